@@ -1,0 +1,106 @@
+# chakrawatch - Sentinel-2 canopy-loss and mining-scar monitoring for Napo.
+#
+#   make            build build/chakrawatch (OpenMP on)
+#   make check      install missing Debian packages, build, run the whole test
+#                   suite, then run it again under ASan/UBSan
+#   make demo       run the main job on the generated demo data
+#   make bench      full-tile benchmark against gdal_calc.py (not in check)
+#   make OPENMP=0   build without OpenMP;  make SANITIZE=address,undefined
+#   make kernels-check   kernel tests only; needs no GDAL
+
+CC      ?= cc
+OPENMP  ?= 1
+SANITIZE ?=
+OPT     ?= -O2
+PKGS    := gdal proj libpng
+
+WARN := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
+        -Wimplicit-fallthrough -Werror=vla -Wformat=2 -Wno-format-nonliteral
+CFLAGS_BASE := -std=c11 -D_GNU_SOURCE $(OPT) -g $(WARN) -Ikernels -Ipipeline
+
+ifeq ($(OPENMP),1)
+  OMPFLAGS := -fopenmp
+  BUILD_SUFFIX :=
+else
+  OMPFLAGS := -Wno-unknown-pragmas
+  BUILD_SUFFIX := -noomp
+endif
+ifneq ($(SANITIZE),)
+  SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+  BUILD_SUFFIX := $(BUILD_SUFFIX)-san
+endif
+BUILD ?= build$(BUILD_SUFFIX)
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+INIH_LIBS  = $(shell pkg-config --libs inih 2>/dev/null || echo -linih)
+
+CFLAGS  := $(CFLAGS_BASE) $(OMPFLAGS) $(SANFLAGS) $(EXTRA_CFLAGS)
+LDFLAGS := $(OMPFLAGS) $(SANFLAGS) $(EXTRA_LDFLAGS)
+
+KERNEL_SRC := $(wildcard kernels/*.c)
+PIPE_SRC   := $(filter-out pipeline/main.c,$(wildcard pipeline/*.c))
+KERNEL_OBJ := $(KERNEL_SRC:%.c=$(BUILD)/%.o)
+PIPE_OBJ   := $(PIPE_SRC:%.c=$(BUILD)/%.o)
+HEADERS    := $(wildcard kernels/*.h pipeline/*.h tests/*.h)
+
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+.PHONY: all check check-run kernels-check demo bench deps deps-bench clean format
+all: $(BUILD)/chakrawatch
+
+$(BUILD)/kernels/%.o: kernels/%.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/pipeline/%.o: pipeline/%.c $(HEADERS) VERSION
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DCW_VERSION='"$(VERSION)"' $(PKG_CFLAGS) -c $< -o $@
+
+$(BUILD)/libck.a: $(KERNEL_OBJ)
+	ar rcs $@ $^
+
+$(BUILD)/libchakrawatch.a: $(PIPE_OBJ)
+	ar rcs $@ $^
+
+$(BUILD)/chakrawatch: $(BUILD)/pipeline/main.o $(BUILD)/libchakrawatch.a $(BUILD)/libck.a
+	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(INIH_LIBS) -lm -o $@
+
+$(BUILD)/test_kernels: tests/unit/test_kernels.c $(BUILD)/libck.a $(HEADERS)
+	$(CC) $(CFLAGS) $< $(BUILD)/libck.a $(LDFLAGS) -lm -o $@
+
+$(BUILD)/test_pipeline: tests/unit/test_pipeline.c $(BUILD)/libchakrawatch.a $(BUILD)/libck.a $(HEADERS)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $< $(BUILD)/libchakrawatch.a $(BUILD)/libck.a \
+	  $(LDFLAGS) $(PKG_LIBS) $(INIH_LIBS) -lm -o $@
+
+$(BUILD)/decode_floor: tests/bench/decode_floor.c
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $< $(LDFLAGS) $(PKG_LIBS) -lm -o $@
+
+deps:
+	@scripts/install-deps.sh
+
+deps-bench:
+	@scripts/install-deps.sh --bench
+
+kernels-check: $(BUILD)/test_kernels
+	$(BUILD)/test_kernels
+
+# The whole suite: default build, then the same suite under ASan/UBSan.
+check: deps
+	$(MAKE) check-run
+	$(MAKE) check-run SANITIZE=address,undefined OPT=-O1
+
+check-run: $(BUILD)/chakrawatch $(BUILD)/test_kernels $(BUILD)/test_pipeline
+	BUILD=$(BUILD) tests/run_tests.sh
+
+demo: deps $(BUILD)/chakrawatch
+	BUILD=$(BUILD) scripts/demo.sh
+
+bench: deps-bench $(BUILD)/chakrawatch $(BUILD)/decode_floor
+	BUILD=$(BUILD) tests/bench/run_bench.sh
+
+format:
+	clang-format -i kernels/*.[ch] pipeline/*.[ch] tests/*.h tests/unit/*.c tests/bench/*.c
+
+clean:
+	rm -rf build build-*

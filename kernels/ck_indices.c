@@ -1,0 +1,77 @@
+/*
+ * ck_indices.c - normalised-difference index kernels (NDVI, NBR, NDMI, BSI,
+ * MNDWI, NDTI).  Called once per strip per index from the pipeline's
+ * OpenMP strip loop; the inner loops are branch-light so they vectorise.
+ */
+#include "ck_indices.h"
+
+#include <math.h>
+#include <strings.h>
+
+/* One generic body: out = ND(A, B) where the pixel is valid. */
+#define CK_ND_KERNEL(fname, A, B)                                              \
+    static void fname(const float *const *bands, const uint8_t *mask,          \
+                      size_t n, float *out)                                    \
+    {                                                                          \
+        const float *restrict a = bands[A];                                    \
+        const float *restrict b = bands[B];                                    \
+        for (size_t i = 0; i < n; i++) {                                       \
+            float v = ck_nd(a[i], b[i]);                                       \
+            out[i] = mask[i] ? CK_NODATA : v;                                  \
+        }                                                                      \
+    }
+
+CK_ND_KERNEL(ck_ndvi, CK_B08, CK_B04)
+CK_ND_KERNEL(ck_nbr, CK_B08, CK_B12)
+CK_ND_KERNEL(ck_ndmi, CK_B08, CK_B11)
+CK_ND_KERNEL(ck_mndwi, CK_B03, CK_B11)
+CK_ND_KERNEL(ck_ndti, CK_B04, CK_B03)
+
+/* BSI = ((B11 + B04) - (B08 + B02)) / ((B11 + B04) + (B08 + B02)) */
+static void ck_bsi(const float *const *bands, const uint8_t *mask, size_t n,
+                   float *out)
+{
+    const float *restrict b02 = bands[CK_B02];
+    const float *restrict b04 = bands[CK_B04];
+    const float *restrict b08 = bands[CK_B08];
+    const float *restrict b11 = bands[CK_B11];
+    for (size_t i = 0; i < n; i++) {
+        float v = ck_nd(b11[i] + b04[i], b08[i] + b02[i]);
+        out[i] = mask[i] ? CK_NODATA : v;
+    }
+}
+
+#define BB(b) CK_BAND_BIT(b)
+const ck_index_desc ck_index_table[] = {
+    {"ndvi", "Normalized Difference Vegetation Index", "(B08-B04)/(B08+B04)",
+     BB(CK_B08) | BB(CK_B04), ck_ndvi},
+    {"nbr", "Normalized Burn Ratio", "(B08-B12)/(B08+B12)",
+     BB(CK_B08) | BB(CK_B12), ck_nbr},
+    {"ndmi", "Normalized Difference Moisture Index", "(B08-B11)/(B08+B11)",
+     BB(CK_B08) | BB(CK_B11), ck_ndmi},
+    {"bsi", "Bare Soil Index", "((B11+B04)-(B08+B02))/((B11+B04)+(B08+B02))",
+     BB(CK_B11) | BB(CK_B04) | BB(CK_B08) | BB(CK_B02), ck_bsi},
+    {"mndwi", "Modified Normalized Difference Water Index",
+     "(B03-B11)/(B03+B11)", BB(CK_B03) | BB(CK_B11), ck_mndwi},
+    {"ndti", "Normalized Difference Turbidity Index", "(B04-B03)/(B04+B03)",
+     BB(CK_B04) | BB(CK_B03), ck_ndti},
+};
+#undef BB
+const size_t ck_index_count = sizeof ck_index_table / sizeof ck_index_table[0];
+
+const ck_index_desc *ck_index_find(const char *name)
+{
+    for (size_t i = 0; i < ck_index_count; i++)
+        if (strcasecmp(name, ck_index_table[i].name) == 0)
+            return &ck_index_table[i];
+    return NULL;
+}
+
+void ck_index_to_i16(const float *in, size_t n, int16_t *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        float v = in[i];
+        /* v is within -1..1 by construction, so the product fits Int16 */
+        out[i] = isnan(v) ? CK_NODATA_I16 : (int16_t)lrintf(v * 10000.0f);
+    }
+}

@@ -1,0 +1,50 @@
+/*
+ * ck_indices.h - spectral index kernels and their registry.
+ *
+ * Each kernel reads reflectance strips (0..1) of the bands it declares and
+ * a mask (0 = valid), and writes one index value per pixel in -1..1, or
+ * CK_NODATA where the pixel is masked, an input is no data, or the
+ * denominator is not positive.  Values are clamped to -1..1 (a negative
+ * reflectance after the BOA offset can otherwise push a ratio past 1).
+ */
+#ifndef CK_INDICES_H
+#define CK_INDICES_H
+
+#include "ck_common.h"
+
+/* bands[CK_NBANDS]: strips indexed by ck_band (unused bands may be NULL). */
+typedef void (*ck_index_fn)(const float *const *bands, const uint8_t *mask,
+                            size_t n, float *out);
+
+typedef struct {
+    const char *name;    /* lower-case id used on the command line: "ndvi" */
+    const char *title;   /* human name */
+    const char *formula; /* in Sentinel-2 band names */
+    unsigned bands;      /* CK_BAND_BIT set of bands needed */
+    ck_index_fn fn;
+} ck_index_desc;
+
+extern const ck_index_desc ck_index_table[];
+extern const size_t ck_index_count;
+
+/* Registry lookup by case-insensitive name; NULL when unknown. */
+const ck_index_desc *ck_index_find(const char *name);
+
+/* The one place no data of a normalised difference is decided. */
+static inline float ck_nd(float a, float b)
+{
+    float den = a + b;
+    if (!(den > 0.0f)) /* zero, negative or NaN denominator */
+        return CK_NODATA;
+    float v = (a - b) / den;
+    if (v > 1.0f)
+        v = 1.0f;
+    if (v < -1.0f)
+        v = -1.0f;
+    return v;
+}
+
+/* Float index -> Int16 x 10000 (round half to even), CK_NODATA -> CK_NODATA_I16. */
+void ck_index_to_i16(const float *in, size_t n, int16_t *out);
+
+#endif

@@ -1,0 +1,131 @@
+/*
+ * ck_mask.c - SCL classes to mask flags, with exact Euclidean disc dilation.
+ *
+ * For each window row we store, per pixel, the horizontal distance to the
+ * nearest cloud (shadow) pixel of that row, saturated at 255.  A pixel lies
+ * within radius R of a cloud pixel iff for some dy in -R..R the row y+dy
+ * has such a distance <= floor(sqrt(R^2 - dy^2)).  That costs 2R+1 byte
+ * compares per pixel, which vectorise well.
+ */
+#include "ck_mask.h"
+
+#include <math.h>
+#include <string.h>
+
+ck_scl_rules ck_scl_rules_default(void)
+{
+    ck_scl_rules r;
+    r.invalid = (uint16_t)((1u << 1) | (1u << 2) | (1u << 11));
+    r.cloud = (uint16_t)((1u << 8) | (1u << 9) | (1u << 10));
+    r.shadow = (uint16_t)(1u << 3);
+    r.cloud_r = 0;
+    r.shadow_r = 0;
+    return r;
+}
+
+size_t ck_mask_scratch_size(size_t w, size_t win_rows)
+{
+    return 2 * w * win_rows;
+}
+
+/* Horizontal distance to the nearest pixel of class set `set`, <= 255. */
+static void row_hdist(const uint8_t *scl, size_t w, uint16_t set, uint8_t *d)
+{
+    unsigned run = 255;
+    for (size_t x = 0; x < w; x++) {
+        unsigned c = scl[x] & 15u;
+        run = ((set >> c) & 1u) ? 0 : (run < 255 ? run + 1 : 255);
+        d[x] = (uint8_t)run;
+    }
+    run = 255;
+    for (size_t x = w; x-- > 0;) {
+        run = d[x] == 0 ? 0 : (run < 255 ? run + 1 : 255);
+        if (run < d[x])
+            d[x] = (uint8_t)run;
+    }
+}
+
+/* OR `flag` into out where a row within radius r has a hit in reach. */
+static void dilate_rows(const uint8_t *dist, size_t w, size_t win_rows,
+                        size_t y, int r, uint8_t flag, uint8_t *restrict out)
+{
+    for (int dy = -r; dy <= r; dy++) {
+        long yy = (long)y + dy;
+        if (yy < 0 || yy >= (long)win_rows)
+            continue;
+        /* largest integer dx with dx^2 + dy^2 <= r^2 */
+        int reach = (int)floor(sqrt((double)r * r - (double)dy * dy) + 1e-9);
+        const uint8_t *restrict d = dist + (size_t)yy * w;
+        const uint8_t rr = (uint8_t)reach;
+        for (size_t x = 0; x < w; x++)
+            out[x] |= (uint8_t)(d[x] <= rr ? flag : 0);
+    }
+}
+
+void ck_mask_scl(const ck_scl_rules *r, const uint8_t *scl, size_t w,
+                 size_t win_rows, size_t row0, size_t nrows, uint8_t *mask,
+                 uint8_t *scratch)
+{
+    uint8_t lut[256];
+    for (unsigned c = 0; c < 256; c++) {
+        uint8_t f = 0;
+        if (c >= CK_SCL_NCLASSES) /* not an SCL class: treat as invalid */
+            f = CK_M_INVALID;
+        else if (c == 0)
+            f = CK_M_NODATA;
+        else if ((r->cloud >> c) & 1u)
+            f = CK_M_CLOUD;
+        else if ((r->shadow >> c) & 1u)
+            f = CK_M_SHADOW;
+        else if ((r->invalid >> c) & 1u)
+            f = CK_M_INVALID;
+        lut[c] = f;
+    }
+    for (size_t y = 0; y < nrows; y++) {
+        const uint8_t *restrict s = scl + (row0 + y) * w;
+        uint8_t *restrict m = mask + y * w;
+        for (size_t x = 0; x < w; x++)
+            m[x] |= lut[s[x]];
+    }
+
+    const int rc = r->cloud_r > 250 ? 250 : r->cloud_r;
+    const int rs = r->shadow_r > 250 ? 250 : r->shadow_r;
+    if (rc <= 0 && rs <= 0)
+        return;
+    uint8_t *dc = scratch, *ds = scratch + w * win_rows;
+    /* only rows within reach of the output rows are needed */
+    int rmax = rc > rs ? rc : rs;
+    size_t lo = row0 > (size_t)rmax ? row0 - (size_t)rmax : 0;
+    size_t hi = row0 + nrows + (size_t)rmax;
+    if (hi > win_rows)
+        hi = win_rows;
+    for (size_t y = lo; y < hi; y++) {
+        if (rc > 0)
+            row_hdist(scl + y * w, w, r->cloud, dc + y * w);
+        if (rs > 0)
+            row_hdist(scl + y * w, w, r->shadow, ds + y * w);
+    }
+    for (size_t y = 0; y < nrows; y++) {
+        uint8_t *m = mask + y * w;
+        if (rc > 0)
+            dilate_rows(dc, w, win_rows, row0 + y, rc, CK_M_CLOUD, m);
+        if (rs > 0)
+            dilate_rows(ds, w, win_rows, row0 + y, rs, CK_M_SHADOW, m);
+    }
+}
+
+void ck_pseudo_scl(const float *blue, const float *green, const float *red,
+                   size_t n, float blue_min, float white_max, uint8_t *scl)
+{
+    for (size_t i = 0; i < n; i++) {
+        float b = blue[i], g = green[i], rd = red[i];
+        if (isnan(b) || isnan(g) || isnan(rd)) {
+            scl[i] = 0;
+            continue;
+        }
+        float mx = fmaxf(b, fmaxf(g, rd)), mn = fminf(b, fminf(g, rd));
+        float mean = (b + g + rd) / 3.0f;
+        int cloud = b > blue_min && mean > 0.0f && (mx - mn) < white_max * mean;
+        scl[i] = cloud ? 9 : 4;
+    }
+}

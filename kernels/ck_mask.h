@@ -1,0 +1,48 @@
+/*
+ * ck_mask.h - validity mask from the Sen2Cor scene classification (SCL),
+ * with clouds and shadows dilated by a disc of a given radius in pixels.
+ *
+ * Works on a window of SCL rows around the output strip (the halo), so
+ * strips give the same mask as a whole tile: the caller passes rows
+ * [y0 - halo_top, y1 + halo_bottom) clipped to the tile.
+ */
+#ifndef CK_MASK_H
+#define CK_MASK_H
+
+#include "ck_common.h"
+
+#define CK_SCL_NCLASSES 16
+
+typedef struct {
+    uint16_t invalid;  /* bit c set: SCL class c is invalid (not cloud/shadow) */
+    uint16_t cloud;    /* bit c set: class c is cloud, dilated by cloud_r */
+    uint16_t shadow;   /* bit c set: class c is shadow, dilated by shadow_r */
+    int cloud_r;       /* cloud buffer radius, pixels of the output grid, 0..250 */
+    int shadow_r;      /* shadow buffer radius, pixels, 0..250 */
+} ck_scl_rules;
+
+/* RECIPES 2 defaults: invalid {1,2,11}, cloud {8,9,10}, shadow {3}; class 0
+ * is always no data; water (6) always valid. Radii 0. */
+ck_scl_rules ck_scl_rules_default(void);
+
+/* Bytes of scratch ck_mask_scl needs for a window of win_rows x w. */
+size_t ck_mask_scratch_size(size_t w, size_t win_rows);
+
+/*
+ * scl: win_rows x w classes; output rows are window rows
+ * [row0, row0 + nrows).  mask (nrows x w) is OR-ed with the flags.
+ */
+void ck_mask_scl(const ck_scl_rules *r, const uint8_t *scl, size_t w,
+                 size_t win_rows, size_t row0, size_t nrows, uint8_t *mask,
+                 uint8_t *scratch);
+
+/*
+ * Fallback without SCL: writes pseudo-SCL classes (0 no data, 9 cloud,
+ * 4 clear) from a brightness and whiteness test, to feed ck_mask_scl.
+ * Cloud: blue > blue_min and the visible bands' spread
+ * (max - min) / mean < white_max.  Thresholds in reflectance units.
+ */
+void ck_pseudo_scl(const float *blue, const float *green, const float *red,
+                   size_t n, float blue_min, float white_max, uint8_t *scl);
+
+#endif

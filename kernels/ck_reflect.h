@@ -1,0 +1,26 @@
+/*
+ * ck_reflect.h - digital numbers to surface reflectance.
+ *
+ *   rho = (DN + add) / quantum        (Sentinel-2 L2A: quantum 10000,
+ *                                      add -1000 from baseline 04.00, else 0)
+ *
+ * DN == 0 is no data: the output is CK_NODATA and CK_M_NODATA is set in the
+ * mask.  The same (add, quantum) pair reproduces GDAL scale/offset metadata
+ * (scale = 1/quantum, offset = add/quantum), so every layout of one scene
+ * yields the same float bits.
+ */
+#ifndef CK_REFLECT_H
+#define CK_REFLECT_H
+
+#include "ck_common.h"
+
+typedef struct {
+    float add;     /* added to DN before scaling, e.g. -1000 */
+    float quantum; /* DN per unit reflectance, e.g. 10000 */
+} ck_dn_conv;
+
+/* mask is OR-ed (not overwritten) so several bands can share one mask. */
+void ck_dn_to_reflectance(const uint16_t *dn, size_t n, ck_dn_conv conv,
+                          float *out, uint8_t *mask);
+
+#endif
