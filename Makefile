@@ -15,7 +15,7 @@ OPT     ?= -O2
 PKGS    := gdal proj libpng
 
 WARN := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
-        -Wimplicit-fallthrough -Werror=vla -Wformat=2 -Wno-format-nonliteral
+        -Wimplicit-fallthrough -Werror=vla -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation
 CFLAGS_BASE := -std=c11 -D_GNU_SOURCE $(OPT) -g $(WARN) -Ikernels -Ipipeline
 
 ifeq ($(OPENMP),1)

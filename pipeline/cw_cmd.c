@@ -1,0 +1,360 @@
+/*
+ * cw_cmd.c - `info` and `indices`: one scene in, a report or index
+ * GeoTIFFs out, all through the strip driver.
+ */
+#include "cw_cmd.h"
+#include "ck_indices.h"
+#include "cw_util.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void cw_common_opts_default(cw_common_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->mask = CW_MASK_SCL;
+    o->cloud_buffer_m = 100.0;
+    o->shadow_buffer_m = 50.0;
+    o->rules = ck_scl_rules_default();
+}
+
+int cw_parse_scl_classes(const char *list, ck_scl_rules *r)
+{
+    char buf[256];
+    cw_strlcpy(buf, list, sizeof buf);
+    r->invalid = r->cloud = r->shadow = 0;
+    for (char *tok = strtok(buf, ", "); tok; tok = strtok(NULL, ", ")) {
+        long c;
+        if (cw_parse_long(tok, 0, 11, &c))
+            return cw_error_prefix("SCL class list '%s'", list);
+        if (c == 6)
+            return cw_error("SCL class 6 (water) cannot be masked: open water is the mining-pond signal");
+        uint16_t bit = (uint16_t)(1u << c);
+        if (c == 8 || c == 9 || c == 10)
+            r->cloud |= bit;
+        else if (c == 3)
+            r->shadow |= bit;
+        else if (c != 0) /* 0 is always no data */
+            r->invalid |= bit;
+    }
+    return 0;
+}
+
+static void rules_for_scene(const cw_common_opts *o, const cw_scene *s, ck_scl_rules *r)
+{
+    *r = o->rules;
+    r->cloud_r = (int)lround(o->cloud_buffer_m / s->res);
+    r->shadow_r = (int)lround(o->shadow_buffer_m / s->res);
+}
+
+static void job_common(cw_strip_job *job, const cw_common_opts *o, const cw_scene *s)
+{
+    memset(job, 0, sizeof *job);
+    job->mask = o->mask;
+    rules_for_scene(o, s, &job->rules);
+    job->threads = o->threads;
+    job->strip_rows = o->strip_rows;
+    job->mem_budget = o->mem_budget;
+    job->quantum = CW_OUT_TILE;
+}
+
+static void stats_add(cw_pixel_stats *ps, const cw_strip *st)
+{
+    size_t n = st->width * (size_t)st->nrows;
+    uint64_t c[5] = {0};
+    for (size_t i = 0; i < n; i++) {
+        uint8_t m = st->mask[i];
+        if (m & CK_M_NODATA)
+            c[0]++;
+        else if (m & CK_M_CLOUD)
+            c[1]++;
+        else if (m & CK_M_SHADOW)
+            c[2]++;
+        else if (m)
+            c[3]++;
+        else if (st->scl && st->scl[i] == 6)
+            c[4]++;
+    }
+    ps->total += n;
+    ps->nodata += c[0];
+    ps->cloud += c[1];
+    ps->shadow += c[2];
+    ps->invalid += c[3];
+    ps->water += c[4];
+    ps->valid += n - c[0] - c[1] - c[2] - c[3];
+}
+
+static int stats_commit(void *ctx, const cw_strip *st, void *tls)
+{
+    (void)tls;
+    stats_add(ctx, st);
+    return 0;
+}
+
+static double pct(uint64_t a, uint64_t b) { return b ? 100.0 * (double)a / (double)b : 0.0; }
+
+int cw_info_run(const char *scene_path, const cw_common_opts *o, FILE *out)
+{
+    cw_scene s;
+    if (cw_scene_open(scene_path, &o->scene, &s))
+        return -1;
+    fprintf(out, "scene:     %s\n", s.path);
+    fprintf(out, "layout:    %s\n", cw_layout_name(s.layout));
+    fprintf(out, "product:   %s\n", s.product_id);
+    fprintf(out, "tile:      %s\n", s.tile[0] ? s.tile : "(unknown)");
+    fprintf(out, "date:      %s\n", s.date[0] ? s.date : "(unknown)");
+    fprintf(out, "crs:       %s\n", s.crs_name);
+    fprintf(out, "grid:      %d x %d pixels of %g m, origin (%.3f, %.3f)\n", s.width, s.height, s.res, s.gt[0],
+            s.gt[3]);
+    fprintf(out, "baseline:  %s\n", s.baseline[0] ? s.baseline : "(unknown)");
+    fprintf(out, "offset:    %s\n", s.offset_desc);
+    fprintf(out, "bands:\n");
+    for (int i = 0; i < CW_NSRC; i++) {
+        const cw_src *c = &s.src[i];
+        if (!c->present) {
+            fprintf(out, "  %-4s  missing\n", cw_src_name(i));
+            continue;
+        }
+        fprintf(out, "  %-4s  %2g m  block %dx%d  %s", cw_src_name(i), s.res * c->factor, c->block_w, c->block_h,
+                c->path);
+        if (s.layout == CW_LAYOUT_MULTIBAND)
+            fprintf(out, " (band %d)", c->band_index);
+        if (i < CK_NBANDS)
+            fprintf(out, "  rho = (DN %+g) / %g", (double)c->conv.add, (double)c->conv.quantum);
+        fputc('\n', out);
+    }
+    cw_pixel_stats ps;
+    memset(&ps, 0, sizeof ps);
+    cw_strip_job job;
+    job_common(&job, o, &s);
+    job.ctx = &ps;
+    job.commit = stats_commit;
+    job.quantum = 1;
+    if (cw_strip_uses_fallback(&s, &job)) {
+        if (cw_scene_missing(&s, CW_SRC_BIT(CK_B02) | CW_SRC_BIT(CK_B03) | CW_SRC_BIT(CK_B04))) {
+            fprintf(out, "mask:      none (no SCL, and B02/B03/B04 missing for the fallback test)\n");
+            job.mask = CW_MASK_NONE;
+        } else {
+            fprintf(out, "mask:      no SCL: brightness/whiteness cloud test (fallback), buffers %g m / %g m\n",
+                    o->cloud_buffer_m, o->shadow_buffer_m);
+        }
+    } else if (job.mask == CW_MASK_SCL) {
+        fprintf(out, "mask:      SCL, cloud buffer %g m, shadow buffer %g m\n", o->cloud_buffer_m,
+                o->shadow_buffer_m);
+    }
+    int rc = 0;
+    if (job.mask != CW_MASK_NONE) {
+        rc = cw_strip_run(&s, &job, NULL);
+        if (rc == 0)
+            fprintf(out,
+                    "pixels:    valid %.2f %% (water %.2f %%), cloud %.2f %%, shadow %.2f %%, "
+                    "other invalid %.2f %%, no data %.2f %%\n",
+                    pct(ps.valid, ps.total), pct(ps.water, ps.total), pct(ps.cloud, ps.total),
+                    pct(ps.shadow, ps.total), pct(ps.invalid, ps.total), pct(ps.nodata, ps.total));
+    }
+    cw_scene_free(&s);
+    return rc;
+}
+
+/* ------------------------------------------------------------- indices */
+
+#define CW_MAX_INDICES 16
+
+typedef struct {
+    const ck_index_desc *idx[CW_MAX_INDICES];
+    int n;
+    cw_out_type type;
+    cw_raster_out *out[CW_MAX_INDICES];
+    cw_pixel_stats ps;
+} indices_ctx;
+
+typedef struct {
+    float *f[CW_MAX_INDICES];
+    int16_t *q[CW_MAX_INDICES];
+    int n;
+} indices_tls;
+
+static void indices_tls_free(void *ctx, void *p)
+{
+    (void)ctx;
+    indices_tls *t = p;
+    if (!t)
+        return;
+    for (int k = 0; k < t->n; k++) {
+        free(t->f[k]);
+        free(t->q[k]);
+    }
+    free(t);
+}
+
+static void *indices_tls_init(void *ctx, size_t max_px)
+{
+    indices_ctx *c = ctx;
+    indices_tls *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->n = c->n;
+    for (int k = 0; k < c->n; k++) {
+        t->f[k] = malloc(max_px * sizeof(float));
+        if (!t->f[k] || (c->type == CW_OUT_INT16 && !(t->q[k] = malloc(max_px * sizeof(int16_t))))) {
+            indices_tls_free(ctx, t);
+            return NULL;
+        }
+    }
+    return t;
+}
+
+static int indices_work(void *ctx, const cw_strip *st, void *tls)
+{
+    indices_ctx *c = ctx;
+    indices_tls *t = tls;
+    size_t n = st->width * (size_t)st->nrows;
+    for (int k = 0; k < c->n; k++) {
+        c->idx[k]->fn(st->refl, st->mask, n, t->f[k]);
+        if (c->type == CW_OUT_INT16)
+            ck_index_to_i16(t->f[k], n, t->q[k]);
+    }
+    return 0;
+}
+
+static int indices_commit(void *ctx, const cw_strip *st, void *tls)
+{
+    indices_ctx *c = ctx;
+    indices_tls *t = tls;
+    for (int k = 0; k < c->n; k++) {
+        const void *data = c->type == CW_OUT_INT16 ? (const void *)t->q[k] : (const void *)t->f[k];
+        if (cw_raster_out_write(c->out[k], st->y0, st->nrows, data))
+            return -1;
+    }
+    stats_add(&c->ps, st);
+    return 0;
+}
+
+static int parse_index_list(const char *list, indices_ctx *c)
+{
+    char buf[256];
+    cw_strlcpy(buf, list, sizeof buf);
+    for (char *tok = strtok(buf, ", "); tok; tok = strtok(NULL, ", ")) {
+        const ck_index_desc *d = ck_index_find(tok);
+        if (!d) {
+            char known[256] = "";
+            for (size_t i = 0; i < ck_index_count; i++) {
+                strcat(known, i ? ", " : "");
+                strcat(known, ck_index_table[i].name);
+            }
+            return cw_error("unknown index '%s' (known: %s)", tok, known);
+        }
+        int dup = 0;
+        for (int k = 0; k < c->n; k++)
+            dup |= c->idx[k] == d;
+        if (dup)
+            continue;
+        if (c->n == CW_MAX_INDICES)
+            return cw_error("too many indices");
+        c->idx[c->n++] = d;
+    }
+    if (c->n == 0)
+        return cw_error("no index given");
+    return 0;
+}
+
+int cw_indices_run(const char *scene_path, const cw_indices_opts *o)
+{
+    indices_ctx c;
+    memset(&c, 0, sizeof c);
+    c.type = o->type;
+    if (parse_index_list(o->index_list, &c))
+        return -1;
+    cw_scene s;
+    if (cw_scene_open(scene_path, &o->c.scene, &s))
+        return -1;
+    int rc = -1, used_rows = 0;
+    cw_strip_job job;
+    job_common(&job, &o->c, &s);
+    for (int k = 0; k < c.n; k++)
+        job.bands |= c.idx[k]->bands;
+    char list[128];
+    unsigned miss = cw_scene_missing(&s, job.bands);
+    if (miss) {
+        cw_src_list(miss, list, sizeof list);
+        cw_error("%s: missing band(s) %s needed by the requested indices", s.product_id, list);
+        goto done;
+    }
+    if (cw_strip_uses_fallback(&s, &job)) {
+        if (cw_scene_missing(&s, CW_SRC_BIT(CK_B02) | CW_SRC_BIT(CK_B03) | CW_SRC_BIT(CK_B04))) {
+            cw_warn("%s: no SCL and no B02/B03/B04 for the fallback cloud test: clouds are NOT masked",
+                    s.product_id);
+            job.mask = CW_MASK_NONE;
+        } else {
+            cw_warn("%s: no SCL band: clouds are masked by the brightness/whiteness fallback test, "
+                    "shadows are not detected",
+                    s.product_id);
+        }
+    }
+    if (cw_mkdir_p(o->out_dir))
+        goto done;
+    char mask_desc[160];
+    if (job.mask == CW_MASK_NONE)
+        snprintf(mask_desc, sizeof mask_desc, "none (DN 0 only)");
+    else
+        snprintf(mask_desc, sizeof mask_desc, "%s; cloud buffer %g m, shadow buffer %g m",
+                 cw_strip_uses_fallback(&s, &job) ? "brightness fallback (no SCL)" : "SCL", o->c.cloud_buffer_m,
+                 o->c.shadow_buffer_m);
+    for (int k = 0; k < c.n; k++) {
+        char name[300], path[PATH_MAX], upper[16], meta[8][400];
+        if (s.tile[0] && s.date[0])
+            snprintf(name, sizeof name, "%s_%c%c%c%c%c%c%c%c_%s.tif", s.tile, s.date[0], s.date[1], s.date[2],
+                     s.date[3], s.date[5], s.date[6], s.date[8], s.date[9], c.idx[k]->name);
+        else
+            snprintf(name, sizeof name, "%s_%s.tif", s.product_id, c.idx[k]->name);
+        if (cw_path_join(path, sizeof path, o->out_dir, name))
+            goto done;
+        size_t l = 0;
+        for (; c.idx[k]->name[l] && l < sizeof upper - 1; l++)
+            upper[l] = (char)(c.idx[k]->name[l] - 'a' + 'A');
+        upper[l] = '\0';
+        snprintf(meta[0], sizeof meta[0], "CHAKRAWATCH_VERSION=%s", CW_VERSION);
+        snprintf(meta[1], sizeof meta[1], "INDEX=%s", upper);
+        snprintf(meta[2], sizeof meta[2], "FORMULA=%s", c.idx[k]->formula);
+        snprintf(meta[3], sizeof meta[3], "SOURCE_PRODUCT=%s", s.product_id);
+        snprintf(meta[4], sizeof meta[4], "TILE_ID=%s", s.tile);
+        snprintf(meta[5], sizeof meta[5], "ACQUISITION_DATE=%s", s.date);
+        snprintf(meta[6], sizeof meta[6], "DN_CONVENTION=%s", s.offset_desc);
+        snprintf(meta[7], sizeof meta[7], "MASK=%s", mask_desc);
+        char *mp[9];
+        for (int i = 0; i < 8; i++)
+            mp[i] = meta[i];
+        mp[8] = NULL;
+        c.out[k] = cw_raster_out_create(path, &s, o->type, o->codec, upper, mp);
+        if (!c.out[k])
+            goto done;
+    }
+    job.ctx = &c;
+    job.tls_init = indices_tls_init;
+    job.tls_free = indices_tls_free;
+    job.tls_bytes_per_px = (size_t)c.n * (o->type == CW_OUT_INT16 ? 6 : 4);
+    job.work = indices_work;
+    job.commit = indices_commit;
+    job.label = s.product_id;
+    if (cw_strip_run(&s, &job, &used_rows))
+        goto done;
+    rc = 0;
+    for (int k = 0; k < c.n; k++) {
+        if (cw_raster_out_close(c.out[k], 1))
+            rc = -1;
+        c.out[k] = NULL;
+    }
+    if (rc == 0)
+        cw_info("%s: %d index(es) written to %s (strips of %d rows); valid %.2f %%, cloud %.2f %%, "
+                "shadow %.2f %%, no data %.2f %%",
+                s.product_id, c.n, o->out_dir, used_rows, pct(c.ps.valid, c.ps.total), pct(c.ps.cloud, c.ps.total),
+                pct(c.ps.shadow, c.ps.total), pct(c.ps.nodata, c.ps.total));
+done:
+    for (int k = 0; k < c.n; k++)
+        cw_raster_out_close(c.out[k], 0);
+    if (rc)
+        cw_error_prefix("indices");
+    cw_scene_free(&s);
+    return rc;
+}

@@ -1,0 +1,341 @@
+/*
+ * cw_strip.c - see cw_strip.h.  This is the hot path of every command:
+ * decode (GDAL, per-thread handles), DN -> reflectance, mask, work.
+ * Buffers are allocated once per thread before the loop.
+ */
+#include "cw_strip.h"
+#include "ck_reflect.h"
+#include "cw_util.h"
+
+#include <gdal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Fallback cloud test thresholds (reflectance), see README "No SCL". */
+#define CW_FALLBACK_BLUE_MIN 0.18f
+#define CW_FALLBACK_WHITE_MAX 0.25f
+
+struct cw_reader {
+    const cw_scene *s;
+    GDALDatasetH ds[CW_NSRC];   /* own handles; shared for multi-band files */
+    GDALRasterBandH band[CW_NSRC];
+    void *nat;                  /* native-resolution rows for coarse bands */
+    size_t nat_bytes;
+};
+
+void cw_reader_close(cw_reader *r)
+{
+    if (!r)
+        return;
+    for (int i = 0; i < CW_NSRC; i++) {
+        if (!r->ds[i])
+            continue;
+        for (int j = i + 1; j < CW_NSRC; j++)
+            if (r->ds[j] == r->ds[i])
+                r->ds[j] = NULL;
+        GDALClose(r->ds[i]);
+    }
+    free(r->nat);
+    free(r);
+}
+
+cw_reader *cw_reader_open(const cw_scene *s, unsigned srcs, int max_rows)
+{
+    cw_reader *r = calloc(1, sizeof *r);
+    if (!r) {
+        cw_error("out of memory");
+        return NULL;
+    }
+    r->s = s;
+    size_t need = 0;
+    for (int i = 0; i < CW_NSRC; i++) {
+        if (!(srcs & CW_SRC_BIT(i)))
+            continue;
+        const cw_src *c = &s->src[i];
+        if (!c->present) {
+            cw_error("band %s is missing", cw_src_name(i));
+            goto fail;
+        }
+        for (int j = 0; j < i; j++) /* one handle per file */
+            if (r->ds[j] && strcmp(s->src[j].path, c->path) == 0)
+                r->ds[i] = r->ds[j];
+        if (!r->ds[i])
+            r->ds[i] = GDALOpenEx(c->path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
+        if (!r->ds[i]) {
+            cw_error("%s: cannot open %s: %s", cw_src_name(i), c->path, cw_gdal_errmsg());
+            goto fail;
+        }
+        r->band[i] = GDALGetRasterBand(r->ds[i], c->band_index);
+        if (c->factor > 1) {
+            size_t rows = (size_t)max_rows / (size_t)c->factor + 2;
+            size_t b = rows * (size_t)c->nat_w * 2;
+            if (b > need)
+                need = b;
+        } else if (i == CW_SRC_SCL) {
+            size_t b = (size_t)max_rows * (size_t)c->nat_w * 2; /* UInt16 SCL bands */
+            if (b > need)
+                need = b;
+        }
+    }
+    if (need && !(r->nat = malloc(need))) {
+        cw_error("out of memory for a %zu-byte read buffer", need);
+        goto fail;
+    }
+    r->nat_bytes = need;
+    return r;
+fail:
+    cw_reader_close(r);
+    return NULL;
+}
+
+int cw_reader_read(cw_reader *r, int src, int y0, int nrows, void *out)
+{
+    const cw_src *c = &r->s->src[src];
+    const int W = r->s->width, f = c->factor;
+    const int is_scl = src == CW_SRC_SCL;
+    const GDALDataType want = is_scl ? GDT_Byte : GDT_UInt16;
+    const int px = is_scl ? 1 : 2;
+    if (f == 1 && !(is_scl && GDALGetRasterDataType(r->band[src]) != GDT_Byte)) {
+        if (GDALRasterIO(r->band[src], GF_Read, 0, y0, W, nrows, out, W, nrows, want, 0, 0) != CE_None)
+            return cw_error("%s: reading rows %d..%d of %s failed: %s", cw_src_name(src), y0,
+                            y0 + nrows - 1, c->path, cw_gdal_errmsg());
+        return 0;
+    }
+    /* coarse band (or SCL stored as UInt16): read native rows, then copy
+     * each native pixel to its f x f grid pixels (nearest neighbour). */
+    int ny0 = y0 / f, ny1 = (y0 + nrows - 1) / f + 1;
+    int nw = c->nat_w, nh = ny1 - ny0;
+    if ((size_t)nh * (size_t)nw * 2 > r->nat_bytes)
+        return cw_error("internal: read of %d rows exceeds the reader's buffer", nrows);
+    if (GDALRasterIO(r->band[src], GF_Read, 0, ny0, nw, nh, r->nat, nw, nh, GDT_UInt16, 0, 0) != CE_None)
+        return cw_error("%s: reading rows %d..%d of %s failed: %s", cw_src_name(src), ny0, ny1 - 1,
+                        c->path, cw_gdal_errmsg());
+    const uint16_t *nat = r->nat;
+    for (int y = 0; y < nrows; y++) {
+        const uint16_t *in = nat + (size_t)((y0 + y) / f - ny0) * nw;
+        if (y > 0 && (y0 + y) / f == (y0 + y - 1) / f) { /* same native row */
+            memcpy((char *)out + (size_t)y * W * px, (char *)out + (size_t)(y - 1) * W * px, (size_t)W * px);
+            continue;
+        }
+        if (is_scl) {
+            uint8_t *o = (uint8_t *)out + (size_t)y * W;
+            for (int x = 0; x < W; x++) {
+                uint16_t v = in[x / f];
+                o[x] = v > 255 ? 255 : (uint8_t)v;
+            }
+        } else {
+            uint16_t *o = (uint16_t *)out + (size_t)y * W;
+            for (int x = 0; x < W; x++)
+                o[x] = in[x / f];
+        }
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ the driver */
+
+typedef struct {
+    cw_reader *rd;
+    float *refl[CK_NBANDS];
+    float *fb[3];        /* fallback: B02..B04 reflectance over the window */
+    uint16_t *dn;
+    uint8_t *mask, *scl, *scratch, *tmpmask;
+    void *tls;
+} thread_buf;
+
+int cw_strip_uses_fallback(const cw_scene *s, const cw_strip_job *job)
+{
+    return job->mask == CW_MASK_SCL && !s->src[CW_SRC_SCL].present;
+}
+
+static void free_buf(const cw_strip_job *job, thread_buf *b)
+{
+    cw_reader_close(b->rd);
+    for (int i = 0; i < CK_NBANDS; i++)
+        free(b->refl[i]);
+    for (int i = 0; i < 3; i++)
+        free(b->fb[i]);
+    free(b->dn);
+    free(b->mask);
+    free(b->scl);
+    free(b->scratch);
+    free(b->tmpmask);
+    if (b->tls && job->tls_free)
+        job->tls_free(job->ctx, b->tls);
+    memset(b, 0, sizeof *b);
+}
+
+static int alloc_buf(const cw_scene *s, const cw_strip_job *job, int rows, int halo, int fallback,
+                     thread_buf *b)
+{
+    size_t W = (size_t)s->width, win = (size_t)(rows + 2 * halo);
+    unsigned srcs = 0;
+    for (int i = 0; i < CK_NBANDS; i++)
+        if (job->bands & CK_BAND_BIT(i)) {
+            srcs |= CW_SRC_BIT(i);
+            if (!(b->refl[i] = malloc(W * rows * sizeof(float))))
+                goto oom;
+        }
+    if (job->mask == CW_MASK_SCL) {
+        if (fallback) {
+            srcs |= CW_SRC_BIT(CK_B02) | CW_SRC_BIT(CK_B03) | CW_SRC_BIT(CK_B04);
+            for (int i = 0; i < 3; i++)
+                if (!(b->fb[i] = malloc(W * win * sizeof(float))))
+                    goto oom;
+            if (!(b->tmpmask = malloc(W * win)))
+                goto oom;
+        } else {
+            srcs |= CW_SRC_BIT(CW_SRC_SCL);
+        }
+        if (!(b->scl = malloc(W * win)) || !(b->scratch = malloc(ck_mask_scratch_size(W, win))))
+            goto oom;
+    }
+    if (!(b->dn = malloc(W * win * sizeof(uint16_t))) || !(b->mask = malloc(W * rows)))
+        goto oom;
+    if (!(b->rd = cw_reader_open(s, srcs, (int)win)))
+        return -1;
+    if (job->tls_init && !(b->tls = job->tls_init(job->ctx, W * rows)))
+        return cw_error("out of memory for per-thread buffers");
+    return 0;
+oom:
+    return cw_error("out of memory for strip buffers of %d rows; lower the memory budget or strip rows", rows);
+}
+
+/* Read, convert and mask one strip into b; fill st. */
+static int load_strip(const cw_scene *s, const cw_strip_job *job, int halo, int fallback, thread_buf *b,
+                      cw_strip *st)
+{
+    const size_t W = (size_t)s->width;
+    const int y0 = st->y0, n = st->nrows;
+    const size_t npx = W * (size_t)n;
+    memset(b->mask, 0, npx);
+    for (int i = 0; i < CK_NBANDS; i++) {
+        if (!(job->bands & CK_BAND_BIT(i)))
+            continue;
+        if (cw_reader_read(b->rd, i, y0, n, b->dn))
+            return -1;
+        ck_dn_to_reflectance(b->dn, npx, s->src[i].conv, b->refl[i], b->mask);
+        st->refl[i] = b->refl[i];
+    }
+    st->scl = NULL;
+    if (job->mask == CW_MASK_SCL) {
+        int wy0 = y0 - halo < 0 ? 0 : y0 - halo;
+        int wy1 = y0 + n + halo > s->height ? s->height : y0 + n + halo;
+        size_t wpx = W * (size_t)(wy1 - wy0);
+        if (fallback) {
+            for (int k = 0; k < 3; k++) {
+                int band = CK_B02 + k;
+                if (cw_reader_read(b->rd, band, wy0, wy1 - wy0, b->dn))
+                    return -1;
+                ck_dn_to_reflectance(b->dn, wpx, s->src[band].conv, b->fb[k], b->tmpmask);
+            }
+            ck_pseudo_scl(b->fb[0], b->fb[1], b->fb[2], wpx, CW_FALLBACK_BLUE_MIN, CW_FALLBACK_WHITE_MAX,
+                          b->scl);
+        } else if (cw_reader_read(b->rd, CW_SRC_SCL, wy0, wy1 - wy0, b->scl)) {
+            return -1;
+        }
+        ck_mask_scl(&job->rules, b->scl, W, (size_t)(wy1 - wy0), (size_t)(y0 - wy0), (size_t)n, b->mask,
+                    b->scratch);
+        st->scl = b->scl + (size_t)(y0 - wy0) * W;
+    }
+    st->mask = b->mask;
+    return 0;
+}
+
+static int pick_rows(const cw_scene *s, const cw_strip_job *job, int nthreads, int halo)
+{
+    int q = job->quantum > 0 ? job->quantum : 1;
+    int rows = job->strip_rows;
+    if (rows <= 0) {
+        size_t budget = job->mem_budget ? job->mem_budget : ((size_t)256 << 20);
+        size_t per_px = 2 + 1 + job->tls_bytes_per_px; /* dn + mask */
+        for (int i = 0; i < CK_NBANDS; i++)
+            per_px += (job->bands & CK_BAND_BIT(i)) ? 4 : 0;
+        if (job->mask == CW_MASK_SCL)
+            per_px += 3 + (cw_strip_uses_fallback(s, job) ? 13 : 0);
+        size_t per_thread = budget / (size_t)nthreads;
+        size_t r = per_thread / ((size_t)s->width * per_px);
+        rows = r > (size_t)INT32_MAX ? INT32_MAX : (int)r;
+        rows -= 2 * halo;
+    }
+    rows = (rows / q) * q;
+    if (rows < q)
+        rows = q;
+    if (rows > s->height)
+        rows = ((s->height + q - 1) / q) * q;
+    return rows;
+}
+
+int cw_strip_run(const cw_scene *s, const cw_strip_job *job, int *used_rows)
+{
+    int nthreads = job->threads > 0 ? job->threads : cw_omp_threads();
+    const int fallback = cw_strip_uses_fallback(s, job);
+    int halo = 0;
+    if (job->mask == CW_MASK_SCL)
+        halo = job->rules.cloud_r > job->rules.shadow_r ? job->rules.cloud_r : job->rules.shadow_r;
+    const int rows = pick_rows(s, job, nthreads, halo);
+    const int nstrips = (s->height + rows - 1) / rows;
+    if (nthreads > nstrips)
+        nthreads = nstrips;
+    if (used_rows)
+        *used_rows = rows;
+    const int tty = job->label && isatty(2);
+
+    int failed = 0;
+    char first_err[2048] = "";
+    thread_buf *bufs = calloc((size_t)nthreads, sizeof *bufs);
+    if (!bufs)
+        return cw_error("out of memory");
+
+#pragma omp parallel num_threads(nthreads)
+    {
+        const int t = cw_omp_thread_num();
+        thread_buf *b = &bufs[t];
+        int my_fail = alloc_buf(s, job, rows, halo, fallback, b);
+        if (my_fail) {
+#pragma omp critical(cw_strip_err)
+            if (!failed) {
+                failed = 1;
+                cw_strlcpy(first_err, cw_errmsg(), sizeof first_err);
+            }
+        }
+#pragma omp barrier
+#pragma omp for ordered schedule(static, 1)
+        for (int k = 0; k < nstrips; k++) {
+            cw_strip st;
+            memset(&st, 0, sizeof st);
+            st.index = k;
+            st.nstrips = nstrips;
+            st.y0 = k * rows;
+            st.nrows = st.y0 + rows > s->height ? s->height - st.y0 : rows;
+            st.width = (size_t)s->width;
+            st.thread = t;
+            int ok = 0;
+            int f;
+#pragma omp atomic read
+            f = failed;
+            if (!f)
+                ok = load_strip(s, job, halo, fallback, b, &st) == 0 &&
+                     (!job->work || job->work(job->ctx, &st, b->tls) == 0);
+#pragma omp ordered
+            {
+                if (!failed && ok && job->commit && job->commit(job->ctx, &st, b->tls) != 0)
+                    ok = 0;
+                if (!failed && !ok) {
+                    failed = 1;
+                    cw_strlcpy(first_err, cw_errmsg(), sizeof first_err);
+                }
+                if (tty && !failed)
+                    fprintf(stderr, "\r%s: strip %d/%d", job->label, k + 1, nstrips);
+            }
+        }
+        free_buf(job, b);
+    }
+    if (tty)
+        fprintf(stderr, "\r%*s\r", 60, "");
+    free(bufs);
+    if (failed)
+        return cw_error("%s", first_err);
+    return 0;
+}

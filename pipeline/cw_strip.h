@@ -1,0 +1,69 @@
+/*
+ * cw_strip.h - per-thread band readers and the strip driver every raster
+ * command runs on.
+ *
+ * The driver cuts the 10 m grid into full-width strips whose height is a
+ * multiple of `quantum` (the output tile height) sized from a memory
+ * budget; each OpenMP thread opens its own GDAL datasets, reads and
+ * converts its strip, builds the validity mask (with a halo of SCL rows so
+ * buffers do not depend on the strip height) and calls work(); commit() is
+ * then called for the strips strictly in order, one at a time, so outputs
+ * are written in one fixed order whatever the thread count.
+ */
+#ifndef CW_STRIP_H
+#define CW_STRIP_H
+
+#include "ck_mask.h"
+#include "cw_scene.h"
+
+typedef struct cw_reader cw_reader;
+
+/* Opens the sources of `srcs` (CW_SRC_BIT set) of the scene; max_rows is
+ * the largest number of grid rows one read will ask for. */
+cw_reader *cw_reader_open(const cw_scene *s, unsigned srcs, int max_rows);
+void cw_reader_close(cw_reader *r);
+/* Rows [y0, y0+nrows) of the 10 m grid, nearest neighbour from coarser
+ * bands: spectral sources as uint16 DN, SCL as uint8 classes. */
+int cw_reader_read(cw_reader *r, int src, int y0, int nrows, void *out);
+
+typedef struct {
+    int index;           /* strip number, 0-based */
+    int nstrips;
+    int y0, nrows;       /* grid rows of this strip */
+    size_t width;        /* grid columns */
+    const float *refl[CK_NBANDS]; /* reflectance of the requested bands */
+    const uint8_t *mask; /* CK_M_* flags, 0 = valid */
+    const uint8_t *scl;  /* SCL (or fallback pseudo-SCL) classes, or NULL */
+    int thread;          /* 0..threads-1 */
+} cw_strip;
+
+typedef enum {
+    CW_MASK_NONE = 0, /* only DN == 0 is no data */
+    CW_MASK_SCL = 1   /* SCL classes, or the brightness fallback without SCL */
+} cw_mask_mode;
+
+typedef struct {
+    unsigned bands;         /* CK_BAND_BIT set of reflectance bands needed */
+    cw_mask_mode mask;
+    ck_scl_rules rules;     /* radii in grid pixels */
+    int quantum;            /* strip heights are multiples of this (>= 1) */
+    int strip_rows;         /* requested height, 0 = from the memory budget */
+    int threads;            /* 0 = OpenMP default */
+    size_t mem_budget;      /* bytes for all threads' strip buffers, 0 = 256 MiB */
+    size_t tls_bytes_per_px;/* the job's own per-pixel scratch, for sizing */
+    void *ctx;
+    void *(*tls_init)(void *ctx, size_t max_pixels); /* per thread, before work */
+    void (*tls_free)(void *ctx, void *tls);
+    int (*work)(void *ctx, const cw_strip *st, void *tls);   /* in parallel */
+    int (*commit)(void *ctx, const cw_strip *st, void *tls); /* in order */
+    const char *label;      /* progress label, NULL for none */
+} cw_strip_job;
+
+/* Runs the job; -1 with the first failing strip's message on error.
+ * *used_rows (may be NULL) receives the strip height chosen. */
+int cw_strip_run(const cw_scene *s, const cw_strip_job *job, int *used_rows);
+
+/* Whether the SCL-less fallback will be used for this scene/job. */
+int cw_strip_uses_fallback(const cw_scene *s, const cw_strip_job *job);
+
+#endif

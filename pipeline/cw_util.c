@@ -1,0 +1,223 @@
+/* cw_util.c - see cw_util.h. */
+#include "cw_util.h"
+
+#include <cpl_conv.h>
+#include <cpl_error.h>
+#include <errno.h>
+#include <gdal.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+static _Thread_local char err_buf[2048];
+static _Thread_local char gdal_err_buf[1024];
+static int verbose;
+static int warn_count;
+
+int cw_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err_buf, sizeof err_buf, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int cw_error_prefix(const char *fmt, ...)
+{
+    char pre[1024], old[sizeof err_buf];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(pre, sizeof pre, fmt, ap);
+    va_end(ap);
+    memcpy(old, err_buf, sizeof old);
+    snprintf(err_buf, sizeof err_buf, "%s: %s", pre, old);
+    return -1;
+}
+
+const char *cw_errmsg(void) { return err_buf[0] ? err_buf : "unknown error"; }
+const char *cw_gdal_errmsg(void) { return gdal_err_buf; }
+
+static void CPL_STDCALL gdal_handler(CPLErr cls, CPLErrorNum no, const char *msg)
+{
+    (void)no;
+    if (cls >= CE_Failure) {
+        cw_strlcpy(gdal_err_buf, msg ? msg : "", sizeof gdal_err_buf);
+        if (verbose > 1)
+            fprintf(stderr, "GDAL: %s\n", msg);
+    } else if (verbose > 1 && cls == CE_Warning) {
+        fprintf(stderr, "GDAL warning: %s\n", msg);
+    }
+}
+
+void cw_gdal_init(void)
+{
+    CPLSetErrorHandler(gdal_handler);
+    GDALAllRegister();
+    /* Strips are read and written in block-aligned rows; a small block
+     * cache is enough and keeps RSS bounded (a large one makes GDAL slower
+     * here, as it does gdal_calc.py). The user's GDAL_CACHEMAX wins. */
+    if (!CPLGetConfigOption("GDAL_CACHEMAX", NULL))
+        GDALSetCacheMax64((GIntBig)96 << 20);
+}
+
+static void vlog(const char *tag, const char *fmt, va_list ap)
+{
+    char line[4096];
+    vsnprintf(line, sizeof line, fmt, ap);
+    fprintf(stderr, "%s%s\n", tag, line);
+}
+
+void cw_warn(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vlog("warning: ", fmt, ap);
+    va_end(ap);
+#ifdef _OPENMP
+#pragma omp atomic
+#endif
+    warn_count++;
+}
+
+void cw_info(const char *fmt, ...)
+{
+    if (!verbose)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vlog("", fmt, ap);
+    va_end(ap);
+}
+
+void cw_set_verbose(int v) { verbose = v; }
+int cw_warn_count(void) { return warn_count; }
+
+int cw_parse_long(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end != '\0')
+        return cw_error("'%s' is not an integer", s);
+    if (v < lo || v > hi)
+        return cw_error("%ld is out of range %ld..%ld", v, lo, hi);
+    *out = v;
+    return 0;
+}
+
+int cw_parse_double(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end != '\0' || v != v)
+        return cw_error("'%s' is not a number", s);
+    if (v < lo || v > hi)
+        return cw_error("%g is out of range %g..%g", v, lo, hi);
+    *out = v;
+    return 0;
+}
+
+int cw_path_join(char *buf, size_t n, const char *dir, const char *name)
+{
+    size_t dl = strlen(dir);
+    int r = (dl && dir[dl - 1] == '/') ? snprintf(buf, n, "%s%s", dir, name)
+                                       : snprintf(buf, n, "%s/%s", dir, name);
+    if (r < 0 || (size_t)r >= n)
+        return cw_error("path too long: %s/%s", dir, name);
+    return 0;
+}
+
+int cw_is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int cw_mkdir_p(const char *path)
+{
+    char tmp[PATH_MAX];
+    if (strlen(path) >= sizeof tmp)
+        return cw_error("path too long: %s", path);
+    cw_strlcpy(tmp, path, sizeof tmp);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
+            return cw_error("cannot create folder %s: %s", tmp, strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
+        return cw_error("cannot create folder %s: %s", tmp, strerror(errno));
+    if (!cw_is_dir(tmp))
+        return cw_error("%s exists and is not a folder", tmp);
+    return 0;
+}
+
+int cw_tmp_path(char *buf, size_t n, const char *final_path)
+{
+    const char *slash = strrchr(final_path, '/');
+    int dl = slash ? (int)(slash - final_path + 1) : 0;
+    int r = snprintf(buf, n, "%.*s.%s.tmp%ld", dl, final_path,
+                     slash ? slash + 1 : final_path, (long)getpid());
+    if (r < 0 || (size_t)r >= n)
+        return cw_error("path too long: %s", final_path);
+    return 0;
+}
+
+int cw_commit_file(const char *tmp, const char *final_path)
+{
+    if (rename(tmp, final_path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return cw_error("cannot rename %s to %s: %s", tmp, final_path, strerror(e));
+    }
+    return 0;
+}
+
+void cw_strlcpy(char *dst, const char *src, size_t n)
+{
+    if (!n)
+        return;
+    size_t l = strlen(src);
+    if (l >= n)
+        l = n - 1;
+    memcpy(dst, src, l);
+    dst[l] = '\0';
+}
+
+int cw_omp_threads(void)
+{
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
+int cw_omp_thread_num(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
+void cw_omp_set_threads(int n)
+{
+#ifdef _OPENMP
+    if (n > 0)
+        omp_set_num_threads(n);
+#else
+    (void)n;
+#endif
+}

@@ -1,0 +1,64 @@
+/*
+ * cw_util.h - errors, logging, number parsing and atomic output helpers of
+ * the chakrawatch pipeline library.
+ *
+ * Library functions return 0 / a pointer on success and -1 / NULL on
+ * failure after recording why with cw_error(); only main() exits.  The
+ * message is per thread, so strips failing on two threads do not mix.
+ */
+#ifndef CW_UTIL_H
+#define CW_UTIL_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#ifndef CW_VERSION
+#define CW_VERSION "0.0.0"
+#endif
+
+#if defined(__GNUC__)
+#define CW_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define CW_PRINTF(a, b)
+#endif
+
+/* Record an error message for this thread (printf-style). Returns -1. */
+int cw_error(const char *fmt, ...) CW_PRINTF(1, 2);
+/* Prefix the current message: "what: <old message>". Returns -1. */
+int cw_error_prefix(const char *fmt, ...) CW_PRINTF(1, 2);
+const char *cw_errmsg(void);
+/* GDAL's last error for this thread, or "" (set by our CPL handler). */
+const char *cw_gdal_errmsg(void);
+
+/* Install the GDAL error handler, set sane GDAL defaults; call once. */
+void cw_gdal_init(void);
+
+/* Log levels: warnings always go to stderr; info when verbose. */
+void cw_warn(const char *fmt, ...) CW_PRINTF(1, 2);
+void cw_info(const char *fmt, ...) CW_PRINTF(1, 2);
+void cw_set_verbose(int v);
+/* Warnings raised so far (a command can tell whether it was clean). */
+int cw_warn_count(void);
+
+/* strtol/strtod with full-string check; -1 on error. */
+int cw_parse_long(const char *s, long lo, long hi, long *out);
+int cw_parse_double(const char *s, double lo, double hi, double *out);
+
+/* Join dir and name into buf; -1 when it does not fit. */
+int cw_path_join(char *buf, size_t n, const char *dir, const char *name);
+int cw_is_dir(const char *path);
+int cw_mkdir_p(const char *path);
+
+/* Temporary sibling for an atomic write: "<dir>/.<name>.tmp<pid>". */
+int cw_tmp_path(char *buf, size_t n, const char *final_path);
+/* rename(tmp, final) after the writer closed tmp successfully. */
+int cw_commit_file(const char *tmp, const char *final_path);
+
+/* Copy at most n-1 bytes and terminate. */
+void cw_strlcpy(char *dst, const char *src, size_t n);
+
+int cw_omp_threads(void);      /* threads an OpenMP region would use */
+int cw_omp_thread_num(void);   /* 0 without OpenMP */
+void cw_omp_set_threads(int n);
+
+#endif

@@ -1,0 +1,204 @@
+/*
+ * main.c - the chakrawatch command line: parses options into the
+ * library's option structs and maps results to exit codes.
+ *   0 everything went through, 1 the command failed, 2 usage error.
+ */
+#include "ck_indices.h"
+#include "cw_cmd.h"
+#include "cw_util.h"
+
+#include <gdal.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+    "chakrawatch " CW_VERSION " - canopy-loss and mining-scar monitoring from Sentinel-2\n"
+    "\n"
+    "usage: chakrawatch COMMAND [options]\n"
+    "\n"
+    "commands:\n"
+    "  info SCENE                 what the scene holds: tile, date, CRS, grid, bands,\n"
+    "                             DN offset convention, valid/cloud/shadow/water shares\n"
+    "  indices SCENE --out DIR    spectral indices as tiled GeoTIFFs\n"
+    "  help                       this text\n"
+    "  version                    the version\n"
+    "\n"
+    "SCENE is a folder of per-band GeoTIFFs (B02.tif..B12.tif, SCL.tif, or blue.tif,\n"
+    "green.tif, red.tif, nir.tif, swir16.tif, swir22.tif, scl.tif), an ESA .SAFE\n"
+    "folder, or one multi-band GeoTIFF whose band descriptions name the bands.\n"
+    "\n"
+    "indices options:\n"
+    "  --out DIR                  output folder (created)\n"
+    "  --index LIST               comma-separated, default ndvi: %s\n"
+    "  --type float32|int16       Float32 (nodata NaN) or Int16 x 10000 (nodata -32768,\n"
+    "                             scale 0.0001 declared); default float32\n"
+    "  --codec zstd|deflate|lzw|none   output compression, default zstd (level 1)\n"
+    "\n"
+    "common options:\n"
+    "  --mask scl|none            validity mask from SCL (default) or DN 0 only\n"
+    "  --invalid-classes LIST     SCL classes masked, default 0,1,2,3,8,9,10,11\n"
+    "                             (6, water, is never masked)\n"
+    "  --cloud-buffer M           dilate clouds (8,9,10) by M metres, default 100\n"
+    "  --shadow-buffer M          dilate shadows (3) by M metres, default 50\n"
+    "  --boa-offset DN            override the BOA_ADD_OFFSET of every band (e.g. -1000)\n"
+    "  --threads N                OpenMP threads (default: OMP_NUM_THREADS or cores)\n"
+    "  --strip-rows N             rows per strip, rounded to 512 (default: from memory)\n"
+    "  --memory-mb N              strip buffer budget for all threads, default 256\n"
+    "  -v, --verbose              more messages (twice: GDAL's too)\n";
+
+static void print_usage(FILE *f)
+{
+    char names[128] = "";
+    for (size_t i = 0; i < ck_index_count; i++) {
+        strcat(names, i ? "," : "");
+        strcat(names, ck_index_table[i].name);
+    }
+    fprintf(f, usage, names);
+}
+
+typedef struct {
+    const char *scene;
+    cw_indices_opts ix;
+    int verbose;
+} cli_t;
+
+/* Parses argv[2..]; returns 0, or 2 after printing a usage error. */
+static int parse_args(int argc, char **argv, cli_t *cli)
+{
+    cw_indices_opts *ix = &cli->ix;
+    cw_common_opts *c = &ix->c;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+#define NEEDV()                                                                                     \
+    do {                                                                                            \
+        if (!v) {                                                                                   \
+            fprintf(stderr, "chakrawatch: %s needs a value\n", a);                                  \
+            return 2;                                                                               \
+        }                                                                                           \
+        i++;                                                                                        \
+    } while (0)
+        long lv;
+        double dv;
+        if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+            cli->verbose++;
+        } else if (!strcmp(a, "--out")) {
+            NEEDV();
+            ix->out_dir = v;
+        } else if (!strcmp(a, "--index")) {
+            NEEDV();
+            ix->index_list = v;
+        } else if (!strcmp(a, "--type")) {
+            NEEDV();
+            if (!strcmp(v, "float32"))
+                ix->type = CW_OUT_FLOAT32;
+            else if (!strcmp(v, "int16"))
+                ix->type = CW_OUT_INT16;
+            else
+                return fprintf(stderr, "chakrawatch: --type is float32 or int16, not '%s'\n", v), 2;
+        } else if (!strcmp(a, "--codec")) {
+            NEEDV();
+            if (cw_codec_parse(v, &ix->codec))
+                return fprintf(stderr, "chakrawatch: %s\n", cw_errmsg()), 2;
+        } else if (!strcmp(a, "--mask")) {
+            NEEDV();
+            if (!strcmp(v, "scl"))
+                c->mask = CW_MASK_SCL;
+            else if (!strcmp(v, "none"))
+                c->mask = CW_MASK_NONE;
+            else
+                return fprintf(stderr, "chakrawatch: --mask is scl or none, not '%s'\n", v), 2;
+        } else if (!strcmp(a, "--invalid-classes")) {
+            NEEDV();
+            if (cw_parse_scl_classes(v, &c->rules))
+                return fprintf(stderr, "chakrawatch: %s\n", cw_errmsg()), 2;
+        } else if (!strcmp(a, "--cloud-buffer") || !strcmp(a, "--shadow-buffer")) {
+            NEEDV();
+            if (cw_parse_double(v, 0, 2500, &dv))
+                return fprintf(stderr, "chakrawatch: %s: %s\n", a, cw_errmsg()), 2;
+            *(a[2] == 'c' ? &c->cloud_buffer_m : &c->shadow_buffer_m) = dv;
+        } else if (!strcmp(a, "--boa-offset")) {
+            NEEDV();
+            if (cw_parse_double(v, -10000, 10000, &dv))
+                return fprintf(stderr, "chakrawatch: --boa-offset: %s\n", cw_errmsg()), 2;
+            c->scene.have_offset = 1;
+            c->scene.offset = dv;
+        } else if (!strcmp(a, "--threads")) {
+            NEEDV();
+            if (cw_parse_long(v, 1, 1024, &lv))
+                return fprintf(stderr, "chakrawatch: --threads: %s\n", cw_errmsg()), 2;
+            c->threads = (int)lv;
+        } else if (!strcmp(a, "--strip-rows")) {
+            NEEDV();
+            if (cw_parse_long(v, 1, 1 << 20, &lv))
+                return fprintf(stderr, "chakrawatch: --strip-rows: %s\n", cw_errmsg()), 2;
+            c->strip_rows = (int)lv;
+        } else if (!strcmp(a, "--memory-mb")) {
+            NEEDV();
+            if (cw_parse_long(v, 16, 1 << 20, &lv))
+                return fprintf(stderr, "chakrawatch: --memory-mb: %s\n", cw_errmsg()), 2;
+            c->mem_budget = (size_t)lv << 20;
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "chakrawatch: unknown option %s (see chakrawatch help)\n", a);
+            return 2;
+        } else if (!cli->scene) {
+            cli->scene = a;
+        } else {
+            fprintf(stderr, "chakrawatch: unexpected argument %s\n", a);
+            return 2;
+        }
+#undef NEEDV
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        print_usage(stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
+        printf("chakrawatch %s (GDAL %s)\n", CW_VERSION, GDALVersionInfo("RELEASE_NAME"));
+        return 0;
+    }
+    cli_t cli;
+    memset(&cli, 0, sizeof cli);
+    cw_common_opts_default(&cli.ix.c);
+    cli.ix.index_list = "ndvi";
+    cli.ix.type = CW_OUT_FLOAT32;
+    cli.ix.codec = CW_CODEC_ZSTD;
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "info") && strcmp(cmd, "indices")) {
+        fprintf(stderr, "chakrawatch: unknown command '%s' (see chakrawatch help)\n", cmd);
+        return 2;
+    }
+    int rc = parse_args(argc, argv, &cli);
+    if (rc)
+        return rc;
+    if (!cli.scene) {
+        fprintf(stderr, "chakrawatch %s: no SCENE given\n", cmd);
+        return 2;
+    }
+    cw_set_verbose(cli.verbose);
+    cw_gdal_init();
+    if (!strcmp(cmd, "info")) {
+        rc = cw_info_run(cli.scene, &cli.ix.c, stdout);
+    } else {
+        if (!cli.ix.out_dir) {
+            fprintf(stderr, "chakrawatch indices: --out DIR is required\n");
+            return 2;
+        }
+        rc = cw_indices_run(cli.scene, &cli.ix);
+    }
+    if (rc) {
+        fprintf(stderr, "chakrawatch %s: %s\n", cmd, cw_errmsg());
+        rc = 1;
+    }
+    GDALDestroyDriverManager();
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "chakrawatch: error writing standard output\n");
+        rc = 1;
+    }
+    return rc;
+}
