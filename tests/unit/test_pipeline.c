@@ -1,0 +1,220 @@
+/*
+ * test_pipeline.c - the ingest against the generator's truth.
+ *
+ *   test_pipeline FIXDIR
+ *
+ * FIXDIR holds scenes written by scripts/s2synth.py from one seed in every
+ * layout and offset convention, and truth/refl_*.tif: the float32
+ * reflectance (DN + offset) / 10000 the generator encoded.  Every layout
+ * must decode to exactly those bits (so the offset is applied once, from
+ * whichever metadata carries it), whatever the strip height; the mask must
+ * flag the generator's clouds and never its water.
+ */
+#include "../test.h"
+#include "ck_reflect.h"
+#include "cw_cmd.h"
+#include "cw_strip.h"
+#include "cw_util.h"
+
+#include <gdal.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *fix;
+
+static float *read_truth(const char *name, int *w, int *h)
+{
+    char p[4096];
+    snprintf(p, sizeof p, "%s/truth/%s", fix, name);
+    GDALDatasetH ds = GDALOpen(p, GA_ReadOnly);
+    if (!ds)
+        return NULL;
+    *w = GDALGetRasterXSize(ds);
+    *h = GDALGetRasterYSize(ds);
+    float *buf = malloc(sizeof(float) * (size_t)*w * (size_t)*h);
+    if (GDALRasterIO(GDALGetRasterBand(ds, 1), GF_Read, 0, 0, *w, *h, buf, *w, *h, GDT_Float32, 0, 0) != CE_None) {
+        free(buf);
+        buf = NULL;
+    }
+    GDALClose(ds);
+    return buf;
+}
+
+static int same_bits(float a, float b) { return (isnan(a) && isnan(b)) || a == b; }
+
+/* Decode band `b` of the scene in strips of `rows` and compare to truth. */
+static long compare_band(const cw_scene *s, int b, int rows, const float *truth, double shift)
+{
+    cw_reader *r = cw_reader_open(s, CW_SRC_BIT(b), rows);
+    if (!r)
+        return -1;
+    size_t W = (size_t)s->width;
+    uint16_t *dn = malloc(W * rows * 2);
+    float *rf = malloc(W * rows * 4);
+    uint8_t *m = malloc(W * rows);
+    long bad = 0;
+    for (int y0 = 0; y0 < s->height; y0 += rows) {
+        int n = y0 + rows > s->height ? s->height - y0 : rows;
+        if (cw_reader_read(r, b, y0, n, dn)) {
+            bad = -1;
+            break;
+        }
+        memset(m, 0, W * n);
+        ck_dn_to_reflectance(dn, W * n, s->src[b].conv, rf, m);
+        for (size_t i = 0; i < W * n; i++) {
+            float t = truth[(size_t)y0 * W + i];
+            if (shift == 0.0 ? !same_bits(rf[i], t) : !(isnan(t) ? isnan(rf[i]) : fabs(rf[i] - t - shift) < 1e-6))
+                bad++;
+        }
+    }
+    free(dn);
+    free(rf);
+    free(m);
+    cw_reader_close(r);
+    return bad;
+}
+
+static const char *scenes[] = {"folder", "folder-common/S2B_MSIL2A_20240115T153619_N0510_R068_T18MTD_20240115T171500",
+                               "folder-scale", "scene.SAFE", "multiband.tif", "old-baseline.SAFE"};
+
+static void test_layouts(void)
+{
+    const char *bands[] = {"refl_B02.tif", "refl_B03.tif", "refl_B04.tif", "refl_B08.tif",
+                           "refl_B8A.tif", "refl_B11.tif", "refl_B12.tif"};
+    for (size_t k = 0; k < sizeof scenes / sizeof *scenes; k++) {
+        char p[4096];
+        snprintf(p, sizeof p, "%s/%s", fix, scenes[k]);
+        cw_scene s;
+        int rc = cw_scene_open(p, NULL, &s);
+        CHECK(rc == 0, "open %s: %s", scenes[k], cw_errmsg());
+        if (rc)
+            continue;
+        CHECK(!strcmp(s.tile, "18MTD") && !strcmp(s.date, "2024-01-15"), "%s: tile %s date %s", scenes[k], s.tile,
+              s.date);
+        CHECK(s.width == 1001 && s.height == 803 && s.res == 10.0, "%s: grid %dx%d %g", scenes[k], s.width,
+              s.height, s.res);
+        CHECK(s.src[CW_SRC_SCL].present, "%s: SCL found", scenes[k]);
+        const char *truth_dir = strstr(scenes[k], "old-baseline") ? "old/" : "";
+        for (int b = 0; b < CK_NBANDS; b++) {
+            char tn[64];
+            snprintf(tn, sizeof tn, "%s%s", truth_dir, bands[b]);
+            int w, h;
+            float *t = read_truth(tn, &w, &h);
+            CHECK(t && w == s.width && h == s.height, "truth %s", tn);
+            if (!t)
+                continue;
+            long bad1 = compare_band(&s, b, 803, t, 0.0);
+            long bad2 = compare_band(&s, b, 37, t, 0.0); /* odd strip height */
+            CHECK(bad1 == 0 && bad2 == 0, "%s %s: %ld / %ld pixels differ from truth", scenes[k], cw_src_name(b),
+                  bad1, bad2);
+            free(t);
+        }
+        cw_scene_free(&s);
+    }
+    /* an explicit override wins: offset 0 on a baseline-05.10 scene is
+     * exactly the truth shifted by +0.1 (the offset not applied) */
+    char p[4096];
+    snprintf(p, sizeof p, "%s/folder", fix);
+    cw_scene_opts o = {1, 0.0};
+    cw_scene s;
+    if (cw_scene_open(p, &o, &s) == 0) {
+        int w, h;
+        float *t = read_truth("refl_B04.tif", &w, &h);
+        CHECK(t && compare_band(&s, CK_B04, 256, t, 0.1) == 0, "override offset 0 shifts by 0.1");
+        CHECK(strstr(s.offset_desc, "override") != NULL, "override recorded: %s", s.offset_desc);
+        free(t);
+        cw_scene_free(&s);
+    }
+}
+
+/* Masks of the whole scene built through the strip driver. */
+typedef struct {
+    uint8_t *mask;
+    size_t w;
+} cap_ctx;
+
+static int cap_commit(void *ctx, const cw_strip *st, void *tls)
+{
+    (void)tls;
+    cap_ctx *c = ctx;
+    memcpy(c->mask + (size_t)st->y0 * c->w, st->mask, c->w * (size_t)st->nrows);
+    return 0;
+}
+
+static uint8_t *scene_mask(const cw_scene *s, int rows, int threads)
+{
+    cw_common_opts o;
+    cw_common_opts_default(&o);
+    cw_strip_job job;
+    memset(&job, 0, sizeof job);
+    job.mask = CW_MASK_SCL;
+    job.rules = o.rules;
+    job.rules.cloud_r = 10;
+    job.rules.shadow_r = 5;
+    job.bands = CK_BAND_BIT(CK_B04);
+    job.quantum = 1;
+    job.strip_rows = rows;
+    job.threads = threads;
+    cap_ctx c = {malloc((size_t)s->width * s->height), (size_t)s->width};
+    job.ctx = &c;
+    job.commit = cap_commit;
+    if (cw_strip_run(s, &job, NULL)) {
+        free(c.mask);
+        return NULL;
+    }
+    return c.mask;
+}
+
+static void test_mask(void)
+{
+    char p[4096];
+    snprintf(p, sizeof p, "%s/folder", fix);
+    cw_scene s;
+    if (cw_scene_open(p, NULL, &s)) {
+        CHECK(0, "open: %s", cw_errmsg());
+        return;
+    }
+    uint8_t *a = scene_mask(&s, 803, 1), *b = scene_mask(&s, 13, 2), *c = scene_mask(&s, 100, 2);
+    size_t n = (size_t)s.width * s.height;
+    CHECK(a && b && c && !memcmp(a, b, n) && !memcmp(a, c, n), "mask identical for strip heights 803/13/100");
+    int w, h;
+    float *lc = read_truth("landcover.tif", &w, &h), *scl = read_truth("scl10.tif", &w, &h);
+    if (a && lc && scl) {
+        long clouds = 0, clouds_flagged = 0, water = 0, water_ok = 0, far = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (lc[i] == 6 && (scl[i] == 8 || scl[i] == 9)) { /* generator's cloud class */
+                clouds++;
+                clouds_flagged += (a[i] & CK_M_CLOUD) != 0;
+            }
+            if (scl[i] == 6) {
+                water++;
+                water_ok += (a[i] & (CK_M_NODATA | CK_M_INVALID)) == 0;
+            }
+            far += a[i] == 0 && scl[i] != 0;
+        }
+        CHECK(clouds > 1000 && clouds_flagged == clouds, "clouds flagged %ld/%ld", clouds_flagged, clouds);
+        CHECK(water > 1000 && water_ok == water, "water never masked by class: %ld/%ld", water_ok, water);
+        CHECK(far > (long)n / 2, "most of the scene valid: %ld", far);
+    }
+    free(a);
+    free(b);
+    free(c);
+    free(lc);
+    free(scl);
+    cw_scene_free(&s);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: test_pipeline FIXDIR\n");
+        return 2;
+    }
+    fix = argv[1];
+    cw_gdal_init();
+    test_layouts();
+    test_mask();
+    GDALDestroyDriverManager();
+    return TEST_SUMMARY("pipeline");
+}
