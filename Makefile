@@ -87,8 +87,9 @@ kernels-check: $(BUILD)/test_kernels
 
 # The whole suite: default build, then the same suite under ASan/UBSan.
 check: deps
-	$(MAKE) check-run
-	$(MAKE) check-run SANITIZE=address,undefined OPT=-O1
+	$(MAKE) --no-print-directory OPENMP=0 kernels-check all
+	$(MAKE) --no-print-directory check-run
+	$(MAKE) --no-print-directory check-run SANITIZE=address,undefined OPT=-O1
 
 check-run: $(BUILD)/chakrawatch $(BUILD)/test_kernels $(BUILD)/test_pipeline
 	BUILD=$(BUILD) tests/run_tests.sh

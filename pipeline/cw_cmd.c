@@ -353,8 +353,6 @@ int cw_indices_run(const char *scene_path, const cw_indices_opts *o)
 done:
     for (int k = 0; k < c.n; k++)
         cw_raster_out_close(c.out[k], 0);
-    if (rc)
-        cw_error_prefix("indices");
     cw_scene_free(&s);
     return rc;
 }

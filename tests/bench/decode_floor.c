@@ -1,0 +1,52 @@
+/*
+ * decode_floor.c - the floor for a two-band index: decode the bands'
+ * blocks in parallel, one GDAL dataset per thread, and do nothing else.
+ *
+ *   decode_floor ROWS FILE...     (OMP_NUM_THREADS threads)
+ */
+#include <gdal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <omp.h>
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: decode_floor ROWS FILE...\n");
+        return 2;
+    }
+    GDALAllRegister();
+    GDALSetCacheMax64((GIntBig)96 << 20);
+    int rows = atoi(argv[1]), nf = argc - 2;
+    GDALDatasetH probe = GDALOpen(argv[2], GA_ReadOnly);
+    if (!probe)
+        return 1;
+    int W = GDALGetRasterXSize(probe), H = GDALGetRasterYSize(probe);
+    GDALClose(probe);
+    int nstrips = (H + rows - 1) / rows, fail = 0;
+    unsigned long long sum = 0;
+#pragma omp parallel reduction(+ : sum, fail)
+    {
+        GDALDatasetH *ds = calloc((size_t)nf, sizeof *ds);
+        unsigned short *buf = malloc((size_t)W * rows * 2);
+        for (int i = 0; i < nf; i++)
+            ds[i] = GDALOpen(argv[2 + i], GA_ReadOnly);
+#pragma omp for schedule(static, 1)
+        for (int k = 0; k < nstrips; k++) {
+            int y0 = k * rows, n = y0 + rows > H ? H - y0 : rows;
+            for (int i = 0; i < nf; i++) {
+                if (!ds[i] || GDALRasterIO(GDALGetRasterBand(ds[i], 1), GF_Read, 0, y0, W, n, buf, W, n,
+                                           GDT_UInt16, 0, 0) != CE_None)
+                    fail++;
+                sum += buf[0];
+            }
+        }
+        for (int i = 0; i < nf; i++)
+            if (ds[i])
+                GDALClose(ds[i]);
+        free(buf);
+        free(ds);
+    }
+    printf("decoded %d file(s) of %dx%d (checksum %llu)\n", nf, W, H, sum);
+    return fail ? 1 : 0;
+}

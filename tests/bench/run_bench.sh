@@ -1,0 +1,63 @@
+#!/bin/sh
+# make bench: a full 10980 x 10980 Sentinel-2 tile (uint16, 512 x 512 tiles,
+# DEFLATE + predictor, like real COGs), NDVI by chakrawatch against
+# gdal_calc.py at its best settings and against the decode-only floor, in
+# one hyperfine run each; then the ratios and peak RSS.
+# BENCH_DIR (default build/bench-data) keeps the generated tile between runs.
+set -eu
+BUILD=${BUILD:-build}
+CW=$BUILD/chakrawatch
+DIR=${BENCH_DIR:-build/bench-data}
+RUNS=${BENCH_RUNS:-3}
+mkdir -p "$DIR"
+if [ ! -f "$DIR/tile/SCL.tif" ]; then
+    echo "generating a full 10980 x 10980 tile in $DIR/tile (once)..."
+    /usr/bin/python3 scripts/s2synth.py bench "$DIR/tile" --bands B04,B08,SCL
+fi
+T=$DIR/tile
+O=$DIR/out
+rm -rf "$O"; mkdir -p "$O"
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem/{print $2}') GiB; $("$CW" version)"
+CALC_EXPR='(A.astype(numpy.float32)-B)/(A.astype(numpy.float32)+B-2000)'
+calc() { # cachemax codec-options...
+    cm=$1; shift
+    echo "GDAL_CACHEMAX=$cm gdal_calc.py --quiet -A $T/B08.tif -B $T/B04.tif --outfile=$O/calc.tif --type=Float32 --calc='$CALC_EXPR' --NoDataValue=0 --overwrite --co TILED=YES --co BLOCKXSIZE=512 --co BLOCKYSIZE=512 $*"
+}
+ZSTD_CO="--co COMPRESS=ZSTD --co ZSTD_LEVEL=1 --co PREDICTOR=3"
+CW_IDX="$CW indices $T --index ndvi --out $O/cw"
+
+hyperfine --runs "$RUNS" --warmup 1 --export-json "$O/h.json" --style basic \
+    -n floor "$BUILD/decode_floor 512 $T/B04.tif $T/B08.tif" \
+    -n cw_none "$CW_IDX --mask none --codec none" \
+    -n cw_zstd "$CW_IDX --mask none --codec zstd" \
+    -n cw_deflate "$CW_IDX --mask none --codec deflate" \
+    -n cw_scl_zstd "$CW_IDX --codec zstd" \
+    -n cw_int16_zstd "$CW_IDX --mask none --type int16 --codec zstd" \
+    -n calc64_none "$(calc 64 --co COMPRESS=NONE)" \
+    -n calcdef_none "$(calc 5%)" \
+    -n calc64_zstd "$(calc 64 $ZSTD_CO)" \
+    -n calcdef_zstd "$(calc 5% $ZSTD_CO)"
+
+rss() { /usr/bin/time -f %M sh -c "$1" 2>&1 >/dev/null | tail -n 1; }
+echo
+echo "peak RSS (MB):"
+R_FLOOR=$(rss "$BUILD/decode_floor 512 $T/B04.tif $T/B08.tif")
+R_CW=$(rss "$CW_IDX --mask none --codec zstd")
+R_CWS=$(rss "$CW_IDX --codec zstd")
+R_CALC=$(rss "$(calc 64 $ZSTD_CO)")
+echo "  floor $((R_FLOOR/1024))  chakrawatch ndvi $((R_CW/1024))  with SCL mask $((R_CWS/1024))  gdal_calc.py(64MB cache) $((R_CALC/1024))"
+ls -l "$O/cw" "$O/calc.tif" | awk '{print "  " $5 "  " $NF}'
+
+/usr/bin/python3 - "$O/h.json" <<'PY'
+import json, sys
+r = {x["command"]: x["mean"] for x in json.load(open(sys.argv[1]))["results"]}
+f = r["floor"]
+print("\nmean seconds and ratios (same run):")
+for k, v in r.items():
+    print(f"  {k:14s} {v:6.2f} s   {v / f:5.2f}x floor")
+best_none = min(r["calc64_none"], r["calcdef_none"])
+best_zstd = min(r["calc64_zstd"], r["calcdef_zstd"])
+print(f"\n  chakrawatch uncompressed / decode floor:     {r['cw_none'] / f:.2f}x  (target <= 1.2)")
+print(f"  gdal_calc.py best / chakrawatch, no codec:   {best_none / r['cw_none']:.2f}x  (target >= 2)")
+print(f"  gdal_calc.py best / chakrawatch, ZSTD 1:     {best_zstd / r['cw_zstd']:.2f}x")
+PY

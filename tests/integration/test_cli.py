@@ -1,0 +1,283 @@
+#!/usr/bin/python3
+"""CLI tests of chakrawatch against independent oracles.
+
+  test_cli.py BUILD_DIR FIXDIR
+
+- NDVI from `chakrawatch indices` against GDAL's own gdal_calc.py on the
+  same scene (within 1e-6), and every layout against it;
+- byte-identical outputs for 1 and 2 threads and two strip heights;
+- the Int16 output is round(index * 10000) with its scale declared;
+- outputs are real GeoTIFFs gdalinfo reads (CRS, nodata, tiles);
+- bad input: a clear message, a non-zero exit, no crash and no file left.
+"""
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+from osgeo import gdal
+
+gdal.UseExceptions()
+BUILD, FIX = sys.argv[1], sys.argv[2]
+CW = os.path.join(BUILD, "chakrawatch")
+HERE = os.path.dirname(os.path.abspath(__file__))
+GEN = ["/usr/bin/python3", os.path.join(HERE, "..", "..", "scripts", "s2synth.py"), "scene"]
+passed = failed = 0
+
+
+def check(cond, what):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL:", what, file=sys.stderr)
+
+
+def run(*args, env=None):
+    e = dict(os.environ)
+    if env:
+        e.update(env)
+    p = subprocess.run([CW, *args], capture_output=True, text=True, env=e)
+    if p.returncode < 0 or "Sanitizer" in p.stderr or "runtime error" in p.stderr:
+        print(p.stderr, file=sys.stderr)
+    return p
+
+
+def arr(path):
+    return gdal.Open(path).ReadAsArray()
+
+
+TMP = tempfile.mkdtemp(prefix="cw-cli-")
+
+
+def out(name):
+    return os.path.join(TMP, name)
+
+
+# ---- NDVI against gdal_calc.py ---------------------------------------------
+def test_gdal_calc():
+    r = run("indices", f"{FIX}/folder", "--out", out("ndvi"), "--index", "ndvi", "--mask", "none")
+    check(r.returncode == 0, f"indices ran: {r.stderr}")
+    mine = arr(out("ndvi/18MTD_20240115_ndvi.tif"))
+    # the oracle: GDAL's own raster calculator, in float64, on the raw DN
+    # (baseline 05.10: rho = (DN - 1000) / 10000), DN 0 as no data
+    calc = out("calc_ndvi.tif")
+    expr = ("numpy.where((A==0)|(B==0)|((A.astype(numpy.float64)+B-2000)<=0), numpy.nan,"
+            "numpy.clip(((A.astype(numpy.float64)-1000)-(B.astype(numpy.float64)-1000))/"
+            "((A.astype(numpy.float64)-1000)+(B.astype(numpy.float64)-1000)),-1,1))")
+    p = subprocess.run(["gdal_calc.py", "--quiet", "-A", f"{FIX}/folder/B08.tif", "-B", f"{FIX}/folder/B04.tif",
+                        f"--outfile={calc}", "--type=Float32", f"--calc={expr}", "--NoDataValue=nan",
+                        "--hideNoData", "--overwrite"], capture_output=True, text=True)
+    check(p.returncode == 0, f"gdal_calc.py ran: {p.stderr}")
+    ref = arr(calc)
+    both = ~np.isnan(ref) & ~np.isnan(mine)
+    check(np.array_equal(np.isnan(ref), np.isnan(mine)), "same no-data pixels as gdal_calc.py")
+    d = float(np.max(np.abs(ref[both] - mine[both]))) if both.any() else 1.0
+    check(both.sum() > 500000 and d <= 1e-6, f"NDVI within 1e-6 of gdal_calc.py (max {d:.2e})")
+    print(f"  ndvi vs gdal_calc.py: {both.sum()} pixels, max |diff| {d:.2e}")
+    # every layout gives the same NDVI values (offset applied once)
+    for sc in ["folder-common/S2B_MSIL2A_20240115T153619_N0510_R068_T18MTD_20240115T171500", "folder-scale",
+               "scene.SAFE", "multiband.tif"]:
+        o = out("lay_" + sc.replace("/", "_"))
+        r = run("indices", f"{FIX}/{sc}", "--out", o, "--index", "ndvi", "--mask", "none")
+        got = arr(glob.glob(o + "/*_ndvi.tif")[0]) if r.returncode == 0 else None
+        check(got is not None and np.array_equal(got, mine, equal_nan=True), f"{sc}: same NDVI as the folder layout")
+
+
+# ---- all indices: values within the physical range, scale metadata -------------
+def test_all_indices_and_int16():
+    r = run("indices", f"{FIX}/folder", "--out", out("all"), "--index", "ndvi,nbr,ndmi,bsi,mndwi,ndti")
+    check(r.returncode == 0, f"all indices: {r.stderr}")
+    lc = arr(f"{FIX}/truth/landcover.tif")
+    for name in ["ndvi", "nbr", "ndmi", "bsi", "mndwi", "ndti"]:
+        a = arr(out(f"all/18MTD_20240115_{name}.tif"))
+        v = a[~np.isnan(a)]
+        check(v.size > 0 and v.min() >= -1 and v.max() <= 1, f"{name} within -1..1")
+    ndvi = arr(out("all/18MTD_20240115_ndvi.tif"))
+    mndwi = arr(out("all/18MTD_20240115_mndwi.tif"))
+    forest = (lc == 0) & ~np.isnan(ndvi)
+    water = (lc == 3) & ~np.isnan(mndwi)
+    check(np.median(ndvi[forest]) > 0.7, "forest NDVI > 0.7 (RECIPES 3)")
+    check(np.median(mndwi[water]) > 0, "river MNDWI > 0")
+    check(np.isnan(ndvi[lc == 6]).all(), "cloud pixels are no data")
+    check(np.isnan(ndvi[lc == 7]).all(), "no-data swath is no data")
+    info = json.loads(subprocess.run(["gdalinfo", "-json", out("all/18MTD_20240115_ndvi.tif")],
+                                     capture_output=True, text=True).stdout)
+    b = info["bands"][0]
+    check(b["type"] == "Float32" and b["block"] == [512, 512], "Float32, 512x512 tiles")
+    check(b.get("noDataValue") == "NaN" or str(b.get("noDataValue")).lower() == "nan", "nodata NaN declared")
+    check("32718" in info["coordinateSystem"]["wkt"], "CRS kept")
+    check(info["geoTransform"] == [180000.0, 10.0, 0.0, 9910000.0, 0.0, -10.0], "geotransform kept")
+    check(info["metadata"][""].get("INDEX") == "NDVI", "INDEX metadata")
+    r = run("indices", f"{FIX}/folder", "--out", out("i16"), "--index", "ndvi", "--type", "int16")
+    q = gdal.Open(out("i16/18MTD_20240115_ndvi.tif"))
+    qa = q.ReadAsArray()
+    band = q.GetRasterBand(1)
+    check(band.GetScale() == 1e-4 and band.GetNoDataValue() == -32768, "int16 scale and nodata declared")
+    exp = np.where(np.isnan(ndvi), -32768, np.rint(ndvi.astype(np.float64) * 10000)).astype(np.int16)
+    check(np.abs(exp.astype(int) - qa.astype(int)).max() <= 1, "int16 = round(ndvi * 10000)")
+
+
+# ---- determinism ---------------------------------------------------------------------
+def test_determinism():
+    outs = []
+    for thr, rows in [("1", "512"), ("2", "512"), ("2", "1024"), ("1", "1024")]:
+        o = out(f"det_{thr}_{rows}")
+        r = run("indices", f"{FIX}/tall", "--out", o, "--index", "ndvi,nbr,bsi", "--strip-rows", rows,
+                env={"OMP_NUM_THREADS": thr})
+        check(r.returncode == 0, f"tall scene threads {thr} rows {rows}: {r.stderr}")
+        outs.append(o)
+    for name in ["ndvi", "nbr", "bsi"]:
+        files = [open(glob.glob(f"{o}/*_{name}.tif")[0], "rb").read() for o in outs]
+        check(all(f == files[0] for f in files), f"{name}: identical bytes for 1/2 threads and 512/1024-row strips")
+    r1 = run("indices", f"{FIX}/tall", "--out", out("det_i16a"), "--type", "int16", env={"OMP_NUM_THREADS": "1"})
+    r2 = run("indices", f"{FIX}/tall", "--out", out("det_i16b"), "--type", "int16", env={"OMP_NUM_THREADS": "2"})
+    a = open(glob.glob(out("det_i16a") + "/*.tif")[0], "rb").read()
+    b = open(glob.glob(out("det_i16b") + "/*.tif")[0], "rb").read()
+    check(a == b, "int16 identical for 1 and 2 threads")
+
+
+# ---- no SCL: fallback with a warning ------------------------------------------------------
+def test_no_scl():
+    r = run("indices", f"{FIX}/no-scl", "--out", out("noscl"))
+    check(r.returncode == 0 and "no SCL" in r.stderr, f"no SCL: accepted with a warning ({r.stderr.strip()})")
+    ndvi = arr(out("noscl/18MTD_20240115_ndvi.tif"))
+    lc = arr(f"{FIX}/truth/landcover.tif")
+    cl = lc == 6
+    share = float(np.isnan(ndvi[cl]).mean())
+    check(share > 0.95, f"fallback masks clouds ({share:.3f})")
+    check(float(np.isnan(ndvi[lc == 0]).mean()) < 0.2, "fallback leaves clear forest valid")
+    info = run("info", f"{FIX}/no-scl")
+    check("fallback" in info.stdout, "info names the fallback")
+
+
+# ---- bad input --------------------------------------------------------------------------------
+def copy_scene(name):
+    d = out("bad_" + name)
+    shutil.copytree(f"{FIX}/folder", d)
+    return d
+
+
+def expect_fail(args, words, what):
+    r = run(*args)
+    msg = r.stderr.strip().splitlines()[-1] if r.stderr.strip() else ""
+    ok = r.returncode == 1 and all(w.lower() in r.stderr.lower() for w in words)
+    check(ok, f"{what}: exit {r.returncode}, message: {msg!r}")
+    return r
+
+
+def no_outputs(d):
+    return not os.path.exists(d) or os.listdir(d) == []
+
+
+def test_bad_input():
+    d = copy_scene("missing")
+    os.remove(f"{d}/B08.tif")
+    expect_fail(["indices", d, "--out", out("o_missing")], ["missing", "B08"], "missing band")
+    check(no_outputs(out("o_missing")), "missing band: nothing written")
+
+    d = copy_scene("trunc")
+    size = os.path.getsize(f"{d}/B04.tif")
+    with open(f"{d}/B04.tif", "r+b") as f:
+        f.truncate(size // 2)
+    r = expect_fail(["indices", d, "--out", out("o_trunc")], ["B04"], "truncated GeoTIFF")
+    check(no_outputs(out("o_trunc")), f"truncated: no output or temp file left: {os.listdir(out('o_trunc')) if os.path.exists(out('o_trunc')) else ''}")
+
+    d = copy_scene("garbage")
+    with open(f"{d}/B04.tif", "wb") as f:
+        f.write(b"II*\x00" + b"\xff" * 1000)
+    expect_fail(["indices", d, "--out", out("o_garbage")], ["B04"], "corrupt GeoTIFF header")
+
+    d = copy_scene("nocrs")
+    src = gdal.Open(f"{FIX}/folder/B04.tif")
+    os.remove(f"{d}/B04.tif")
+    dst = gdal.GetDriverByName("GTiff").Create(f"{d}/B04.tif", src.RasterXSize, src.RasterYSize, 1, gdal.GDT_UInt16)
+    dst.SetGeoTransform(src.GetGeoTransform())
+    dst.GetRasterBand(1).WriteArray(src.ReadAsArray())
+    dst = None
+    expect_fail(["indices", d, "--out", out("o_nocrs")], ["no CRS", "B04"], "no CRS")
+
+    d = copy_scene("shifted")
+    ds = gdal.Open(f"{d}/B08.tif", gdal.GA_Update)
+    gt = list(ds.GetGeoTransform())
+    gt[0] += 5
+    ds.SetGeoTransform(gt)
+    ds = None
+    expect_fail(["indices", d, "--out", out("o_shift")], ["different grids", "B08"], "bands on different grids")
+
+    d = copy_scene("zone17")
+    ds = gdal.Open(f"{d}/B11.tif", gdal.GA_Update)
+    from osgeo import osr
+    s = osr.SpatialReference()
+    s.ImportFromEPSG(32717)
+    ds.SetProjection(s.ExportToWkt())
+    ds = None
+    expect_fail(["info", d], ["different grids", "32717"], "bands in another UTM zone")
+
+    os.makedirs(out("empty"))
+    expect_fail(["info", out("empty")], ["unknown layout", "no band files"], "empty folder")
+    os.makedirs(out("junk"))
+    open(out("junk/readme.txt"), "w").write("x")
+    expect_fail(["info", out("junk")], ["unknown layout"], "unknown layout (no band files)")
+    one = out("single.tif")
+    gdal.Translate(one, f"{FIX}/folder/B04.tif")
+    expect_fail(["info", one], ["unknown layout"], "single-band file without band names")
+    expect_fail(["info", out("does-not-exist")], ["no such file"], "missing path")
+
+    d = out("noconv/scene")
+    subprocess.run(GEN + [d, "--convention", "name"], check=True)
+    expect_fail(["info", d], ["offset convention", "--boa-offset"], "unknown offset convention")
+    r = run("info", d, "--boa-offset", "-1000")
+    check(r.returncode == 0 and "override" in r.stdout, "explicit --boa-offset accepted")
+
+    r = run("indices", f"{FIX}/folder", "--out", out("o_idx"), "--index", "evi")
+    check(r.returncode == 1 and "unknown index" in r.stderr, "unknown index")
+    r = run("indices", f"{FIX}/folder", "--out", out("o_w"), "--invalid-classes", "3,6,8")
+    check(r.returncode == 2 and "water" in r.stderr, "masking water refused")
+    r = run("frobnicate")
+    check(r.returncode == 2, "unknown command")
+    r = run("help")
+    check(r.returncode == 0 and "indices" in r.stdout and "info" in r.stdout, "help lists commands")
+    # a failed run leaves an earlier good output intact
+    good = out("keep")
+    run("indices", f"{FIX}/folder", "--out", good)
+    before = open(f"{good}/18MTD_20240115_ndvi.tif", "rb").read()
+    d = copy_scene("trunc2")
+    with open(f"{d}/B08.tif", "r+b") as f:
+        f.truncate(os.path.getsize(f"{d}/B08.tif") // 3)
+    run("indices", d, "--out", good)
+    after = open(f"{good}/18MTD_20240115_ndvi.tif", "rb").read()
+    check(before == after and len(os.listdir(good)) == 1, "failed run keeps the earlier output intact")
+
+
+def test_info():
+    r = run("info", f"{FIX}/scene.SAFE")
+    o = r.stdout
+    check(r.returncode == 0 and "18MTD" in o and "2024-01-15" in o and "EPSG:32718" in o and "1001 x 803" in o,
+          "info: tile, date, CRS, size")
+    check("MTD_MSIL2A.xml" in o and "-1000" in o, "info: offset from MTD_MSIL2A.xml")
+    check("valid" in o and "cloud" in o and "water" in o, "info: pixel shares")
+    lc = arr(f"{FIX}/truth/landcover.tif")
+    # the share of no data info reports equals the generator's swath edge (SCL 0 at 20 m)
+    scl = arr(f"{FIX}/truth/scl10.tif")
+    nod = 100.0 * float((scl == 0).mean())
+    got = float(o.split("no data ")[1].split(" %")[0])
+    check(abs(got - nod) < 0.01, f"info no-data share {got} vs truth {nod:.2f}")
+    del lc
+
+
+for t in [test_gdal_calc, test_all_indices_and_int16, test_determinism, test_no_scl, test_bad_input, test_info]:
+    try:
+        t()
+    except Exception as e:  # a crash of the test itself is a failure, not a pass
+        import traceback
+        traceback.print_exc()
+        check(False, f"{t.__name__} raised {e!r}")
+shutil.rmtree(TMP, ignore_errors=True)
+print(f"integration: {passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)

@@ -1,0 +1,44 @@
+#!/bin/sh
+# Runs the whole suite against one build folder ($BUILD, default build):
+# kernel tests (no GDAL), ingest tests against generated truth, and CLI
+# tests against gdal_calc.py and gdalinfo.  Prints one closing line
+# "N passed, N failed" summing every part; exits non-zero on any failure.
+set -u
+BUILD=${BUILD:-build}
+HERE=$(cd "$(dirname "$0")" && pwd)
+FIX=$(mktemp -d /tmp/chakrawatch-fix.XXXXXX)
+trap 'rm -rf "$FIX"' EXIT INT TERM
+# GDAL and PROJ keep caches alive until exit; only our own leaks matter.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$HERE/lsan.supp:print_suppressions=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+pass=0 fail=0 status=0
+tally() { # name, output file, exit code
+    cat "$2"
+    line=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$2" | tail -n 1)
+    p=$(echo "$line" | sed -E 's/.* ([0-9]+) passed.*/\1/')
+    f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
+    if [ -z "$line" ]; then p=0; f=1; echo "$1: no result line (crashed?)"; fi
+    if [ "$3" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; echo "$1: exit $3"; fi
+    pass=$((pass + p)); fail=$((fail + f))
+    [ "$f" -eq 0 ] || status=1
+}
+
+echo "== kernels ($BUILD)"
+"$BUILD/test_kernels" > "$FIX/k.log" 2>&1; tally kernels "$FIX/k.log" $?
+
+echo "== fixtures"
+if ! "$HERE/make_fixtures.sh" "$FIX/scenes" > "$FIX/gen.log" 2>&1; then
+    cat "$FIX/gen.log"; echo "fixture generation failed"; echo "0 passed, 1 failed"; exit 1
+fi
+
+echo "== pipeline"
+"$BUILD/test_pipeline" "$FIX/scenes" > "$FIX/p.log" 2>&1; tally pipeline "$FIX/p.log" $?
+
+echo "== integration"
+/usr/bin/python3 "$HERE/integration/test_cli.py" "$BUILD" "$FIX/scenes" > "$FIX/i.log" 2>&1
+tally integration "$FIX/i.log" $?
+
+echo "$BUILD: $pass passed, $fail failed"
+exit $status
