@@ -120,14 +120,30 @@ int cw_reader_read(cw_reader *r, int src, int y0, int nrows, void *out)
         }
         if (is_scl) {
             uint8_t *o = (uint8_t *)out + (size_t)y * W;
-            for (int x = 0; x < W; x++) {
-                uint16_t v = in[x / f];
-                o[x] = v > 255 ? 255 : (uint8_t)v;
+            if (f == 2) { /* the common case: 20 m onto 10 m */
+                for (int x = 0; x + 1 < W; x += 2) {
+                    uint16_t v = in[x >> 1];
+                    o[x] = o[x + 1] = v > 255 ? 255 : (uint8_t)v;
+                }
+                if (W & 1)
+                    o[W - 1] = in[(W - 1) >> 1] > 255 ? 255 : (uint8_t)in[(W - 1) >> 1];
+            } else {
+                for (int x = 0; x < W; x++) {
+                    uint16_t v = in[x / f];
+                    o[x] = v > 255 ? 255 : (uint8_t)v;
+                }
             }
         } else {
             uint16_t *o = (uint16_t *)out + (size_t)y * W;
-            for (int x = 0; x < W; x++)
-                o[x] = in[x / f];
+            if (f == 2) {
+                for (int x = 0; x + 1 < W; x += 2)
+                    o[x] = o[x + 1] = in[x >> 1];
+                if (W & 1)
+                    o[W - 1] = in[(W - 1) >> 1];
+            } else {
+                for (int x = 0; x < W; x++)
+                    o[x] = in[x / f];
+            }
         }
     }
     return 0;
@@ -243,21 +259,33 @@ static int load_strip(const cw_scene *s, const cw_strip_job *job, int halo, int 
     return 0;
 }
 
-static int pick_rows(const cw_scene *s, const cw_strip_job *job, int nthreads, int halo)
+/* Strip height: a multiple of the quantum that also covers whole block
+ * rows of every input (so no block is decoded twice), as small as that,
+ * and shrunk to the memory budget if needed.  Larger strips do not decode
+ * faster; they only cost memory and load balance. */
+static int pick_rows(const cw_scene *s, const cw_strip_job *job, unsigned srcs, int nthreads, int halo)
 {
     int q = job->quantum > 0 ? job->quantum : 1;
     int rows = job->strip_rows;
     if (rows <= 0) {
+        int want = q;
+        for (int i = 0; i < CW_NSRC; i++) {
+            if (!(srcs & CW_SRC_BIT(i)))
+                continue;
+            int br = s->src[i].block_h * s->src[i].factor;
+            if (br > 0 && br <= 4096)
+                while (want % br != 0 && want < 4096)
+                    want += q;
+        }
         size_t budget = job->mem_budget ? job->mem_budget : ((size_t)256 << 20);
         size_t per_px = 2 + 1 + job->tls_bytes_per_px; /* dn + mask */
         for (int i = 0; i < CK_NBANDS; i++)
             per_px += (job->bands & CK_BAND_BIT(i)) ? 4 : 0;
         if (job->mask == CW_MASK_SCL)
             per_px += 3 + (cw_strip_uses_fallback(s, job) ? 13 : 0);
-        size_t per_thread = budget / (size_t)nthreads;
-        size_t r = per_thread / ((size_t)s->width * per_px);
-        rows = r > (size_t)INT32_MAX ? INT32_MAX : (int)r;
-        rows -= 2 * halo;
+        size_t fit = budget / (size_t)nthreads / ((size_t)s->width * per_px);
+        fit = fit > (size_t)2 * halo ? fit - (size_t)2 * halo : 0;
+        rows = (size_t)want <= fit ? want : (int)fit;
     }
     rows = (rows / q) * q;
     if (rows < q)
@@ -274,7 +302,12 @@ int cw_strip_run(const cw_scene *s, const cw_strip_job *job, int *used_rows)
     int halo = 0;
     if (job->mask == CW_MASK_SCL)
         halo = job->rules.cloud_r > job->rules.shadow_r ? job->rules.cloud_r : job->rules.shadow_r;
-    const int rows = pick_rows(s, job, nthreads, halo);
+    unsigned srcs = 0;
+    for (int i = 0; i < CK_NBANDS; i++)
+        srcs |= (job->bands & CK_BAND_BIT(i)) ? CW_SRC_BIT(i) : 0;
+    if (job->mask == CW_MASK_SCL)
+        srcs |= fallback ? CW_SRC_BIT(CK_B02) | CW_SRC_BIT(CK_B03) | CW_SRC_BIT(CK_B04) : CW_SRC_BIT(CW_SRC_SCL);
+    const int rows = pick_rows(s, job, srcs, nthreads, halo);
     const int nstrips = (s->height + rows - 1) / rows;
     if (nthreads > nstrips)
         nthreads = nstrips;
