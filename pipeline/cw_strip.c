@@ -328,9 +328,11 @@ int cw_strip_run(const cw_scene *s, const cw_strip_job *job, int *used_rows)
         int my_fail = alloc_buf(s, job, rows, halo, fallback, b);
         if (my_fail) {
 #pragma omp critical(cw_strip_err)
-            if (!failed) {
+            {
+                if (!first_err[0])
+                    cw_strlcpy(first_err, cw_errmsg(), sizeof first_err);
+#pragma omp atomic write
                 failed = 1;
-                cw_strlcpy(first_err, cw_errmsg(), sizeof first_err);
             }
         }
 #pragma omp barrier
@@ -353,13 +355,20 @@ int cw_strip_run(const cw_scene *s, const cw_strip_job *job, int *used_rows)
                      (!job->work || job->work(job->ctx, &st, b->tls) == 0);
 #pragma omp ordered
             {
-                if (!failed && ok && job->commit && job->commit(job->ctx, &st, b->tls) != 0)
+                /* `failed` is only written here (and before the loop, under
+                 * the critical section), read atomically elsewhere */
+                int fl;
+#pragma omp atomic read
+                fl = failed;
+                if (!fl && ok && job->commit && job->commit(job->ctx, &st, b->tls) != 0)
                     ok = 0;
-                if (!failed && !ok) {
-                    failed = 1;
+                if (!fl && !ok) {
                     cw_strlcpy(first_err, cw_errmsg(), sizeof first_err);
+#pragma omp atomic write
+                    failed = 1;
+                    fl = 1;
                 }
-                if (tty && !failed)
+                if (tty && !fl)
                     fprintf(stderr, "\r%s: strip %d/%d", job->label, k + 1, nstrips);
             }
         }
