@@ -12,7 +12,7 @@ CC      ?= cc
 OPENMP  ?= 1
 SANITIZE ?=
 OPT     ?= -O2
-KERNEL_OPT ?= -O3 -fno-math-errno
+KERNEL_OPT ?= -O3 -fno-math-errno -fno-trapping-math
 PKGS    := gdal proj libpng
 
 WARN := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes \

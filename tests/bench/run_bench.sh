@@ -46,7 +46,7 @@ R_CW=$(rss "$CW_IDX --mask none --codec zstd")
 R_CWS=$(rss "$CW_IDX --codec zstd")
 R_CALC=$(rss "$(calc 64 $ZSTD_CO)")
 echo "  floor $((R_FLOOR/1024))  chakrawatch ndvi $((R_CW/1024))  with SCL mask $((R_CWS/1024))  gdal_calc.py(64MB cache) $((R_CALC/1024))"
-ls -l "$O/cw" "$O/calc.tif" | awk '{print "  " $5 "  " $NF}'
+echo "output sizes (bytes):"; ls -l "$O"/cw/*.tif "$O/calc.tif" | awk '{print "  " $5 "  " $NF}'
 
 /usr/bin/python3 - "$O/h.json" <<'PY'
 import json, sys
