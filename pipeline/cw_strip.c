@@ -165,6 +165,18 @@ int cw_strip_uses_fallback(const cw_scene *s, const cw_strip_job *job)
     return job->mask == CW_MASK_SCL && !s->src[CW_SRC_SCL].present;
 }
 
+/* Every source the job reads: its bands, then SCL or the fallback's
+ * visible bands for the mask. */
+static unsigned job_sources(const cw_strip_job *job, int fallback)
+{
+    unsigned srcs = 0;
+    for (int i = 0; i < CK_NBANDS; i++)
+        srcs |= (job->bands & CK_BAND_BIT(i)) ? CW_SRC_BIT(i) : 0;
+    if (job->mask == CW_MASK_SCL)
+        srcs |= fallback ? CW_SRC_BIT(CK_B02) | CW_SRC_BIT(CK_B03) | CW_SRC_BIT(CK_B04) : CW_SRC_BIT(CW_SRC_SCL);
+    return srcs;
+}
+
 static void free_buf(const cw_strip_job *job, thread_buf *b)
 {
     cw_reader_close(b->rd);
@@ -186,30 +198,23 @@ static int alloc_buf(const cw_scene *s, const cw_strip_job *job, int rows, int h
                      thread_buf *b)
 {
     size_t W = (size_t)s->width, win = (size_t)(rows + 2 * halo);
-    unsigned srcs = 0;
     for (int i = 0; i < CK_NBANDS; i++)
-        if (job->bands & CK_BAND_BIT(i)) {
-            srcs |= CW_SRC_BIT(i);
-            if (!(b->refl[i] = malloc(W * rows * sizeof(float))))
-                goto oom;
-        }
+        if ((job->bands & CK_BAND_BIT(i)) && !(b->refl[i] = malloc(W * rows * sizeof(float))))
+            goto oom;
     if (job->mask == CW_MASK_SCL) {
         if (fallback) {
-            srcs |= CW_SRC_BIT(CK_B02) | CW_SRC_BIT(CK_B03) | CW_SRC_BIT(CK_B04);
             for (int i = 0; i < 3; i++)
                 if (!(b->fb[i] = malloc(W * win * sizeof(float))))
                     goto oom;
             if (!(b->tmpmask = malloc(W * win)))
                 goto oom;
-        } else {
-            srcs |= CW_SRC_BIT(CW_SRC_SCL);
         }
         if (!(b->scl = malloc(W * win)) || !(b->scratch = malloc(ck_mask_scratch_size(W, win))))
             goto oom;
     }
     if (!(b->dn = malloc(W * win * sizeof(uint16_t))) || !(b->mask = malloc(W * rows)))
         goto oom;
-    if (!(b->rd = cw_reader_open(s, srcs, (int)win)))
+    if (!(b->rd = cw_reader_open(s, job_sources(job, fallback), (int)win)))
         return -1;
     if (job->tls_init && !(b->tls = job->tls_init(job->ctx, W * rows)))
         return cw_error("out of memory for per-thread buffers");
@@ -302,12 +307,7 @@ int cw_strip_run(const cw_scene *s, const cw_strip_job *job, int *used_rows)
     int halo = 0;
     if (job->mask == CW_MASK_SCL)
         halo = job->rules.cloud_r > job->rules.shadow_r ? job->rules.cloud_r : job->rules.shadow_r;
-    unsigned srcs = 0;
-    for (int i = 0; i < CK_NBANDS; i++)
-        srcs |= (job->bands & CK_BAND_BIT(i)) ? CW_SRC_BIT(i) : 0;
-    if (job->mask == CW_MASK_SCL)
-        srcs |= fallback ? CW_SRC_BIT(CK_B02) | CW_SRC_BIT(CK_B03) | CW_SRC_BIT(CK_B04) : CW_SRC_BIT(CW_SRC_SCL);
-    const int rows = pick_rows(s, job, srcs, nthreads, halo);
+    const int rows = pick_rows(s, job, job_sources(job, fallback), nthreads, halo);
     const int nstrips = (s->height + rows - 1) / rows;
     if (nthreads > nstrips)
         nthreads = nstrips;

@@ -62,6 +62,18 @@ typedef struct {
     int verbose;
 } cli_t;
 
+/* Option `opt` takes one of two words: *which = 0 or 1, or -1 after a
+ * usage message. */
+static int pick2(const char *opt, const char *v, const char *w0, const char *w1, int *which)
+{
+    if (!strcmp(v, w0) || !strcmp(v, w1)) {
+        *which = strcmp(v, w0) != 0;
+        return 0;
+    }
+    fprintf(stderr, "chakrawatch: %s is %s or %s, not '%s'\n", opt, w0, w1, v);
+    return -1;
+}
+
 /* Parses argv[2..]; returns 0, or 2 after printing a usage error. */
 static int parse_args(int argc, char **argv, cli_t *cli)
 {
@@ -80,6 +92,7 @@ static int parse_args(int argc, char **argv, cli_t *cli)
     } while (0)
         long lv;
         double dv;
+        int k;
         if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
             cli->verbose++;
         } else if (!strcmp(a, "--out")) {
@@ -90,24 +103,18 @@ static int parse_args(int argc, char **argv, cli_t *cli)
             ix->index_list = v;
         } else if (!strcmp(a, "--type")) {
             NEEDV();
-            if (!strcmp(v, "float32"))
-                ix->type = CW_OUT_FLOAT32;
-            else if (!strcmp(v, "int16"))
-                ix->type = CW_OUT_INT16;
-            else
-                return fprintf(stderr, "chakrawatch: --type is float32 or int16, not '%s'\n", v), 2;
+            if (pick2(a, v, "float32", "int16", &k))
+                return 2;
+            ix->type = k ? CW_OUT_INT16 : CW_OUT_FLOAT32;
         } else if (!strcmp(a, "--codec")) {
             NEEDV();
             if (cw_codec_parse(v, &ix->codec))
                 return fprintf(stderr, "chakrawatch: %s\n", cw_errmsg()), 2;
         } else if (!strcmp(a, "--mask")) {
             NEEDV();
-            if (!strcmp(v, "scl"))
-                c->mask = CW_MASK_SCL;
-            else if (!strcmp(v, "none"))
-                c->mask = CW_MASK_NONE;
-            else
-                return fprintf(stderr, "chakrawatch: --mask is scl or none, not '%s'\n", v), 2;
+            if (pick2(a, v, "scl", "none", &k))
+                return 2;
+            c->mask = k ? CW_MASK_NONE : CW_MASK_SCL;
         } else if (!strcmp(a, "--invalid-classes")) {
             NEEDV();
             if (cw_parse_scl_classes(v, &c->rules))
