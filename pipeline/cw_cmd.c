@@ -61,7 +61,7 @@ static void job_common(cw_strip_job *job, const cw_common_opts *o, const cw_scen
 
 /* Counts by the first flag that applies (no data > cloud > shadow > other);
  * branch-free in 32-bit chunks so it vectorises. */
-static void stats_add(cw_pixel_stats *ps, const cw_strip *st)
+void cw_pixel_stats_add(cw_pixel_stats *ps, const cw_strip *st)
 {
     const size_t n = st->width * (size_t)st->nrows;
     const uint8_t *restrict mk = st->mask;
@@ -95,7 +95,7 @@ static void stats_add(cw_pixel_stats *ps, const cw_strip *st)
 static int stats_commit(void *ctx, const cw_strip *st, void *tls)
 {
     (void)tls;
-    stats_add(ctx, st);
+    cw_pixel_stats_add(ctx, st);
     return 0;
 }
 
@@ -234,7 +234,7 @@ static int indices_commit(void *ctx, const cw_strip *st, void *tls)
         if (cw_raster_out_write(c->out[k], st->y0, st->nrows, data))
             return -1;
     }
-    stats_add(&c->ps, st);
+    cw_pixel_stats_add(&c->ps, st);
     return 0;
 }
 

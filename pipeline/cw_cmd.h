@@ -41,6 +41,9 @@ typedef struct {
     uint64_t total, valid, cloud, shadow, water, nodata, invalid;
 } cw_pixel_stats;
 
+/* Counts one strip by the first flag that applies (no data > cloud > shadow > other). */
+void cw_pixel_stats_add(cw_pixel_stats *ps, const cw_strip *st);
+
 int cw_info_run(const char *scene_path, const cw_common_opts *o, FILE *out);
 int cw_indices_run(const char *scene_path, const cw_indices_opts *o);
 

@@ -67,11 +67,32 @@ void cw_gdal_init(void)
         GDALSetCacheMax64((GIntBig)96 << 20);
 }
 
-static void vlog(const char *tag, const char *fmt, va_list ap)
+static FILE *log_fp;
+
+void cw_set_log_file(FILE *f) { log_fp = f; }
+
+static void vlog_to(int to_stderr, const char *tag, const char *fmt, va_list ap)
 {
     char line[4096];
     vsnprintf(line, sizeof line, fmt, ap);
-    fprintf(stderr, "%s%s\n", tag, line);
+    if (to_stderr)
+        fprintf(stderr, "%s%s\n", tag, line);
+    if (log_fp) {
+#ifdef _OPENMP
+#pragma omp critical(cw_log)
+#endif
+        fprintf(log_fp, "%s%s\n", tag, line);
+    }
+}
+
+static void vlog(const char *tag, const char *fmt, va_list ap) { vlog_to(1, tag, fmt, ap); }
+
+void cw_note(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vlog_to(1, "", fmt, ap);
+    va_end(ap);
 }
 
 void cw_warn(const char *fmt, ...)
@@ -88,11 +109,11 @@ void cw_warn(const char *fmt, ...)
 
 void cw_info(const char *fmt, ...)
 {
-    if (!verbose)
+    if (!verbose && !log_fp)
         return;
     va_list ap;
     va_start(ap, fmt);
-    vlog("", fmt, ap);
+    vlog_to(verbose, "", fmt, ap);
     va_end(ap);
 }
 

@@ -37,6 +37,10 @@ void cw_gdal_init(void);
 void cw_warn(const char *fmt, ...) CW_PRINTF(1, 2);
 void cw_info(const char *fmt, ...) CW_PRINTF(1, 2);
 void cw_set_verbose(int v);
+/* Plain progress/result line: stderr and the log file. */
+void cw_note(const char *fmt, ...) CW_PRINTF(1, 2);
+/* Also copy warnings, notes and info (verbose or not) into f (NULL: stop). */
+void cw_set_log_file(FILE *f);
 /* Warnings raised so far (a command can tell whether it was clean). */
 int cw_warn_count(void);
 

@@ -5,6 +5,7 @@
  */
 #include "ck_indices.h"
 #include "cw_cmd.h"
+#include "cw_run.h"
 #include "cw_util.h"
 
 #include <gdal.h>
@@ -20,6 +21,14 @@ static const char usage[] =
     "  info SCENE                 what the scene holds: tile, date, CRS, grid, bands,\n"
     "                             DN offset convention, valid/cloud/shadow/water shares\n"
     "  indices SCENE --out DIR    spectral indices as tiled GeoTIFFs\n"
+    "  run CONFIG                 the nightly job: process new scenes of the inbox,\n"
+    "                             update per-pixel state and alerts, write\n"
+    "                             OUTPUT/<night>/alerts.csv, aoi_summary.csv, history.gpkg\n"
+    "      [--night YYYY-MM-DD] [--threads N] [-v]\n"
+    "                             exit 0 all went through, 1 some items failed,\n"
+    "                             2 configuration unusable\n"
+    "  alerts CONFIG --since YYYY-MM-DD [--format csv|geojson] [--out FILE]\n"
+    "                             export alerts of the history updated since a date\n"
     "  help                       this text\n"
     "  version                    the version\n"
     "\n"
@@ -159,6 +168,76 @@ static int parse_args(int argc, char **argv, cli_t *cli)
     return 0;
 }
 
+/* `run CONFIG` and `alerts CONFIG`. */
+static int job_main(int argc, char **argv)
+{
+    const int is_run = !strcmp(argv[1], "run");
+    cw_run_opts ro;
+    cw_export_opts eo;
+    memset(&ro, 0, sizeof ro);
+    memset(&eo, 0, sizeof eo);
+    const char *config = NULL;
+    int verbose = 0;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int takes = !strcmp(a, "--night") || !strcmp(a, "--threads") || !strcmp(a, "--since") ||
+                    !strcmp(a, "--format") || !strcmp(a, "--out");
+        if (takes && !v) {
+            fprintf(stderr, "chakrawatch: %s needs a value\n", a);
+            return 2;
+        }
+        long lv;
+        int k;
+        if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+            verbose++;
+        } else if (is_run && !strcmp(a, "--night")) {
+            ro.night = argv[++i];
+        } else if (is_run && !strcmp(a, "--threads")) {
+            if (cw_parse_long(argv[++i], 1, 1024, &lv))
+                return fprintf(stderr, "chakrawatch: --threads: %s\n", cw_errmsg()), 2;
+            ro.threads = (int)lv;
+        } else if (!is_run && !strcmp(a, "--since")) {
+            eo.since = argv[++i];
+        } else if (!is_run && !strcmp(a, "--format")) {
+            if (pick2(a, argv[++i], "csv", "geojson", &k))
+                return 2;
+            eo.geojson = k;
+        } else if (!is_run && !strcmp(a, "--out")) {
+            eo.out = argv[++i];
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "chakrawatch %s: unknown option %s (see chakrawatch help)\n", argv[1], a);
+            return 2;
+        } else if (!config) {
+            config = a;
+        } else {
+            fprintf(stderr, "chakrawatch: unexpected argument %s\n", a);
+            return 2;
+        }
+    }
+    if (!config) {
+        fprintf(stderr, "chakrawatch %s: no CONFIG given\n", argv[1]);
+        return 2;
+    }
+    if (!is_run && !eo.since) {
+        fprintf(stderr, "chakrawatch alerts: --since YYYY-MM-DD is required\n");
+        return 2;
+    }
+    cw_set_verbose(verbose);
+    cw_gdal_init();
+    int rc;
+    if (is_run) {
+        ro.config_path = config;
+        rc = cw_run(&ro);
+    } else {
+        eo.config_path = config;
+        rc = cw_alerts_export(&eo) ? 1 : 0;
+        if (rc)
+            fprintf(stderr, "chakrawatch alerts: %s\n", cw_errmsg());
+    }
+    GDALDestroyDriverManager();
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -176,6 +255,8 @@ int main(int argc, char **argv)
     cli.ix.type = CW_OUT_FLOAT32;
     cli.ix.codec = CW_CODEC_ZSTD;
     const char *cmd = argv[1];
+    if (!strcmp(cmd, "run") || !strcmp(cmd, "alerts"))
+        return job_main(argc, argv);
     if (strcmp(cmd, "info") && strcmp(cmd, "indices")) {
         fprintf(stderr, "chakrawatch: unknown command '%s' (see chakrawatch help)\n", cmd);
         return 2;

@@ -11,6 +11,15 @@ layouts chakrawatch reads, and full 10980 x 10980 tiles for benchmarks.
                   --tile 18MTD --baseline 05.10 --convention metadata|name|scale
                   --block 256 --truth DIR --no-scl]
   s2synth.py bench OUT [--size 10980 --bands B04,B08]
+  s2synth.py series OUT [--width 1000 --height 900 --seed 3]
+
+`series` writes a night-by-night time series with known truth: OUT/inbox/
+(one folder-layout scene per date), OUT/aoi/ (conserved areas as GeoJSON in
+EPSG:4326, chakras as a GeoPackage in UTM with polygons, points with a
+radius and one malformed feature), OUT/truth/events.tif (event id per
+pixel at its final extent) and OUT/truth/truth.json (dates, reference
+period, and every event and decoy with its class, first clear date, area
+and area of interest).
 
 The truth folder holds the exact reflectance each layout must decode to
 (float32 (DN + offset) / 10000 on the 10 m grid), the land-cover map and
@@ -322,6 +331,245 @@ def make_bench(a):
         dss[b] = None
 
 
+# ------------------------------------------------------------------ series
+
+SERIES_DATES = ["2024-01-05", "2024-01-25", "2024-02-14",            # reference period
+                "2024-03-05", "2024-03-17", "2024-03-29", "2024-04-10", "2024-04-22"]
+REF_START, REF_END = "2024-01-01", "2024-02-29"
+THINNED = 8  # chakra harvest thinning: 70 % agroforestry + 30 % bare
+
+
+def rect(yy, xx, x0, y0, x1, y1):
+    return (xx >= x0) & (xx < x1) & (yy >= y0) & (yy < y1)
+
+
+def series_plan(W, H):
+    """Events and decoys in pixel coordinates of a W x H grid (designed for 1000 x 900)."""
+    sx, sy = W / 1000.0, H / 900.0
+
+    def R(x0, y0, x1, y1):
+        return (int(x0 * sx), int(y0 * sy), int(x1 * sx), int(y1 * sy))
+    return {
+        "conserved": [("CA-01", "Bosque Kallari", R(150, 100, 450, 400)),
+                      ("CA-02", "<script>alert(1)</script>", R(850, 80, 950, 160))],
+        "chakra_poly": ("CH-001", "Chakra Tsatsayaku 1", R(200, 600, 220, 615)),
+        "chakra_point": ("CH-002", "Familia Grefa", (int(330 * sx), int(750 * sy)), 60.0),
+        "chakra_formula": ("CH-004", '=HYPERLINK("http://x")', (int(900 * sx), int(850 * sy)), 40.0),
+        "events": [
+            # id, class, shape, start date index, final date index (None = stays), expected AOI, relation
+            ("E1", "canopy_loss", R(200, 150, 250, 200), 3, "CA-01", "inside"),
+            ("E2", "canopy_loss", R(380, 330, 386, 335), 4, "CA-01", "inside"),
+            ("E3", "canopy_loss", R(240, 600, 260, 610), 3, "CH-001", "ring_0_500"),
+            ("E6", "canopy_loss", R(326, 746, 334, 754), 3, "CH-002", "inside"),
+            ("E4", "canopy_loss", ("ellipse", 800 * sx, 300 * sy, 14 * sx, 10 * sy), 5, "", "outside"),
+            ("E5", "canopy_loss", R(850, 700, 857, 706), 7, "", "outside"),
+            ("M1", "mining_scar", ("mining", 450 * sy, 470 * sy, 490 * sy), 3, "", "outside"),
+        ],
+        "thinning": R(203, 603, 217, 612),   # inside CH-001, date index 4 only
+        "sandbar": (int(200 * sy), int(260 * sy)),  # in the channel from date index 4
+        "swath": (int(350 * sx), int(500 * sy)),    # date index 5: no data for x < .. and y > ..
+        # clouds per date index: (cx, cy, rx, ry) in pixels; shadows offset by (-50, +36)
+        "clouds": {0: [(300, 300, 30, 30)], 1: [], 2: [(800, 700, 40, 40)],
+                   3: [(250, 605, 40, 40), (700, 150, 50, 40)], 4: [(500, 800, 60, 40)],
+                   5: [(850, 550, 50, 50)], 6: [(400, 820, 40, 30)], 7: [(600, 650, 40, 30)]},
+        "scale": (sx, sy),
+    }
+
+
+def river_center(yy, W, H):
+    return 0.62 * W + 0.05 * W * np.sin(2 * np.pi * yy / H)
+
+
+def series_classes(lay, plan, W, H, di):
+    """Land cover (with THINNED), shadow flag and the event id map for date index di."""
+    yy, xx = np.mgrid[0:H, 0:W].astype(np.float64)
+    cls, _ = lay.classes(0, H)
+    cls[cls == CLOUD] = FOREST
+    sx, sy = plan["scale"]
+    # the conserved areas and event sites are forest at the start
+    for _, _, (x0, y0, x1, y1) in plan["conserved"]:
+        cls[rect(yy, xx, x0, y0, x1, y1) & (cls != WATER) & (cls != SAND) & (cls != NODATA)] = FOREST
+    cx = river_center(yy, W, H)
+    d = np.abs(xx - cx)
+    half = lay.river_half
+    land = d >= half + 4
+    cls[~land & (d >= half)] = np.where(cls[~land & (d >= half)] == NODATA, NODATA, SAND)
+    cls[d < half] = WATER
+    ev = np.zeros((H, W), np.uint8)
+    for k, (eid, ecls, shape, start, _, _) in enumerate(plan["events"], start=1):
+        if shape[0] == "ellipse":
+            _, ex, ey, rx, ry = shape
+            m = ((xx - ex) / rx) ** 2 + ((yy - ey) / ry) ** 2 <= 1
+        elif shape[0] == "mining":
+            _, y0, y1, y2 = shape
+            off = xx - cx
+            m0 = (off >= half + 6) & (off < half + 36) & (yy >= y0) & (yy < y1)
+            m1 = (off >= half + 6) & (off < half + 36) & (yy >= y1) & (yy < y2)
+            m = m0 | m1
+        else:
+            m = rect(yy, xx, *shape)
+        m &= land
+        cls[m & (cls != NODATA)] = FOREST  # baseline: forest
+        ev[m] = k
+        if shape[0] == "mining":
+            if di >= start:
+                cls[m0] = SAND
+                ponds = m0 & (((off >= half + 14) & (off < half + 22) & (yy >= y0 + 4) & (yy < y0 + 10)) |
+                              ((off >= half + 24) & (off < half + 30) & (yy >= y0 + 12) & (yy < y0 + 17)))
+                cls[ponds] = WATER
+            if di >= start + 2:
+                cls[m1] = SAND
+                cls[m1 & (off >= half + 16) & (off < half + 26) & (yy >= y1 + 5) & (yy < y1 + 12)] = WATER
+        elif di >= start:
+            cls[m] = BARE
+    # chakras: the polygon is agroforestry; its harvest thinning on date 4 only
+    x0, y0, x1, y1 = plan["chakra_poly"][2]
+    cls[rect(yy, xx, x0, y0, x1, y1)] = AGRO
+    if di == 4:
+        cls[rect(yy, xx, *plan["thinning"])] = THINNED
+    # a new natural sand bar in the channel
+    if di >= 4:
+        b0, b1 = plan["sandbar"]
+        cls[(d < half - 2) & (yy >= b0) & (yy < b1)] = SAND
+    # clouds and shadows of the date
+    cloud = np.zeros((H, W), bool)
+    shadow = np.zeros((H, W), bool)
+    for ccx, ccy, rx, ry in plan["clouds"][di]:
+        ccx, ccy, rx, ry = ccx * sx, ccy * sy, rx * sx, ry * sy
+        cloud |= ((xx - ccx) / rx) ** 2 + ((yy - ccy) / ry) ** 2 <= 1
+        shadow |= ((xx - ccx + 50 * sx) / rx) ** 2 + ((yy - ccy - 36 * sy) / ry) ** 2 <= 1
+    shadow &= ~cloud
+    cls[cloud] = CLOUD
+    if di == 5:
+        sx0, sy0 = plan["swath"]
+        cls[(xx < sx0) & (yy > sy0)] = NODATA
+    nod = cls == NODATA
+    shadow &= ~nod
+    return cls, shadow, ev
+
+
+def write_folder_scene(out, cls, shadow, date, tile, seed, thinned_mix):
+    W = cls.shape[1]
+    H = cls.shape[0]
+    add = -1000.0
+    rng = np.random.default_rng(seed)
+    base = np.where(cls == THINNED, AGRO, cls).astype(np.uint8)
+    os.makedirs(out, exist_ok=True)
+    meta = {"TILE_ID": tile, "ACQUISITION_DATE": date, "PROCESSING_BASELINE": "05.10", "BOA_ADD_OFFSET": "-1000",
+            "BOA_QUANTIFICATION_VALUE": "10000"}
+    for i, b in enumerate(BANDS):
+        r = reflectance(base, shadow, i, rng)
+        if thinned_mix:
+            r = np.where(cls == THINNED, 0.7 * r + 0.3 * REFL[BARE, i], r)
+        if RES[b] == 20:
+            dn = to_dn(coarsen_mean(r, 2), coarsen_pick(base, 2), add)
+        else:
+            dn = to_dn(r, base, add)
+        write_gtiff(os.path.join(out, b + ".tif"), dn, RES[b], block=256, meta=meta)
+    c20, s20 = coarsen_pick(base, 2), coarsen_pick(shadow, 2)
+    scl = np.vectorize(SCL_OF.get, otypes=[np.uint8])(c20)
+    scl[s20 & (c20 != NODATA)] = SHADOW_SCL
+    edge = (scl == 9) & ~(np.roll(scl == 9, 1, 0) & np.roll(scl == 9, -1, 0) &
+                          np.roll(scl == 9, 1, 1) & np.roll(scl == 9, -1, 1))
+    scl[edge] = 8
+    write_gtiff(os.path.join(out, "SCL.tif"), scl, 20, block=256, dtype=gdal.GDT_Byte, meta=meta)
+
+
+def px_to_utm(x, y):
+    return X0 + x * 10.0, Y0 - y * 10.0
+
+
+def make_series(a):
+    import json
+    from osgeo import ogr
+    W, H = a.width, a.height
+    plan = series_plan(W, H)
+    lay = Layout(W, H, a.seed)
+    lay.clouds = []
+    lay.river_x, lay.river_amp, lay.river_period = 0.62 * W, 0.05 * W, H
+    inbox = os.path.join(a.out, "inbox")
+    truth = os.path.join(a.out, "truth")
+    aoi = os.path.join(a.out, "aoi")
+    for d in (inbox, truth, aoi):
+        os.makedirs(d, exist_ok=True)
+    ev = None
+    for di, date in enumerate(SERIES_DATES):
+        cls, shadow, ev = series_classes(lay, plan, W, H, di)
+        pid = product_id(a.tile, date, "05.10")
+        write_folder_scene(os.path.join(inbox, pid), cls, shadow, date, a.tile, a.seed * 1000 + di, True)
+    write_gtiff(os.path.join(truth, "events.tif"), ev, 10, dtype=gdal.GDT_Byte)
+    # areas of interest
+    srs_utm = osr.SpatialReference()
+    srs_utm.ImportFromEPSG(EPSG)
+    srs_ll = osr.SpatialReference()
+    srs_ll.ImportFromEPSG(4326)
+    srs_ll.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    srs_utm.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    to_ll = osr.CoordinateTransformation(srs_utm, srs_ll)
+
+    def ring_wkt(x0, y0, x1, y1):
+        pts = [px_to_utm(x0, y0), px_to_utm(x1, y0), px_to_utm(x1, y1), px_to_utm(x0, y1), px_to_utm(x0, y0)]
+        return "POLYGON((" + ",".join(f"{x} {y}" for x, y in pts) + "))"
+    gj = ogr.GetDriverByName("GeoJSON").CreateDataSource(os.path.join(aoi, "conserved.geojson"))
+    lyr = gj.CreateLayer("conserved", srs_ll, ogr.wkbPolygon)
+    for f in ("id", "name"):
+        lyr.CreateField(ogr.FieldDefn(f, ogr.OFTString))
+    for cid, name, r in plan["conserved"]:
+        g = ogr.CreateGeometryFromWkt(ring_wkt(*r))
+        g.Transform(to_ll)
+        ft = ogr.Feature(lyr.GetLayerDefn())
+        ft.SetField("id", cid)
+        ft.SetField("name", name)
+        ft.SetGeometry(g)
+        lyr.CreateFeature(ft)
+    gj = None
+    path = os.path.join(aoi, "chakras.gpkg")
+    if os.path.exists(path):
+        os.remove(path)
+    gp = ogr.GetDriverByName("GPKG").CreateDataSource(path)
+    lyr = gp.CreateLayer("chakras", srs_utm, ogr.wkbUnknown)
+    for f, t in (("id", ogr.OFTString), ("name", ogr.OFTString), ("radius_m", ogr.OFTReal)):
+        lyr.CreateField(ogr.FieldDefn(f, t))
+
+    def add(fid, name, wkt, radius=None):
+        ft = ogr.Feature(lyr.GetLayerDefn())
+        ft.SetField("id", fid)
+        ft.SetField("name", name)
+        if radius:
+            ft.SetField("radius_m", radius)
+        ft.SetGeometry(ogr.CreateGeometryFromWkt(wkt))
+        lyr.CreateFeature(ft)
+    cid, name, r = plan["chakra_poly"]
+    add(cid, name, ring_wkt(*r))
+    for key in ("chakra_point", "chakra_formula"):
+        cid, name, (px, py), rad = plan[key]
+        x, y = px_to_utm(px, py)
+        add(cid, name, f"POINT({x} {y})", rad)
+    # malformed: a self-intersecting "bow tie"
+    x, y = px_to_utm(600, 850)
+    add("CH-BAD", "Bow tie", f"POLYGON(({x} {y},{x + 200} {y + 200},{x + 200} {y},{x} {y + 200},{x} {y}))")
+    gp = None
+    # truth
+    events = []
+    for k, (eid, ecls, shape, start, aoi_id, rel) in enumerate(plan["events"], start=1):
+        npx = int((ev == k).sum())
+        first = start
+        if eid == "E3":
+            first = start + 1  # under a cloud on its first date
+        events.append({"id": eid, "code": k, "class": ecls, "first_clear": SERIES_DATES[first],
+                       "area_ha": npx * 0.01, "aoi_id": aoi_id, "relation": rel,
+                       "confirmable": first + 2 < len(SERIES_DATES)})
+    decoys = [{"id": "D1", "what": "clouds and shadows over forest"},
+              {"id": "D2", "what": "harvest thinning inside chakra CH-001, recovered next date",
+               "bbox_px": plan["thinning"]},
+              {"id": "D3", "what": "new natural sand bar in the river", "rows": plan["sandbar"]},
+              {"id": "D4", "what": "no-data swath edge on " + SERIES_DATES[5]}]
+    with open(os.path.join(truth, "truth.json"), "w") as f:
+        json.dump({"tile": a.tile, "dates": SERIES_DATES, "reference": [REF_START, REF_END], "width": W,
+                   "height": H, "epsg": EPSG, "origin": [X0, Y0], "res": 10, "events": events,
+                   "decoys": decoys, "bad_aoi": "CH-BAD"}, f, indent=1)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -342,9 +590,17 @@ def main():
     b.add_argument("out")
     b.add_argument("--size", type=int, default=10980)
     b.add_argument("--bands", default="B04,B08")
+    r = sub.add_parser("series")
+    r.add_argument("out")
+    r.add_argument("--width", type=int, default=1000)
+    r.add_argument("--height", type=int, default=900)
+    r.add_argument("--seed", type=int, default=3)
+    r.add_argument("--tile", default="18MTD")
     a = p.parse_args()
     if a.cmd == "scene":
         make_scene(a)
+    elif a.cmd == "series":
+        make_series(a)
     else:
         make_bench(a)
 

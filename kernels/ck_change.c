@@ -1,0 +1,226 @@
+/*
+ * ck_change.c - reference slots, robust baseline and GLAD-style
+ * confirmation per pixel.  Called per strip from the nightly job; every
+ * function is a plain loop over n pixels with no allocation.
+ */
+#include "ck_change.h"
+
+#include <math.h>
+
+ck_change_params ck_change_params_default(void)
+{
+    ck_change_params p = {
+        .k_spread = 3.0f,
+        .ndvi_dmin = 0.15f,
+        .nbr_dmin = 0.20f,
+        .ndvi_max_after = 0.6f,
+        .clearcut_drop = 0.25f,
+        .forest_min = 0.6f,
+        .chakra_drop = 0.25f,
+        .chakra_ndvi_max = 0.5f,
+        .bsi_bare = 0.05f,
+        .ndvi_bare = 0.3f,
+        .mndwi_pond = 0.0f,
+        .confirm_n = 2,
+        .window_obs = 4,
+        .window_days = 180,
+    };
+    return p;
+}
+
+/* days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant) */
+static long days_from_civil(long y, long m, long d)
+{
+    y -= m <= 2;
+    long era = (y >= 0 ? y : y - 399) / 400;
+    long yoe = y - era * 400;
+    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+#define CK_DAY0 16435L /* days_from_civil(2014, 12, 31) */
+
+int ck_day_from_ymd(int y, int m, int d)
+{
+    if (y < 2015 || y > 2150 || m < 1 || m > 12 || d < 1 || d > 31)
+        return 0;
+    long z = days_from_civil(y, m, d);
+    int yy, mm, dd;
+    ck_day_to_ymd((int)(z - CK_DAY0), &yy, &mm, &dd);
+    if (yy != y || mm != m || dd != d) /* 31 February and the like */
+        return 0;
+    return (int)(z - CK_DAY0);
+}
+
+void ck_day_to_ymd(int day, int *y, int *m, int *d)
+{
+    long z = day + CK_DAY0 + 719468;
+    long era = (z >= 0 ? z : z - 146096) / 146097;
+    long doe = z - era * 146097;
+    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    long mp = (5 * doy + 2) / 153;
+    long dd = doy - (153 * mp + 2) / 5 + 1;
+    long mm = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int)(yoe + era * 400 + (mm <= 2));
+    *m = (int)mm;
+    *d = (int)dd;
+}
+
+static inline int16_t q16(float v) { return (int16_t)lrintf(v * 10000.0f); }
+static inline uint8_t sat_inc(uint8_t v, int by) { return (uint8_t)(v + by > 255 ? 255 : v + by); }
+
+void ck_ref_add(const ck_obs *o, size_t n, ck_base *b)
+{
+    for (size_t i = 0; i < n; i++) {
+        float v = o->ndvi[i], r = o->nbr[i];
+        if (o->mask[i] || isnan(v) || isnan(r))
+            continue;
+        size_t slot = (size_t)(b->nref[i] % CK_REF_SLOTS);
+        b->ref_ndvi[slot * n + i] = q16(v);
+        b->ref_nbr[slot * n + i] = q16(r);
+        b->nref[i] = sat_inc(b->nref[i], 1);
+        b->nwater[i] = sat_inc(b->nwater[i], o->mndwi[i] > 0.0f);
+    }
+}
+
+void ck_median_mad(int16_t *v, int n, int16_t *median, float *mad)
+{
+    for (int i = 1; i < n; i++) /* insertion sort: n <= 8 */
+        for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
+            int16_t t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+    int32_t med2 = n & 1 ? 2 * v[n / 2] : v[n / 2 - 1] + v[n / 2]; /* twice the median */
+    int32_t dev[CK_REF_SLOTS] = {0};
+    for (int i = 0; i < n; i++) {
+        int32_t d = 2 * v[i] - med2;
+        dev[i] = d < 0 ? -d : d;
+    }
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && dev[j - 1] > dev[j]; j--) {
+            int32_t t = dev[j];
+            dev[j] = dev[j - 1];
+            dev[j - 1] = t;
+        }
+    int32_t mad4 = n & 1 ? 2 * dev[n / 2] : dev[n / 2 - 1] + dev[n / 2]; /* 4 x MAD */
+    /* median of two int16 values rounds half away from zero */
+    *median = (int16_t)(med2 >= 0 ? (med2 + 1) / 2 : -((-med2 + 1) / 2));
+    *mad = 1.4826f * (float)mad4 / 4.0f;
+}
+
+static uint8_t spread_u8(float mad_x10000)
+{
+    float s = mad_x10000 / (10000.0f * CK_SPREAD_STEP);
+    return (uint8_t)(s >= 255.0f ? 255 : lrintf(s));
+}
+
+void ck_base_finalize(ck_base *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int cnt = b->nref[i] < CK_REF_SLOTS ? b->nref[i] : CK_REF_SLOTS;
+        int16_t vn[CK_REF_SLOTS], vb[CK_REF_SLOTS];
+        for (int k = 0; k < cnt; k++) {
+            vn[k] = b->ref_ndvi[(size_t)k * n + i];
+            vb[k] = b->ref_nbr[(size_t)k * n + i];
+        }
+        for (int k = 0; k < CK_REF_SLOTS; k++)
+            b->ref_ndvi[(size_t)k * n + i] = b->ref_nbr[(size_t)k * n + i] = 0;
+        if (cnt == 0) {
+            b->ndvi[i] = b->nbr[i] = CK_NODATA_I16;
+            b->spr_ndvi[i] = b->spr_nbr[i] = 0;
+            b->info[i] = 0;
+        } else {
+            float mn, mb;
+            ck_median_mad(vn, cnt, &b->ndvi[i], &mn);
+            ck_median_mad(vb, cnt, &b->nbr[i], &mb);
+            b->spr_ndvi[i] = spread_u8(mn);
+            b->spr_nbr[i] = spread_u8(mb);
+            b->info[i] = (uint8_t)(cnt | CK_BI_SET | (2 * b->nwater[i] > b->nref[i] ? CK_BI_WATER : 0));
+        }
+        b->nref[i] = b->nwater[i] = 0;
+    }
+}
+
+void ck_clear_update(const uint8_t *mask, const float *ndvi, size_t n, int day, uint16_t *last_clear)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!mask[i] && !isnan(ndvi[i]))
+            last_clear[i] = (uint16_t)day;
+}
+
+static float maxf(float a, float b) { return a > b ? a : b; }
+
+void ck_change_update(const ck_obs *o, size_t n, int day, const ck_change_params *p, const ck_base *b,
+                      ck_dyn *d)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint8_t st = d->status[i];
+        if (st == CK_ST_CANDIDATE && day - (int)d->first_day[i] > p->window_days)
+            st = CK_ST_EXPIRED; /* ran out of time, clear or not */
+        float v = o->ndvi[i];
+        if (o->mask[i] || isnan(v)) {
+            d->status[i] = st;
+            continue;
+        }
+        d->last_clear[i] = (uint16_t)day;
+        uint8_t info = b->info[i];
+        if (!(info & CK_BI_SET)) {
+            d->status[i] = st;
+            continue;
+        }
+        float base = (float)b->ndvi[i] * 1e-4f;
+        float drop = base - v;
+        float thr = maxf(p->k_spread * CK_SPREAD_STEP * (float)b->spr_ndvi[i], p->ndvi_dmin);
+        int canopy = base >= p->forest_min && !(info & CK_BI_WATER);
+        int anom;
+        if (o->chakra && o->chakra[i])
+            anom = canopy && drop > maxf(thr, p->chakra_drop) && v < p->chakra_ndvi_max;
+        else
+            anom = canopy && ((drop > thr && v < p->ndvi_max_after) || drop > p->clearcut_drop);
+        float r = o->nbr[i];
+        float nthr = maxf(p->k_spread * CK_SPREAD_STEP * (float)b->spr_nbr[i], p->nbr_dmin);
+        int nbr_ok = anom && !isnan(r) && (float)b->nbr[i] * 1e-4f - r > nthr;
+        int bare = o->bsi[i] > p->bsi_bare || v < p->ndvi_bare;
+        int pond = o->mndwi[i] > p->mndwi_pond;
+        switch (st) {
+        case CK_ST_NONE:
+        case CK_ST_EXPIRED:
+            if (anom) {
+                st = CK_ST_CANDIDATE;
+                d->first_day[i] = (uint16_t)day;
+                d->conf_day[i] = 0;
+                d->n_next[i] = 0;
+                d->n_anom[i] = 1;
+                d->n_nbr[i] = (uint8_t)nbr_ok;
+                d->n_bare[i] = (uint8_t)bare;
+                d->n_pond[i] = (uint8_t)pond;
+                d->last_ndvi[i] = q16(v);
+            }
+            break;
+        case CK_ST_CANDIDATE:
+        case CK_ST_CONFIRMED:
+            d->n_next[i] = sat_inc(d->n_next[i], 1);
+            d->n_anom[i] = sat_inc(d->n_anom[i], anom);
+            d->n_nbr[i] = sat_inc(d->n_nbr[i], nbr_ok);
+            d->n_bare[i] = sat_inc(d->n_bare[i], bare);
+            d->n_pond[i] = sat_inc(d->n_pond[i], pond);
+            d->last_ndvi[i] = q16(v);
+            if (st == CK_ST_CANDIDATE) {
+                if (d->n_anom[i] - 1 >= p->confirm_n) {
+                    st = CK_ST_CONFIRMED;
+                    d->conf_day[i] = (uint16_t)day;
+                } else if (d->n_next[i] >= p->window_obs ||
+                           d->n_anom[i] - 1 + (p->window_obs - d->n_next[i]) < p->confirm_n) {
+                    st = CK_ST_EXPIRED; /* cannot reach confirm_n any more */
+                }
+            }
+            break;
+        default:
+            break;
+        }
+        d->status[i] = st;
+    }
+}

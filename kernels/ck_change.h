@@ -1,0 +1,106 @@
+/*
+ * ck_change.h - per-pixel baseline and change-confirmation state (RECIPES
+ * §4, §5), as pure strip functions.
+ *
+ * Workload: once per scene per strip of a tile, from the nightly job's
+ * OpenMP strip loop.  State lives in plain arrays ("planes") of n pixels
+ * that the pipeline reads from and writes to its state files; nothing here
+ * knows about files.  Units:
+ *   - indices (NDVI, NBR) are stored as int16 x 10000 (CK_NODATA_I16: none);
+ *   - spreads as uint8 in steps of CK_SPREAD_STEP index units (saturating);
+ *   - dates as uint16 day numbers, 1 = 2015-01-01 (0: never).
+ *
+ * Life of a pixel: during the reference period every clear observation is
+ * added to CK_REF_SLOTS ring slots (ck_ref_add); the first scene after the
+ * period turns the slots into a baseline (ck_base_finalize: median and
+ * 1.4826 x MAD); from then on ck_change_update follows GLAD's rule:
+ * candidate on the first anomalous clear observation, confirmed when
+ * >= confirm_n of the next <= window_obs clear observations within
+ * window_days are anomalous, expired otherwise.
+ */
+#ifndef CK_CHANGE_H
+#define CK_CHANGE_H
+
+#include "ck_common.h"
+
+#define CK_REF_SLOTS 8
+#define CK_SPREAD_STEP 0.002f
+
+/* status plane values */
+enum { CK_ST_NONE = 0, CK_ST_CANDIDATE = 1, CK_ST_CONFIRMED = 2, CK_ST_EXPIRED = 3 };
+
+/* base info plane: bits 0-3 number of reference observations (0..8),
+ * bit 4 the pixel was water in most of them, bit 5 baseline is set */
+enum { CK_BI_NREF = 0x0f, CK_BI_WATER = 0x10, CK_BI_SET = 0x20 };
+
+/* Reference slots and baseline of n pixels. ref_* point at CK_REF_SLOTS
+ * consecutive planes of n values each (slot k at + k * n). */
+typedef struct {
+    int16_t *ref_ndvi, *ref_nbr;
+    uint8_t *nref;       /* observations added so far (saturates at 255) */
+    uint8_t *nwater;     /* of which MNDWI > 0 */
+    int16_t *ndvi, *nbr; /* baseline median, x 10000 */
+    uint8_t *spr_ndvi, *spr_nbr; /* 1.4826 x MAD in CK_SPREAD_STEP units */
+    uint8_t *info;       /* CK_BI_* */
+} ck_base;
+
+/* Monitoring state of n pixels. */
+typedef struct {
+    uint16_t *first_day;  /* date of the first anomaly of the current event */
+    uint16_t *conf_day;   /* date it was confirmed, 0 when not */
+    uint16_t *last_clear; /* latest clear observation, 0 = never */
+    uint8_t *status;      /* CK_ST_* */
+    uint8_t *n_next;      /* clear observations after the first anomaly */
+    uint8_t *n_anom;      /* anomalous observations, the first included */
+    uint8_t *n_nbr;       /* anomalous observations where NBR agreed */
+    uint8_t *n_bare;      /* observations since the first anomaly with bare sand/soil */
+    uint8_t *n_pond;      /* ... with open water where the baseline was land */
+    int16_t *last_ndvi;   /* latest clear NDVI while an event is open, x 10000 */
+} ck_dyn;
+
+/* One clear-or-not observation of n pixels (float indices, CK_NODATA where
+ * masked) and the pixel's area-of-interest flags. */
+typedef struct {
+    const float *ndvi, *nbr, *bsi, *mndwi;
+    const uint8_t *mask;   /* 0 = clear */
+    const uint8_t *chakra; /* 1 inside a registered chakra, or NULL */
+} ck_obs;
+
+typedef struct {
+    float k_spread;       /* anomaly when the drop exceeds k x spread ... */
+    float ndvi_dmin;      /* ... and at least this (NDVI units) */
+    float nbr_dmin;       /* NBR agreement threshold floor */
+    float ndvi_max_after; /* and the new NDVI is below this */
+    float clearcut_drop;  /* a drop beyond this is a clear-cut whatever the NDVI */
+    float forest_min;     /* baseline NDVI a pixel needs to be canopy */
+    float chakra_drop;    /* inside chakras: minimum drop (rotation thinning is smaller) */
+    float chakra_ndvi_max;/* inside chakras: the new NDVI must be below this */
+    float bsi_bare;       /* bare when BSI > this ... */
+    float ndvi_bare;      /* ... or NDVI < this */
+    float mndwi_pond;     /* pond when MNDWI > this where the baseline was land */
+    int confirm_n;        /* anomalous observations among the next ones to confirm */
+    int window_obs;       /* the next clear observations considered */
+    int window_days;      /* and the days after the first anomaly */
+} ck_change_params;
+
+ck_change_params ck_change_params_default(void);
+
+/* Day number of a civil date (1 = 2015-01-01); 0 if outside 2015..2150. */
+int ck_day_from_ymd(int y, int m, int d);
+void ck_day_to_ymd(int day, int *y, int *m, int *d);
+
+/* Reference period: add a clear observation to the slots (ring). */
+void ck_ref_add(const ck_obs *o, size_t n, ck_base *b);
+/* Turn the slots into the baseline and clear them. */
+void ck_base_finalize(ck_base *b, size_t n);
+/* Monitoring: one observation on `day`. */
+void ck_change_update(const ck_obs *o, size_t n, int day, const ck_change_params *p, const ck_base *b,
+                      ck_dyn *d);
+/* last_clear update only (reference period). */
+void ck_clear_update(const uint8_t *mask, const float *ndvi, size_t n, int day, uint16_t *last_clear);
+
+/* Median of v[0..n) (n <= CK_REF_SLOTS) and 1.4826 x median absolute
+ * deviation, in the units of v; v is reordered. */
+void ck_median_mad(int16_t *v, int n, int16_t *median, float *mad);
+
+#endif

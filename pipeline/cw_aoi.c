@@ -1,0 +1,319 @@
+/*
+ * cw_aoi.c - loading, reprojecting, rasterizing and relating areas of
+ * interest.  Runs once per run (load) and once per tile (grid build), off
+ * the hot path; relations are computed per alert with OGR/GEOS.
+ */
+#include "cw_aoi.h"
+#include "cw_util.h"
+
+#include <gdal.h>
+#include <gdal_alg.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RING_MAX_M 2000.0
+
+const char *cw_aoi_kind_name(cw_aoi_kind k) { return k == CW_AOI_CHAKRA ? "chakra" : "conserved"; }
+
+const char *cw_rel_name(int rel)
+{
+    static const char *n[] = {"inside", "ring_0_500", "ring_500_1000", "ring_1000_2000", "outside"};
+    return rel >= 0 && rel <= CW_REL_OUTSIDE ? n[rel] : "outside";
+}
+
+static const char *stem(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+/* Geometry fit for use: polygonal (valid) or point-like. Why not, else. */
+static const char *geom_problem(OGRGeometryH g, int *is_point)
+{
+    *is_point = 0;
+    if (!g)
+        return "no geometry";
+    if (OGR_G_IsEmpty(g))
+        return "empty geometry";
+    OGRwkbGeometryType t = wkbFlatten(OGR_G_GetGeometryType(g));
+    if (t == wkbPoint || t == wkbMultiPoint) {
+        *is_point = 1;
+        return NULL;
+    }
+    if (t != wkbPolygon && t != wkbMultiPolygon)
+        return "not a polygon or point";
+    if (!OGR_G_IsValid(g))
+        return "invalid polygon (self-intersecting or degenerate ring)";
+    if (OGR_G_Area(g) <= 0)
+        return "polygon without area";
+    return NULL;
+}
+
+static int load_file(const cw_config *c, const char *path, cw_aoi_kind kind, cw_aoi_set *set)
+{
+    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+    if (!ds) {
+        cw_warn("AOI file %s: cannot open (%s); skipped", path, cw_gdal_errmsg());
+        set->n_bad++;
+        return 0;
+    }
+    for (int li = 0; li < GDALDatasetGetLayerCount(ds); li++) {
+        OGRLayerH lyr = GDALDatasetGetLayer(ds, li);
+        OGRSpatialReferenceH lsrs = OGR_L_GetSpatialRef(lyr);
+        if (!lsrs) {
+            cw_warn("AOI file %s, layer %s: no CRS; skipped", path, OGR_L_GetName(lyr));
+            set->n_bad++;
+            continue;
+        }
+        OGRFeatureDefnH defn = OGR_L_GetLayerDefn(lyr);
+        int fi_id = OGR_FD_GetFieldIndex(defn, c->id_field);
+        int fi_name = OGR_FD_GetFieldIndex(defn, c->name_field);
+        int fi_rad = OGR_FD_GetFieldIndex(defn, c->radius_field);
+        OGR_L_ResetReading(lyr);
+        OGRFeatureH f;
+        while ((f = OGR_L_GetNextFeature(lyr)) != NULL) {
+            long fid = (long)OGR_F_GetFID(f);
+            char id[96];
+            if (fi_id >= 0 && OGR_F_IsFieldSetAndNotNull(f, fi_id))
+                cw_strlcpy(id, OGR_F_GetFieldAsString(f, fi_id), sizeof id);
+            else
+                snprintf(id, sizeof id, "%s:%ld", stem(path), fid);
+            int is_point;
+            OGRGeometryH g = OGR_F_GetGeometryRef(f);
+            const char *why = geom_problem(g, &is_point);
+            double radius = 0;
+            if (!why && is_point) {
+                radius = c->point_radius_m;
+                if (fi_rad >= 0 && OGR_F_IsFieldSetAndNotNull(f, fi_rad))
+                    radius = OGR_F_GetFieldAsDouble(f, fi_rad);
+                if (!(radius > 0 && radius <= 5000))
+                    why = "point radius not in (0, 5000] m";
+            }
+            if (why) {
+                cw_warn("AOI %s feature %ld (id %s): %s; skipped", path, fid, id, why);
+                set->n_bad++;
+                OGR_F_Destroy(f);
+                continue;
+            }
+            cw_aoi *na = realloc(set->a, (size_t)(set->n + 1) * sizeof *na);
+            if (!na) {
+                OGR_F_Destroy(f);
+                GDALClose(ds);
+                return cw_error("out of memory");
+            }
+            set->a = na;
+            cw_aoi *a = &set->a[set->n++];
+            memset(a, 0, sizeof *a);
+            cw_strlcpy(a->id, id, sizeof a->id);
+            if (fi_name >= 0 && OGR_F_IsFieldSetAndNotNull(f, fi_name))
+                cw_strlcpy(a->name, OGR_F_GetFieldAsString(f, fi_name), sizeof a->name);
+            a->kind = kind;
+            cw_strlcpy(a->source, path, sizeof a->source);
+            a->fid = fid;
+            a->geom = OGR_G_Clone(g);
+            a->srs = OSRClone(lsrs);
+            OSRSetAxisMappingStrategy(a->srs, OAMS_TRADITIONAL_GIS_ORDER);
+            a->radius_m = radius;
+            OGR_F_Destroy(f);
+        }
+    }
+    GDALClose(ds);
+    return 0;
+}
+
+int cw_aoi_load(const cw_config *c, cw_aoi_set *set)
+{
+    memset(set, 0, sizeof *set);
+    for (int i = 0; i < c->n_conserved; i++)
+        if (load_file(c, c->conserved[i], CW_AOI_CONSERVED, set))
+            return -1;
+    for (int i = 0; i < c->n_chakras; i++)
+        if (load_file(c, c->chakras[i], CW_AOI_CHAKRA, set))
+            return -1;
+    return 0;
+}
+
+void cw_aoi_set_free(cw_aoi_set *set)
+{
+    for (int i = 0; i < set->n; i++) {
+        OGR_G_DestroyGeometry(set->a[i].geom);
+        OSRDestroySpatialReference(set->a[i].srs);
+    }
+    free(set->a);
+    memset(set, 0, sizeof *set);
+}
+
+void cw_aoi_grid_free(cw_aoi_grid *g)
+{
+    for (int i = 0; i < g->n; i++) {
+        OGR_G_DestroyGeometry(g->t[i].geom);
+        free(g->t[i].mask);
+    }
+    free(g->t);
+    memset(g, 0, sizeof *g);
+}
+
+static int rasterize(cw_aoi_tile *t, const cw_scene *s)
+{
+    GDALDriverH mem = GDALGetDriverByName("MEM");
+    GDALDatasetH ds = GDALCreate(mem, "", t->w, t->h, 1, GDT_Byte, NULL);
+    if (!ds)
+        return cw_error("cannot create a raster for an AOI: %s", cw_gdal_errmsg());
+    double gt[6] = {s->gt[0] + t->x0 * s->gt[1], s->gt[1], 0, s->gt[3] + t->y0 * s->gt[5], 0, s->gt[5]};
+    GDALSetGeoTransform(ds, gt);
+    GDALSetProjection(ds, s->crs_wkt);
+    int band = 1;
+    double burn = 1;
+    OGRGeometryH geoms[1] = {t->geom};
+    CPLErr e = GDALRasterizeGeometries(ds, 1, &band, 1, geoms, NULL, NULL, &burn, NULL, NULL, NULL);
+    int rc = 0;
+    if (e == CE_None && GDALRasterIO(GDALGetRasterBand(ds, 1), GF_Read, 0, 0, t->w, t->h, t->mask, t->w, t->h,
+                                     GDT_Byte, 0, 0) == CE_None) {
+        for (size_t i = 0; i < (size_t)t->w * (size_t)t->h; i++)
+            t->npx += t->mask[i];
+    } else {
+        rc = cw_error("rasterizing an AOI failed: %s", cw_gdal_errmsg());
+    }
+    GDALClose(ds);
+    return rc;
+}
+
+int cw_aoi_grid_build(const cw_aoi_set *set, const cw_scene *s, cw_aoi_grid *g)
+{
+    memset(g, 0, sizeof *g);
+    OGRSpatialReferenceH tsrs = OSRNewSpatialReference(s->crs_wkt);
+    OSRSetAxisMappingStrategy(tsrs, OAMS_TRADITIONAL_GIS_ORDER);
+    double gx0 = s->gt[0], gx1 = s->gt[0] + s->width * s->gt[1];
+    double gy1 = s->gt[3], gy0 = s->gt[3] + s->height * s->gt[5];
+    int rc = 0;
+    for (int i = 0; i < set->n && rc == 0; i++) {
+        const cw_aoi *a = &set->a[i];
+        OGRGeometryH geom = OGR_G_Clone(a->geom);
+        OGRCoordinateTransformationH ct = OCTNewCoordinateTransformation(a->srs, tsrs);
+        if (!ct || OGR_G_Transform(geom, ct) != OGRERR_NONE) {
+            cw_warn("AOI %s (%s): cannot be transformed to %s; skipped on this tile", a->id, a->source,
+                    s->crs_name);
+            OCTDestroyCoordinateTransformation(ct);
+            OGR_G_DestroyGeometry(geom);
+            continue;
+        }
+        OCTDestroyCoordinateTransformation(ct);
+        if (a->radius_m > 0) {
+            OGRGeometryH b = OGR_G_Buffer(geom, a->radius_m, 30);
+            OGR_G_DestroyGeometry(geom);
+            geom = b;
+        }
+        OGREnvelope e;
+        OGR_G_GetEnvelope(geom, &e);
+        if (e.MaxX < gx0 - RING_MAX_M || e.MinX > gx1 + RING_MAX_M || e.MaxY < gy0 - RING_MAX_M ||
+            e.MinY > gy1 + RING_MAX_M) {
+            OGR_G_DestroyGeometry(geom);
+            continue;
+        }
+        cw_aoi_tile *nt = realloc(g->t, (size_t)(g->n + 1) * sizeof *nt);
+        if (!nt) {
+            OGR_G_DestroyGeometry(geom);
+            rc = cw_error("out of memory");
+            break;
+        }
+        g->t = nt;
+        cw_aoi_tile *t = &g->t[g->n++];
+        memset(t, 0, sizeof *t);
+        t->aoi = i;
+        t->geom = geom;
+        t->area_ha = OGR_G_Area(geom) / 1e4;
+        int x0 = (int)floor((e.MinX - s->gt[0]) / s->gt[1]), x1 = (int)ceil((e.MaxX - s->gt[0]) / s->gt[1]);
+        int y0 = (int)floor((e.MaxY - s->gt[3]) / s->gt[5]), y1 = (int)ceil((e.MinY - s->gt[3]) / s->gt[5]);
+        x0 = x0 < 0 ? 0 : x0;
+        y0 = y0 < 0 ? 0 : y0;
+        x1 = x1 > s->width ? s->width : x1;
+        y1 = y1 > s->height ? s->height : y1;
+        if (x1 > x0 && y1 > y0) {
+            t->x0 = x0;
+            t->y0 = y0;
+            t->w = x1 - x0;
+            t->h = y1 - y0;
+            t->mask = calloc((size_t)t->w * (size_t)t->h, 1);
+            if (!t->mask)
+                rc = cw_error("out of memory (AOI %s window %dx%d)", a->id, t->w, t->h);
+            else
+                rc = rasterize(t, s);
+        }
+    }
+    OSRDestroySpatialReference(tsrs);
+    if (rc)
+        cw_aoi_grid_free(g);
+    return rc;
+}
+
+void cw_aoi_chakra_rows(const cw_aoi_grid *g, const cw_aoi_set *set, int y0, int nrows, int width, uint8_t *out)
+{
+    memset(out, 0, (size_t)width * (size_t)nrows);
+    for (int k = 0; k < g->n; k++) {
+        const cw_aoi_tile *t = &g->t[k];
+        if (set->a[t->aoi].kind != CW_AOI_CHAKRA || !t->w)
+            continue;
+        int a = y0 > t->y0 ? y0 : t->y0, b = y0 + nrows < t->y0 + t->h ? y0 + nrows : t->y0 + t->h;
+        for (int y = a; y < b; y++) {
+            const uint8_t *m = t->mask + (size_t)(y - t->y0) * (size_t)t->w;
+            uint8_t *o = out + (size_t)(y - y0) * (size_t)width + t->x0;
+            for (int x = 0; x < t->w; x++)
+                o[x] |= m[x];
+        }
+    }
+}
+
+void cw_aoi_count_rows(const cw_aoi_grid *g, int y0, int nrows, int width, const uint8_t *flag, uint64_t *counts)
+{
+    for (int k = 0; k < g->n; k++) {
+        const cw_aoi_tile *t = &g->t[k];
+        if (!t->w)
+            continue;
+        int a = y0 > t->y0 ? y0 : t->y0, b = y0 + nrows < t->y0 + t->h ? y0 + nrows : t->y0 + t->h;
+        uint64_t c = 0;
+        for (int y = a; y < b; y++) {
+            const uint8_t *m = t->mask + (size_t)(y - t->y0) * (size_t)t->w;
+            const uint8_t *f = flag + (size_t)(y - y0) * (size_t)width + t->x0;
+            for (int x = 0; x < t->w; x++)
+                c += m[x] & (f[x] != 0);
+        }
+        counts[k] += c;
+    }
+}
+
+static int rel_cmp(const cw_aoi_set *set, const cw_aoi_rel *a, const cw_aoi_rel *b)
+{
+    if (a->dist != b->dist)
+        return a->dist < b->dist ? -1 : 1;
+    const cw_aoi *x = &set->a[a->aoi], *y = &set->a[b->aoi];
+    if (x->kind != y->kind)
+        return x->kind == CW_AOI_CONSERVED ? -1 : 1;
+    return strcmp(x->id, y->id);
+}
+
+int cw_aoi_relate(const cw_aoi_grid *g, const cw_aoi_set *set, OGRGeometryH geom, cw_aoi_rel *out, int max)
+{
+    int n = 0;
+    for (int k = 0; k < g->n; k++) {
+        const cw_aoi_tile *t = &g->t[k];
+        cw_aoi_rel r = {t->aoi, CW_REL_INSIDE, 0.0};
+        if (!OGR_G_Intersects(geom, t->geom)) {
+            r.dist = OGR_G_Distance(geom, t->geom);
+            if (r.dist < 0 || r.dist > RING_MAX_M)
+                continue;
+            r.rel = r.dist <= 500 ? CW_REL_0_500 : r.dist <= 1000 ? CW_REL_500_1000 : CW_REL_1000_2000;
+        }
+        /* insertion into the sorted list, keeping the max nearest */
+        int pos = n;
+        while (pos > 0 && rel_cmp(set, &r, &out[pos - 1]) < 0)
+            pos--;
+        if (pos >= max)
+            continue;
+        if (n < max)
+            n++;
+        memmove(&out[pos + 1], &out[pos], (size_t)(n - 1 - pos) * sizeof *out);
+        out[pos] = r;
+    }
+    return n;
+}

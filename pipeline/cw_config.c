@@ -1,0 +1,312 @@
+/*
+ * cw_config.c - the typed settings table and its inih handler.
+ */
+#include "cw_config.h"
+#include "cw_util.h"
+
+#include <ini.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { T_STR, T_PATH, T_PATHS, T_LONG, T_DBL, T_FLT, T_INT, T_DATE, T_CLASSES, T_LANG } cfg_type;
+
+typedef struct {
+    const char *section, *key;
+    cfg_type type;
+    size_t off;   /* offset in cw_config */
+    size_t size;  /* buffer size (strings), or offset of the count (lists) */
+    double lo, hi;
+    const char *def;
+    const char *help;
+} cfg_item;
+
+#define O(f) offsetof(cw_config, f)
+#define S(f) sizeof(((cw_config *)0)->f)
+#define D(f) O(det) + offsetof(ck_change_params, f)
+
+/* Every setting: section, key, type, where, bounds, default, meaning. */
+static const cfg_item items[] = {
+    {"job", "inbox", T_PATHS, O(inbox), O(n_inbox), 0, 0, "inbox", "folders where new scenes arrive"},
+    {"job", "state", T_PATH, O(state_dir), S(state_dir), 0, 0, "state", "per-tile state and alert history"},
+    {"job", "output", T_PATH, O(output_dir), S(output_dir), 0, 0, "output", "one folder per night"},
+    {"job", "threads", T_LONG, O(threads), 0, 0, 256, "0", "OpenMP threads, 0 = all cores"},
+    {"job", "memory_mb", T_LONG, O(memory_mb), 0, 64, 65536, "512", "strip buffer budget"},
+    {"job", "language", T_LANG, O(language), S(language), 0, 0, "es", "report language: es or en"},
+    {"reference", "start", T_DATE, O(ref_start), S(ref_start), 0, 0, "2020-01-01", "first day of the baseline"},
+    {"reference", "end", T_DATE, O(ref_end), S(ref_end), 0, 0, "2020-12-31",
+     "last day of the baseline (EUDR cut-off 2020-12-31)"},
+    {"aoi", "conserved", T_PATHS, O(conserved), O(n_conserved), 0, 0, "", "conserved-area vector files"},
+    {"aoi", "chakras", T_PATHS, O(chakras), O(n_chakras), 0, 0, "", "chakra vector files (polygons or points)"},
+    {"aoi", "id_field", T_STR, O(id_field), S(id_field), 0, 0, "id", "attribute with the AOI id"},
+    {"aoi", "name_field", T_STR, O(name_field), S(name_field), 0, 0, "name", "attribute with the AOI name"},
+    {"aoi", "radius_field", T_STR, O(radius_field), S(radius_field), 0, 0, "radius_m",
+     "attribute with a point's radius in metres"},
+    {"aoi", "point_radius_m", T_DBL, O(point_radius_m), 0, 1, 5000, "56.4",
+     "radius of points without one (56.4 m = 1 ha)"},
+    {"aoi", "clear_share", T_DBL, O(aoi_clear_share), 0, 0.01, 1, "0.5",
+     "share of an AOI clear for a scene to count as an observation of it"},
+    {"detect", "k_spread", T_FLT, D(k_spread), 0, 0, 20, "3", "anomaly: drop > k x robust spread"},
+    {"detect", "ndvi_dmin", T_FLT, D(ndvi_dmin), 0, 0.01, 1, "0.15", "and > this NDVI drop"},
+    {"detect", "nbr_dmin", T_FLT, D(nbr_dmin), 0, 0.01, 1, "0.20", "NBR drop for the second line of evidence"},
+    {"detect", "ndvi_max_after", T_FLT, D(ndvi_max_after), 0, -1, 1, "0.6", "and the new NDVI below this"},
+    {"detect", "clearcut_drop", T_FLT, D(clearcut_drop), 0, 0.05, 2, "0.25", "a drop beyond this is a clear-cut"},
+    {"detect", "forest_min", T_FLT, D(forest_min), 0, -1, 1, "0.6", "baseline NDVI of canopy"},
+    {"detect", "chakra_drop", T_FLT, D(chakra_drop), 0, 0.05, 2, "0.25", "inside chakras: minimum drop"},
+    {"detect", "chakra_ndvi_max", T_FLT, D(chakra_ndvi_max), 0, -1, 1, "0.5",
+     "inside chakras: the new NDVI must be below this (rotation thinning is not)"},
+    {"detect", "bsi_bare", T_FLT, D(bsi_bare), 0, -1, 1, "0.05", "bare when BSI above this"},
+    {"detect", "ndvi_bare", T_FLT, D(ndvi_bare), 0, -1, 1, "0.3", "or NDVI below this"},
+    {"detect", "mndwi_pond", T_FLT, D(mndwi_pond), 0, -1, 1, "0", "pond when MNDWI above this on former land"},
+    {"detect", "confirm_n", T_INT, D(confirm_n), 0, 1, 8, "2", "anomalous observations to confirm"},
+    {"detect", "window_obs", T_INT, D(window_obs), 0, 1, 16, "4", "among the next clear observations"},
+    {"detect", "window_days", T_INT, D(window_days), 0, 10, 730, "180", "within days of the first anomaly"},
+    {"mining", "river_distance_m", T_DBL, O(river_distance_m), 0, 0, 10000, "500",
+     "mining objects lie within this of the baseline river"},
+    {"mining", "min_pond_px", T_LONG, O(min_pond_px), 0, 0, 100000, "3", "new-pond pixels a mining object needs"},
+    {"mining", "share", T_DBL, O(mining_share), 0, 0, 1, "0.5", "share of pixels with bare or pond evidence"},
+    {"alerts", "mmu_ha", T_DBL, O(mmu_ha), 0, 0.01, 100, "0.3", "minimum mapping unit"},
+    {"alerts", "mmu_aoi_ha", T_DBL, O(mmu_aoi_ha), 0, 0.01, 100, "0.1", "MMU touching a chakra or conserved area"},
+    {"alerts", "group_days", T_LONG, O(group_days), 0, 0, 365, "30",
+     "neighbouring pixels join an alert when first dates differ by at most this"},
+    {"mask", "invalid_classes", T_CLASSES, O(invalid_classes), S(invalid_classes), 0, 0, "0,1,2,3,8,9,10,11",
+     "SCL classes masked (6, water, never)"},
+    {"mask", "cloud_buffer_m", T_DBL, O(cloud_buffer_m), 0, 0, 2500, "100", "cloud dilation"},
+    {"mask", "shadow_buffer_m", T_DBL, O(shadow_buffer_m), 0, 0, 2500, "50", "shadow dilation"},
+    {"scene", "boa_offset", T_STR, O(boa_offset), S(boa_offset), 0, 0, "",
+     "override BOA_ADD_OFFSET (DN), empty = from the product"},
+};
+#define NITEMS (sizeof items / sizeof items[0])
+
+typedef struct {
+    cw_config *c;
+    char dir[PATH_MAX];
+    int err;
+    char msg[512];
+    int line;
+} load_ctx;
+
+static int resolve(const load_ctx *lc, const char *v, char *out, size_t n)
+{
+    if (v[0] == '/' || !lc->dir[0]) {
+        if (strlen(v) >= n)
+            return cw_error("path too long");
+        cw_strlcpy(out, v, n);
+        return 0;
+    }
+    return cw_path_join(out, n, lc->dir, v);
+}
+
+static int set_item(load_ctx *lc, const cfg_item *it, const char *v)
+{
+    char *base = (char *)lc->c;
+    void *p = base + it->off;
+    long l;
+    double d;
+    switch (it->type) {
+    case T_STR:
+        if (strlen(v) >= it->size)
+            return cw_error("value too long (at most %zu characters)", it->size - 1);
+        cw_strlcpy(p, v, it->size);
+        return 0;
+    case T_LANG:
+        if (strcmp(v, "es") && strcmp(v, "en"))
+            return cw_error("'%s' is not a language of the report (es, en)", v);
+        cw_strlcpy(p, v, it->size);
+        return 0;
+    case T_PATH:
+        return resolve(lc, v, p, it->size);
+    case T_PATHS: {
+        int *count = (int *)(void *)(base + it->size);
+        char(*arr)[PATH_MAX] = p;
+        *count = 0;
+        char buf[8192];
+        cw_strlcpy(buf, v, sizeof buf);
+        for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+            while (*tok == ' ' || *tok == '\t')
+                tok++;
+            size_t e = strlen(tok);
+            while (e && (tok[e - 1] == ' ' || tok[e - 1] == '\t'))
+                tok[--e] = '\0';
+            if (!*tok)
+                continue;
+            if (*count == CW_MAX_LIST)
+                return cw_error("at most %d entries", CW_MAX_LIST);
+            if (resolve(lc, tok, arr[*count], PATH_MAX))
+                return -1;
+            (*count)++;
+        }
+        return 0;
+    }
+    case T_LONG:
+        if (cw_parse_long(v, (long)it->lo, (long)it->hi, &l))
+            return -1;
+        *(long *)p = l;
+        return 0;
+    case T_INT:
+        if (cw_parse_long(v, (long)it->lo, (long)it->hi, &l))
+            return -1;
+        *(int *)p = (int)l;
+        return 0;
+    case T_DBL:
+    case T_FLT:
+        if (cw_parse_double(v, it->lo, it->hi, &d))
+            return -1;
+        if (it->type == T_DBL)
+            *(double *)p = d;
+        else
+            *(float *)p = (float)d;
+        return 0;
+    case T_DATE: {
+        int y, m, dd;
+        char tail;
+        if (strlen(v) != 10 || sscanf(v, "%4d-%2d-%2d%c", &y, &m, &dd, &tail) != 3 || !ck_day_from_ymd(y, m, dd))
+            return cw_error("'%s' is not a date YYYY-MM-DD between 2015 and 2150", v);
+        cw_strlcpy(p, v, it->size);
+        return 0;
+    }
+    case T_CLASSES: {
+        ck_scl_rules r;
+        if (cw_parse_scl_classes(v, &r))
+            return -1;
+        cw_strlcpy(p, v, it->size);
+        return 0;
+    }
+    }
+    return cw_error("internal: bad setting type");
+}
+
+static const cfg_item *find_item(const char *section, const char *key)
+{
+    for (size_t i = 0; i < NITEMS; i++)
+        if (!strcmp(items[i].section, section) && !strcmp(items[i].key, key))
+            return &items[i];
+    return NULL;
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+    load_ctx *lc = user;
+    if (lc->err)
+        return 1;
+    const cfg_item *it = find_item(section, name);
+    if (!it) {
+        int known = 0;
+        for (size_t i = 0; i < NITEMS; i++)
+            known |= !strcmp(items[i].section, section);
+        snprintf(lc->msg, sizeof lc->msg, known ? "unknown key '%s' in [%s]" : "unknown section [%s%s]",
+                 known ? name : section, known ? section : "");
+        lc->err = 1;
+        return 0;
+    }
+    if (set_item(lc, it, value)) {
+        snprintf(lc->msg, sizeof lc->msg, "[%s] %s: %s", section, name, cw_errmsg());
+        lc->err = 1;
+        return 0;
+    }
+    return 1;
+}
+
+int cw_config_load(const char *path, cw_config *c)
+{
+    memset(c, 0, sizeof *c);
+    cw_strlcpy(c->path, path, sizeof c->path);
+    load_ctx lc;
+    memset(&lc, 0, sizeof lc);
+    lc.c = c;
+    for (size_t i = 0; i < NITEMS; i++)
+        if (set_item(&lc, &items[i], items[i].def))
+            return cw_error_prefix("internal: default of [%s] %s", items[i].section, items[i].key);
+    cw_strlcpy(lc.dir, path, sizeof lc.dir);
+    char *slash = strrchr(lc.dir, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        lc.dir[0] = '\0';
+    /* defaults were resolved against no folder: redo the relative ones */
+    for (size_t i = 0; i < NITEMS; i++)
+        if (items[i].type == T_PATH || (items[i].type == T_PATHS && items[i].def[0]))
+            set_item(&lc, &items[i], items[i].def);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return cw_error("%s: cannot open configuration", path);
+    int line = ini_parse_file(f, handler, &lc);
+    fclose(f);
+    if (lc.err)
+        return cw_error("%s:%d: %s", path, line, lc.msg);
+    if (line)
+        return cw_error("%s:%d: syntax error", path, line);
+    c->ref_start_day = ck_day_from_ymd(atoi(c->ref_start), atoi(c->ref_start + 5), atoi(c->ref_start + 8));
+    c->ref_end_day = ck_day_from_ymd(atoi(c->ref_end), atoi(c->ref_end + 5), atoi(c->ref_end + 8));
+    if (c->ref_end_day < c->ref_start_day)
+        return cw_error("%s: [reference] end %s is before start %s", path, c->ref_end, c->ref_start);
+    if (c->n_inbox == 0)
+        return cw_error("%s: [job] inbox lists no folder", path);
+    if (c->det.confirm_n > c->det.window_obs)
+        return cw_error("%s: [detect] confirm_n (%d) exceeds window_obs (%d)", path, c->det.confirm_n,
+                        c->det.window_obs);
+    if (c->boa_offset[0]) {
+        double d;
+        if (cw_parse_double(c->boa_offset, -10000, 10000, &d))
+            return cw_error("%s: [scene] boa_offset: %s", path, cw_errmsg());
+    }
+    return 0;
+}
+
+void cw_config_dump(const cw_config *c, FILE *f)
+{
+    const char *sec = "";
+    const char *base = (const char *)c;
+    fprintf(f, "# effective configuration of %s\n", c->path);
+    for (size_t i = 0; i < NITEMS; i++) {
+        const cfg_item *it = &items[i];
+        if (strcmp(sec, it->section))
+            fprintf(f, "[%s]\n", sec = it->section);
+        const void *p = base + it->off;
+        fprintf(f, "%s = ", it->key);
+        switch (it->type) {
+        case T_STR:
+        case T_PATH:
+        case T_DATE:
+        case T_CLASSES:
+        case T_LANG:
+            fputs(p, f);
+            break;
+        case T_PATHS: {
+            int n = *(const int *)(const void *)(base + it->size);
+            for (int k = 0; k < n; k++)
+                fprintf(f, "%s%s", k ? ", " : "", ((const char(*)[PATH_MAX])p)[k]);
+            break;
+        }
+        case T_LONG:
+            fprintf(f, "%ld", *(const long *)p);
+            break;
+        case T_INT:
+            fprintf(f, "%d", *(const int *)p);
+            break;
+        case T_DBL:
+            fprintf(f, "%.17g", *(const double *)p);
+            break;
+        case T_FLT:
+            fprintf(f, "%.9g", (double)*(const float *)p);
+            break;
+        }
+        fprintf(f, "    ; %s\n", it->help);
+    }
+}
+
+int cw_config_common(const cw_config *c, cw_common_opts *o)
+{
+    cw_common_opts_default(o);
+    if (cw_parse_scl_classes(c->invalid_classes, &o->rules))
+        return -1;
+    o->cloud_buffer_m = c->cloud_buffer_m;
+    o->shadow_buffer_m = c->shadow_buffer_m;
+    o->threads = (int)c->threads;
+    o->mem_budget = (size_t)c->memory_mb << 20;
+    if (c->boa_offset[0]) {
+        o->scene.have_offset = 1;
+        cw_parse_double(c->boa_offset, -10000, 10000, &o->scene.offset);
+    }
+    return 0;
+}

@@ -1,0 +1,62 @@
+/*
+ * cw_config.h - the nightly job's configuration (configs/NAME.ini), read with
+ * inih through one typed table of settings with bounds and defaults.
+ * Unknown sections or keys are an error; relative paths are relative to
+ * the configuration file's folder; cw_config_dump() writes the effective
+ * configuration (every setting, defaults included) into the run log.
+ */
+#ifndef CW_CONFIG_H
+#define CW_CONFIG_H
+
+#include "ck_change.h"
+#include "cw_cmd.h"
+
+#include <limits.h>
+#include <stdio.h>
+
+#define CW_MAX_LIST 16
+
+typedef struct {
+    char path[PATH_MAX]; /* the .ini file */
+    /* [job] */
+    char inbox[CW_MAX_LIST][PATH_MAX];
+    int n_inbox;
+    char state_dir[PATH_MAX];
+    char output_dir[PATH_MAX];
+    long threads;   /* 0 = OpenMP default */
+    long memory_mb; /* strip buffer budget */
+    char language[8]; /* es | en */
+    /* [reference] */
+    char ref_start[11], ref_end[11];
+    int ref_start_day, ref_end_day;
+    /* [aoi] */
+    char conserved[CW_MAX_LIST][PATH_MAX];
+    int n_conserved;
+    char chakras[CW_MAX_LIST][PATH_MAX];
+    int n_chakras;
+    char id_field[64], name_field[64], radius_field[64];
+    double point_radius_m; /* radius of point AOIs without a radius attribute */
+    double aoi_clear_share; /* share of an AOI clear for a scene to count as an observation */
+    /* [detect] */
+    ck_change_params det;
+    /* [mining] */
+    double river_distance_m; /* a mining object lies within this of the baseline river */
+    long min_pond_px;        /* pixels with a new pond an object needs */
+    double mining_share;     /* share of its pixels with bare or pond evidence */
+    /* [alerts] */
+    double mmu_ha, mmu_aoi_ha;
+    long group_days; /* neighbouring pixels join when first dates differ by <= this */
+    /* [mask] */
+    char invalid_classes[64];
+    double cloud_buffer_m, shadow_buffer_m;
+    /* [scene] */
+    char boa_offset[32]; /* "" = from the product */
+} cw_config;
+
+/* Defaults, then the file. -1 with cw_error() naming file, line and key. */
+int cw_config_load(const char *path, cw_config *c);
+void cw_config_dump(const cw_config *c, FILE *f);
+/* The raster options of the config (mask rules, buffers, threads...). */
+int cw_config_common(const cw_config *c, cw_common_opts *o);
+
+#endif

@@ -1,0 +1,562 @@
+/*
+ * cw_history.c - the alert history GeoPackage, through OGR.  Runs once per
+ * tile and night, off the pixel path; tables are small (alerts, scenes,
+ * AOI observations), so lookups use OGR attribute filters.
+ */
+#include "cw_history.h"
+#include "ck_change.h"
+#include "cw_util.h"
+
+#include <gdal.h>
+#include <math.h>
+#include <ogr_srs_api.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct cw_history {
+    GDALDatasetH ds;
+    OGRLayerH alerts, events, scenes, tiles, aoi_obs, aoi_never;
+    char path[4096];
+    int in_tx;
+};
+
+const char *cw_class_name(int c) { return c == CW_CLASS_MINING ? "mining_scar" : "canopy_loss"; }
+const char *cw_status_name(int s)
+{
+    return s == CW_AL_CONFIRMED ? "confirmed" : s == CW_AL_REJECTED ? "rejected" : "candidate";
+}
+const char *cw_conf_label(int c) { return c >= 4 ? "highest" : c == 3 ? "high" : "low"; }
+
+void cw_alert_free(cw_alert *a)
+{
+    if (a && a->geom) {
+        OGR_G_DestroyGeometry(a->geom);
+        a->geom = NULL;
+    }
+}
+
+typedef struct {
+    const char *name;
+    OGRFieldType type;
+} fld;
+
+static const fld alert_fields[] = {
+    {"alert_id", OFTString},      {"tile_id", OFTString},      {"class", OFTString},
+    {"confidence", OFTInteger},   {"confidence_label", OFTString}, {"status", OFTString},
+    {"first_detected", OFTDate},  {"confirmed_on", OFTDate},   {"last_observed", OFTDate},
+    {"n_anomalous_obs", OFTInteger}, {"area_ha", OFTReal},     {"lat", OFTReal},
+    {"lon", OFTReal},             {"ndvi_before", OFTReal},    {"ndvi_after", OFTReal},
+    {"aoi_id", OFTString},        {"aoi_kind", OFTString},     {"aoi_name", OFTString},
+    {"relation", OFTString},      {"distance_m", OFTReal},     {"scenes", OFTString},
+    {"other_aois", OFTString},    {"published", OFTInteger},   {"pixels", OFTInteger},
+    {"anchor_pixel", OFTInteger64}, {"reason", OFTString},     {"created_night", OFTDate},
+    {"updated_night", OFTDate},
+};
+static const fld event_fields[] = {{"alert_id", OFTString}, {"night", OFTDate},    {"event", OFTString},
+                                   {"status", OFTString},   {"confidence", OFTInteger}, {"area_ha", OFTReal},
+                                   {"last_observed", OFTDate}};
+static const fld scene_fields[] = {{"product_id", OFTString}, {"tile_id", OFTString}, {"acquired", OFTDate},
+                                   {"night", OFTDate},        {"status", OFTString},  {"valid_pct", OFTReal},
+                                   {"cloud_pct", OFTReal},    {"note", OFTString}};
+static const fld tile_fields[] = {{"tile_id", OFTString},   {"phase", OFTString},  {"gen_ref", OFTInteger},
+                                  {"gen_base", OFTInteger}, {"gen_dyn", OFTInteger}, {"last_acquired", OFTDate},
+                                  {"width", OFTInteger},    {"height", OFTInteger}, {"state_format", OFTInteger}};
+static const fld obs_fields[] = {{"aoi_id", OFTString}, {"tile_id", OFTString}, {"acquired", OFTDate},
+                                 {"pixels", OFTInteger}, {"clear_pixels", OFTInteger}};
+static const fld never_fields[] = {{"aoi_id", OFTString}, {"tile_id", OFTString}, {"pixels", OFTInteger},
+                                   {"never_clear_pixels", OFTInteger}};
+#define NF(a) ((int)(sizeof a / sizeof a[0]))
+
+static OGRLayerH get_layer(cw_history *h, const char *name, OGRwkbGeometryType gt, const fld *f, int nf, int create)
+{
+    OGRLayerH l = GDALDatasetGetLayerByName(h->ds, name);
+    if (l || !create)
+        return l;
+    OGRSpatialReferenceH srs = NULL;
+    if (gt != wkbNone) {
+        srs = OSRNewSpatialReference(NULL);
+        OSRImportFromEPSG(srs, 4326);
+    }
+    char *opts[] = {"FID=fid", NULL};
+    l = GDALDatasetCreateLayer(h->ds, name, srs, gt, opts);
+    if (srs)
+        OSRDestroySpatialReference(srs);
+    if (!l)
+        return NULL;
+    for (int i = 0; i < nf; i++) {
+        OGRFieldDefnH d = OGR_Fld_Create(f[i].name, f[i].type);
+        OGR_L_CreateField(l, d, TRUE);
+        OGR_Fld_Destroy(d);
+    }
+    return l;
+}
+
+cw_history *cw_history_open(const char *path, int create)
+{
+    cw_history *h = calloc(1, sizeof *h);
+    if (!h) {
+        cw_error("out of memory");
+        return NULL;
+    }
+    cw_strlcpy(h->path, path, sizeof h->path);
+    h->ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_UPDATE, NULL, NULL, NULL);
+    if (!h->ds && create) {
+        GDALDriverH drv = GDALGetDriverByName("GPKG");
+        h->ds = drv ? GDALCreate(drv, path, 0, 0, 0, GDT_Unknown, NULL) : NULL;
+    }
+    if (!h->ds) {
+        cw_error("%s: cannot open the alert history: %s", path, cw_gdal_errmsg());
+        free(h);
+        return NULL;
+    }
+    h->alerts = get_layer(h, "alerts", wkbMultiPolygon, alert_fields, NF(alert_fields), create);
+    h->events = get_layer(h, "alert_events", wkbNone, event_fields, NF(event_fields), create);
+    h->scenes = get_layer(h, "scenes", wkbNone, scene_fields, NF(scene_fields), create);
+    h->tiles = get_layer(h, "tiles", wkbNone, tile_fields, NF(tile_fields), create);
+    h->aoi_obs = get_layer(h, "aoi_observations", wkbNone, obs_fields, NF(obs_fields), create);
+    h->aoi_never = get_layer(h, "aoi_never_observed", wkbNone, never_fields, NF(never_fields), create);
+    if (!h->alerts || !h->events || !h->scenes || !h->tiles || !h->aoi_obs || !h->aoi_never) {
+        cw_error("%s: not a chakrawatch alert history (tables missing): %s", path, cw_gdal_errmsg());
+        GDALClose(h->ds);
+        free(h);
+        return NULL;
+    }
+    return h;
+}
+
+int cw_history_close(cw_history *h)
+{
+    if (!h)
+        return 0;
+    if (h->in_tx)
+        cw_history_rollback(h);
+    CPLErrorReset();
+    GDALClose(h->ds);
+    int rc = CPLGetLastErrorType() >= CE_Failure ? cw_error("%s: close failed: %s", h->path, cw_gdal_errmsg()) : 0;
+    free(h);
+    return rc;
+}
+
+int cw_history_begin(cw_history *h)
+{
+    if (GDALDatasetStartTransaction(h->ds, FALSE) != OGRERR_NONE)
+        return cw_error("%s: cannot start a transaction: %s", h->path, cw_gdal_errmsg());
+    h->in_tx = 1;
+    return 0;
+}
+
+int cw_history_commit(cw_history *h)
+{
+    h->in_tx = 0;
+    if (GDALDatasetCommitTransaction(h->ds) != OGRERR_NONE)
+        return cw_error("%s: commit failed: %s", h->path, cw_gdal_errmsg());
+    return 0;
+}
+
+void cw_history_rollback(cw_history *h)
+{
+    if (h->in_tx)
+        GDALDatasetRollbackTransaction(h->ds);
+    h->in_tx = 0;
+}
+
+/* ------------------------------------------------------------ helpers */
+
+static void sql_quote(char *out, size_t n, const char *s)
+{
+    size_t j = 0;
+    if (n < 3)
+        return;
+    out[j++] = '\'';
+    for (; *s && j + 3 < n; s++) {
+        if (*s == '\'')
+            out[j++] = '\'';
+        out[j++] = *s;
+    }
+    out[j++] = '\'';
+    out[j] = '\0';
+}
+
+static int fi(OGRFeatureH f, const char *name) { return OGR_F_GetFieldIndex(f, name); }
+static void set_s(OGRFeatureH f, const char *k, const char *v) { OGR_F_SetFieldString(f, fi(f, k), v); }
+static void set_i(OGRFeatureH f, const char *k, long v) { OGR_F_SetFieldInteger64(f, fi(f, k), v); }
+static void set_d(OGRFeatureH f, const char *k, double v)
+{
+    if (isnan(v))
+        OGR_F_SetFieldNull(f, fi(f, k));
+    else
+        OGR_F_SetFieldDouble(f, fi(f, k), v);
+}
+static void set_date(OGRFeatureH f, const char *k, int day)
+{
+    int y, m, d;
+    if (day <= 0) {
+        OGR_F_SetFieldNull(f, fi(f, k));
+        return;
+    }
+    ck_day_to_ymd(day, &y, &m, &d);
+    OGR_F_SetFieldDateTime(f, fi(f, k), y, m, d, 0, 0, 0, 0);
+}
+static void set_night(OGRFeatureH f, const char *k, const char *night)
+{
+    set_date(f, k, ck_day_from_ymd(atoi(night), atoi(night + 5), atoi(night + 8)));
+}
+static const char *get_s(OGRFeatureH f, const char *k)
+{
+    int i = fi(f, k);
+    return i >= 0 && OGR_F_IsFieldSetAndNotNull(f, i) ? OGR_F_GetFieldAsString(f, i) : "";
+}
+static long get_i(OGRFeatureH f, const char *k)
+{
+    int i = fi(f, k);
+    return i >= 0 && OGR_F_IsFieldSetAndNotNull(f, i) ? (long)OGR_F_GetFieldAsInteger64(f, i) : 0;
+}
+static double get_d(OGRFeatureH f, const char *k)
+{
+    int i = fi(f, k);
+    return i >= 0 && OGR_F_IsFieldSetAndNotNull(f, i) ? OGR_F_GetFieldAsDouble(f, i) : NAN;
+}
+static int get_date(OGRFeatureH f, const char *k)
+{
+    int i = fi(f, k), y, m, d, hh, mm, tz;
+    float ss;
+    if (i < 0 || !OGR_F_IsFieldSetAndNotNull(f, i) || !OGR_F_GetFieldAsDateTimeEx(f, i, &y, &m, &d, &hh, &mm, &ss, &tz))
+        return 0;
+    return ck_day_from_ymd(y, m, d);
+}
+static void day_str(int day, char *buf)
+{
+    int y, m, d;
+    if (day <= 0) {
+        buf[0] = '\0';
+        return;
+    }
+    ck_day_to_ymd(day, &y, &m, &d);
+    snprintf(buf, 11, "%04d-%02d-%02d", y, m, d);
+}
+
+/* First feature of l where key = value (caller destroys), or NULL. */
+static OGRFeatureH find1(OGRLayerH l, const char *key, const char *value, const char *key2, const char *value2)
+{
+    char q1[600], q2[600], filt[1400];
+    sql_quote(q1, sizeof q1, value);
+    if (key2) {
+        sql_quote(q2, sizeof q2, value2);
+        snprintf(filt, sizeof filt, "\"%s\" = %s AND \"%s\" = %s", key, q1, key2, q2);
+    } else {
+        snprintf(filt, sizeof filt, "\"%s\" = %s", key, q1);
+    }
+    OGR_L_SetAttributeFilter(l, filt);
+    OGR_L_ResetReading(l);
+    OGRFeatureH f = OGR_L_GetNextFeature(l);
+    OGR_L_SetAttributeFilter(l, NULL);
+    return f;
+}
+
+static int put(OGRLayerH l, OGRFeatureH f, int is_new, const char *what)
+{
+    OGRErr e = is_new ? OGR_L_CreateFeature(l, f) : OGR_L_SetFeature(l, f);
+    OGR_F_Destroy(f);
+    return e == OGRERR_NONE ? 0 : cw_error("history: cannot write %s: %s", what, cw_gdal_errmsg());
+}
+
+/* -------------------------------------------------------------- tiles */
+
+int cw_history_tile_get(cw_history *h, const char *tile, cw_tile_rec *r)
+{
+    memset(r, 0, sizeof *r);
+    cw_strlcpy(r->tile, tile, sizeof r->tile);
+    OGRFeatureH f = find1(h->tiles, "tile_id", tile, NULL, NULL);
+    if (!f)
+        return 0;
+    r->phase = !strcmp(get_s(f, "phase"), "monitoring");
+    r->gen_ref = (int)get_i(f, "gen_ref");
+    r->gen_base = (int)get_i(f, "gen_base");
+    r->gen_dyn = (int)get_i(f, "gen_dyn");
+    r->last_day = get_date(f, "last_acquired");
+    r->width = (int)get_i(f, "width");
+    r->height = (int)get_i(f, "height");
+    OGR_F_Destroy(f);
+    return 1;
+}
+
+int cw_history_tile_put(cw_history *h, const cw_tile_rec *r)
+{
+    OGRFeatureH f = find1(h->tiles, "tile_id", r->tile, NULL, NULL);
+    int is_new = !f;
+    if (is_new)
+        f = OGR_F_Create(OGR_L_GetLayerDefn(h->tiles));
+    set_s(f, "tile_id", r->tile);
+    set_s(f, "phase", r->phase ? "monitoring" : "reference");
+    set_i(f, "gen_ref", r->gen_ref);
+    set_i(f, "gen_base", r->gen_base);
+    set_i(f, "gen_dyn", r->gen_dyn);
+    set_date(f, "last_acquired", r->last_day);
+    set_i(f, "width", r->width);
+    set_i(f, "height", r->height);
+    set_i(f, "state_format", 1);
+    return put(h->tiles, f, is_new, "tile state");
+}
+
+/* ------------------------------------------------------------- scenes */
+
+int cw_history_scene_status(cw_history *h, const char *product_id, char *buf, size_t n)
+{
+    OGRFeatureH f = find1(h->scenes, "product_id", product_id, NULL, NULL);
+    if (!f)
+        return 0;
+    cw_strlcpy(buf, get_s(f, "status"), n);
+    OGR_F_Destroy(f);
+    return 1;
+}
+
+int cw_history_scene_put(cw_history *h, const char *product_id, const char *tile, int day, const char *night,
+                         const char *status, double valid_pct, double cloud_pct, const char *note)
+{
+    OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(h->scenes));
+    set_s(f, "product_id", product_id);
+    set_s(f, "tile_id", tile);
+    set_date(f, "acquired", day);
+    set_night(f, "night", night);
+    set_s(f, "status", status);
+    set_d(f, "valid_pct", valid_pct);
+    set_d(f, "cloud_pct", cloud_pct);
+    set_s(f, "note", note ? note : "");
+    return put(h->scenes, f, 1, "scene");
+}
+
+int cw_history_tile_scenes(cw_history *h, const char *tile, int d0, int d1, char *buf, size_t n)
+{
+    char q[64], filt[256];
+    sql_quote(q, sizeof q, tile);
+    snprintf(filt, sizeof filt, "tile_id = %s AND status = 'processed'", q);
+    OGR_L_SetAttributeFilter(h->scenes, filt);
+    OGR_L_ResetReading(h->scenes);
+    buf[0] = '\0';
+    OGRFeatureH f;
+    /* rows are in insertion order, which is acquisition order per tile */
+    while ((f = OGR_L_GetNextFeature(h->scenes))) {
+        int d = get_date(f, "acquired");
+        if (d >= d0 && d <= d1) {
+            size_t l = strlen(buf);
+            snprintf(buf + l, n - l, "%s%s", l ? ";" : "", get_s(f, "product_id"));
+        }
+        OGR_F_Destroy(f);
+    }
+    OGR_L_SetAttributeFilter(h->scenes, NULL);
+    return 0;
+}
+
+/* ------------------------------------------------------------- alerts */
+
+static void feature_to_alert(OGRFeatureH f, cw_alert *a, int with_geom)
+{
+    memset(a, 0, sizeof *a);
+    cw_strlcpy(a->id, get_s(f, "alert_id"), sizeof a->id);
+    cw_strlcpy(a->tile, get_s(f, "tile_id"), sizeof a->tile);
+    a->cls = !strcmp(get_s(f, "class"), "mining_scar") ? CW_CLASS_MINING : CW_CLASS_LOSS;
+    const char *st = get_s(f, "status");
+    a->status = !strcmp(st, "confirmed") ? CW_AL_CONFIRMED : !strcmp(st, "rejected") ? CW_AL_REJECTED : CW_AL_CANDIDATE;
+    a->confidence = (int)get_i(f, "confidence");
+    a->first_day = get_date(f, "first_detected");
+    a->conf_day = get_date(f, "confirmed_on");
+    a->last_day = get_date(f, "last_observed");
+    a->n_anom = (int)get_i(f, "n_anomalous_obs");
+    a->npx = get_i(f, "pixels");
+    a->area_ha = get_d(f, "area_ha");
+    a->lat = get_d(f, "lat");
+    a->lon = get_d(f, "lon");
+    a->ndvi_before = get_d(f, "ndvi_before");
+    a->ndvi_after = get_d(f, "ndvi_after");
+    cw_strlcpy(a->aoi_id, get_s(f, "aoi_id"), sizeof a->aoi_id);
+    cw_strlcpy(a->aoi_kind, get_s(f, "aoi_kind"), sizeof a->aoi_kind);
+    cw_strlcpy(a->aoi_name, get_s(f, "aoi_name"), sizeof a->aoi_name);
+    cw_strlcpy(a->relation, get_s(f, "relation"), sizeof a->relation);
+    a->distance_m = get_d(f, "distance_m");
+    cw_strlcpy(a->other_aois, get_s(f, "other_aois"), sizeof a->other_aois);
+    cw_strlcpy(a->scenes, get_s(f, "scenes"), sizeof a->scenes);
+    a->published = (int)get_i(f, "published");
+    a->anchor = get_i(f, "anchor_pixel");
+    cw_strlcpy(a->reason, get_s(f, "reason"), sizeof a->reason);
+    day_str(get_date(f, "created_night"), a->created);
+    day_str(get_date(f, "updated_night"), a->updated);
+    if (with_geom && OGR_F_GetGeometryRef(f))
+        a->geom = OGR_G_Clone(OGR_F_GetGeometryRef(f));
+}
+
+static int collect(OGRLayerH l, const char *filt, int with_geom, cw_alert **out, int *n)
+{
+    *out = NULL;
+    *n = 0;
+    OGR_L_SetAttributeFilter(l, filt);
+    OGR_L_ResetReading(l);
+    OGRFeatureH f;
+    int cap = 0, rc = 0;
+    while ((f = OGR_L_GetNextFeature(l))) {
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 16;
+            cw_alert *na = realloc(*out, (size_t)cap * sizeof *na);
+            if (!na) {
+                OGR_F_Destroy(f);
+                rc = cw_error("out of memory");
+                break;
+            }
+            *out = na;
+        }
+        feature_to_alert(f, &(*out)[(*n)++], with_geom);
+        OGR_F_Destroy(f);
+    }
+    OGR_L_SetAttributeFilter(l, NULL);
+    return rc;
+}
+
+int cw_history_tile_alerts(cw_history *h, const char *tile, cw_alert **out, int *n)
+{
+    char q[64], filt[128];
+    sql_quote(q, sizeof q, tile);
+    snprintf(filt, sizeof filt, "tile_id = %s", q);
+    return collect(h->alerts, filt, 0, out, n);
+}
+
+static int alert_cmp(const void *pa, const void *pb)
+{
+    const cw_alert *a = pa, *b = pb;
+    int c = strcmp(a->tile, b->tile);
+    if (c)
+        return c;
+    if (a->first_day != b->first_day)
+        return a->first_day < b->first_day ? -1 : 1;
+    return strcmp(a->id, b->id);
+}
+
+int cw_history_alerts_updated(cw_history *h, const char *night, cw_alert **out, int *n)
+{
+    char q[32], filt[128];
+    sql_quote(q, sizeof q, night);
+    snprintf(filt, sizeof filt, "updated_night = %s AND published = 1", q);
+    int rc = collect(h->alerts, filt, 1, out, n);
+    if (rc == 0 && *n)
+        qsort(*out, (size_t)*n, sizeof **out, alert_cmp);
+    return rc;
+}
+
+int cw_history_alerts_since(cw_history *h, const char *since, cw_alert **out, int *n)
+{
+    char q[32], filt[128];
+    sql_quote(q, sizeof q, since);
+    snprintf(filt, sizeof filt, "updated_night >= %s AND published = 1", q);
+    int rc = collect(h->alerts, filt, 1, out, n);
+    if (rc == 0 && *n)
+        qsort(*out, (size_t)*n, sizeof **out, alert_cmp);
+    return rc;
+}
+
+int cw_history_alert_put(cw_history *h, const cw_alert *a, const char *night, const char *event)
+{
+    OGRFeatureH f = find1(h->alerts, "alert_id", a->id, NULL, NULL);
+    int is_new = !f;
+    if (is_new)
+        f = OGR_F_Create(OGR_L_GetLayerDefn(h->alerts));
+    set_s(f, "alert_id", a->id);
+    set_s(f, "tile_id", a->tile);
+    set_s(f, "class", cw_class_name(a->cls));
+    set_i(f, "confidence", a->confidence);
+    set_s(f, "confidence_label", cw_conf_label(a->confidence));
+    set_s(f, "status", cw_status_name(a->status));
+    set_date(f, "first_detected", a->first_day);
+    set_date(f, "confirmed_on", a->conf_day);
+    set_date(f, "last_observed", a->last_day);
+    set_i(f, "n_anomalous_obs", a->n_anom);
+    set_d(f, "area_ha", a->area_ha);
+    set_d(f, "lat", a->lat);
+    set_d(f, "lon", a->lon);
+    set_d(f, "ndvi_before", a->ndvi_before);
+    set_d(f, "ndvi_after", a->ndvi_after);
+    set_s(f, "aoi_id", a->aoi_id);
+    set_s(f, "aoi_kind", a->aoi_kind);
+    set_s(f, "aoi_name", a->aoi_name);
+    set_s(f, "relation", a->relation);
+    set_d(f, "distance_m", a->distance_m);
+    set_s(f, "scenes", a->scenes);
+    set_s(f, "other_aois", a->other_aois);
+    set_i(f, "published", a->published);
+    set_i(f, "pixels", a->npx);
+    OGR_F_SetFieldInteger64(f, fi(f, "anchor_pixel"), a->anchor);
+    set_s(f, "reason", a->reason);
+    if (is_new)
+        set_night(f, "created_night", night);
+    set_night(f, "updated_night", night);
+    if (a->geom)
+        OGR_F_SetGeometry(f, a->geom);
+    if (put(h->alerts, f, is_new, "alert"))
+        return -1;
+    OGRFeatureH e = OGR_F_Create(OGR_L_GetLayerDefn(h->events));
+    set_s(e, "alert_id", a->id);
+    set_night(e, "night", night);
+    set_s(e, "event", event);
+    set_s(e, "status", cw_status_name(a->status));
+    set_i(e, "confidence", a->confidence);
+    set_d(e, "area_ha", a->area_ha);
+    set_date(e, "last_observed", a->last_day);
+    return put(h->events, e, 1, "alert event");
+}
+
+/* ---------------------------------------------------------------- AOIs */
+
+int cw_history_aoi_obs(cw_history *h, const char *aoi_id, const char *tile, int day, long npx, long nclear)
+{
+    OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(h->aoi_obs));
+    set_s(f, "aoi_id", aoi_id);
+    set_s(f, "tile_id", tile);
+    set_date(f, "acquired", day);
+    set_i(f, "pixels", npx);
+    set_i(f, "clear_pixels", nclear);
+    return put(h->aoi_obs, f, 1, "AOI observation");
+}
+
+int cw_history_aoi_never(cw_history *h, const char *aoi_id, const char *tile, long npx, long nnever)
+{
+    OGRFeatureH f = find1(h->aoi_never, "aoi_id", aoi_id, "tile_id", tile);
+    int is_new = !f;
+    if (is_new)
+        f = OGR_F_Create(OGR_L_GetLayerDefn(h->aoi_never));
+    set_s(f, "aoi_id", aoi_id);
+    set_s(f, "tile_id", tile);
+    set_i(f, "pixels", npx);
+    set_i(f, "never_clear_pixels", nnever);
+    return put(h->aoi_never, f, is_new, "AOI coverage");
+}
+
+static int rows_of(OGRLayerH l, int never, cw_aoi_obs_row **out, int *n)
+{
+    *out = NULL;
+    *n = 0;
+    int cap = 0;
+    OGR_L_ResetReading(l);
+    OGRFeatureH f;
+    while ((f = OGR_L_GetNextFeature(l))) {
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 64;
+            cw_aoi_obs_row *nr = realloc(*out, (size_t)cap * sizeof *nr);
+            if (!nr) {
+                OGR_F_Destroy(f);
+                return cw_error("out of memory");
+            }
+            *out = nr;
+        }
+        cw_aoi_obs_row *r = &(*out)[(*n)++];
+        cw_strlcpy(r->aoi_id, get_s(f, "aoi_id"), sizeof r->aoi_id);
+        cw_strlcpy(r->tile, get_s(f, "tile_id"), sizeof r->tile);
+        r->day = never ? 0 : get_date(f, "acquired");
+        r->npx = get_i(f, "pixels");
+        r->nclear = get_i(f, never ? "never_clear_pixels" : "clear_pixels");
+        OGR_F_Destroy(f);
+    }
+    return 0;
+}
+
+int cw_history_aoi_obs_all(cw_history *h, cw_aoi_obs_row **out, int *n) { return rows_of(h->aoi_obs, 0, out, n); }
+int cw_history_aoi_never_all(cw_history *h, cw_aoi_obs_row **out, int *n)
+{
+    return rows_of(h->aoi_never, 1, out, n);
+}

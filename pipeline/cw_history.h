@@ -1,0 +1,99 @@
+/*
+ * cw_history.h - the alert history: one GeoPackage (QGIS and ogrinfo open
+ * it) holding the alerts with their polygons (EPSG:4326), each alert's
+ * lifecycle, the scenes processed, per-AOI observations and, per tile,
+ * which state generation is current.
+ *
+ * Each tile's night is one SQLite transaction: the state files of the new
+ * generation are written first, then the transaction that points the tile
+ * at them commits, so a job killed anywhere leaves the previous night's
+ * history and state consistent, and a rerun redoes the tile from there.
+ */
+#ifndef CW_HISTORY_H
+#define CW_HISTORY_H
+
+#include <ogr_api.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum { CW_CLASS_LOSS = 0, CW_CLASS_MINING = 1 };
+enum { CW_AL_CANDIDATE = 0, CW_AL_CONFIRMED = 1, CW_AL_REJECTED = 2 };
+
+const char *cw_class_name(int c);
+const char *cw_status_name(int s);
+const char *cw_conf_label(int confidence); /* 2 low, 3 high, 4 highest */
+
+typedef struct {
+    char id[64];
+    char tile[8];
+    int cls, status, confidence;
+    int first_day, conf_day, last_day; /* ck day numbers, 0 = none */
+    int n_anom;
+    long npx;
+    double area_ha, lat, lon, ndvi_before, ndvi_after;
+    char aoi_id[96], aoi_kind[16], aoi_name[256], relation[20];
+    double distance_m; /* NAN: no AOI within 2 km */
+    char other_aois[1024];
+    char scenes[4096];
+    int published; /* at or above its minimum mapping unit */
+    long long anchor; /* pixel index on the tile grid that identifies the event */
+    char reason[160];
+    char created[11], updated[11]; /* nights YYYY-MM-DD */
+    OGRGeometryH geom; /* EPSG:4326 lon/lat (owned), may be NULL */
+} cw_alert;
+
+void cw_alert_free(cw_alert *a);
+
+typedef struct {
+    char tile[8];
+    int phase; /* 0 reference, 1 monitoring */
+    int gen_ref, gen_base, gen_dyn; /* current generations, 0 = none */
+    int last_day;
+    int width, height;
+} cw_tile_rec;
+
+typedef struct cw_history cw_history;
+
+/* Opens (creating when missing) the GeoPackage; night stamps the
+ * GeoPackage's last_change so the bytes are reproducible. */
+cw_history *cw_history_open(const char *path, int create);
+int cw_history_close(cw_history *h);
+int cw_history_begin(cw_history *h);
+int cw_history_commit(cw_history *h);
+void cw_history_rollback(cw_history *h);
+
+/* 1 found, 0 not found, -1 error */
+int cw_history_tile_get(cw_history *h, const char *tile, cw_tile_rec *r);
+int cw_history_tile_put(cw_history *h, const cw_tile_rec *r);
+
+/* Status of a product already handled ("processed", "out_of_order",
+ * "before_reference") into buf; 1 found, 0 not. */
+int cw_history_scene_status(cw_history *h, const char *product_id, char *buf, size_t n);
+int cw_history_scene_put(cw_history *h, const char *product_id, const char *tile, int day, const char *night,
+                         const char *status, double valid_pct, double cloud_pct, const char *note);
+/* Processed scenes of a tile with dates in [d0, d1], ';'-separated. */
+int cw_history_tile_scenes(cw_history *h, const char *tile, int d0, int d1, char *buf, size_t n);
+
+/* All alerts of a tile (geometry not loaded). */
+int cw_history_tile_alerts(cw_history *h, const char *tile, cw_alert **out, int *n);
+/* Insert or update by alert_id; an event row when status/confidence/area changed. */
+int cw_history_alert_put(cw_history *h, const cw_alert *a, const char *night, const char *event);
+
+int cw_history_aoi_obs(cw_history *h, const char *aoi_id, const char *tile, int day, long npx, long nclear);
+int cw_history_aoi_never(cw_history *h, const char *aoi_id, const char *tile, long npx, long nnever);
+
+/* Alerts updated on `night` (published only), ordered by tile, date, id. */
+int cw_history_alerts_updated(cw_history *h, const char *night, cw_alert **out, int *n);
+/* Alerts updated on or after `since` (all, with geometry). */
+int cw_history_alerts_since(cw_history *h, const char *since, cw_alert **out, int *n);
+
+/* AOI observation rows for the summary: callback per row. */
+typedef struct {
+    char aoi_id[96], tile[8];
+    int day;
+    long npx, nclear;
+} cw_aoi_obs_row;
+int cw_history_aoi_obs_all(cw_history *h, cw_aoi_obs_row **out, int *n);
+int cw_history_aoi_never_all(cw_history *h, cw_aoi_obs_row **out, int *n); /* nclear = never seen */
+
+#endif

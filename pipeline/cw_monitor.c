@@ -1,0 +1,276 @@
+/*
+ * cw_monitor.c - one scene's pass over a tile's state (see cw_monitor.h).
+ * Runs once per new scene per tile every night; the per-pixel work is in
+ * the kernels, this file moves chunks between files, threads and kernels.
+ */
+#include "cw_monitor.h"
+#include "ck_indices.h"
+#include "cw_util.h"
+
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { IX_NDVI, IX_NBR, IX_BSI, IX_MNDWI, IX_N };
+static const char *ix_names[IX_N] = {"ndvi", "nbr", "bsi", "mndwi"};
+
+#define CHUNKS_MAX 64 /* chunks per strip: strips are at most 8192 rows */
+
+typedef struct {
+    cw_pass *p;
+    const ck_index_desc *ix[IX_N];
+    cw_state_file *in[CW_ST_NKINDS];
+    cw_state_writer *out[CW_ST_NKINDS];
+    long fault_at; /* test hook: SIGKILL at this commit (0 = never) */
+} pass_ctx;
+
+typedef struct {
+    cw_state_io *io;
+    uint8_t *buf[CW_ST_NKINDS];
+    float *ix[IX_N];
+    uint8_t *chakra, *flag;
+    uint64_t *aoi_clear, *aoi_never;
+    cw_px_vec flagged;
+    uint8_t *cells; /* cell rows of this strip */
+    int cell_y0, cell_rows;
+    int nchunks, first_chunk;
+} pass_tls;
+
+static long commits_done; /* across passes of the run, for the fault hook */
+
+static int vec_push(cw_px_vec *v, const cw_px *x)
+{
+    if (v->n == v->cap) {
+        size_t cap = v->cap ? 2 * v->cap : 4096;
+        cw_px *np = realloc(v->p, cap * sizeof *np);
+        if (!np)
+            return cw_error("out of memory (flagged pixels)");
+        v->p = np;
+        v->cap = cap;
+    }
+    v->p[v->n++] = *x;
+    return 0;
+}
+
+static void tls_free(void *ctx, void *p)
+{
+    (void)ctx;
+    pass_tls *t = p;
+    if (!t)
+        return;
+    cw_state_io_free(t->io);
+    for (int k = 0; k < CW_ST_NKINDS; k++)
+        free(t->buf[k]);
+    for (int k = 0; k < IX_N; k++)
+        free(t->ix[k]);
+    free(t->chakra);
+    free(t->flag);
+    free(t->aoi_clear);
+    free(t->aoi_never);
+    free(t->flagged.p);
+    free(t->cells);
+    free(t);
+}
+
+static void *tls_init(void *ctx, size_t max_px)
+{
+    pass_ctx *c = ctx;
+    const cw_pass *p = c->p;
+    size_t W = (size_t)p->s->width, cpx = W * CW_STATE_ROWS;
+    int max_rows = (int)(max_px / W);
+    pass_tls *t = calloc(1, sizeof *t);
+    if (!t || !(t->io = cw_state_io_new()))
+        goto fail;
+    for (int k = 0; k < CW_ST_NKINDS; k++)
+        if (!(t->buf[k] = malloc(cpx * cw_state_bpp((cw_state_kind)k))))
+            goto fail;
+    for (int k = 0; k < IX_N; k++)
+        if (!(t->ix[k] = malloc(cpx * sizeof(float))))
+            goto fail;
+    size_t na = (size_t)(p->ag->n ? p->ag->n : 1);
+    t->cell_rows = max_rows / CW_WATER_CELL + 2;
+    if (!(t->chakra = malloc(cpx)) || !(t->flag = malloc(cpx)) || !(t->aoi_clear = calloc(na, 8)) ||
+        !(t->aoi_never = calloc(na, 8)) || !(t->cells = calloc((size_t)t->cell_rows * (size_t)p->cells_w, 1)))
+        goto fail;
+    return t;
+fail:
+    tls_free(ctx, t);
+    return NULL;
+}
+
+static int pass_work(void *ctx, const cw_strip *st, void *tp)
+{
+    pass_ctx *c = ctx;
+    cw_pass *p = c->p;
+    pass_tls *t = tp;
+    const int W = (int)st->width, H = p->s->height;
+    const int na = p->ag->n;
+    memset(t->aoi_clear, 0, (size_t)na * 8);
+    memset(t->aoi_never, 0, (size_t)na * 8);
+    t->flagged.n = 0;
+    t->cell_y0 = st->y0 / CW_WATER_CELL;
+    memset(t->cells, 0, (size_t)t->cell_rows * (size_t)p->cells_w);
+    t->first_chunk = st->y0 / CW_STATE_ROWS;
+    t->nchunks = 0;
+    for (int cy = st->y0; cy < st->y0 + st->nrows; cy += CW_STATE_ROWS) {
+        const int ci = cy / CW_STATE_ROWS, local = t->nchunks++;
+        const int rows = cy + CW_STATE_ROWS <= st->y0 + st->nrows ? CW_STATE_ROWS : st->y0 + st->nrows - cy;
+        const size_t n = (size_t)W * (size_t)rows, off = (size_t)(cy - st->y0) * (size_t)W;
+        if (local >= CHUNKS_MAX)
+            return cw_error("strip of %d rows is too tall for the state chunks", st->nrows);
+        const float *bands[CK_NBANDS];
+        for (int b = 0; b < CK_NBANDS; b++)
+            bands[b] = st->refl[b] ? st->refl[b] + off : NULL;
+        const uint8_t *mask = st->mask + off;
+        for (int k = 0; k < IX_N; k++)
+            c->ix[k]->fn(bands, mask, n, t->ix[k]);
+        /* current state of the chunk */
+        for (int k = 0; k < CW_ST_NKINDS; k++) {
+            int need = c->in[k] != NULL || p->out_path[k][0] || (k == CW_ST_BASE && p->mode == CW_PASS_MONITOR);
+            if (need && cw_state_read_chunk(c->in[k], (cw_state_kind)k, W, H, ci, t->io, t->buf[k]))
+                return -1;
+        }
+        ck_base base;
+        ck_dyn dyn;
+        memset(&base, 0, sizeof base);
+        cw_state_bind_ref(t->buf[CW_ST_REF], n, &base);
+        cw_state_bind_base(t->buf[CW_ST_BASE], n, &base);
+        cw_state_bind_dyn(t->buf[CW_ST_DYN], n, &dyn);
+        cw_aoi_chakra_rows(p->ag, p->as, cy, rows, W, t->chakra);
+        ck_obs obs = {t->ix[IX_NDVI], t->ix[IX_NBR], t->ix[IX_BSI], t->ix[IX_MNDWI], mask, t->chakra};
+        if (p->mode == CW_PASS_REF) {
+            ck_ref_add(&obs, n, &base);
+            ck_clear_update(mask, t->ix[IX_NDVI], n, p->day, dyn.last_clear);
+        } else {
+            if (p->mode == CW_PASS_FINALIZE)
+                ck_base_finalize(&base, n);
+            ck_change_update(&obs, n, p->day, &p->cfg->det, &base, &dyn);
+        }
+        for (int k = 0; k < CW_ST_NKINDS; k++)
+            if (p->out_path[k][0] && cw_state_compress(t->io, local * CW_ST_NKINDS + k, (cw_state_kind)k, t->buf[k], n))
+                return -1;
+        /* evidence of observation per AOI */
+        for (size_t i = 0; i < n; i++)
+            t->flag[i] = !mask[i] && !isnan(t->ix[IX_NDVI][i]);
+        cw_aoi_count_rows(p->ag, cy, rows, W, t->flag, t->aoi_clear);
+        for (size_t i = 0; i < n; i++)
+            t->flag[i] = dyn.last_clear[i] == 0;
+        cw_aoi_count_rows(p->ag, cy, rows, W, t->flag, t->aoi_never);
+        if (p->mode == CW_PASS_REF)
+            continue;
+        /* flagged pixels and baseline water */
+        for (size_t i = 0; i < n; i++) {
+            if (base.info[i] & CK_BI_WATER) {
+                int y = cy + (int)(i / (size_t)W), x = (int)(i % (size_t)W);
+                t->cells[(size_t)(y / CW_WATER_CELL - t->cell_y0) * (size_t)p->cells_w + (size_t)(x / CW_WATER_CELL)] = 1;
+            }
+            uint8_t s = dyn.status[i];
+            if (s != CK_ST_CANDIDATE && s != CK_ST_CONFIRMED)
+                continue;
+            cw_px px = {(uint32_t)((size_t)cy * (size_t)W + i), dyn.first_day[i], dyn.conf_day[i], dyn.last_clear[i],
+                        s, dyn.n_anom[i], dyn.n_nbr[i], dyn.n_bare[i], dyn.n_pond[i], dyn.last_ndvi[i], base.ndvi[i]};
+            if (vec_push(&t->flagged, &px))
+                return -1;
+        }
+    }
+    return 0;
+}
+
+static int pass_commit(void *ctx, const cw_strip *st, void *tp)
+{
+    pass_ctx *c = ctx;
+    cw_pass *p = c->p;
+    pass_tls *t = tp;
+    for (int l = 0; l < t->nchunks; l++)
+        for (int k = 0; k < CW_ST_NKINDS; k++)
+            if (c->out[k] && cw_state_append(c->out[k], t->first_chunk + l, t->io, l * CW_ST_NKINDS + k))
+                return -1;
+    for (int k = 0; k < p->ag->n; k++) {
+        p->aoi_clear[k] += t->aoi_clear[k];
+        p->aoi_never[k] += t->aoi_never[k];
+    }
+    for (size_t i = 0; i < t->flagged.n; i++)
+        if (vec_push(&p->flagged, &t->flagged.p[i]))
+            return -1;
+    int cr = (st->y0 + st->nrows - 1) / CW_WATER_CELL - t->cell_y0 + 1;
+    for (int r = 0; r < cr && t->cell_y0 + r < p->cells_h; r++)
+        for (int x = 0; x < p->cells_w; x++)
+            p->water[(size_t)(t->cell_y0 + r) * (size_t)p->cells_w + (size_t)x] |=
+                t->cells[(size_t)r * (size_t)p->cells_w + (size_t)x];
+    cw_pixel_stats_add(&p->ps, st);
+    if (c->fault_at && ++commits_done == c->fault_at)
+        raise(SIGKILL); /* fault injection for the kill-and-rerun test */
+    return 0;
+}
+
+void cw_pass_free(cw_pass *p)
+{
+    free(p->flagged.p);
+    memset(&p->flagged, 0, sizeof p->flagged);
+}
+
+int cw_pass_run(cw_pass *p)
+{
+    pass_ctx c;
+    memset(&c, 0, sizeof c);
+    c.p = p;
+    const char *fault = getenv("CHAKRAWATCH_FAULT_KILL_AT_STRIP");
+    c.fault_at = fault ? atol(fault) : 0;
+    cw_strip_job job;
+    memset(&job, 0, sizeof job);
+    for (int k = 0; k < IX_N; k++) {
+        c.ix[k] = ck_index_find(ix_names[k]);
+        job.bands |= c.ix[k]->bands;
+    }
+    unsigned miss = cw_scene_missing(p->s, job.bands);
+    if (miss) {
+        char list[96];
+        cw_src_list(miss, list, sizeof list);
+        return cw_error("missing band(s) %s", list);
+    }
+    p->flagged.n = 0;
+    memset(&p->ps, 0, sizeof p->ps);
+    int rc = -1;
+    for (int k = 0; k < CW_ST_NKINDS; k++) {
+        if (p->in_path[k][0] && !(c.in[k] = cw_state_open(p->in_path[k], (cw_state_kind)k, p->s->width, p->s->height)))
+            goto done;
+        if (p->out_path[k][0] &&
+            !(c.out[k] = cw_state_create(p->out_path[k], (cw_state_kind)k, p->s->width, p->s->height)))
+            goto done;
+    }
+    const cw_common_opts *o = p->common;
+    job.mask = o->mask;
+    job.rules = o->rules;
+    job.rules.cloud_r = (int)lround(o->cloud_buffer_m / p->s->res);
+    job.rules.shadow_r = (int)lround(o->shadow_buffer_m / p->s->res);
+    job.threads = o->threads;
+    job.strip_rows = o->strip_rows;
+    job.mem_budget = o->mem_budget;
+    job.quantum = 512; /* a multiple of CW_STATE_ROWS and of the usual input blocks */
+    job.tls_bytes_per_px = 2;
+    job.ctx = &c;
+    job.tls_init = tls_init;
+    job.tls_free = tls_free;
+    job.work = pass_work;
+    job.commit = pass_commit;
+    job.label = p->s->product_id;
+    if (cw_strip_uses_fallback(p->s, &job))
+        cw_warn("%s: no SCL band: clouds are masked by the brightness/whiteness fallback test, shadows are not "
+                "detected",
+                p->s->product_id);
+    if (cw_strip_run(p->s, &job, &p->strip_rows))
+        goto done;
+    rc = 0;
+    for (int k = 0; k < CW_ST_NKINDS; k++) {
+        if (c.out[k] && cw_state_finish(c.out[k], 1))
+            rc = -1;
+        c.out[k] = NULL;
+    }
+done:
+    for (int k = 0; k < CW_ST_NKINDS; k++) {
+        cw_state_finish(c.out[k], 0);
+        cw_state_close(c.in[k]);
+    }
+    return rc;
+}

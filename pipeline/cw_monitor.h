@@ -1,0 +1,75 @@
+/*
+ * cw_monitor.h - one scene's pass over a tile's per-pixel state, and the
+ * turning of flagged pixels into alerts.
+ *
+ * A pass reads the scene in strips (cw_strip.h), computes NDVI, NBR, BSI
+ * and MNDWI, reads the tile's current state chunk by chunk, applies the
+ * change kernels (ck_change.h), compresses the new state in the parallel
+ * phase and appends it from the ordered commit.  On the way it counts
+ * clear pixels per area of interest and collects the flagged pixels
+ * (candidate or confirmed) as a sparse, row-major list, which is all the
+ * alert stage needs: no full-tile raster is ever held.
+ */
+#ifndef CW_MONITOR_H
+#define CW_MONITOR_H
+
+#include "cw_aoi.h"
+#include "cw_cmd.h"
+#include "cw_config.h"
+#include "cw_history.h"
+#include "cw_state.h"
+
+/* A flagged pixel of the final state. */
+typedef struct {
+    uint32_t idx; /* y * width + x */
+    uint16_t first, conf, last;
+    uint8_t status, n_anom, n_nbr, n_bare, n_pond;
+    int16_t last_ndvi, base_ndvi;
+} cw_px;
+
+typedef struct {
+    cw_px *p;
+    size_t n, cap;
+} cw_px_vec;
+
+typedef enum { CW_PASS_REF, CW_PASS_FINALIZE, CW_PASS_MONITOR } cw_pass_mode;
+
+#define CW_WATER_CELL 10 /* pixels per side of the coarse baseline-water cells */
+
+typedef struct {
+    /* inputs */
+    const cw_config *cfg;
+    const cw_common_opts *common;
+    const cw_scene *s;
+    const cw_aoi_grid *ag;
+    const cw_aoi_set *as;
+    cw_pass_mode mode;
+    int day;
+    char in_path[CW_ST_NKINDS][4096];  /* "" = no file yet (empty state) */
+    char out_path[CW_ST_NKINDS][4096]; /* "" = not written by this pass */
+    /* outputs */
+    uint64_t *aoi_clear; /* per grid AOI: clear pixels in this scene */
+    uint64_t *aoi_never; /* per grid AOI: pixels never observed clear so far */
+    cw_px_vec flagged;
+    uint8_t *water;      /* cells_w x cells_h, 1: baseline water in the cell */
+    int cells_w, cells_h;
+    cw_pixel_stats ps;
+    int strip_rows;
+} cw_pass;
+
+/* Runs the pass; the caller owns and zeroes the outputs (aoi arrays of
+ * ag->n, water of cells_w x cells_h). -1 leaves no output file behind. */
+int cw_pass_run(cw_pass *p);
+void cw_pass_free(cw_pass *p);
+
+typedef struct {
+    int n_new, n_updated, n_rejected, n_small;
+} cw_alert_counts;
+
+/* Turns the final pass's flagged pixels into alerts, matches them with the
+ * tile's alerts in the history, and writes new/changed ones (within the
+ * open transaction). */
+int cw_alerts_update(const cw_config *cfg, const cw_scene *s, const cw_aoi_grid *ag, const cw_aoi_set *as,
+                     const cw_pass *final, cw_history *h, const char *night, cw_alert_counts *counts);
+
+#endif

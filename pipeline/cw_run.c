@@ -1,0 +1,869 @@
+/*
+ * cw_run.c - the nightly job: scene discovery, per-tile processing in
+ * acquisition order, one history transaction per tile, and the night's
+ * CSV outputs.  Runs once a night; the pixel work is in cw_monitor.c.
+ */
+#include "cw_run.h"
+#include "cw_aoi.h"
+#include "cw_config.h"
+#include "cw_history.h"
+#include "cw_monitor.h"
+#include "cw_util.h"
+
+#include <cpl_conv.h>
+#include <dirent.h>
+#include <errno.h>
+#include <gdal.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct {
+    cw_scene s;
+    int day;
+} scene_item;
+
+static int day_of(const char *ymd)
+{
+    if (!ymd || strlen(ymd) != 10 || ymd[4] != '-' || ymd[7] != '-')
+        return 0;
+    return ck_day_from_ymd(atoi(ymd), atoi(ymd + 5), atoi(ymd + 8));
+}
+
+static void day_str(int day, char *buf)
+{
+    int y, m, d;
+    if (day <= 0) {
+        buf[0] = '\0';
+        return;
+    }
+    ck_day_to_ymd(day, &y, &m, &d);
+    snprintf(buf, 11, "%04d-%02d-%02d", y, m, d);
+}
+
+static int item_cmp(const void *pa, const void *pb)
+{
+    const scene_item *a = pa, *b = pb;
+    int c = strcmp(a->s.tile, b->s.tile);
+    if (c)
+        return c;
+    if (a->day != b->day)
+        return a->day < b->day ? -1 : 1;
+    return strcmp(a->s.product_id, b->s.product_id);
+}
+
+static int name_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Scenes of the inbox folders, opened (metadata only); failures reported. */
+static int discover(const cw_config *c, const cw_common_opts *co, scene_item **out, int *n, int *failed)
+{
+    *out = NULL;
+    *n = 0;
+    int cap = 0;
+    for (int i = 0; i < c->n_inbox; i++) {
+        DIR *d = opendir(c->inbox[i]);
+        if (!d) {
+            cw_warn("inbox %s: %s", c->inbox[i], strerror(errno));
+            (*failed)++;
+            continue;
+        }
+        char **names = NULL;
+        size_t nn = 0, nc = 0;
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            if (e->d_name[0] == '.')
+                continue;
+            if (nn == nc) {
+                nc = nc ? 2 * nc : 64;
+                char **q = realloc(names, nc * sizeof *q);
+                if (!q)
+                    break;
+                names = q;
+            }
+            names[nn++] = strdup(e->d_name);
+        }
+        closedir(d);
+        qsort(names, nn, sizeof *names, name_cmp);
+        for (size_t k = 0; k < nn; k++) {
+            char path[PATH_MAX];
+            if (cw_path_join(path, sizeof path, c->inbox[i], names[k]) == 0) {
+                const char *dot = strrchr(names[k], '.');
+                int is_tif = dot && (!strcasecmp(dot, ".tif") || !strcasecmp(dot, ".tiff"));
+                if (!cw_is_dir(path) && !is_tif) {
+                    cw_info("inbox: %s is not a scene (not a folder or GeoTIFF); ignored", path);
+                } else {
+                    if (*n == cap) {
+                        cap = cap ? 2 * cap : 16;
+                        scene_item *q = realloc(*out, (size_t)cap * sizeof *q);
+                        if (!q)
+                            return cw_error("out of memory");
+                        *out = q;
+                    }
+                    scene_item *it = &(*out)[*n];
+                    memset(it, 0, sizeof *it);
+                    if (cw_scene_open(path, &co->scene, &it->s)) {
+                        cw_warn("scene %s: %s; skipped", path, cw_errmsg());
+                        (*failed)++;
+                    } else if (!it->s.tile[0] || !(it->day = day_of(it->s.date))) {
+                        cw_warn("scene %s: tile id or acquisition date unknown (name it as an S2 product or "
+                                "set TILE_ID/ACQUISITION_DATE metadata); skipped",
+                                path);
+                        cw_scene_free(&it->s);
+                        (*failed)++;
+                    } else {
+                        int dup = 0;
+                        for (int q = 0; q < *n; q++)
+                            dup |= !strcmp((*out)[q].s.product_id, it->s.product_id);
+                        if (dup) {
+                            cw_info("scene %s: product %s already in another inbox; ignored", path, it->s.product_id);
+                            cw_scene_free(&it->s);
+                        } else {
+                            (*n)++;
+                        }
+                    }
+                }
+            }
+            free(names[k]);
+        }
+        free(names);
+    }
+    qsort(*out, (size_t)*n, sizeof **out, item_cmp);
+    return 0;
+}
+
+static void state_path(char *buf, size_t n, const char *tile_dir, int kind, int gen)
+{
+    if (gen <= 0)
+        buf[0] = '\0';
+    else
+        snprintf(buf, n, "%s/%s-%06d.cws", tile_dir, cw_state_kind_name((cw_state_kind)kind), gen);
+}
+
+/* Removes state files of the tile other than the current generations
+ * (left by a killed or failed run, or superseded). */
+static void clean_tile_dir(const char *tile_dir, const cw_tile_rec *r)
+{
+    DIR *d = opendir(tile_dir);
+    if (!d)
+        return;
+    char keep[3][PATH_MAX], path[PATH_MAX];
+    state_path(keep[0], sizeof keep[0], tile_dir, CW_ST_REF, r->gen_ref);
+    state_path(keep[1], sizeof keep[1], tile_dir, CW_ST_BASE, r->gen_base);
+    state_path(keep[2], sizeof keep[2], tile_dir, CW_ST_DYN, r->gen_dyn);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t l = strlen(e->d_name);
+        int ours = (l > 4 && !strcmp(e->d_name + l - 4, ".cws")) || (e->d_name[0] == '.' && strstr(e->d_name, ".tmp"));
+        if (!ours || cw_path_join(path, sizeof path, tile_dir, e->d_name))
+            continue;
+        if (strcmp(path, keep[0]) && strcmp(path, keep[1]) && strcmp(path, keep[2]))
+            unlink(path);
+    }
+    closedir(d);
+}
+
+typedef struct {
+    const cw_config *cfg;
+    const cw_common_opts *co;
+    const cw_aoi_set *as;
+    cw_history *h;
+    const char *night;
+    int failed;
+    int n_processed, n_skipped;
+    cw_alert_counts totals;
+} job_t;
+
+static double pctd(uint64_t a, uint64_t b) { return b ? 100.0 * (double)a / (double)b : 0.0; }
+
+/* All new scenes of one tile, items[0..n). */
+static int run_tile(job_t *j, scene_item *items, int n)
+{
+    const char *tile = items[0].s.tile;
+    const cw_scene *g0 = &items[0].s;
+    cw_tile_rec rec;
+    int found = cw_history_tile_get(j->h, tile, &rec);
+    if (found < 0)
+        return -1;
+    if (found && (rec.width != g0->width || rec.height != g0->height)) {
+        for (int i = 0; i < n; i++)
+            cw_warn("scene %s: grid %dx%d differs from tile %s's state (%dx%d); skipped", items[i].s.product_id,
+                    items[i].s.width, items[i].s.height, tile, rec.width, rec.height);
+        j->failed += n;
+        return 0;
+    }
+    rec.width = g0->width;
+    rec.height = g0->height;
+    /* which scenes are new, in order */
+    int todo = 0;
+    int *mode = calloc((size_t)n, sizeof *mode); /* -1 skip, else cw_pass_mode */
+    if (!mode)
+        return cw_error("out of memory");
+    char st[32];
+    int last = rec.last_day, phase = rec.phase;
+    if (cw_history_begin(j->h)) {
+        free(mode);
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        scene_item *it = &items[i];
+        mode[i] = -1;
+        if (cw_history_scene_status(j->h, it->s.product_id, st, sizeof st)) {
+            cw_info("scene %s: already %s; skipped", it->s.product_id, st);
+            j->n_skipped++;
+            continue;
+        }
+        if (it->s.width != rec.width || it->s.height != rec.height || memcmp(it->s.gt, g0->gt, sizeof g0->gt)) {
+            cw_warn("scene %s: grid differs from the other scenes of tile %s; skipped", it->s.product_id, tile);
+            j->failed++;
+            continue;
+        }
+        const char *why = NULL;
+        const char *status = NULL;
+        if (it->day <= last) {
+            why = "is not newer than the tile's latest processed scene; merging it would reorder the "
+                  "observations";
+            status = "out_of_order";
+        } else if (it->day < j->cfg->ref_start_day) {
+            why = "is before the reference period";
+            status = "before_reference";
+        }
+        if (why) {
+            char d[11];
+            day_str(last, d);
+            cw_warn("scene %s (%s) %s%s%s; skipped", it->s.product_id, it->s.date, why, last ? "; latest: " : "",
+                    last ? d : "");
+            if (cw_history_scene_put(j->h, it->s.product_id, tile, it->day, j->night, status, NAN, NAN, why))
+                goto fail;
+            if (!strcmp(status, "out_of_order"))
+                j->failed++;
+            continue;
+        }
+        if (it->day <= j->cfg->ref_end_day)
+            mode[i] = CW_PASS_REF;
+        else
+            mode[i] = phase == 0 ? CW_PASS_FINALIZE : CW_PASS_MONITOR;
+        if (mode[i] != CW_PASS_REF)
+            phase = 1;
+        last = it->day;
+        todo++;
+    }
+    if (!todo) {
+        free(mode);
+        return cw_history_commit(j->h);
+    }
+    char tile_dir[PATH_MAX];
+    snprintf(tile_dir, sizeof tile_dir, "%s/%s", j->cfg->state_dir, tile);
+    if (cw_mkdir_p(tile_dir))
+        goto fail;
+    clean_tile_dir(tile_dir, &rec);
+    cw_aoi_grid ag;
+    if (cw_aoi_grid_build(j->as, g0, &ag))
+        goto fail;
+    cw_pass p;
+    memset(&p, 0, sizeof p);
+    p.cfg = j->cfg;
+    p.common = j->co;
+    p.ag = &ag;
+    p.as = j->as;
+    p.cells_w = (g0->width + CW_WATER_CELL - 1) / CW_WATER_CELL;
+    p.cells_h = (g0->height + CW_WATER_CELL - 1) / CW_WATER_CELL;
+    size_t na = (size_t)(ag.n ? ag.n : 1);
+    p.aoi_clear = calloc(na, 8);
+    p.aoi_never = calloc(na, 8);
+    p.water = calloc((size_t)p.cells_w * (size_t)p.cells_h, 1);
+    int any = 0, last_mode = -1;
+    if (!p.aoi_clear || !p.aoi_never || !p.water) {
+        cw_error("out of memory");
+        goto fail_pass;
+    }
+    for (int i = 0; i < n; i++) {
+        if (mode[i] < 0)
+            continue;
+        scene_item *it = &items[i];
+        p.s = &it->s;
+        p.mode = (cw_pass_mode)mode[i];
+        if (p.mode == CW_PASS_FINALIZE && rec.phase == 1)
+            p.mode = CW_PASS_MONITOR; /* an earlier scene of tonight finalized */
+        p.day = it->day;
+        int gen = rec.gen_ref > rec.gen_base ? rec.gen_ref : rec.gen_base;
+        gen = (rec.gen_dyn > gen ? rec.gen_dyn : gen) + 1;
+        state_path(p.in_path[CW_ST_REF], sizeof p.in_path[0], tile_dir, CW_ST_REF, rec.gen_ref);
+        state_path(p.in_path[CW_ST_BASE], sizeof p.in_path[0], tile_dir, CW_ST_BASE, rec.gen_base);
+        state_path(p.in_path[CW_ST_DYN], sizeof p.in_path[0], tile_dir, CW_ST_DYN, rec.gen_dyn);
+        for (int k = 0; k < CW_ST_NKINDS; k++)
+            p.out_path[k][0] = '\0';
+        state_path(p.out_path[CW_ST_DYN], sizeof p.out_path[0], tile_dir, CW_ST_DYN, gen);
+        if (p.mode == CW_PASS_REF)
+            state_path(p.out_path[CW_ST_REF], sizeof p.out_path[0], tile_dir, CW_ST_REF, gen);
+        if (p.mode == CW_PASS_FINALIZE) {
+            state_path(p.out_path[CW_ST_BASE], sizeof p.out_path[0], tile_dir, CW_ST_BASE, gen);
+            p.in_path[CW_ST_BASE][0] = '\0';
+            if (!rec.gen_ref)
+                cw_warn("tile %s: no scene of the reference period %s..%s was processed: pixels have no baseline "
+                        "and no change can be detected on them",
+                        tile, j->cfg->ref_start, j->cfg->ref_end);
+        }
+        if (p.mode == CW_PASS_MONITOR)
+            p.in_path[CW_ST_REF][0] = '\0';
+        memset(p.aoi_clear, 0, na * 8);
+        memset(p.aoi_never, 0, na * 8);
+        memset(p.water, 0, (size_t)p.cells_w * (size_t)p.cells_h);
+        static const char *mname[] = {"reference", "baseline+monitoring", "monitoring"};
+        cw_note("%s %s: %s pass", it->s.product_id, it->s.date, mname[p.mode]);
+        if (cw_pass_run(&p)) {
+            cw_warn("scene %s: %s; skipped (the tile's state is unchanged by it)", it->s.product_id, cw_errmsg());
+            j->failed++;
+            continue;
+        }
+        if (p.mode == CW_PASS_REF)
+            rec.gen_ref = gen;
+        if (p.mode == CW_PASS_FINALIZE) {
+            rec.gen_base = gen;
+            rec.gen_ref = 0;
+            rec.phase = 1;
+        }
+        rec.gen_dyn = gen;
+        rec.last_day = it->day;
+        any = 1;
+        last_mode = p.mode;
+        double vp = pctd(p.ps.valid, p.ps.total), cp = pctd(p.ps.cloud + p.ps.shadow, p.ps.total);
+        char note[160];
+        snprintf(note, sizeof note, "%s pass, strips of %d rows, %s", mname[p.mode], p.strip_rows, it->s.offset_desc);
+        if (cw_history_scene_put(j->h, it->s.product_id, tile, it->day, j->night, "processed", vp, cp, note))
+            goto fail_pass;
+        for (int k = 0; k < ag.n; k++)
+            if (ag.t[k].npx &&
+                cw_history_aoi_obs(j->h, j->as->a[ag.t[k].aoi].id, tile, it->day, (long)ag.t[k].npx, (long)p.aoi_clear[k]))
+                goto fail_pass;
+        cw_note("%s %s: clear %.1f %%, cloud/shadow %.1f %%, %zu flagged pixels", it->s.product_id, it->s.date, vp,
+                cp, p.flagged.n);
+        j->n_processed++;
+    }
+    if (any) {
+        for (int k = 0; k < ag.n; k++)
+            if (ag.t[k].npx &&
+                cw_history_aoi_never(j->h, j->as->a[ag.t[k].aoi].id, tile, (long)ag.t[k].npx, (long)p.aoi_never[k]))
+                goto fail_pass;
+        if (last_mode != CW_PASS_REF) {
+            cw_alert_counts ac;
+            if (cw_alerts_update(j->cfg, g0, &ag, j->as, &p, j->h, j->night, &ac))
+                goto fail_pass;
+            cw_note("tile %s: %d new alert(s), %d updated, %d rejected, %d below the MMU (kept in the history)", tile,
+                    ac.n_new, ac.n_updated, ac.n_rejected, ac.n_small);
+            j->totals.n_new += ac.n_new;
+            j->totals.n_updated += ac.n_updated;
+            j->totals.n_rejected += ac.n_rejected;
+            j->totals.n_small += ac.n_small;
+        }
+        if (cw_history_tile_put(j->h, &rec))
+            goto fail_pass;
+    }
+    if (cw_history_commit(j->h))
+        goto fail_pass;
+    clean_tile_dir(tile_dir, &rec); /* superseded generations */
+    cw_pass_free(&p);
+    free(p.aoi_clear);
+    free(p.aoi_never);
+    free(p.water);
+    cw_aoi_grid_free(&ag);
+    free(mode);
+    return 0;
+fail_pass:
+    cw_pass_free(&p);
+    free(p.aoi_clear);
+    free(p.aoi_never);
+    free(p.water);
+    cw_aoi_grid_free(&ag);
+fail:
+    cw_history_rollback(j->h);
+    free(mode);
+    return -1;
+}
+
+/* --------------------------------------------------------------- CSV */
+
+/* RFC 4180 field; text from users' files cannot start a formula. */
+static void csv_text(FILE *f, const char *s, int user)
+{
+    int quote = strpbrk(s, ",\"\r\n") != NULL;
+    int neutral = user && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r');
+    if (quote || neutral)
+        fputc('"', f);
+    if (neutral)
+        fputc('\'', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    if (quote || neutral)
+        fputc('"', f);
+}
+
+static void csv_num(FILE *f, double v, int decimals)
+{
+    if (!isnan(v))
+        fprintf(f, "%.*f", decimals, v == 0 ? 0.0 : v);
+}
+
+static const char alerts_header[] =
+    "alert_id,tile_id,class,confidence,confidence_label,status,first_detected,confirmed_on,last_observed,"
+    "n_anomalous_obs,area_ha,lat,lon,ndvi_before,ndvi_after,aoi_id,aoi_kind,aoi_name,relation,distance_m,scenes,"
+    "other_aois,pixels,reason";
+
+static void write_alert_row(FILE *f, const cw_alert *a)
+{
+    char d1[11], d2[11], d3[11];
+    day_str(a->first_day, d1);
+    day_str(a->conf_day, d2);
+    day_str(a->last_day, d3);
+    csv_text(f, a->id, 0);
+    fprintf(f, ",%s,%s,%d,%s,%s,%s,%s,%s,%d,", a->tile, cw_class_name(a->cls), a->confidence,
+            cw_conf_label(a->confidence), cw_status_name(a->status), d1, d2, d3, a->n_anom);
+    csv_num(f, a->area_ha, 4);
+    fputc(',', f);
+    csv_num(f, a->lat, 6);
+    fputc(',', f);
+    csv_num(f, a->lon, 6);
+    fputc(',', f);
+    csv_num(f, a->ndvi_before, 4);
+    fputc(',', f);
+    csv_num(f, a->ndvi_after, 4);
+    fputc(',', f);
+    csv_text(f, a->aoi_id, 1);
+    fprintf(f, ",%s,", a->aoi_kind[0] ? a->aoi_kind : "none");
+    csv_text(f, a->aoi_name, 1);
+    fprintf(f, ",%s,", a->relation[0] ? a->relation : "outside");
+    csv_num(f, a->distance_m, 0);
+    fputc(',', f);
+    csv_text(f, a->scenes, 0);
+    fputc(',', f);
+    csv_text(f, a->other_aois, 1);
+    fprintf(f, ",%ld,", a->npx);
+    csv_text(f, a->reason, 0);
+    fputs("\r\n", f);
+}
+
+static FILE *open_tmp(const char *final, char *tmp, size_t n)
+{
+    if (cw_tmp_path(tmp, n, final))
+        return NULL;
+    FILE *f = fopen(tmp, "wb");
+    if (!f)
+        cw_error("%s: cannot create: %s", tmp, strerror(errno));
+    return f;
+}
+
+static int close_commit(FILE *f, const char *tmp, const char *final)
+{
+    int bad = ferror(f) | fflush(f) | fsync(fileno(f));
+    if (fclose(f) || bad) {
+        unlink(tmp);
+        return cw_error("%s: write failed", final);
+    }
+    return cw_commit_file(tmp, final);
+}
+
+static int write_alerts_csv(cw_history *h, const char *night, const char *path)
+{
+    cw_alert *al;
+    int n;
+    if (cw_history_alerts_updated(h, night, &al, &n))
+        return -1;
+    char tmp[PATH_MAX];
+    FILE *f = open_tmp(path, tmp, sizeof tmp);
+    int rc = -1;
+    if (f) {
+        fprintf(f, "%s\r\n", alerts_header);
+        for (int i = 0; i < n; i++)
+            write_alert_row(f, &al[i]);
+        rc = close_commit(f, tmp, path);
+    }
+    for (int i = 0; i < n; i++)
+        cw_alert_free(&al[i]);
+    free(al);
+    return rc;
+}
+
+static int int_cmp(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+static int write_summary_csv(const cw_config *cfg, const cw_aoi_set *as, cw_history *h, const char *path)
+{
+    cw_alert *al = NULL;
+    cw_aoi_obs_row *obs = NULL, *nev = NULL;
+    int nal = 0, nobs = 0, nnev = 0, rc = -1;
+    int *days = NULL;
+    FILE *f = NULL;
+    char tmp[PATH_MAX];
+    if (cw_history_alerts_since(h, "0000-00-00", &al, &nal) || cw_history_aoi_obs_all(h, &obs, &nobs) ||
+        cw_history_aoi_never_all(h, &nev, &nnev))
+        goto done;
+    int latest = 0;
+    for (int i = 0; i < nobs; i++)
+        latest = obs[i].day > latest ? obs[i].day : latest;
+    days = malloc((size_t)(nobs ? nobs : 1) * sizeof *days);
+    f = open_tmp(path, tmp, sizeof tmp);
+    if (!days || !f)
+        goto done;
+    fprintf(f, "aoi_id,aoi_kind,aoi_name,area_ha,loss_ha_inside,loss_ha_ring_0_500,loss_ha_ring_500_1000,"
+               "loss_ha_ring_1000_2000,mining_ha_inside,mining_ha_ring_0_500,mining_ha_ring_500_1000,"
+               "mining_ha_ring_1000_2000,clear_observations,last_clear_observation,longest_gap_days,"
+               "never_observed_share,scenes_seen,period_start,period_end\r\n");
+    for (int k = 0; k < as->n; k++) {
+        const cw_aoi *a = &as->a[k];
+        double ha[2][4] = {{0}};
+        for (int i = 0; i < nal; i++) {
+            if (al[i].status != CW_AL_CONFIRMED)
+                continue;
+            /* primary relation, then the others "id:relation:distance;..." */
+            const char *rel = NULL;
+            char relbuf[32];
+            if (!strcmp(al[i].aoi_id, a->id)) {
+                rel = al[i].relation;
+            } else {
+                size_t l = strlen(a->id);
+                for (const char *s = al[i].other_aois; s && *s; s = strchr(s, ';') ? strchr(s, ';') + 1 : NULL)
+                    if (!strncmp(s, a->id, l) && s[l] == ':') {
+                        const char *e = strchr(s + l + 1, ':');
+                        size_t rl = e ? (size_t)(e - (s + l + 1)) : 0;
+                        if (rl < sizeof relbuf) {
+                            memcpy(relbuf, s + l + 1, rl);
+                            relbuf[rl] = '\0';
+                            rel = relbuf;
+                        }
+                        break;
+                    }
+            }
+            for (int r = 0; rel && r < 4; r++)
+                if (!strcmp(rel, cw_rel_name(r)))
+                    ha[al[i].cls][r] += al[i].area_ha;
+        }
+        /* observations: per date, pixels and clear pixels summed over tiles */
+        int nd = 0, nclear_obs = 0, last_clear = 0, scenes_seen = 0;
+        for (int i = 0; i < nobs; i++)
+            if (!strcmp(obs[i].aoi_id, a->id))
+                days[nd++] = obs[i].day;
+        qsort(days, (size_t)nd, sizeof *days, int_cmp);
+        int prev = cfg->ref_start_day, gap = 0;
+        for (int i = 0; i < nd; i++) {
+            if (i && days[i] == days[i - 1])
+                continue;
+            scenes_seen++;
+            long px = 0, cl = 0;
+            for (int q = 0; q < nobs; q++)
+                if (obs[q].day == days[i] && !strcmp(obs[q].aoi_id, a->id)) {
+                    px += obs[q].npx;
+                    cl += obs[q].nclear;
+                }
+            if (px && (double)cl >= cfg->aoi_clear_share * (double)px) {
+                nclear_obs++;
+                gap = days[i] - prev > gap ? days[i] - prev : gap;
+                prev = last_clear = days[i];
+            }
+        }
+        if (latest && latest - prev > gap)
+            gap = latest - prev;
+        long npx = 0, nnever = 0;
+        for (int i = 0; i < nnev; i++)
+            if (!strcmp(nev[i].aoi_id, a->id)) {
+                npx += nev[i].npx;
+                nnever += nev[i].nclear;
+            }
+        csv_text(f, a->id, 1);
+        fprintf(f, ",%s,", cw_aoi_kind_name(a->kind));
+        csv_text(f, a->name, 1);
+        fputc(',', f);
+        double area = a->radius_m > 0 ? M_PI * a->radius_m * a->radius_m / 1e4 : NAN;
+        if (isnan(area) && npx)
+            area = (double)npx * 0.01; /* 10 m pixels */
+        csv_num(f, area, 4);
+        for (int c2 = 0; c2 < 2; c2++)
+            for (int r = 0; r < 4; r++) {
+                fputc(',', f);
+                csv_num(f, ha[c2][r], 4);
+            }
+        char d[11], p0[11], p1[11];
+        day_str(last_clear, d);
+        day_str(cfg->ref_start_day, p0);
+        day_str(latest, p1);
+        fprintf(f, ",%d,%s,", nclear_obs, d);
+        if (latest)
+            fprintf(f, "%d", gap);
+        fputc(',', f);
+        csv_num(f, npx ? (double)nnever / (double)npx : 1.0, 4);
+        fprintf(f, ",%d,%s,%s\r\n", scenes_seen, p0, p1);
+    }
+    rc = close_commit(f, tmp, path);
+    f = NULL;
+done:
+    if (f) {
+        fclose(f);
+        unlink(tmp);
+    }
+    for (int i = 0; i < nal; i++)
+        cw_alert_free(&al[i]);
+    free(al);
+    free(obs);
+    free(nev);
+    free(days);
+    return rc;
+}
+
+static int copy_file(const char *src, const char *dst)
+{
+    char tmp[PATH_MAX];
+    FILE *in = fopen(src, "rb");
+    if (!in)
+        return cw_error("%s: %s", src, strerror(errno));
+    FILE *out = open_tmp(dst, tmp, sizeof tmp);
+    if (!out) {
+        fclose(in);
+        return -1;
+    }
+    char buf[1 << 16];
+    size_t r;
+    while ((r = fread(buf, 1, sizeof buf, in)) > 0)
+        if (fwrite(buf, 1, r, out) != r)
+            break;
+    int bad = ferror(in);
+    fclose(in);
+    if (bad) {
+        fclose(out);
+        unlink(tmp);
+        return cw_error("%s: read error", src);
+    }
+    return close_commit(out, tmp, dst);
+}
+
+/* --------------------------------------------------------------- run */
+
+static int history_path(const cw_config *c, char *buf, size_t n)
+{
+    return cw_path_join(buf, n, c->state_dir, "history.gpkg");
+}
+
+int cw_run(const cw_run_opts *o)
+{
+    cw_config cfg;
+    if (cw_config_load(o->config_path, &cfg)) {
+        cw_warn("%s", cw_errmsg());
+        return 2;
+    }
+    if (o->threads > 0)
+        cfg.threads = o->threads;
+    char night[11];
+    if (o->night) {
+        if (!day_of(o->night)) {
+            cw_warn("--night %s is not a date YYYY-MM-DD", o->night);
+            return 2;
+        }
+        cw_strlcpy(night, o->night, sizeof night);
+    } else {
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(night, sizeof night, "%Y-%m-%d", &tm);
+    }
+    cw_common_opts co;
+    if (cw_config_common(&cfg, &co)) {
+        cw_warn("%s: %s", cfg.path, cw_errmsg());
+        return 2;
+    }
+    char outdir[PATH_MAX], logdir[PATH_MAX], logpath[PATH_MAX], hpath[PATH_MAX], path[PATH_MAX];
+    if (cw_path_join(outdir, sizeof outdir, cfg.output_dir, night) ||
+        cw_path_join(logdir, sizeof logdir, outdir, "logs") || cw_mkdir_p(logdir) || cw_mkdir_p(cfg.state_dir) ||
+        history_path(&cfg, hpath, sizeof hpath)) {
+        cw_warn("%s", cw_errmsg());
+        return 2;
+    }
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    char stamp[32];
+    strftime(stamp, sizeof stamp, "run-%Y%m%dT%H%M%SZ.log", &tm);
+    cw_path_join(logpath, sizeof logpath, logdir, stamp);
+    FILE *log = fopen(logpath, "a");
+    if (log) {
+        setvbuf(log, NULL, _IOLBF, 0);
+        fprintf(log, "chakrawatch %s (GDAL %s), night %s, pid %ld\n", CW_VERSION, GDALVersionInfo("RELEASE_NAME"),
+                night, (long)getpid());
+        cw_config_dump(&cfg, log);
+        cw_set_log_file(log);
+    }
+    /* reproducible GeoPackage bytes: its timestamps are the night */
+    char cur[40];
+    snprintf(cur, sizeof cur, "%sT00:00:00.000Z", night);
+    CPLSetConfigOption("OGR_CURRENT_DATE", cur);
+
+    job_t j;
+    memset(&j, 0, sizeof j);
+    j.cfg = &cfg;
+    j.co = &co;
+    j.night = night;
+    cw_aoi_set as;
+    int rc = 2;
+    scene_item *items = NULL;
+    int nitems = 0;
+    if (cw_aoi_load(&cfg, &as)) {
+        cw_warn("%s", cw_errmsg());
+        goto out;
+    }
+    j.as = &as;
+    j.failed += as.n_bad;
+    cw_note("night %s: %d area(s) of interest (%d skipped)", night, as.n, as.n_bad);
+    j.h = cw_history_open(hpath, 1);
+    if (!j.h) {
+        cw_warn("%s", cw_errmsg());
+        goto out_aoi;
+    }
+    rc = 1;
+    if (discover(&cfg, &co, &items, &nitems, &j.failed)) {
+        cw_warn("%s", cw_errmsg());
+        goto out_h;
+    }
+    cw_note("inbox: %d scene(s) readable", nitems);
+    for (int i = 0; i < nitems;) {
+        int k = i;
+        while (k < nitems && !strcmp(items[k].s.tile, items[i].s.tile))
+            k++;
+        if (run_tile(&j, items + i, k - i)) {
+            cw_warn("tile %s: %s; its scenes are left for the next run", items[i].s.tile, cw_errmsg());
+            j.failed++;
+        }
+        i = k;
+    }
+    int orc = 0;
+    if (cw_path_join(path, sizeof path, outdir, "alerts.csv") || write_alerts_csv(j.h, night, path))
+        orc = -1;
+    if (!orc && (cw_path_join(path, sizeof path, outdir, "aoi_summary.csv") ||
+                 write_summary_csv(&cfg, &as, j.h, path)))
+        orc = -1;
+    if (cw_history_close(j.h))
+        orc = -1;
+    j.h = NULL;
+    if (!orc && (cw_path_join(path, sizeof path, outdir, "history.gpkg") || copy_file(hpath, path)))
+        orc = -1;
+    if (orc) {
+        cw_warn("outputs: %s", cw_errmsg());
+        j.failed++;
+    }
+    cw_note("night %s: %d scene(s) processed, %d already done, %d item(s) failed; alerts: %d new, %d updated, "
+            "%d rejected; outputs in %s",
+            night, j.n_processed, j.n_skipped, j.failed, j.totals.n_new, j.totals.n_updated, j.totals.n_rejected,
+            outdir);
+    rc = j.failed ? 1 : 0;
+out_h:
+    cw_history_close(j.h);
+    for (int i = 0; i < nitems; i++)
+        cw_scene_free(&items[i].s);
+    free(items);
+out_aoi:
+    cw_aoi_set_free(&as);
+out:
+    cw_set_log_file(NULL);
+    if (log)
+        fclose(log);
+    return rc;
+}
+
+/* ------------------------------------------------------------ export */
+
+int cw_alerts_export(const cw_export_opts *o)
+{
+    cw_config cfg;
+    if (cw_config_load(o->config_path, &cfg))
+        return -1;
+    char hpath[PATH_MAX];
+    if (history_path(&cfg, hpath, sizeof hpath))
+        return -1;
+    cw_history *h = cw_history_open(hpath, 0);
+    if (!h)
+        return -1;
+    cw_alert *al;
+    int n, rc = -1;
+    if (cw_history_alerts_since(h, o->since, &al, &n)) {
+        cw_history_close(h);
+        return -1;
+    }
+    if (!o->geojson) {
+        char tmp[PATH_MAX];
+        FILE *f = o->out ? open_tmp(o->out, tmp, sizeof tmp) : stdout;
+        if (f) {
+            fprintf(f, "%s\r\n", alerts_header);
+            for (int i = 0; i < n; i++)
+                write_alert_row(f, &al[i]);
+            rc = o->out ? close_commit(f, tmp, o->out) : (fflush(f) ? cw_error("write error") : 0);
+        }
+    } else {
+        char tmp[PATH_MAX];
+        const char *dst = "/vsistdout/";
+        if (o->out && cw_tmp_path(tmp, sizeof tmp, o->out) == 0)
+            dst = tmp;
+        GDALDriverH drv = GDALGetDriverByName("GeoJSON");
+        GDALDatasetH ds = drv ? GDALCreate(drv, dst, 0, 0, 0, GDT_Unknown, NULL) : NULL;
+        OGRSpatialReferenceH wgs = OSRNewSpatialReference(NULL);
+        OSRImportFromEPSG(wgs, 4326);
+        char *lopts[] = {"RFC7946=YES", "WRITE_NAME=NO", NULL};
+        OGRLayerH l = ds ? GDALDatasetCreateLayer(ds, "alerts", wgs, wkbMultiPolygon, lopts) : NULL;
+        OSRDestroySpatialReference(wgs);
+        static const char *sf[] = {"alert_id", "tile_id", "class", "confidence_label", "status", "first_detected",
+                                   "confirmed_on", "last_observed", "aoi_id", "aoi_kind", "aoi_name", "relation",
+                                   "scenes"};
+        static const char *nf[] = {"confidence", "n_anomalous_obs", "area_ha", "lat", "lon", "ndvi_before",
+                                   "ndvi_after", "distance_m"};
+        int ok = l != NULL;
+        for (size_t i = 0; ok && i < sizeof sf / sizeof *sf; i++) {
+            OGRFieldDefnH d = OGR_Fld_Create(sf[i], OFTString);
+            ok = OGR_L_CreateField(l, d, TRUE) == OGRERR_NONE;
+            OGR_Fld_Destroy(d);
+        }
+        for (size_t i = 0; ok && i < sizeof nf / sizeof *nf; i++) {
+            OGRFieldDefnH d = OGR_Fld_Create(nf[i], i < 2 ? OFTInteger : OFTReal);
+            ok = OGR_L_CreateField(l, d, TRUE) == OGRERR_NONE;
+            OGR_Fld_Destroy(d);
+        }
+        for (int i = 0; ok && i < n; i++) {
+            const cw_alert *a = &al[i];
+            OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(l));
+            char d1[11], d2[11], d3[11];
+            day_str(a->first_day, d1);
+            day_str(a->conf_day, d2);
+            day_str(a->last_day, d3);
+            const char *sv[] = {a->id,       a->tile,     cw_class_name(a->cls), cw_conf_label(a->confidence),
+                                cw_status_name(a->status), d1, d2, d3, a->aoi_id, a->aoi_kind, a->aoi_name,
+                                a->relation, a->scenes};
+            for (size_t k = 0; k < sizeof sf / sizeof *sf; k++)
+                OGR_F_SetFieldString(f, (int)k, sv[k]);
+            double nv[] = {a->confidence, a->n_anom, a->area_ha, a->lat, a->lon, a->ndvi_before, a->ndvi_after,
+                           a->distance_m};
+            for (size_t k = 0; k < sizeof nf / sizeof *nf; k++)
+                if (!isnan(nv[k]))
+                    OGR_F_SetFieldDouble(f, (int)(sizeof sf / sizeof *sf + k), nv[k]);
+            if (a->geom)
+                OGR_F_SetGeometry(f, a->geom);
+            ok = OGR_L_CreateFeature(l, f) == OGRERR_NONE;
+            OGR_F_Destroy(f);
+        }
+        if (ds) {
+            CPLErrorReset();
+            GDALClose(ds);
+            ok = ok && CPLGetLastErrorType() < CE_Failure;
+        }
+        if (!ok)
+            rc = cw_error("GeoJSON export failed: %s", cw_gdal_errmsg());
+        else
+            rc = o->out ? cw_commit_file(tmp, o->out) : 0;
+    }
+    for (int i = 0; i < n; i++)
+        cw_alert_free(&al[i]);
+    free(al);
+    cw_history_close(h);
+    return rc;
+}

@@ -1,0 +1,38 @@
+/*
+ * cw_run.h - the nightly job (`chakrawatch run CONFIG`) and the history
+ * export (`chakrawatch alerts`).
+ *
+ * A run finds the scenes of the inbox folders not yet processed, groups
+ * them by tile and processes each tile's new scenes in acquisition order
+ * (cw_monitor.h), then writes the night's outputs into
+ * OUTPUT/<night>/: alerts.csv (new or changed alerts), aoi_summary.csv
+ * (per-AOI totals and evidence of observation), history.gpkg (a copy of
+ * the history) and logs/run-<time>.log.  Every output is written to a
+ * temporary file and renamed.
+ */
+#ifndef CW_RUN_H
+#define CW_RUN_H
+
+#include <stdio.h>
+
+typedef struct {
+    const char *config_path;
+    const char *night; /* YYYY-MM-DD, NULL = today (UTC) */
+    int threads;       /* > 0 overrides the configuration */
+    int verbose;
+} cw_run_opts;
+
+/* 0: everything went through; 1: some items failed (reported);
+ * 2: the configuration is unusable. */
+int cw_run(const cw_run_opts *o);
+
+typedef struct {
+    const char *config_path;
+    const char *since; /* YYYY-MM-DD */
+    int geojson;       /* 0 csv, 1 GeoJSON */
+    const char *out;   /* file, NULL = standard output */
+} cw_export_opts;
+
+int cw_alerts_export(const cw_export_opts *o);
+
+#endif

@@ -1,0 +1,408 @@
+/*
+ * cw_state.c - chunked, zstd-compressed per-pixel state files (format in
+ * cw_state.h).
+ */
+#include "cw_state.h"
+#include "cw_util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "state files are written little-endian; add byte swapping for this host"
+#endif
+
+#define HDR_BYTES 40
+#define ZLEVEL 1
+
+/* element sizes of each kind's planes, in file order */
+static const uint8_t planes_ref[] = {2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1};
+static const uint8_t planes_base[] = {2, 2, 1, 1, 1};
+static const uint8_t planes_dyn[] = {2, 2, 2, 2, 1, 1, 1, 1, 1, 1};
+static const struct {
+    const char *name;
+    const uint8_t *el;
+    int n;
+} kinds[CW_ST_NKINDS] = {
+    {"ref", planes_ref, (int)sizeof planes_ref},
+    {"base", planes_base, (int)sizeof planes_base},
+    {"dyn", planes_dyn, (int)sizeof planes_dyn},
+};
+
+const char *cw_state_kind_name(cw_state_kind k) { return kinds[k].name; }
+
+size_t cw_state_bpp(cw_state_kind k)
+{
+    size_t s = 0;
+    for (int i = 0; i < kinds[k].n; i++)
+        s += kinds[k].el[i];
+    return s;
+}
+
+void cw_state_bind_ref(uint8_t *buf, size_t n, ck_base *b)
+{
+    b->ref_ndvi = (int16_t *)(void *)buf;
+    b->ref_nbr = b->ref_ndvi + CK_REF_SLOTS * n;
+    b->nref = buf + 4 * CK_REF_SLOTS * n;
+    b->nwater = b->nref + n;
+}
+
+void cw_state_bind_base(uint8_t *buf, size_t n, ck_base *b)
+{
+    b->ndvi = (int16_t *)(void *)buf;
+    b->nbr = b->ndvi + n;
+    b->spr_ndvi = buf + 4 * n;
+    b->spr_nbr = b->spr_ndvi + n;
+    b->info = b->spr_nbr + n;
+}
+
+void cw_state_bind_dyn(uint8_t *buf, size_t n, ck_dyn *d)
+{
+    d->first_day = (uint16_t *)(void *)buf;
+    d->conf_day = d->first_day + n;
+    d->last_clear = d->conf_day + n;
+    d->last_ndvi = (int16_t *)(void *)(d->last_clear + n);
+    uint8_t *p = buf + 8 * n;
+    d->status = p;
+    d->n_next = p + n;
+    d->n_anom = p + 2 * n;
+    d->n_nbr = p + 3 * n;
+    d->n_bare = p + 4 * n;
+    d->n_pond = p + 5 * n;
+}
+
+static int nchunks_of(int height) { return (height + CW_STATE_ROWS - 1) / CW_STATE_ROWS; }
+static size_t chunk_px(int width, int height, int c)
+{
+    int rows = height - c * CW_STATE_ROWS;
+    return (size_t)width * (size_t)(rows < CW_STATE_ROWS ? rows : CW_STATE_ROWS);
+}
+
+/* plane-major buffer <-> shuffled serial form */
+static void shuffle(cw_state_kind k, const uint8_t *in, size_t n, uint8_t *out, int inverse)
+{
+    size_t off = 0;
+    for (int p = 0; p < kinds[k].n; p++) {
+        size_t e = kinds[k].el[p];
+        const uint8_t *s = in + off;
+        uint8_t *d = out + off;
+        if (e == 1) {
+            memcpy(d, s, n);
+        } else if (!inverse) {
+            for (size_t i = 0; i < n; i++) {
+                d[i] = s[2 * i];
+                d[n + i] = s[2 * i + 1];
+            }
+        } else {
+            for (size_t i = 0; i < n; i++) {
+                d[2 * i] = s[i];
+                d[2 * i + 1] = s[n + i];
+            }
+        }
+        off += e * n;
+    }
+}
+
+/* ---------------------------------------------------------------- io */
+
+typedef struct {
+    void *buf;
+    size_t cap, len, raw;
+} slot_t;
+
+struct cw_state_io {
+    ZSTD_CCtx *cc;
+    ZSTD_DCtx *dc;
+    uint8_t *tmp; /* shuffled raw chunk */
+    size_t tmp_cap;
+    void *cbuf; /* compressed chunk read from a file */
+    size_t cbuf_cap;
+    slot_t *slots;
+    int nslots;
+};
+
+cw_state_io *cw_state_io_new(void)
+{
+    cw_state_io *io = calloc(1, sizeof *io);
+    if (!io)
+        return NULL;
+    io->cc = ZSTD_createCCtx();
+    io->dc = ZSTD_createDCtx();
+    if (!io->cc || !io->dc) {
+        cw_state_io_free(io);
+        return NULL;
+    }
+    ZSTD_CCtx_setParameter(io->cc, ZSTD_c_compressionLevel, ZLEVEL);
+    ZSTD_CCtx_setParameter(io->cc, ZSTD_c_checksumFlag, 1);
+    return io;
+}
+
+void cw_state_io_free(cw_state_io *io)
+{
+    if (!io)
+        return;
+    ZSTD_freeCCtx(io->cc);
+    ZSTD_freeDCtx(io->dc);
+    free(io->tmp);
+    free(io->cbuf);
+    for (int i = 0; i < io->nslots; i++)
+        free(io->slots[i].buf);
+    free(io->slots);
+    free(io);
+}
+
+static int grow(void **p, size_t *cap, size_t need)
+{
+    if (*cap >= need)
+        return 0;
+    void *q = realloc(*p, need);
+    if (!q)
+        return cw_error("out of memory (%zu bytes of state buffer)", need);
+    *p = q;
+    *cap = need;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- read */
+
+struct cw_state_file {
+    int fd;
+    char path[4096];
+    int nchunks;
+    uint64_t *off;
+    uint32_t *csize, *usize;
+};
+
+static uint32_t rd32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
+static void wr32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static int pread_full(int fd, void *buf, size_t n, uint64_t off)
+{
+    uint8_t *p = buf;
+    while (n) {
+        ssize_t r = pread(fd, p, n, (off_t)off);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        p += r;
+        n -= (size_t)r;
+        off += (uint64_t)r;
+    }
+    return 0;
+}
+
+cw_state_file *cw_state_open(const char *path, cw_state_kind kind, int width, int height)
+{
+    cw_state_file *f = calloc(1, sizeof *f);
+    if (!f) {
+        cw_error("out of memory");
+        return NULL;
+    }
+    cw_strlcpy(f->path, path, sizeof f->path);
+    f->fd = open(path, O_RDONLY | O_CLOEXEC);
+    uint8_t h[HDR_BYTES];
+    if (f->fd < 0) {
+        cw_error("%s: cannot open state file: %s", path, strerror(errno));
+        goto fail;
+    }
+    if (pread_full(f->fd, h, sizeof h, 0) || memcmp(h, "CWSTATE", 8) != 0) {
+        cw_error("%s: not a chakrawatch state file", path);
+        goto fail;
+    }
+    if (rd32(h + 8) != CW_STATE_VERSION) {
+        cw_error("%s: state format version %u, this build reads version %d", path, rd32(h + 8), CW_STATE_VERSION);
+        goto fail;
+    }
+    if (rd32(h + 12) != (uint32_t)kind || rd32(h + 16) != (uint32_t)width || rd32(h + 20) != (uint32_t)height ||
+        rd32(h + 24) != CW_STATE_ROWS || rd32(h + 28) != (uint32_t)nchunks_of(height) ||
+        rd32(h + 32) != cw_state_bpp(kind)) {
+        cw_error("%s: state file is for another grid or kind (%ux%u, kind %u; expected %dx%d, %s)", path,
+                 rd32(h + 16), rd32(h + 20), rd32(h + 12), width, height, kinds[kind].name);
+        goto fail;
+    }
+    f->nchunks = nchunks_of(height);
+    size_t tn = (size_t)f->nchunks * 16;
+    uint8_t *t = malloc(tn);
+    f->off = malloc((size_t)f->nchunks * sizeof *f->off);
+    f->csize = malloc((size_t)f->nchunks * sizeof *f->csize);
+    f->usize = malloc((size_t)f->nchunks * sizeof *f->usize);
+    if (!t || !f->off || !f->csize || !f->usize || pread_full(f->fd, t, tn, HDR_BYTES)) {
+        free(t);
+        cw_error("%s: truncated state file", path);
+        goto fail;
+    }
+    struct stat sb;
+    fstat(f->fd, &sb);
+    for (int c = 0; c < f->nchunks; c++) {
+        f->off[c] = (uint64_t)rd32(t + 16 * c) | (uint64_t)rd32(t + 16 * c + 4) << 32;
+        f->csize[c] = rd32(t + 16 * c + 8);
+        f->usize[c] = rd32(t + 16 * c + 12);
+        if (f->off[c] + f->csize[c] > (uint64_t)sb.st_size ||
+            f->usize[c] != chunk_px(width, height, c) * cw_state_bpp(kind)) {
+            free(t);
+            cw_error("%s: corrupt chunk table (chunk %d)", path, c);
+            goto fail;
+        }
+    }
+    free(t);
+    return f;
+fail:
+    cw_state_close(f);
+    return NULL;
+}
+
+void cw_state_close(cw_state_file *f)
+{
+    if (!f)
+        return;
+    if (f->fd >= 0)
+        close(f->fd);
+    free(f->off);
+    free(f->csize);
+    free(f->usize);
+    free(f);
+}
+
+int cw_state_read_chunk(cw_state_file *f, cw_state_kind kind, int width, int height, int c, cw_state_io *io,
+                        uint8_t *buf)
+{
+    size_t npx = chunk_px(width, height, c), raw = npx * cw_state_bpp(kind);
+    if (!f) {
+        memset(buf, 0, raw);
+        return 0;
+    }
+    if (grow(&io->cbuf, &io->cbuf_cap, f->csize[c]) || grow((void **)&io->tmp, &io->tmp_cap, raw))
+        return -1;
+    if (pread_full(f->fd, io->cbuf, f->csize[c], f->off[c]))
+        return cw_error("%s: read error in chunk %d", f->path, c);
+    size_t r = ZSTD_decompressDCtx(io->dc, io->tmp, raw, io->cbuf, f->csize[c]);
+    if (ZSTD_isError(r) || r != raw)
+        return cw_error("%s: chunk %d is corrupt (%s)", f->path, c,
+                        ZSTD_isError(r) ? ZSTD_getErrorName(r) : "wrong size");
+    shuffle(kind, io->tmp, npx, buf, 1);
+    return 0;
+}
+
+/* --------------------------------------------------------------- write */
+
+struct cw_state_writer {
+    FILE *fp;
+    char path[4096], tmp[4096];
+    cw_state_kind kind;
+    int width, height, nchunks, next;
+    uint64_t pos;
+    uint8_t *table;
+};
+
+cw_state_writer *cw_state_create(const char *path, cw_state_kind kind, int width, int height)
+{
+    cw_state_writer *w = calloc(1, sizeof *w);
+    if (!w) {
+        cw_error("out of memory");
+        return NULL;
+    }
+    cw_strlcpy(w->path, path, sizeof w->path);
+    w->kind = kind;
+    w->width = width;
+    w->height = height;
+    w->nchunks = nchunks_of(height);
+    w->table = calloc((size_t)w->nchunks, 16);
+    if (!w->table || cw_tmp_path(w->tmp, sizeof w->tmp, path))
+        goto fail;
+    w->fp = fopen(w->tmp, "wb");
+    if (!w->fp) {
+        cw_error("%s: cannot create: %s", w->tmp, strerror(errno));
+        goto fail;
+    }
+    w->pos = HDR_BYTES + (uint64_t)w->nchunks * 16;
+    if (fseeko(w->fp, (off_t)w->pos, SEEK_SET)) {
+        cw_error("%s: seek failed", w->tmp);
+        goto fail;
+    }
+    return w;
+fail:
+    cw_state_finish(w, 0);
+    return NULL;
+}
+
+int cw_state_compress(cw_state_io *io, int slot, cw_state_kind kind, const uint8_t *buf, size_t npx)
+{
+    if (slot >= io->nslots) {
+        slot_t *s = realloc(io->slots, (size_t)(slot + 1) * sizeof *s);
+        if (!s)
+            return cw_error("out of memory");
+        memset(s + io->nslots, 0, (size_t)(slot + 1 - io->nslots) * sizeof *s);
+        io->slots = s;
+        io->nslots = slot + 1;
+    }
+    slot_t *s = &io->slots[slot];
+    size_t raw = npx * cw_state_bpp(kind);
+    if (grow((void **)&io->tmp, &io->tmp_cap, raw) || grow(&s->buf, &s->cap, ZSTD_compressBound(raw)))
+        return -1;
+    shuffle(kind, buf, npx, io->tmp, 0);
+    size_t r = ZSTD_compress2(io->cc, s->buf, s->cap, io->tmp, raw);
+    if (ZSTD_isError(r))
+        return cw_error("zstd: %s", ZSTD_getErrorName(r));
+    s->len = r;
+    s->raw = raw;
+    return 0;
+}
+
+int cw_state_append(cw_state_writer *w, int c, cw_state_io *io, int slot)
+{
+    if (c != w->next)
+        return cw_error("%s: chunk %d written out of order (expected %d)", w->path, c, w->next);
+    const slot_t *s = &io->slots[slot];
+    if (s->len > UINT32_MAX || fwrite(s->buf, 1, s->len, w->fp) != s->len)
+        return cw_error("%s: write failed: %s", w->tmp, strerror(errno));
+    uint8_t *t = w->table + 16 * c;
+    wr32(t, (uint32_t)w->pos);
+    wr32(t + 4, (uint32_t)(w->pos >> 32));
+    wr32(t + 8, (uint32_t)s->len);
+    wr32(t + 12, (uint32_t)s->raw);
+    w->pos += s->len;
+    w->next++;
+    return 0;
+}
+
+int cw_state_finish(cw_state_writer *w, int commit)
+{
+    if (!w)
+        return 0;
+    int rc = 0;
+    if (w->fp && commit) {
+        uint8_t h[HDR_BYTES] = "CWSTATE";
+        wr32(h + 8, CW_STATE_VERSION);
+        wr32(h + 12, (uint32_t)w->kind);
+        wr32(h + 16, (uint32_t)w->width);
+        wr32(h + 20, (uint32_t)w->height);
+        wr32(h + 24, CW_STATE_ROWS);
+        wr32(h + 28, (uint32_t)w->nchunks);
+        wr32(h + 32, (uint32_t)cw_state_bpp(w->kind));
+        if (w->next != w->nchunks)
+            rc = cw_error("%s: only %d of %d chunks written", w->path, w->next, w->nchunks);
+        else if (fseeko(w->fp, 0, SEEK_SET) || fwrite(h, 1, sizeof h, w->fp) != sizeof h ||
+                 fwrite(w->table, 16, (size_t)w->nchunks, w->fp) != (size_t)w->nchunks || fflush(w->fp) ||
+                 fsync(fileno(w->fp)))
+            rc = cw_error("%s: write failed: %s", w->tmp, strerror(errno));
+    }
+    if (w->fp && fclose(w->fp) && commit && rc == 0)
+        rc = cw_error("%s: close failed: %s", w->tmp, strerror(errno));
+    if (w->fp && (!commit || rc))
+        unlink(w->tmp);
+    else if (w->fp && cw_commit_file(w->tmp, w->path))
+        rc = -1;
+    free(w->table);
+    free(w);
+    return commit ? rc : 0;
+}

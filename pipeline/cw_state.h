@@ -1,0 +1,68 @@
+/*
+ * cw_state.h - per-pixel state files of a tile (reference slots, baseline,
+ * monitoring state), read and written in chunks of CW_STATE_ROWS rows.
+ *
+ * Workload: each nightly scene pass reads the tile's current state chunk
+ * by chunk (any thread, pread on one descriptor), updates it, compresses
+ * the new chunk in the parallel phase and appends it in chunk order from
+ * the ordered commit, so a full 10980 x 10980 tile never needs more than a
+ * strip of state in memory and the bytes do not depend on threads or strip
+ * height.  Files are immutable once written: each pass writes a new
+ * generation (`<kind>-<gen>.cws`) and the history database says which
+ * generation is current, so a killed job leaves the previous state intact.
+ *
+ * Format (little-endian), version CW_STATE_VERSION:
+ *   header  "CWSTATE\0", u32 version, u32 kind, u32 width, u32 height,
+ *           u32 chunk_rows, u32 nchunks, u32 bytes_per_pixel, u32 reserved
+ *   table   nchunks x { u64 offset, u32 compressed size, u32 raw size }
+ *   chunks  zstd frames (with checksum) of the chunk's planes, plane after
+ *           plane, 16-bit planes byte-shuffled (low bytes, then high bytes).
+ */
+#ifndef CW_STATE_H
+#define CW_STATE_H
+
+#include "ck_change.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CW_STATE_VERSION 1
+#define CW_STATE_ROWS 128 /* rows per chunk; strips are multiples of it */
+
+typedef enum { CW_ST_REF = 0, CW_ST_BASE = 1, CW_ST_DYN = 2, CW_ST_NKINDS } cw_state_kind;
+
+const char *cw_state_kind_name(cw_state_kind k); /* "ref", "base", "dyn" */
+/* Bytes per pixel of a kind's planes. */
+size_t cw_state_bpp(cw_state_kind k);
+
+/* Point the kernel structs at a plane-major buffer of npx pixels. */
+void cw_state_bind_ref(uint8_t *buf, size_t npx, ck_base *b);  /* ref_* planes, nref, nwater */
+void cw_state_bind_base(uint8_t *buf, size_t npx, ck_base *b); /* ndvi, nbr, spr_*, info */
+void cw_state_bind_dyn(uint8_t *buf, size_t npx, ck_dyn *d);
+
+typedef struct cw_state_file cw_state_file;
+
+/* Opens an existing state file and checks it against the grid; NULL with
+ * cw_error() when missing, corrupt or of another grid. */
+cw_state_file *cw_state_open(const char *path, cw_state_kind kind, int width, int height);
+void cw_state_close(cw_state_file *f);
+/* Per-thread scratch for reading/writing chunks (zstd contexts, buffers). */
+typedef struct cw_state_io cw_state_io;
+cw_state_io *cw_state_io_new(void);
+void cw_state_io_free(cw_state_io *io);
+/* Decompresses chunk c into buf (plane-major, cw_state_bpp x pixels of the
+ * chunk); f == NULL gives the empty state (all zero). Thread-safe per io. */
+int cw_state_read_chunk(cw_state_file *f, cw_state_kind kind, int width, int height, int c, cw_state_io *io,
+                        uint8_t *buf);
+
+typedef struct cw_state_writer cw_state_writer;
+cw_state_writer *cw_state_create(const char *path, cw_state_kind kind, int width, int height);
+/* Compress one chunk (plane-major buffer of the chunk's pixels) into a
+ * buffer owned by the caller's slot `slot` of io (parallel phase). */
+int cw_state_compress(cw_state_io *io, int slot, cw_state_kind kind, const uint8_t *buf, size_t npx);
+/* Append the compressed chunk c held in io's slot (ordered phase). */
+int cw_state_append(cw_state_writer *w, int c, cw_state_io *io, int slot);
+/* 1: write the table, fsync, close and rename into place; 0: discard. */
+int cw_state_finish(cw_state_writer *w, int commit);
+
+#endif
