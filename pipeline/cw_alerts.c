@@ -229,7 +229,8 @@ int cw_alerts_update(const cw_config *cfg, const cw_scene *s, const cw_aoi_grid 
             c->conf = p->conf < c->conf ? p->conf : c->conf;
             c->nnbr += p->n_nbr >= 2;
         }
-        c->nmine += p->n_bare + p->n_pond >= 2;
+        /* bare or pond on >= 2 observations (on every one while fewer) */
+        c->nmine += p->n_bare + p->n_pond >= (p->n_next >= 1 ? 2 : 1);
         c->npond += p->n_pond >= 1;
         c->n_anom = p->n_anom > c->n_anom ? p->n_anom : c->n_anom;
         c->sx += x + 0.5;

@@ -169,7 +169,7 @@ static int pass_work(void *ctx, const cw_strip *st, void *tp)
             if (s != CK_ST_CANDIDATE && s != CK_ST_CONFIRMED)
                 continue;
             cw_px px = {(uint32_t)((size_t)cy * (size_t)W + i), dyn.first_day[i], dyn.conf_day[i], dyn.last_clear[i],
-                        s, dyn.n_anom[i], dyn.n_nbr[i], dyn.n_bare[i], dyn.n_pond[i], dyn.last_ndvi[i], base.ndvi[i]};
+                        s, dyn.n_next[i], dyn.n_anom[i], dyn.n_nbr[i], dyn.n_bare[i], dyn.n_pond[i], dyn.last_ndvi[i], base.ndvi[i]};
             if (vec_push(&t->flagged, &px))
                 return -1;
         }

@@ -23,7 +23,7 @@
 typedef struct {
     uint32_t idx; /* y * width + x */
     uint16_t first, conf, last;
-    uint8_t status, n_anom, n_nbr, n_bare, n_pond;
+    uint8_t status, n_next, n_anom, n_nbr, n_bare, n_pond;
     int16_t last_ndvi, base_ndvi;
 } cw_px;
 

@@ -178,7 +178,23 @@ typedef struct {
 
 static double pctd(uint64_t a, uint64_t b) { return b ? 100.0 * (double)a / (double)b : 0.0; }
 
-/* All new scenes of one tile, items[0..n). */
+/* Why a scene cannot be merged into the tile's state now (status for the
+ * scenes table in *status), or NULL. */
+static const char *refuse(const job_t *j, const scene_item *it, const cw_tile_rec *rec, const char **status)
+{
+    if (it->day <= rec->last_day) {
+        *status = "out_of_order";
+        return "is not newer than the tile's latest processed scene; merging it would reorder the observations";
+    }
+    if (it->day < j->cfg->ref_start_day) {
+        *status = "before_reference";
+        return "is before the reference period";
+    }
+    return NULL;
+}
+
+/* All scenes of one tile, items[0..n), in acquisition order; each is
+ * checked against the state as it is after the ones before it. */
 static int run_tile(job_t *j, scene_item *items, int n)
 {
     const char *tile = items[0].s.tile;
@@ -196,20 +212,19 @@ static int run_tile(job_t *j, scene_item *items, int n)
     }
     rec.width = g0->width;
     rec.height = g0->height;
-    /* which scenes are new, in order */
-    int todo = 0;
-    int *mode = calloc((size_t)n, sizeof *mode); /* -1 skip, else cw_pass_mode */
-    if (!mode)
-        return cw_error("out of memory");
-    char st[32];
-    int last = rec.last_day, phase = rec.phase;
-    if (cw_history_begin(j->h)) {
-        free(mode);
+    char tile_dir[PATH_MAX], st[32];
+    snprintf(tile_dir, sizeof tile_dir, "%s/%s", j->cfg->state_dir, tile);
+    cw_aoi_grid ag;
+    memset(&ag, 0, sizeof ag);
+    cw_pass p;
+    memset(&p, 0, sizeof p);
+    int ready = 0, any = 0, last_mode = -1;
+    size_t na = 1;
+    static const char *mname[] = {"reference", "baseline+monitoring", "monitoring"};
+    if (cw_history_begin(j->h))
         return -1;
-    }
     for (int i = 0; i < n; i++) {
         scene_item *it = &items[i];
-        mode[i] = -1;
         if (cw_history_scene_status(j->h, it->s.product_id, st, sizeof st)) {
             cw_info("scene %s: already %s; skipped", it->s.product_id, st);
             j->n_skipped++;
@@ -220,73 +235,41 @@ static int run_tile(job_t *j, scene_item *items, int n)
             j->failed++;
             continue;
         }
-        const char *why = NULL;
-        const char *status = NULL;
-        if (it->day <= last) {
-            why = "is not newer than the tile's latest processed scene; merging it would reorder the "
-                  "observations";
-            status = "out_of_order";
-        } else if (it->day < j->cfg->ref_start_day) {
-            why = "is before the reference period";
-            status = "before_reference";
-        }
+        const char *status = NULL, *why = refuse(j, it, &rec, &status);
         if (why) {
             char d[11];
-            day_str(last, d);
-            cw_warn("scene %s (%s) %s%s%s; skipped", it->s.product_id, it->s.date, why, last ? "; latest: " : "",
-                    last ? d : "");
+            day_str(rec.last_day, d);
+            cw_warn("scene %s (%s) %s%s%s; skipped", it->s.product_id, it->s.date, why,
+                    rec.last_day ? "; latest: " : "", rec.last_day ? d : "");
             if (cw_history_scene_put(j->h, it->s.product_id, tile, it->day, j->night, status, NAN, NAN, why))
                 goto fail;
-            if (!strcmp(status, "out_of_order"))
-                j->failed++;
+            j->failed += !strcmp(status, "out_of_order");
             continue;
         }
-        if (it->day <= j->cfg->ref_end_day)
-            mode[i] = CW_PASS_REF;
-        else
-            mode[i] = phase == 0 ? CW_PASS_FINALIZE : CW_PASS_MONITOR;
-        if (mode[i] != CW_PASS_REF)
-            phase = 1;
-        last = it->day;
-        todo++;
-    }
-    if (!todo) {
-        free(mode);
-        return cw_history_commit(j->h);
-    }
-    char tile_dir[PATH_MAX];
-    snprintf(tile_dir, sizeof tile_dir, "%s/%s", j->cfg->state_dir, tile);
-    if (cw_mkdir_p(tile_dir))
-        goto fail;
-    clean_tile_dir(tile_dir, &rec);
-    cw_aoi_grid ag;
-    if (cw_aoi_grid_build(j->as, g0, &ag))
-        goto fail;
-    cw_pass p;
-    memset(&p, 0, sizeof p);
-    p.cfg = j->cfg;
-    p.common = j->co;
-    p.ag = &ag;
-    p.as = j->as;
-    p.cells_w = (g0->width + CW_WATER_CELL - 1) / CW_WATER_CELL;
-    p.cells_h = (g0->height + CW_WATER_CELL - 1) / CW_WATER_CELL;
-    size_t na = (size_t)(ag.n ? ag.n : 1);
-    p.aoi_clear = calloc(na, 8);
-    p.aoi_never = calloc(na, 8);
-    p.water = calloc((size_t)p.cells_w * (size_t)p.cells_h, 1);
-    int any = 0, last_mode = -1;
-    if (!p.aoi_clear || !p.aoi_never || !p.water) {
-        cw_error("out of memory");
-        goto fail_pass;
-    }
-    for (int i = 0; i < n; i++) {
-        if (mode[i] < 0)
-            continue;
-        scene_item *it = &items[i];
+        if (!ready) { /* first scene to process: tile folder, AOIs on the grid, buffers */
+            if (cw_mkdir_p(tile_dir))
+                goto fail;
+            clean_tile_dir(tile_dir, &rec);
+            if (cw_aoi_grid_build(j->as, g0, &ag))
+                goto fail;
+            p.cfg = j->cfg;
+            p.common = j->co;
+            p.ag = &ag;
+            p.as = j->as;
+            p.cells_w = (g0->width + CW_WATER_CELL - 1) / CW_WATER_CELL;
+            p.cells_h = (g0->height + CW_WATER_CELL - 1) / CW_WATER_CELL;
+            na = (size_t)(ag.n ? ag.n : 1);
+            p.aoi_clear = calloc(na, 8);
+            p.aoi_never = calloc(na, 8);
+            p.water = calloc((size_t)p.cells_w * (size_t)p.cells_h, 1);
+            if (!p.aoi_clear || !p.aoi_never || !p.water) {
+                cw_error("out of memory");
+                goto fail;
+            }
+            ready = 1;
+        }
         p.s = &it->s;
-        p.mode = (cw_pass_mode)mode[i];
-        if (p.mode == CW_PASS_FINALIZE && rec.phase == 1)
-            p.mode = CW_PASS_MONITOR; /* an earlier scene of tonight finalized */
+        p.mode = it->day <= j->cfg->ref_end_day ? CW_PASS_REF : rec.phase == 0 ? CW_PASS_FINALIZE : CW_PASS_MONITOR;
         p.day = it->day;
         int gen = rec.gen_ref > rec.gen_base ? rec.gen_ref : rec.gen_base;
         gen = (rec.gen_dyn > gen ? rec.gen_dyn : gen) + 1;
@@ -311,7 +294,6 @@ static int run_tile(job_t *j, scene_item *items, int n)
         memset(p.aoi_clear, 0, na * 8);
         memset(p.aoi_never, 0, na * 8);
         memset(p.water, 0, (size_t)p.cells_w * (size_t)p.cells_h);
-        static const char *mname[] = {"reference", "baseline+monitoring", "monitoring"};
         cw_note("%s %s: %s pass", it->s.product_id, it->s.date, mname[p.mode]);
         if (cw_pass_run(&p)) {
             cw_warn("scene %s: %s; skipped (the tile's state is unchanged by it)", it->s.product_id, cw_errmsg());
@@ -330,14 +312,14 @@ static int run_tile(job_t *j, scene_item *items, int n)
         any = 1;
         last_mode = p.mode;
         double vp = pctd(p.ps.valid, p.ps.total), cp = pctd(p.ps.cloud + p.ps.shadow, p.ps.total);
-        char note[160];
+        char note[400];
         snprintf(note, sizeof note, "%s pass, strips of %d rows, %s", mname[p.mode], p.strip_rows, it->s.offset_desc);
         if (cw_history_scene_put(j->h, it->s.product_id, tile, it->day, j->night, "processed", vp, cp, note))
-            goto fail_pass;
+            goto fail;
         for (int k = 0; k < ag.n; k++)
-            if (ag.t[k].npx &&
-                cw_history_aoi_obs(j->h, j->as->a[ag.t[k].aoi].id, tile, it->day, (long)ag.t[k].npx, (long)p.aoi_clear[k]))
-                goto fail_pass;
+            if (ag.t[k].npx && cw_history_aoi_obs(j->h, j->as->a[ag.t[k].aoi].id, tile, it->day, (long)ag.t[k].npx,
+                                                  (long)p.aoi_clear[k]))
+                goto fail;
         cw_note("%s %s: clear %.1f %%, cloud/shadow %.1f %%, %zu flagged pixels", it->s.product_id, it->s.date, vp,
                 cp, p.flagged.n);
         j->n_processed++;
@@ -346,11 +328,11 @@ static int run_tile(job_t *j, scene_item *items, int n)
         for (int k = 0; k < ag.n; k++)
             if (ag.t[k].npx &&
                 cw_history_aoi_never(j->h, j->as->a[ag.t[k].aoi].id, tile, (long)ag.t[k].npx, (long)p.aoi_never[k]))
-                goto fail_pass;
+                goto fail;
         if (last_mode != CW_PASS_REF) {
             cw_alert_counts ac;
             if (cw_alerts_update(j->cfg, g0, &ag, j->as, &p, j->h, j->night, &ac))
-                goto fail_pass;
+                goto fail;
             cw_note("tile %s: %d new alert(s), %d updated, %d rejected, %d below the MMU (kept in the history)", tile,
                     ac.n_new, ac.n_updated, ac.n_rejected, ac.n_small);
             j->totals.n_new += ac.n_new;
@@ -359,28 +341,22 @@ static int run_tile(job_t *j, scene_item *items, int n)
             j->totals.n_small += ac.n_small;
         }
         if (cw_history_tile_put(j->h, &rec))
-            goto fail_pass;
+            goto fail;
     }
-    if (cw_history_commit(j->h))
-        goto fail_pass;
-    clean_tile_dir(tile_dir, &rec); /* superseded generations */
-    cw_pass_free(&p);
-    free(p.aoi_clear);
-    free(p.aoi_never);
-    free(p.water);
-    cw_aoi_grid_free(&ag);
-    free(mode);
-    return 0;
-fail_pass:
-    cw_pass_free(&p);
-    free(p.aoi_clear);
-    free(p.aoi_never);
-    free(p.water);
-    cw_aoi_grid_free(&ag);
+    int rc = cw_history_commit(j->h);
+    if (rc == 0 && ready)
+        clean_tile_dir(tile_dir, &rec); /* superseded generations */
+    goto out;
 fail:
+    rc = -1;
     cw_history_rollback(j->h);
-    free(mode);
-    return -1;
+out:
+    cw_pass_free(&p);
+    free(p.aoi_clear);
+    free(p.aoi_never);
+    free(p.water);
+    cw_aoi_grid_free(&ag);
+    return rc;
 }
 
 /* --------------------------------------------------------------- CSV */

@@ -40,5 +40,13 @@ echo "== integration"
 /usr/bin/python3 "$HERE/integration/test_cli.py" "$BUILD" "$FIX/scenes" > "$FIX/i.log" 2>&1
 tally integration "$FIX/i.log" $?
 
+echo "== nightly job against ground truth"
+if ! /usr/bin/python3 "$HERE/../scripts/s2synth.py" series "$FIX/series" > "$FIX/gs.log" 2>&1; then
+    cat "$FIX/gs.log"; echo "series generation failed"; fail=$((fail + 1)); status=1
+else
+    /usr/bin/python3 "$HERE/integration/test_run.py" "$BUILD" "$FIX/series" > "$FIX/r.log" 2>&1
+    tally nightly "$FIX/r.log" $?
+fi
+
 echo "$BUILD: $pass passed, $fail failed"
 exit $status

@@ -5,6 +5,7 @@
  * Builds without GDAL.
  */
 #include "../test.h"
+#include "ck_change.h"
 #include "ck_indices.h"
 #include "ck_mask.h"
 #include "ck_reflect.h"
@@ -203,8 +204,179 @@ static void test_mask(void)
     CHECK(ps[0] == 9 && ps[1] == 4 && ps[2] == 0, "pseudo scl %d %d %d", ps[0], ps[1], ps[2]);
 }
 
+/* ---- change state: references written from RECIPES 4 ---- */
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double ref_median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_d);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static void test_median_mad(void)
+{
+    unsigned seed = 7;
+    int bad = 0;
+    for (int t = 0; t < 20000; t++) {
+        int n = 1 + (int)(lcg(&seed) % CK_REF_SLOTS);
+        int16_t v[CK_REF_SLOTS];
+        double d[CK_REF_SLOTS], dev[CK_REF_SLOTS];
+        for (int i = 0; i < n; i++)
+            d[i] = v[i] = (int16_t)((int)(lcg(&seed) % 20001) - 10000);
+        int16_t med;
+        float mad;
+        ck_median_mad(v, n, &med, &mad);
+        double m = ref_median(d, n);
+        for (int i = 0; i < n; i++)
+            dev[i] = fabs(d[i] - m);
+        double rmad = 1.4826 * ref_median(dev, n);
+        bad += fabs(med - m) > 0.5 || fabs(mad - rmad) > 1e-3 * (1 + rmad);
+    }
+    CHECK(bad == 0, "median and 1.4826 x MAD against a sorted double reference (%d mismatches)", bad);
+}
+
+static void test_days(void)
+{
+    CHECK(ck_day_from_ymd(2015, 1, 1) == 1, "2015-01-01 is day 1");
+    CHECK(ck_day_from_ymd(2020, 12, 31) == 2192, "2020-12-31 (EUDR cut-off) is day 2192");
+    CHECK(ck_day_from_ymd(2023, 2, 29) == 0 && ck_day_from_ymd(2014, 12, 31) == 0, "impossible dates are 0");
+    int bad = 0;
+    for (int day = 1; day < 49000; day++) {
+        int y, m, d;
+        ck_day_to_ymd(day, &y, &m, &d);
+        bad += ck_day_from_ymd(y, m, d) != day;
+    }
+    CHECK(bad == 0, "day numbers round-trip over 134 years (%d bad)", bad);
+}
+
+/* One pixel through a sequence of observations, with GLAD's rule written
+ * plainly: the first anomaly opens a candidate; it is confirmed as soon as
+ * confirm_n of the next <= window_obs clear observations within window_days
+ * are anomalous, expired when that can no longer happen. */
+typedef struct {
+    int status, first, n_next, n_anom;
+} ref_px;
+
+static void ref_step(ref_px *r, int day, int clear, int anom, const ck_change_params *p)
+{
+    if (r->status == CK_ST_CANDIDATE && day - r->first > p->window_days)
+        r->status = CK_ST_EXPIRED;
+    if (!clear)
+        return;
+    if (r->status == CK_ST_NONE || r->status == CK_ST_EXPIRED) {
+        if (anom)
+            *r = (ref_px){CK_ST_CANDIDATE, day, 0, 0};
+        return;
+    }
+    if (r->status == CK_ST_CANDIDATE) {
+        r->n_next++;
+        r->n_anom += anom;
+        if (r->n_anom >= p->confirm_n)
+            r->status = CK_ST_CONFIRMED;
+        else if (r->n_anom + (p->window_obs - r->n_next) < p->confirm_n)
+            r->status = CK_ST_EXPIRED;
+    }
+}
+
+static void test_confirmation(void)
+{
+    const ck_change_params p = ck_change_params_default();
+    enum { NPX = 512, NOBS = 12 };
+    static int16_t bn[NPX], bb[NPX];
+    static uint8_t sn[NPX], sb[NPX], info[NPX], chak[NPX], mask[NPX];
+    static uint16_t fd[NPX], cd[NPX], lc[NPX];
+    static uint8_t st[NPX], nn[NPX], na[NPX], nr[NPX], nba[NPX], npo[NPX];
+    static int16_t ln[NPX];
+    static float ndvi[NPX], nbr[NPX], bsi[NPX], mndwi[NPX];
+    ck_base b = {0};
+    b.ndvi = bn, b.nbr = bb, b.spr_ndvi = sn, b.spr_nbr = sb, b.info = info;
+    ck_dyn d = {fd, cd, lc, st, nn, na, nr, nba, npo, ln};
+    ref_px ref[NPX];
+    memset(ref, 0, sizeof ref);
+    unsigned seed = 11;
+    for (int i = 0; i < NPX; i++) {
+        bn[i] = 8500;
+        bb[i] = 6000;
+        sn[i] = (uint8_t)(lcg(&seed) % 40); /* spread 0 .. 0.08 */
+        sb[i] = 10;
+        info[i] = 3 | CK_BI_SET;
+        chak[i] = (uint8_t)(i % 7 == 0);
+    }
+    int bad = 0, day = 3000, n_conf = 0, n_exp = 0;
+    for (int k = 0; k < NOBS; k++) {
+        day += 5 + (int)(lcg(&seed) % 40);
+        for (int i = 0; i < NPX; i++) {
+            mask[i] = lcg(&seed) % 4 == 0 ? CK_M_CLOUD : 0;
+            ndvi[i] = 0.05f + 0.85f * (float)(lcg(&seed) % 1000) / 1000.0f;
+            nbr[i] = ndvi[i] - 0.2f;
+            bsi[i] = mndwi[i] = -0.3f;
+        }
+        ck_obs o = {ndvi, nbr, bsi, mndwi, mask, chak};
+        ck_change_update(&o, NPX, day, &p, &b, &d);
+        for (int i = 0; i < NPX; i++) {
+            double base = 0.85, drop = base - ndvi[i];
+            double thr = fmax(p.k_spread * 0.002 * sn[i], p.ndvi_dmin);
+            int anom = chak[i] ? drop > fmax(thr, p.chakra_drop) && ndvi[i] < p.chakra_ndvi_max
+                               : (drop > thr && ndvi[i] < p.ndvi_max_after) || drop > p.clearcut_drop;
+            ref_step(&ref[i], day, !mask[i], anom, &p);
+            bad += st[i] != ref[i].status || (ref[i].status == CK_ST_CANDIDATE && fd[i] != ref[i].first);
+        }
+    }
+    for (int i = 0; i < NPX; i++) {
+        n_conf += st[i] == CK_ST_CONFIRMED;
+        n_exp += st[i] == CK_ST_EXPIRED;
+    }
+    CHECK(bad == 0, "confirmation state of %d pixels x %d observations matches the plain rule (%d differ)", NPX,
+          NOBS, bad);
+    CHECK(n_conf > 0 && n_exp > 0, "the random sequences reach both confirmed (%d) and expired (%d)", n_conf, n_exp);
+}
+
+static void test_baseline(void)
+{
+    enum { NPX = 64 };
+    static int16_t rn[CK_REF_SLOTS * NPX], rb[CK_REF_SLOTS * NPX], bn[NPX], bb[NPX];
+    static uint8_t nref[NPX], nw[NPX], sn[NPX], sb[NPX], info[NPX], mask[NPX];
+    static float ndvi[NPX], nbr[NPX], mndwi[NPX];
+    ck_base b = {rn, rb, nref, nw, bn, bb, sn, sb, info};
+    const double vals[] = {0.80, 0.86, 0.84, 0.10, 0.85, 0.83, 0.87, 0.82, 0.81, 0.88}; /* one cloud-missed outlier */
+    for (int k = 0; k < 10; k++) {
+        for (int i = 0; i < NPX; i++) {
+            ndvi[i] = (float)vals[k];
+            nbr[i] = (float)vals[k] - 0.3f;
+            mndwi[i] = i < 8 ? 0.4f : -0.4f;
+            mask[i] = (i >= 60 && k > 0) || i >= 62 ? CK_M_CLOUD : 0; /* 60,61: one obs; 62,63: none */
+        }
+        ck_obs o = {ndvi, nbr, NULL, mndwi, mask, NULL};
+        ck_ref_add(&o, NPX, &b);
+    }
+    ck_base_finalize(&b, NPX);
+    /* the ring keeps the last 8: 0.84 0.10 0.85 0.83 0.87 0.82 0.81 0.88 */
+    double last8[] = {0.84, 0.10, 0.85, 0.83, 0.87, 0.82, 0.81, 0.88}, dev[8];
+    double m = ref_median(last8, 8);
+    for (int i = 0; i < 8; i++)
+        dev[i] = fabs(last8[i] - m);
+    double mad = 1.4826 * ref_median(dev, 8);
+    CHECK(abs(bn[10] - (int)lround(m * 1e4)) <= 1, "baseline NDVI is the median of the last 8 (%d vs %.4f)", bn[10], m);
+    CHECK(abs(sn[10] - (int)lround(mad / CK_SPREAD_STEP)) <= 1, "spread is 1.4826 x MAD, robust to the outlier (%d)",
+          sn[10]);
+    CHECK((info[10] & CK_BI_NREF) == 8 && !(info[10] & CK_BI_WATER) && (info[3] & CK_BI_WATER),
+          "observation count and water flag");
+    CHECK((info[60] & CK_BI_SET) && bn[60] == 8000 && sn[60] == 0, "one observation: baseline = it, spread 0");
+    CHECK(!(info[62] & CK_BI_SET) && bn[62] == CK_NODATA_I16, "never clear: no baseline");
+    CHECK(nref[10] == 0 && rn[10] == 0, "slots are cleared after finalizing");
+}
+
 int main(void)
 {
+    test_median_mad();
+    test_days();
+    test_confirmation();
+    test_baseline();
     test_reflectance();
     test_indices();
     test_mask();

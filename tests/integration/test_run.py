@@ -1,0 +1,366 @@
+#!/usr/bin/python3
+"""Ground-truthed tests of the nightly job (`chakrawatch run`).
+
+  test_run.py BUILD_DIR SERIES_DIR
+
+SERIES_DIR is `s2synth.py series` output: eight dates (three in the
+reference period), clearings of 0.3-25 ha inside a conserved area, beside
+and inside chakras and outside, a mining pit with turbid ponds by the river
+that grows, and decoys (clouds and shadows, a chakra's harvest thinning, a
+new natural sand bar, a no-data swath), with the truth of every event.
+
+The job is run night by night, the way the committee runs it, and checked
+against that truth: every event is alerted with the right class, first
+date, area (within 15 %), area of interest and relation (computed here
+independently with OGR from the event's footprint and the AOI files); no
+alert falls outside an event.  Then: re-running a night changes no byte;
+a job killed mid-tile and rerun ends in the same state and alerts; one and
+two threads give the same bytes; bad inputs are reported and the rest goes
+on.  The scores are printed.
+"""
+import csv
+import glob
+import hashlib
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+from osgeo import gdal, ogr, osr
+
+gdal.UseExceptions()
+BUILD, SERIES = sys.argv[1], sys.argv[2]
+CW = os.path.join(BUILD, "chakrawatch")
+TRUTH = json.load(open(os.path.join(SERIES, "truth", "truth.json")))
+EV = gdal.Open(os.path.join(SERIES, "truth", "events.tif")).ReadAsArray()
+HEADER = ("alert_id,tile_id,class,confidence,confidence_label,status,first_detected,confirmed_on,last_observed,"
+          "n_anomalous_obs,area_ha,lat,lon,ndvi_before,ndvi_after,aoi_id,aoi_kind,aoi_name,relation,distance_m,"
+          "scenes")
+passed = failed = 0
+TMP = tempfile.mkdtemp(prefix="cw-run-")
+
+
+def check(cond, what):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL:", what, file=sys.stderr)
+
+
+def cw(*args, env=None):
+    e = dict(os.environ)
+    if env:
+        e.update(env)
+    p = subprocess.run([CW, *args], capture_output=True, text=True, env=e)
+    if "Sanitizer" in p.stderr or "runtime error" in p.stderr:
+        print(p.stderr, file=sys.stderr)
+        check(False, "sanitizer report in " + " ".join(args))
+    return p
+
+
+def scenes():
+    return sorted(os.listdir(os.path.join(SERIES, "inbox")))
+
+
+def night_of(pid):
+    d = pid.split("_")[2][:8]
+    return f"{d[:4]}-{d[4:6]}-{d[6:]}"
+
+
+CONFIG = """[job]
+inbox = nightly
+state = state
+output = out
+threads = {threads}
+
+[reference]
+start = {r0}
+end = {r1}
+
+[aoi]
+conserved = {aoi}/conserved.geojson
+chakras = {aoi}/chakras.gpkg
+"""
+
+
+def workdir(name, threads=2):
+    d = os.path.join(TMP, name)
+    os.makedirs(os.path.join(d, "nightly"))
+    with open(os.path.join(d, "job.ini"), "w") as f:
+        f.write(CONFIG.format(threads=threads, r0=TRUTH["reference"][0], r1=TRUTH["reference"][1],
+                              aoi=os.path.join(SERIES, "aoi")))
+    return d
+
+
+def deliver(d, pid):
+    """A scene arrives in the inbox (a symlink: the inbox is read-only to the job)."""
+    os.symlink(os.path.join(SERIES, "inbox", pid), os.path.join(d, "nightly", pid))
+
+
+def night(d, pid, env=None, threads=None):
+    deliver(d, pid)
+    args = ["run", os.path.join(d, "job.ini"), "--night", night_of(pid)]
+    if threads:
+        args += ["--threads", str(threads)]
+    return cw(*args, env=env)
+
+
+def digest(path):
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+
+
+def tree_digest(d, sub, pattern="*"):
+    return {os.path.relpath(p, d): digest(p) for p in sorted(glob.glob(os.path.join(d, sub, "**", pattern),
+                                                                        recursive=True))
+            if os.path.isfile(p) and "/logs/" not in p}
+
+
+def export(d, fmt="csv"):
+    p = cw("alerts", os.path.join(d, "job.ini"), "--since", "2000-01-01", "--format", fmt)
+    check(p.returncode == 0, f"alerts export {fmt}: {p.stderr}")
+    return p.stdout
+
+
+def rows(text):
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+# --------------------------------------------------------------- oracle
+utm = osr.SpatialReference()
+utm.ImportFromEPSG(TRUTH["epsg"])
+ll = osr.SpatialReference()
+ll.ImportFromEPSG(4326)
+for s in (utm, ll):
+    s.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+TO_UTM = osr.CoordinateTransformation(ll, utm)
+X0, Y0 = TRUTH["origin"]
+
+
+def event_at(lat, lon):
+    x, y, _ = TO_UTM.TransformPoint(lon, lat)
+    c, r = int((x - X0) // 10), int((Y0 - y) // 10)
+    if 0 <= r < EV.shape[0] and 0 <= c < EV.shape[1]:
+        return int(EV[r, c])
+    return -1
+
+
+def event_geometry(code):
+    """Footprint of an event as a UTM polygon, by GDAL's polygonize."""
+    drv = gdal.GetDriverByName("MEM")
+    ds = drv.Create("", EV.shape[1], EV.shape[0], 1, gdal.GDT_Byte)
+    ds.SetGeoTransform((X0, 10, 0, Y0, 0, -10))
+    ds.GetRasterBand(1).WriteArray((EV == code).astype(np.uint8))
+    mem = ogr.GetDriverByName("Memory").CreateDataSource("")
+    lyr = mem.CreateLayer("e", utm, ogr.wkbPolygon)
+    lyr.CreateField(ogr.FieldDefn("v", ogr.OFTInteger))
+    gdal.Polygonize(ds.GetRasterBand(1), ds.GetRasterBand(1), lyr, 0, ["8CONNECTED=8"])
+    g = ogr.Geometry(ogr.wkbMultiPolygon)
+    for f in lyr:
+        g.AddGeometry(f.GetGeometryRef())
+    return g
+
+
+def load_aois():
+    out = []
+    for fname, kind in (("conserved.geojson", "conserved"), ("chakras.gpkg", "chakra")):
+        ds = ogr.Open(os.path.join(SERIES, "aoi", fname))
+        lyr = ds.GetLayer(0)
+        srs = lyr.GetSpatialRef()
+        srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+        ct = osr.CoordinateTransformation(srs, utm)
+        for f in lyr:
+            g = f.GetGeometryRef().Clone()
+            g.Transform(ct)
+            if g.GetGeometryType() == ogr.wkbPoint:
+                g = g.Buffer(f.GetField("radius_m"), 30)
+            if not g.IsValid():
+                continue
+            out.append((f.GetField("id"), kind, g))
+    return out
+
+
+AOIS = load_aois()
+
+
+def expected_relation(code):
+    g = event_geometry(code)
+    best = None
+    for aid, kind, ag in AOIS:
+        dist = 0.0 if g.Intersects(ag) else g.Distance(ag)
+        if dist > 2000:
+            continue
+        key = (dist, 0 if kind == "conserved" else 1, aid)
+        if best is None or key < best[0]:
+            best = (key, aid)
+    if best is None:
+        return "", "outside"
+    dist = best[0][0]
+    rel = "inside" if dist == 0 else "ring_0_500" if dist <= 500 else "ring_500_1000" if dist <= 1000 \
+        else "ring_1000_2000"
+    return best[1], rel
+
+
+# ----------------------------------------------------- A: the whole series
+A = workdir("A")
+codes = []
+for pid in scenes():
+    p = night(A, pid)
+    codes.append(p.returncode)
+    check(p.returncode in (0, 1), f"night {pid}: exit {p.returncode}: {p.stderr}")
+    check("CH-BAD" in p.stderr and "feature" in p.stderr, "the malformed chakra is reported by id")
+    for f in ("alerts.csv", "aoi_summary.csv", "history.gpkg"):
+        check(os.path.exists(os.path.join(A, "out", night_of(pid), f)), f"{night_of(pid)}/{f} written")
+check(all(c == 1 for c in codes), f"exit 1 every night (a malformed AOI is an item that failed): {codes}")
+
+hdr = open(os.path.join(A, "out", TRUTH["dates"][3], "alerts.csv"), encoding="utf-8").readline().rstrip("\r\n")
+check(hdr.startswith(HEADER + ",") or hdr == HEADER, "alerts.csv header: " + hdr)
+for d in TRUTH["dates"][:3]:
+    check(len(rows(open(os.path.join(A, "out", d, "alerts.csv")).read())) == 0, f"no alert in the reference night {d}")
+first_night = rows(open(os.path.join(A, "out", TRUTH["dates"][3], "alerts.csv")).read())
+check(first_night and all(r["status"] == "candidate" and r["confidence"] == "2" and r["confidence_label"] == "low"
+                          for r in first_night), "first monitoring night: candidates of low confidence")
+
+alerts = rows(export(A))
+final_night = rows(open(os.path.join(A, "out", TRUTH["dates"][-1], "alerts.csv")).read())
+check(len(final_night) > 0, "the last night lists the alerts it changed")
+ids = [r["alert_id"] for r in alerts]
+check(len(ids) == len(set(ids)), "alert ids are unique (events updated, never duplicated)")
+
+# score against the truth
+found, area_err, class_ok, false_alerts = {}, [], 0, []
+for r in alerts:
+    code = event_at(float(r["lat"]), float(r["lon"]))
+    if code <= 0:
+        false_alerts.append(r)
+    else:
+        found.setdefault(code, []).append(r)
+for r in false_alerts:
+    check(False, f"false alert {r['alert_id']} {r['class']} {r['area_ha']} ha at {r['lat']},{r['lon']}")
+for e in TRUTH["events"]:
+    got = found.get(e["code"], [])
+    check(len(got) == 1, f"event {e['id']}: exactly one alert (got {len(got)})")
+    if not got:
+        continue
+    r = got[0]
+    class_ok += r["class"] == e["class"]
+    check(r["class"] == e["class"], f"event {e['id']}: class {r['class']}, truth {e['class']}")
+    check(r["first_detected"] == e["first_clear"], f"event {e['id']}: first_detected {r['first_detected']}, "
+          f"first clear date {e['first_clear']}")
+    err = abs(float(r["area_ha"]) - e["area_ha"]) / e["area_ha"]
+    area_err.append(err)
+    check(err <= 0.15, f"event {e['id']}: area {r['area_ha']} ha vs {e['area_ha']:.2f} ha")
+    want = "confirmed" if e["confirmable"] else "candidate"
+    check(r["status"] == want, f"event {e['id']}: status {r['status']}, expected {want}")
+    aid, rel = expected_relation(e["code"])
+    check(r["aoi_id"] == aid and r["relation"] == rel,
+          f"event {e['id']}: AOI {r['aoi_id']}/{r['relation']}, expected {aid or '-'}/{rel}")
+    if r["status"] == "confirmed":
+        check(r["confirmed_on"] > r["first_detected"] and r["confidence"] in ("3", "4"),
+              f"event {e['id']}: confirmed later than first seen, confidence high or highest")
+    nd = [r["ndvi_before"], r["ndvi_after"]]
+    check(float(nd[0]) > 0.7 and float(nd[1]) < 0.4, f"event {e['id']}: NDVI before/after {nd}")
+n_ev = len(TRUTH["events"])
+print(f"scores: recall {len(found)}/{n_ev} = {len(found) / n_ev:.3f}; false alerts {len(false_alerts)}; "
+      f"class accuracy {class_ok}/{len(found)}; area error mean {100 * np.mean(area_err):.2f} % "
+      f"max {100 * np.max(area_err):.2f} %")
+
+# CSV hygiene: the formula-named AOI is inert, the script-named one is plain text
+raw = open(os.path.join(A, "out", TRUTH["dates"][-1], "aoi_summary.csv"), encoding="utf-8").read()
+check('"\'=HYPERLINK(""http://x"")"' in raw, "a formula in an AOI name is neutralised in CSV")
+summ = {r["aoi_id"]: r for r in rows(raw)}
+check(set(summ) == {"CA-01", "CA-02", "CH-001", "CH-002", "CH-004"}, f"one summary row per valid AOI: {sorted(summ)}")
+ca = summ.get("CA-01", {})
+e_in = sum(e["area_ha"] for e in TRUTH["events"] if e["aoi_id"] == "CA-01" and e["confirmable"])
+check(abs(float(ca.get("loss_ha_inside", -1)) - e_in) < 0.15 * e_in, f"CA-01 confirmed loss inside {ca.get('loss_ha_inside')}"
+      f" vs truth {e_in}")
+check(int(ca.get("clear_observations", 0)) >= 6 and ca.get("last_clear_observation") == TRUTH["dates"][-1],
+      f"CA-01 evidence of observation: {ca.get('clear_observations')} clear, last {ca.get('last_clear_observation')}")
+check(float(summ.get("CH-001", {}).get("never_observed_share", 1)) == 0.0, "CH-001 has been observed")
+
+# GeoPackage and GeoJSON open with GDAL's own tools
+gp = os.path.join(A, "out", TRUTH["dates"][-1], "history.gpkg")
+info = subprocess.run(["ogrinfo", "-ro", "-so", "-al", gp], capture_output=True, text=True)
+check(info.returncode == 0 and f"Feature Count: {len(alerts)}" in info.stdout and "alert_events" in info.stdout,
+      "ogrinfo reads the history GeoPackage")
+gj = json.loads(export(A, "geojson"))
+check(len(gj["features"]) == len(alerts) and all(f["geometry"]["type"] in ("Polygon", "MultiPolygon")
+                                                  for f in gj["features"]), "GeoJSON export with polygons")
+
+# ----------------------------------------- re-running a night changes nothing
+before = {**tree_digest(A, "out"), **tree_digest(A, "state")}
+p = cw("run", os.path.join(A, "job.ini"), "--night", TRUTH["dates"][-1])
+check(p.returncode == 1 and "8 already done" in p.stderr, "rerun: every scene already done")
+after = {**tree_digest(A, "out"), **tree_digest(A, "state")}
+check(before == after, "re-running a night changes no byte of state or outputs")
+
+# ---------------------------------------------- B: one thread, same bytes
+B = workdir("B", threads=1)
+for pid in scenes():
+    night(B, pid)
+da, db = tree_digest(A, "out"), tree_digest(B, "out")
+check(da == db, "outputs identical for 1 and 2 threads: " +
+      ", ".join(k for k in da if da.get(k) != db.get(k)))
+check(tree_digest(A, "state", "*.cws") == tree_digest(B, "state", "*.cws"), "state identical for 1 and 2 threads")
+
+# ------------------------------------------------ C: killed mid-tile, rerun
+C = workdir("C")
+kill_night = scenes()[5]
+for pid in scenes():
+    if pid == kill_night:
+        p = night(C, pid, env={"CHAKRAWATCH_FAULT_KILL_AT_STRIP": "1"})
+        check(p.returncode == -9, f"fault injection killed the job (exit {p.returncode})")
+        p = cw("run", os.path.join(C, "job.ini"), "--night", night_of(pid))
+        check(p.returncode == 1, "rerun after the kill")
+    else:
+        night(C, pid)
+check(export(C) == export(A), "killed and rerun: the same alerts as an uninterrupted run")
+check(tree_digest(C, "state", "*.cws") == tree_digest(A, "state", "*.cws"), "killed and rerun: the same state")
+for d in TRUTH["dates"]:
+    for f in ("alerts.csv", "aoi_summary.csv"):
+        check(digest(os.path.join(C, "out", d, f)) == digest(os.path.join(A, "out", d, f)),
+              f"killed and rerun: {d}/{f} identical")
+check(not glob.glob(os.path.join(C, "state", "*", ".*tmp*")), "no temporary state file left")
+
+# --------------------------------------- D: bad inputs, late scene, config
+D = workdir("D")
+ss = scenes()
+bad = os.path.join(TMP, "bad", "S2A_MSIL2A_20240329T153619_N0510_R068_T18MTD_20240329T171500")
+shutil.copytree(os.path.join(SERIES, "inbox", ss[5]), bad)  # same date as ss[5], another product
+with open(os.path.join(bad, "B04.tif"), "r+b") as f:
+    f.truncate(4000)
+for pid in ss[:2] + ss[3:5]:
+    night(D, pid)
+os.symlink(bad, os.path.join(D, "nightly", os.path.basename(bad)))
+p = night(D, ss[2])  # a reference scene arriving after monitoring began
+check(p.returncode == 1, "a night with bad items exits 1")
+check(os.path.basename(bad) in p.stderr and "B04" in p.stderr, "the corrupt scene is named, with the band")
+check(ss[2] in p.stderr and "not newer" in p.stderr, "the late scene is reported as out of order")
+p = night(D, ss[5])
+check(p.returncode == 1 and "1 scene(s) processed" in p.stderr, "the other scenes still go through: " + p.stderr)
+check(ss[2] not in p.stderr, "a late scene is reported once, then remembered")
+st = rows(export(D))
+check(any(r["first_detected"] == TRUTH["dates"][3] for r in st), "earlier alerts intact after bad items")
+
+for text, what in (("[job]\ninbox = x\nbogus = 1\n", "unknown key 'bogus'"),
+                   ("[job]\ninbox = x\n[detect]\nconfirm_n = 99\n", "out of range"),
+                   ("[nope]\na = 1\n", "unknown section"),
+                   ("[job]\ninbox = x\n[reference]\nstart = 2024-02-30\n", "not a date")):
+    cfgp = os.path.join(TMP, "bad.ini")
+    open(cfgp, "w").write(text)
+    p = cw("run", cfgp, "--night", "2024-01-01")
+    check(p.returncode == 2 and what in p.stderr and "bad.ini" in p.stderr, f"config error '{what}': {p.stderr}")
+p = cw("run", os.path.join(TMP, "missing.ini"))
+check(p.returncode == 2, "missing configuration exits 2")
+log = glob.glob(os.path.join(A, "out", TRUTH["dates"][0], "logs", "run-*.log"))
+check(log and "[detect]" in open(log[0]).read() and "window_days = 180" in open(log[0]).read(),
+      "the effective configuration is in the run log")
+
+shutil.rmtree(TMP)
+print(f"{passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
