@@ -309,8 +309,11 @@ def make_bench(a):
                         gdal.GDT_Byte if b == "SCL" else gdal.GDT_UInt16, opts)
         ds.SetGeoTransform((X0, RES[b], 0, Y0, 0, -RES[b]))
         ds.SetProjection(srs_wkt())
-        ds.SetMetadata({"TILE_ID": "18MTD", "ACQUISITION_DATE": "2024-01-15", "PROCESSING_BASELINE": "05.10",
-                        "BOA_ADD_OFFSET": "-1000"})
+        md = {"TILE_ID": "18MTD", "ACQUISITION_DATE": "2024-01-15", "PROCESSING_BASELINE": "05.10",
+              "BOA_ADD_OFFSET": "-1000"}
+        if a.no_date:  # the date then comes from each product folder's name
+            del md["ACQUISITION_DATE"]
+        ds.SetMetadata(md)
         dss[b] = ds
     step = 1024
     for y0 in range(0, H, step):
@@ -590,6 +593,7 @@ def main():
     b.add_argument("out")
     b.add_argument("--size", type=int, default=10980)
     b.add_argument("--bands", default="B04,B08")
+    b.add_argument("--no-date", action="store_true")
     r = sub.add_parser("series")
     r.add_argument("out")
     r.add_argument("--width", type=int, default=1000)

@@ -1,6 +1,8 @@
 /*
- * decode_floor.c - the floor for a two-band index: decode the bands'
- * blocks in parallel, one GDAL dataset per thread, and do nothing else.
+ * decode_floor.c - the floor for an index or a nightly update: decode the
+ * bands' blocks in parallel, one GDAL dataset per thread, and do nothing
+ * else.  Files coarser than the first (20 m bands, SCL) are read over the
+ * same strips of ground at their own resolution.
  *
  *   decode_floor ROWS FILE...     (OMP_NUM_THREADS threads)
  */
@@ -35,8 +37,16 @@ int main(int argc, char **argv)
         for (int k = 0; k < nstrips; k++) {
             int y0 = k * rows, n = y0 + rows > H ? H - y0 : rows;
             for (int i = 0; i < nf; i++) {
-                if (!ds[i] || GDALRasterIO(GDALGetRasterBand(ds[i], 1), GF_Read, 0, y0, W, n, buf, W, n,
-                                           GDT_UInt16, 0, 0) != CE_None)
+                if (!ds[i]) {
+                    fail++;
+                    continue;
+                }
+                int w = GDALGetRasterXSize(ds[i]), h = GDALGetRasterYSize(ds[i]);
+                int f = (W + w - 1) / w; /* 1 for 10 m, 2 for 20 m */
+                int a = y0 / f, b = (y0 + n + f - 1) / f;
+                b = b > h ? h : b;
+                if (b > a && GDALRasterIO(GDALGetRasterBand(ds[i], 1), GF_Read, 0, a, w, b - a, buf, w, b - a,
+                                          GDT_UInt16, 0, 0) != CE_None)
                     fail++;
                 sum += buf[0];
             }

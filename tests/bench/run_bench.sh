@@ -61,3 +61,58 @@ print(f"\n  chakrawatch uncompressed / decode floor:     {r['cw_none'] / f:.2f}x
 print(f"  gdal_calc.py best / chakrawatch, no codec:   {best_none / r['cw_none']:.2f}x  (target >= 2)")
 print(f"  gdal_calc.py best / chakrawatch, ZSTD 1:     {best_zstd / r['cw_zstd']:.2f}x")
 PY
+
+# ---------------------------------------------------------------- nightly
+# One night's update of a full tile in monitoring (all bands + SCL, state
+# read, updated and written, alerts extracted) against a decode-only pass
+# over the same inputs.  The three "scenes" share the same pixels (folders
+# of links named as S2 products of three dates): a reference night and the
+# baseline night are run once, then the monitoring night is timed with the
+# state reset before each run.
+[ "${BENCH_NIGHTLY:-1}" = 1 ] || exit 0
+N=$DIR/nightly
+BANDS="B02 B03 B04 B08 B11 B12"
+if [ ! -f "$N/tile/SCL.tif" ]; then
+    echo "generating a full tile with all bands in $N/tile (once)..."
+    /usr/bin/python3 scripts/s2synth.py bench "$N/tile" --bands B02,B03,B04,B08,B11,B12,SCL --no-date
+fi
+rm -rf "$N/run"; mkdir -p "$N/run/inbox"
+for d in 20240115 20240310 20240320; do
+    p="$N/run/inbox/S2B_MSIL2A_${d}T153619_N0510_R068_T18MTD_${d}T171500"
+    mkdir -p "$p"
+    for b in $BANDS SCL; do ln -s "$(cd "$N/tile" && pwd)/$b.tif" "$p/$b.tif"; done
+done
+cat > "$N/run/job.ini" <<INI
+[job]
+inbox = inbox
+state = state
+output = out
+[reference]
+start = 2024-01-01
+end = 2024-02-29
+INI
+mv "$N/run/inbox" "$N/run/all"; mkdir "$N/run/inbox"
+for d in 20240115 20240310; do
+    mv "$N/run/all/"*"_${d}T"* "$N/run/inbox/"
+    "$CW" run "$N/run/job.ini" --night "$(echo $d | sed -E 's/(....)(..)(..)/\1-\2-\3/')" 2>&1 | tail -n 1
+done
+mv "$N/run/all/"* "$N/run/inbox/"
+cp -a "$N/run/state" "$N/run/state0"
+NIGHT="$CW run $N/run/job.ini --night 2024-03-20"
+RESET="rm -rf $N/run/state $N/run/out; cp -a $N/run/state0 $N/run/state"
+FILES=""
+for b in $BANDS; do FILES="$FILES $N/tile/$b.tif"; done
+hyperfine --runs "$RUNS" --warmup 1 --export-json "$O/n.json" --style basic --prepare "$RESET" \
+    -n decode_all "$BUILD/decode_floor 512 $FILES $N/tile/SCL.tif" \
+    -n night "$NIGHT"
+eval "$RESET"
+R_DEC=$(rss "$BUILD/decode_floor 512 $FILES $N/tile/SCL.tif")
+R_NIGHT=$(rss "$NIGHT")
+echo "peak RSS (MB): decode-only $((R_DEC/1024))  nightly update $((R_NIGHT/1024))  (target < 1024)"
+du -sh "$N/run/state"/* | sed 's/^/  state: /'
+/usr/bin/python3 - "$O/n.json" <<'PY'
+import json, sys
+r = {x["command"]: x["mean"] for x in json.load(open(sys.argv[1]))["results"]}
+print(f"\n  nightly update {r['night']:.2f} s / decode-only {r['decode_all']:.2f} s = "
+      f"{r['night'] / r['decode_all']:.2f}x  (target <= 1.5)")
+PY

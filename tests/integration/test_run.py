@@ -362,5 +362,5 @@ check(log and "[detect]" in open(log[0]).read() and "window_days = 180" in open(
       "the effective configuration is in the run log")
 
 shutil.rmtree(TMP)
-print(f"{passed} passed, {failed} failed")
+print(f"nightly: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

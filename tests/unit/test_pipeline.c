@@ -13,11 +13,13 @@
 #include "../test.h"
 #include "ck_reflect.h"
 #include "cw_cmd.h"
+#include "cw_state.h"
 #include "cw_strip.h"
 #include "cw_util.h"
 
 #include <gdal.h>
 #include <math.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -205,6 +207,61 @@ static void test_mask(void)
     cw_scene_free(&s);
 }
 
+/* State files: what is written reads back bit for bit, chunk by chunk, in
+ * any order; damage and another grid are refused with a message. */
+static void test_state_files(void)
+{
+    const int W = 301, H = 2 * CW_STATE_ROWS + 45, nch = (H + CW_STATE_ROWS - 1) / CW_STATE_ROWS;
+    const cw_state_kind k = CW_ST_DYN;
+    const size_t bpp = cw_state_bpp(k);
+    char path[512];
+    snprintf(path, sizeof path, "%s/test-state.cws", fix);
+    uint8_t *data = malloc((size_t)W * H * bpp), *back = malloc((size_t)W * CW_STATE_ROWS * bpp);
+    cw_state_io *io = cw_state_io_new();
+    unsigned seed = 5;
+    for (size_t i = 0; i < (size_t)W * H * bpp; i++)
+        data[i] = (uint8_t)((seed = seed * 1103515245u + 12345u) >> 24 & (i % 3 ? 0x0f : 0xff));
+    cw_state_writer *w = cw_state_create(path, k, W, H);
+    int ok = w != NULL;
+    size_t off = 0;
+    for (int c = 0; ok && c < nch; c++) {
+        size_t npx = (size_t)W * (size_t)(c == nch - 1 ? H - c * CW_STATE_ROWS : CW_STATE_ROWS);
+        ok = cw_state_compress(io, c % 2, k, data + off, npx) == 0 && cw_state_append(w, c, io, c % 2) == 0;
+        off += npx * bpp;
+    }
+    CHECK(ok && cw_state_finish(w, 1) == 0, "state file written (%s)", ok ? "" : cw_errmsg());
+    cw_state_file *f = cw_state_open(path, k, W, H);
+    CHECK(f != NULL, "state file opens");
+    int same = f != NULL;
+    for (int c = nch - 1; same && c >= 0; c--) { /* any order */
+        size_t npx = (size_t)W * (size_t)(c == nch - 1 ? H - c * CW_STATE_ROWS : CW_STATE_ROWS);
+        same = cw_state_read_chunk(f, k, W, H, c, io, back) == 0 &&
+               memcmp(back, data + (size_t)c * W * CW_STATE_ROWS * bpp, npx * bpp) == 0;
+    }
+    CHECK(same, "every chunk reads back bit for bit");
+    cw_state_close(f);
+    CHECK(cw_state_open(path, k, W + 1, H) == NULL && strstr(cw_errmsg(), "another grid"),
+          "a state file of another grid is refused: %s", cw_errmsg());
+    CHECK(cw_state_open(path, CW_ST_BASE, W, H) == NULL, "a state file of another kind is refused");
+    FILE *fp = fopen(path, "r+b");
+    fseek(fp, -40, SEEK_END);
+    fputc(0x5a, fp);
+    fputc(0xa5, fp);
+    fclose(fp);
+    f = cw_state_open(path, k, W, H);
+    int err = f && cw_state_read_chunk(f, k, W, H, nch - 1, io, back) != 0;
+    CHECK(err && strstr(cw_errmsg(), "corrupt"), "a damaged chunk is detected: %s", cw_errmsg());
+    cw_state_close(f);
+    if (truncate(path, 100) == 0)
+        CHECK(cw_state_open(path, k, W, H) == NULL, "a truncated state file is refused: %s", cw_errmsg());
+    CHECK(cw_state_read_chunk(NULL, k, W, H, 0, io, back) == 0 && back[0] == 0 && back[W * bpp - 1] == 0,
+          "no file is the empty state");
+    unlink(path);
+    cw_state_io_free(io);
+    free(data);
+    free(back);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -215,6 +272,7 @@ int main(int argc, char **argv)
     cw_gdal_init();
     test_layouts();
     test_mask();
+    test_state_files();
     GDALDestroyDriverManager();
     return TEST_SUMMARY("pipeline");
 }
