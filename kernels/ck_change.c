@@ -6,6 +6,7 @@
 #include "ck_change.h"
 
 #include <math.h>
+#include <stdio.h>
 
 ck_change_params ck_change_params_default(void)
 {
@@ -66,6 +67,28 @@ void ck_day_to_ymd(int day, int *y, int *m, int *d)
     *y = (int)(yoe + era * 400 + (mm <= 2));
     *m = (int)mm;
     *d = (int)dd;
+}
+
+int ck_day_parse(const char *s)
+{
+    for (int i = 0; i < 10; i++)
+        if (i == 4 || i == 7 ? s[i] != '-' : (s[i] < '0' || s[i] > '9'))
+            return 0;
+    if (s[10] != '\0')
+        return 0;
+    int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+    return ck_day_from_ymd(y, (s[5] - '0') * 10 + (s[6] - '0'), (s[8] - '0') * 10 + (s[9] - '0'));
+}
+
+void ck_day_format(int day, char *buf)
+{
+    int y, m, d;
+    if (day <= 0) {
+        buf[0] = '\0';
+        return;
+    }
+    ck_day_to_ymd(day, &y, &m, &d);
+    snprintf(buf, 11, "%04d-%02d-%02d", y, m, d);
 }
 
 static inline int16_t q16(float v) { return (int16_t)lrintf(v * 10000.0f); }

@@ -88,6 +88,10 @@ ck_change_params ck_change_params_default(void);
 /* Day number of a civil date (1 = 2015-01-01); 0 if outside 2015..2150. */
 int ck_day_from_ymd(int y, int m, int d);
 void ck_day_to_ymd(int day, int *y, int *m, int *d);
+/* "YYYY-MM-DD" (exactly) -> day number, 0 when not such a date. */
+int ck_day_parse(const char *ymd);
+/* Day number -> "YYYY-MM-DD" into buf[11]; "" for day <= 0. */
+void ck_day_format(int day, char *buf);
 
 /* Reference period: add a clear observation to the slots (ring). */
 void ck_ref_add(const ck_obs *o, size_t n, ck_base *b);

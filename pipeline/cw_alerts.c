@@ -118,13 +118,6 @@ done:
     return out;
 }
 
-static void day_str(int day, char *buf)
-{
-    int y, m, d;
-    ck_day_to_ymd(day, &y, &m, &d);
-    snprintf(buf, 11, "%04d-%02d-%02d", y, m, d);
-}
-
 static int hist_cmp_created(const cw_alert *a, const cw_alert *b)
 {
     if (a->first_day != b->first_day)
@@ -303,9 +296,8 @@ int cw_alerts_update(const cw_config *cfg, const cw_scene *s, const cw_aoi_grid 
         const cw_alert *prev = k->matched >= 0 ? &old[k->matched] : NULL;
         int confirmed = 2 * k->nconf >= (long)k->n || (prev && prev->status == CW_AL_CONFIRMED);
         a.status = confirmed ? CW_AL_CONFIRMED : CW_AL_CANDIDATE;
-        a.conf_day = confirmed ? (k->nconf ? k->conf : (prev ? prev->conf_day : 0)) : 0;
-        if (prev && prev->conf_day && confirmed)
-            a.conf_day = prev->conf_day;
+        /* the first confirmation stands; later nights do not move it */
+        a.conf_day = !confirmed ? 0 : prev && prev->conf_day ? prev->conf_day : k->nconf ? k->conf : 0;
         a.confidence = !confirmed ? 2 : (k->nconf && 2 * k->nnbr >= k->nconf ? 4 : 3);
         double ex = s->gt[0] + k->sx / (double)k->n * s->gt[1], ny = s->gt[3] + k->sy / (double)k->n * s->gt[5];
         PJ_COORD in = proj_coord(ex, ny, 0, 0), out = proj_trans(pj, PJ_FWD, in);
@@ -357,7 +349,7 @@ int cw_alerts_update(const cw_config *cfg, const cw_scene *s, const cw_aoi_grid 
             }
             a.anchor = px[best].idx;
             char d[11];
-            day_str(a.first_day, d);
+            ck_day_format(a.first_day, d);
             snprintf(a.id, sizeof a.id, "%s-%c-%.4s%.2s%.2s-%ld-%ld", s->tile, a.cls == CW_CLASS_MINING ? 'M' : 'L',
                      d, d + 5, d + 8, lround(ex / 100.0), lround(ny / 100.0));
             for (int a2 = 0, sfx = 2; a2 < nold; a2++) /* same id from another event: suffix */

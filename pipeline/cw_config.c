@@ -158,9 +158,7 @@ static int set_item(load_ctx *lc, const cfg_item *it, const char *v)
             *(float *)p = (float)d;
         return 0;
     case T_DATE: {
-        int y, m, dd;
-        char tail;
-        if (strlen(v) != 10 || sscanf(v, "%4d-%2d-%2d%c", &y, &m, &dd, &tail) != 3 || !ck_day_from_ymd(y, m, dd))
+        if (!ck_day_parse(v))
             return cw_error("'%s' is not a date YYYY-MM-DD between 2015 and 2150", v);
         cw_strlcpy(p, v, it->size);
         return 0;
@@ -236,8 +234,8 @@ int cw_config_load(const char *path, cw_config *c)
         return cw_error("%s:%d: %s", path, line, lc.msg);
     if (line)
         return cw_error("%s:%d: syntax error", path, line);
-    c->ref_start_day = ck_day_from_ymd(atoi(c->ref_start), atoi(c->ref_start + 5), atoi(c->ref_start + 8));
-    c->ref_end_day = ck_day_from_ymd(atoi(c->ref_end), atoi(c->ref_end + 5), atoi(c->ref_end + 8));
+    c->ref_start_day = ck_day_parse(c->ref_start);
+    c->ref_end_day = ck_day_parse(c->ref_end);
     if (c->ref_end_day < c->ref_start_day)
         return cw_error("%s: [reference] end %s is before start %s", path, c->ref_end, c->ref_start);
     if (c->n_inbox == 0)

@@ -199,7 +199,7 @@ static void set_date(OGRFeatureH f, const char *k, int day)
 }
 static void set_night(OGRFeatureH f, const char *k, const char *night)
 {
-    set_date(f, k, ck_day_from_ymd(atoi(night), atoi(night + 5), atoi(night + 8)));
+    set_date(f, k, ck_day_parse(night));
 }
 static const char *get_s(OGRFeatureH f, const char *k)
 {
@@ -223,16 +223,6 @@ static int get_date(OGRFeatureH f, const char *k)
     if (i < 0 || !OGR_F_IsFieldSetAndNotNull(f, i) || !OGR_F_GetFieldAsDateTimeEx(f, i, &y, &m, &d, &hh, &mm, &ss, &tz))
         return 0;
     return ck_day_from_ymd(y, m, d);
-}
-static void day_str(int day, char *buf)
-{
-    int y, m, d;
-    if (day <= 0) {
-        buf[0] = '\0';
-        return;
-    }
-    ck_day_to_ymd(day, &y, &m, &d);
-    snprintf(buf, 11, "%04d-%02d-%02d", y, m, d);
 }
 
 /* First feature of l where key = value (caller destroys), or NULL. */
@@ -378,8 +368,8 @@ static void feature_to_alert(OGRFeatureH f, cw_alert *a, int with_geom)
     a->published = (int)get_i(f, "published");
     a->anchor = get_i(f, "anchor_pixel");
     cw_strlcpy(a->reason, get_s(f, "reason"), sizeof a->reason);
-    day_str(get_date(f, "created_night"), a->created);
-    day_str(get_date(f, "updated_night"), a->updated);
+    ck_day_format(get_date(f, "created_night"), a->created);
+    ck_day_format(get_date(f, "updated_night"), a->updated);
     if (with_geom && OGR_F_GetGeometryRef(f))
         a->geom = OGR_G_Clone(OGR_F_GetGeometryRef(f));
 }
@@ -429,26 +419,27 @@ static int alert_cmp(const void *pa, const void *pb)
     return strcmp(a->id, b->id);
 }
 
-int cw_history_alerts_updated(cw_history *h, const char *night, cw_alert **out, int *n)
+/* Published alerts whose updated_night compares `op` to night, with
+ * geometry, ordered by tile, first date, id. */
+static int published_by_night(cw_history *h, const char *op, const char *night, cw_alert **out, int *n)
 {
     char q[32], filt[128];
     sql_quote(q, sizeof q, night);
-    snprintf(filt, sizeof filt, "updated_night = %s AND published = 1", q);
+    snprintf(filt, sizeof filt, "updated_night %s %s AND published = 1", op, q);
     int rc = collect(h->alerts, filt, 1, out, n);
     if (rc == 0 && *n)
         qsort(*out, (size_t)*n, sizeof **out, alert_cmp);
     return rc;
 }
 
+int cw_history_alerts_updated(cw_history *h, const char *night, cw_alert **out, int *n)
+{
+    return published_by_night(h, "=", night, out, n);
+}
+
 int cw_history_alerts_since(cw_history *h, const char *since, cw_alert **out, int *n)
 {
-    char q[32], filt[128];
-    sql_quote(q, sizeof q, since);
-    snprintf(filt, sizeof filt, "updated_night >= %s AND published = 1", q);
-    int rc = collect(h->alerts, filt, 1, out, n);
-    if (rc == 0 && *n)
-        qsort(*out, (size_t)*n, sizeof **out, alert_cmp);
-    return rc;
+    return published_by_night(h, ">=", since, out, n);
 }
 
 int cw_history_alert_put(cw_history *h, const cw_alert *a, const char *night, const char *event)

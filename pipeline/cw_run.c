@@ -26,24 +26,6 @@ typedef struct {
     int day;
 } scene_item;
 
-static int day_of(const char *ymd)
-{
-    if (!ymd || strlen(ymd) != 10 || ymd[4] != '-' || ymd[7] != '-')
-        return 0;
-    return ck_day_from_ymd(atoi(ymd), atoi(ymd + 5), atoi(ymd + 8));
-}
-
-static void day_str(int day, char *buf)
-{
-    int y, m, d;
-    if (day <= 0) {
-        buf[0] = '\0';
-        return;
-    }
-    ck_day_to_ymd(day, &y, &m, &d);
-    snprintf(buf, 11, "%04d-%02d-%02d", y, m, d);
-}
-
 static int item_cmp(const void *pa, const void *pb)
 {
     const scene_item *a = pa, *b = pb;
@@ -107,7 +89,7 @@ static int discover(const cw_config *c, const cw_common_opts *co, scene_item **o
                     if (cw_scene_open(path, &co->scene, &it->s)) {
                         cw_warn("scene %s: %s; skipped", path, cw_errmsg());
                         (*failed)++;
-                    } else if (!it->s.tile[0] || !(it->day = day_of(it->s.date))) {
+                    } else if (!it->s.tile[0] || !(it->day = ck_day_parse(it->s.date))) {
                         cw_warn("scene %s: tile id or acquisition date unknown (name it as an S2 product or "
                                 "set TILE_ID/ACQUISITION_DATE metadata); skipped",
                                 path);
@@ -238,7 +220,7 @@ static int run_tile(job_t *j, scene_item *items, int n)
         const char *status = NULL, *why = refuse(j, it, &rec, &status);
         if (why) {
             char d[11];
-            day_str(rec.last_day, d);
+            ck_day_format(rec.last_day, d);
             cw_warn("scene %s (%s) %s%s%s; skipped", it->s.product_id, it->s.date, why,
                     rec.last_day ? "; latest: " : "", rec.last_day ? d : "");
             if (cw_history_scene_put(j->h, it->s.product_id, tile, it->day, j->night, status, NAN, NAN, why))
@@ -393,9 +375,9 @@ static const char alerts_header[] =
 static void write_alert_row(FILE *f, const cw_alert *a)
 {
     char d1[11], d2[11], d3[11];
-    day_str(a->first_day, d1);
-    day_str(a->conf_day, d2);
-    day_str(a->last_day, d3);
+    ck_day_format(a->first_day, d1);
+    ck_day_format(a->conf_day, d2);
+    ck_day_format(a->last_day, d3);
     csv_text(f, a->id, 0);
     fprintf(f, ",%s,%s,%d,%s,%s,%s,%s,%s,%d,", a->tile, cw_class_name(a->cls), a->confidence,
             cw_conf_label(a->confidence), cw_status_name(a->status), d1, d2, d3, a->n_anom);
@@ -566,9 +548,9 @@ static int write_summary_csv(const cw_config *cfg, const cw_aoi_set *as, cw_hist
                 csv_num(f, ha[c2][r], 4);
             }
         char d[11], p0[11], p1[11];
-        day_str(last_clear, d);
-        day_str(cfg->ref_start_day, p0);
-        day_str(latest, p1);
+        ck_day_format(last_clear, d);
+        ck_day_format(cfg->ref_start_day, p0);
+        ck_day_format(latest, p1);
         fprintf(f, ",%d,%s,", nclear_obs, d);
         if (latest)
             fprintf(f, "%d", gap);
@@ -636,7 +618,7 @@ int cw_run(const cw_run_opts *o)
         cfg.threads = o->threads;
     char night[11];
     if (o->night) {
-        if (!day_of(o->night)) {
+        if (!ck_day_parse(o->night)) {
             cw_warn("--night %s is not a date YYYY-MM-DD", o->night);
             return 2;
         }
@@ -809,9 +791,9 @@ int cw_alerts_export(const cw_export_opts *o)
             const cw_alert *a = &al[i];
             OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(l));
             char d1[11], d2[11], d3[11];
-            day_str(a->first_day, d1);
-            day_str(a->conf_day, d2);
-            day_str(a->last_day, d3);
+            ck_day_format(a->first_day, d1);
+            ck_day_format(a->conf_day, d2);
+            ck_day_format(a->last_day, d3);
             const char *sv[] = {a->id,       a->tile,     cw_class_name(a->cls), cw_conf_label(a->confidence),
                                 cw_status_name(a->status), d1, d2, d3, a->aoi_id, a->aoi_kind, a->aoi_name,
                                 a->relation, a->scenes};

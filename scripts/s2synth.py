@@ -194,6 +194,18 @@ def write_jp2(path, arr, res):
         os.remove(aux)
 
 
+def scl20(cls, shadow):
+    """The 20 m SCL of a 10 m land-cover map: classes, shadows (3), and thin
+    cloud edges as "medium probability" (8) around the cores (9)."""
+    c20, s20 = coarsen_pick(cls, 2), coarsen_pick(shadow, 2)
+    scl = np.vectorize(SCL_OF.get, otypes=[np.uint8])(c20)
+    scl[s20 & (c20 != NODATA)] = SHADOW_SCL
+    edge = (scl == 9) & ~(np.roll(scl == 9, 1, 0) & np.roll(scl == 9, -1, 0) &
+                          np.roll(scl == 9, 1, 1) & np.roll(scl == 9, -1, 1))
+    scl[edge] = 8
+    return scl
+
+
 def product_id(tile, date, baseline, sat="S2B"):
     d = date.replace("-", "")
     n = "N" + baseline.replace(".", "")
@@ -235,13 +247,7 @@ def make_scene(a):
         else:  # 20 m: mean of the 2x2 10 m reflectance; no data where the picked class is no data
             c20 = coarsen_pick(cls, 2)
             dn[b] = to_dn(coarsen_mean(refl10[b], 2), c20, add)
-    c20, s20 = coarsen_pick(cls, 2), coarsen_pick(shadow, 2)
-    scl = np.vectorize(SCL_OF.get, otypes=[np.uint8])(c20)
-    scl[s20 & (c20 != NODATA)] = SHADOW_SCL
-    # thin cloud edges as "medium probability" (8) around the cores
-    edge = (scl == 9) & ~(np.roll(scl == 9, 1, 0) & np.roll(scl == 9, -1, 0) &
-                          np.roll(scl == 9, 1, 1) & np.roll(scl == 9, -1, 1))
-    scl[edge] = 8
+    scl = scl20(cls, shadow)
 
     pid = product_id(a.tile, a.date, a.baseline)
     out = a.out
@@ -469,12 +475,7 @@ def write_folder_scene(out, cls, shadow, date, tile, seed, thinned_mix):
         else:
             dn = to_dn(r, base, add)
         write_gtiff(os.path.join(out, b + ".tif"), dn, RES[b], block=256, meta=meta)
-    c20, s20 = coarsen_pick(base, 2), coarsen_pick(shadow, 2)
-    scl = np.vectorize(SCL_OF.get, otypes=[np.uint8])(c20)
-    scl[s20 & (c20 != NODATA)] = SHADOW_SCL
-    edge = (scl == 9) & ~(np.roll(scl == 9, 1, 0) & np.roll(scl == 9, -1, 0) &
-                          np.roll(scl == 9, 1, 1) & np.roll(scl == 9, -1, 1))
-    scl[edge] = 8
+    scl = scl20(base, shadow)
     write_gtiff(os.path.join(out, "SCL.tif"), scl, 20, block=256, dtype=gdal.GDT_Byte, meta=meta)
 
 

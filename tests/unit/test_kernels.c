@@ -252,6 +252,12 @@ static void test_days(void)
         bad += ck_day_from_ymd(y, m, d) != day;
     }
     CHECK(bad == 0, "day numbers round-trip over 134 years (%d bad)", bad);
+    char buf[11];
+    ck_day_format(2192, buf);
+    CHECK(!strcmp(buf, "2020-12-31") && ck_day_parse(buf) == 2192, "day 2192 formats and parses as 2020-12-31");
+    CHECK(!ck_day_parse("2020-12-3") && !ck_day_parse("2020-12-311") && !ck_day_parse("2020/12/31") &&
+              !ck_day_parse("2021-02-29") && !ck_day_parse("20a0-12-31"),
+          "malformed or impossible dates parse to 0");
 }
 
 /* One pixel through a sequence of observations, with GLAD's rule written
