@@ -13,7 +13,7 @@ OPENMP  ?= 1
 SANITIZE ?=
 OPT     ?= -O2
 KERNEL_OPT ?= -O3 -fno-math-errno -fno-trapping-math
-PKGS    := gdal proj libpng libzstd
+PKGS    := gdal proj libpng libzstd freetype2
 
 WARN := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
         -Wimplicit-fallthrough -Werror=vla -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation

@@ -73,6 +73,16 @@ static const cfg_item items[] = {
      "SCL classes masked (6, water, never)"},
     {"mask", "cloud_buffer_m", T_DBL, O(cloud_buffer_m), 0, 0, 2500, "100", "cloud dilation"},
     {"mask", "shadow_buffer_m", T_DBL, O(shadow_buffer_m), 0, 0, 2500, "50", "shadow dilation"},
+    {"maps", "enabled", T_LONG, O(maps_enabled), 0, 0, 1, "1", "1: PNG maps and report.html every night"},
+    {"maps", "background", T_STR, O(map_background), S(map_background), 0, 0, "truecolor",
+     "tile overview background: truecolor (B04/B03/B02) or swir (B12/B08/B04)"},
+    {"maps", "overview_px", T_LONG, O(overview_px), 0, 200, 4000, "1000", "longest side of the tile overview's map"},
+    {"maps", "aoi_px", T_LONG, O(aoi_px), 0, 200, 3000, "760", "longest side of a per-AOI map"},
+    {"maps", "chip_px", T_LONG, O(chip_px), 0, 64, 800, "220", "side of each before/after evidence chip"},
+    {"maps", "max_scenes", T_LONG, O(map_max_scenes), 0, 1, 60, "8",
+     "scenes searched back for each pixel's latest clear observation"},
+    {"maps", "font", T_STR, O(map_font), S(map_font), 0, 0, "",
+     "TrueType font file, empty = DejaVu Sans (fonts-dejavu-core)"},
     {"scene", "boa_offset", T_STR, O(boa_offset), S(boa_offset), 0, 0, "",
      "override BOA_ADD_OFFSET (DN), empty = from the product"},
 };
@@ -236,6 +246,8 @@ int cw_config_load(const char *path, cw_config *c)
         return cw_error("%s:%d: syntax error", path, line);
     c->ref_start_day = ck_day_parse(c->ref_start);
     c->ref_end_day = ck_day_parse(c->ref_end);
+    if (strcmp(c->map_background, "truecolor") && strcmp(c->map_background, "swir"))
+        return cw_error("%s: [maps] background: '%s' is not truecolor or swir", path, c->map_background);
     if (c->ref_end_day < c->ref_start_day)
         return cw_error("%s: [reference] end %s is before start %s", path, c->ref_end, c->ref_start);
     if (c->n_inbox == 0)

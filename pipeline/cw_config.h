@@ -49,6 +49,11 @@ typedef struct {
     /* [mask] */
     char invalid_classes[64];
     double cloud_buffer_m, shadow_buffer_m;
+    /* [maps] */
+    long maps_enabled;
+    char map_background[16]; /* truecolor | swir */
+    long overview_px, aoi_px, chip_px, map_max_scenes;
+    char map_font[PATH_MAX];
     /* [scene] */
     char boa_offset[32]; /* "" = from the product */
 } cw_config;

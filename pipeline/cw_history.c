@@ -337,6 +337,42 @@ int cw_history_tile_scenes(cw_history *h, const char *tile, int d0, int d1, char
     return 0;
 }
 
+int cw_history_scenes_of_night(cw_history *h, const char *night, cw_scene_row **out, int *n)
+{
+    char q[32], filt[96];
+    sql_quote(q, sizeof q, night);
+    snprintf(filt, sizeof filt, "night = %s", q);
+    *out = NULL;
+    *n = 0;
+    int cap = 0, rc = 0;
+    OGR_L_SetAttributeFilter(h->scenes, filt);
+    OGR_L_ResetReading(h->scenes);
+    OGRFeatureH f;
+    while ((f = OGR_L_GetNextFeature(h->scenes))) {
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 16;
+            cw_scene_row *nr = realloc(*out, (size_t)cap * sizeof *nr);
+            if (!nr) {
+                OGR_F_Destroy(f);
+                rc = cw_error("out of memory");
+                break;
+            }
+            *out = nr;
+        }
+        cw_scene_row *r = &(*out)[(*n)++];
+        cw_strlcpy(r->product_id, get_s(f, "product_id"), sizeof r->product_id);
+        cw_strlcpy(r->tile, get_s(f, "tile_id"), sizeof r->tile);
+        cw_strlcpy(r->status, get_s(f, "status"), sizeof r->status);
+        r->day = get_date(f, "acquired");
+        r->valid_pct = get_d(f, "valid_pct");
+        r->cloud_pct = get_d(f, "cloud_pct");
+        cw_strlcpy(r->note, get_s(f, "note"), sizeof r->note);
+        OGR_F_Destroy(f);
+    }
+    OGR_L_SetAttributeFilter(h->scenes, NULL);
+    return rc;
+}
+
 /* ------------------------------------------------------------- alerts */
 
 static void feature_to_alert(OGRFeatureH f, cw_alert *a, int with_geom)
@@ -406,6 +442,19 @@ int cw_history_tile_alerts(cw_history *h, const char *tile, cw_alert **out, int 
     sql_quote(q, sizeof q, tile);
     snprintf(filt, sizeof filt, "tile_id = %s", q);
     return collect(h->alerts, filt, 0, out, n);
+}
+
+static int alert_cmp(const void *pa, const void *pb);
+
+int cw_history_tile_active(cw_history *h, const char *tile, cw_alert **out, int *n)
+{
+    char q[64], filt[160];
+    sql_quote(q, sizeof q, tile);
+    snprintf(filt, sizeof filt, "tile_id = %s AND published = 1 AND status <> 'rejected'", q);
+    int rc = collect(h->alerts, filt, 1, out, n);
+    if (rc == 0 && *n)
+        qsort(*out, (size_t)*n, sizeof **out, alert_cmp);
+    return rc;
 }
 
 static int alert_cmp(const void *pa, const void *pb)

@@ -74,6 +74,19 @@ int cw_history_scene_put(cw_history *h, const char *product_id, const char *tile
 /* Processed scenes of a tile with dates in [d0, d1], ';'-separated. */
 int cw_history_tile_scenes(cw_history *h, const char *tile, int d0, int d1, char *buf, size_t n);
 
+/* Scenes handled on a night (any status), in the order they were recorded. */
+typedef struct {
+    char product_id[256], tile[8], status[24];
+    int day;
+    double valid_pct, cloud_pct; /* NAN when not processed */
+    char note[400];
+} cw_scene_row;
+int cw_history_scenes_of_night(cw_history *h, const char *night, cw_scene_row **out, int *n);
+
+/* Published, not rejected alerts of a tile, with geometry, ordered by
+ * first date and id: what the maps show. */
+int cw_history_tile_active(cw_history *h, const char *tile, cw_alert **out, int *n);
+
 /* All alerts of a tile (geometry not loaded). */
 int cw_history_tile_alerts(cw_history *h, const char *tile, cw_alert **out, int *n);
 /* Insert or update by alert_id; an event row when status/confidence/area changed. */

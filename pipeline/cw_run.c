@@ -4,6 +4,7 @@
  * CSV outputs.  Runs once a night; the pixel work is in cw_monitor.c.
  */
 #include "cw_run.h"
+#include "cw_report.h"
 #include "cw_aoi.h"
 #include "cw_config.h"
 #include "cw_history.h"
@@ -221,8 +222,11 @@ static int run_tile(job_t *j, scene_item *items, int n)
         if (why) {
             char d[11];
             ck_day_format(rec.last_day, d);
+            /* the report lists refusals from the history, so a rerun says the same */
+            int was = cw_warn_capturing(0);
             cw_warn("scene %s (%s) %s%s%s; skipped", it->s.product_id, it->s.date, why,
                     rec.last_day ? "; latest: " : "", rec.last_day ? d : "");
+            cw_warn_capturing(was);
             if (cw_history_scene_put(j->h, it->s.product_id, tile, it->day, j->night, status, NAN, NAN, why))
                 goto fail;
             j->failed += !strcmp(status, "out_of_order");
@@ -446,132 +450,48 @@ static int write_alerts_csv(cw_history *h, const char *night, const char *path)
     return rc;
 }
 
-static int int_cmp(const void *a, const void *b)
-{
-    int x = *(const int *)a, y = *(const int *)b;
-    return (x > y) - (x < y);
-}
-
 static int write_summary_csv(const cw_config *cfg, const cw_aoi_set *as, cw_history *h, const char *path)
 {
-    cw_alert *al = NULL;
-    cw_aoi_obs_row *obs = NULL, *nev = NULL;
-    int nal = 0, nobs = 0, nnev = 0, rc = -1;
-    int *days = NULL;
-    FILE *f = NULL;
+    cw_aoi_summary *S;
+    int latest;
+    if (cw_aoi_summaries(cfg, as, h, &S, &latest))
+        return -1;
     char tmp[PATH_MAX];
-    if (cw_history_alerts_since(h, "0000-00-00", &al, &nal) || cw_history_aoi_obs_all(h, &obs, &nobs) ||
-        cw_history_aoi_never_all(h, &nev, &nnev))
-        goto done;
-    int latest = 0;
-    for (int i = 0; i < nobs; i++)
-        latest = obs[i].day > latest ? obs[i].day : latest;
-    days = malloc((size_t)(nobs ? nobs : 1) * sizeof *days);
-    f = open_tmp(path, tmp, sizeof tmp);
-    if (!days || !f)
-        goto done;
+    FILE *f = open_tmp(path, tmp, sizeof tmp);
+    if (!f) {
+        free(S);
+        return -1;
+    }
     fprintf(f, "aoi_id,aoi_kind,aoi_name,area_ha,loss_ha_inside,loss_ha_ring_0_500,loss_ha_ring_500_1000,"
                "loss_ha_ring_1000_2000,mining_ha_inside,mining_ha_ring_0_500,mining_ha_ring_500_1000,"
                "mining_ha_ring_1000_2000,clear_observations,last_clear_observation,longest_gap_days,"
                "never_observed_share,scenes_seen,period_start,period_end\r\n");
     for (int k = 0; k < as->n; k++) {
         const cw_aoi *a = &as->a[k];
-        double ha[2][4] = {{0}};
-        for (int i = 0; i < nal; i++) {
-            if (al[i].status != CW_AL_CONFIRMED)
-                continue;
-            /* primary relation, then the others "id:relation:distance;..." */
-            const char *rel = NULL;
-            char relbuf[32];
-            if (!strcmp(al[i].aoi_id, a->id)) {
-                rel = al[i].relation;
-            } else {
-                size_t l = strlen(a->id);
-                for (const char *s = al[i].other_aois; s && *s; s = strchr(s, ';') ? strchr(s, ';') + 1 : NULL)
-                    if (!strncmp(s, a->id, l) && s[l] == ':') {
-                        const char *e = strchr(s + l + 1, ':');
-                        size_t rl = e ? (size_t)(e - (s + l + 1)) : 0;
-                        if (rl < sizeof relbuf) {
-                            memcpy(relbuf, s + l + 1, rl);
-                            relbuf[rl] = '\0';
-                            rel = relbuf;
-                        }
-                        break;
-                    }
-            }
-            for (int r = 0; rel && r < 4; r++)
-                if (!strcmp(rel, cw_rel_name(r)))
-                    ha[al[i].cls][r] += al[i].area_ha;
-        }
-        /* observations: per date, pixels and clear pixels summed over tiles */
-        int nd = 0, nclear_obs = 0, last_clear = 0, scenes_seen = 0;
-        for (int i = 0; i < nobs; i++)
-            if (!strcmp(obs[i].aoi_id, a->id))
-                days[nd++] = obs[i].day;
-        qsort(days, (size_t)nd, sizeof *days, int_cmp);
-        int prev = cfg->ref_start_day, gap = 0;
-        for (int i = 0; i < nd; i++) {
-            if (i && days[i] == days[i - 1])
-                continue;
-            scenes_seen++;
-            long px = 0, cl = 0;
-            for (int q = 0; q < nobs; q++)
-                if (obs[q].day == days[i] && !strcmp(obs[q].aoi_id, a->id)) {
-                    px += obs[q].npx;
-                    cl += obs[q].nclear;
-                }
-            if (px && (double)cl >= cfg->aoi_clear_share * (double)px) {
-                nclear_obs++;
-                gap = days[i] - prev > gap ? days[i] - prev : gap;
-                prev = last_clear = days[i];
-            }
-        }
-        if (latest && latest - prev > gap)
-            gap = latest - prev;
-        long npx = 0, nnever = 0;
-        for (int i = 0; i < nnev; i++)
-            if (!strcmp(nev[i].aoi_id, a->id)) {
-                npx += nev[i].npx;
-                nnever += nev[i].nclear;
-            }
+        const cw_aoi_summary *s = &S[k];
         csv_text(f, a->id, 1);
         fprintf(f, ",%s,", cw_aoi_kind_name(a->kind));
         csv_text(f, a->name, 1);
         fputc(',', f);
-        double area = a->radius_m > 0 ? M_PI * a->radius_m * a->radius_m / 1e4 : NAN;
-        if (isnan(area) && npx)
-            area = (double)npx * 0.01; /* 10 m pixels */
-        csv_num(f, area, 4);
+        csv_num(f, s->area_ha, 4);
         for (int c2 = 0; c2 < 2; c2++)
             for (int r = 0; r < 4; r++) {
                 fputc(',', f);
-                csv_num(f, ha[c2][r], 4);
+                csv_num(f, s->ha[c2][r], 4);
             }
         char d[11], p0[11], p1[11];
-        ck_day_format(last_clear, d);
+        ck_day_format(s->last_clear, d);
         ck_day_format(cfg->ref_start_day, p0);
         ck_day_format(latest, p1);
-        fprintf(f, ",%d,%s,", nclear_obs, d);
-        if (latest)
-            fprintf(f, "%d", gap);
+        fprintf(f, ",%d,%s,", s->n_clear, d);
+        if (s->gap >= 0)
+            fprintf(f, "%d", s->gap);
         fputc(',', f);
-        csv_num(f, npx ? (double)nnever / (double)npx : 1.0, 4);
-        fprintf(f, ",%d,%s,%s\r\n", scenes_seen, p0, p1);
+        csv_num(f, s->never_share, 4);
+        fprintf(f, ",%d,%s,%s\r\n", s->scenes_seen, p0, p1);
     }
-    rc = close_commit(f, tmp, path);
-    f = NULL;
-done:
-    if (f) {
-        fclose(f);
-        unlink(tmp);
-    }
-    for (int i = 0; i < nal; i++)
-        cw_alert_free(&al[i]);
-    free(al);
-    free(obs);
-    free(nev);
-    free(days);
-    return rc;
+    free(S);
+    return close_commit(f, tmp, path);
 }
 
 static int copy_file(const char *src, const char *dst)
@@ -660,6 +580,7 @@ int cw_run(const cw_run_opts *o)
     snprintf(cur, sizeof cur, "%sT00:00:00.000Z", night);
     CPLSetConfigOption("OGR_CURRENT_DATE", cur);
 
+    cw_warn_capture(1); /* what failed, for the report */
     job_t j;
     memset(&j, 0, sizeof j);
     j.cfg = &cfg;
@@ -703,6 +624,23 @@ int cw_run(const cw_run_opts *o)
     if (!orc && (cw_path_join(path, sizeof path, outdir, "aoi_summary.csv") ||
                  write_summary_csv(&cfg, &as, j.h, path)))
         orc = -1;
+    if (cfg.maps_enabled && !orc) {
+        cw_map_scene *ms = calloc((size_t)nitems + 1, sizeof *ms);
+        const char *const *probs;
+        int nprobs = cw_warn_captured(&probs);
+        int mfail = 0;
+        for (int i = 0; ms && i < nitems; i++) {
+            ms[i].s = &items[i].s;
+            ms[i].day = items[i].day;
+        }
+        cw_report_in ri = {&cfg, &co, &as, j.h, night, outdir, ms, nitems, probs, nprobs};
+        if (!ms || cw_report_night(&ri, &mfail)) {
+            cw_warn("report: %s", cw_errmsg());
+            mfail++;
+        }
+        j.failed += mfail;
+        free(ms);
+    }
     if (cw_history_close(j.h))
         orc = -1;
     j.h = NULL;
@@ -725,6 +663,7 @@ out_h:
 out_aoi:
     cw_aoi_set_free(&as);
 out:
+    cw_warn_capture(0);
     cw_set_log_file(NULL);
     if (log)
         fclose(log);

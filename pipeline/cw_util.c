@@ -95,6 +95,22 @@ void cw_note(const char *fmt, ...)
     va_end(ap);
 }
 
+/* warnings kept for the night's report (cw_warn_capture) */
+static char **captured;
+static int n_captured, capturing;
+
+static void capture(const char *fmt, va_list ap)
+{
+    char buf[2048];
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    char **nc = realloc(captured, (size_t)(n_captured + 1) * sizeof *nc);
+    if (!nc)
+        return;
+    captured = nc;
+    if ((captured[n_captured] = strdup(buf)))
+        n_captured++;
+}
+
 void cw_warn(const char *fmt, ...)
 {
     va_list ap;
@@ -102,9 +118,41 @@ void cw_warn(const char *fmt, ...)
     vlog("warning: ", fmt, ap);
     va_end(ap);
 #ifdef _OPENMP
-#pragma omp atomic
+#pragma omp critical(cw_warn_capture)
 #endif
-    warn_count++;
+    {
+        warn_count++;
+        if (capturing) {
+            va_start(ap, fmt);
+            capture(fmt, ap);
+            va_end(ap);
+        }
+    }
+}
+
+void cw_warn_capture(int on)
+{
+    capturing = on;
+    if (on)
+        return;
+    for (int i = 0; i < n_captured; i++)
+        free(captured[i]);
+    free(captured);
+    captured = NULL;
+    n_captured = 0;
+}
+
+int cw_warn_captured(const char *const **list)
+{
+    *list = (const char *const *)captured;
+    return n_captured;
+}
+
+int cw_warn_capturing(int on)
+{
+    int was = capturing;
+    capturing = on;
+    return was;
 }
 
 void cw_info(const char *fmt, ...)

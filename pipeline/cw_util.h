@@ -43,6 +43,12 @@ void cw_note(const char *fmt, ...) CW_PRINTF(1, 2);
 void cw_set_log_file(FILE *f);
 /* Warnings raised so far (a command can tell whether it was clean). */
 int cw_warn_count(void);
+/* Keeps a copy of every warning from now on (for the night's report);
+ * cw_warn_capture(0) stops and forgets them. */
+void cw_warn_capture(int on);
+int cw_warn_captured(const char *const **list);
+/* Pauses (0) or resumes (1) capturing; returns the previous state. */
+int cw_warn_capturing(int on);
 
 /* strtol/strtod with full-string check; -1 on error. */
 int cw_parse_long(const char *s, long lo, long hi, long *out);

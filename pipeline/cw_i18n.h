@@ -1,0 +1,138 @@
+/*
+ * cw_i18n.h - every word a person reads on a map or in report.html, in
+ * Spanish and English, from one table (cw_i18n.c).  A message is looked up
+ * by id with the language of the run ([job] language).  Some messages are
+ * printf formats; their arguments are noted beside them.
+ */
+#ifndef CW_I18N_H
+#define CW_I18N_H
+
+typedef enum { CW_LANG_ES = 0, CW_LANG_EN = 1 } cw_lang;
+
+#define CW_MESSAGES(X)                                                                                          \
+    X(M_TILE, "Tesela %s", "Tile %s")                                                         /* tile */         \
+    X(M_NIGHT, "Noche del %s", "Night of %s")                                                 /* date */         \
+    X(M_IMAGERY, "Imagen: última observación despejada, %s a %s",                                                \
+      "Imagery: latest clear observation, %s to %s") /* dates */                                                 \
+    X(M_TRUECOLOR, "Color verdadero (B04, B03, B02)", "True colour (B04, B03, B02)")                             \
+    X(M_SWIR, "Falso color SWIR (B12, B08, B04)", "SWIR false colour (B12, B08, B04)")                           \
+    X(M_SWIR_SHORT, "SWIR", "SWIR")                                                                              \
+    X(M_LEGEND, "Leyenda", "Legend")                                                                             \
+    X(M_LOSS_LOW, "Pérdida de bosque, confianza baja", "Forest loss, low confidence")                            \
+    X(M_LOSS_HIGH, "Pérdida de bosque, confianza alta", "Forest loss, high confidence")                          \
+    X(M_LOSS_HIGHEST, "Pérdida de bosque, confianza máxima", "Forest loss, highest confidence")                  \
+    X(M_MINING, "Cicatriz de minería", "Mining scar")                                                            \
+    X(M_POND, "Poza de minería (agua)", "Mining pond (water)")                                                   \
+    X(M_CONSERVED, "Área de conservación", "Conserved area")                                                     \
+    X(M_CHAKRA, "Chakra registrada", "Registered chakra")                                                        \
+    X(M_NOT_SEEN, "Sin observación despejada", "No clear observation")                                          \
+    X(M_NOT_SEEN2, "(nubes, sombras o sin datos)", "(cloud, shadow or no data)")                                 \
+    X(M_RINGS, "Anillos de 500 m, 1 km y 2 km", "Rings at 500 m, 1 km and 2 km")                                 \
+    X(M_ATTRIB, "Contiene datos modificados de Copernicus Sentinel %s",                                          \
+      "Contains modified Copernicus Sentinel data %s") /* year(s) */                                             \
+    X(M_GRID_NORTH, "Norte de cuadrícula (UTM)", "Grid north (UTM)")                                            \
+    X(M_BEFORE, "Antes", "Before")                                                                               \
+    X(M_AFTER, "Después", "After")                                                                               \
+    X(M_NO_OBS, "sin observación despejada", "no clear observation")                                            \
+    X(M_ALERTS_N, "%d alerta(s) activas en la tesela", "%d active alert(s) on the tile") /* count */             \
+    X(M_AOI_MAP, "%s: alertas dentro y alrededor (2 km)", "%s: alerts inside and around (2 km)") /* name */     \
+    X(M_CLASS_LOSS, "Pérdida de bosque", "Forest loss")                                                          \
+    X(M_CLASS_MINING, "Minería", "Mining scar")                                                                  \
+    X(M_CONF_LOW, "baja", "low")                                                                                 \
+    X(M_CONF_HIGH, "alta", "high")                                                                               \
+    X(M_CONF_HIGHEST, "máxima", "highest")                                                                       \
+    X(M_ST_CANDIDATE, "candidata (por confirmar)", "candidate (not yet confirmed)")                              \
+    X(M_ST_CONFIRMED, "confirmada", "confirmed")                                                                 \
+    X(M_ST_REJECTED, "descartada", "rejected")                                                                   \
+    X(M_EXPLAIN_LOW,                                                                                             \
+      "Confianza baja: una sola observación anómala hasta ahora; puede ser una nube o sombra no detectada. "    \
+      "Conviene esperar la próxima imagen o verificar en campo antes de actuar.",                              \
+      "Low confidence: one anomalous observation so far; it may be an undetected cloud or shadow. Wait for "   \
+      "the next image or check on the ground before acting.")                                                   \
+    X(M_EXPLAIN_HIGH,                                                                                            \
+      "Confianza alta: %d observaciones despejadas muestran la pérdida de vegetación.",                        \
+      "High confidence: %d clear observations show the loss of vegetation.") /* count */                       \
+    X(M_EXPLAIN_HIGHEST,                                                                                         \
+      "Confianza máxima: %d observaciones despejadas muestran la pérdida, y un segundo índice (NBR, suelo "    \
+      "expuesto) la confirma.",                                                                                \
+      "Highest confidence: %d clear observations show the loss, and a second index (NBR, exposed soil) "      \
+      "agrees.") /* count */                                                                                    \
+    X(M_REL_INSIDE, "dentro", "inside")                                                                          \
+    X(M_REL_0_500, "a menos de 500 m", "within 500 m")                                                           \
+    X(M_REL_500_1000, "a 500 m – 1 km", "500 m – 1 km away")                                                     \
+    X(M_REL_1000_2000, "a 1 – 2 km", "1 – 2 km away")                                                            \
+    X(M_REL_OUTSIDE, "fuera de toda área registrada", "outside every registered area")                          \
+    X(M_REPORT_TITLE, "Alertas de pérdida de bosque y minería", "Forest-loss and mining alerts")                \
+    X(M_SUMMARY, "Resumen", "Summary")                                                                           \
+    X(M_SUM_ALERTS, "%d alerta(s) nuevas o cambiadas esta noche", "%d new or changed alert(s) tonight")         \
+    X(M_SUM_NONE, "Ninguna alerta nueva o cambiada esta noche.", "No new or changed alert tonight.")            \
+    X(M_SUM_SCENES, "%d escena(s) procesada(s) en %d tesela(s)", "%d scene(s) processed on %d tile(s)")         \
+    X(M_SUM_FAILED, "%d problema(s): ver «Qué falló»", "%d problem(s): see “What failed”")                      \
+    X(M_SEC_ALERTS, "Alertas por área", "Alerts by area")                                                        \
+    X(M_SEC_CONSERVED, "Áreas de conservación", "Conserved areas")                                              \
+    X(M_SEC_CHAKRAS, "Chakras", "Chakras")                                                                       \
+    X(M_SEC_OUTSIDE, "Fuera de áreas registradas", "Outside registered areas")                                  \
+    X(M_SEC_OVERVIEW, "Mapas de tesela", "Tile maps")                                                            \
+    X(M_SEC_EVIDENCE, "Evidencia de observación por área", "Evidence of observation per area")                 \
+    X(M_SEC_EVIDENCE_NOTE,                                                                                       \
+      "Una ausencia de alertas solo vale si el área fue vista: cuántas veces estuvo despejada, el mayor "       \
+      "intervalo sin verla y qué parte nunca se vio.",                                                          \
+      "No alert means something only if the area was seen: how often it was clear, the longest time unseen " \
+      "and the share never seen.")                                                                              \
+    X(M_SEC_PROCESSED, "Qué se procesó", "What was processed")                                                   \
+    X(M_SEC_FAILED, "Qué falló", "What failed")                                                                  \
+    X(M_NOTHING_FAILED, "Nada falló.", "Nothing failed.")                                                        \
+    X(M_COL_ALERT, "Alerta", "Alert")                                                                            \
+    X(M_COL_CLASS, "Tipo", "Class")                                                                              \
+    X(M_COL_CONF, "Confianza", "Confidence")                                                                     \
+    X(M_COL_STATUS, "Estado", "Status")                                                                          \
+    X(M_COL_AREA, "Superficie", "Area")                                                                          \
+    X(M_COL_FIRST, "Primera detección", "First detected")                                                       \
+    X(M_COL_CONFIRMED, "Confirmada el", "Confirmed on")                                                          \
+    X(M_COL_LAST, "Última observación", "Last observed")                                                         \
+    X(M_COL_WHERE, "Ubicación", "Location")                                                                      \
+    X(M_COL_RELATION, "Relación con el área", "Relation to the area")                                           \
+    X(M_COL_OPEN_MAP, "abrir en el mapa", "open on the map")                                                     \
+    X(M_COL_AOI, "Área", "Area")                                                                                 \
+    X(M_COL_KIND, "Tipo", "Kind")                                                                                \
+    X(M_COL_AOI_HA, "Superficie (ha)", "Area (ha)")                                                              \
+    X(M_COL_CLEAR_OBS, "Observaciones despejadas", "Clear observations")                                        \
+    X(M_COL_LAST_CLEAR, "Última despejada", "Last clear")                                                        \
+    X(M_COL_GAP, "Mayor intervalo (días)", "Longest gap (days)")                                                 \
+    X(M_COL_NEVER, "Nunca vista", "Never seen")                                                                  \
+    X(M_COL_LOSS_HA, "Pérdida confirmada (ha, dentro)", "Confirmed loss (ha, inside)")                           \
+    X(M_COL_SCENE, "Escena", "Scene")                                                                            \
+    X(M_COL_DATE, "Fecha", "Date")                                                                               \
+    X(M_COL_RESULT, "Resultado", "Result")                                                                       \
+    X(M_COL_CLEAR, "Despejado", "Clear")                                                                         \
+    X(M_COL_CLOUD, "Nubes y sombras", "Cloud and shadow")                                                        \
+    X(M_RES_PROCESSED, "procesada", "processed")                                                                 \
+    X(M_RES_OUT_OF_ORDER, "no procesada: llegó después de una escena más reciente",                              \
+      "not processed: arrived after a newer scene")                                                              \
+    X(M_RES_BEFORE_REF, "no procesada: anterior al período de referencia",                                       \
+      "not processed: before the reference period")                                                              \
+    X(M_KIND_CONSERVED, "conservación", "conserved")                                                             \
+    X(M_KIND_CHAKRA, "chakra", "chakra")                                                                         \
+    X(M_EVIDENCE_CHIPS, "Antes y después: color verdadero (arriba) y falso color SWIR (abajo)",                  \
+      "Before and after: true colour (top) and SWIR false colour (bottom)")                                     \
+    X(M_GENERATED, "Generado por chakrawatch %s, corrida %s", "Generated by chakrawatch %s, run %s")            \
+    X(M_HOW_TO_READ,                                                                                             \
+      "Cómo leer: cada alerta es un área donde la vegetación cayó respecto de su línea base (período de "     \
+      "referencia %s a %s). Las candidatas esperan confirmación de las próximas imágenes despejadas.",         \
+      "How to read: each alert is an area where vegetation dropped against its baseline (reference period "   \
+      "%s to %s). Candidates wait for confirmation by the next clear images.") /* dates */                     \
+    X(M_LANG_OTHER, "English", "Español")
+
+typedef enum {
+#define CW_MSG_ENUM(id, es, en) id,
+    CW_MESSAGES(CW_MSG_ENUM)
+#undef CW_MSG_ENUM
+        CW_NMESSAGES
+} cw_msg;
+
+/* "es" or "en" (anything else: Spanish, the default). */
+cw_lang cw_lang_from_code(const char *code);
+const char *cw_lang_code(cw_lang l);
+const char *cw_msg_get(cw_lang l, cw_msg m);
+
+#endif

@@ -1,0 +1,60 @@
+/*
+ * cw_maps.h - the nightly PNG maps: the tile overview, a map per area of
+ * interest with alerts, and the before/after evidence chips of each alert.
+ *
+ * Backgrounds are "latest clear observation" mosaics read back from the
+ * tile's processed scenes (newest first, per pixel the first one that is
+ * clear by its SCL, up to [maps] max_scenes), reduced on the fly by GDAL
+ * so a 10980 x 10980 tile never sits in memory: the overview reads
+ * bands of output rows in parallel, one set of GDAL handles per band.
+ * Pixels no scene saw clear are hatched, never painted as forest.
+ */
+#ifndef CW_MAPS_H
+#define CW_MAPS_H
+
+#include "cw_aoi.h"
+#include "cw_config.h"
+#include "cw_draw.h"
+#include "cw_history.h"
+#include "cw_i18n.h"
+#include "cw_scene.h"
+
+typedef struct {
+    const cw_scene *s;
+    int day; /* ck day number of the acquisition */
+} cw_map_scene;
+
+typedef struct {
+    const cw_config *cfg;
+    const cw_common_opts *co;
+    cw_lang lang;
+    const char *night;  /* YYYY-MM-DD */
+    const char *run_id; /* reproducible id of the run, for the PNG text */
+    cw_font *font, *bold;
+    /* the tile */
+    const char *tile;
+    const cw_map_scene *sc; /* processed scenes, acquisition order */
+    int nsc;
+    const cw_aoi_grid *ag;
+    const cw_aoi_set *as;
+    const cw_alert *al; /* active (published, not rejected) alerts of the tile */
+    int nal;
+} cw_map_ctx;
+
+/* What a map shows, for the report. */
+typedef struct {
+    int w, h;
+    int date0, date1; /* day range of the imagery used, 0 = none */
+    int date_before, date_after; /* chips: dominant dates inside the alert */
+} cw_map_info;
+
+int cw_map_overview(const cw_map_ctx *m, const char *path, cw_map_info *info);
+/* Map of grid AOI k (index in m->ag) with its 2 km rings and alerts. */
+int cw_map_aoi(const cw_map_ctx *m, int k, const char *path, cw_map_info *info);
+/* Before/after evidence of alert a (true colour and SWIR false colour). */
+int cw_map_chip(const cw_map_ctx *m, const cw_alert *a, const char *path, cw_map_info *info);
+
+/* Alert colours of the maps (and the report's legend). */
+uint32_t cw_alert_rgb(int cls, int confidence);
+
+#endif

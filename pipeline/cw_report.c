@@ -1,0 +1,669 @@
+/*
+ * cw_report.c - per-AOI summaries, the night's maps and report.html (see
+ * cw_report.h).  Runs once per night after the CSVs.  Every word comes from
+ * the message table (cw_i18n.h); every string from users' files (AOI ids
+ * and names, product names, messages quoting paths) is HTML-escaped.
+ */
+#include "cw_report.h"
+#include "cw_util.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define T(m) cw_msg_get(lang, m)
+
+/* ----------------------------------------------------------- summaries */
+
+static int int_cmp(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+/* relation of alert al to AOI id: its primary one, or from other_aois
+ * ("id:relation:distance;..."); -1 when unrelated */
+static int relation_to(const cw_alert *al, const char *id)
+{
+    char rel[32] = "";
+    if (!strcmp(al->aoi_id, id)) {
+        cw_strlcpy(rel, al->relation, sizeof rel);
+    } else {
+        size_t l = strlen(id);
+        for (const char *s = al->other_aois; s && *s; s = strchr(s, ';') ? strchr(s, ';') + 1 : NULL)
+            if (!strncmp(s, id, l) && s[l] == ':') {
+                const char *e = strchr(s + l + 1, ':');
+                size_t rl = e ? (size_t)(e - (s + l + 1)) : 0;
+                if (rl < sizeof rel) {
+                    memcpy(rel, s + l + 1, rl);
+                    rel[rl] = '\0';
+                }
+                break;
+            }
+    }
+    for (int r = 0; r < 4; r++)
+        if (!strcmp(rel, cw_rel_name(r)))
+            return r;
+    return -1;
+}
+
+int cw_aoi_summaries(const cw_config *cfg, const cw_aoi_set *as, cw_history *h, cw_aoi_summary **out, int *latest_out)
+{
+    cw_alert *al = NULL;
+    cw_aoi_obs_row *obs = NULL, *nev = NULL;
+    int nal = 0, nobs = 0, nnev = 0, rc = -1;
+    int *days = NULL;
+    cw_aoi_summary *S = calloc((size_t)(as->n ? as->n : 1), sizeof *S);
+    *out = NULL;
+    if (!S || cw_history_alerts_since(h, "0000-00-00", &al, &nal) || cw_history_aoi_obs_all(h, &obs, &nobs) ||
+        cw_history_aoi_never_all(h, &nev, &nnev))
+        goto done;
+    int latest = 0;
+    for (int i = 0; i < nobs; i++)
+        latest = obs[i].day > latest ? obs[i].day : latest;
+    days = malloc((size_t)(nobs ? nobs : 1) * sizeof *days);
+    if (!days)
+        goto done;
+    for (int k = 0; k < as->n; k++) {
+        const cw_aoi *a = &as->a[k];
+        cw_aoi_summary *s = &S[k];
+        for (int i = 0; i < nal; i++) {
+            int r = al[i].status == CW_AL_CONFIRMED ? relation_to(&al[i], a->id) : -1;
+            if (r >= 0)
+                s->ha[al[i].cls][r] += al[i].area_ha;
+        }
+        /* observations: per date, pixels and clear pixels summed over tiles */
+        int nd = 0, prev = cfg->ref_start_day, gap = 0;
+        for (int i = 0; i < nobs; i++)
+            if (!strcmp(obs[i].aoi_id, a->id))
+                days[nd++] = obs[i].day;
+        qsort(days, (size_t)nd, sizeof *days, int_cmp);
+        for (int i = 0; i < nd; i++) {
+            if (i && days[i] == days[i - 1])
+                continue;
+            s->scenes_seen++;
+            long px = 0, cl = 0;
+            for (int q = 0; q < nobs; q++)
+                if (obs[q].day == days[i] && !strcmp(obs[q].aoi_id, a->id)) {
+                    px += obs[q].npx;
+                    cl += obs[q].nclear;
+                }
+            if (px && (double)cl >= cfg->aoi_clear_share * (double)px) {
+                s->n_clear++;
+                gap = days[i] - prev > gap ? days[i] - prev : gap;
+                prev = s->last_clear = days[i];
+            }
+        }
+        if (latest && latest - prev > gap)
+            gap = latest - prev;
+        s->gap = latest ? gap : -1;
+        long npx = 0, nnever = 0;
+        for (int i = 0; i < nnev; i++)
+            if (!strcmp(nev[i].aoi_id, a->id)) {
+                npx += nev[i].npx;
+                nnever += nev[i].nclear;
+            }
+        s->never_share = npx ? (double)nnever / (double)npx : 1.0;
+        s->area_ha = a->radius_m > 0 ? M_PI * a->radius_m * a->radius_m / 1e4 : npx ? (double)npx * 0.01 : NAN;
+    }
+    *latest_out = latest;
+    *out = S;
+    S = NULL;
+    rc = 0;
+done:
+    for (int i = 0; i < nal; i++)
+        cw_alert_free(&al[i]);
+    free(al);
+    free(obs);
+    free(nev);
+    free(days);
+    free(S);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- HTML */
+
+static void esc(FILE *f, const char *s)
+{
+    for (; s && *s; s++)
+        switch (*s) {
+        case '&': fputs("&amp;", f); break;
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '"': fputs("&quot;", f); break;
+        case '\'': fputs("&#39;", f); break;
+        default: fputc(*s, f);
+        }
+}
+
+static uint32_t fnv1a(uint32_t h, const void *p, size_t n)
+{
+    const unsigned char *c = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ c[i]) * 16777619u;
+    return h;
+}
+
+/* file-name-safe form of an id from a user's file; unique per id */
+static void safe_name(char *out, size_t n, const char *id)
+{
+    size_t k = 0;
+    int changed = 0;
+    for (const char *s = id; *s && k + 10 < n && k < 80; s++) {
+        char c = *s;
+        int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+        out[k++] = ok ? c : '_';
+        changed |= !ok;
+    }
+    changed |= strlen(id) > 80;
+    if (changed)
+        k += (size_t)snprintf(out + k, n - k, "-%08x", fnv1a(2166136261u, id, strlen(id)));
+    out[k] = '\0';
+}
+
+static const char css[] =
+    "body{font-family:'DejaVu Sans',Verdana,Arial,sans-serif;color:#1a1a1a;margin:24px auto;max-width:1100px;"
+    "padding:0 16px;line-height:1.4}"
+    "h1{font-size:1.6em;margin:0 0 4px}h2{font-size:1.3em;border-bottom:2px solid #2f5d3a;padding-bottom:3px;"
+    "margin-top:28px;break-after:avoid}h3{font-size:1.1em;color:#2f5d3a;break-after:avoid}"
+    "h4{margin:12px 0 6px;break-after:avoid}"
+    ".meta{color:#555;font-size:.9em}.box{background:#f3f6f1;border:1px solid #cfd9cb;padding:10px 16px;"
+    "border-radius:4px}.box ul{margin:4px 0;padding-left:20px}"
+    "table{border-collapse:collapse;font-size:.88em;margin:6px 0}th,td{border:1px solid #ccc;padding:3px 7px;"
+    "text-align:left;vertical-align:top}th{background:#eef2ec}td.n{text-align:right}"
+    ".alert{display:flex;gap:16px;border:1px solid #ddd;border-left:6px solid var(--c);padding:10px;margin:10px 0;"
+    "break-inside:avoid;page-break-inside:avoid}.alert img{width:330px;height:auto;flex:none}"
+    ".alert table{font-size:.85em}.conf{font-size:.88em;color:#333;margin:6px 0 0}"
+    ".swatch{display:inline-block;width:12px;height:12px;vertical-align:-1px;margin-right:4px;background:var(--c)}"
+    "img.map{max-width:100%;height:auto;border:1px solid #bbb;display:block;margin:6px 0}"
+    ".aoi{break-inside:auto}.fail{color:#8a1c1c}.ok{color:#2f5d3a}code{font-size:.9em}"
+    "@page{size:A4;margin:12mm}"
+    "@media print{body{margin:0;max-width:none;font-size:10pt}.alert img{width:62mm}a{color:inherit}"
+    "img.map{max-height:240mm;width:auto}}";
+
+typedef struct {
+    const cw_alert *a;
+    char chip[160]; /* relative path, "" when the chip could not be made */
+    cw_map_info ci;
+    int group;      /* 0 conserved, 1 chakra, 2 outside */
+    int aoi;        /* index in the AOI set, -1 outside */
+} rep_alert;
+
+typedef struct {
+    char path[160]; /* relative */
+    int aoi;        /* index in the AOI set */
+    char tile[8];
+} rep_aoi_map;
+
+static void conf_text(cw_lang lang, const cw_alert *a, char *b, size_t n)
+{
+    if (a->status != CW_AL_CONFIRMED)
+        snprintf(b, n, "%s", T(M_EXPLAIN_LOW));
+    else
+        snprintf(b, n, T(a->confidence >= 4 ? M_EXPLAIN_HIGHEST : M_EXPLAIN_HIGH), a->n_anom);
+}
+
+static const char *rel_text(cw_lang lang, const char *rel)
+{
+    static const cw_msg m[] = {M_REL_INSIDE, M_REL_0_500, M_REL_500_1000, M_REL_1000_2000};
+    for (int r = 0; r < 4; r++)
+        if (!strcmp(rel, cw_rel_name(r)))
+            return T(m[r]);
+    return T(M_REL_OUTSIDE);
+}
+
+static void alert_html(FILE *f, cw_lang lang, const rep_alert *ra)
+{
+    const cw_alert *a = ra->a;
+    char d1[11], d2[11], d3[11], b[600];
+    ck_day_format(a->first_day, d1);
+    ck_day_format(a->conf_day, d2);
+    ck_day_format(a->last_day, d3);
+    uint32_t rgb = cw_alert_rgb(a->cls, a->confidence);
+    const cw_msg conf = a->confidence >= 4 ? M_CONF_HIGHEST : a->confidence == 3 ? M_CONF_HIGH : M_CONF_LOW;
+    const cw_msg st = a->status == CW_AL_CONFIRMED ? M_ST_CONFIRMED
+                      : a->status == CW_AL_REJECTED ? M_ST_REJECTED
+                                                    : M_ST_CANDIDATE;
+    fprintf(f, "<div class=\"alert\" style=\"--c:#%06x\" id=\"alert-", rgb);
+    esc(f, a->id);
+    fputs("\" data-alert-id=\"", f);
+    esc(f, a->id);
+    fputs("\">\n", f);
+    if (ra->chip[0]) {
+        fputs("<img class=\"chip\" src=\"", f);
+        esc(f, ra->chip);
+        fputs("\" alt=\"", f);
+        esc(f, T(M_EVIDENCE_CHIPS));
+        fputs("\">", f);
+    }
+    fputs("<div><h4>", f);
+    esc(f, a->id);
+    fprintf(f, "</h4>\n<table>\n<tr><th>%s</th><td><span class=\"swatch\"></span>%s</td></tr>\n", T(M_COL_CLASS),
+            T(a->cls == CW_CLASS_MINING ? M_CLASS_MINING : M_CLASS_LOSS));
+    fprintf(f, "<tr><th>%s</th><td>%s</td></tr>\n<tr><th>%s</th><td>%s</td></tr>\n", T(M_COL_CONF), T(conf),
+            T(M_COL_STATUS), T(st));
+    fprintf(f, "<tr><th>%s</th><td>%.2f ha</td></tr>\n", T(M_COL_AREA), a->area_ha);
+    fprintf(f, "<tr><th>%s</th><td>%s</td></tr>\n", T(M_COL_FIRST), d1);
+    if (a->conf_day)
+        fprintf(f, "<tr><th>%s</th><td>%s</td></tr>\n", T(M_COL_CONFIRMED), d2);
+    fprintf(f, "<tr><th>%s</th><td>%s</td></tr>\n", T(M_COL_LAST), d3);
+    fprintf(f, "<tr><th>%s</th><td>", T(M_COL_RELATION));
+    esc(f, rel_text(lang, a->relation));
+    if (a->aoi_id[0]) {
+        fputs(": ", f);
+        esc(f, a->aoi_name[0] ? a->aoi_name : a->aoi_id);
+        fputs(" (", f);
+        esc(f, a->aoi_id);
+        fputs(")", f);
+        if (!isnan(a->distance_m) && a->distance_m > 0)
+            fprintf(f, ", %.0f m", a->distance_m);
+    }
+    fputs("</td></tr>\n", f);
+    fprintf(f,
+            "<tr><th>%s</th><td>%.5f, %.5f &middot; <a href=\"https://www.openstreetmap.org/?mlat=%.5f&amp;"
+            "mlon=%.5f#map=16/%.5f/%.5f\">%s</a></td></tr>\n</table>\n",
+            T(M_COL_WHERE), a->lat, a->lon, a->lat, a->lon, a->lat, a->lon, T(M_COL_OPEN_MAP));
+    conf_text(lang, a, b, sizeof b);
+    fputs("<p class=\"conf\">", f);
+    esc(f, b);
+    fputs("</p></div></div>\n", f);
+}
+
+static int write_html(const cw_report_in *in, cw_lang lang, const char *run_id, rep_alert *ra, int nra,
+                      const rep_aoi_map *am, int nam, char (*overviews)[160], int nov, const cw_scene_row *sr,
+                      int nsr, int ntiles, const char *path)
+{
+    cw_aoi_summary *S = NULL;
+    int latest = 0;
+    if (cw_aoi_summaries(in->cfg, in->as, in->h, &S, &latest))
+        return -1;
+    char tmp[4096];
+    if (cw_tmp_path(tmp, sizeof tmp, path)) {
+        free(S);
+        return -1;
+    }
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        free(S);
+        return cw_error("%s: cannot create: %s", tmp, strerror(errno));
+    }
+    char b[1024];
+    fprintf(f, "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n", cw_lang_code(lang));
+    fputs("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n", f);
+    fprintf(f, "<meta name=\"generator\" content=\"chakrawatch %s\">\n<title>", CW_VERSION);
+    esc(f, T(M_REPORT_TITLE));
+    fputs(" &middot; ", f);
+    esc(f, in->night);
+    fprintf(f, "</title>\n<style>%s</style>\n</head>\n<body>\n<header>\n<h1>", css);
+    esc(f, T(M_REPORT_TITLE));
+    fputs("</h1>\n<p class=\"meta\">", f);
+    snprintf(b, sizeof b, T(M_NIGHT), in->night);
+    esc(f, b);
+    fputs(" &middot; ", f);
+    snprintf(b, sizeof b, T(M_GENERATED), CW_VERSION, run_id);
+    esc(f, b);
+    fputs("</p>\n</header>\n", f);
+    /* summary: what a secretariat needs first */
+    int nproc = 0, nfail = in->nproblems;
+    for (int i = 0; i < nsr; i++) {
+        nproc += !strcmp(sr[i].status, "processed");
+        nfail += strcmp(sr[i].status, "processed") != 0;
+    }
+    fprintf(f, "<section id=\"summary\" class=\"box\">\n<h2>%s</h2>\n<ul>\n", T(M_SUMMARY));
+    if (nra) {
+        snprintf(b, sizeof b, T(M_SUM_ALERTS), nra);
+        fprintf(f, "<li><strong>%s</strong>", b);
+        int g[3] = {0, 0, 0}, cls[2] = {0, 0};
+        double ha = 0;
+        for (int i = 0; i < nra; i++) {
+            g[ra[i].group]++;
+            cls[ra[i].a->cls]++;
+            ha += ra[i].a->area_ha;
+        }
+        fprintf(f, ": %s %d, %s %d &middot; %.2f ha<br>%s %d &middot; %s %d &middot; %s %d</li>\n",
+                T(M_CLASS_LOSS), cls[0], T(M_CLASS_MINING), cls[1], ha, T(M_SEC_CONSERVED), g[0], T(M_SEC_CHAKRAS),
+                g[1], T(M_SEC_OUTSIDE), g[2]);
+    } else {
+        fprintf(f, "<li>%s</li>\n", T(M_SUM_NONE));
+    }
+    snprintf(b, sizeof b, T(M_SUM_SCENES), nproc, ntiles);
+    fprintf(f, "<li>%s</li>\n", b);
+    if (nfail) {
+        snprintf(b, sizeof b, T(M_SUM_FAILED), nfail);
+        fprintf(f, "<li class=\"fail\"><a href=\"#failed\">%s</a></li>\n", b);
+    } else {
+        fprintf(f, "<li class=\"ok\">%s</li>\n", T(M_NOTHING_FAILED));
+    }
+    fputs("</ul>\n<p class=\"meta\">", f);
+    snprintf(b, sizeof b, T(M_HOW_TO_READ), in->cfg->ref_start, in->cfg->ref_end);
+    esc(f, b);
+    fputs("</p>\n</section>\n", f);
+    /* alerts by area: conserved areas, then chakras, then outside */
+    fprintf(f, "<section id=\"alerts\">\n<h2>%s</h2>\n", T(M_SEC_ALERTS));
+    static const cw_msg gname[3] = {M_SEC_CONSERVED, M_SEC_CHAKRAS, M_SEC_OUTSIDE};
+    for (int grp = 0; grp < 3; grp++) {
+        int any = 0;
+        for (int i = 0; i < nra; i++)
+            any |= ra[i].group == grp;
+        if (!any)
+            continue;
+        fprintf(f, "<h3>%s</h3>\n", T(gname[grp]));
+        if (grp == 2) {
+            fputs("<div class=\"aoi\" data-aoi=\"\">\n", f);
+            for (int i = 0; i < nra; i++)
+                if (ra[i].group == 2)
+                    alert_html(f, lang, &ra[i]);
+            fputs("</div>\n", f);
+            continue;
+        }
+        for (int k = 0; k < in->as->n; k++) {
+            int has = 0;
+            for (int i = 0; i < nra; i++)
+                has |= ra[i].group == grp && ra[i].aoi == k;
+            if (!has)
+                continue;
+            const cw_aoi *a = &in->as->a[k];
+            fputs("<div class=\"aoi\" data-aoi=\"", f);
+            esc(f, a->id);
+            fputs("\">\n<h4>", f);
+            esc(f, a->name[0] ? a->name : a->id);
+            fputs(" <span class=\"meta\">(", f);
+            esc(f, a->id);
+            fputs(")</span></h4>\n", f);
+            for (int q = 0; q < nam; q++)
+                if (am[q].aoi == k) {
+                    fputs("<img class=\"map\" src=\"", f);
+                    esc(f, am[q].path);
+                    fputs("\" alt=\"", f);
+                    snprintf(b, sizeof b, T(M_AOI_MAP), a->name[0] ? a->name : a->id);
+                    esc(f, b);
+                    fputs("\">\n", f);
+                }
+            for (int i = 0; i < nra; i++)
+                if (ra[i].group == grp && ra[i].aoi == k)
+                    alert_html(f, lang, &ra[i]);
+            fputs("</div>\n", f);
+        }
+    }
+    if (!nra)
+        fprintf(f, "<p>%s</p>\n", T(M_SUM_NONE));
+    fputs("</section>\n", f);
+    /* tile overviews */
+    if (nov) {
+        fprintf(f, "<section id=\"tiles\">\n<h2>%s</h2>\n", T(M_SEC_OVERVIEW));
+        for (int i = 0; i < nov; i++) {
+            fputs("<img class=\"map\" src=\"", f);
+            esc(f, overviews[i]);
+            fputs("\" alt=\"", f);
+            esc(f, overviews[i]);
+            fputs("\">\n", f);
+        }
+        fputs("</section>\n", f);
+    }
+    /* evidence of absence */
+    fprintf(f, "<section id=\"evidence\">\n<h2>%s</h2>\n<p class=\"meta\">%s</p>\n<table>\n", T(M_SEC_EVIDENCE),
+            T(M_SEC_EVIDENCE_NOTE));
+    fprintf(f, "<tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>\n",
+            T(M_COL_AOI), T(M_COL_KIND), T(M_COL_AOI_HA), T(M_COL_CLEAR_OBS), T(M_COL_LAST_CLEAR), T(M_COL_GAP),
+            T(M_COL_NEVER), T(M_COL_LOSS_HA));
+    for (int pass = 0; pass < 2; pass++)
+        for (int k = 0; k < in->as->n; k++) {
+            const cw_aoi *a = &in->as->a[k];
+            if ((int)a->kind != pass)
+                continue;
+            const cw_aoi_summary *s = &S[k];
+            char d[11];
+            ck_day_format(s->last_clear, d);
+            fputs("<tr data-aoi=\"", f);
+            esc(f, a->id);
+            fputs("\"><td>", f);
+            esc(f, a->name[0] ? a->name : a->id);
+            fputs(" <span class=\"meta\">(", f);
+            esc(f, a->id);
+            fprintf(f, ")</span></td><td>%s</td><td class=\"n\">", T(pass ? M_KIND_CHAKRA : M_KIND_CONSERVED));
+            if (!isnan(s->area_ha))
+                fprintf(f, "%.2f", s->area_ha);
+            fprintf(f, "</td><td class=\"n\">%d</td><td>%s</td><td class=\"n\">", s->n_clear, s->last_clear ? d : "");
+            if (s->gap >= 0)
+                fprintf(f, "%d", s->gap);
+            fprintf(f, "</td><td class=\"n\">%.1f %%</td><td class=\"n\">%.2f</td></tr>\n", 100.0 * s->never_share,
+                    s->ha[0][0] + s->ha[1][0]);
+        }
+    fputs("</table>\n</section>\n", f);
+    /* what was processed */
+    fprintf(f, "<section id=\"processed\">\n<h2>%s</h2>\n<table>\n", T(M_SEC_PROCESSED));
+    fprintf(f, "<tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>\n", T(M_COL_SCENE), T(M_COL_DATE),
+            T(M_COL_RESULT), T(M_COL_CLEAR), T(M_COL_CLOUD));
+    for (int i = 0; i < nsr; i++) {
+        char d[11];
+        ck_day_format(sr[i].day, d);
+        int ok = !strcmp(sr[i].status, "processed");
+        fputs(ok ? "<tr>" : "<tr class=\"fail\">", f);
+        fputs("<td><code>", f);
+        esc(f, sr[i].product_id);
+        fprintf(f, "</code></td><td>%s</td><td>%s</td><td class=\"n\">", d,
+                T(ok ? M_RES_PROCESSED : !strcmp(sr[i].status, "out_of_order") ? M_RES_OUT_OF_ORDER : M_RES_BEFORE_REF));
+        if (!isnan(sr[i].valid_pct))
+            fprintf(f, "%.1f %%", sr[i].valid_pct);
+        fputs("</td><td class=\"n\">", f);
+        if (!isnan(sr[i].cloud_pct))
+            fprintf(f, "%.1f %%", sr[i].cloud_pct);
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</table>\n</section>\n", f);
+    /* what failed */
+    fprintf(f, "<section id=\"failed\">\n<h2>%s</h2>\n", T(M_SEC_FAILED));
+    if (!nfail) {
+        fprintf(f, "<p class=\"ok\">%s</p>\n", T(M_NOTHING_FAILED));
+    } else {
+        fputs("<ul class=\"fail\">\n", f);
+        for (int i = 0; i < nsr; i++)
+            if (strcmp(sr[i].status, "processed")) {
+                fputs("<li><code>", f);
+                esc(f, sr[i].product_id);
+                fputs("</code>: ", f);
+                esc(f, sr[i].note);
+                fputs("</li>\n", f);
+            }
+        for (int i = 0; i < in->nproblems; i++) {
+            fputs("<li>", f);
+            esc(f, in->problems[i]);
+            fputs("</li>\n", f);
+        }
+        fputs("</ul>\n", f);
+    }
+    fputs("</section>\n<footer class=\"meta\"><p>", f);
+    snprintf(b, sizeof b, T(M_ATTRIB), "");
+    esc(f, b);
+    fputs("</p></footer>\n</body>\n</html>\n", f);
+    free(S);
+    int bad = ferror(f) | fflush(f) | fsync(fileno(f));
+    if (fclose(f) || bad) {
+        unlink(tmp);
+        return cw_error("%s: write failed", path);
+    }
+    return cw_commit_file(tmp, path);
+}
+
+/* ---------------------------------------------------------------- maps */
+
+/* A reproducible id of the run: the night, the configuration's bytes and
+ * the products handled that night. */
+static void make_run_id(const cw_report_in *in, const cw_scene_row *sr, int nsr, char *out, size_t n)
+{
+    uint32_t h = 2166136261u;
+    FILE *f = fopen(in->cfg->path, "rb");
+    if (f) {
+        char buf[4096];
+        size_t r;
+        while ((r = fread(buf, 1, sizeof buf, f)) > 0)
+            h = fnv1a(h, buf, r);
+        fclose(f);
+    }
+    h = fnv1a(h, in->night, strlen(in->night));
+    for (int i = 0; i < nsr; i++)
+        h = fnv1a(h, sr[i].product_id, strlen(sr[i].product_id) + 1);
+    snprintf(out, n, "%.4s%.2s%.2s-%08x", in->night, in->night + 5, in->night + 8, h);
+}
+
+static int has_tile(char (*tiles)[8], int n, const char *t)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcmp(tiles[i], t))
+            return 1;
+    return 0;
+}
+
+static int tile_cmp(const void *a, const void *b) { return strcmp(a, b); }
+
+int cw_report_night(const cw_report_in *in, int *failed)
+{
+    const cw_lang lang = cw_lang_from_code(in->cfg->language);
+    cw_alert *al = NULL, *act = NULL;
+    cw_scene_row *sr = NULL;
+    int nal = 0, nact = 0, nsr = 0, rc = -1, nra = 0, nam = 0, nov = 0, ntiles = 0;
+    rep_alert *ra = NULL;
+    rep_aoi_map *am = NULL;
+    char(*tiles)[8] = NULL;
+    char(*overviews)[160] = NULL;
+    cw_map_scene *ts = NULL;
+    cw_font *font = NULL, *bold = NULL;
+    char mapdir[4096], path[4096], run_id[40];
+    if (cw_history_alerts_updated(in->h, in->night, &al, &nal) ||
+        cw_history_scenes_of_night(in->h, in->night, &sr, &nsr))
+        goto done;
+    make_run_id(in, sr, nsr, run_id, sizeof run_id);
+    ra = calloc((size_t)nal + 1, sizeof *ra);
+    tiles = calloc((size_t)(nal + nsr) + 1, sizeof *tiles);
+    ts = calloc((size_t)in->nscenes + 1, sizeof *ts);
+    if (!ra || !tiles || !ts) {
+        cw_error("out of memory");
+        goto done;
+    }
+    /* the night's alerts, grouped: conserved areas, chakras, outside */
+    for (int i = 0; i < nal; i++) {
+        rep_alert *r = &ra[nra++];
+        r->a = &al[i];
+        r->aoi = -1;
+        for (int k = 0; k < in->as->n; k++)
+            if (al[i].aoi_id[0] && !strcmp(in->as->a[k].id, al[i].aoi_id))
+                r->aoi = k;
+        r->group = r->aoi < 0 ? 2 : in->as->a[r->aoi].kind == CW_AOI_CONSERVED ? 0 : 1;
+    }
+    /* tiles with something new tonight */
+    for (int i = 0; i < nsr; i++)
+        if (!strcmp(sr[i].status, "processed") && !has_tile(tiles, ntiles, sr[i].tile))
+            cw_strlcpy(tiles[ntiles++], sr[i].tile, sizeof tiles[0]);
+    for (int i = 0; i < nal; i++)
+        if (!has_tile(tiles, ntiles, al[i].tile))
+            cw_strlcpy(tiles[ntiles++], al[i].tile, sizeof tiles[0]);
+    qsort(tiles, (size_t)ntiles, sizeof tiles[0], tile_cmp);
+    overviews = calloc((size_t)ntiles + 1, sizeof *overviews);
+    am = calloc((size_t)in->as->n * (size_t)ntiles + 1, sizeof *am);
+    if (!overviews || !am || cw_path_join(mapdir, sizeof mapdir, in->outdir, "maps") || cw_mkdir_p(mapdir))
+        goto done;
+    if (!(font = cw_font_open(in->cfg->map_font[0] ? in->cfg->map_font : NULL, 0)) ||
+        !(bold = cw_font_open(in->cfg->map_font[0] ? in->cfg->map_font : NULL, 1))) {
+        cw_warn("maps: %s; maps are drawn without text", cw_errmsg());
+        (*failed)++;
+    }
+    for (int t = 0; t < ntiles; t++) {
+        const char *tile = tiles[t];
+        /* the tile's processed scenes still readable in the inboxes */
+        int nts = 0;
+        char st[32];
+        for (int i = 0; i < in->nscenes; i++)
+            if (!strcmp(in->scenes[i].s->tile, tile) &&
+                cw_history_scene_status(in->h, in->scenes[i].s->product_id, st, sizeof st) == 1 &&
+                !strcmp(st, "processed"))
+                ts[nts++] = in->scenes[i];
+        if (!nts) {
+            cw_warn("maps of tile %s: none of its processed scenes is in the inboxes any more; no maps", tile);
+            (*failed)++;
+            continue;
+        }
+        if (cw_history_tile_active(in->h, tile, &act, &nact))
+            goto done;
+        cw_aoi_grid ag;
+        memset(&ag, 0, sizeof ag);
+        if (cw_aoi_grid_build(in->as, ts[0].s, &ag)) {
+            cw_warn("maps of tile %s: %s", tile, cw_errmsg());
+            (*failed)++;
+        } else {
+            cw_map_ctx M = {in->cfg, in->co, lang, in->night, run_id, font, bold, tile, ts, nts,
+                            &ag,     in->as, act,  nact};
+            char name[200];
+            snprintf(name, sizeof name, "tile-%s.png", tile);
+            cw_map_info info;
+            if (cw_path_join(path, sizeof path, mapdir, name) || cw_map_overview(&M, path, &info)) {
+                cw_warn("map %s: %s", name, cw_errmsg());
+                (*failed)++;
+            } else {
+                snprintf(overviews[nov++], sizeof overviews[0], "maps/%s", name);
+            }
+            /* evidence chips of the night's alerts on this tile */
+            for (int i = 0; i < nra; i++) {
+                if (strcmp(ra[i].a->tile, tile))
+                    continue;
+                char sn[128];
+                safe_name(sn, sizeof sn, ra[i].a->id);
+                snprintf(name, sizeof name, "alert-%s.png", sn);
+                if (cw_path_join(path, sizeof path, mapdir, name) || cw_map_chip(&M, ra[i].a, path, &ra[i].ci)) {
+                    cw_warn("map %s: %s", name, cw_errmsg());
+                    (*failed)++;
+                } else {
+                    snprintf(ra[i].chip, sizeof ra[i].chip, "maps/%s", name);
+                }
+            }
+            /* a map per area with alerts tonight */
+            for (int k = 0; k < ag.n; k++) {
+                const cw_aoi *a = &in->as->a[ag.t[k].aoi];
+                int has = 0;
+                for (int i = 0; i < nra; i++)
+                    has |= !strcmp(ra[i].a->tile, tile) && relation_to(ra[i].a, a->id) >= 0;
+                if (!has || !ag.t[k].w)
+                    continue;
+                char sn[128];
+                safe_name(sn, sizeof sn, a->id);
+                snprintf(name, sizeof name, "aoi-%s-%s.png", sn, tile);
+                if (cw_path_join(path, sizeof path, mapdir, name) || cw_map_aoi(&M, k, path, NULL)) {
+                    cw_warn("map %s: %s", name, cw_errmsg());
+                    (*failed)++;
+                } else {
+                    rep_aoi_map *m = &am[nam++];
+                    snprintf(m->path, sizeof m->path, "maps/%s", name);
+                    m->aoi = ag.t[k].aoi;
+                    cw_strlcpy(m->tile, tile, sizeof m->tile);
+                }
+            }
+            cw_aoi_grid_free(&ag);
+        }
+        for (int i = 0; i < nact; i++)
+            cw_alert_free(&act[i]);
+        free(act);
+        act = NULL;
+        nact = 0;
+    }
+    if (cw_path_join(path, sizeof path, in->outdir, "report.html") ||
+        write_html(in, lang, run_id, ra, nra, am, nam, overviews, nov, sr, nsr, ntiles, path))
+        goto done;
+    rc = 0;
+done:
+    cw_font_close(font);
+    cw_font_close(bold);
+    for (int i = 0; i < nal; i++)
+        cw_alert_free(&al[i]);
+    free(al);
+    for (int i = 0; i < nact; i++)
+        cw_alert_free(&act[i]);
+    free(act);
+    free(sr);
+    free(ra);
+    free(am);
+    free(tiles);
+    free(overviews);
+    free(ts);
+    return rc;
+}
