@@ -263,13 +263,19 @@ int cw_config_load(const char *path, cw_config *c)
     return 0;
 }
 
-void cw_config_dump(const cw_config *c, FILE *f)
+/* results_only: leave out what cannot change a result's bytes (paths,
+ * threads, memory), for ids that must not depend on the machine */
+static void dump(const cw_config *c, FILE *f, int results_only)
 {
     const char *sec = "";
     const char *base = (const char *)c;
-    fprintf(f, "# effective configuration of %s\n", c->path);
+    if (!results_only)
+        fprintf(f, "# effective configuration of %s\n", c->path);
     for (size_t i = 0; i < NITEMS; i++) {
         const cfg_item *it = &items[i];
+        if (results_only && (it->type == T_PATH || it->type == T_PATHS || it->off == O(threads) ||
+                             it->off == O(memory_mb) || it->off == O(map_font)))
+            continue;
         if (strcmp(sec, it->section))
             fprintf(f, "[%s]\n", sec = it->section);
         const void *p = base + it->off;
@@ -301,9 +307,15 @@ void cw_config_dump(const cw_config *c, FILE *f)
             fprintf(f, "%.9g", (double)*(const float *)p);
             break;
         }
-        fprintf(f, "    ; %s\n", it->help);
+        if (results_only)
+            fputc('\n', f);
+        else
+            fprintf(f, "    ; %s\n", it->help);
     }
 }
+
+void cw_config_dump(const cw_config *c, FILE *f) { dump(c, f, 0); }
+void cw_config_dump_results(const cw_config *c, FILE *f) { dump(c, f, 1); }
 
 int cw_config_common(const cw_config *c, cw_common_opts *o)
 {

@@ -61,6 +61,8 @@ typedef struct {
 /* Defaults, then the file. -1 with cw_error() naming file, line and key. */
 int cw_config_load(const char *path, cw_config *c);
 void cw_config_dump(const cw_config *c, FILE *f);
+/* The settings that can change results (no paths, threads or memory). */
+void cw_config_dump_results(const cw_config *c, FILE *f);
 /* The raster options of the config (mask rules, buffers, threads...). */
 int cw_config_common(const cw_config *c, cw_common_opts *o);
 

@@ -688,6 +688,19 @@ int cw_map_overview(const cw_map_ctx *M, const char *path, cw_map_info *info)
     const int W = g0->width, H = g0->height;
     int f = (int)((W > H ? W : H) + M->cfg->overview_px - 1) / (int)M->cfg->overview_px;
     f = f < 1 ? 1 : f;
+    /* prefer a reduction that divides the grid (10980 = 12 x 915): whole
+     * pixels, and bands of rows that start on block edges */
+    int gd = W, r = H;
+    while (r) {
+        int q = gd % r;
+        gd = r;
+        r = q;
+    }
+    for (int k = f; k < f + f / 2 + 1; k++)
+        if (gd % k == 0) {
+            f = k;
+            break;
+        }
     mosaic mo;
     if (mosaic_alloc(&mo, (W + f - 1) / f, (H + f - 1) / f))
         return -1;

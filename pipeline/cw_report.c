@@ -489,18 +489,19 @@ static int write_html(const cw_report_in *in, cw_lang lang, const char *run_id, 
 
 /* ---------------------------------------------------------------- maps */
 
-/* A reproducible id of the run: the night, the configuration's bytes and
- * the products handled that night. */
+/* A reproducible id of the run: the night, the settings that can change
+ * results (not paths or thread counts) and the products handled that night. */
 static void make_run_id(const cw_report_in *in, const cw_scene_row *sr, int nsr, char *out, size_t n)
 {
     uint32_t h = 2166136261u;
-    FILE *f = fopen(in->cfg->path, "rb");
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
     if (f) {
-        char buf[4096];
-        size_t r;
-        while ((r = fread(buf, 1, sizeof buf, f)) > 0)
-            h = fnv1a(h, buf, r);
+        cw_config_dump_results(in->cfg, f);
         fclose(f);
+        h = fnv1a(h, buf, len);
+        free(buf);
     }
     h = fnv1a(h, in->night, strlen(in->night));
     for (int i = 0; i < nsr; i++)

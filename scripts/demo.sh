@@ -5,8 +5,8 @@
 # chakra's harvest thinning; see scripts/s2synth.py series), generated into
 # data/demo/series/ unless already there.  Each "night" one more scene
 # arrives in demo-run/inbox/ and `chakrawatch run configs/napo-demo.ini`
-# processes what is new.  Outputs: demo-run/out/<night>/alerts.csv,
-# aoi_summary.csv, history.gpkg and logs/.
+# processes what is new.  Outputs: demo-run/out/<night>/report.html,
+# maps/*.png, alerts.csv, aoi_summary.csv, history.gpkg and logs/.
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -39,5 +39,6 @@ echo
 echo "== evidence of observation per area of interest:"
 cut -d, -f1-5,13-16 "demo-run/out/$last/aoi_summary.csv" | column -s, -t
 echo
-echo "outputs in demo-run/out/<night>/ (alerts.csv, aoi_summary.csv, history.gpkg, logs/)"
+echo "outputs in demo-run/out/<night>/ (report.html, maps/*.png, alerts.csv, aoi_summary.csv, history.gpkg, logs/)"
+echo "the last night's report: demo-run/out/$last/report.html"
 exit $status

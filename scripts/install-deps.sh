@@ -1,5 +1,6 @@
 #!/bin/sh
-# Install the Debian packages chakrawatch needs to build, test and benchmark.
+# Install the Debian packages chakrawatch needs to build, test (Chromium and
+# Selenium for the report's browser test) and benchmark.
 # Idempotent: packages already present are not reinstalled and apt is not
 # touched at all when nothing is missing.  Runs as root directly, or via sudo.
 #   scripts/install-deps.sh          build + test dependencies
@@ -8,7 +9,7 @@ set -eu
 
 PKGS="build-essential pkg-config libgdal-dev gdal-bin python3-gdal python3-numpy \
 libproj-dev proj-bin libpng-dev libinih-dev libsqlite3-dev libzstd-dev \
-libfreetype-dev fonts-dejavu-core"
+libfreetype-dev fonts-dejavu-core chromium chromium-driver python3-selenium"
 if [ "${1:-}" = "--bench" ]; then
     PKGS="$PKGS hyperfine time"
 fi

@@ -381,6 +381,8 @@ def series_plan(W, H):
         "clouds": {0: [(300, 300, 30, 30)], 1: [], 2: [(800, 700, 40, 40)],
                    3: [(250, 605, 40, 40), (700, 150, 50, 40)], 4: [(500, 800, 60, 40)],
                    5: [(850, 550, 50, 50)], 6: [(400, 820, 40, 30)], 7: [(600, 650, 40, 30)]},
+        # a ridge under cloud on every date (cloud forest): never observed
+        "persistent_cloud": (900, 110, 24, 18),
         "scale": (sx, sy),
     }
 
@@ -443,7 +445,7 @@ def series_classes(lay, plan, W, H, di):
     # clouds and shadows of the date
     cloud = np.zeros((H, W), bool)
     shadow = np.zeros((H, W), bool)
-    for ccx, ccy, rx, ry in plan["clouds"][di]:
+    for ccx, ccy, rx, ry in plan["clouds"][di] + [plan["persistent_cloud"]]:
         ccx, ccy, rx, ry = ccx * sx, ccy * sy, rx * sx, ry * sy
         cloud |= ((xx - ccx) / rx) ** 2 + ((yy - ccy) / ry) ** 2 <= 1
         shadow |= ((xx - ccx + 50 * sx) / rx) ** 2 + ((yy - ccy - 36 * sy) / ry) ** 2 <= 1
@@ -567,7 +569,9 @@ def make_series(a):
               {"id": "D2", "what": "harvest thinning inside chakra CH-001, recovered next date",
                "bbox_px": plan["thinning"]},
               {"id": "D3", "what": "new natural sand bar in the river", "rows": plan["sandbar"]},
-              {"id": "D4", "what": "no-data swath edge on " + SERIES_DATES[5]}]
+              {"id": "D4", "what": "no-data swath edge on " + SERIES_DATES[5]},
+              {"id": "D5", "what": "cloud on every date (never observed), ellipse cx, cy, rx, ry in pixels",
+               "ellipse_px": [v * f for v, f in zip(plan["persistent_cloud"], plan["scale"] * 2)]}]
     with open(os.path.join(truth, "truth.json"), "w") as f:
         json.dump({"tile": a.tile, "dates": SERIES_DATES, "reference": [REF_START, REF_END], "width": W,
                    "height": H, "epsg": EPSG, "origin": [X0, Y0], "res": 10, "events": events,

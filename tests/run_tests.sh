@@ -44,8 +44,11 @@ echo "== nightly job against ground truth"
 if ! /usr/bin/python3 "$HERE/../scripts/s2synth.py" series "$FIX/series" > "$FIX/gs.log" 2>&1; then
     cat "$FIX/gs.log"; echo "series generation failed"; fail=$((fail + 1)); status=1
 else
-    /usr/bin/python3 "$HERE/integration/test_run.py" "$BUILD" "$FIX/series" > "$FIX/r.log" 2>&1
+    /usr/bin/python3 "$HERE/integration/test_run.py" "$BUILD" "$FIX/series" "$FIX/runs" > "$FIX/r.log" 2>&1
     tally nightly "$FIX/r.log" $?
+    echo "== maps and report (PNG, headless Chromium)"
+    /usr/bin/python3 "$HERE/integration/test_maps.py" "$BUILD" "$FIX/series" "$FIX/runs" > "$FIX/m.log" 2>&1
+    tally maps "$FIX/m.log" $?
 fi
 
 echo "$BUILD: $pass passed, $fail failed"

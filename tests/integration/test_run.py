@@ -41,7 +41,10 @@ HEADER = ("alert_id,tile_id,class,confidence,confidence_label,status,first_detec
           "n_anomalous_obs,area_ha,lat,lon,ndvi_before,ndvi_after,aoi_id,aoi_kind,aoi_name,relation,distance_m,"
           "scenes")
 passed = failed = 0
-TMP = tempfile.mkdtemp(prefix="cw-run-")
+# a third argument keeps the work folders there (test_maps.py reads them)
+KEEP = len(sys.argv) > 3
+TMP = sys.argv[3] if KEEP else tempfile.mkdtemp(prefix="cw-run-")
+os.makedirs(TMP, exist_ok=True)
 
 
 def check(cond, what):
@@ -283,6 +286,33 @@ check(int(ca.get("clear_observations", 0)) >= 6 and ca.get("last_clear_observati
       f"CA-01 evidence of observation: {ca.get('clear_observations')} clear, last {ca.get('last_clear_observation')}")
 check(float(summ.get("CH-001", {}).get("never_observed_share", 1)) == 0.0, "CH-001 has been observed")
 
+
+def never_seen_truth():
+    """Pixels the job can never see clear: the cloud of every date grown by the
+    cloud buffer (100 m = 10 px) and its shadow, offset by (-50, +36), grown
+    by the shadow buffer (50 m = 5 px); discs, as the mask's dilation."""
+    cx, cy, rx, ry = next(d for d in TRUTH["decoys"] if d["id"] == "D5")["ellipse_px"]
+    yy, xx = np.mgrid[0:TRUTH["height"], 0:TRUTH["width"]] + 0.0
+    out = np.zeros(yy.shape, bool)
+    for ox, oy, r in ((0, 0, 10), (-50, 36, 5)):
+        core = ((xx - cx - ox) / rx) ** 2 + ((yy - cy - oy) / ry) ** 2 <= 1
+        ys, xs = np.nonzero(core)
+        for dy in range(-r, r + 1):
+            for dx in range(-r, r + 1):
+                if dx * dx + dy * dy <= r * r:
+                    y2, x2 = ys + dy, xs + dx
+                    ok = (y2 >= 0) & (y2 < out.shape[0]) & (x2 >= 0) & (x2 < out.shape[1])
+                    out[y2[ok], x2[ok]] = True
+    return out
+
+
+NEVER = never_seen_truth()
+ca02 = np.zeros(NEVER.shape, bool)
+ca02[80:160, 850:950] = True  # CA-02 of the series plan, 1000 x 900 grid
+share = (NEVER & ca02).sum() / ca02.sum()
+got = float(summ.get("CA-02", {}).get("never_observed_share", -1))
+check(abs(got - share) < 0.02, f"CA-02 never-observed share {got:.4f} against the cloud of every date {share:.4f}")
+
 # GeoPackage and GeoJSON open with GDAL's own tools
 gp = os.path.join(A, "out", TRUTH["dates"][-1], "history.gpkg")
 info = subprocess.run(["ogrinfo", "-ro", "-so", "-al", gp], capture_output=True, text=True)
@@ -361,6 +391,7 @@ log = glob.glob(os.path.join(A, "out", TRUTH["dates"][0], "logs", "run-*.log"))
 check(log and "[detect]" in open(log[0]).read() and "window_days = 180" in open(log[0]).read(),
       "the effective configuration is in the run log")
 
-shutil.rmtree(TMP)
+if not KEEP:
+    shutil.rmtree(TMP)
 print(f"nightly: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

@@ -1,0 +1,236 @@
+#!/usr/bin/python3
+"""Maps and report of the nightly job, against the generated series' truth.
+
+Usage: test_maps.py BUILD SERIES RUNS, where RUNS holds the work folders
+test_run.py kept (A: the whole series, D: bad inputs).
+
+- Every PNG decodes with GDAL's PNG driver (libpng), has the size the
+  configuration implies and carries its tEXt metadata.
+- In the last night's tile overview, the pixels of every true clearing show
+  an alert colour (pink-magenta hues for loss, orange or cyan for mining),
+  forest away from events shows none, and the area under cloud on every
+  date shows the grey hatching of "not observed".
+- report.html is loaded offline in headless Chromium (Debian chromium and
+  chromedriver through Selenium): no console error, no request leaves the
+  disk, every alert of the night appears once with its chip image loaded,
+  groups come in order (conserved, chakras, outside), the AOI named
+  <script>...</script> is text, not a script; it prints to an A4 PDF.
+- The same history rendered with language = en gives an English report.
+"""
+import base64
+import colorsys
+import csv
+import json
+import math
+import os
+import subprocess
+import sys
+
+import numpy as np
+from osgeo import gdal
+
+gdal.UseExceptions()
+BUILD, SERIES, RUNS = sys.argv[1], sys.argv[2], sys.argv[3]
+CW = os.path.join(BUILD, "chakrawatch")
+TRUTH = json.load(open(os.path.join(SERIES, "truth", "truth.json")))
+EV = gdal.Open(os.path.join(SERIES, "truth", "events.tif")).ReadAsArray()
+A = os.path.join(RUNS, "A")
+LAST = TRUTH["dates"][-1]
+OUT = os.path.join(A, "out", LAST)
+OVERVIEW_PX, PANEL = 1000, 330  # [maps] overview_px default; the side panel's width (README)
+passed = failed = 0
+
+
+def check(cond, what):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL:", what, file=sys.stderr)
+
+
+def png(path):
+    """Pixels (H x W x 3) and tEXt metadata, decoded by GDAL's PNG driver."""
+    ds = gdal.Open(path)
+    check(ds.GetDriver().ShortName == "PNG", f"{path} is a PNG")
+    return np.dstack([ds.GetRasterBand(i + 1).ReadAsArray() for i in range(3)]), ds.GetMetadata()
+
+
+def alerts_csv(out):
+    with open(os.path.join(out, "alerts.csv"), newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def hue_class(rgb):
+    """'loss' (pink-magenta), 'mining' (orange), 'pond' (cyan), 'grey', or ''."""
+    r, g, b = (c / 255.0 for c in rgb)
+    h, s, v = colorsys.rgb_to_hsv(r, g, b)
+    if s < 0.08:
+        return "grey"
+    h *= 360
+    if s > 0.3 and (h >= 300 or h < 5):
+        return "loss"
+    if s > 0.5 and 18 <= h <= 45:
+        return "mining"
+    if s > 0.5 and 175 <= h <= 200:
+        return "pond"
+    return ""
+
+
+def disc_dilate(mask, r):
+    out = mask.copy()
+    ys, xs = np.nonzero(mask)
+    for dy in range(-r, r + 1):
+        for dx in range(-r, r + 1):
+            if dx * dx + dy * dy <= r * r:
+                y2, x2 = ys + dy, xs + dx
+                ok = (y2 >= 0) & (y2 < mask.shape[0]) & (x2 >= 0) & (x2 < mask.shape[1])
+                out[y2[ok], x2[ok]] = True
+    return out
+
+
+def erode(mask, r):
+    return ~disc_dilate(~mask, r)
+
+
+# ------------------------------------------------------------ PNG files
+W, H = TRUTH["width"], TRUTH["height"]
+f = math.ceil(max(W, H) / OVERVIEW_PX)
+f = next((k for k in range(f, f + f // 2 + 1) if math.gcd(W, H) % k == 0), f)  # a whole divisor when near
+ov_path = os.path.join(OUT, "maps", f"tile-{TRUTH['tile']}.png")
+check(os.path.isfile(ov_path), "tile overview written")
+info = json.loads(subprocess.run(["gdalinfo", "-json", ov_path], capture_output=True, text=True).stdout or "{}")
+check(info.get("size") == [math.ceil(W / f) + PANEL, max(math.ceil(H / f), 720)],
+      f"overview size {info.get('size')} for a {W} x {H} tile")
+img, md = png(ov_path)
+check(md.get("Tile") == TRUTH["tile"] and md.get("Night") == LAST and md.get("Run", "").startswith(LAST.replace("-", ""))
+      and md.get("Software", "").startswith("chakrawatch") and "Copernicus" in md.get("Copyright", ""),
+      f"overview tEXt metadata: {md}")
+mapimg = img[:, :math.ceil(W / f)]
+classes = {e["code"]: e["class"] for e in TRUTH["events"]}
+for e in TRUTH["events"]:
+    inner = erode(EV == e["code"], 1)
+    px = mapimg[inner]
+    got = [hue_class(p) for p in px]
+    want = ("loss",) if e["class"] == "canopy_loss" else ("mining", "pond")
+    share = sum(g in want for g in got) / max(len(got), 1)
+    check(len(got) > 0 and share >= 0.95, f"event {e['id']}: {share:.0%} of its pixels in the alert colour")
+far = ~disc_dilate(EV > 0, 12)
+sample = mapimg[far][::7]
+stray = sum(hue_class(p) in ("loss", "mining", "pond") for p in sample)
+check(stray <= len(sample) * 0.001, f"no alert colour away from the events ({stray} of {len(sample)} sampled)")
+cx, cy, rx, ry = next(d for d in TRUTH["decoys"] if d["id"] == "D5")["ellipse_px"]
+yy, xx = np.mgrid[0:H, 0:W]
+cloud = erode(((xx - cx) / rx) ** 2 + ((yy - cy) / ry) ** 2 <= 1, 2)
+px = mapimg[cloud]
+grey = [hue_class(p) == "grey" for p in px]
+levels = {int(p[0]) for p in px}
+check(sum(grey) / len(grey) >= 0.98 and len(levels) >= 2,
+      f"the area under cloud on every date is hatched grey ({sum(grey)}/{len(grey)}, levels {sorted(levels)[:4]})")
+
+rows = alerts_csv(OUT)
+check(len(rows) >= len(TRUTH["events"]), f"{len(rows)} alerts on the last night")
+for r in rows:
+    ids = [p for p in os.listdir(os.path.join(OUT, "maps")) if p.startswith("alert-" + r["alert_id"])]
+    check(len(ids) == 1, f"evidence chip of {r['alert_id']}")
+    if ids:
+        cimg, cmd = png(os.path.join(OUT, "maps", ids[0]))
+        check(cmd.get("Alert") == r["alert_id"] and cimg.shape[1] >= 2 * 64, f"chip metadata {cmd}")
+aois = {r["aoi_id"] for r in rows if r["aoi_id"]}
+for a in aois:
+    check(os.path.isfile(os.path.join(OUT, "maps", f"aoi-{a}-{TRUTH['tile']}.png")), f"map of AOI {a}")
+
+
+# -------------------------------------------------- report in Chromium
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    o = webdriver.ChromeOptions()
+    o.binary_location = "/usr/bin/chromium"
+    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1200,1600",
+              "--lang=es"):
+        o.add_argument(a)
+    o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
+
+
+def load(drv, out):
+    drv.get("file://" + os.path.abspath(os.path.join(out, "report.html")))
+    drv.execute_script("return document.readyState")
+    return drv
+
+
+try:
+    drv = browser()
+except Exception as ex:  # noqa: BLE001 - any failure to start the browser is one failed check
+    check(False, f"headless Chromium starts: {ex}")
+    drv = None
+
+if drv:
+    try:
+        load(drv, OUT)
+        imgs = drv.execute_script(
+            "return Array.from(document.images).map(i => [i.getAttribute('src'), i.complete, i.naturalWidth])")
+        check(imgs and all(c and w > 0 for _, c, w in imgs), f"every image of the report loads: {imgs}")
+        res = drv.execute_script("return performance.getEntriesByType('resource').map(r => r.name)")
+        check(all(u.startswith("file://") for u in res), f"nothing but local files is requested: {res}")
+        errs = [e for e in drv.get_log("browser") if e.get("level") == "SEVERE"]
+        check(not errs, f"no console error: {errs}")
+        dom = drv.execute_script("""return Array.from(document.querySelectorAll('[data-alert-id]')).map(
+            d => [d.dataset.alertId, !!d.querySelector('img.chip') && d.querySelector('img.chip').naturalWidth > 0,
+                  d.closest('.aoi') ? d.closest('.aoi').dataset.aoi : null])""")
+        ids = [d[0] for d in dom]
+        check(sorted(ids) == sorted(r["alert_id"] for r in rows) and len(set(ids)) == len(ids),
+              f"every alert of the night appears once: {ids}")
+        check(all(d[1] for d in dom), "every alert shows its loaded evidence chip")
+        kind = {r["alert_id"]: r["aoi_kind"] for r in rows}
+        order = [{"conserved": 0, "chakra": 1}.get(kind.get(i), 2) for i in ids]
+        check(order == sorted(order), f"alerts grouped conserved, chakras, outside: {order}")
+        check(all(d[2] == next(r["aoi_id"] for r in rows if r["alert_id"] == d[0]) for d in dom),
+              "each alert sits under its own area")
+        nscripts = drv.execute_script("return document.querySelectorAll('script').length")
+        text = drv.execute_script("return document.body.innerText")
+        check(nscripts == 0 and "<script>alert(1)</script>" in text, "the AOI named <script> is inert text")
+        check('=HYPERLINK("http://x")' in text and drv.execute_script(
+            "return document.querySelectorAll('a[href^=\"http://x\"]').length") == 0, "the formula name is plain text")
+        ev_rows = drv.execute_script("return Array.from(document.querySelectorAll('#evidence tr[data-aoi]'))"
+                                     ".map(r => r.dataset.aoi)")
+        check(sorted(ev_rows) == ["CA-01", "CA-02", "CH-001", "CH-002", "CH-004"],
+              f"evidence of observation for every area: {ev_rows}")
+        check(drv.execute_script("return document.documentElement.lang") == "es" and "Resumen" in text,
+              "the report is in Spanish by default")
+        drv.save_screenshot(os.path.join(RUNS, "report-first-screen.png"))
+        from selenium.webdriver.common.print_page_options import PrintOptions
+        po = PrintOptions()
+        po.page_width, po.page_height = 21.0, 29.7
+        pdf = base64.b64decode(drv.print_page(po))
+        check(pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") >= 2, "prints to a multi-page A4 PDF")
+
+        # a night with failures: the report names them
+        D = os.path.join(RUNS, "D")
+        late = sorted(os.listdir(os.path.join(SERIES, "inbox")))[2]
+        dnight = f"{late.split('_')[2][:4]}-{late.split('_')[2][4:6]}-{late.split('_')[2][6:8]}"
+        load(drv, os.path.join(D, "out", dnight))
+        failed_text = drv.execute_script("return document.getElementById('failed').innerText")
+        check(late in failed_text and "T18MTD_20240329T171500" in failed_text and "B04" in failed_text,
+              f"'what failed' names the late scene and the corrupt one: {failed_text[:300]}")
+
+        # the same history in English
+        E = os.path.join(RUNS, "A-en")
+        cfg = open(os.path.join(A, "job.ini")).read().replace("output = out", "output = out-en")
+        cfg = cfg.replace("[job]\n", "[job]\nlanguage = en\n")
+        open(os.path.join(A, "job-en.ini"), "w").write(cfg)
+        p = subprocess.run([CW, "run", os.path.join(A, "job-en.ini"), "--night", LAST], capture_output=True, text=True)
+        check(p.returncode in (0, 1), f"English rerun: {p.stderr[-300:]}")
+        load(drv, os.path.join(A, "out-en", LAST))
+        text = drv.execute_script("return document.body.innerText")
+        check(drv.execute_script("return document.documentElement.lang") == "en" and "Summary" in text
+              and "Resumen" not in text and "Forest loss" in text, "language = en gives an English report")
+        _, emd = png(os.path.join(A, "out-en", LAST, "maps", f"aoi-CA-01-{TRUTH['tile']}.png"))
+        check("alerts inside and around" in emd.get("Title", ""), f"English map text: {emd.get('Title')}")
+    finally:
+        drv.quit()
+
+print(f"maps: {passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
