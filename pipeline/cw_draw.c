@@ -382,7 +382,7 @@ int cw_text_width(cw_font *f, int size_px, const char *s)
 
 static void draw_glyphs(cw_img *im, cw_font *f, int x, int y, const char *s, uint32_t rgb, int dx, int dy)
 {
-    long pen = (long)x << 6;
+    long pen = (long)x * 64;
     while (*s) {
         uint32_t c = utf8_next(&s);
         if (FT_Load_Char(f->face, c, FT_LOAD_RENDER))

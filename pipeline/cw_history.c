@@ -35,6 +35,13 @@ void cw_alert_free(cw_alert *a)
     }
 }
 
+void cw_alert_list_free(cw_alert *a, int n)
+{
+    for (int i = 0; a && i < n; i++)
+        cw_alert_free(&a[i]);
+    free(a);
+}
+
 typedef struct {
     const char *name;
     OGRFieldType type;

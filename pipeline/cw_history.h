@@ -43,6 +43,8 @@ typedef struct {
 } cw_alert;
 
 void cw_alert_free(cw_alert *a);
+/* Frees n alerts and the array (NULL is fine). */
+void cw_alert_list_free(cw_alert *a, int n);
 
 typedef struct {
     char tile[8];

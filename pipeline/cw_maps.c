@@ -421,10 +421,24 @@ static void alert_geoms_free(const cw_map_ctx *M, OGRGeometryH *g)
 
 /* ------------------------------------------------------ drawing layers */
 
+/* a mosaic drawn at (ox, oy), each pixel zoom x zoom image pixels */
 typedef struct {
-    cw_img *im;
     const mosaic *mo;
     int ox, oy, zoom;
+} placed;
+
+/* index in the mosaic of image pixel (x, y), -1 off the mosaic */
+static long placed_index(const placed *pl, int x, int y)
+{
+    int mx = (x - pl->ox) / pl->zoom, my = (y - pl->oy) / pl->zoom;
+    if (x < pl->ox || y < pl->oy || mx >= pl->mo->w || my >= pl->mo->h)
+        return -1;
+    return (long)my * pl->mo->w + mx;
+}
+
+typedef struct {
+    cw_img *im;
+    placed pl;
     float pond_min;
 } pond_ctx;
 
@@ -433,12 +447,12 @@ static void pond_span(void *ctx, int y, int x0, int x1)
 {
     pond_ctx *c = ctx;
     for (int x = x0; x < x1; x++) {
-        int mx = (x - c->ox) / c->zoom, my = (y - c->oy) / c->zoom;
-        if (mx < 0 || my < 0 || mx >= c->mo->w || my >= c->mo->h)
+        long i = placed_index(&c->pl, x, y);
+        if (i < 0)
             continue;
-        size_t i = (size_t)my * (size_t)c->mo->w + (size_t)mx;
-        float g = c->mo->v[MB_B03][i], s = c->mo->v[MB_B11][i];
-        if (c->mo->day[i] && g + s > 0 && (g - s) / (g + s) > c->pond_min)
+        const mosaic *mo = c->pl.mo;
+        float g = mo->v[MB_B03][i], s = mo->v[MB_B11][i];
+        if (mo->day[i] && g + s > 0 && (g - s) / (g + s) > c->pond_min)
             cw_blend(c->im, x, y, RGB_POND, 255);
     }
 }
@@ -465,7 +479,7 @@ static int draw_alerts(const cw_map_ctx *M, cw_img *im, const view *v, OGRGeomet
             uint32_t rgb = cw_alert_rgb(a->cls, a->confidence);
             cw_poly_fill(im, &p, rgb, alpha);
             if (a->cls == CW_CLASS_MINING && mo) {
-                pond_ctx pc = {im, mo, v->ox, v->oy, zoom, M->cfg->det.mndwi_pond};
+                pond_ctx pc = {im, {mo, v->ox, v->oy, zoom}, M->cfg->det.mndwi_pond};
                 cw_poly_spans(&p, im->w, im->h, pond_span, &pc);
             }
             cw_poly_stroke(im, &p, zoom >= 2 ? 2.0 : 1.0, rgb, 0);
@@ -874,8 +888,7 @@ done:
 /* -------------------------------------------------------------- chips */
 
 typedef struct {
-    const mosaic *mo;
-    int ox, oy, zoom;
+    placed pl;
     int *days; /* counts per distinct day: pairs (day, count) */
     int nd;
 } dom_ctx;
@@ -884,10 +897,10 @@ static void dom_span(void *ctx, int y, int x0, int x1)
 {
     dom_ctx *c = ctx;
     for (int x = x0; x < x1; x++) {
-        int mx = (x - c->ox) / c->zoom, my = (y - c->oy) / c->zoom;
-        if (mx < 0 || my < 0 || mx >= c->mo->w || my >= c->mo->h)
+        long i = placed_index(&c->pl, x, y);
+        if (i < 0)
             continue;
-        int d = c->mo->day[(size_t)my * (size_t)c->mo->w + (size_t)mx];
+        int d = c->pl.mo->day[i];
         if (!d)
             continue;
         int q = 0;
@@ -908,7 +921,7 @@ static void dom_span(void *ctx, int y, int x0, int x1)
 static int dominant_day(const mosaic *mo, const cw_poly *p, int w, int h, int ox, int oy, int zoom)
 {
     int days[128];
-    dom_ctx c = {mo, ox, oy, zoom, days, 0};
+    dom_ctx c = {{mo, ox, oy, zoom}, days, 0};
     cw_poly_spans(p, w, h, dom_span, &c);
     int best = 0, bn = 0;
     for (int q = 0; q < c.nd; q++)

@@ -113,9 +113,7 @@ int cw_aoi_summaries(const cw_config *cfg, const cw_aoi_set *as, cw_history *h, 
     S = NULL;
     rc = 0;
 done:
-    for (int i = 0; i < nal; i++)
-        cw_alert_free(&al[i]);
-    free(al);
+    cw_alert_list_free(al, nal);
     free(obs);
     free(nev);
     free(days);
@@ -641,9 +639,7 @@ int cw_report_night(const cw_report_in *in, int *failed)
             }
             cw_aoi_grid_free(&ag);
         }
-        for (int i = 0; i < nact; i++)
-            cw_alert_free(&act[i]);
-        free(act);
+        cw_alert_list_free(act, nact);
         act = NULL;
         nact = 0;
     }
@@ -654,12 +650,8 @@ int cw_report_night(const cw_report_in *in, int *failed)
 done:
     cw_font_close(font);
     cw_font_close(bold);
-    for (int i = 0; i < nal; i++)
-        cw_alert_free(&al[i]);
-    free(al);
-    for (int i = 0; i < nact; i++)
-        cw_alert_free(&act[i]);
-    free(act);
+    cw_alert_list_free(al, nal);
+    cw_alert_list_free(act, nact);
     free(sr);
     free(ra);
     free(am);

@@ -444,9 +444,7 @@ static int write_alerts_csv(cw_history *h, const char *night, const char *path)
             write_alert_row(f, &al[i]);
         rc = close_commit(f, tmp, path);
     }
-    for (int i = 0; i < n; i++)
-        cw_alert_free(&al[i]);
-    free(al);
+    cw_alert_list_free(al, n);
     return rc;
 }
 
@@ -758,9 +756,7 @@ int cw_alerts_export(const cw_export_opts *o)
         else
             rc = o->out ? cw_commit_file(tmp, o->out) : 0;
     }
-    for (int i = 0; i < n; i++)
-        cw_alert_free(&al[i]);
-    free(al);
+    cw_alert_list_free(al, n);
     cw_history_close(h);
     return rc;
 }
