@@ -391,32 +391,33 @@ static OGRCoordinateTransformationH to_tile_ct(const cw_map_ctx *M)
     return ct;
 }
 
-/* the alerts' outlines in the tile CRS, NULL where an alert has none */
-static OGRGeometryH *alert_geoms(const cw_map_ctx *M)
+int cw_map_prepare(cw_map_ctx *M)
 {
-    OGRGeometryH *g = calloc((size_t)(M->nal ? M->nal : 1), sizeof *g);
-    OGRCoordinateTransformationH ct = g ? to_tile_ct(M) : NULL;
+    M->al_tile = calloc((size_t)(M->nal ? M->nal : 1), sizeof *M->al_tile);
+    OGRCoordinateTransformationH ct = M->al_tile ? to_tile_ct(M) : NULL;
     if (!ct) {
-        free(g);
-        return NULL;
+        free(M->al_tile);
+        M->al_tile = NULL;
+        return -1;
     }
     for (int i = 0; i < M->nal; i++)
         if (M->al[i].geom) {
-            g[i] = OGR_G_Clone(M->al[i].geom);
-            if (OGR_G_Transform(g[i], ct) != OGRERR_NONE) {
-                OGR_G_DestroyGeometry(g[i]);
-                g[i] = NULL;
+            M->al_tile[i] = OGR_G_Clone(M->al[i].geom);
+            if (OGR_G_Transform(M->al_tile[i], ct) != OGRERR_NONE) {
+                OGR_G_DestroyGeometry(M->al_tile[i]);
+                M->al_tile[i] = NULL;
             }
         }
     OCTDestroyCoordinateTransformation(ct);
-    return g;
+    return 0;
 }
 
-static void alert_geoms_free(const cw_map_ctx *M, OGRGeometryH *g)
+void cw_map_release(cw_map_ctx *M)
 {
-    for (int i = 0; g && i < M->nal; i++)
-        OGR_G_DestroyGeometry(g[i]);
-    free(g);
+    for (int i = 0; M->al_tile && i < M->nal; i++)
+        OGR_G_DestroyGeometry(M->al_tile[i]);
+    free(M->al_tile);
+    M->al_tile = NULL;
 }
 
 /* ------------------------------------------------------ drawing layers */
@@ -460,8 +461,8 @@ static void pond_span(void *ctx, int y, int x0, int x1)
 /* Alerts over a map: filled by class and confidence, ponds in cyan,
  * outlined; small ones also get a ring so they are seen at any scale.
  * labels: draw each alert's id beside it. */
-static int draw_alerts(const cw_map_ctx *M, cw_img *im, const view *v, OGRGeometryH *geoms, const mosaic *mo,
-                       int zoom, int alpha, int labels)
+static int draw_alerts(const cw_map_ctx *M, cw_img *im, const view *v, const mosaic *mo, int zoom, int alpha,
+                       int labels)
 {
     cw_poly p;
     memset(&p, 0, sizeof p);
@@ -470,9 +471,9 @@ static int draw_alerts(const cw_map_ctx *M, cw_img *im, const view *v, OGRGeomet
         for (int i = 0; i < M->nal; i++) {
             const cw_alert *a = &M->al[i];
             int rank = a->cls == CW_CLASS_MINING ? 2 : a->confidence >= 3 ? 1 : 0;
-            if (rank != pass || !geoms[i])
+            if (rank != pass || !M->al_tile[i])
                 continue;
-            if (geom_poly(geoms[i], v, &p)) {
+            if (geom_poly(M->al_tile[i], v, &p)) {
                 cw_poly_free(&p);
                 return -1;
             }
@@ -720,7 +721,6 @@ int cw_map_overview(const cw_map_ctx *M, const char *path, cw_map_info *info)
         return -1;
     gwin g = {0, 0, W, H};
     cw_img map = {0}, im = {0};
-    OGRGeometryH *geoms = NULL;
     int rc = -1;
     int night = ck_day_parse(M->night);
     if (mosaic_read(M, &g, 0, night, &mo))
@@ -732,7 +732,7 @@ int cw_map_overview(const cw_map_ctx *M, const char *path, cw_map_info *info)
         goto done;
     /* the grid in image space: one image pixel = (W / mo.w) grid pixels */
     view v = {g0->gt, 0, 0, (double)mo.w / W, (double)mo.h / H, 0, 0};
-    if (!(geoms = alert_geoms(M)) || draw_aois(M, &map, &v, -1, 1) || draw_alerts(M, &map, &v, geoms, &mo, 1, 255, 0))
+    if (draw_aois(M, &map, &v, -1, 1) || draw_alerts(M, &map, &v, &mo, 1, 255, 0))
         goto done;
     int ch = mo.h > 720 ? mo.h : 720;
     if (cw_img_init(&im, mo.w + PANEL_W, ch, RGB_PANEL))
@@ -763,7 +763,6 @@ int cw_map_overview(const cw_map_ctx *M, const char *path, cw_map_info *info)
     }
     rc = 0;
 done:
-    alert_geoms_free(M, geoms);
     cw_img_free(&map);
     cw_img_free(&im);
     mosaic_free(&mo);
@@ -810,7 +809,6 @@ int cw_map_aoi(const cw_map_ctx *M, int k, const char *path, cw_map_info *info)
         return -1;
     gwin g = {x0, y0, gw, gh};
     cw_img map = {0}, im = {0};
-    OGRGeometryH *geoms = NULL;
     OGRGeometryH ring = NULL;
     cw_poly p;
     memset(&p, 0, sizeof p);
@@ -846,8 +844,7 @@ int cw_map_aoi(const cw_map_ctx *M, int k, const char *path, cw_map_info *info)
         OGR_G_DestroyGeometry(ring);
         ring = NULL;
     }
-    if (!(geoms = alert_geoms(M)) || draw_aois(M, &map, &v, -1, 0) ||
-        draw_alerts(M, &map, &v, geoms, &mo, zoom, 170, 1))
+    if (draw_aois(M, &map, &v, -1, 0) || draw_alerts(M, &map, &v, &mo, zoom, 170, 1))
         goto done;
     if (cw_img_init(&im, mw + PANEL_W, ch, RGB_PANEL))
         goto done;
@@ -878,7 +875,6 @@ int cw_map_aoi(const cw_map_ctx *M, int k, const char *path, cw_map_info *info)
 done:
     OGR_G_DestroyGeometry(ring);
     cw_poly_free(&p);
-    alert_geoms_free(M, geoms);
     cw_img_free(&map);
     cw_img_free(&im);
     mosaic_free(&mo);

@@ -39,7 +39,12 @@ typedef struct {
     const cw_aoi_set *as;
     const cw_alert *al; /* active (published, not rejected) alerts of the tile */
     int nal;
+    OGRGeometryH *al_tile; /* al's outlines in the tile CRS: cw_map_prepare() */
 } cw_map_ctx;
+
+/* Once per tile, before the maps: the alerts' outlines on the tile's CRS. */
+int cw_map_prepare(cw_map_ctx *m);
+void cw_map_release(cw_map_ctx *m);
 
 /* What a map shows, for the report. */
 typedef struct {

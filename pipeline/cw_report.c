@@ -136,6 +136,15 @@ static void esc(FILE *f, const char *s)
         }
 }
 
+/* "Name (id)", escaped; the id alone when the area has no name */
+static void aoi_label(FILE *f, const cw_aoi *a)
+{
+    esc(f, a->name[0] ? a->name : a->id);
+    fputs(" <span class=\"meta\">(", f);
+    esc(f, a->id);
+    fputs(")</span>", f);
+}
+
 static uint32_t fnv1a(uint32_t h, const void *p, size_t n)
 {
     const unsigned char *c = p;
@@ -273,20 +282,13 @@ static int write_html(const cw_report_in *in, cw_lang lang, const char *run_id, 
                       const rep_aoi_map *am, int nam, char (*overviews)[160], int nov, const cw_scene_row *sr,
                       int nsr, int ntiles, const char *path)
 {
-    cw_aoi_summary *S = NULL;
-    int latest = 0;
-    if (cw_aoi_summaries(in->cfg, in->as, in->h, &S, &latest))
-        return -1;
+    const cw_aoi_summary *S = in->summ;
     char tmp[4096];
-    if (cw_tmp_path(tmp, sizeof tmp, path)) {
-        free(S);
+    if (cw_tmp_path(tmp, sizeof tmp, path))
         return -1;
-    }
     FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        free(S);
+    if (!f)
         return cw_error("%s: cannot create: %s", tmp, strerror(errno));
-    }
     char b[1024];
     fprintf(f, "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n", cw_lang_code(lang));
     fputs("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n", f);
@@ -366,10 +368,8 @@ static int write_html(const cw_report_in *in, cw_lang lang, const char *run_id, 
             fputs("<div class=\"aoi\" data-aoi=\"", f);
             esc(f, a->id);
             fputs("\">\n<h4>", f);
-            esc(f, a->name[0] ? a->name : a->id);
-            fputs(" <span class=\"meta\">(", f);
-            esc(f, a->id);
-            fputs(")</span></h4>\n", f);
+            aoi_label(f, a);
+            fputs("</h4>\n", f);
             for (int q = 0; q < nam; q++)
                 if (am[q].aoi == k) {
                     fputs("<img class=\"map\" src=\"", f);
@@ -417,10 +417,8 @@ static int write_html(const cw_report_in *in, cw_lang lang, const char *run_id, 
             fputs("<tr data-aoi=\"", f);
             esc(f, a->id);
             fputs("\"><td>", f);
-            esc(f, a->name[0] ? a->name : a->id);
-            fputs(" <span class=\"meta\">(", f);
-            esc(f, a->id);
-            fprintf(f, ")</span></td><td>%s</td><td class=\"n\">", T(pass ? M_KIND_CHAKRA : M_KIND_CONSERVED));
+            aoi_label(f, a);
+            fprintf(f, "</td><td>%s</td><td class=\"n\">", T(pass ? M_KIND_CHAKRA : M_KIND_CONSERVED));
             if (!isnan(s->area_ha))
                 fprintf(f, "%.2f", s->area_ha);
             fprintf(f, "</td><td class=\"n\">%d</td><td>%s</td><td class=\"n\">", s->n_clear, s->last_clear ? d : "");
@@ -476,7 +474,6 @@ static int write_html(const cw_report_in *in, cw_lang lang, const char *run_id, 
     snprintf(b, sizeof b, T(M_ATTRIB), "");
     esc(f, b);
     fputs("</p></footer>\n</body>\n</html>\n", f);
-    free(S);
     int bad = ferror(f) | fflush(f) | fsync(fileno(f));
     if (fclose(f) || bad) {
         unlink(tmp);
@@ -592,7 +589,16 @@ int cw_report_night(const cw_report_in *in, int *failed)
             (*failed)++;
         } else {
             cw_map_ctx M = {in->cfg, in->co, lang, in->night, run_id, font, bold, tile, ts, nts,
-                            &ag,     in->as, act,  nact};
+                            &ag,     in->as, act,  nact, NULL};
+            if (cw_map_prepare(&M)) { /* no outlines on this grid: the tile's maps fail, the others go on */
+                cw_warn("maps of tile %s: %s", tile, cw_errmsg());
+                (*failed)++;
+                cw_aoi_grid_free(&ag);
+                cw_alert_list_free(act, nact);
+                act = NULL;
+                nact = 0;
+                continue;
+            }
             char name[200];
             snprintf(name, sizeof name, "tile-%s.png", tile);
             cw_map_info info;
@@ -637,6 +643,7 @@ int cw_report_night(const cw_report_in *in, int *failed)
                     cw_strlcpy(m->tile, tile, sizeof m->tile);
                 }
             }
+            cw_map_release(&M);
             cw_aoi_grid_free(&ag);
         }
         cw_alert_list_free(act, nact);

@@ -38,6 +38,7 @@ typedef struct {
     int nscenes;
     const char *const *problems; /* what failed this run (warnings), for the report */
     int nproblems;
+    const cw_aoi_summary *summ;  /* cw_aoi_summaries() of the night, one per AOI of `as` */
 } cw_report_in;
 
 /* Maps into OUTDIR/maps/ and OUTDIR/report.html.  A map that cannot be

@@ -448,18 +448,13 @@ static int write_alerts_csv(cw_history *h, const char *night, const char *path)
     return rc;
 }
 
-static int write_summary_csv(const cw_config *cfg, const cw_aoi_set *as, cw_history *h, const char *path)
+static int write_summary_csv(const cw_config *cfg, const cw_aoi_set *as, const cw_aoi_summary *S, int latest,
+                             const char *path)
 {
-    cw_aoi_summary *S;
-    int latest;
-    if (cw_aoi_summaries(cfg, as, h, &S, &latest))
-        return -1;
     char tmp[PATH_MAX];
     FILE *f = open_tmp(path, tmp, sizeof tmp);
-    if (!f) {
-        free(S);
+    if (!f)
         return -1;
-    }
     fprintf(f, "aoi_id,aoi_kind,aoi_name,area_ha,loss_ha_inside,loss_ha_ring_0_500,loss_ha_ring_500_1000,"
                "loss_ha_ring_1000_2000,mining_ha_inside,mining_ha_ring_0_500,mining_ha_ring_500_1000,"
                "mining_ha_ring_1000_2000,clear_observations,last_clear_observation,longest_gap_days,"
@@ -488,7 +483,6 @@ static int write_summary_csv(const cw_config *cfg, const cw_aoi_set *as, cw_hist
         csv_num(f, s->never_share, 4);
         fprintf(f, ",%d,%s,%s\r\n", s->scenes_seen, p0, p1);
     }
-    free(S);
     return close_commit(f, tmp, path);
 }
 
@@ -619,8 +613,12 @@ int cw_run(const cw_run_opts *o)
     int orc = 0;
     if (cw_path_join(path, sizeof path, outdir, "alerts.csv") || write_alerts_csv(j.h, night, path))
         orc = -1;
-    if (!orc && (cw_path_join(path, sizeof path, outdir, "aoi_summary.csv") ||
-                 write_summary_csv(&cfg, &as, j.h, path)))
+    /* per-AOI evidence, for aoi_summary.csv and the report */
+    cw_aoi_summary *summ = NULL;
+    int latest = 0;
+    if (!orc && (cw_aoi_summaries(&cfg, &as, j.h, &summ, &latest) ||
+                 cw_path_join(path, sizeof path, outdir, "aoi_summary.csv") ||
+                 write_summary_csv(&cfg, &as, summ, latest, path)))
         orc = -1;
     if (cfg.maps_enabled && !orc) {
         cw_map_scene *ms = calloc((size_t)nitems + 1, sizeof *ms);
@@ -631,7 +629,7 @@ int cw_run(const cw_run_opts *o)
             ms[i].s = &items[i].s;
             ms[i].day = items[i].day;
         }
-        cw_report_in ri = {&cfg, &co, &as, j.h, night, outdir, ms, nitems, probs, nprobs};
+        cw_report_in ri = {&cfg, &co, &as, j.h, night, outdir, ms, nitems, probs, nprobs, summ};
         if (!ms || cw_report_night(&ri, &mfail)) {
             cw_warn("report: %s", cw_errmsg());
             mfail++;
@@ -639,6 +637,7 @@ int cw_run(const cw_run_opts *o)
         j.failed += mfail;
         free(ms);
     }
+    free(summ);
     if (cw_history_close(j.h))
         orc = -1;
     j.h = NULL;

@@ -19,6 +19,8 @@ import sys
 import tempfile
 
 import numpy as np
+import cwtest
+from cwtest import check, finish
 from osgeo import gdal
 
 gdal.UseExceptions()
@@ -26,26 +28,11 @@ BUILD, FIX = sys.argv[1], sys.argv[2]
 CW = os.path.join(BUILD, "chakrawatch")
 HERE = os.path.dirname(os.path.abspath(__file__))
 GEN = ["/usr/bin/python3", os.path.join(HERE, "..", "..", "scripts", "s2synth.py"), "scene"]
-passed = failed = 0
 
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, file=sys.stderr)
 
 
 def run(*args, env=None):
-    e = dict(os.environ)
-    if env:
-        e.update(env)
-    p = subprocess.run([CW, *args], capture_output=True, text=True, env=e)
-    if p.returncode < 0 or "Sanitizer" in p.stderr or "runtime error" in p.stderr:
-        print(p.stderr, file=sys.stderr)
-    return p
+    return cwtest.run(CW, *args, env=env)[0]
 
 
 def arr(path):
@@ -279,5 +266,4 @@ for t in [test_gdal_calc, test_all_indices_and_int16, test_determinism, test_no_
         traceback.print_exc()
         check(False, f"{t.__name__} raised {e!r}")
 shutil.rmtree(TMP, ignore_errors=True)
-print(f"integration: {passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish("integration")

@@ -27,6 +27,7 @@ import subprocess
 import sys
 
 import numpy as np
+from cwtest import check, disc_dilate, finish
 from osgeo import gdal
 
 gdal.UseExceptions()
@@ -38,16 +39,7 @@ A = os.path.join(RUNS, "A")
 LAST = TRUTH["dates"][-1]
 OUT = os.path.join(A, "out", LAST)
 OVERVIEW_PX, PANEL = 1000, 330  # [maps] overview_px default; the side panel's width (README)
-passed = failed = 0
 
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, file=sys.stderr)
 
 
 def png(path):
@@ -76,18 +68,6 @@ def hue_class(rgb):
     if s > 0.5 and 175 <= h <= 200:
         return "pond"
     return ""
-
-
-def disc_dilate(mask, r):
-    out = mask.copy()
-    ys, xs = np.nonzero(mask)
-    for dy in range(-r, r + 1):
-        for dx in range(-r, r + 1):
-            if dx * dx + dy * dy <= r * r:
-                y2, x2 = ys + dy, xs + dx
-                ok = (y2 >= 0) & (y2 < mask.shape[0]) & (x2 >= 0) & (x2 < mask.shape[1])
-                out[y2[ok], x2[ok]] = True
-    return out
 
 
 def erode(mask, r):
@@ -232,5 +212,4 @@ if drv:
     finally:
         drv.quit()
 
-print(f"maps: {passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish("maps")

@@ -30,6 +30,8 @@ import sys
 import tempfile
 
 import numpy as np
+import cwtest
+from cwtest import check, disc_dilate, finish
 from osgeo import gdal, ogr, osr
 
 gdal.UseExceptions()
@@ -40,29 +42,16 @@ EV = gdal.Open(os.path.join(SERIES, "truth", "events.tif")).ReadAsArray()
 HEADER = ("alert_id,tile_id,class,confidence,confidence_label,status,first_detected,confirmed_on,last_observed,"
           "n_anomalous_obs,area_ha,lat,lon,ndvi_before,ndvi_after,aoi_id,aoi_kind,aoi_name,relation,distance_m,"
           "scenes")
-passed = failed = 0
 # a third argument keeps the work folders there (test_maps.py reads them)
 KEEP = len(sys.argv) > 3
 TMP = sys.argv[3] if KEEP else tempfile.mkdtemp(prefix="cw-run-")
 os.makedirs(TMP, exist_ok=True)
 
 
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, file=sys.stderr)
-
 
 def cw(*args, env=None):
-    e = dict(os.environ)
-    if env:
-        e.update(env)
-    p = subprocess.run([CW, *args], capture_output=True, text=True, env=e)
-    if "Sanitizer" in p.stderr or "runtime error" in p.stderr:
-        print(p.stderr, file=sys.stderr)
+    p, bad = cwtest.run(CW, *args, env=env)
+    if bad:
         check(False, "sanitizer report in " + " ".join(args))
     return p
 
@@ -295,14 +284,7 @@ def never_seen_truth():
     yy, xx = np.mgrid[0:TRUTH["height"], 0:TRUTH["width"]] + 0.0
     out = np.zeros(yy.shape, bool)
     for ox, oy, r in ((0, 0, 10), (-50, 36, 5)):
-        core = ((xx - cx - ox) / rx) ** 2 + ((yy - cy - oy) / ry) ** 2 <= 1
-        ys, xs = np.nonzero(core)
-        for dy in range(-r, r + 1):
-            for dx in range(-r, r + 1):
-                if dx * dx + dy * dy <= r * r:
-                    y2, x2 = ys + dy, xs + dx
-                    ok = (y2 >= 0) & (y2 < out.shape[0]) & (x2 >= 0) & (x2 < out.shape[1])
-                    out[y2[ok], x2[ok]] = True
+        out |= disc_dilate(((xx - cx - ox) / rx) ** 2 + ((yy - cy - oy) / ry) ** 2 <= 1, r)
     return out
 
 
@@ -393,5 +375,4 @@ check(log and "[detect]" in open(log[0]).read() and "window_days = 180" in open(
 
 if not KEEP:
     shutil.rmtree(TMP)
-print(f"nightly: {passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish("nightly")

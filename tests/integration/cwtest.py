@@ -1,0 +1,47 @@
+"""Shared by the integration tests: the check counter and its closing line,
+running the binary, and the disc dilation of the SCL mask's buffers."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+_count = {"passed": 0, "failed": 0}
+
+
+def check(cond, what):
+    _count["passed" if cond else "failed"] += 1
+    if not cond:
+        print("FAIL:", what, file=sys.stderr)
+
+
+def finish(name):
+    """The line run_tests.sh reads, and the exit status."""
+    print(f"{name}: {_count['passed']} passed, {_count['failed']} failed")
+    sys.exit(1 if _count["failed"] else 0)
+
+
+def run(binary, *args, env=None):
+    """Runs the binary; a crash or a sanitizer report is printed, and True
+    is returned as the second value."""
+    e = dict(os.environ)
+    if env:
+        e.update(env)
+    p = subprocess.run([binary, *args], capture_output=True, text=True, env=e)
+    bad = "Sanitizer" in p.stderr or "runtime error" in p.stderr
+    if bad or p.returncode < 0:
+        print(p.stderr, file=sys.stderr)
+    return p, bad
+
+
+def disc_dilate(mask, r):
+    """mask grown by a disc of radius r pixels (the mask's buffer shape)."""
+    out = mask.copy()
+    ys, xs = np.nonzero(mask)
+    for dy in range(-r, r + 1):
+        for dx in range(-r, r + 1):
+            if dx * dx + dy * dy <= r * r:
+                y2, x2 = ys + dy, xs + dx
+                ok = (y2 >= 0) & (y2 < mask.shape[0]) & (x2 >= 0) & (x2 < mask.shape[1])
+                out[y2[ok], x2[ok]] = True
+    return out
