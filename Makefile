@@ -13,7 +13,7 @@ OPENMP  ?= 1
 SANITIZE ?=
 OPT     ?= -O2
 KERNEL_OPT ?= -O3 -fno-math-errno -fno-trapping-math
-PKGS    := gdal proj libpng libzstd freetype2
+PKGS    := gdal proj libpng libzstd freetype2 libtiff-4 libdeflate
 
 WARN := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
         -Wimplicit-fallthrough -Werror=vla -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation
@@ -75,8 +75,8 @@ $(BUILD)/test_pipeline: tests/unit/test_pipeline.c $(BUILD)/libchakrawatch.a $(B
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $< $(BUILD)/libchakrawatch.a $(BUILD)/libck.a \
 	  $(LDFLAGS) $(PKG_LIBS) $(INIH_LIBS) -lm -o $@
 
-$(BUILD)/decode_floor: tests/bench/decode_floor.c
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) $< $(LDFLAGS) $(PKG_LIBS) -lm -o $@
+$(BUILD)/decode_floor: tests/bench/decode_floor.c $(BUILD)/pipeline/cw_tiletiff.o
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $^ $(LDFLAGS) $(PKG_LIBS) -lm -o $@
 
 deps:
 	@scripts/install-deps.sh

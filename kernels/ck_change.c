@@ -167,7 +167,7 @@ void ck_base_finalize(ck_base *b, size_t n)
     }
 }
 
-void ck_clear_update(const uint8_t *mask, const float *ndvi, size_t n, int day, uint16_t *last_clear)
+CK_VEC void ck_clear_update(const uint8_t *mask, const float *ndvi, size_t n, int day, uint16_t *last_clear)
 {
     for (size_t i = 0; i < n; i++)
         if (!mask[i] && !isnan(ndvi[i]))
@@ -176,7 +176,7 @@ void ck_clear_update(const uint8_t *mask, const float *ndvi, size_t n, int day, 
 
 static float maxf(float a, float b) { return a > b ? a : b; }
 
-void ck_change_update(const ck_obs *o, size_t n, int day, const ck_change_params *p, const ck_base *b,
+CK_VEC void ck_change_update(const ck_obs *o, size_t n, int day, const ck_change_params *p, const ck_base *b,
                       ck_dyn *d)
 {
     for (size_t i = 0; i < n; i++) {

@@ -12,6 +12,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Hot loops are compiled twice, for AVX2 and for the x86-64 baseline, and
+ * the loader picks one per machine (GCC function multi-versioning).  Both
+ * give the same bits: only IEEE add, subtract, multiply, divide, compare
+ * and exact conversions, no FMA (not part of the avx2 target, and ISO C
+ * mode keeps contraction off).  Define CK_NO_CLONES to build one version. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(CK_NO_CLONES)
+#define CK_VEC __attribute__((target_clones("avx2", "default")))
+#else
+#define CK_VEC
+#endif
+
 /* The one no-data value of float strips (reflectance and indices). */
 #define CK_NODATA (__builtin_nanf(""))
 /* No data of Int16 x 10000 index outputs. */

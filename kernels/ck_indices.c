@@ -10,7 +10,7 @@
 
 /* One generic body: out = ND(A, B) where the pixel is valid. */
 #define CK_ND_KERNEL(fname, A, B)                                              \
-    static void fname(const float *const *bands, const uint8_t *mask,          \
+    CK_VEC static void fname(const float *const *bands, const uint8_t *mask,          \
                       size_t n, float *out)                                    \
     {                                                                          \
         const float *restrict a = bands[A];                                    \
@@ -28,7 +28,7 @@ CK_ND_KERNEL(ck_mndwi, CK_B03, CK_B11)
 CK_ND_KERNEL(ck_ndti, CK_B04, CK_B03)
 
 /* BSI = ((B11 + B04) - (B08 + B02)) / ((B11 + B04) + (B08 + B02)) */
-static void ck_bsi(const float *const *bands, const uint8_t *mask, size_t n,
+CK_VEC static void ck_bsi(const float *const *bands, const uint8_t *mask, size_t n,
                    float *out)
 {
     const float *restrict b02 = bands[CK_B02];
@@ -67,7 +67,7 @@ const ck_index_desc *ck_index_find(const char *name)
     return NULL;
 }
 
-void ck_index_to_i16(const float *in, size_t n, int16_t *out)
+CK_VEC void ck_index_to_i16(const float *in, size_t n, int16_t *out)
 {
     for (size_t i = 0; i < n; i++) {
         float v = in[i];

@@ -46,7 +46,7 @@ static void row_hdist(const uint8_t *scl, size_t w, uint16_t set, uint8_t *d)
 }
 
 /* OR `flag` into out where a row within radius r has a hit in reach. */
-static void dilate_rows(const uint8_t *dist, size_t w, size_t win_rows,
+CK_VEC static void dilate_rows(const uint8_t *dist, size_t w, size_t win_rows,
                         size_t y, int r, uint8_t flag, uint8_t *restrict out)
 {
     for (int dy = -r; dy <= r; dy++) {
@@ -127,5 +127,34 @@ void ck_pseudo_scl(const float *blue, const float *green, const float *red,
         float mean = (b + g + rd) / 3.0f;
         int cloud = b > blue_min && mean > 0.0f && (mx - mn) < white_max * mean;
         scl[i] = cloud ? 9 : 4;
+    }
+}
+
+/* Branch-free over chunks of 1 << 16 so the 32-bit sums vectorise. */
+CK_VEC void ck_mask_count(const uint8_t *mask, const uint8_t *scl, size_t n,
+                   uint64_t counts[CK_NCOUNTS])
+{
+    const uint8_t *restrict mk = mask;
+    for (size_t i0 = 0; i0 < n; i0 += (size_t)1 << 16) {
+        size_t i1 = i0 + ((size_t)1 << 16) < n ? i0 + ((size_t)1 << 16) : n;
+        uint32_t nd = 0, cl = 0, sh = 0, any = 0, wa = 0;
+        for (size_t i = i0; i < i1; i++) {
+            uint32_t m = mk[i];
+            nd += m & CK_M_NODATA;
+            cl += (m & 3u) == CK_M_CLOUD;
+            sh += (m & 7u) == CK_M_SHADOW;
+            any += m != 0;
+        }
+        if (scl) {
+            const uint8_t *restrict sc = scl;
+            for (size_t i = i0; i < i1; i++)
+                wa += (mk[i] == 0) & (sc[i] == 6);
+        }
+        counts[CK_COUNT_NODATA] += nd;
+        counts[CK_COUNT_CLOUD] += cl;
+        counts[CK_COUNT_SHADOW] += sh;
+        counts[CK_COUNT_OTHER] += any - nd - cl - sh;
+        counts[CK_COUNT_VALID] += (i1 - i0) - any;
+        counts[CK_COUNT_WATER] += wa;
     }
 }

@@ -45,4 +45,12 @@ void ck_mask_scl(const ck_scl_rules *r, const uint8_t *scl, size_t w,
 void ck_pseudo_scl(const float *blue, const float *green, const float *red,
                    size_t n, float blue_min, float white_max, uint8_t *scl);
 
+/* Pixels of a mask by the first flag that applies: counts[] gets
+ * CK_COUNT_NODATA (no data), _CLOUD (cloud, not no data), _SHADOW (shadow
+ * only), _OTHER (any other flag), _VALID (no flag) and _WATER (valid and
+ * SCL class 6; scl may be NULL).  Counts are added to counts[]. */
+enum { CK_COUNT_NODATA, CK_COUNT_CLOUD, CK_COUNT_SHADOW, CK_COUNT_OTHER, CK_COUNT_VALID, CK_COUNT_WATER, CK_NCOUNTS };
+void ck_mask_count(const uint8_t *mask, const uint8_t *scl, size_t n,
+                   uint64_t counts[CK_NCOUNTS]);
+
 #endif

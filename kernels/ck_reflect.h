@@ -19,8 +19,13 @@ typedef struct {
     float quantum; /* DN per unit reflectance, e.g. 10000 */
 } ck_dn_conv;
 
-/* mask is OR-ed (not overwritten) so several bands can share one mask. */
+/* mask is OR-ed (not overwritten) so several bands can share one mask;
+ * NULL when the caller has marked no data already (ck_dn_mark_nodata). */
 void ck_dn_to_reflectance(const uint16_t *dn, size_t n, ck_dn_conv conv,
                           float *out, uint8_t *mask);
+
+/* mask |= CK_M_NODATA where dn == 0: the no-data part of
+ * ck_dn_to_reflectance, for callers that convert later in small chunks. */
+void ck_dn_mark_nodata(const uint16_t *dn, size_t n, uint8_t *mask);
 
 #endif

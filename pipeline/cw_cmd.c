@@ -59,37 +59,28 @@ static void job_common(cw_strip_job *job, const cw_common_opts *o, const cw_scen
     job->quantum = CW_OUT_TILE;
 }
 
-/* Counts by the first flag that applies (no data > cloud > shadow > other);
- * branch-free in 32-bit chunks so it vectorises. */
 void cw_pixel_stats_add(cw_pixel_stats *ps, const cw_strip *st)
 {
-    const size_t n = st->width * (size_t)st->nrows;
-    const uint8_t *restrict mk = st->mask;
-    const uint8_t *restrict scl = st->scl;
-    for (size_t i0 = 0; i0 < n; i0 += 1u << 20) {
-        size_t i1 = i0 + (1u << 20) < n ? i0 + (1u << 20) : n;
-        uint32_t nd = 0, cl = 0, sh = 0, any = 0, wa = 0;
-        for (size_t i = i0; i < i1; i++) {
-            uint32_t m = mk[i];
-            uint32_t is_nd = m & CK_M_NODATA;
-            uint32_t is_cl = (m >> 1) & 1u & (is_nd ^ 1u);
-            uint32_t is_sh = (m >> 2) & 1u & ((m & 3u) == 0);
-            nd += is_nd;
-            cl += is_cl;
-            sh += is_sh;
-            any += m != 0;
-        }
-        if (scl)
-            for (size_t i = i0; i < i1; i++)
-                wa += (mk[i] == 0) & (scl[i] == 6);
-        ps->nodata += nd;
-        ps->cloud += cl;
-        ps->shadow += sh;
-        ps->invalid += any - nd - cl - sh;
-        ps->water += wa;
-        ps->valid += (i1 - i0) - any;
-    }
-    ps->total += n;
+    uint64_t n[CK_NCOUNTS] = {0};
+    ck_mask_count(st->mask, st->scl, st->width * (size_t)st->nrows, n);
+    cw_pixel_stats_sum(ps, &(cw_pixel_stats){.total = st->width * (size_t)st->nrows,
+                                             .valid = n[CK_COUNT_VALID],
+                                             .cloud = n[CK_COUNT_CLOUD],
+                                             .shadow = n[CK_COUNT_SHADOW],
+                                             .water = n[CK_COUNT_WATER],
+                                             .nodata = n[CK_COUNT_NODATA],
+                                             .invalid = n[CK_COUNT_OTHER]});
+}
+
+void cw_pixel_stats_sum(cw_pixel_stats *ps, const cw_pixel_stats *add)
+{
+    ps->total += add->total;
+    ps->valid += add->valid;
+    ps->cloud += add->cloud;
+    ps->shadow += add->shadow;
+    ps->water += add->water;
+    ps->nodata += add->nodata;
+    ps->invalid += add->invalid;
 }
 
 static int stats_commit(void *ctx, const cw_strip *st, void *tls)
@@ -171,15 +162,19 @@ int cw_info_run(const char *scene_path, const cw_common_opts *o, FILE *out)
 typedef struct {
     const ck_index_desc *idx[CW_MAX_INDICES];
     int n;
+    int width;
     cw_out_type type;
     cw_raster_out *out[CW_MAX_INDICES];
     cw_pixel_stats ps;
 } indices_ctx;
 
+/* Per thread: each index's strip in tile-major order, ready for the
+ * writer, and one output tile row of reflectance per band. */
 typedef struct {
-    float *f[CW_MAX_INDICES];
-    int16_t *q[CW_MAX_INDICES];
+    void *tiles[CW_MAX_INDICES];
+    float *chunk[CK_NBANDS], *tmp;
     int n;
+    cw_pixel_stats ps; /* this strip's, added in order by the commit */
 } indices_tls;
 
 static void indices_tls_free(void *ctx, void *p)
@@ -188,10 +183,11 @@ static void indices_tls_free(void *ctx, void *p)
     indices_tls *t = p;
     if (!t)
         return;
-    for (int k = 0; k < t->n; k++) {
-        free(t->f[k]);
-        free(t->q[k]);
-    }
+    for (int k = 0; k < t->n; k++)
+        free(t->tiles[k]);
+    for (int b = 0; b < CK_NBANDS; b++)
+        free(t->chunk[b]);
+    free(t->tmp);
     free(t);
 }
 
@@ -202,26 +198,64 @@ static void *indices_tls_init(void *ctx, size_t max_px)
     if (!t)
         return NULL;
     t->n = c->n;
-    for (int k = 0; k < c->n; k++) {
-        t->f[k] = malloc(max_px * sizeof(float));
-        if (!t->f[k] || (c->type == CW_OUT_INT16 && !(t->q[k] = malloc(max_px * sizeof(int16_t))))) {
-            indices_tls_free(ctx, t);
-            return NULL;
-        }
+    size_t tpx = cw_tiles_pixels(c->width, (int)(max_px / (size_t)c->width));
+    size_t px = c->type == CW_OUT_INT16 ? sizeof(int16_t) : sizeof(float);
+    int ok = (t->tmp = malloc(CW_OUT_TILE * sizeof(float))) != NULL;
+    for (int k = 0; k < c->n; k++)
+        ok = ok && (t->tiles[k] = malloc(tpx * px)) != NULL;
+    for (int b = 0; b < CK_NBANDS; b++)
+        ok = ok && (t->chunk[b] = malloc(CW_OUT_TILE * sizeof(float))) != NULL;
+    if (!ok) {
+        indices_tls_free(ctx, t);
+        return NULL;
     }
     return t;
 }
 
+/* No data where a strip's tiles reach past the grid (right edge, rows
+ * after the last): everything indices_work does not write. */
+static void indices_pad(const indices_ctx *c, const cw_strip *st, indices_tls *t)
+{
+    const int T = CW_OUT_TILE, W = c->width, rows = (st->nrows + T - 1) / T * T;
+    for (int k = 0; k < c->n; k++)
+        for (int y = 0; y < rows; y++)
+            for (int x = 0; x < W; x += T) {
+                int from = y >= st->nrows ? 0 : W - x < T ? W - x : T; /* first column to pad */
+                size_t i0 = cw_tiles_index(W, x, y);
+                for (int i = from; i < T; i++) {
+                    if (c->type == CW_OUT_FLOAT32)
+                        ((float *)t->tiles[k])[i0 + (size_t)i] = CK_NODATA;
+                    else
+                        ((int16_t *)t->tiles[k])[i0 + (size_t)i] = CK_NODATA_I16;
+                }
+            }
+}
+
+/* Row segments one output tile wide: convert the bands (cache-resident),
+ * then every index straight into its place in the tiles. */
 static int indices_work(void *ctx, const cw_strip *st, void *tls)
 {
     indices_ctx *c = ctx;
     indices_tls *t = tls;
-    size_t n = st->width * (size_t)st->nrows;
-    for (int k = 0; k < c->n; k++) {
-        c->idx[k]->fn(st->refl, st->mask, n, t->f[k]);
-        if (c->type == CW_OUT_INT16)
-            ck_index_to_i16(t->f[k], n, t->q[k]);
-    }
+    const int T = CW_OUT_TILE, W = c->width;
+    const float *refl[CK_NBANDS];
+    indices_pad(c, st, t);
+    for (int y = 0; y < st->nrows; y++)
+        for (int x0 = 0; x0 < W; x0 += T) {
+            size_t len = (size_t)(W - x0 < T ? W - x0 : T), off = (size_t)y * (size_t)W + (size_t)x0;
+            size_t to = cw_tiles_index(W, x0, y);
+            cw_strip_refl_chunk(st, off, len, t->chunk, refl);
+            for (int k = 0; k < c->n; k++) {
+                if (c->type == CW_OUT_FLOAT32) {
+                    c->idx[k]->fn(refl, st->mask + off, len, (float *)t->tiles[k] + to);
+                } else {
+                    c->idx[k]->fn(refl, st->mask + off, len, t->tmp);
+                    ck_index_to_i16(t->tmp, len, (int16_t *)t->tiles[k] + to);
+                }
+            }
+        }
+    memset(&t->ps, 0, sizeof t->ps);
+    cw_pixel_stats_add(&t->ps, st);
     return 0;
 }
 
@@ -229,12 +263,10 @@ static int indices_commit(void *ctx, const cw_strip *st, void *tls)
 {
     indices_ctx *c = ctx;
     indices_tls *t = tls;
-    for (int k = 0; k < c->n; k++) {
-        const void *data = c->type == CW_OUT_INT16 ? (const void *)t->q[k] : (const void *)t->f[k];
-        if (cw_raster_out_write(c->out[k], st->y0, st->nrows, data))
+    for (int k = 0; k < c->n; k++)
+        if (cw_raster_out_write(c->out[k], st->y0, st->nrows, t->tiles[k]))
             return -1;
-    }
-    cw_pixel_stats_add(&c->ps, st);
+    cw_pixel_stats_sum(&c->ps, &t->ps);
     return 0;
 }
 
@@ -340,7 +372,9 @@ int cw_indices_run(const char *scene_path, const cw_indices_opts *o)
     job.ctx = &c;
     job.tls_init = indices_tls_init;
     job.tls_free = indices_tls_free;
-    job.tls_bytes_per_px = (size_t)c.n * (o->type == CW_OUT_INT16 ? 6 : 4);
+    job.tls_bytes_per_px = (size_t)c.n * (o->type == CW_OUT_INT16 ? 2 : 4);
+    job.serve_dn = 1;
+    c.width = s.width;
     job.work = indices_work;
     job.commit = indices_commit;
     job.label = s.product_id;

@@ -43,6 +43,7 @@ typedef struct {
 
 /* Counts one strip by the first flag that applies (no data > cloud > shadow > other). */
 void cw_pixel_stats_add(cw_pixel_stats *ps, const cw_strip *st);
+void cw_pixel_stats_sum(cw_pixel_stats *ps, const cw_pixel_stats *add);
 
 int cw_info_run(const char *scene_path, const cw_common_opts *o, FILE *out);
 int cw_indices_run(const char *scene_path, const cw_indices_opts *o);

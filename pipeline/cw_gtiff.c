@@ -7,6 +7,7 @@
 #include <cpl_string.h>
 #include <gdal.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,7 +17,6 @@ struct cw_raster_out {
     GDALRasterBandH band;
     cw_out_type type;
     int width, height;
-    void *tile; /* one CW_OUT_TILE^2 tile */
     char tmp[PATH_MAX], path[PATH_MAX];
 };
 
@@ -49,11 +49,6 @@ cw_raster_out *cw_raster_out_create(const char *path, const cw_scene *s, cw_out_
     cw_strlcpy(o->path, path, sizeof o->path);
     if (cw_tmp_path(o->tmp, sizeof o->tmp, path))
         goto fail;
-    size_t px = type == CW_OUT_FLOAT32 ? 4 : 2;
-    if (!(o->tile = malloc(px * CW_OUT_TILE * CW_OUT_TILE))) {
-        cw_error("out of memory");
-        goto fail;
-    }
     GDALDriverH drv = GDALGetDriverByName("GTiff");
     if (!drv) {
         cw_error("GDAL has no GTiff driver");
@@ -118,35 +113,24 @@ fail:
     return NULL;
 }
 
-int cw_raster_out_write(cw_raster_out *o, int y0, int nrows, const void *data)
+size_t cw_tiles_pixels(int width, int nrows)
 {
-    const int T = CW_OUT_TILE, W = o->width;
-    const size_t px = o->type == CW_OUT_FLOAT32 ? 4 : 2;
+    size_t T = CW_OUT_TILE;
+    return ((size_t)width + T - 1) / T * T * (((size_t)nrows + T - 1) / T * T);
+}
+
+int cw_raster_out_write(cw_raster_out *o, int y0, int nrows, const void *tiles)
+{
+    const int T = CW_OUT_TILE, ntx = (o->width + T - 1) / T;
+    const size_t tile_bytes = (size_t)T * T * (o->type == CW_OUT_FLOAT32 ? 4 : 2);
     if (y0 % T != 0 || (nrows % T != 0 && y0 + nrows != o->height))
         return cw_error("internal: strip %d+%d is not aligned to output tiles", y0, nrows);
-    for (int ty = 0; ty * T < nrows; ty++) {
-        int rows = nrows - ty * T < T ? nrows - ty * T : T;
-        for (int bx = 0; bx * T < W; bx++) {
-            int cols = W - bx * T < T ? W - bx * T : T;
-            /* pad partial edge tiles with no data */
-            if (rows < T || cols < T) {
-                if (o->type == CW_OUT_FLOAT32) {
-                    float *t = o->tile;
-                    for (int i = 0; i < T * T; i++)
-                        t[i] = CK_NODATA;
-                } else {
-                    int16_t *t = o->tile;
-                    for (int i = 0; i < T * T; i++)
-                        t[i] = CK_NODATA_I16;
-                }
-            }
-            for (int y = 0; y < rows; y++)
-                memcpy((char *)o->tile + (size_t)y * T * px,
-                       (const char *)data + ((size_t)(ty * T + y) * W + (size_t)bx * T) * px, (size_t)cols * px);
-            if (GDALWriteBlock(o->band, bx, y0 / T + ty, o->tile) != CE_None)
+    const char *t = tiles;
+    for (int ty = 0; ty * T < nrows; ty++)
+        for (int bx = 0; bx < ntx; bx++, t += tile_bytes)
+            /* the GTiff driver copies before it encodes: the buffer is not modified */
+            if (GDALWriteBlock(o->band, bx, y0 / T + ty, (void *)(uintptr_t)t) != CE_None)
                 return cw_error("writing %s failed: %s", o->tmp, cw_gdal_errmsg());
-        }
-    }
     return 0;
 }
 
@@ -166,7 +150,6 @@ int cw_raster_out_close(cw_raster_out *o, int commit)
         else
             unlink(o->tmp);
     }
-    free(o->tile);
     free(o);
     return rc;
 }

@@ -22,9 +22,24 @@ const char *cw_codec_name(cw_codec c);
 /* meta: NULL-terminated "KEY=VALUE" list stored as dataset metadata. */
 cw_raster_out *cw_raster_out_create(const char *path, const cw_scene *s, cw_out_type type,
                                     cw_codec codec, const char *band_desc, char **meta);
-/* Rows [y0, y0+nrows) of the grid; y0 must be a multiple of CW_OUT_TILE
- * and nrows too unless the strip ends the raster. Called in row order. */
-int cw_raster_out_write(cw_raster_out *o, int y0, int nrows, const void *data);
+/* Rows [y0, y0+nrows) of the grid, already cut into output tiles (the
+ * "tile-major" layout below), so the writer copies nothing.  y0 must be a
+ * multiple of CW_OUT_TILE and nrows too unless the strip ends the raster.
+ * Called in row order. */
+int cw_raster_out_write(cw_raster_out *o, int y0, int nrows, const void *tiles);
+
+/* Tile-major layout of a strip of `width` columns: tile rows top to
+ * bottom, tiles left to right, each CW_OUT_TILE x CW_OUT_TILE pixels row by
+ * row; the parts of edge tiles outside the grid hold no data.
+ * cw_tiles_pixels: pixels of a strip of nrows; cw_tiles_index: where the
+ * strip's pixel (x, y) goes. */
+size_t cw_tiles_pixels(int width, int nrows);
+static inline size_t cw_tiles_index(int width, int x, int y)
+{
+    size_t ntx = (size_t)(width + CW_OUT_TILE - 1) / CW_OUT_TILE;
+    size_t ty = (size_t)y / CW_OUT_TILE, tx = (size_t)x / CW_OUT_TILE;
+    return (((ty * ntx + tx) * CW_OUT_TILE + (size_t)y % CW_OUT_TILE) * CW_OUT_TILE) + (size_t)x % CW_OUT_TILE;
+}
 /* commit = 1: close, check, rename into place; 0: discard. NULL is fine. */
 int cw_raster_out_close(cw_raster_out *o, int commit);
 

@@ -5,6 +5,7 @@
  */
 #include "cw_strip.h"
 #include "ck_reflect.h"
+#include "cw_tiletiff.h"
 #include "cw_util.h"
 
 #include <gdal.h>
@@ -22,6 +23,9 @@ struct cw_reader {
     GDALRasterBandH band[CW_NSRC];
     void *nat;                  /* native-resolution rows for coarse bands */
     size_t nat_bytes;
+    unsigned direct;            /* CW_SRC_BIT: read block by block (below) */
+    cw_tiletiff *tt[CW_NSRC];   /* direct tile decoder, or NULL: GDALReadBlock */
+    void *blk;                  /* one block of a direct source */
 };
 
 void cw_reader_close(cw_reader *r)
@@ -36,8 +40,54 @@ void cw_reader_close(cw_reader *r)
                 r->ds[j] = NULL;
         GDALClose(r->ds[i]);
     }
+    for (int i = 0; i < CW_NSRC; i++)
+        cw_tiletiff_close(r->tt[i]);
     free(r->nat);
+    free(r->blk);
     free(r);
+}
+
+/* A GeoTIFF band whose pixels are stored as the type we read is read block
+ * by block straight into our buffer: no trip through GDAL's block cache
+ * (allocation, locking, eviction) and nothing decoded twice; the common
+ * COG layouts are decoded by cw_tiletiff, the rest by GDALReadBlock.
+ * Anything else goes through GDALRasterIO. */
+static size_t direct_block_bytes(GDALDatasetH ds, GDALRasterBandH b, int is_scl)
+{
+    GDALDriverH drv = GDALGetDatasetDriver(ds);
+    GDALDataType t = GDALGetRasterDataType(b);
+    int bw = 0, bh = 0;
+    GDALGetBlockSize(b, &bw, &bh);
+    int ok = drv && strcmp(GDALGetDriverShortName(drv), "GTiff") == 0 && bw > 0 && bh > 0 &&
+             (t == GDT_UInt16 || (is_scl && t == GDT_Byte));
+    return ok ? (size_t)bw * (size_t)bh * (size_t)GDALGetDataTypeSizeBytes(t) : 0;
+}
+
+/* Native rows [ny0, ny0 + nh) of a source, as `type` (its own type when
+ * direct), into out (nh x native width). */
+static int read_native(cw_reader *r, int src, int ny0, int nh, void *out, GDALDataType type)
+{
+    const cw_src *c = &r->s->src[src];
+    GDALRasterBandH b = r->band[src];
+    const int nw = c->nat_w, bw = c->block_w, bh = c->block_h;
+    if ((r->direct & CW_SRC_BIT(src)) && ny0 % bh == 0 && (nh % bh == 0 || ny0 + nh == c->nat_h)) {
+        const size_t ps = (size_t)GDALGetDataTypeSizeBytes(type);
+        for (int by = ny0 / bh; by * bh < ny0 + nh; by++) {
+            int rows = ny0 + nh - by * bh < bh ? ny0 + nh - by * bh : bh;
+            for (int bx = 0; bx * bw < nw; bx++) {
+                if ((!r->tt[src] || cw_tiletiff_read(r->tt[src], bx, by, r->blk) != 0) &&
+                    GDALReadBlock(b, bx, by, r->blk) != CE_None)
+                    return -1;
+                int cols = nw - bx * bw < bw ? nw - bx * bw : bw;
+                char *o = (char *)out + ((size_t)(by * bh - ny0) * (size_t)nw + (size_t)bx * (size_t)bw) * ps;
+                for (int y = 0; y < rows; y++)
+                    memcpy(o + (size_t)y * (size_t)nw * ps, (const char *)r->blk + (size_t)y * (size_t)bw * ps,
+                           (size_t)cols * ps);
+            }
+        }
+        return 0;
+    }
+    return GDALRasterIO(b, GF_Read, 0, ny0, nw, nh, out, nw, nh, type, 0, 0) == CE_None ? 0 : -1;
 }
 
 cw_reader *cw_reader_open(const cw_scene *s, unsigned srcs, int max_rows)
@@ -48,7 +98,7 @@ cw_reader *cw_reader_open(const cw_scene *s, unsigned srcs, int max_rows)
         return NULL;
     }
     r->s = s;
-    size_t need = 0;
+    size_t need = 0, blk = 0;
     for (int i = 0; i < CW_NSRC; i++) {
         if (!(srcs & CW_SRC_BIT(i)))
             continue;
@@ -67,6 +117,14 @@ cw_reader *cw_reader_open(const cw_scene *s, unsigned srcs, int max_rows)
             goto fail;
         }
         r->band[i] = GDALGetRasterBand(r->ds[i], c->band_index);
+        size_t bb = direct_block_bytes(r->ds[i], r->band[i], i == CW_SRC_SCL);
+        if (bb) {
+            r->direct |= CW_SRC_BIT(i);
+            blk = bb > blk ? bb : blk;
+            r->tt[i] = cw_tiletiff_open(c->path, c->band_index,
+                                        GDALGetDataTypeSizeBytes(GDALGetRasterDataType(r->band[i])), c->block_w,
+                                        c->block_h);
+        }
         if (c->factor > 1) {
             size_t rows = (size_t)max_rows / (size_t)c->factor + 2;
             size_t b = rows * (size_t)c->nat_w * 2;
@@ -83,11 +141,34 @@ cw_reader *cw_reader_open(const cw_scene *s, unsigned srcs, int max_rows)
         goto fail;
     }
     r->nat_bytes = need;
+    if (blk && !(r->blk = malloc(blk))) {
+        cw_error("out of memory for a %zu-byte block buffer", blk);
+        goto fail;
+    }
     return r;
 fail:
     cw_reader_close(r);
     return NULL;
 }
+
+/* One grid row from a native row: o[x] = CONV(in[x / f]), the common
+ * f == 2 (20 m onto 10 m) without divisions. */
+#define EXPAND_ROW(o_, in_, W, f, CONV)                                                                 \
+    do {                                                                                                 \
+        __typeof__(o_) o = (o_);                                                                         \
+        __typeof__(in_) i_ = (in_);                                                                      \
+        if ((f) == 2) {                                                                                  \
+            for (int x = 0; x + 1 < (W); x += 2)                                                         \
+                o[x] = o[x + 1] = CONV(i_[x >> 1]);                                                      \
+            if ((W) & 1)                                                                                 \
+                o[(W) - 1] = CONV(i_[((W) - 1) >> 1]);                                                   \
+        } else {                                                                                         \
+            for (int x = 0; x < (W); x++)                                                                \
+                o[x] = CONV(i_[x / (f)]);                                                                \
+        }                                                                                                \
+    } while (0)
+#define AS_IS(v) (v)
+#define CLAMP_U8(v) ((v) > 255 ? 255 : (uint8_t)(v))
 
 int cw_reader_read(cw_reader *r, int src, int y0, int nrows, void *out)
 {
@@ -97,7 +178,7 @@ int cw_reader_read(cw_reader *r, int src, int y0, int nrows, void *out)
     const GDALDataType want = is_scl ? GDT_Byte : GDT_UInt16;
     const int px = is_scl ? 1 : 2;
     if (f == 1 && !(is_scl && GDALGetRasterDataType(r->band[src]) != GDT_Byte)) {
-        if (GDALRasterIO(r->band[src], GF_Read, 0, y0, W, nrows, out, W, nrows, want, 0, 0) != CE_None)
+        if (read_native(r, src, y0, nrows, out, want))
             return cw_error("%s: reading rows %d..%d of %s failed: %s", cw_src_name(src), y0,
                             y0 + nrows - 1, c->path, cw_gdal_errmsg());
         return 0;
@@ -108,43 +189,24 @@ int cw_reader_read(cw_reader *r, int src, int y0, int nrows, void *out)
     int nw = c->nat_w, nh = ny1 - ny0;
     if ((size_t)nh * (size_t)nw * 2 > r->nat_bytes)
         return cw_error("internal: read of %d rows exceeds the reader's buffer", nrows);
-    if (GDALRasterIO(r->band[src], GF_Read, 0, ny0, nw, nh, r->nat, nw, nh, GDT_UInt16, 0, 0) != CE_None)
+    /* a direct Byte SCL is read as bytes, everything else as UInt16 */
+    const int nat8 = (r->direct & CW_SRC_BIT(src)) && GDALGetRasterDataType(r->band[src]) == GDT_Byte;
+    if (read_native(r, src, ny0, nh, r->nat, nat8 ? GDT_Byte : GDT_UInt16))
         return cw_error("%s: reading rows %d..%d of %s failed: %s", cw_src_name(src), ny0, ny1 - 1,
                         c->path, cw_gdal_errmsg());
-    const uint16_t *nat = r->nat;
     for (int y = 0; y < nrows; y++) {
-        const uint16_t *in = nat + (size_t)((y0 + y) / f - ny0) * nw;
+        const size_t row = (size_t)((y0 + y) / f - ny0) * (size_t)nw;
+        const uint16_t *in = (const uint16_t *)r->nat + row;
         if (y > 0 && (y0 + y) / f == (y0 + y - 1) / f) { /* same native row */
             memcpy((char *)out + (size_t)y * W * px, (char *)out + (size_t)(y - 1) * W * px, (size_t)W * px);
             continue;
         }
-        if (is_scl) {
-            uint8_t *o = (uint8_t *)out + (size_t)y * W;
-            if (f == 2) { /* the common case: 20 m onto 10 m */
-                for (int x = 0; x + 1 < W; x += 2) {
-                    uint16_t v = in[x >> 1];
-                    o[x] = o[x + 1] = v > 255 ? 255 : (uint8_t)v;
-                }
-                if (W & 1)
-                    o[W - 1] = in[(W - 1) >> 1] > 255 ? 255 : (uint8_t)in[(W - 1) >> 1];
-            } else {
-                for (int x = 0; x < W; x++) {
-                    uint16_t v = in[x / f];
-                    o[x] = v > 255 ? 255 : (uint8_t)v;
-                }
-            }
-        } else {
-            uint16_t *o = (uint16_t *)out + (size_t)y * W;
-            if (f == 2) {
-                for (int x = 0; x + 1 < W; x += 2)
-                    o[x] = o[x + 1] = in[x >> 1];
-                if (W & 1)
-                    o[W - 1] = in[(W - 1) >> 1];
-            } else {
-                for (int x = 0; x < W; x++)
-                    o[x] = in[x / f];
-            }
-        }
+        if (nat8)
+            EXPAND_ROW((uint8_t *)out + (size_t)y * W, (const uint8_t *)r->nat + row, W, f, AS_IS);
+        else if (is_scl)
+            EXPAND_ROW((uint8_t *)out + (size_t)y * W, in, W, f, CLAMP_U8);
+        else
+            EXPAND_ROW((uint16_t *)out + (size_t)y * W, in, W, f, AS_IS);
     }
     return 0;
 }
@@ -154,6 +216,7 @@ int cw_reader_read(cw_reader *r, int src, int y0, int nrows, void *out)
 typedef struct {
     cw_reader *rd;
     float *refl[CK_NBANDS];
+    uint16_t *dnb[CK_NBANDS]; /* serve_dn: each band's DN */
     float *fb[3];        /* fallback: B02..B04 reflectance over the window */
     uint16_t *dn;
     uint8_t *mask, *scl, *scratch, *tmpmask;
@@ -180,8 +243,10 @@ static unsigned job_sources(const cw_strip_job *job, int fallback)
 static void free_buf(const cw_strip_job *job, thread_buf *b)
 {
     cw_reader_close(b->rd);
-    for (int i = 0; i < CK_NBANDS; i++)
+    for (int i = 0; i < CK_NBANDS; i++) {
         free(b->refl[i]);
+        free(b->dnb[i]);
+    }
     for (int i = 0; i < 3; i++)
         free(b->fb[i]);
     free(b->dn);
@@ -198,9 +263,13 @@ static int alloc_buf(const cw_scene *s, const cw_strip_job *job, int rows, int h
                      thread_buf *b)
 {
     size_t W = (size_t)s->width, win = (size_t)(rows + 2 * halo);
-    for (int i = 0; i < CK_NBANDS; i++)
-        if ((job->bands & CK_BAND_BIT(i)) && !(b->refl[i] = malloc(W * rows * sizeof(float))))
+    for (int i = 0; i < CK_NBANDS; i++) {
+        if (!(job->bands & CK_BAND_BIT(i)))
+            continue;
+        if (job->serve_dn ? !(b->dnb[i] = malloc(W * rows * sizeof(uint16_t)))
+                          : !(b->refl[i] = malloc(W * rows * sizeof(float))))
             goto oom;
+    }
     if (job->mask == CW_MASK_SCL) {
         if (fallback) {
             for (int i = 0; i < 3; i++)
@@ -212,7 +281,8 @@ static int alloc_buf(const cw_scene *s, const cw_strip_job *job, int rows, int h
         if (!(b->scl = malloc(W * win)) || !(b->scratch = malloc(ck_mask_scratch_size(W, win))))
             goto oom;
     }
-    if (!(b->dn = malloc(W * win * sizeof(uint16_t))) || !(b->mask = malloc(W * rows)))
+    if (((!job->serve_dn || fallback) && !(b->dn = malloc(W * win * sizeof(uint16_t)))) ||
+        !(b->mask = malloc(W * rows)))
         goto oom;
     if (!(b->rd = cw_reader_open(s, job_sources(job, fallback), (int)win)))
         return -1;
@@ -234,6 +304,14 @@ static int load_strip(const cw_scene *s, const cw_strip_job *job, int halo, int 
     for (int i = 0; i < CK_NBANDS; i++) {
         if (!(job->bands & CK_BAND_BIT(i)))
             continue;
+        if (job->serve_dn) {
+            if (cw_reader_read(b->rd, i, y0, n, b->dnb[i]))
+                return -1;
+            ck_dn_mark_nodata(b->dnb[i], npx, b->mask);
+            st->dn[i] = b->dnb[i];
+            st->conv[i] = s->src[i].conv;
+            continue;
+        }
         if (cw_reader_read(b->rd, i, y0, n, b->dn))
             return -1;
         ck_dn_to_reflectance(b->dn, npx, s->src[i].conv, b->refl[i], b->mask);
@@ -264,6 +342,17 @@ static int load_strip(const cw_scene *s, const cw_strip_job *job, int halo, int 
     return 0;
 }
 
+void cw_strip_refl_chunk(const cw_strip *st, size_t off, size_t n, float *const *buf, const float **refl)
+{
+    for (int b = 0; b < CK_NBANDS; b++) {
+        refl[b] = NULL;
+        if (!st->dn[b])
+            continue;
+        ck_dn_to_reflectance(st->dn[b] + off, n, st->conv[b], buf[b], NULL);
+        refl[b] = buf[b];
+    }
+}
+
 /* Strip height: a multiple of the quantum that also covers whole block
  * rows of every input (so no block is decoded twice), as small as that,
  * and shrunk to the memory budget if needed.  Larger strips do not decode
@@ -285,7 +374,7 @@ static int pick_rows(const cw_scene *s, const cw_strip_job *job, unsigned srcs, 
         size_t budget = job->mem_budget ? job->mem_budget : ((size_t)256 << 20);
         size_t per_px = 2 + 1 + job->tls_bytes_per_px; /* dn + mask */
         for (int i = 0; i < CK_NBANDS; i++)
-            per_px += (job->bands & CK_BAND_BIT(i)) ? 4 : 0;
+            per_px += (job->bands & CK_BAND_BIT(i)) ? (job->serve_dn ? 2 : 4) : 0;
         if (job->mask == CW_MASK_SCL)
             per_px += 3 + (cw_strip_uses_fallback(s, job) ? 13 : 0);
         size_t fit = budget / (size_t)nthreads / ((size_t)s->width * per_px);

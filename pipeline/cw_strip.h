@@ -14,6 +14,7 @@
 #define CW_STRIP_H
 
 #include "ck_mask.h"
+#include "ck_reflect.h"
 #include "cw_scene.h"
 
 typedef struct cw_reader cw_reader;
@@ -32,6 +33,8 @@ typedef struct {
     int y0, nrows;       /* grid rows of this strip */
     size_t width;        /* grid columns */
     const float *refl[CK_NBANDS]; /* reflectance of the requested bands */
+    const uint16_t *dn[CK_NBANDS];/* with serve_dn: their DN instead */
+    ck_dn_conv conv[CK_NBANDS];   /* ... and how DN become reflectance */
     const uint8_t *mask; /* CK_M_* flags, 0 = valid */
     const uint8_t *scl;  /* SCL (or fallback pseudo-SCL) classes, or NULL */
     int thread;          /* 0..threads-1 */
@@ -51,6 +54,10 @@ typedef struct {
     int threads;            /* 0 = OpenMP default */
     size_t mem_budget;      /* bytes for all threads' strip buffers, 0 = 256 MiB */
     size_t tls_bytes_per_px;/* the job's own per-pixel scratch, for sizing */
+    int serve_dn;           /* 1: st->dn/conv instead of st->refl; the work
+                               converts cache-sized chunks itself
+                               (cw_strip_refl_chunk), which saves a
+                               full-strip float copy of every band */
     void *ctx;
     void *(*tls_init)(void *ctx, size_t max_pixels); /* per thread, before work */
     void (*tls_free)(void *ctx, void *tls);
@@ -58,6 +65,12 @@ typedef struct {
     int (*commit)(void *ctx, const cw_strip *st, void *tls); /* in order */
     const char *label;      /* progress label, NULL for none */
 } cw_strip_job;
+
+/* With serve_dn: reflectance of the strip's pixels [off, off + n) of every
+ * served band into buf[b] (n floats each); refl[b] points there, NULL for
+ * bands not served.  Same bits as the st->refl path; no data is already in
+ * st->mask. */
+void cw_strip_refl_chunk(const cw_strip *st, size_t off, size_t n, float *const *buf, const float **refl);
 
 /* Runs the job; -1 with the first failing strip's message on error.
  * *used_rows (may be NULL) receives the strip height chosen. */

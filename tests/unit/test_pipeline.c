@@ -17,8 +17,10 @@
 #include "cw_i18n.h"
 #include "cw_state.h"
 #include "cw_strip.h"
+#include "cw_tiletiff.h"
 #include "cw_util.h"
 
+#include <cpl_string.h>
 #include <gdal.h>
 #include <math.h>
 #include <png.h>
@@ -386,6 +388,133 @@ static void test_draw(void)
     }
 }
 
+/* ------------------------------------------------------- direct tiles */
+
+/* Writes a W x H raster of `bands` bands of type t with creation options
+ * (a NULL-terminated list), pixels from a fixed LCG with runs (so the
+ * predictor matters) and zeros; when sparse, blocks (2, 1) and (2, 2) of
+ * 256 x 256 are never written. */
+static int write_tiff(const char *path, GDALDataType t, int bands, const char *const *co, int sparse)
+{
+    const int W = 700, H = 530;
+    GDALDatasetH ds = GDALCreate(GDALGetDriverByName("GTiff"), path, W, H, bands, t, (char **)co);
+    if (!ds)
+        return -1;
+    uint16_t *buf = malloc(sizeof *buf * W * H);
+    uint32_t x = 12345u;
+    int rc = 0;
+    for (int b = 1; b <= bands && rc == 0; b++) {
+        for (int i = 0; i < W * H; i++) {
+            x = x * 1664525u + 1013904223u;
+            uint16_t v = (uint16_t)(300 + (i % W) * 7 + (x >> 24));
+            buf[i] = (x >> 28) == 0 ? 0 : t == GDT_Byte ? (uint16_t)(v & 255) : v;
+        }
+        GDALRasterBandH bh = GDALGetRasterBand(ds, b);
+        if (sparse) {
+            rc |= GDALRasterIO(bh, GF_Write, 0, 0, W, 256, buf, W, 256, GDT_UInt16, 0, 0) != CE_None;
+            rc |= GDALRasterIO(bh, GF_Write, 0, 256, 512, H - 256, buf, 512, H - 256, GDT_UInt16, 0, 0) != CE_None;
+        } else {
+            rc |= GDALRasterIO(bh, GF_Write, 0, 0, W, H, buf, W, H, GDT_UInt16, 0, 0) != CE_None;
+        }
+    }
+    free(buf);
+    GDALClose(ds);
+    return rc ? -1 : 0;
+}
+
+/* Every block through cw_tiletiff against GDALReadBlock: -1 if the file is
+ * refused, else the number of blocks that differ; *fallbacks counts blocks
+ * the reader left to GDAL. */
+static long compare_tiles(const char *path, int band, int *fallbacks)
+{
+    GDALDatasetH ds = GDALOpen(path, GA_ReadOnly);
+    GDALRasterBandH b = GDALGetRasterBand(ds, band);
+    int bw, bh;
+    GDALGetBlockSize(b, &bw, &bh);
+    int bpp = GDALGetDataTypeSizeBytes(GDALGetRasterDataType(b));
+    cw_tiletiff *t = cw_tiletiff_open(path, band, bpp, bw, bh);
+    long bad = t ? 0 : -1;
+    *fallbacks = 0;
+    size_t n = (size_t)bw * (size_t)bh * (size_t)bpp;
+    unsigned char *a = malloc(n), *g = malloc(n);
+    for (int by = 0; t && by * bh < GDALGetRasterYSize(ds); by++)
+        for (int bx = 0; bx * bw < GDALGetRasterXSize(ds); bx++) {
+            if (cw_tiletiff_read(t, bx, by, a) != 0) {
+                (*fallbacks)++;
+                continue;
+            }
+            CPLErrorReset();
+            bad += GDALReadBlock(b, bx, by, g) != CE_None || memcmp(a, g, n) != 0;
+        }
+    free(a);
+    free(g);
+    cw_tiletiff_close(t);
+    GDALClose(ds);
+    return bad;
+}
+
+static void test_tiletiff(void)
+{
+    static const struct {
+        const char *name;
+        GDALDataType type;
+        int bands, band, sparse;
+        long want;  /* -1: refused, 0: every block the same as GDAL */
+        int fallbacks;
+        const char *co[8];
+    } cases[] = {
+        {"deflate-pred2", GDT_UInt16, 1, 1, 0, 0, 0, {"TILED=YES", "COMPRESS=DEFLATE", "PREDICTOR=2", NULL}},
+        {"deflate", GDT_UInt16, 1, 1, 0, 0, 0, {"TILED=YES", "COMPRESS=DEFLATE", "BLOCKXSIZE=512", "BLOCKYSIZE=128", NULL}},
+        {"zstd-pred2", GDT_UInt16, 1, 1, 0, 0, 0, {"TILED=YES", "COMPRESS=ZSTD", "PREDICTOR=2", NULL}},
+        {"none", GDT_UInt16, 1, 1, 0, 0, 0, {"TILED=YES", NULL}},
+        {"byte-pred2", GDT_Byte, 1, 1, 0, 0, 0, {"TILED=YES", "COMPRESS=DEFLATE", "PREDICTOR=2", NULL}},
+        {"planar-band2", GDT_UInt16, 3, 2, 0, 0, 0,
+         {"TILED=YES", "COMPRESS=DEFLATE", "PREDICTOR=2", "INTERLEAVE=BAND", NULL}},
+        {"sparse", GDT_UInt16, 1, 1, 1, 0, 2, {"TILED=YES", "COMPRESS=DEFLATE", "SPARSE_OK=TRUE", NULL}},
+        {"pixel-interleaved", GDT_UInt16, 3, 2, 0, -1, 0, {"TILED=YES", "COMPRESS=DEFLATE", "INTERLEAVE=PIXEL", NULL}},
+        {"lzw", GDT_UInt16, 1, 1, 0, -1, 0, {"TILED=YES", "COMPRESS=LZW", NULL}},
+        {"big-endian", GDT_UInt16, 1, 1, 0, -1, 0, {"TILED=YES", "COMPRESS=DEFLATE", "ENDIANNESS=BIG", NULL}},
+        {"stripped", GDT_UInt16, 1, 1, 0, -1, 0, {"COMPRESS=DEFLATE", NULL}},
+        {"int16", GDT_Int16, 1, 1, 0, -1, 0, {"TILED=YES", "COMPRESS=DEFLATE", NULL}},
+    };
+    char path[4096];
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        snprintf(path, sizeof path, "%s/tiletiff-%s.tif", fix, cases[k].name);
+        if (write_tiff(path, cases[k].type, cases[k].bands, cases[k].co, cases[k].sparse)) {
+            CHECK(0, "%s: GDAL writes the test file", cases[k].name);
+            continue;
+        }
+        int fb = 0;
+        long bad = compare_tiles(path, cases[k].band, &fb);
+        CHECK(bad == cases[k].want && fb == cases[k].fallbacks,
+              "direct tiles %s: %ld (want %ld) blocks differ from GDAL, %d (want %d) left to GDAL", cases[k].name, bad,
+              cases[k].want, fb, cases[k].fallbacks);
+        unlink(path);
+    }
+    /* a damaged tile: its bytes garbled, the reader leaves it to GDAL */
+    snprintf(path, sizeof path, "%s/tiletiff-damaged.tif", fix);
+    const char *co[] = {"TILED=YES", "COMPRESS=DEFLATE", "PREDICTOR=2", NULL};
+    if (write_tiff(path, GDT_UInt16, 1, co, 0) == 0) {
+        GDALDatasetH ds = GDALOpen(path, GA_ReadOnly);
+        const char *off = GDALGetMetadataItem(GDALGetRasterBand(ds, 1), "BLOCK_OFFSET_1_1", "TIFF");
+        long at = off ? atol(off) : 0;
+        GDALClose(ds);
+        FILE *f = fopen(path, "r+b");
+        if (f && at > 0 && fseek(f, at + 40, SEEK_SET) == 0) {
+            for (int i = 0; i < 64; i++)
+                fputc(0x5a, f);
+        }
+        if (f)
+            fclose(f);
+        int fb = 0;
+        CPLPushErrorHandler(CPLQuietErrorHandler);
+        long bad = compare_tiles(path, 1, &fb);
+        CPLPopErrorHandler();
+        CHECK(at > 0 && bad == 0 && fb == 1, "damaged tile left to GDAL (%ld differ, %d left)", bad, fb);
+        unlink(path);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -398,6 +527,7 @@ int main(int argc, char **argv)
     test_mask();
     test_state_files();
     test_draw();
+    test_tiletiff();
     GDALDestroyDriverManager();
     return TEST_SUMMARY("pipeline");
 }

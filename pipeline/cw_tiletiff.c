@@ -1,0 +1,147 @@
+/* cw_tiletiff.c - see cw_tiletiff.h.  One instance per thread and file. */
+#include "cw_tiletiff.h"
+
+#include <libdeflate.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <tiffio.h>
+#include <zstd.h>
+
+struct cw_tiletiff {
+    TIFF *tif;
+    int bpp, bw, bh, sample, compression, predictor;
+    struct libdeflate_decompressor *inflate;
+    ZSTD_DCtx *zstd;
+    unsigned char *raw;
+    size_t raw_cap;
+};
+
+/* libtiff's messages for this handle: anything it complains about is
+ * re-read through GDAL, which reports it properly. */
+static int quiet(TIFF *tif, void *user, const char *module, const char *fmt, va_list ap)
+{
+    (void)tif, (void)user, (void)module, (void)fmt, (void)ap;
+    return 1;
+}
+
+void cw_tiletiff_close(cw_tiletiff *t)
+{
+    if (!t)
+        return;
+    if (t->tif)
+        TIFFClose(t->tif);
+    if (t->inflate)
+        libdeflate_free_decompressor(t->inflate);
+    ZSTD_freeDCtx(t->zstd);
+    free(t->raw);
+    free(t);
+}
+
+cw_tiletiff *cw_tiletiff_open(const char *path, int band, int bytes_per_px, int bw, int bh)
+{
+    cw_tiletiff *t = calloc(1, sizeof *t);
+    TIFFOpenOptions *opts = TIFFOpenOptionsAlloc();
+    if (!t || !opts)
+        goto no;
+    TIFFOpenOptionsSetErrorHandlerExtR(opts, quiet, NULL);
+    TIFFOpenOptionsSetWarningHandlerExtR(opts, quiet, NULL);
+    t->tif = TIFFOpenExt(path, "rm", opts); /* r: read only, m: no mmap */
+    TIFFOpenOptionsFree(opts);
+    opts = NULL;
+    if (!t->tif)
+        goto no;
+    uint16_t bits = 0, fmt = 0, spp = 0, planar = 0, comp = 0, pred = 0;
+    uint32_t tw = 0, th = 0;
+    TIFF *tif = t->tif;
+    if (!TIFFIsTiled(tif) || TIFFIsByteSwapped(tif) || !TIFFGetField(tif, TIFFTAG_TILEWIDTH, &tw) ||
+        !TIFFGetField(tif, TIFFTAG_TILELENGTH, &th) || (int)tw != bw || (int)th != bh)
+        goto no;
+    TIFFGetFieldDefaulted(tif, TIFFTAG_BITSPERSAMPLE, &bits);
+    TIFFGetFieldDefaulted(tif, TIFFTAG_SAMPLEFORMAT, &fmt);
+    TIFFGetFieldDefaulted(tif, TIFFTAG_SAMPLESPERPIXEL, &spp);
+    TIFFGetFieldDefaulted(tif, TIFFTAG_PLANARCONFIG, &planar);
+    TIFFGetFieldDefaulted(tif, TIFFTAG_COMPRESSION, &comp);
+    if (comp != COMPRESSION_NONE)
+        TIFFGetFieldDefaulted(tif, TIFFTAG_PREDICTOR, &pred);
+    if ((bytes_per_px != 1 && bytes_per_px != 2) || bits != 8 * bytes_per_px || fmt != SAMPLEFORMAT_UINT ||
+        band < 1 || band > spp || (spp > 1 && planar != PLANARCONFIG_SEPARATE) ||
+        (pred > PREDICTOR_HORIZONTAL))
+        goto no;
+    if (comp == COMPRESSION_ADOBE_DEFLATE || comp == COMPRESSION_DEFLATE)
+        t->inflate = libdeflate_alloc_decompressor();
+    else if (comp == COMPRESSION_ZSTD)
+        t->zstd = ZSTD_createDCtx();
+    else if (comp != COMPRESSION_NONE)
+        goto no;
+    if ((comp != COMPRESSION_NONE && !t->inflate && !t->zstd))
+        goto no;
+    t->bpp = bytes_per_px;
+    t->bw = bw;
+    t->bh = bh;
+    t->sample = band - 1;
+    t->compression = comp;
+    t->predictor = pred;
+    return t;
+no:
+    TIFFOpenOptionsFree(opts);
+    cw_tiletiff_close(t);
+    return NULL;
+}
+
+/* Horizontal differencing undone row by row: a running sum kept in a
+ * register (libtiff's loop adds through memory, one stall per pixel). */
+static void undo_predictor(void *buf, int bpp, int w, int h)
+{
+    for (int y = 0; y < h; y++) {
+        if (bpp == 2) {
+            uint16_t *r = (uint16_t *)buf + (size_t)y * (size_t)w;
+            uint16_t acc = r[0];
+            for (int x = 1; x < w; x++)
+                r[x] = acc = (uint16_t)(acc + r[x]);
+        } else {
+            uint8_t *r = (uint8_t *)buf + (size_t)y * (size_t)w;
+            uint8_t acc = r[0];
+            for (int x = 1; x < w; x++)
+                r[x] = acc = (uint8_t)(acc + r[x]);
+        }
+    }
+}
+
+int cw_tiletiff_read(cw_tiletiff *t, int bx, int by, void *out)
+{
+    TIFF *tif = t->tif;
+    uint32_t tile = TIFFComputeTile(tif, (uint32_t)(bx * t->bw), (uint32_t)(by * t->bh), 0, (uint16_t)t->sample);
+    uint64_t n = TIFFGetStrileByteCount(tif, tile);
+    const size_t want = (size_t)t->bw * (size_t)t->bh * (size_t)t->bpp;
+    if (n == 0 || n > (uint64_t)want * 2 + 65536) /* sparse, or not a tile we expect */
+        return 1;
+    if (t->compression == COMPRESSION_NONE) {
+        if (n < want || TIFFReadRawTile(tif, tile, out, (tmsize_t)want) != (tmsize_t)want)
+            return 1;
+        return 0;
+    }
+    if (n > t->raw_cap) {
+        unsigned char *p = realloc(t->raw, (size_t)n);
+        if (!p)
+            return 1;
+        t->raw = p;
+        t->raw_cap = (size_t)n;
+    }
+    if (TIFFReadRawTile(tif, tile, t->raw, (tmsize_t)n) != (tmsize_t)n)
+        return 1;
+    if (t->inflate) {
+        size_t got = 0;
+        if (libdeflate_zlib_decompress(t->inflate, t->raw, (size_t)n, out, want, &got) != LIBDEFLATE_SUCCESS ||
+            got != want)
+            return 1;
+    } else {
+        size_t got = ZSTD_decompressDCtx(t->zstd, out, want, t->raw, (size_t)n);
+        if (ZSTD_isError(got) || got != want)
+            return 1;
+    }
+    if (t->predictor == PREDICTOR_HORIZONTAL)
+        undo_predictor(out, t->bpp, t->bw, t->bh);
+    return 0;
+}
