@@ -247,3 +247,17 @@ CK_VEC void ck_change_update(const ck_obs *o, size_t n, int day, const ck_change
         d->status[i] = st;
     }
 }
+
+CK_VEC void ck_observation_flags(const uint8_t *mask, const float *ndvi, const uint16_t *last_clear, size_t n,
+                                 uint8_t *clear, uint8_t *never)
+{
+    const uint8_t *restrict m = mask;
+    const float *restrict v = ndvi;
+    const uint16_t *restrict lc = last_clear;
+    uint8_t *restrict c = clear;
+    uint8_t *restrict nv = never;
+    for (size_t i = 0; i < n; i++) {
+        c[i] = (uint8_t)((m[i] == 0) & (v[i] == v[i])); /* v == v: not NaN */
+        nv[i] = (uint8_t)(lc[i] == 0);
+    }
+}

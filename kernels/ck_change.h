@@ -102,6 +102,11 @@ void ck_change_update(const ck_obs *o, size_t n, int day, const ck_change_params
                       ck_dyn *d);
 /* last_clear update only (reference period). */
 void ck_clear_update(const uint8_t *mask, const float *ndvi, size_t n, int day, uint16_t *last_clear);
+/* Evidence of observation: clear[i] = 1 where this scene saw the pixel
+ * clear (mask 0, NDVI defined), never[i] = 1 where no scene ever has
+ * (last_clear 0). */
+void ck_observation_flags(const uint8_t *mask, const float *ndvi, const uint16_t *last_clear, size_t n,
+                          uint8_t *clear, uint8_t *never);
 
 /* Median of v[0..n) (n <= CK_REF_SLOTS) and 1.4826 x median absolute
  * deviation, in the units of v; v is reordered. */

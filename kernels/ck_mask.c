@@ -28,20 +28,41 @@ size_t ck_mask_scratch_size(size_t w, size_t win_rows)
     return 2 * w * win_rows;
 }
 
-/* Horizontal distance to the nearest pixel of class set `set`, <= 255. */
-static void row_hdist(const uint8_t *scl, size_t w, uint16_t set, uint8_t *d)
+/* Horizontal distance to the nearest pixel whose class is in the set
+ * (in_set[class byte] = 1), <= 255.  Runs of 64 pixels far from any hit
+ * (the running distance already saturated, no hit inside) are filled
+ * without the dependent per-pixel scan: most of a scene. */
+#define HD_RUN 64
+static void row_hdist(const uint8_t *scl, size_t w, const uint8_t *in_set, uint8_t *d)
 {
     unsigned run = 255;
-    for (size_t x = 0; x < w; x++) {
-        unsigned c = scl[x] & 15u;
-        run = ((set >> c) & 1u) ? 0 : (run < 255 ? run + 1 : 255);
-        d[x] = (uint8_t)run;
+    for (size_t x0 = 0; x0 < w; x0 += HD_RUN) {
+        size_t x1 = x0 + HD_RUN < w ? x0 + HD_RUN : w;
+        unsigned any = 0;
+        for (size_t x = x0; x < x1; x++)
+            any |= in_set[scl[x]];
+        if (!any && run == 255) {
+            memset(d + x0, 255, x1 - x0);
+            continue;
+        }
+        for (size_t x = x0; x < x1; x++) {
+            run = in_set[scl[x]] ? 0 : (run < 255 ? run + 1 : 255);
+            d[x] = (uint8_t)run;
+        }
     }
     run = 255;
-    for (size_t x = w; x-- > 0;) {
-        run = d[x] == 0 ? 0 : (run < 255 ? run + 1 : 255);
-        if (run < d[x])
-            d[x] = (uint8_t)run;
+    for (size_t x1 = w; x1 > 0;) {
+        size_t x0 = x1 > HD_RUN ? x1 - HD_RUN : 0;
+        unsigned zero = run < 255;
+        for (size_t x = x0; x < x1 && !zero; x++)
+            zero |= d[x] == 0;
+        if (zero) /* else nothing here is nearer from the right */
+            for (size_t x = x1; x-- > x0;) {
+                run = d[x] == 0 ? 0 : (run < 255 ? run + 1 : 255);
+                if (run < d[x])
+                    d[x] = (uint8_t)run;
+            }
+        x1 = x0;
     }
 }
 
@@ -93,6 +114,11 @@ void ck_mask_scl(const ck_scl_rules *r, const uint8_t *scl, size_t w,
     if (rc <= 0 && rs <= 0)
         return;
     uint8_t *dc = scratch, *ds = scratch + w * win_rows;
+    uint8_t in_cloud[256], in_shadow[256];
+    for (unsigned c = 0; c < 256; c++) {
+        in_cloud[c] = (uint8_t)((r->cloud >> (c & 15u)) & 1u);
+        in_shadow[c] = (uint8_t)((r->shadow >> (c & 15u)) & 1u);
+    }
     /* only rows within reach of the output rows are needed */
     int rmax = rc > rs ? rc : rs;
     size_t lo = row0 > (size_t)rmax ? row0 - (size_t)rmax : 0;
@@ -101,9 +127,9 @@ void ck_mask_scl(const ck_scl_rules *r, const uint8_t *scl, size_t w,
         hi = win_rows;
     for (size_t y = lo; y < hi; y++) {
         if (rc > 0)
-            row_hdist(scl + y * w, w, r->cloud, dc + y * w);
+            row_hdist(scl + y * w, w, in_cloud, dc + y * w);
         if (rs > 0)
-            row_hdist(scl + y * w, w, r->shadow, ds + y * w);
+            row_hdist(scl + y * w, w, in_shadow, ds + y * w);
     }
     for (size_t y = 0; y < nrows; y++) {
         uint8_t *m = mask + y * w;

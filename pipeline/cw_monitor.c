@@ -16,6 +16,7 @@ enum { IX_NDVI, IX_NBR, IX_BSI, IX_MNDWI, IX_N };
 static const char *ix_names[IX_N] = {"ndvi", "nbr", "bsi", "mndwi"};
 
 #define CHUNKS_MAX 64 /* chunks per strip: strips are at most 8192 rows */
+#define SUB_PX 2048   /* reflectance is made this many pixels at a time, in cache */
 
 typedef struct {
     cw_pass *p;
@@ -29,12 +30,14 @@ typedef struct {
     cw_state_io *io;
     uint8_t *buf[CW_ST_NKINDS];
     float *ix[IX_N];
+    float *refl[CK_NBANDS]; /* SUB_PX pixels of each band */
     uint8_t *chakra, *flag;
     uint64_t *aoi_clear, *aoi_never;
     cw_px_vec flagged;
     uint8_t *cells; /* cell rows of this strip */
     int cell_y0, cell_rows;
     int nchunks, first_chunk;
+    cw_pixel_stats ps; /* this strip's, added in order by the commit */
 } pass_tls;
 
 static long commits_done; /* across passes of the run, for the fault hook */
@@ -64,6 +67,8 @@ static void tls_free(void *ctx, void *p)
         free(t->buf[k]);
     for (int k = 0; k < IX_N; k++)
         free(t->ix[k]);
+    for (int b = 0; b < CK_NBANDS; b++)
+        free(t->refl[b]);
     free(t->chakra);
     free(t->flag);
     free(t->aoi_clear);
@@ -88,9 +93,12 @@ static void *tls_init(void *ctx, size_t max_px)
     for (int k = 0; k < IX_N; k++)
         if (!(t->ix[k] = malloc(cpx * sizeof(float))))
             goto fail;
+    for (int b = 0; b < CK_NBANDS; b++)
+        if (!(t->refl[b] = malloc(SUB_PX * sizeof(float))))
+            goto fail;
     size_t na = (size_t)(p->ag->n ? p->ag->n : 1);
     t->cell_rows = max_rows / CW_WATER_CELL + 2;
-    if (!(t->chakra = malloc(cpx)) || !(t->flag = malloc(cpx)) || !(t->aoi_clear = calloc(na, 8)) ||
+    if (!(t->chakra = malloc(cpx)) || !(t->flag = malloc(2 * cpx)) || !(t->aoi_clear = calloc(na, 8)) ||
         !(t->aoi_never = calloc(na, 8)) || !(t->cells = calloc((size_t)t->cell_rows * (size_t)p->cells_w, 1)))
         goto fail;
     return t;
@@ -119,12 +127,14 @@ static int pass_work(void *ctx, const cw_strip *st, void *tp)
         const size_t n = (size_t)W * (size_t)rows, off = (size_t)(cy - st->y0) * (size_t)W;
         if (local >= CHUNKS_MAX)
             return cw_error("strip of %d rows is too tall for the state chunks", st->nrows);
-        const float *bands[CK_NBANDS];
-        for (int b = 0; b < CK_NBANDS; b++)
-            bands[b] = st->refl[b] ? st->refl[b] + off : NULL;
         const uint8_t *mask = st->mask + off;
-        for (int k = 0; k < IX_N; k++)
-            c->ix[k]->fn(bands, mask, n, t->ix[k]);
+        for (size_t s0 = 0; s0 < n; s0 += SUB_PX) {
+            const size_t len = n - s0 < SUB_PX ? n - s0 : SUB_PX;
+            const float *bands[CK_NBANDS];
+            cw_strip_refl_chunk(st, off + s0, len, t->refl, bands);
+            for (int k = 0; k < IX_N; k++)
+                c->ix[k]->fn(bands, mask + s0, len, t->ix[k] + s0);
+        }
         /* current state of the chunk */
         for (int k = 0; k < CW_ST_NKINDS; k++) {
             int need = c->in[k] != NULL || p->out_path[k][0] || (k == CW_ST_BASE && p->mode == CW_PASS_MONITOR);
@@ -151,12 +161,9 @@ static int pass_work(void *ctx, const cw_strip *st, void *tp)
             if (p->out_path[k][0] && cw_state_compress(t->io, local * CW_ST_NKINDS + k, (cw_state_kind)k, t->buf[k], n))
                 return -1;
         /* evidence of observation per AOI */
-        for (size_t i = 0; i < n; i++)
-            t->flag[i] = !mask[i] && !isnan(t->ix[IX_NDVI][i]);
+        ck_observation_flags(mask, t->ix[IX_NDVI], dyn.last_clear, n, t->flag, t->flag + n);
         cw_aoi_count_rows(p->ag, cy, rows, W, t->flag, t->aoi_clear);
-        for (size_t i = 0; i < n; i++)
-            t->flag[i] = dyn.last_clear[i] == 0;
-        cw_aoi_count_rows(p->ag, cy, rows, W, t->flag, t->aoi_never);
+        cw_aoi_count_rows(p->ag, cy, rows, W, t->flag + n, t->aoi_never);
         if (p->mode == CW_PASS_REF)
             continue;
         /* flagged pixels and baseline water */
@@ -174,6 +181,8 @@ static int pass_work(void *ctx, const cw_strip *st, void *tp)
                 return -1;
         }
     }
+    memset(&t->ps, 0, sizeof t->ps);
+    cw_pixel_stats_add(&t->ps, st);
     return 0;
 }
 
@@ -198,7 +207,7 @@ static int pass_commit(void *ctx, const cw_strip *st, void *tp)
         for (int x = 0; x < p->cells_w; x++)
             p->water[(size_t)(t->cell_y0 + r) * (size_t)p->cells_w + (size_t)x] |=
                 t->cells[(size_t)r * (size_t)p->cells_w + (size_t)x];
-    cw_pixel_stats_add(&p->ps, st);
+    cw_pixel_stats_sum(&p->ps, &t->ps);
     if (c->fault_at && ++commits_done == c->fault_at)
         raise(SIGKILL); /* fault injection for the kill-and-rerun test */
     return 0;
@@ -249,6 +258,7 @@ int cw_pass_run(cw_pass *p)
     job.mem_budget = o->mem_budget;
     job.quantum = 512; /* a multiple of CW_STATE_ROWS and of the usual input blocks */
     job.tls_bytes_per_px = 2;
+    job.serve_dn = 1;
     job.ctx = &c;
     job.tls_init = tls_init;
     job.tls_free = tls_free;

@@ -3,6 +3,7 @@
  * cw_state.h).
  */
 #include "cw_state.h"
+#include "ck_planes.h"
 #include "cw_util.h"
 
 #include <errno.h>
@@ -91,19 +92,12 @@ static void shuffle(cw_state_kind k, const uint8_t *in, size_t n, uint8_t *out, 
         size_t e = kinds[k].el[p];
         const uint8_t *s = in + off;
         uint8_t *d = out + off;
-        if (e == 1) {
+        if (e == 1)
             memcpy(d, s, n);
-        } else if (!inverse) {
-            for (size_t i = 0; i < n; i++) {
-                d[i] = s[2 * i];
-                d[n + i] = s[2 * i + 1];
-            }
-        } else {
-            for (size_t i = 0; i < n; i++) {
-                d[2 * i] = s[i];
-                d[2 * i + 1] = s[n + i];
-            }
-        }
+        else if (!inverse)
+            ck_planes_split2(s, n, d, d + n);
+        else
+            ck_planes_join2(s, s + n, n, d);
         off += e * n;
     }
 }

@@ -8,6 +8,7 @@
 #include "ck_change.h"
 #include "ck_indices.h"
 #include "ck_mask.h"
+#include "ck_planes.h"
 #include "ck_reflect.h"
 
 #include <math.h>
@@ -377,6 +378,29 @@ static void test_baseline(void)
     CHECK(nref[10] == 0 && rn[10] == 0, "slots are cleared after finalizing");
 }
 
+/* Byte planes against the definition, for odd lengths (vector tails). */
+static void test_planes(void)
+{
+    enum { NP = 1003 };
+    uint16_t v[NP], back[NP];
+    uint8_t lo[NP], hi[NP];
+    uint32_t x = 7u;
+    for (int i = 0; i < NP; i++) {
+        x = x * 1103515245u + 12345u;
+        v[i] = (uint16_t)(x >> 9);
+    }
+    for (size_t n = 0; n <= NP; n += n < 40 ? 1 : 97) {
+        ck_planes_split2((const uint8_t *)v, n, lo, hi);
+        int bad = 0;
+        for (size_t i = 0; i < n; i++)
+            bad += lo[i] != (v[i] & 255) || hi[i] != (v[i] >> 8);
+        memset(back, 0xee, sizeof back);
+        ck_planes_join2(lo, hi, n, (uint8_t *)back);
+        bad += memcmp(back, v, n * 2) != 0 || (n < NP && back[n] != 0xeeee);
+        CHECK(bad == 0, "byte planes of %zu values: %d wrong", n, bad);
+    }
+}
+
 int main(void)
 {
     test_median_mad();
@@ -386,5 +410,6 @@ int main(void)
     test_reflectance();
     test_indices();
     test_mask();
+    test_planes();
     return TEST_SUMMARY("kernels");
 }
