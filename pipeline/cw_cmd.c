@@ -373,7 +373,6 @@ int cw_indices_run(const char *scene_path, const cw_indices_opts *o)
     job.tls_init = indices_tls_init;
     job.tls_free = indices_tls_free;
     job.tls_bytes_per_px = (size_t)c.n * (o->type == CW_OUT_INT16 ? 2 : 4);
-    job.serve_dn = 1;
     c.width = s.width;
     job.work = indices_work;
     job.commit = indices_commit;

@@ -258,7 +258,6 @@ int cw_pass_run(cw_pass *p)
     job.mem_budget = o->mem_budget;
     job.quantum = 512; /* a multiple of CW_STATE_ROWS and of the usual input blocks */
     job.tls_bytes_per_px = 2;
-    job.serve_dn = 1;
     job.ctx = &c;
     job.tls_init = tls_init;
     job.tls_free = tls_free;

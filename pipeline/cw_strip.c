@@ -1,6 +1,7 @@
 /*
  * cw_strip.c - see cw_strip.h.  This is the hot path of every command:
- * decode (GDAL, per-thread handles), DN -> reflectance, mask, work.
+ * decode (GDAL or the direct tile reader, per-thread handles), mask, work
+ * (which turns DN into reflectance in cache-sized pieces).
  * Buffers are allocated once per thread before the loop.
  */
 #include "cw_strip.h"
@@ -215,10 +216,9 @@ int cw_reader_read(cw_reader *r, int src, int y0, int nrows, void *out)
 
 typedef struct {
     cw_reader *rd;
-    float *refl[CK_NBANDS];
-    uint16_t *dnb[CK_NBANDS]; /* serve_dn: each band's DN */
+    uint16_t *dnb[CK_NBANDS]; /* each requested band's DN */
     float *fb[3];        /* fallback: B02..B04 reflectance over the window */
-    uint16_t *dn;
+    uint16_t *dn;        /* fallback: one band's DN over the window */
     uint8_t *mask, *scl, *scratch, *tmpmask;
     void *tls;
 } thread_buf;
@@ -243,10 +243,8 @@ static unsigned job_sources(const cw_strip_job *job, int fallback)
 static void free_buf(const cw_strip_job *job, thread_buf *b)
 {
     cw_reader_close(b->rd);
-    for (int i = 0; i < CK_NBANDS; i++) {
-        free(b->refl[i]);
+    for (int i = 0; i < CK_NBANDS; i++)
         free(b->dnb[i]);
-    }
     for (int i = 0; i < 3; i++)
         free(b->fb[i]);
     free(b->dn);
@@ -263,26 +261,21 @@ static int alloc_buf(const cw_scene *s, const cw_strip_job *job, int rows, int h
                      thread_buf *b)
 {
     size_t W = (size_t)s->width, win = (size_t)(rows + 2 * halo);
-    for (int i = 0; i < CK_NBANDS; i++) {
-        if (!(job->bands & CK_BAND_BIT(i)))
-            continue;
-        if (job->serve_dn ? !(b->dnb[i] = malloc(W * rows * sizeof(uint16_t)))
-                          : !(b->refl[i] = malloc(W * rows * sizeof(float))))
+    for (int i = 0; i < CK_NBANDS; i++)
+        if ((job->bands & CK_BAND_BIT(i)) && !(b->dnb[i] = malloc(W * rows * sizeof(uint16_t))))
             goto oom;
-    }
     if (job->mask == CW_MASK_SCL) {
         if (fallback) {
             for (int i = 0; i < 3; i++)
                 if (!(b->fb[i] = malloc(W * win * sizeof(float))))
                     goto oom;
-            if (!(b->tmpmask = malloc(W * win)))
+            if (!(b->tmpmask = malloc(W * win)) || !(b->dn = malloc(W * win * sizeof(uint16_t))))
                 goto oom;
         }
         if (!(b->scl = malloc(W * win)) || !(b->scratch = malloc(ck_mask_scratch_size(W, win))))
             goto oom;
     }
-    if (((!job->serve_dn || fallback) && !(b->dn = malloc(W * win * sizeof(uint16_t)))) ||
-        !(b->mask = malloc(W * rows)))
+    if (!(b->mask = malloc(W * rows)))
         goto oom;
     if (!(b->rd = cw_reader_open(s, job_sources(job, fallback), (int)win)))
         return -1;
@@ -293,7 +286,7 @@ oom:
     return cw_error("out of memory for strip buffers of %d rows; lower the memory budget or strip rows", rows);
 }
 
-/* Read, convert and mask one strip into b; fill st. */
+/* Read and mask one strip into b; fill st. */
 static int load_strip(const cw_scene *s, const cw_strip_job *job, int halo, int fallback, thread_buf *b,
                       cw_strip *st)
 {
@@ -304,18 +297,11 @@ static int load_strip(const cw_scene *s, const cw_strip_job *job, int halo, int 
     for (int i = 0; i < CK_NBANDS; i++) {
         if (!(job->bands & CK_BAND_BIT(i)))
             continue;
-        if (job->serve_dn) {
-            if (cw_reader_read(b->rd, i, y0, n, b->dnb[i]))
-                return -1;
-            ck_dn_mark_nodata(b->dnb[i], npx, b->mask);
-            st->dn[i] = b->dnb[i];
-            st->conv[i] = s->src[i].conv;
-            continue;
-        }
-        if (cw_reader_read(b->rd, i, y0, n, b->dn))
+        if (cw_reader_read(b->rd, i, y0, n, b->dnb[i]))
             return -1;
-        ck_dn_to_reflectance(b->dn, npx, s->src[i].conv, b->refl[i], b->mask);
-        st->refl[i] = b->refl[i];
+        ck_dn_mark_nodata(b->dnb[i], npx, b->mask);
+        st->dn[i] = b->dnb[i];
+        st->conv[i] = s->src[i].conv;
     }
     st->scl = NULL;
     if (job->mask == CW_MASK_SCL) {
@@ -372,11 +358,11 @@ static int pick_rows(const cw_scene *s, const cw_strip_job *job, unsigned srcs, 
                     want += q;
         }
         size_t budget = job->mem_budget ? job->mem_budget : ((size_t)256 << 20);
-        size_t per_px = 2 + 1 + job->tls_bytes_per_px; /* dn + mask */
+        size_t per_px = 1 + job->tls_bytes_per_px; /* mask */
         for (int i = 0; i < CK_NBANDS; i++)
-            per_px += (job->bands & CK_BAND_BIT(i)) ? (job->serve_dn ? 2 : 4) : 0;
+            per_px += (job->bands & CK_BAND_BIT(i)) ? 2 : 0;
         if (job->mask == CW_MASK_SCL)
-            per_px += 3 + (cw_strip_uses_fallback(s, job) ? 13 : 0);
+            per_px += 3 + (cw_strip_uses_fallback(s, job) ? 15 : 0);
         size_t fit = budget / (size_t)nthreads / ((size_t)s->width * per_px);
         fit = fit > (size_t)2 * halo ? fit - (size_t)2 * halo : 0;
         rows = (size_t)want <= fit ? want : (int)fit;

@@ -4,9 +4,11 @@
  *
  * The driver cuts the 10 m grid into full-width strips whose height is a
  * multiple of `quantum` (the output tile height) sized from a memory
- * budget; each OpenMP thread opens its own GDAL datasets, reads and
- * converts its strip, builds the validity mask (with a halo of SCL rows so
- * buffers do not depend on the strip height) and calls work(); commit() is
+ * budget; each OpenMP thread opens its own GDAL datasets, reads its
+ * strip's bands as DN, builds the validity mask (with a halo of SCL rows so
+ * buffers do not depend on the strip height) and calls work(), which
+ * converts cache-sized pieces to reflectance (cw_strip_refl_chunk) rather
+ * than the driver keeping a full-strip float copy of every band; commit() is
  * then called for the strips strictly in order, one at a time, so outputs
  * are written in one fixed order whatever the thread count.
  */
@@ -32,8 +34,7 @@ typedef struct {
     int nstrips;
     int y0, nrows;       /* grid rows of this strip */
     size_t width;        /* grid columns */
-    const float *refl[CK_NBANDS]; /* reflectance of the requested bands */
-    const uint16_t *dn[CK_NBANDS];/* with serve_dn: their DN instead */
+    const uint16_t *dn[CK_NBANDS];/* DN of the requested bands, NULL for others */
     ck_dn_conv conv[CK_NBANDS];   /* ... and how DN become reflectance */
     const uint8_t *mask; /* CK_M_* flags, 0 = valid */
     const uint8_t *scl;  /* SCL (or fallback pseudo-SCL) classes, or NULL */
@@ -54,10 +55,6 @@ typedef struct {
     int threads;            /* 0 = OpenMP default */
     size_t mem_budget;      /* bytes for all threads' strip buffers, 0 = 256 MiB */
     size_t tls_bytes_per_px;/* the job's own per-pixel scratch, for sizing */
-    int serve_dn;           /* 1: st->dn/conv instead of st->refl; the work
-                               converts cache-sized chunks itself
-                               (cw_strip_refl_chunk), which saves a
-                               full-strip float copy of every band */
     void *ctx;
     void *(*tls_init)(void *ctx, size_t max_pixels); /* per thread, before work */
     void (*tls_free)(void *ctx, void *tls);
@@ -66,10 +63,9 @@ typedef struct {
     const char *label;      /* progress label, NULL for none */
 } cw_strip_job;
 
-/* With serve_dn: reflectance of the strip's pixels [off, off + n) of every
- * served band into buf[b] (n floats each); refl[b] points there, NULL for
- * bands not served.  Same bits as the st->refl path; no data is already in
- * st->mask. */
+/* Reflectance of the strip's pixels [off, off + n) of every requested band
+ * into buf[b] (n floats each); refl[b] points there, NULL for the other
+ * bands.  No data (DN 0) is already flagged in st->mask. */
 void cw_strip_refl_chunk(const cw_strip *st, size_t off, size_t n, float *const *buf, const float **refl);
 
 /* Runs the job; -1 with the first failing strip's message on error.
