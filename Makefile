@@ -40,10 +40,10 @@ CFLAGS  := $(CFLAGS_BASE) $(OMPFLAGS) $(SANFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS := $(OMPFLAGS) $(SANFLAGS) $(EXTRA_LDFLAGS)
 
 KERNEL_SRC := $(wildcard kernels/*.c)
-PIPE_SRC   := $(filter-out pipeline/main.c,$(wildcard pipeline/*.c))
+PIPE_SRC   := $(filter-out pipeline/main.c,$(wildcard pipeline/*.c pipeline/*/*.c))
 KERNEL_OBJ := $(KERNEL_SRC:%.c=$(BUILD)/%.o)
 PIPE_OBJ   := $(PIPE_SRC:%.c=$(BUILD)/%.o)
-HEADERS    := $(wildcard kernels/*.h pipeline/*.h tests/*.h)
+HEADERS    := $(wildcard kernels/*.h pipeline/*.h pipeline/*/*.h tests/*.h)
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
@@ -75,7 +75,7 @@ $(BUILD)/test_pipeline: tests/unit/test_pipeline.c $(BUILD)/libchakrawatch.a $(B
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $< $(BUILD)/libchakrawatch.a $(BUILD)/libck.a \
 	  $(LDFLAGS) $(PKG_LIBS) $(INIH_LIBS) -lm -o $@
 
-$(BUILD)/decode_floor: tests/bench/decode_floor.c $(BUILD)/pipeline/cw_tiletiff.o
+$(BUILD)/decode_floor: tests/bench/decode_floor.c $(BUILD)/pipeline/ingest/cw_tiletiff.o
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $^ $(LDFLAGS) $(PKG_LIBS) -lm -o $@
 
 deps:
@@ -103,7 +103,7 @@ bench: deps-bench $(BUILD)/chakrawatch $(BUILD)/decode_floor
 	BUILD=$(BUILD) tests/bench/run_bench.sh
 
 format:
-	clang-format -i kernels/*.[ch] pipeline/*.[ch] tests/*.h tests/unit/*.c tests/bench/*.c
+	clang-format -i kernels/*.[ch] pipeline/*.[ch] pipeline/*/*.[ch] tests/*.h tests/unit/*.c tests/bench/*.c
 
 clean:
 	rm -rf build build-*

@@ -317,7 +317,7 @@ static void dump(const cw_config *c, FILE *f, int results_only)
 void cw_config_dump(const cw_config *c, FILE *f) { dump(c, f, 0); }
 void cw_config_dump_results(const cw_config *c, FILE *f) { dump(c, f, 1); }
 
-int cw_config_common(const cw_config *c, cw_common_opts *o)
+int cw_config_raster_opts(const cw_config *c, cw_common_opts *o)
 {
     cw_common_opts_default(o);
     if (cw_parse_scl_classes(c->invalid_classes, &o->rules))

@@ -9,7 +9,7 @@
 #define CW_CONFIG_H
 
 #include "ck_change.h"
-#include "cw_cmd.h"
+#include "ingest/cw_raster_opts.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -64,6 +64,6 @@ void cw_config_dump(const cw_config *c, FILE *f);
 /* The settings that can change results (no paths, threads or memory). */
 void cw_config_dump_results(const cw_config *c, FILE *f);
 /* The raster options of the config (mask rules, buffers, threads...). */
-int cw_config_common(const cw_config *c, cw_common_opts *o);
+int cw_config_raster_opts(const cw_config *c, cw_common_opts *o);
 
 #endif

@@ -4,8 +4,8 @@
  *   0 everything went through, 1 the command failed, 2 usage error.
  */
 #include "ck_indices.h"
-#include "cw_cmd.h"
-#include "cw_run.h"
+#include "job/cw_cmd.h"
+#include "job/cw_run.h"
 #include "cw_util.h"
 
 #include <gdal.h>

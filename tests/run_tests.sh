@@ -25,6 +25,9 @@ tally() { # name, output file, exit code
     [ "$f" -eq 0 ] || status=1
 }
 
+echo "== layers"
+"$HERE/layers.sh" > "$FIX/l.log" 2>&1; tally layers "$FIX/l.log" $?
+
 echo "== kernels ($BUILD)"
 "$BUILD/test_kernels" > "$FIX/k.log" 2>&1; tally kernels "$FIX/k.log" $?
 

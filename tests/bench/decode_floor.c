@@ -12,7 +12,7 @@
  * (pipeline/cw_tiletiff.c, GDALReadBlock for what it leaves), so the
  * benchmark also shows how far the pipeline is from its own decoder.
  */
-#include "cw_tiletiff.h"
+#include "ingest/cw_tiletiff.h"
 
 #include <gdal.h>
 #include <string.h>

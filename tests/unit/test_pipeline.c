@@ -12,12 +12,12 @@
  */
 #include "../test.h"
 #include "ck_reflect.h"
-#include "cw_cmd.h"
-#include "cw_draw.h"
-#include "cw_i18n.h"
-#include "cw_state.h"
-#include "cw_strip.h"
-#include "cw_tiletiff.h"
+#include "job/cw_cmd.h"
+#include "publish/cw_draw.h"
+#include "publish/cw_i18n.h"
+#include "monitor/cw_state.h"
+#include "ingest/cw_strip.h"
+#include "ingest/cw_tiletiff.h"
 #include "cw_util.h"
 
 #include <cpl_string.h>

@@ -2,86 +2,13 @@
  * cw_cmd.c - `info` and `indices`: one scene in, a report or index
  * GeoTIFFs out, all through the strip driver.
  */
-#include "cw_cmd.h"
+#include "job/cw_cmd.h"
 #include "ck_indices.h"
 #include "cw_util.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-void cw_common_opts_default(cw_common_opts *o)
-{
-    memset(o, 0, sizeof *o);
-    o->mask = CW_MASK_SCL;
-    o->cloud_buffer_m = 100.0;
-    o->shadow_buffer_m = 50.0;
-    o->rules = ck_scl_rules_default();
-}
-
-int cw_parse_scl_classes(const char *list, ck_scl_rules *r)
-{
-    char buf[256];
-    cw_strlcpy(buf, list, sizeof buf);
-    r->invalid = r->cloud = r->shadow = 0;
-    for (char *tok = strtok(buf, ", "); tok; tok = strtok(NULL, ", ")) {
-        long c;
-        if (cw_parse_long(tok, 0, 11, &c))
-            return cw_error_prefix("SCL class list '%s'", list);
-        if (c == 6)
-            return cw_error("SCL class 6 (water) cannot be masked: open water is the mining-pond signal");
-        uint16_t bit = (uint16_t)(1u << c);
-        if (c == 8 || c == 9 || c == 10)
-            r->cloud |= bit;
-        else if (c == 3)
-            r->shadow |= bit;
-        else if (c != 0) /* 0 is always no data */
-            r->invalid |= bit;
-    }
-    return 0;
-}
-
-static void rules_for_scene(const cw_common_opts *o, const cw_scene *s, ck_scl_rules *r)
-{
-    *r = o->rules;
-    r->cloud_r = (int)lround(o->cloud_buffer_m / s->res);
-    r->shadow_r = (int)lround(o->shadow_buffer_m / s->res);
-}
-
-static void job_common(cw_strip_job *job, const cw_common_opts *o, const cw_scene *s)
-{
-    memset(job, 0, sizeof *job);
-    job->mask = o->mask;
-    rules_for_scene(o, s, &job->rules);
-    job->threads = o->threads;
-    job->strip_rows = o->strip_rows;
-    job->mem_budget = o->mem_budget;
-    job->quantum = CW_OUT_TILE;
-}
-
-void cw_pixel_stats_add(cw_pixel_stats *ps, const cw_strip *st)
-{
-    uint64_t n[CK_NCOUNTS] = {0};
-    ck_mask_count(st->mask, st->scl, st->width * (size_t)st->nrows, n);
-    cw_pixel_stats_sum(ps, &(cw_pixel_stats){.total = st->width * (size_t)st->nrows,
-                                             .valid = n[CK_COUNT_VALID],
-                                             .cloud = n[CK_COUNT_CLOUD],
-                                             .shadow = n[CK_COUNT_SHADOW],
-                                             .water = n[CK_COUNT_WATER],
-                                             .nodata = n[CK_COUNT_NODATA],
-                                             .invalid = n[CK_COUNT_OTHER]});
-}
-
-void cw_pixel_stats_sum(cw_pixel_stats *ps, const cw_pixel_stats *add)
-{
-    ps->total += add->total;
-    ps->valid += add->valid;
-    ps->cloud += add->cloud;
-    ps->shadow += add->shadow;
-    ps->water += add->water;
-    ps->nodata += add->nodata;
-    ps->invalid += add->invalid;
-}
 
 static int stats_commit(void *ctx, const cw_strip *st, void *tls)
 {
@@ -125,10 +52,9 @@ int cw_info_run(const char *scene_path, const cw_common_opts *o, FILE *out)
     cw_pixel_stats ps;
     memset(&ps, 0, sizeof ps);
     cw_strip_job job;
-    job_common(&job, o, &s);
+    cw_strip_job_init(&job, o, &s);
     job.ctx = &ps;
     job.commit = stats_commit;
-    job.quantum = 1;
     if (cw_strip_uses_fallback(&s, &job)) {
         if (cw_scene_missing(&s, CW_SRC_BIT(CK_B02) | CW_SRC_BIT(CK_B03) | CW_SRC_BIT(CK_B04))) {
             fprintf(out, "mask:      none (no SCL, and B02/B03/B04 missing for the fallback test)\n");
@@ -310,7 +236,8 @@ int cw_indices_run(const char *scene_path, const cw_indices_opts *o)
         return -1;
     int rc = -1, used_rows = 0;
     cw_strip_job job;
-    job_common(&job, &o->c, &s);
+    cw_strip_job_init(&job, &o->c, &s);
+    job.quantum = CW_OUT_TILE;
     for (int k = 0; k < c.n; k++)
         job.bands |= c.idx[k]->bands;
     char list[128];

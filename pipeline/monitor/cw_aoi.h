@@ -12,7 +12,7 @@
 #define CW_AOI_H
 
 #include "cw_config.h"
-#include "cw_scene.h"
+#include "ingest/cw_scene.h"
 
 #include <ogr_api.h>
 #include <ogr_srs_api.h>

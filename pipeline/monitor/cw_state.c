@@ -2,7 +2,7 @@
  * cw_state.c - chunked, zstd-compressed per-pixel state files (format in
  * cw_state.h).
  */
-#include "cw_state.h"
+#include "monitor/cw_state.h"
 #include "ck_planes.h"
 #include "cw_util.h"
 

@@ -7,7 +7,7 @@
 #ifndef CW_GTIFF_H
 #define CW_GTIFF_H
 
-#include "cw_scene.h"
+#include "ingest/cw_scene.h"
 
 #define CW_OUT_TILE 512 /* output tile size; strips are multiples of it */
 

@@ -4,9 +4,9 @@
  * (which turns DN into reflectance in cache-sized pieces).
  * Buffers are allocated once per thread before the loop.
  */
-#include "cw_strip.h"
+#include "ingest/cw_strip.h"
 #include "ck_reflect.h"
-#include "cw_tiletiff.h"
+#include "ingest/cw_tiletiff.h"
 #include "cw_util.h"
 
 #include <gdal.h>

@@ -1,5 +1,5 @@
 /* cw_gtiff.c - see cw_gtiff.h.  Runs in the strip driver's ordered commit. */
-#include "cw_gtiff.h"
+#include "ingest/cw_gtiff.h"
 #include "ck_common.h"
 #include "cw_util.h"
 

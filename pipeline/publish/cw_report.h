@@ -8,10 +8,10 @@
 #ifndef CW_REPORT_H
 #define CW_REPORT_H
 
-#include "cw_aoi.h"
+#include "monitor/cw_aoi.h"
 #include "cw_config.h"
-#include "cw_history.h"
-#include "cw_maps.h"
+#include "store/cw_history.h"
+#include "publish/cw_maps.h"
 
 /* One area of interest over the whole history. */
 typedef struct {

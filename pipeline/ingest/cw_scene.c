@@ -2,7 +2,7 @@
  * cw_scene.c - scene discovery and metadata; runs once per scene, so it
  * favours clear messages over speed.
  */
-#include "cw_scene.h"
+#include "ingest/cw_scene.h"
 #include "cw_util.h"
 
 #include <cpl_conv.h>

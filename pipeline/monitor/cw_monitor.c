@@ -3,7 +3,7 @@
  * Runs once per new scene per tile every night; the per-pixel work is in
  * the kernels, this file moves chunks between files, threads and kernels.
  */
-#include "cw_monitor.h"
+#include "monitor/cw_monitor.h"
 #include "ck_indices.h"
 #include "cw_util.h"
 
@@ -227,7 +227,7 @@ int cw_pass_run(cw_pass *p)
     const char *fault = getenv("CHAKRAWATCH_FAULT_KILL_AT_STRIP");
     c.fault_at = fault ? atol(fault) : 0;
     cw_strip_job job;
-    memset(&job, 0, sizeof job);
+    cw_strip_job_init(&job, p->common, p->s);
     for (int k = 0; k < IX_N; k++) {
         c.ix[k] = ck_index_find(ix_names[k]);
         job.bands |= c.ix[k]->bands;
@@ -248,14 +248,6 @@ int cw_pass_run(cw_pass *p)
             !(c.out[k] = cw_state_create(p->out_path[k], (cw_state_kind)k, p->s->width, p->s->height)))
             goto done;
     }
-    const cw_common_opts *o = p->common;
-    job.mask = o->mask;
-    job.rules = o->rules;
-    job.rules.cloud_r = (int)lround(o->cloud_buffer_m / p->s->res);
-    job.rules.shadow_r = (int)lround(o->shadow_buffer_m / p->s->res);
-    job.threads = o->threads;
-    job.strip_rows = o->strip_rows;
-    job.mem_budget = o->mem_budget;
     job.quantum = 512; /* a multiple of CW_STATE_ROWS and of the usual input blocks */
     job.tls_bytes_per_px = 2;
     job.ctx = &c;

@@ -3,12 +3,12 @@
  * acquisition order, one history transaction per tile, and the night's
  * CSV outputs.  Runs once a night; the pixel work is in cw_monitor.c.
  */
-#include "cw_run.h"
-#include "cw_report.h"
-#include "cw_aoi.h"
+#include "job/cw_run.h"
+#include "publish/cw_report.h"
+#include "monitor/cw_aoi.h"
 #include "cw_config.h"
-#include "cw_history.h"
-#include "cw_monitor.h"
+#include "store/cw_history.h"
+#include "monitor/cw_monitor.h"
 #include "cw_util.h"
 
 #include <cpl_conv.h>
@@ -176,172 +176,231 @@ static const char *refuse(const job_t *j, const scene_item *it, const cw_tile_re
     return NULL;
 }
 
+static const char *const pass_name[] = {"reference", "baseline+monitoring", "monitoring"};
+
+/* One tile's run within the night's transaction. */
+typedef struct {
+    job_t *j;
+    const char *tile;
+    const cw_scene *g0; /* the grid every scene of the tile must share */
+    cw_tile_rec rec;    /* the tile's state as it is after the scenes so far */
+    char dir[PATH_MAX]; /* STATE/<tile> */
+    cw_aoi_grid ag;
+    cw_pass p;
+    size_t na;          /* AOI slots of the pass outputs */
+    int ready;          /* folder, AOI grid and pass buffers set up */
+    int any;            /* a scene was merged */
+    int last_mode;
+} tile_run;
+
+/* 1 when the scene is to be merged now; 0 when it was skipped or refused
+ * (and recorded as such); -1 on a history failure. */
+static int scene_admit(tile_run *t, const scene_item *it)
+{
+    job_t *j = t->j;
+    char st[32];
+    if (cw_history_scene_status(j->h, it->s.product_id, st, sizeof st)) {
+        cw_info("scene %s: already %s; skipped", it->s.product_id, st);
+        j->n_skipped++;
+        return 0;
+    }
+    if (it->s.width != t->rec.width || it->s.height != t->rec.height || memcmp(it->s.gt, t->g0->gt, sizeof t->g0->gt)) {
+        cw_warn("scene %s: grid differs from the other scenes of tile %s; skipped", it->s.product_id, t->tile);
+        j->failed++;
+        return 0;
+    }
+    const char *status = NULL, *why = refuse(j, it, &t->rec, &status);
+    if (!why)
+        return 1;
+    char d[11];
+    ck_day_format(t->rec.last_day, d);
+    /* the report lists refusals from the history, so a rerun says the same */
+    int was = cw_warn_capturing(0);
+    cw_warn("scene %s (%s) %s%s%s; skipped", it->s.product_id, it->s.date, why, t->rec.last_day ? "; latest: " : "",
+            t->rec.last_day ? d : "");
+    cw_warn_capturing(was);
+    if (cw_history_scene_put(j->h, it->s.product_id, t->tile, it->day, j->night, status, NAN, NAN, why))
+        return -1;
+    j->failed += !strcmp(status, "out_of_order");
+    return 0;
+}
+
+/* Before the first scene to merge: tile folder, AOIs on the grid, buffers. */
+static int tile_prepare(tile_run *t)
+{
+    if (t->ready)
+        return 0;
+    if (cw_mkdir_p(t->dir))
+        return -1;
+    clean_tile_dir(t->dir, &t->rec);
+    if (cw_aoi_grid_build(t->j->as, t->g0, &t->ag))
+        return -1;
+    cw_pass *p = &t->p;
+    p->cfg = t->j->cfg;
+    p->common = t->j->co;
+    p->ag = &t->ag;
+    p->as = t->j->as;
+    p->cells_w = (t->g0->width + CW_WATER_CELL - 1) / CW_WATER_CELL;
+    p->cells_h = (t->g0->height + CW_WATER_CELL - 1) / CW_WATER_CELL;
+    t->na = (size_t)(t->ag.n ? t->ag.n : 1);
+    p->aoi_clear = calloc(t->na, 8);
+    p->aoi_never = calloc(t->na, 8);
+    p->water = calloc((size_t)p->cells_w * (size_t)p->cells_h, 1);
+    if (!p->aoi_clear || !p->aoi_never || !p->water)
+        return cw_error("out of memory");
+    t->ready = 1;
+    return 0;
+}
+
+/* The pass of one scene: its mode, and which state generations it reads
+ * and writes (gen: the new one). */
+static void pass_setup(tile_run *t, const scene_item *it, int gen)
+{
+    cw_pass *p = &t->p;
+    const cw_tile_rec *rec = &t->rec;
+    const size_t np = sizeof p->in_path[0];
+    p->s = &it->s;
+    p->mode = it->day <= t->j->cfg->ref_end_day ? CW_PASS_REF : rec->phase == 0 ? CW_PASS_FINALIZE : CW_PASS_MONITOR;
+    p->day = it->day;
+    state_path(p->in_path[CW_ST_REF], np, t->dir, CW_ST_REF, rec->gen_ref);
+    state_path(p->in_path[CW_ST_BASE], np, t->dir, CW_ST_BASE, rec->gen_base);
+    state_path(p->in_path[CW_ST_DYN], np, t->dir, CW_ST_DYN, rec->gen_dyn);
+    for (int k = 0; k < CW_ST_NKINDS; k++)
+        p->out_path[k][0] = '\0';
+    state_path(p->out_path[CW_ST_DYN], np, t->dir, CW_ST_DYN, gen);
+    if (p->mode == CW_PASS_REF)
+        state_path(p->out_path[CW_ST_REF], np, t->dir, CW_ST_REF, gen);
+    if (p->mode == CW_PASS_FINALIZE) {
+        state_path(p->out_path[CW_ST_BASE], np, t->dir, CW_ST_BASE, gen);
+        p->in_path[CW_ST_BASE][0] = '\0';
+        if (!rec->gen_ref)
+            cw_warn("tile %s: no scene of the reference period %s..%s was processed: pixels have no baseline "
+                    "and no change can be detected on them",
+                    t->tile, t->j->cfg->ref_start, t->j->cfg->ref_end);
+    }
+    if (p->mode == CW_PASS_MONITOR)
+        p->in_path[CW_ST_REF][0] = '\0';
+    memset(p->aoi_clear, 0, t->na * 8);
+    memset(p->aoi_never, 0, t->na * 8);
+    memset(p->water, 0, (size_t)p->cells_w * (size_t)p->cells_h);
+}
+
+/* After a pass: the tile's new generations, the scene and the AOIs'
+ * observations in the history. */
+static int scene_record(tile_run *t, const scene_item *it, int gen)
+{
+    job_t *j = t->j;
+    cw_pass *p = &t->p;
+    cw_tile_rec *rec = &t->rec;
+    if (p->mode == CW_PASS_REF)
+        rec->gen_ref = gen;
+    if (p->mode == CW_PASS_FINALIZE) {
+        rec->gen_base = gen;
+        rec->gen_ref = 0;
+        rec->phase = 1;
+    }
+    rec->gen_dyn = gen;
+    rec->last_day = it->day;
+    t->any = 1;
+    t->last_mode = p->mode;
+    double vp = pctd(p->ps.valid, p->ps.total), cp = pctd(p->ps.cloud + p->ps.shadow, p->ps.total);
+    char note[400];
+    snprintf(note, sizeof note, "%s pass, strips of %d rows, %s", pass_name[p->mode], p->strip_rows, it->s.offset_desc);
+    if (cw_history_scene_put(j->h, it->s.product_id, t->tile, it->day, j->night, "processed", vp, cp, note))
+        return -1;
+    for (int k = 0; k < t->ag.n; k++)
+        if (t->ag.t[k].npx && cw_history_aoi_obs(j->h, j->as->a[t->ag.t[k].aoi].id, t->tile, it->day,
+                                                 (long)t->ag.t[k].npx, (long)p->aoi_clear[k]))
+            return -1;
+    cw_note("%s %s: clear %.1f %%, cloud/shadow %.1f %%, %zu flagged pixels", it->s.product_id, it->s.date, vp, cp,
+            p->flagged.n);
+    j->n_processed++;
+    return 0;
+}
+
+/* One scene of the tile through admission, its pass and its records;
+ * -1 only on a failure that aborts the tile's transaction. */
+static int tile_scene(tile_run *t, const scene_item *it)
+{
+    int admit = scene_admit(t, it);
+    if (admit <= 0)
+        return admit;
+    if (tile_prepare(t))
+        return -1;
+    const cw_tile_rec *rec = &t->rec;
+    int gen = rec->gen_ref > rec->gen_base ? rec->gen_ref : rec->gen_base;
+    gen = (rec->gen_dyn > gen ? rec->gen_dyn : gen) + 1;
+    pass_setup(t, it, gen);
+    cw_note("%s %s: %s pass", it->s.product_id, it->s.date, pass_name[t->p.mode]);
+    if (cw_pass_run(&t->p)) {
+        cw_warn("scene %s: %s; skipped (the tile's state is unchanged by it)", it->s.product_id, cw_errmsg());
+        t->j->failed++;
+        return 0;
+    }
+    return scene_record(t, it, gen);
+}
+
+/* After the tile's scenes: never-observed shares, alerts, the tile record. */
+static int tile_finish(tile_run *t)
+{
+    job_t *j = t->j;
+    if (!t->any)
+        return 0;
+    for (int k = 0; k < t->ag.n; k++)
+        if (t->ag.t[k].npx && cw_history_aoi_never(j->h, j->as->a[t->ag.t[k].aoi].id, t->tile, (long)t->ag.t[k].npx,
+                                                   (long)t->p.aoi_never[k]))
+            return -1;
+    if (t->last_mode != CW_PASS_REF) {
+        cw_alert_counts ac;
+        if (cw_alerts_update(j->cfg, t->g0, &t->ag, j->as, &t->p, j->h, j->night, &ac))
+            return -1;
+        cw_note("tile %s: %d new alert(s), %d updated, %d rejected, %d below the MMU (kept in the history)", t->tile,
+                ac.n_new, ac.n_updated, ac.n_rejected, ac.n_small);
+        j->totals.n_new += ac.n_new;
+        j->totals.n_updated += ac.n_updated;
+        j->totals.n_rejected += ac.n_rejected;
+        j->totals.n_small += ac.n_small;
+    }
+    return cw_history_tile_put(j->h, &t->rec);
+}
+
 /* All scenes of one tile, items[0..n), in acquisition order; each is
  * checked against the state as it is after the ones before it. */
 static int run_tile(job_t *j, scene_item *items, int n)
 {
-    const char *tile = items[0].s.tile;
-    const cw_scene *g0 = &items[0].s;
-    cw_tile_rec rec;
-    int found = cw_history_tile_get(j->h, tile, &rec);
+    tile_run t = {.j = j, .tile = items[0].s.tile, .g0 = &items[0].s, .na = 1, .last_mode = -1};
+    int found = cw_history_tile_get(j->h, t.tile, &t.rec);
     if (found < 0)
         return -1;
-    if (found && (rec.width != g0->width || rec.height != g0->height)) {
+    if (found && (t.rec.width != t.g0->width || t.rec.height != t.g0->height)) {
         for (int i = 0; i < n; i++)
             cw_warn("scene %s: grid %dx%d differs from tile %s's state (%dx%d); skipped", items[i].s.product_id,
-                    items[i].s.width, items[i].s.height, tile, rec.width, rec.height);
+                    items[i].s.width, items[i].s.height, t.tile, t.rec.width, t.rec.height);
         j->failed += n;
         return 0;
     }
-    rec.width = g0->width;
-    rec.height = g0->height;
-    char tile_dir[PATH_MAX], st[32];
-    snprintf(tile_dir, sizeof tile_dir, "%s/%s", j->cfg->state_dir, tile);
-    cw_aoi_grid ag;
-    memset(&ag, 0, sizeof ag);
-    cw_pass p;
-    memset(&p, 0, sizeof p);
-    int ready = 0, any = 0, last_mode = -1;
-    size_t na = 1;
-    static const char *mname[] = {"reference", "baseline+monitoring", "monitoring"};
+    t.rec.width = t.g0->width;
+    t.rec.height = t.g0->height;
+    snprintf(t.dir, sizeof t.dir, "%s/%s", j->cfg->state_dir, t.tile);
     if (cw_history_begin(j->h))
         return -1;
-    for (int i = 0; i < n; i++) {
-        scene_item *it = &items[i];
-        if (cw_history_scene_status(j->h, it->s.product_id, st, sizeof st)) {
-            cw_info("scene %s: already %s; skipped", it->s.product_id, st);
-            j->n_skipped++;
-            continue;
-        }
-        if (it->s.width != rec.width || it->s.height != rec.height || memcmp(it->s.gt, g0->gt, sizeof g0->gt)) {
-            cw_warn("scene %s: grid differs from the other scenes of tile %s; skipped", it->s.product_id, tile);
-            j->failed++;
-            continue;
-        }
-        const char *status = NULL, *why = refuse(j, it, &rec, &status);
-        if (why) {
-            char d[11];
-            ck_day_format(rec.last_day, d);
-            /* the report lists refusals from the history, so a rerun says the same */
-            int was = cw_warn_capturing(0);
-            cw_warn("scene %s (%s) %s%s%s; skipped", it->s.product_id, it->s.date, why,
-                    rec.last_day ? "; latest: " : "", rec.last_day ? d : "");
-            cw_warn_capturing(was);
-            if (cw_history_scene_put(j->h, it->s.product_id, tile, it->day, j->night, status, NAN, NAN, why))
-                goto fail;
-            j->failed += !strcmp(status, "out_of_order");
-            continue;
-        }
-        if (!ready) { /* first scene to process: tile folder, AOIs on the grid, buffers */
-            if (cw_mkdir_p(tile_dir))
-                goto fail;
-            clean_tile_dir(tile_dir, &rec);
-            if (cw_aoi_grid_build(j->as, g0, &ag))
-                goto fail;
-            p.cfg = j->cfg;
-            p.common = j->co;
-            p.ag = &ag;
-            p.as = j->as;
-            p.cells_w = (g0->width + CW_WATER_CELL - 1) / CW_WATER_CELL;
-            p.cells_h = (g0->height + CW_WATER_CELL - 1) / CW_WATER_CELL;
-            na = (size_t)(ag.n ? ag.n : 1);
-            p.aoi_clear = calloc(na, 8);
-            p.aoi_never = calloc(na, 8);
-            p.water = calloc((size_t)p.cells_w * (size_t)p.cells_h, 1);
-            if (!p.aoi_clear || !p.aoi_never || !p.water) {
-                cw_error("out of memory");
-                goto fail;
-            }
-            ready = 1;
-        }
-        p.s = &it->s;
-        p.mode = it->day <= j->cfg->ref_end_day ? CW_PASS_REF : rec.phase == 0 ? CW_PASS_FINALIZE : CW_PASS_MONITOR;
-        p.day = it->day;
-        int gen = rec.gen_ref > rec.gen_base ? rec.gen_ref : rec.gen_base;
-        gen = (rec.gen_dyn > gen ? rec.gen_dyn : gen) + 1;
-        state_path(p.in_path[CW_ST_REF], sizeof p.in_path[0], tile_dir, CW_ST_REF, rec.gen_ref);
-        state_path(p.in_path[CW_ST_BASE], sizeof p.in_path[0], tile_dir, CW_ST_BASE, rec.gen_base);
-        state_path(p.in_path[CW_ST_DYN], sizeof p.in_path[0], tile_dir, CW_ST_DYN, rec.gen_dyn);
-        for (int k = 0; k < CW_ST_NKINDS; k++)
-            p.out_path[k][0] = '\0';
-        state_path(p.out_path[CW_ST_DYN], sizeof p.out_path[0], tile_dir, CW_ST_DYN, gen);
-        if (p.mode == CW_PASS_REF)
-            state_path(p.out_path[CW_ST_REF], sizeof p.out_path[0], tile_dir, CW_ST_REF, gen);
-        if (p.mode == CW_PASS_FINALIZE) {
-            state_path(p.out_path[CW_ST_BASE], sizeof p.out_path[0], tile_dir, CW_ST_BASE, gen);
-            p.in_path[CW_ST_BASE][0] = '\0';
-            if (!rec.gen_ref)
-                cw_warn("tile %s: no scene of the reference period %s..%s was processed: pixels have no baseline "
-                        "and no change can be detected on them",
-                        tile, j->cfg->ref_start, j->cfg->ref_end);
-        }
-        if (p.mode == CW_PASS_MONITOR)
-            p.in_path[CW_ST_REF][0] = '\0';
-        memset(p.aoi_clear, 0, na * 8);
-        memset(p.aoi_never, 0, na * 8);
-        memset(p.water, 0, (size_t)p.cells_w * (size_t)p.cells_h);
-        cw_note("%s %s: %s pass", it->s.product_id, it->s.date, mname[p.mode]);
-        if (cw_pass_run(&p)) {
-            cw_warn("scene %s: %s; skipped (the tile's state is unchanged by it)", it->s.product_id, cw_errmsg());
-            j->failed++;
-            continue;
-        }
-        if (p.mode == CW_PASS_REF)
-            rec.gen_ref = gen;
-        if (p.mode == CW_PASS_FINALIZE) {
-            rec.gen_base = gen;
-            rec.gen_ref = 0;
-            rec.phase = 1;
-        }
-        rec.gen_dyn = gen;
-        rec.last_day = it->day;
-        any = 1;
-        last_mode = p.mode;
-        double vp = pctd(p.ps.valid, p.ps.total), cp = pctd(p.ps.cloud + p.ps.shadow, p.ps.total);
-        char note[400];
-        snprintf(note, sizeof note, "%s pass, strips of %d rows, %s", mname[p.mode], p.strip_rows, it->s.offset_desc);
-        if (cw_history_scene_put(j->h, it->s.product_id, tile, it->day, j->night, "processed", vp, cp, note))
-            goto fail;
-        for (int k = 0; k < ag.n; k++)
-            if (ag.t[k].npx && cw_history_aoi_obs(j->h, j->as->a[ag.t[k].aoi].id, tile, it->day, (long)ag.t[k].npx,
-                                                  (long)p.aoi_clear[k]))
-                goto fail;
-        cw_note("%s %s: clear %.1f %%, cloud/shadow %.1f %%, %zu flagged pixels", it->s.product_id, it->s.date, vp,
-                cp, p.flagged.n);
-        j->n_processed++;
+    int rc = 0;
+    for (int i = 0; i < n && !rc; i++)
+        rc = tile_scene(&t, &items[i]);
+    if (!rc)
+        rc = tile_finish(&t);
+    if (!rc) {
+        rc = cw_history_commit(j->h);
+        if (rc == 0 && t.ready)
+            clean_tile_dir(t.dir, &t.rec); /* superseded generations */
+    } else {
+        cw_history_rollback(j->h);
     }
-    if (any) {
-        for (int k = 0; k < ag.n; k++)
-            if (ag.t[k].npx &&
-                cw_history_aoi_never(j->h, j->as->a[ag.t[k].aoi].id, tile, (long)ag.t[k].npx, (long)p.aoi_never[k]))
-                goto fail;
-        if (last_mode != CW_PASS_REF) {
-            cw_alert_counts ac;
-            if (cw_alerts_update(j->cfg, g0, &ag, j->as, &p, j->h, j->night, &ac))
-                goto fail;
-            cw_note("tile %s: %d new alert(s), %d updated, %d rejected, %d below the MMU (kept in the history)", tile,
-                    ac.n_new, ac.n_updated, ac.n_rejected, ac.n_small);
-            j->totals.n_new += ac.n_new;
-            j->totals.n_updated += ac.n_updated;
-            j->totals.n_rejected += ac.n_rejected;
-            j->totals.n_small += ac.n_small;
-        }
-        if (cw_history_tile_put(j->h, &rec))
-            goto fail;
-    }
-    int rc = cw_history_commit(j->h);
-    if (rc == 0 && ready)
-        clean_tile_dir(tile_dir, &rec); /* superseded generations */
-    goto out;
-fail:
-    rc = -1;
-    cw_history_rollback(j->h);
-out:
-    cw_pass_free(&p);
-    free(p.aoi_clear);
-    free(p.aoi_never);
-    free(p.water);
-    cw_aoi_grid_free(&ag);
+    cw_pass_free(&t.p);
+    free(t.p.aoi_clear);
+    free(t.p.aoi_never);
+    free(t.p.water);
+    cw_aoi_grid_free(&t.ag);
     return rc;
 }
 
@@ -542,7 +601,7 @@ int cw_run(const cw_run_opts *o)
         strftime(night, sizeof night, "%Y-%m-%d", &tm);
     }
     cw_common_opts co;
-    if (cw_config_common(&cfg, &co)) {
+    if (cw_config_raster_opts(&cfg, &co)) {
         cw_warn("%s: %s", cfg.path, cw_errmsg());
         return 2;
     }

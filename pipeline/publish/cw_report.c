@@ -4,7 +4,7 @@
  * the message table (cw_i18n.h); every string from users' files (AOI ids
  * and names, product names, messages quoting paths) is HTML-escaped.
  */
-#include "cw_report.h"
+#include "publish/cw_report.h"
 #include "cw_util.h"
 
 #include <errno.h>
@@ -278,46 +278,79 @@ static void alert_html(FILE *f, cw_lang lang, const rep_alert *ra)
     fputs("</p></div></div>\n", f);
 }
 
-static int write_html(const cw_report_in *in, cw_lang lang, const char *run_id, rep_alert *ra, int nra,
-                      const rep_aoi_map *am, int nam, char (*overviews)[160], int nov, const cw_scene_row *sr,
-                      int nsr, int ntiles, const char *path)
+/* One night's report as it is being made. */
+typedef struct {
+    const cw_report_in *in;
+    cw_lang lang;
+    int *failed;
+    char run_id[40];
+    cw_alert *al; /* the night's changed alerts */
+    int nal;
+    cw_scene_row *sr; /* the night's scenes */
+    int nsr;
+    rep_alert *ra;
+    int nra;
+    rep_aoi_map *am;
+    int nam;
+    char (*tiles)[8]; /* tiles with something new tonight, sorted */
+    int ntiles;
+    char (*overviews)[160]; /* relative paths of the tile maps */
+    int nov;
+    const char **problems; /* a copy of in->problems: warnings raised while
+                              maps are drawn must not move what we hold */
+    cw_map_scene *ts;     /* scratch: one tile's processed scenes */
+    cw_font *font, *bold;
+    char mapdir[4096];
+} night_rep;
+
+static void html_head(FILE *f, const night_rep *N)
 {
-    const cw_aoi_summary *S = in->summ;
-    char tmp[4096];
-    if (cw_tmp_path(tmp, sizeof tmp, path))
-        return -1;
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
-        return cw_error("%s: cannot create: %s", tmp, strerror(errno));
+    const cw_lang lang = N->lang;
     char b[1024];
     fprintf(f, "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n", cw_lang_code(lang));
     fputs("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n", f);
     fprintf(f, "<meta name=\"generator\" content=\"chakrawatch %s\">\n<title>", CW_VERSION);
     esc(f, T(M_REPORT_TITLE));
     fputs(" &middot; ", f);
-    esc(f, in->night);
+    esc(f, N->in->night);
     fprintf(f, "</title>\n<style>%s</style>\n</head>\n<body>\n<header>\n<h1>", css);
     esc(f, T(M_REPORT_TITLE));
     fputs("</h1>\n<p class=\"meta\">", f);
-    snprintf(b, sizeof b, T(M_NIGHT), in->night);
+    snprintf(b, sizeof b, T(M_NIGHT), N->in->night);
     esc(f, b);
     fputs(" &middot; ", f);
-    snprintf(b, sizeof b, T(M_GENERATED), CW_VERSION, run_id);
+    snprintf(b, sizeof b, T(M_GENERATED), CW_VERSION, N->run_id);
     esc(f, b);
     fputs("</p>\n</header>\n", f);
-    /* summary: what a secretariat needs first */
-    int nproc = 0, nfail = in->nproblems;
-    for (int i = 0; i < nsr; i++) {
-        nproc += !strcmp(sr[i].status, "processed");
-        nfail += strcmp(sr[i].status, "processed") != 0;
-    }
+}
+
+static int scene_failed(const cw_scene_row *r) { return strcmp(r->status, "processed") != 0; }
+
+/* Items that failed tonight: scenes not processed and reported problems. */
+static int night_failures(const night_rep *N)
+{
+    int n = N->in->nproblems;
+    for (int i = 0; i < N->nsr; i++)
+        n += scene_failed(&N->sr[i]);
+    return n;
+}
+
+/* What a secretariat needs first. */
+static void html_summary(FILE *f, const night_rep *N)
+{
+    const cw_lang lang = N->lang;
+    const rep_alert *ra = N->ra;
+    char b[1024];
+    int nfail = night_failures(N), nproc = 0;
+    for (int i = 0; i < N->nsr; i++)
+        nproc += !scene_failed(&N->sr[i]);
     fprintf(f, "<section id=\"summary\" class=\"box\">\n<h2>%s</h2>\n<ul>\n", T(M_SUMMARY));
-    if (nra) {
-        snprintf(b, sizeof b, T(M_SUM_ALERTS), nra);
+    if (N->nra) {
+        snprintf(b, sizeof b, T(M_SUM_ALERTS), N->nra);
         fprintf(f, "<li><strong>%s</strong>", b);
         int g[3] = {0, 0, 0}, cls[2] = {0, 0};
         double ha = 0;
-        for (int i = 0; i < nra; i++) {
+        for (int i = 0; i < N->nra; i++) {
             g[ra[i].group]++;
             cls[ra[i].a->cls]++;
             ha += ra[i].a->area_ha;
@@ -328,7 +361,7 @@ static int write_html(const cw_report_in *in, cw_lang lang, const char *run_id, 
     } else {
         fprintf(f, "<li>%s</li>\n", T(M_SUM_NONE));
     }
-    snprintf(b, sizeof b, T(M_SUM_SCENES), nproc, ntiles);
+    snprintf(b, sizeof b, T(M_SUM_SCENES), nproc, N->ntiles);
     fprintf(f, "<li>%s</li>\n", b);
     if (nfail) {
         snprintf(b, sizeof b, T(M_SUM_FAILED), nfail);
@@ -337,70 +370,87 @@ static int write_html(const cw_report_in *in, cw_lang lang, const char *run_id, 
         fprintf(f, "<li class=\"ok\">%s</li>\n", T(M_NOTHING_FAILED));
     }
     fputs("</ul>\n<p class=\"meta\">", f);
-    snprintf(b, sizeof b, T(M_HOW_TO_READ), in->cfg->ref_start, in->cfg->ref_end);
+    snprintf(b, sizeof b, T(M_HOW_TO_READ), N->in->cfg->ref_start, N->in->cfg->ref_end);
     esc(f, b);
     fputs("</p>\n</section>\n", f);
-    /* alerts by area: conserved areas, then chakras, then outside */
+}
+
+/* One area of interest of group grp with its maps and its alerts. */
+static void html_aoi_alerts(FILE *f, const night_rep *N, int grp, int k)
+{
+    const cw_lang lang = N->lang;
+    char b[1024];
+    int has = 0;
+    for (int i = 0; i < N->nra; i++)
+        has |= N->ra[i].group == grp && N->ra[i].aoi == k;
+    if (!has)
+        return;
+    const cw_aoi *a = &N->in->as->a[k];
+    fputs("<div class=\"aoi\" data-aoi=\"", f);
+    esc(f, a->id);
+    fputs("\">\n<h4>", f);
+    aoi_label(f, a);
+    fputs("</h4>\n", f);
+    for (int q = 0; q < N->nam; q++)
+        if (N->am[q].aoi == k) {
+            fputs("<img class=\"map\" src=\"", f);
+            esc(f, N->am[q].path);
+            fputs("\" alt=\"", f);
+            snprintf(b, sizeof b, T(M_AOI_MAP), a->name[0] ? a->name : a->id);
+            esc(f, b);
+            fputs("\">\n", f);
+        }
+    for (int i = 0; i < N->nra; i++)
+        if (N->ra[i].group == grp && N->ra[i].aoi == k)
+            alert_html(f, lang, &N->ra[i]);
+    fputs("</div>\n", f);
+}
+
+/* Alerts by area: conserved areas, then chakras, then outside. */
+static void html_alerts(FILE *f, const night_rep *N)
+{
+    const cw_lang lang = N->lang;
     fprintf(f, "<section id=\"alerts\">\n<h2>%s</h2>\n", T(M_SEC_ALERTS));
     static const cw_msg gname[3] = {M_SEC_CONSERVED, M_SEC_CHAKRAS, M_SEC_OUTSIDE};
     for (int grp = 0; grp < 3; grp++) {
         int any = 0;
-        for (int i = 0; i < nra; i++)
-            any |= ra[i].group == grp;
+        for (int i = 0; i < N->nra; i++)
+            any |= N->ra[i].group == grp;
         if (!any)
             continue;
         fprintf(f, "<h3>%s</h3>\n", T(gname[grp]));
         if (grp == 2) {
             fputs("<div class=\"aoi\" data-aoi=\"\">\n", f);
-            for (int i = 0; i < nra; i++)
-                if (ra[i].group == 2)
-                    alert_html(f, lang, &ra[i]);
+            for (int i = 0; i < N->nra; i++)
+                if (N->ra[i].group == 2)
+                    alert_html(f, lang, &N->ra[i]);
             fputs("</div>\n", f);
             continue;
         }
-        for (int k = 0; k < in->as->n; k++) {
-            int has = 0;
-            for (int i = 0; i < nra; i++)
-                has |= ra[i].group == grp && ra[i].aoi == k;
-            if (!has)
-                continue;
-            const cw_aoi *a = &in->as->a[k];
-            fputs("<div class=\"aoi\" data-aoi=\"", f);
-            esc(f, a->id);
-            fputs("\">\n<h4>", f);
-            aoi_label(f, a);
-            fputs("</h4>\n", f);
-            for (int q = 0; q < nam; q++)
-                if (am[q].aoi == k) {
-                    fputs("<img class=\"map\" src=\"", f);
-                    esc(f, am[q].path);
-                    fputs("\" alt=\"", f);
-                    snprintf(b, sizeof b, T(M_AOI_MAP), a->name[0] ? a->name : a->id);
-                    esc(f, b);
-                    fputs("\">\n", f);
-                }
-            for (int i = 0; i < nra; i++)
-                if (ra[i].group == grp && ra[i].aoi == k)
-                    alert_html(f, lang, &ra[i]);
-            fputs("</div>\n", f);
-        }
+        for (int k = 0; k < N->in->as->n; k++)
+            html_aoi_alerts(f, N, grp, k);
     }
-    if (!nra)
+    if (!N->nra)
         fprintf(f, "<p>%s</p>\n", T(M_SUM_NONE));
     fputs("</section>\n", f);
-    /* tile overviews */
-    if (nov) {
+    if (N->nov) {
         fprintf(f, "<section id=\"tiles\">\n<h2>%s</h2>\n", T(M_SEC_OVERVIEW));
-        for (int i = 0; i < nov; i++) {
+        for (int i = 0; i < N->nov; i++) {
             fputs("<img class=\"map\" src=\"", f);
-            esc(f, overviews[i]);
+            esc(f, N->overviews[i]);
             fputs("\" alt=\"", f);
-            esc(f, overviews[i]);
+            esc(f, N->overviews[i]);
             fputs("\">\n", f);
         }
         fputs("</section>\n", f);
     }
-    /* evidence of absence */
+}
+
+/* Evidence of absence: observations behind every area's "no alert". */
+static void html_evidence(FILE *f, const night_rep *N)
+{
+    const cw_lang lang = N->lang;
+    const cw_report_in *in = N->in;
     fprintf(f, "<section id=\"evidence\">\n<h2>%s</h2>\n<p class=\"meta\">%s</p>\n<table>\n", T(M_SEC_EVIDENCE),
             T(M_SEC_EVIDENCE_NOTE));
     fprintf(f, "<tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>\n",
@@ -411,7 +461,7 @@ static int write_html(const cw_report_in *in, cw_lang lang, const char *run_id, 
             const cw_aoi *a = &in->as->a[k];
             if ((int)a->kind != pass)
                 continue;
-            const cw_aoi_summary *s = &S[k];
+            const cw_aoi_summary *s = &in->summ[k];
             char d[11];
             ck_day_format(s->last_clear, d);
             fputs("<tr data-aoi=\"", f);
@@ -428,14 +478,20 @@ static int write_html(const cw_report_in *in, cw_lang lang, const char *run_id, 
                     s->ha[0][0] + s->ha[1][0]);
         }
     fputs("</table>\n</section>\n", f);
-    /* what was processed */
+}
+
+/* What was processed, then what failed. */
+static void html_processed(FILE *f, const night_rep *N)
+{
+    const cw_lang lang = N->lang;
+    const cw_scene_row *sr = N->sr;
     fprintf(f, "<section id=\"processed\">\n<h2>%s</h2>\n<table>\n", T(M_SEC_PROCESSED));
     fprintf(f, "<tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>\n", T(M_COL_SCENE), T(M_COL_DATE),
             T(M_COL_RESULT), T(M_COL_CLEAR), T(M_COL_CLOUD));
-    for (int i = 0; i < nsr; i++) {
+    for (int i = 0; i < N->nsr; i++) {
         char d[11];
         ck_day_format(sr[i].day, d);
-        int ok = !strcmp(sr[i].status, "processed");
+        int ok = !scene_failed(&sr[i]);
         fputs(ok ? "<tr>" : "<tr class=\"fail\">", f);
         fputs("<td><code>", f);
         esc(f, sr[i].product_id);
@@ -449,28 +505,45 @@ static int write_html(const cw_report_in *in, cw_lang lang, const char *run_id, 
         fputs("</td></tr>\n", f);
     }
     fputs("</table>\n</section>\n", f);
-    /* what failed */
     fprintf(f, "<section id=\"failed\">\n<h2>%s</h2>\n", T(M_SEC_FAILED));
-    if (!nfail) {
+    if (!night_failures(N)) {
         fprintf(f, "<p class=\"ok\">%s</p>\n", T(M_NOTHING_FAILED));
     } else {
         fputs("<ul class=\"fail\">\n", f);
-        for (int i = 0; i < nsr; i++)
-            if (strcmp(sr[i].status, "processed")) {
+        for (int i = 0; i < N->nsr; i++)
+            if (scene_failed(&sr[i])) {
                 fputs("<li><code>", f);
                 esc(f, sr[i].product_id);
                 fputs("</code>: ", f);
                 esc(f, sr[i].note);
                 fputs("</li>\n", f);
             }
-        for (int i = 0; i < in->nproblems; i++) {
+        for (int i = 0; i < N->in->nproblems; i++) {
             fputs("<li>", f);
-            esc(f, in->problems[i]);
+            esc(f, N->problems[i]);
             fputs("</li>\n", f);
         }
         fputs("</ul>\n", f);
     }
-    fputs("</section>\n<footer class=\"meta\"><p>", f);
+    fputs("</section>\n", f);
+}
+
+static int write_html(const night_rep *N, const char *path)
+{
+    const cw_lang lang = N->lang;
+    char tmp[4096];
+    if (cw_tmp_path(tmp, sizeof tmp, path))
+        return -1;
+    FILE *f = fopen(tmp, "wb");
+    if (!f)
+        return cw_error("%s: cannot create: %s", tmp, strerror(errno));
+    html_head(f, N);
+    html_summary(f, N);
+    html_alerts(f, N);
+    html_evidence(f, N);
+    html_processed(f, N);
+    char b[1024];
+    fputs("<footer class=\"meta\"><p>", f);
     snprintf(b, sizeof b, T(M_ATTRIB), "");
     esc(f, b);
     fputs("</p></footer>\n</body>\n</html>\n", f);
@@ -514,156 +587,178 @@ static int has_tile(char (*tiles)[8], int n, const char *t)
 
 static int tile_cmp(const void *a, const void *b) { return strcmp(a, b); }
 
-int cw_report_night(const cw_report_in *in, int *failed)
+/* The night's alerts, grouped: conserved areas, chakras, outside; and
+ * the tiles with something new tonight. */
+static void night_collect(night_rep *N)
 {
-    const cw_lang lang = cw_lang_from_code(in->cfg->language);
-    cw_alert *al = NULL, *act = NULL;
-    cw_scene_row *sr = NULL;
-    int nal = 0, nact = 0, nsr = 0, rc = -1, nra = 0, nam = 0, nov = 0, ntiles = 0;
-    rep_alert *ra = NULL;
-    rep_aoi_map *am = NULL;
-    char(*tiles)[8] = NULL;
-    char(*overviews)[160] = NULL;
-    cw_map_scene *ts = NULL;
-    cw_font *font = NULL, *bold = NULL;
-    char mapdir[4096], path[4096], run_id[40];
-    if (cw_history_alerts_updated(in->h, in->night, &al, &nal) ||
-        cw_history_scenes_of_night(in->h, in->night, &sr, &nsr))
-        goto done;
-    make_run_id(in, sr, nsr, run_id, sizeof run_id);
-    ra = calloc((size_t)nal + 1, sizeof *ra);
-    tiles = calloc((size_t)(nal + nsr) + 1, sizeof *tiles);
-    ts = calloc((size_t)in->nscenes + 1, sizeof *ts);
-    if (!ra || !tiles || !ts) {
-        cw_error("out of memory");
-        goto done;
-    }
-    /* the night's alerts, grouped: conserved areas, chakras, outside */
-    for (int i = 0; i < nal; i++) {
-        rep_alert *r = &ra[nra++];
-        r->a = &al[i];
+    const cw_report_in *in = N->in;
+    for (int i = 0; i < N->nal; i++) {
+        rep_alert *r = &N->ra[N->nra++];
+        r->a = &N->al[i];
         r->aoi = -1;
         for (int k = 0; k < in->as->n; k++)
-            if (al[i].aoi_id[0] && !strcmp(in->as->a[k].id, al[i].aoi_id))
+            if (N->al[i].aoi_id[0] && !strcmp(in->as->a[k].id, N->al[i].aoi_id))
                 r->aoi = k;
         r->group = r->aoi < 0 ? 2 : in->as->a[r->aoi].kind == CW_AOI_CONSERVED ? 0 : 1;
     }
-    /* tiles with something new tonight */
-    for (int i = 0; i < nsr; i++)
-        if (!strcmp(sr[i].status, "processed") && !has_tile(tiles, ntiles, sr[i].tile))
-            cw_strlcpy(tiles[ntiles++], sr[i].tile, sizeof tiles[0]);
-    for (int i = 0; i < nal; i++)
-        if (!has_tile(tiles, ntiles, al[i].tile))
-            cw_strlcpy(tiles[ntiles++], al[i].tile, sizeof tiles[0]);
-    qsort(tiles, (size_t)ntiles, sizeof tiles[0], tile_cmp);
-    overviews = calloc((size_t)ntiles + 1, sizeof *overviews);
-    am = calloc((size_t)in->as->n * (size_t)ntiles + 1, sizeof *am);
-    if (!overviews || !am || cw_path_join(mapdir, sizeof mapdir, in->outdir, "maps") || cw_mkdir_p(mapdir))
+    for (int i = 0; i < N->nsr; i++)
+        if (!scene_failed(&N->sr[i]) && !has_tile(N->tiles, N->ntiles, N->sr[i].tile))
+            cw_strlcpy(N->tiles[N->ntiles++], N->sr[i].tile, sizeof N->tiles[0]);
+    for (int i = 0; i < N->nal; i++)
+        if (!has_tile(N->tiles, N->ntiles, N->al[i].tile))
+            cw_strlcpy(N->tiles[N->ntiles++], N->al[i].tile, sizeof N->tiles[0]);
+    qsort(N->tiles, (size_t)N->ntiles, sizeof N->tiles[0], tile_cmp);
+}
+
+/* Draws one map into maps/NAME; 0 and the relative path in rel, or a
+ * warning counted as failed. */
+static int map_done(night_rep *N, const char *name, int rc, char *rel, size_t nrel)
+{
+    if (rc) {
+        cw_warn("map %s: %s", name, cw_errmsg());
+        (*N->failed)++;
+        return -1;
+    }
+    snprintf(rel, nrel, "maps/%s", name);
+    return 0;
+}
+
+/* The overview, the night's alert chips and a map per area with alerts. */
+static void maps_draw(night_rep *N, cw_map_ctx *M, const cw_aoi_grid *ag, const char *tile)
+{
+    char name[200], path[4096];
+    snprintf(name, sizeof name, "tile-%s.png", tile);
+    int rc = cw_path_join(path, sizeof path, N->mapdir, name) || cw_map_overview(M, path, &(cw_map_info){0});
+    if (!map_done(N, name, rc, N->overviews[N->nov], sizeof N->overviews[0]))
+        N->nov++;
+    for (int i = 0; i < N->nra; i++) {
+        rep_alert *ra = &N->ra[i];
+        if (strcmp(ra->a->tile, tile))
+            continue;
+        char sn[128];
+        safe_name(sn, sizeof sn, ra->a->id);
+        snprintf(name, sizeof name, "alert-%s.png", sn);
+        rc = cw_path_join(path, sizeof path, N->mapdir, name) || cw_map_chip(M, ra->a, path, &ra->ci);
+        map_done(N, name, rc, ra->chip, sizeof ra->chip);
+    }
+    for (int k = 0; k < ag->n; k++) {
+        const cw_aoi *a = &N->in->as->a[ag->t[k].aoi];
+        int has = 0;
+        for (int i = 0; i < N->nra; i++)
+            has |= !strcmp(N->ra[i].a->tile, tile) && relation_to(N->ra[i].a, a->id) >= 0;
+        if (!has || !ag->t[k].w)
+            continue;
+        char sn[128];
+        safe_name(sn, sizeof sn, a->id);
+        snprintf(name, sizeof name, "aoi-%s-%s.png", sn, tile);
+        rep_aoi_map *m = &N->am[N->nam];
+        rc = cw_path_join(path, sizeof path, N->mapdir, name) || cw_map_aoi(M, k, path, NULL);
+        if (!map_done(N, name, rc, m->path, sizeof m->path)) {
+            m->aoi = ag->t[k].aoi;
+            cw_strlcpy(m->tile, tile, sizeof m->tile);
+            N->nam++;
+        }
+    }
+}
+
+/* The maps of one tile from its processed scenes still in the inboxes; a
+ * tile that cannot be drawn is reported and the others go on.  -1 only
+ * when the history cannot be read. */
+static int maps_of_tile(night_rep *N, const char *tile)
+{
+    const cw_report_in *in = N->in;
+    int nts = 0;
+    char st[32];
+    for (int i = 0; i < in->nscenes; i++)
+        if (!strcmp(in->scenes[i].s->tile, tile) &&
+            cw_history_scene_status(in->h, in->scenes[i].s->product_id, st, sizeof st) == 1 && !strcmp(st, "processed"))
+            N->ts[nts++] = in->scenes[i];
+    if (!nts) {
+        cw_warn("maps of tile %s: none of its processed scenes is in the inboxes any more; no maps", tile);
+        (*N->failed)++;
+        return 0;
+    }
+    cw_alert *act = NULL;
+    int nact = 0;
+    if (cw_history_tile_active(in->h, tile, &act, &nact))
+        return -1;
+    cw_aoi_grid ag;
+    memset(&ag, 0, sizeof ag);
+    if (cw_aoi_grid_build(in->as, N->ts[0].s, &ag)) {
+        cw_warn("maps of tile %s: %s", tile, cw_errmsg());
+        (*N->failed)++;
+    } else {
+        cw_map_ctx M = {in->cfg, in->co, N->lang, in->night, N->run_id, N->font, N->bold, tile, N->ts, nts,
+                        &ag,     in->as, act,     nact,      NULL};
+        if (cw_map_prepare(&M)) { /* no outlines on this grid: the tile's maps fail, the others go on */
+            cw_warn("maps of tile %s: %s", tile, cw_errmsg());
+            (*N->failed)++;
+        } else {
+            maps_draw(N, &M, &ag, tile);
+            cw_map_release(&M);
+        }
+        cw_aoi_grid_free(&ag);
+    }
+    cw_alert_list_free(act, nact);
+    return 0;
+}
+
+static int night_alloc(night_rep *N)
+{
+    const cw_report_in *in = N->in;
+    N->ra = calloc((size_t)N->nal + 1, sizeof *N->ra);
+    N->tiles = calloc((size_t)(N->nal + N->nsr) + 1, sizeof *N->tiles);
+    N->ts = calloc((size_t)in->nscenes + 1, sizeof *N->ts);
+    N->overviews = calloc((size_t)(N->nal + N->nsr) + 1, sizeof *N->overviews);
+    N->am = calloc((size_t)in->as->n * (size_t)(N->nal + N->nsr) + 1, sizeof *N->am);
+    N->problems = calloc((size_t)in->nproblems + 1, sizeof *N->problems);
+    if (!N->ra || !N->tiles || !N->ts || !N->overviews || !N->am || !N->problems)
+        return cw_error("out of memory");
+    for (int i = 0; i < in->nproblems; i++)
+        N->problems[i] = in->problems[i];
+    return 0;
+}
+
+static void night_free(night_rep *N)
+{
+    cw_font_close(N->font);
+    cw_font_close(N->bold);
+    cw_alert_list_free(N->al, N->nal);
+    free(N->sr);
+    free(N->ra);
+    free(N->am);
+    free(N->tiles);
+    free(N->overviews);
+    free(N->ts);
+    free(N->problems);
+}
+
+int cw_report_night(const cw_report_in *in, int *failed)
+{
+    night_rep N = {.in = in, .lang = cw_lang_from_code(in->cfg->language), .failed = failed};
+    char path[4096];
+    int rc = -1;
+    if (cw_history_alerts_updated(in->h, in->night, &N.al, &N.nal) ||
+        cw_history_scenes_of_night(in->h, in->night, &N.sr, &N.nsr))
         goto done;
-    if (!(font = cw_font_open(in->cfg->map_font[0] ? in->cfg->map_font : NULL, 0)) ||
-        !(bold = cw_font_open(in->cfg->map_font[0] ? in->cfg->map_font : NULL, 1))) {
+    make_run_id(in, N.sr, N.nsr, N.run_id, sizeof N.run_id);
+    if (night_alloc(&N))
+        goto done;
+    night_collect(&N);
+    if (cw_path_join(N.mapdir, sizeof N.mapdir, in->outdir, "maps") || cw_mkdir_p(N.mapdir))
+        goto done;
+    const char *font = in->cfg->map_font[0] ? in->cfg->map_font : NULL;
+    if (!(N.font = cw_font_open(font, 0)) || !(N.bold = cw_font_open(font, 1))) {
         cw_warn("maps: %s; maps are drawn without text", cw_errmsg());
         (*failed)++;
     }
-    for (int t = 0; t < ntiles; t++) {
-        const char *tile = tiles[t];
-        /* the tile's processed scenes still readable in the inboxes */
-        int nts = 0;
-        char st[32];
-        for (int i = 0; i < in->nscenes; i++)
-            if (!strcmp(in->scenes[i].s->tile, tile) &&
-                cw_history_scene_status(in->h, in->scenes[i].s->product_id, st, sizeof st) == 1 &&
-                !strcmp(st, "processed"))
-                ts[nts++] = in->scenes[i];
-        if (!nts) {
-            cw_warn("maps of tile %s: none of its processed scenes is in the inboxes any more; no maps", tile);
-            (*failed)++;
-            continue;
-        }
-        if (cw_history_tile_active(in->h, tile, &act, &nact))
+    for (int t = 0; t < N.ntiles; t++)
+        if (maps_of_tile(&N, N.tiles[t]))
             goto done;
-        cw_aoi_grid ag;
-        memset(&ag, 0, sizeof ag);
-        if (cw_aoi_grid_build(in->as, ts[0].s, &ag)) {
-            cw_warn("maps of tile %s: %s", tile, cw_errmsg());
-            (*failed)++;
-        } else {
-            cw_map_ctx M = {in->cfg, in->co, lang, in->night, run_id, font, bold, tile, ts, nts,
-                            &ag,     in->as, act,  nact, NULL};
-            if (cw_map_prepare(&M)) { /* no outlines on this grid: the tile's maps fail, the others go on */
-                cw_warn("maps of tile %s: %s", tile, cw_errmsg());
-                (*failed)++;
-                cw_aoi_grid_free(&ag);
-                cw_alert_list_free(act, nact);
-                act = NULL;
-                nact = 0;
-                continue;
-            }
-            char name[200];
-            snprintf(name, sizeof name, "tile-%s.png", tile);
-            cw_map_info info;
-            if (cw_path_join(path, sizeof path, mapdir, name) || cw_map_overview(&M, path, &info)) {
-                cw_warn("map %s: %s", name, cw_errmsg());
-                (*failed)++;
-            } else {
-                snprintf(overviews[nov++], sizeof overviews[0], "maps/%s", name);
-            }
-            /* evidence chips of the night's alerts on this tile */
-            for (int i = 0; i < nra; i++) {
-                if (strcmp(ra[i].a->tile, tile))
-                    continue;
-                char sn[128];
-                safe_name(sn, sizeof sn, ra[i].a->id);
-                snprintf(name, sizeof name, "alert-%s.png", sn);
-                if (cw_path_join(path, sizeof path, mapdir, name) || cw_map_chip(&M, ra[i].a, path, &ra[i].ci)) {
-                    cw_warn("map %s: %s", name, cw_errmsg());
-                    (*failed)++;
-                } else {
-                    snprintf(ra[i].chip, sizeof ra[i].chip, "maps/%s", name);
-                }
-            }
-            /* a map per area with alerts tonight */
-            for (int k = 0; k < ag.n; k++) {
-                const cw_aoi *a = &in->as->a[ag.t[k].aoi];
-                int has = 0;
-                for (int i = 0; i < nra; i++)
-                    has |= !strcmp(ra[i].a->tile, tile) && relation_to(ra[i].a, a->id) >= 0;
-                if (!has || !ag.t[k].w)
-                    continue;
-                char sn[128];
-                safe_name(sn, sizeof sn, a->id);
-                snprintf(name, sizeof name, "aoi-%s-%s.png", sn, tile);
-                if (cw_path_join(path, sizeof path, mapdir, name) || cw_map_aoi(&M, k, path, NULL)) {
-                    cw_warn("map %s: %s", name, cw_errmsg());
-                    (*failed)++;
-                } else {
-                    rep_aoi_map *m = &am[nam++];
-                    snprintf(m->path, sizeof m->path, "maps/%s", name);
-                    m->aoi = ag.t[k].aoi;
-                    cw_strlcpy(m->tile, tile, sizeof m->tile);
-                }
-            }
-            cw_map_release(&M);
-            cw_aoi_grid_free(&ag);
-        }
-        cw_alert_list_free(act, nact);
-        act = NULL;
-        nact = 0;
-    }
-    if (cw_path_join(path, sizeof path, in->outdir, "report.html") ||
-        write_html(in, lang, run_id, ra, nra, am, nam, overviews, nov, sr, nsr, ntiles, path))
+    if (cw_path_join(path, sizeof path, in->outdir, "report.html") || write_html(&N, path))
         goto done;
     rc = 0;
 done:
-    cw_font_close(font);
-    cw_font_close(bold);
-    cw_alert_list_free(al, nal);
-    cw_alert_list_free(act, nact);
-    free(sr);
-    free(ra);
-    free(am);
-    free(tiles);
-    free(overviews);
-    free(ts);
+    night_free(&N);
     return rc;
 }

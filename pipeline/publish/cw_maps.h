@@ -12,12 +12,12 @@
 #ifndef CW_MAPS_H
 #define CW_MAPS_H
 
-#include "cw_aoi.h"
+#include "monitor/cw_aoi.h"
 #include "cw_config.h"
-#include "cw_draw.h"
-#include "cw_history.h"
-#include "cw_i18n.h"
-#include "cw_scene.h"
+#include "publish/cw_draw.h"
+#include "store/cw_history.h"
+#include "publish/cw_i18n.h"
+#include "ingest/cw_scene.h"
 
 typedef struct {
     const cw_scene *s;

@@ -1,5 +1,5 @@
 /* cw_tiletiff.c - see cw_tiletiff.h.  One instance per thread and file. */
-#include "cw_tiletiff.h"
+#include "ingest/cw_tiletiff.h"
 
 #include <libdeflate.h>
 #include <stdarg.h>

@@ -17,7 +17,7 @@
 
 #include "ck_mask.h"
 #include "ck_reflect.h"
-#include "cw_scene.h"
+#include "ingest/cw_scene.h"
 
 typedef struct cw_reader cw_reader;
 

@@ -3,7 +3,7 @@
  * interest.  Runs once per run (load) and once per tile (grid build), off
  * the hot path; relations are computed per alert with OGR/GEOS.
  */
-#include "cw_aoi.h"
+#include "monitor/cw_aoi.h"
 #include "cw_util.h"
 
 #include <gdal.h>

@@ -1,7 +1,7 @@
 /*
  * cw_i18n.c - the message table of cw_i18n.h.
  */
-#include "cw_i18n.h"
+#include "publish/cw_i18n.h"
 
 #include <string.h>
 

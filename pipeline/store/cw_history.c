@@ -3,7 +3,7 @@
  * tile and night, off the pixel path; tables are small (alerts, scenes,
  * AOI observations), so lookups use OGR attribute filters.
  */
-#include "cw_history.h"
+#include "store/cw_history.h"
 #include "ck_change.h"
 #include "cw_util.h"
 

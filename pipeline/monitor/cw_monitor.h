@@ -13,11 +13,11 @@
 #ifndef CW_MONITOR_H
 #define CW_MONITOR_H
 
-#include "cw_aoi.h"
-#include "cw_cmd.h"
+#include "monitor/cw_aoi.h"
+#include "ingest/cw_raster_opts.h"
 #include "cw_config.h"
-#include "cw_history.h"
-#include "cw_state.h"
+#include "store/cw_history.h"
+#include "monitor/cw_state.h"
 
 /* A flagged pixel of the final state. */
 typedef struct {

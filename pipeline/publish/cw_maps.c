@@ -4,7 +4,7 @@
  * expensive part is decoding imagery again for the backgrounds, which is
  * bounded by [maps] max_scenes and done in parallel bands of rows.
  */
-#include "cw_maps.h"
+#include "publish/cw_maps.h"
 #include "cw_util.h"
 
 #include <gdal.h>

@@ -3,7 +3,7 @@
  * maps (see cw_draw.h).  Called a few dozen times per night per tile on
  * map-sized images; clarity over speed, except in the per-pixel loops.
  */
-#include "cw_draw.h"
+#include "publish/cw_draw.h"
 #include "cw_util.h"
 
 #include <errno.h>

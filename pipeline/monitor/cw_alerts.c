@@ -1,0 +1,510 @@
+/*
+ * cw_alerts.c - from the final state's flagged pixels to alerts: 8-connected
+ * components (pixels join when their first-anomaly dates are within
+ * group_days), object-level class (mining needs new ponds, bare/pond
+ * evidence and the baseline river nearby), confidence, area, WGS84
+ * centroid (PROJ), polygon (GDALPolygonize), relation to the areas of
+ * interest, and matching with the tile's alerts in the history by anchor
+ * pixel so an event keeps its id night after night.  Runs once per tile
+ * per night on a sparse list; cost grows with the flagged area only.
+ */
+#include "monitor/cw_monitor.h"
+#include "cw_util.h"
+
+#include <gdal.h>
+#include <gdal_alg.h>
+#include <math.h>
+#include <proj.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    size_t start, n; /* members in order[] */
+    int x0, y0, x1, y1;
+    int first, conf, last;
+    long nconf, nmine, npond, nnbr;
+    int n_anom;
+    double sx, sy, before, after;
+    int cls, matched; /* matched: index of the history alert, -1 */
+} comp_t;
+
+static size_t uf_find(size_t *par, size_t a)
+{
+    while (par[a] != a) {
+        par[a] = par[par[a]];
+        a = par[a];
+    }
+    return a;
+}
+
+static void uf_union(size_t *par, size_t a, size_t b)
+{
+    a = uf_find(par, a);
+    b = uf_find(par, b);
+    if (a != b) /* the smaller index stays root: deterministic */
+        par[a > b ? a : b] = a < b ? a : b;
+}
+
+/* index in px[0..n) of pixel idx, or (size_t)-1 */
+static size_t px_find(const cw_px *px, size_t n, uint32_t idx)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (px[mid].idx < idx)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && px[lo].idx == idx ? lo : (size_t)-1;
+}
+
+static int near_water(const cw_pass *f, const comp_t *c, double dist_px)
+{
+    int d = (int)ceil(dist_px);
+    int cx0 = (c->x0 - d) / CW_WATER_CELL, cx1 = (c->x1 + d) / CW_WATER_CELL;
+    int cy0 = (c->y0 - d) / CW_WATER_CELL, cy1 = (c->y1 + d) / CW_WATER_CELL;
+    cx0 = cx0 < 0 ? 0 : cx0;
+    cy0 = cy0 < 0 ? 0 : cy0;
+    cx1 = cx1 >= f->cells_w ? f->cells_w - 1 : cx1;
+    cy1 = cy1 >= f->cells_h ? f->cells_h - 1 : cy1;
+    for (int y = cy0; y <= cy1; y++)
+        for (int x = cx0; x <= cx1; x++)
+            if (f->water[(size_t)y * (size_t)f->cells_w + (size_t)x])
+                return 1;
+    return 0;
+}
+
+/* Polygon of a component in the tile CRS (caller destroys). */
+static OGRGeometryH polygonize(const cw_scene *s, const cw_px *px, const size_t *order, const comp_t *c)
+{
+    int w = c->x1 - c->x0 + 1, h = c->y1 - c->y0 + 1;
+    GDALDatasetH ds = GDALCreate(GDALGetDriverByName("MEM"), "", w, h, 1, GDT_Byte, NULL);
+    GDALDatasetH vds = GDALCreate(GDALGetDriverByName("Memory"), "", 0, 0, 0, GDT_Unknown, NULL);
+    OGRGeometryH out = NULL;
+    uint8_t *m = calloc((size_t)w * (size_t)h, 1);
+    if (!ds || !vds || !m)
+        goto done;
+    for (size_t k = 0; k < c->n; k++) {
+        uint32_t idx = px[order[c->start + k]].idx;
+        int y = (int)(idx / (uint32_t)s->width), x = (int)(idx % (uint32_t)s->width);
+        m[(size_t)(y - c->y0) * (size_t)w + (size_t)(x - c->x0)] = 1;
+    }
+    double gt[6] = {s->gt[0] + c->x0 * s->gt[1], s->gt[1], 0, s->gt[3] + c->y0 * s->gt[5], 0, s->gt[5]};
+    GDALSetGeoTransform(ds, gt);
+    GDALRasterBandH b = GDALGetRasterBand(ds, 1);
+    if (GDALRasterIO(b, GF_Write, 0, 0, w, h, m, w, h, GDT_Byte, 0, 0) != CE_None)
+        goto done;
+    OGRLayerH l = GDALDatasetCreateLayer(vds, "p", NULL, wkbPolygon, NULL);
+    OGRFieldDefnH fd = OGR_Fld_Create("v", OFTInteger);
+    OGR_L_CreateField(l, fd, TRUE);
+    OGR_Fld_Destroy(fd);
+    char *opts[] = {"8CONNECTED=8", NULL};
+    if (GDALPolygonize(b, b, l, 0, opts, NULL, NULL) != CE_None)
+        goto done;
+    out = OGR_G_CreateGeometry(wkbMultiPolygon);
+    OGRFeatureH f;
+    OGR_L_ResetReading(l);
+    while ((f = OGR_L_GetNextFeature(l))) {
+        OGR_G_AddGeometry(out, OGR_F_GetGeometryRef(f));
+        OGR_F_Destroy(f);
+    }
+done:
+    free(m);
+    if (ds)
+        GDALClose(ds);
+    if (vds)
+        GDALClose(vds);
+    return out;
+}
+
+/* The component's centroid in the tile CRS, metres. */
+static double comp_easting(const cw_scene *s, const comp_t *k) { return s->gt[0] + k->sx / (double)k->n * s->gt[1]; }
+static double comp_northing(const cw_scene *s, const comp_t *k) { return s->gt[3] + k->sy / (double)k->n * s->gt[5]; }
+
+static int hist_cmp_created(const cw_alert *a, const cw_alert *b)
+{
+    if (a->first_day != b->first_day)
+        return a->first_day < b->first_day ? -1 : 1;
+    return strcmp(a->id, b->id);
+}
+
+/* The fields whose change makes an alert "changed tonight". */
+static void signature(const cw_alert *a, char *buf, size_t n)
+{
+    snprintf(buf, n, "%d|%d|%d|%d|%d|%d|%d|%ld|%s|%s|%.0f|%d|%.4f|%.4f|%s", a->cls, a->status, a->confidence,
+             a->first_day, a->conf_day, a->last_day, a->n_anom, a->npx, a->aoi_id, a->relation,
+             isnan(a->distance_m) ? -1.0 : a->distance_m, a->published, a->ndvi_after, a->ndvi_before, a->scenes);
+}
+
+/* Everything one tile's alert update works on. */
+typedef struct {
+    const cw_config *cfg;
+    const cw_scene *s;
+    const cw_aoi_grid *ag;
+    const cw_aoi_set *as;
+    const cw_pass *f;
+    cw_history *h;
+    const char *night;
+    const cw_px *px; /* the flagged pixels, row-major */
+    size_t n;
+    uint32_t W;
+    double rx, ry;   /* pixel size, metres */
+    cw_alert *old;   /* the tile's alerts in the history */
+    int nold;
+    int *taken;      /* per old alert: matched tonight */
+    size_t *par, *order, *root_comp;
+    comp_t *comps;
+    size_t ncomp;
+    PJ_CONTEXT *pj_ctx;
+    PJ *pj; /* tile CRS -> WGS84, lon/lat */
+    OGRSpatialReferenceH tsrs, wgs;
+    OGRCoordinateTransformationH ct;
+} alert_run;
+
+static comp_t *comp_of(const alert_run *r, size_t k) { return &r->comps[r->root_comp[uf_find(r->par, k)]]; }
+
+/* Union-find over the sparse, row-major flagged pixels: 8-neighbours join
+ * when their first-anomaly dates are within group_days. */
+static void components_join(alert_run *r)
+{
+    const cw_px *px = r->px;
+    const uint32_t W = r->W;
+    for (size_t k = 0; k < r->n; k++) {
+        r->par[k] = k;
+        uint32_t idx = px[k].idx, x = idx % W;
+        uint32_t nb[4];
+        int nn = 0;
+        if (x > 0)
+            nb[nn++] = idx - 1;
+        if (idx >= W) {
+            if (x > 0)
+                nb[nn++] = idx - W - 1;
+            nb[nn++] = idx - W;
+            if (x + 1 < W)
+                nb[nn++] = idx - W + 1;
+        }
+        for (int j = 0; j < nn; j++) {
+            size_t q = px_find(px, k, nb[j]);
+            if (q != (size_t)-1 && abs((int)px[q].first - (int)px[k].first) <= r->cfg->group_days)
+                uf_union(r->par, k, q);
+        }
+    }
+}
+
+static void comp_add_pixel(comp_t *c, const cw_px *p, uint32_t W)
+{
+    int y = (int)(p->idx / W), x = (int)(p->idx % W);
+    c->x0 = x < c->x0 ? x : c->x0;
+    c->x1 = x > c->x1 ? x : c->x1;
+    c->y0 = y < c->y0 ? y : c->y0;
+    c->y1 = y > c->y1 ? y : c->y1;
+    c->first = p->first < c->first ? p->first : c->first;
+    c->last = p->last > c->last ? p->last : c->last;
+    if (p->status == CK_ST_CONFIRMED) {
+        c->nconf++;
+        c->conf = p->conf < c->conf ? p->conf : c->conf;
+        c->nnbr += p->n_nbr >= 2;
+    }
+    /* bare or pond on >= 2 observations (on every one while fewer) */
+    c->nmine += p->n_bare + p->n_pond >= (p->n_next >= 1 ? 2 : 1);
+    c->npond += p->n_pond >= 1;
+    c->n_anom = p->n_anom > c->n_anom ? p->n_anom : c->n_anom;
+    c->sx += x + 0.5;
+    c->sy += y + 0.5;
+    c->before += p->base_ndvi * 1e-4;
+    c->after += p->last_ndvi * 1e-4;
+}
+
+/* Components numbered in order of their first pixel, their members listed
+ * in order[] and their statistics summed. */
+static int components_collect(alert_run *r)
+{
+    for (size_t k = 0; k < r->n; k++)
+        if (uf_find(r->par, k) == k)
+            r->root_comp[k] = r->ncomp++;
+    r->comps = calloc(r->ncomp ? r->ncomp : 1, sizeof *r->comps);
+    if (!r->comps)
+        return cw_error("out of memory");
+    for (size_t k = 0; k < r->n; k++)
+        comp_of(r, k)->n++;
+    for (size_t c = 0, acc = 0; c < r->ncomp; c++) {
+        comp_t *k = &r->comps[c];
+        k->start = acc;
+        acc += k->n;
+        k->n = 0;
+        k->x0 = k->y0 = INT32_MAX;
+        k->x1 = k->y1 = -1;
+        k->first = INT32_MAX;
+        k->conf = INT32_MAX;
+        k->matched = -1;
+    }
+    for (size_t k = 0; k < r->n; k++) {
+        comp_t *c = comp_of(r, k);
+        r->order[c->start + c->n++] = k;
+        comp_add_pixel(c, &r->px[k], r->W);
+    }
+    return 0;
+}
+
+/* Object-level class: mining next to the river, with ponds or beside
+ * another mining object. */
+static int components_classify(alert_run *r)
+{
+    const double river_px = r->cfg->river_distance_m / r->rx;
+    int *cand = calloc(r->ncomp ? r->ncomp : 1, sizeof *cand);
+    if (!cand)
+        return cw_error("out of memory");
+    for (size_t c = 0; c < r->ncomp; c++) {
+        comp_t *k = &r->comps[c];
+        int like = (double)k->nmine >= r->cfg->mining_share * (double)k->n && near_water(r->f, k, river_px);
+        cand[c] = like;
+        k->cls = like && k->npond >= r->cfg->min_pond_px ? CW_CLASS_MINING : CW_CLASS_LOSS;
+    }
+    for (size_t c = 0; c < r->ncomp; c++) {
+        comp_t *k = &r->comps[c];
+        if (!cand[c] || k->cls == CW_CLASS_MINING)
+            continue;
+        for (size_t o = 0; o < r->ncomp; o++) {
+            const comp_t *m = &r->comps[o];
+            if (m->cls == CW_CLASS_MINING && o != c && m->x0 - 3 <= k->x1 && k->x0 <= m->x1 + 3 &&
+                m->y0 - 3 <= k->y1 && k->y0 <= m->y1 + 3)
+                k->cls = CW_CLASS_MINING;
+        }
+    }
+    free(cand);
+    return 0;
+}
+
+/* Each history alert's anchor pixel names the component it continues
+ * (the earliest alert wins a component). */
+static void components_match_history(alert_run *r)
+{
+    for (int a = 0; a < r->nold; a++) {
+        const cw_alert *o = &r->old[a];
+        if (o->status == CW_AL_REJECTED || o->anchor < 0 || (uint64_t)o->anchor >= (uint64_t)r->W * (uint64_t)r->s->height)
+            continue;
+        size_t q = px_find(r->px, r->n, (uint32_t)o->anchor);
+        if (q == (size_t)-1)
+            continue;
+        comp_t *c = comp_of(r, q);
+        if (c->matched < 0 || hist_cmp_created(o, &r->old[c->matched]) < 0)
+            c->matched = a;
+    }
+}
+
+static int transforms_open(alert_run *r)
+{
+    const cw_scene *s = r->s;
+    r->tsrs = OSRNewSpatialReference(s->crs_wkt);
+    r->wgs = OSRNewSpatialReference(NULL);
+    OSRImportFromEPSG(r->wgs, 4326);
+    OSRSetAxisMappingStrategy(r->tsrs, OAMS_TRADITIONAL_GIS_ORDER);
+    OSRSetAxisMappingStrategy(r->wgs, OAMS_TRADITIONAL_GIS_ORDER);
+    r->ct = OCTNewCoordinateTransformation(r->tsrs, r->wgs);
+    PJ *raw = proj_create_crs_to_crs(r->pj_ctx, s->crs_wkt, "EPSG:4326", NULL);
+    r->pj = raw ? proj_normalize_for_visualization(r->pj_ctx, raw) : NULL;
+    proj_destroy(raw);
+    if (!r->ct || !r->pj)
+        return cw_error("%s: cannot transform %s to WGS84", s->tile, s->crs_name);
+    return 0;
+}
+
+/* Class, size, dates, status, confidence and WGS84 centroid of a component
+ * (prev: the history alert it continues, or NULL). */
+static void alert_describe(const alert_run *r, const comp_t *k, const cw_alert *prev, cw_alert *a)
+{
+    const cw_scene *s = r->s;
+    memset(a, 0, sizeof *a);
+    cw_strlcpy(a->tile, s->tile, sizeof a->tile);
+    a->cls = k->cls;
+    a->npx = (long)k->n;
+    a->area_ha = (double)k->n * r->rx * r->ry / 1e4;
+    a->first_day = k->first;
+    a->last_day = k->last;
+    a->n_anom = k->n_anom;
+    a->ndvi_before = k->before / (double)k->n;
+    a->ndvi_after = k->after / (double)k->n;
+    int confirmed = 2 * k->nconf >= (long)k->n || (prev && prev->status == CW_AL_CONFIRMED);
+    a->status = confirmed ? CW_AL_CONFIRMED : CW_AL_CANDIDATE;
+    /* the first confirmation stands; later nights do not move it */
+    a->conf_day = !confirmed ? 0 : prev && prev->conf_day ? prev->conf_day : k->nconf ? k->conf : 0;
+    a->confidence = !confirmed ? 2 : (k->nconf && 2 * k->nnbr >= k->nconf ? 4 : 3);
+    PJ_COORD out = proj_trans(r->pj, PJ_FWD, proj_coord(comp_easting(s, k), comp_northing(s, k), 0, 0));
+    a->lon = out.xy.x;
+    a->lat = out.xy.y;
+}
+
+/* The nearest area of interest (the others in other_aois) and whether
+ * the alert is large enough to publish. */
+static void alert_relate(const alert_run *r, OGRGeometryH poly, cw_alert *a)
+{
+    cw_aoi_rel rel[8];
+    int nrel = cw_aoi_relate(r->ag, r->as, poly, rel, 8);
+    a->distance_m = NAN;
+    cw_strlcpy(a->aoi_kind, "none", sizeof a->aoi_kind);
+    cw_strlcpy(a->relation, "outside", sizeof a->relation);
+    int touching = 0;
+    for (int i = 0; i < nrel; i++) {
+        const cw_aoi *ao = &r->as->a[rel[i].aoi];
+        touching |= rel[i].rel == CW_REL_INSIDE;
+        if (i == 0) {
+            cw_strlcpy(a->aoi_id, ao->id, sizeof a->aoi_id);
+            cw_strlcpy(a->aoi_kind, cw_aoi_kind_name(ao->kind), sizeof a->aoi_kind);
+            cw_strlcpy(a->aoi_name, ao->name, sizeof a->aoi_name);
+            cw_strlcpy(a->relation, cw_rel_name(rel[i].rel), sizeof a->relation);
+            a->distance_m = round(rel[i].dist);
+        } else {
+            size_t l = strlen(a->other_aois);
+            snprintf(a->other_aois + l, sizeof a->other_aois - l, "%s%s:%s:%.0f", l ? ";" : "", ao->id,
+                     cw_rel_name(rel[i].rel), rel[i].dist);
+        }
+    }
+    double mmu = touching ? r->cfg->mmu_aoi_ha : r->cfg->mmu_ha;
+    a->published = a->area_ha + 1e-9 >= mmu;
+    if (!a->published)
+        snprintf(a->reason, sizeof a->reason, "below the minimum mapping unit (%.2f ha)", mmu);
+}
+
+/* A new alert's anchor (its earliest-dated pixel, first in row order) and
+ * id TILE-L|M-firstdate-E100m-N100m, suffixed when another event has it. */
+static void alert_identify(const alert_run *r, const comp_t *k, cw_alert *a)
+{
+    size_t best = r->order[k->start];
+    for (size_t m = 1; m < k->n; m++) {
+        size_t q = r->order[k->start + m];
+        if (r->px[q].first < r->px[best].first)
+            best = q;
+    }
+    a->anchor = r->px[best].idx;
+    char d[11];
+    ck_day_format(a->first_day, d);
+    snprintf(a->id, sizeof a->id, "%s-%c-%.4s%.2s%.2s-%ld-%ld", r->s->tile, a->cls == CW_CLASS_MINING ? 'M' : 'L', d,
+             d + 5, d + 8, lround(comp_easting(r->s, k) / 100.0), lround(comp_northing(r->s, k) / 100.0));
+    for (int a2 = 0, sfx = 2; a2 < r->nold; a2++)
+        if (!strcmp(r->old[a2].id, a->id)) {
+            size_t l = strlen(a->id);
+            snprintf(a->id + l, sizeof a->id - l, "-%d", sfx++);
+            a2 = -1;
+        }
+}
+
+/* One component as an alert: written to the history when new or changed. */
+static int alert_publish(alert_run *r, comp_t *k, cw_alert_counts *counts)
+{
+    const cw_alert *prev = k->matched >= 0 ? &r->old[k->matched] : NULL;
+    cw_alert a;
+    alert_describe(r, k, prev, &a);
+    OGRGeometryH poly = polygonize(r->s, r->px, r->order, k);
+    if (!poly)
+        return cw_error("%s: cannot outline a component: %s", r->s->tile, cw_gdal_errmsg());
+    alert_relate(r, poly, &a);
+    if (cw_history_tile_scenes(r->h, r->s->tile, a.first_day, a.last_day, a.scenes, sizeof a.scenes)) {
+        OGR_G_DestroyGeometry(poly);
+        return -1;
+    }
+    if (prev) {
+        cw_strlcpy(a.id, prev->id, sizeof a.id);
+        a.anchor = prev->anchor;
+        r->taken[k->matched] = 1;
+    } else {
+        alert_identify(r, k, &a);
+    }
+    char s_new[8192], s_old[8192];
+    signature(&a, s_new, sizeof s_new);
+    if (prev)
+        signature(prev, s_old, sizeof s_old);
+    if (prev && !strcmp(s_new, s_old)) {
+        OGR_G_DestroyGeometry(poly);
+        return 0;
+    }
+    OGR_G_Transform(poly, r->ct);
+    a.geom = poly;
+    const char *ev = !prev                                                          ? "created"
+                     : prev->status != a.status && a.status == CW_AL_CONFIRMED ? "confirmed"
+                                                                                 : "updated";
+    int wrc = cw_history_alert_put(r->h, &a, r->night, ev);
+    cw_alert_free(&a);
+    if (wrc)
+        return -1;
+    if (!a.published)
+        counts->n_small++;
+    else if (!prev)
+        counts->n_new++;
+    else
+        counts->n_updated++;
+    return 0;
+}
+
+/* Candidates of the history no longer flagged: expired -> rejected. */
+static int reject_expired(alert_run *r, cw_alert_counts *counts)
+{
+    for (int a = 0; a < r->nold; a++) {
+        if (r->taken[a] || r->old[a].status != CW_AL_CANDIDATE)
+            continue;
+        cw_alert x = r->old[a];
+        x.geom = NULL;
+        x.status = CW_AL_REJECTED;
+        x.confidence = 2;
+        snprintf(x.reason, sizeof x.reason,
+                 "not confirmed: fewer than %d anomalous of the next %d clear observations within %d days",
+                 r->cfg->det.confirm_n, r->cfg->det.window_obs, r->cfg->det.window_days);
+        if (cw_history_alert_put(r->h, &x, r->night, "rejected"))
+            return -1;
+        counts->n_rejected++;
+    }
+    return 0;
+}
+
+static void alert_run_free(alert_run *r)
+{
+    for (int a = 0; a < r->nold; a++)
+        cw_alert_free(&r->old[a]);
+    free(r->old);
+    free(r->par);
+    free(r->order);
+    free(r->root_comp);
+    free(r->comps);
+    free(r->taken);
+    proj_destroy(r->pj);
+    proj_context_destroy(r->pj_ctx);
+    OCTDestroyCoordinateTransformation(r->ct);
+    OSRDestroySpatialReference(r->tsrs);
+    OSRDestroySpatialReference(r->wgs);
+}
+
+int cw_alerts_update(const cw_config *cfg, const cw_scene *s, const cw_aoi_grid *ag, const cw_aoi_set *as,
+                     const cw_pass *f, cw_history *h, const char *night, cw_alert_counts *counts)
+{
+    memset(counts, 0, sizeof *counts);
+    alert_run r = {.cfg = cfg, .s = s, .ag = ag, .as = as, .f = f, .h = h, .night = night,
+                   .px = f->flagged.p, .n = f->flagged.n, .W = (uint32_t)s->width,
+                   .rx = fabs(s->gt[1]), .ry = fabs(s->gt[5]), .pj_ctx = proj_context_create()};
+    int rc = -1;
+    if (cw_history_tile_alerts(h, s->tile, &r.old, &r.nold))
+        goto done;
+    size_t n1 = r.n ? r.n : 1;
+    r.par = malloc(n1 * sizeof *r.par);
+    r.order = malloc(n1 * sizeof *r.order);
+    r.root_comp = malloc(n1 * sizeof *r.root_comp);
+    r.taken = calloc((size_t)(r.nold ? r.nold : 1), sizeof *r.taken);
+    if (!r.par || !r.order || !r.root_comp || !r.taken) {
+        cw_error("out of memory (%zu flagged pixels)", r.n);
+        goto done;
+    }
+    components_join(&r);
+    if (components_collect(&r) || components_classify(&r))
+        goto done;
+    components_match_history(&r);
+    if (transforms_open(&r))
+        goto done;
+    for (size_t c = 0; c < r.ncomp; c++)
+        if (alert_publish(&r, &r.comps[c], counts))
+            goto done;
+    if (reject_expired(&r, counts))
+        goto done;
+    rc = 0;
+done:
+    alert_run_free(&r);
+    return rc;
+}
