@@ -25,7 +25,10 @@ ck_change_params ck_change_params_default(void)
         .confirm_n = 2,
         .window_obs = 4,
         .window_days = 180,
+        .nbr_evidence = 0.10f,
+        .bank_px = 2,
     };
+    p.quality = ck_quality_params_default();
     return p;
 }
 
@@ -195,7 +198,8 @@ CK_VEC void ck_change_update(const ck_obs *o, size_t n, int day, const ck_change
             continue;
         }
         float base = (float)b->ndvi[i] * 1e-4f;
-        float drop = base - v;
+        float low = o->base_min3 && o->base_min3[i] != CK_NODATA_I16 ? (float)o->base_min3[i] * 1e-4f : base;
+        float drop = low - v; /* against the closest neighbour: a shifted date is no change */
         float thr = maxf(p->k_spread * CK_SPREAD_STEP * (float)b->spr_ndvi[i], p->ndvi_dmin);
         int canopy = base >= p->forest_min && !(info & CK_BI_WATER);
         int anom;
@@ -204,10 +208,12 @@ CK_VEC void ck_change_update(const ck_obs *o, size_t n, int day, const ck_change
         else
             anom = canopy && ((drop > thr && v < p->ndvi_max_after) || drop > p->clearcut_drop);
         float r = o->nbr[i];
+        float nbr_drop = isnan(r) ? 0.0f : (float)b->nbr[i] * 1e-4f - r;
+        anom = anom && nbr_drop > p->nbr_evidence; /* the SWIR agrees */
         float nthr = maxf(p->k_spread * CK_SPREAD_STEP * (float)b->spr_nbr[i], p->nbr_dmin);
         int nbr_ok = anom && !isnan(r) && (float)b->nbr[i] * 1e-4f - r > nthr;
         int bare = o->bsi[i] > p->bsi_bare || v < p->ndvi_bare;
-        int pond = o->mndwi[i] > p->mndwi_pond;
+        int pond = o->mndwi[i] > p->mndwi_pond && !(o->bank && o->bank[i]);
         switch (st) {
         case CK_ST_NONE:
         case CK_ST_EXPIRED:

@@ -10,6 +10,10 @@
  *   - spreads as uint8 in steps of CK_SPREAD_STEP index units (saturating);
  *   - dates as uint16 day numbers, 1 = 2015-01-01 (0: never).
  *
+ * An anomaly needs the NDVI to drop below the lowest baseline of the
+ * pixel's 3 x 3 neighbourhood (misregistration) and the SWIR to agree (NBR
+ * drop: haze lowers NDVI far more than NBR).
+ *
  * Life of a pixel: during the reference period every clear observation is
  * added to CK_REF_SLOTS ring slots (ck_ref_add); the first scene after the
  * period turns the slots into a baseline (ck_base_finalize: median and
@@ -22,6 +26,7 @@
 #define CK_CHANGE_H
 
 #include "ck_common.h"
+#include "ck_quality.h"
 
 #define CK_REF_SLOTS 8
 #define CK_SPREAD_STEP 0.002f
@@ -56,14 +61,19 @@ typedef struct {
     uint8_t *n_bare;      /* observations since the first anomaly with bare sand/soil */
     uint8_t *n_pond;      /* ... with open water where the baseline was land */
     int16_t *last_ndvi;   /* latest clear NDVI while an event is open, x 10000 */
+    int16_t *ref_blue, *ref_nir, *ref_swir; /* bands of the last clear observation (ck_quality.h) */
 } ck_dyn;
 
 /* One clear-or-not observation of n pixels (float indices, CK_NODATA where
- * masked) and the pixel's area-of-interest flags. */
+ * masked), the pixel's area-of-interest flags and what the baseline's
+ * neighbourhood says. */
 typedef struct {
     const float *ndvi, *nbr, *bsi, *mndwi;
-    const uint8_t *mask;   /* 0 = clear */
+    const uint8_t *mask;   /* 0 = clear (SCL and the temporal tests) */
     const uint8_t *chakra; /* 1 inside a registered chakra, or NULL */
+    const int16_t *base_min3; /* minimum baseline NDVI of the 3 x 3 neighbourhood (x 10000), or NULL:
+                                 a date shifted by a pixel shows a neighbour, not a change */
+    const uint8_t *bank;   /* 1 within bank_px of baseline water (no new pond there), or NULL */
 } ck_obs;
 
 typedef struct {
@@ -78,9 +88,12 @@ typedef struct {
     float bsi_bare;       /* bare when BSI > this ... */
     float ndvi_bare;      /* ... or NDVI < this */
     float mndwi_pond;     /* pond when MNDWI > this where the baseline was land */
+    float nbr_evidence;   /* an anomaly needs the SWIR to agree: NBR drop > this */
     int confirm_n;        /* anomalous observations among the next ones to confirm */
     int window_obs;       /* the next clear observations considered */
     int window_days;      /* and the days after the first anomaly */
+    int bank_px;          /* pixels within this of baseline water are river bank */
+    ck_quality_params quality; /* temporal haze / shadow-fringe tests */
 } ck_change_params;
 
 ck_change_params ck_change_params_default(void);

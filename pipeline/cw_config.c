@@ -24,6 +24,7 @@ typedef struct {
 #define O(f) offsetof(cw_config, f)
 #define S(f) sizeof(((cw_config *)0)->f)
 #define D(f) O(det) + offsetof(ck_change_params, f)
+#define Q(f) D(quality) + offsetof(ck_quality_params, f)
 
 /* Every setting: section, key, type, where, bounds, default, meaning. */
 static const cfg_item items[] = {
@@ -58,13 +59,26 @@ static const cfg_item items[] = {
     {"detect", "bsi_bare", T_FLT, D(bsi_bare), 0, -1, 1, "0.05", "bare when BSI above this"},
     {"detect", "ndvi_bare", T_FLT, D(ndvi_bare), 0, -1, 1, "0.3", "or NDVI below this"},
     {"detect", "mndwi_pond", T_FLT, D(mndwi_pond), 0, -1, 1, "0", "pond when MNDWI above this on former land"},
+    {"detect", "nbr_evidence", T_FLT, D(nbr_evidence), 0, 0, 1, "0.10",
+     "an anomaly needs the SWIR to agree: NBR drop above this (haze lowers NDVI, not NBR)"},
     {"detect", "confirm_n", T_INT, D(confirm_n), 0, 1, 8, "2", "anomalous observations to confirm"},
     {"detect", "window_obs", T_INT, D(window_obs), 0, 1, 16, "4", "among the next clear observations"},
     {"detect", "window_days", T_INT, D(window_days), 0, 10, 730, "180", "within days of the first anomaly"},
     {"mining", "river_distance_m", T_DBL, O(river_distance_m), 0, 0, 10000, "500",
      "mining objects lie within this of the baseline river"},
+    {"mining", "bank_px", T_INT, D(bank_px), 0, 0, 20, "2",
+     "pixels within this of the baseline river are its bank: no new pond there"},
     {"mining", "min_pond_px", T_LONG, O(min_pond_px), 0, 0, 100000, "3", "new-pond pixels a mining object needs"},
     {"mining", "share", T_DBL, O(mining_share), 0, 0, 1, "0.5", "share of pixels with bare or pond evidence"},
+    {"quality", "haze_blue_rise", T_FLT, Q(haze_blue_rise), 0, 0, 1, "0.03",
+     "haze: blue rose above the last clear observation by more than this (and more than SWIR)"},
+    {"quality", "haze_blue_per_day", T_FLT, Q(haze_blue_per_day), 0, 0, 0.1, "0.0002",
+     "... widened by this per day since that observation"},
+    {"quality", "haze_blue_max", T_FLT, Q(haze_blue_max), 0, 0, 1, "0.08", "... up to this"},
+    {"quality", "shadow_ratio", T_FLT, Q(shadow_ratio), 0, 0, 1, "0.75",
+     "shadow fringe: NIR and SWIR both below this share of the last clear observation"},
+    {"quality", "suspect_px", T_INT, Q(suspect_px), 0, 0, 50, "2",
+     "pixels within this of a haze or fringe pixel are not clear either"},
     {"alerts", "mmu_ha", T_DBL, O(mmu_ha), 0, 0.01, 100, "0.3", "minimum mapping unit"},
     {"alerts", "mmu_aoi_ha", T_DBL, O(mmu_aoi_ha), 0, 0.01, 100, "0.1", "MMU touching a chakra or conserved area"},
     {"alerts", "group_days", T_LONG, O(group_days), 0, 0, 365, "30",
@@ -252,6 +266,7 @@ int cw_config_load(const char *path, cw_config *c)
         return cw_error("%s: [reference] end %s is before start %s", path, c->ref_end, c->ref_start);
     if (c->n_inbox == 0)
         return cw_error("%s: [job] inbox lists no folder", path);
+    c->det.quality.pond_mndwi = c->det.mndwi_pond; /* water is no shadow: one pond threshold */
     if (c->det.confirm_n > c->det.window_obs)
         return cw_error("%s: [detect] confirm_n (%d) exceeds window_obs (%d)", path, c->det.confirm_n,
                         c->det.window_obs);

@@ -12,6 +12,7 @@ layouts chakrawatch reads, and full 10980 x 10980 tiles for benchmarks.
                   --block 256 --truth DIR --no-scl]
   s2synth.py bench OUT [--size 10980 --bands B04,B08]
   s2synth.py series OUT [--width 1000 --height 900 --seed 3]
+  s2synth.py accuracy OUT [--seed 1 --dates 10 --width 600 --height 600]
 
 `series` writes a night-by-night time series with known truth: OUT/inbox/
 (one folder-layout scene per date), OUT/aoi/ (conserved areas as GeoJSON in
@@ -605,8 +606,18 @@ def main():
     r.add_argument("--height", type=int, default=900)
     r.add_argument("--seed", type=int, default=3)
     r.add_argument("--tile", default="18MTD")
+    q = sub.add_parser("accuracy", help="randomised series with haze, fringes, shifts, river dynamics (s2world.py)")
+    q.add_argument("out")
+    q.add_argument("--seed", type=int, default=1)
+    q.add_argument("--dates", type=int, default=10)
+    q.add_argument("--width", type=int, default=600)
+    q.add_argument("--height", type=int, default=600)
     a = p.parse_args()
-    if a.cmd == "scene":
+    if a.cmd == "accuracy":
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import s2world
+        s2world.make(a)
+    elif a.cmd == "scene":
         make_scene(a)
     elif a.cmd == "series":
         make_series(a)

@@ -219,7 +219,7 @@ static int scene_admit(tile_run *t, const scene_item *it)
     cw_warn("scene %s (%s) %s%s%s; skipped", it->s.product_id, it->s.date, why, t->rec.last_day ? "; latest: " : "",
             t->rec.last_day ? d : "");
     cw_warn_capturing(was);
-    if (cw_history_scene_put(j->h, it->s.product_id, t->tile, it->day, j->night, status, NAN, NAN, why))
+    if (cw_history_scene_put(j->h, it->s.product_id, t->tile, it->day, j->night, status, NAN, NAN, NULL, why))
         return -1;
     j->failed += !strcmp(status, "out_of_order");
     return 0;
@@ -304,10 +304,17 @@ static int scene_record(tile_run *t, const scene_item *it, int gen)
     t->any = 1;
     t->last_mode = p->mode;
     double vp = pctd(p->ps.valid, p->ps.total), cp = pctd(p->ps.cloud + p->ps.shadow, p->ps.total);
+    double qa[3];
+    for (int k = 0; k < 3; k++)
+        qa[k] = pctd(p->quality[k], p->ps.total);
     char note[400];
     snprintf(note, sizeof note, "%s pass, strips of %d rows, %s", pass_name[p->mode], p->strip_rows, it->s.offset_desc);
-    if (cw_history_scene_put(j->h, it->s.product_id, t->tile, it->day, j->night, "processed", vp, cp, note))
+    if (cw_history_scene_put(j->h, it->s.product_id, t->tile, it->day, j->night, "processed", vp, cp, qa, note))
         return -1;
+    cw_note("%s %s: temporal tests removed %llu haze, %llu shadow-fringe and %llu suspect pixels (%.2f %%, %.2f %%, "
+            "%.2f %% of the scene) that the SCL called clear",
+            it->s.product_id, it->s.date, (unsigned long long)p->quality[0], (unsigned long long)p->quality[1],
+            (unsigned long long)p->quality[2], qa[0], qa[1], qa[2]);
     for (int k = 0; k < t->ag.n; k++)
         if (t->ag.t[k].npx && cw_history_aoi_obs(j->h, j->as->a[t->ag.t[k].aoi].id, t->tile, it->day,
                                                  (long)t->ag.t[k].npx, (long)p->aoi_clear[k]))

@@ -5,6 +5,7 @@
  */
 #include "monitor/cw_monitor.h"
 #include "ck_indices.h"
+#include "ck_quality.h"
 #include "cw_util.h"
 
 #include <math.h>
@@ -32,6 +33,11 @@ typedef struct {
     float *ix[IX_N];
     float *refl[CK_NBANDS]; /* SUB_PX pixels of each band */
     uint8_t *chakra, *flag;
+    int16_t *obs16[3];       /* the chunk's B02, B08, B11, x 10000 */
+    uint8_t *qflag, *qmask;  /* temporal-test flags; SCL mask | flags */
+    int16_t *min3, *min3_tmp;/* 3 x 3 minimum of the baseline NDVI */
+    uint8_t *bank, *scr1, *scr2;
+    uint64_t q[3];           /* this strip's haze, fringe, suspect pixels */
     uint64_t *aoi_clear, *aoi_never;
     cw_px_vec flagged;
     uint8_t *cells; /* cell rows of this strip */
@@ -71,6 +77,15 @@ static void tls_free(void *ctx, void *p)
         free(t->refl[b]);
     free(t->chakra);
     free(t->flag);
+    for (int k = 0; k < 3; k++)
+        free(t->obs16[k]);
+    free(t->qflag);
+    free(t->qmask);
+    free(t->min3);
+    free(t->min3_tmp);
+    free(t->bank);
+    free(t->scr1);
+    free(t->scr2);
     free(t->aoi_clear);
     free(t->aoi_never);
     free(t->flagged.p);
@@ -101,10 +116,50 @@ static void *tls_init(void *ctx, size_t max_px)
     if (!(t->chakra = malloc(cpx)) || !(t->flag = malloc(2 * cpx)) || !(t->aoi_clear = calloc(na, 8)) ||
         !(t->aoi_never = calloc(na, 8)) || !(t->cells = calloc((size_t)t->cell_rows * (size_t)p->cells_w, 1)))
         goto fail;
+    for (int k = 0; k < 3; k++)
+        if (!(t->obs16[k] = malloc(cpx * 2)))
+            goto fail;
+    if (!(t->qflag = malloc(cpx)) || !(t->qmask = malloc(cpx)) || !(t->min3 = malloc(cpx * 2)) ||
+        !(t->min3_tmp = malloc(cpx * 2)) || !(t->bank = malloc(cpx)) || !(t->scr1 = malloc(cpx)) ||
+        !(t->scr2 = malloc(cpx)))
+        goto fail;
     return t;
 fail:
     tls_free(ctx, t);
     return NULL;
+}
+
+/* The observation's mask after the temporal tests against each pixel's
+ * last clear observation (haze, shadow fringe, and pixels next to them);
+ * the strip's counts of each. */
+static const uint8_t *quality_mask(const cw_pass *p, pass_tls *t, const uint8_t *mask, const ck_dyn *dyn, size_t w,
+                                   size_t rows)
+{
+    const size_t n = w * rows;
+    const ck_quality_params *q = &p->cfg->det.quality;
+    memset(t->qflag, 0, n);
+    ck_quality_test(t->obs16[0], t->obs16[1], t->obs16[2], t->ix[IX_MNDWI], mask, dyn->ref_blue, dyn->ref_nir,
+                    dyn->ref_swir, dyn->last_clear, n, p->day, q, t->qflag);
+    ck_quality_suspect(t->qflag, w, rows, q->suspect_px, t->scr1, t->scr2);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t f = mask[i] ? 0 : t->qflag[i];
+        t->q[0] += (f & CK_M_HAZE) != 0;
+        t->q[1] += (f & CK_M_FRINGE) != 0;
+        t->q[2] += (f & CK_M_SUSPECT) != 0;
+        t->qmask[i] = (uint8_t)(mask[i] | f);
+    }
+    return t->qmask;
+}
+
+/* What the baseline says around each pixel: the lowest NDVI of its 3 x 3
+ * neighbourhood and whether it lies on the bank of the baseline river. */
+static void baseline_context(const cw_pass *p, pass_tls *t, const ck_base *b, size_t w, size_t rows)
+{
+    const size_t n = w * rows;
+    ck_min3x3_i16(b->ndvi, w, rows, t->min3, t->min3_tmp);
+    for (size_t i = 0; i < n; i++)
+        t->scr2[i] = (uint8_t)((b->info[i] & CK_BI_WATER) != 0);
+    ck_dilate_u8(t->scr2, w, rows, p->cfg->det.bank_px, t->bank, t->scr1);
 }
 
 static int pass_work(void *ctx, const cw_strip *st, void *tp)
@@ -121,6 +176,7 @@ static int pass_work(void *ctx, const cw_strip *st, void *tp)
     memset(t->cells, 0, (size_t)t->cell_rows * (size_t)p->cells_w);
     t->first_chunk = st->y0 / CW_STATE_ROWS;
     t->nchunks = 0;
+    memset(t->q, 0, sizeof t->q);
     for (int cy = st->y0; cy < st->y0 + st->nrows; cy += CW_STATE_ROWS) {
         const int ci = cy / CW_STATE_ROWS, local = t->nchunks++;
         const int rows = cy + CW_STATE_ROWS <= st->y0 + st->nrows ? CW_STATE_ROWS : st->y0 + st->nrows - cy;
@@ -128,13 +184,6 @@ static int pass_work(void *ctx, const cw_strip *st, void *tp)
         if (local >= CHUNKS_MAX)
             return cw_error("strip of %d rows is too tall for the state chunks", st->nrows);
         const uint8_t *mask = st->mask + off;
-        for (size_t s0 = 0; s0 < n; s0 += SUB_PX) {
-            const size_t len = n - s0 < SUB_PX ? n - s0 : SUB_PX;
-            const float *bands[CK_NBANDS];
-            cw_strip_refl_chunk(st, off + s0, len, t->refl, bands);
-            for (int k = 0; k < IX_N; k++)
-                c->ix[k]->fn(bands, mask + s0, len, t->ix[k] + s0);
-        }
         /* current state of the chunk */
         for (int k = 0; k < CW_ST_NKINDS; k++) {
             int need = c->in[k] != NULL || p->out_path[k][0] || (k == CW_ST_BASE && p->mode == CW_PASS_MONITOR);
@@ -147,21 +196,38 @@ static int pass_work(void *ctx, const cw_strip *st, void *tp)
         cw_state_bind_ref(t->buf[CW_ST_REF], n, &base);
         cw_state_bind_base(t->buf[CW_ST_BASE], n, &base);
         cw_state_bind_dyn(t->buf[CW_ST_DYN], n, &dyn);
+        for (size_t s0 = 0; s0 < n; s0 += SUB_PX) {
+            const size_t len = n - s0 < SUB_PX ? n - s0 : SUB_PX;
+            const float *bands[CK_NBANDS];
+            cw_strip_refl_chunk(st, off + s0, len, t->refl, bands);
+            for (int k = 0; k < IX_N; k++)
+                c->ix[k]->fn(bands, mask + s0, len, t->ix[k] + s0);
+            ck_q16_plane(bands[CK_B02], len, t->obs16[0] + s0);
+            ck_q16_plane(bands[CK_B08], len, t->obs16[1] + s0);
+            ck_q16_plane(bands[CK_B11], len, t->obs16[2] + s0);
+        }
+        const uint8_t *qmask = quality_mask(p, t, mask, &dyn, (size_t)W, (size_t)rows);
+        if (p->mode == CW_PASS_FINALIZE)
+            ck_base_finalize(&base, n);
+        int monitor = p->mode != CW_PASS_REF;
+        if (monitor)
+            baseline_context(p, t, &base, (size_t)W, (size_t)rows);
         cw_aoi_chakra_rows(p->ag, p->as, cy, rows, W, t->chakra);
-        ck_obs obs = {t->ix[IX_NDVI], t->ix[IX_NBR], t->ix[IX_BSI], t->ix[IX_MNDWI], mask, t->chakra};
+        ck_obs obs = {t->ix[IX_NDVI], t->ix[IX_NBR], t->ix[IX_BSI], t->ix[IX_MNDWI], qmask, t->chakra,
+                      monitor ? t->min3 : NULL, monitor ? t->bank : NULL};
         if (p->mode == CW_PASS_REF) {
             ck_ref_add(&obs, n, &base);
-            ck_clear_update(mask, t->ix[IX_NDVI], n, p->day, dyn.last_clear);
+            ck_clear_update(qmask, t->ix[IX_NDVI], n, p->day, dyn.last_clear);
         } else {
-            if (p->mode == CW_PASS_FINALIZE)
-                ck_base_finalize(&base, n);
             ck_change_update(&obs, n, p->day, &p->cfg->det, &base, &dyn);
         }
+        ck_quality_ref_update(qmask, t->obs16[0], t->obs16[1], t->obs16[2], n, dyn.ref_blue, dyn.ref_nir,
+                              dyn.ref_swir);
         for (int k = 0; k < CW_ST_NKINDS; k++)
             if (p->out_path[k][0] && cw_state_compress(t->io, local * CW_ST_NKINDS + k, (cw_state_kind)k, t->buf[k], n))
                 return -1;
         /* evidence of observation per AOI */
-        ck_observation_flags(mask, t->ix[IX_NDVI], dyn.last_clear, n, t->flag, t->flag + n);
+        ck_observation_flags(qmask, t->ix[IX_NDVI], dyn.last_clear, n, t->flag, t->flag + n);
         cw_aoi_count_rows(p->ag, cy, rows, W, t->flag, t->aoi_clear);
         cw_aoi_count_rows(p->ag, cy, rows, W, t->flag + n, t->aoi_never);
         if (p->mode == CW_PASS_REF)
@@ -176,7 +242,8 @@ static int pass_work(void *ctx, const cw_strip *st, void *tp)
             if (s != CK_ST_CANDIDATE && s != CK_ST_CONFIRMED)
                 continue;
             cw_px px = {(uint32_t)((size_t)cy * (size_t)W + i), dyn.first_day[i], dyn.conf_day[i], dyn.last_clear[i],
-                        s, dyn.n_next[i], dyn.n_anom[i], dyn.n_nbr[i], dyn.n_bare[i], dyn.n_pond[i], dyn.last_ndvi[i], base.ndvi[i]};
+                        s, dyn.n_next[i], dyn.n_anom[i], dyn.n_nbr[i], dyn.n_bare[i], dyn.n_pond[i], t->bank[i],
+                        dyn.last_ndvi[i], base.ndvi[i]};
             if (vec_push(&t->flagged, &px))
                 return -1;
         }
@@ -208,6 +275,8 @@ static int pass_commit(void *ctx, const cw_strip *st, void *tp)
             p->water[(size_t)(t->cell_y0 + r) * (size_t)p->cells_w + (size_t)x] |=
                 t->cells[(size_t)r * (size_t)p->cells_w + (size_t)x];
     cw_pixel_stats_sum(&p->ps, &t->ps);
+    for (int k = 0; k < 3; k++)
+        p->quality[k] += t->q[k];
     if (c->fault_at && ++commits_done == c->fault_at)
         raise(SIGKILL); /* fault injection for the kill-and-rerun test */
     return 0;
@@ -240,6 +309,7 @@ int cw_pass_run(cw_pass *p)
     }
     p->flagged.n = 0;
     memset(&p->ps, 0, sizeof p->ps);
+    memset(p->quality, 0, sizeof p->quality);
     int rc = -1;
     for (int k = 0; k < CW_ST_NKINDS; k++) {
         if (p->in_path[k][0] && !(c.in[k] = cw_state_open(p->in_path[k], (cw_state_kind)k, p->s->width, p->s->height)))

@@ -24,6 +24,7 @@ typedef struct {
     uint32_t idx; /* y * width + x */
     uint16_t first, conf, last;
     uint8_t status, n_next, n_anom, n_nbr, n_bare, n_pond;
+    uint8_t bank; /* within bank_px of the baseline river */
     int16_t last_ndvi, base_ndvi;
 } cw_px;
 
@@ -54,6 +55,7 @@ typedef struct {
     uint8_t *water;      /* cells_w x cells_h, 1: baseline water in the cell */
     int cells_w, cells_h;
     cw_pixel_stats ps;
+    uint64_t quality[3]; /* pixels SCL called clear that failed: haze, shadow fringe, suspect (next to them) */
     int strip_rows;
 } cw_pass;
 

@@ -106,6 +106,8 @@ typedef enum { CW_LANG_ES = 0, CW_LANG_EN = 1 } cw_lang;
     X(M_COL_RESULT, "Resultado", "Result")                                                                       \
     X(M_COL_CLEAR, "Despejado", "Clear")                                                                         \
     X(M_COL_CLOUD, "Nubes y sombras", "Cloud and shadow")                                                        \
+    X(M_COL_TEMPORAL, "Bruma / borde de sombra / vecinos (pruebas temporales)",                                  \
+      "Haze / shadow fringe / next to them (temporal tests)")                                                    \
     X(M_RES_PROCESSED, "procesada", "processed")                                                                 \
     X(M_RES_OUT_OF_ORDER, "no procesada: llegó después de una escena más reciente",                              \
       "not processed: arrived after a newer scene")                                                              \

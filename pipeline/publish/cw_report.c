@@ -486,8 +486,8 @@ static void html_processed(FILE *f, const night_rep *N)
     const cw_lang lang = N->lang;
     const cw_scene_row *sr = N->sr;
     fprintf(f, "<section id=\"processed\">\n<h2>%s</h2>\n<table>\n", T(M_SEC_PROCESSED));
-    fprintf(f, "<tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>\n", T(M_COL_SCENE), T(M_COL_DATE),
-            T(M_COL_RESULT), T(M_COL_CLEAR), T(M_COL_CLOUD));
+    fprintf(f, "<tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>\n", T(M_COL_SCENE),
+            T(M_COL_DATE), T(M_COL_RESULT), T(M_COL_CLEAR), T(M_COL_CLOUD), T(M_COL_TEMPORAL));
     for (int i = 0; i < N->nsr; i++) {
         char d[11];
         ck_day_format(sr[i].day, d);
@@ -502,6 +502,9 @@ static void html_processed(FILE *f, const night_rep *N)
         fputs("</td><td class=\"n\">", f);
         if (!isnan(sr[i].cloud_pct))
             fprintf(f, "%.1f %%", sr[i].cloud_pct);
+        fputs("</td><td class=\"n\">", f);
+        if (!isnan(sr[i].qa_pct[0]))
+            fprintf(f, "%.2f %% / %.2f %% / %.2f %%", sr[i].qa_pct[0], sr[i].qa_pct[1], sr[i].qa_pct[2]);
         fputs("</td></tr>\n", f);
     }
     fputs("</table>\n</section>\n", f);

@@ -64,7 +64,8 @@ static const fld event_fields[] = {{"alert_id", OFTString}, {"night", OFTDate}, 
                                    {"last_observed", OFTDate}};
 static const fld scene_fields[] = {{"product_id", OFTString}, {"tile_id", OFTString}, {"acquired", OFTDate},
                                    {"night", OFTDate},        {"status", OFTString},  {"valid_pct", OFTReal},
-                                   {"cloud_pct", OFTReal},    {"note", OFTString}};
+                                   {"cloud_pct", OFTReal},    {"haze_pct", OFTReal},  {"fringe_pct", OFTReal},
+                                   {"suspect_pct", OFTReal},  {"note", OFTString}};
 static const fld tile_fields[] = {{"tile_id", OFTString},   {"phase", OFTString},  {"gen_ref", OFTInteger},
                                   {"gen_base", OFTInteger}, {"gen_dyn", OFTInteger}, {"last_acquired", OFTDate},
                                   {"width", OFTInteger},    {"height", OFTInteger}, {"state_format", OFTInteger}};
@@ -308,7 +309,7 @@ int cw_history_scene_status(cw_history *h, const char *product_id, char *buf, si
 }
 
 int cw_history_scene_put(cw_history *h, const char *product_id, const char *tile, int day, const char *night,
-                         const char *status, double valid_pct, double cloud_pct, const char *note)
+                         const char *status, double valid_pct, double cloud_pct, const double *qa_pct, const char *note)
 {
     OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(h->scenes));
     set_s(f, "product_id", product_id);
@@ -318,6 +319,9 @@ int cw_history_scene_put(cw_history *h, const char *product_id, const char *tile
     set_s(f, "status", status);
     set_d(f, "valid_pct", valid_pct);
     set_d(f, "cloud_pct", cloud_pct);
+    set_d(f, "haze_pct", qa_pct ? qa_pct[0] : NAN);
+    set_d(f, "fringe_pct", qa_pct ? qa_pct[1] : NAN);
+    set_d(f, "suspect_pct", qa_pct ? qa_pct[2] : NAN);
     set_s(f, "note", note ? note : "");
     return put(h->scenes, f, 1, "scene");
 }
@@ -373,6 +377,9 @@ int cw_history_scenes_of_night(cw_history *h, const char *night, cw_scene_row **
         r->day = get_date(f, "acquired");
         r->valid_pct = get_d(f, "valid_pct");
         r->cloud_pct = get_d(f, "cloud_pct");
+        r->qa_pct[0] = get_d(f, "haze_pct");
+        r->qa_pct[1] = get_d(f, "fringe_pct");
+        r->qa_pct[2] = get_d(f, "suspect_pct");
         cw_strlcpy(r->note, get_s(f, "note"), sizeof r->note);
         OGR_F_Destroy(f);
     }

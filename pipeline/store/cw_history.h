@@ -71,8 +71,11 @@ int cw_history_tile_put(cw_history *h, const cw_tile_rec *r);
 /* Status of a product already handled ("processed", "out_of_order",
  * "before_reference") into buf; 1 found, 0 not. */
 int cw_history_scene_status(cw_history *h, const char *product_id, char *buf, size_t n);
+/* qa_pct: shares of the scene that SCL called clear and the temporal tests
+ * removed (haze, shadow fringe, suspect next to them), or NULL. */
 int cw_history_scene_put(cw_history *h, const char *product_id, const char *tile, int day, const char *night,
-                         const char *status, double valid_pct, double cloud_pct, const char *note);
+                         const char *status, double valid_pct, double cloud_pct, const double *qa_pct,
+                         const char *note);
 /* Processed scenes of a tile with dates in [d0, d1], ';'-separated. */
 int cw_history_tile_scenes(cw_history *h, const char *tile, int d0, int d1, char *buf, size_t n);
 
@@ -81,6 +84,7 @@ typedef struct {
     char product_id[256], tile[8], status[24];
     int day;
     double valid_pct, cloud_pct; /* NAN when not processed */
+    double qa_pct[3];            /* haze, shadow fringe, suspect: removed by the temporal tests, NAN */
     char note[400];
 } cw_scene_row;
 int cw_history_scenes_of_night(cw_history *h, const char *night, cw_scene_row **out, int *n);

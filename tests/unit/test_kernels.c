@@ -9,6 +9,7 @@
 #include "ck_indices.h"
 #include "ck_mask.h"
 #include "ck_planes.h"
+#include "ck_quality.h"
 #include "ck_reflect.h"
 
 #include <math.h>
@@ -298,11 +299,11 @@ static void test_confirmation(void)
     static uint8_t sn[NPX], sb[NPX], info[NPX], chak[NPX], mask[NPX];
     static uint16_t fd[NPX], cd[NPX], lc[NPX];
     static uint8_t st[NPX], nn[NPX], na[NPX], nr[NPX], nba[NPX], npo[NPX];
-    static int16_t ln[NPX];
+    static int16_t ln[NPX], m3[NPX];
     static float ndvi[NPX], nbr[NPX], bsi[NPX], mndwi[NPX];
     ck_base b = {0};
     b.ndvi = bn, b.nbr = bb, b.spr_ndvi = sn, b.spr_nbr = sb, b.info = info;
-    ck_dyn d = {fd, cd, lc, st, nn, na, nr, nba, npo, ln};
+    ck_dyn d = {fd, cd, lc, st, nn, na, nr, nba, npo, ln, NULL, NULL, NULL};
     ref_px ref[NPX];
     memset(ref, 0, sizeof ref);
     unsigned seed = 11;
@@ -313,6 +314,7 @@ static void test_confirmation(void)
         sb[i] = 10;
         info[i] = 3 | CK_BI_SET;
         chak[i] = (uint8_t)(i % 7 == 0);
+        m3[i] = (int16_t)(i % 5 == 0 ? 4500 : 8500); /* an edge: a neighbour's baseline is low */
     }
     int bad = 0, day = 3000, n_conf = 0, n_exp = 0;
     for (int k = 0; k < NOBS; k++) {
@@ -320,16 +322,17 @@ static void test_confirmation(void)
         for (int i = 0; i < NPX; i++) {
             mask[i] = lcg(&seed) % 4 == 0 ? CK_M_CLOUD : 0;
             ndvi[i] = 0.05f + 0.85f * (float)(lcg(&seed) % 1000) / 1000.0f;
-            nbr[i] = ndvi[i] - 0.2f;
+            nbr[i] = 0.6f - 0.25f * (float)(lcg(&seed) % 1000) / 1000.0f; /* SWIR agrees or not */
             bsi[i] = mndwi[i] = -0.3f;
         }
-        ck_obs o = {ndvi, nbr, bsi, mndwi, mask, chak};
+        ck_obs o = {ndvi, nbr, bsi, mndwi, mask, chak, m3, NULL};
         ck_change_update(&o, NPX, day, &p, &b, &d);
         for (int i = 0; i < NPX; i++) {
-            double base = 0.85, drop = base - ndvi[i];
+            double base = m3[i] * 1e-4, drop = base - ndvi[i];
             double thr = fmax(p.k_spread * 0.002 * sn[i], p.ndvi_dmin);
             int anom = chak[i] ? drop > fmax(thr, p.chakra_drop) && ndvi[i] < p.chakra_ndvi_max
                                : (drop > thr && ndvi[i] < p.ndvi_max_after) || drop > p.clearcut_drop;
+            anom = anom && 0.6 - nbr[i] > p.nbr_evidence;
             ref_step(&ref[i], day, !mask[i], anom, &p);
             bad += st[i] != ref[i].status || (ref[i].status == CK_ST_CANDIDATE && fd[i] != ref[i].first);
         }
@@ -358,7 +361,7 @@ static void test_baseline(void)
             mndwi[i] = i < 8 ? 0.4f : -0.4f;
             mask[i] = (i >= 60 && k > 0) || i >= 62 ? CK_M_CLOUD : 0; /* 60,61: one obs; 62,63: none */
         }
-        ck_obs o = {ndvi, nbr, NULL, mndwi, mask, NULL};
+        ck_obs o = {ndvi, nbr, NULL, mndwi, mask, NULL, NULL, NULL};
         ck_ref_add(&o, NPX, &b);
     }
     ck_base_finalize(&b, NPX);
@@ -401,8 +404,90 @@ static void test_planes(void)
     }
 }
 
+/* Temporal tests against the plain rules, and the neighbourhood kernels
+ * against brute force, on odd block sizes. */
+static void test_quality(void)
+{
+    enum { NP = 777 };
+    static int16_t ob[NP], on[NP], os_[NP], rb[NP], rn[NP], rs[NP];
+    static float mw[NP];
+    static uint8_t mask[NP], fl[NP];
+    static uint16_t lc[NP];
+    ck_quality_params q = ck_quality_params_default();
+    unsigned seed = 5;
+    int day = 4000, bad = 0, nh = 0, nf = 0;
+    for (int i = 0; i < NP; i++) {
+        rb[i] = 200, rn[i] = 3200, rs[i] = 1500; /* forest */
+        lc[i] = (uint16_t)(i % 50 == 0 ? 0 : day - (int)((lcg(&seed) >> 16) % 200));
+        mask[i] = i % 13 == 0 ? CK_M_CLOUD : 0;
+        int kind = (int)((lcg(&seed) >> 16) % 4); /* 0 same, 1 haze, 2 shadow, 3 clearing / pond */
+        ob[i] = (int16_t)(rb[i] + (kind == 1 ? 1200 : kind == 3 ? 600 : (int)((lcg(&seed) >> 16) % 100)));
+        on[i] = (int16_t)(kind == 2 ? 1600 : kind == 1 ? 3800 : kind == 3 ? 2000 : 3200);
+        os_[i] = (int16_t)(kind == 2 ? 800 : kind == 1 ? 1800 : kind == 3 ? (i & 1 ? 3000 : 40) : 1500);
+        mw[i] = kind == 3 && !(i & 1) ? 0.5f : -0.3f;
+    }
+    memset(fl, 0, sizeof fl);
+    ck_quality_test(ob, on, os_, mw, mask, rb, rn, rs, lc, NP, day, &q, fl);
+    for (int i = 0; i < NP; i++) {
+        int want = 0;
+        if (!mask[i] && lc[i]) {
+            double thr = fmin(300 + 2.0 * (day - lc[i]), 800), db = ob[i] - rb[i], ds = os_[i] - rs[i];
+            if (db > thr && db > ds && ds > -200)
+                want = CK_M_HAZE;
+            else if (on[i] < 0.75 * rn[i] && os_[i] < 0.75 * rs[i] && !(mw[i] > 0))
+                want = CK_M_FRINGE;
+        }
+        bad += fl[i] != want;
+        nh += want == CK_M_HAZE;
+        nf += want == CK_M_FRINGE;
+    }
+    CHECK(bad == 0 && nh > 50 && nf > 50, "haze (%d) and shadow-fringe (%d) tests follow the plain rules (%d differ)",
+          nh, nf, bad);
+    /* clearings (SWIR rise) and new ponds (MNDWI > 0) are never flagged */
+    int cleared = 0;
+    for (int i = 0; i < NP; i++)
+        cleared += ob[i] - rb[i] == 600 && fl[i] != 0;
+    CHECK(cleared == 0, "no clearing or pond flagged as haze or shadow (%d)", cleared);
+
+    enum { W = 37, H = 11 };
+    static uint8_t in[W * H], out[W * H], scr[W * H];
+    static int16_t v[W * H], m3[W * H], s16[W * H];
+    for (int i = 0; i < W * H; i++) {
+        in[i] = (lcg(&seed) >> 16) % 29 == 0;
+        v[i] = (lcg(&seed) >> 16) % 9 == 0 ? CK_NODATA_I16 : (int16_t)((lcg(&seed) >> 16) % 20000 - 10000);
+    }
+    v[5] = v[6] = v[W + 5] = v[W + 6] = v[4] = v[W + 4] = v[2 * W + 4] = v[2 * W + 5] = v[2 * W + 6] = CK_NODATA_I16;
+    for (int r = 0; r <= 3; r++) {
+        ck_dilate_u8(in, W, H, r, out, scr);
+        int dbad = 0;
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < W; x++) {
+                int want = 0;
+                for (int yy = y - r; yy <= y + r; yy++)
+                    for (int xx = x - r; xx <= x + r; xx++)
+                        want |= yy >= 0 && yy < H && xx >= 0 && xx < W && in[yy * W + xx];
+                dbad += out[y * W + x] != want;
+            }
+        CHECK(dbad == 0, "square dilation by %d on %dx%d matches brute force (%d differ)", r, W, H, dbad);
+    }
+    ck_min3x3_i16(v, W, H, m3, s16);
+    int mbad = 0;
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            int m = 99999;
+            for (int yy = y - 1; yy <= y + 1; yy++)
+                for (int xx = x - 1; xx <= x + 1; xx++)
+                    if (yy >= 0 && yy < H && xx >= 0 && xx < W && v[yy * W + xx] != CK_NODATA_I16 && v[yy * W + xx] < m)
+                        m = v[yy * W + xx];
+            mbad += m3[y * W + x] != (m == 99999 ? CK_NODATA_I16 : m);
+        }
+    CHECK(mbad == 0 && m3[W + 5] == CK_NODATA_I16, "3x3 minimum ignores no data and matches brute force (%d differ)",
+          mbad);
+}
+
 int main(void)
 {
+    test_quality();
     test_median_mad();
     test_days();
     test_confirmation();

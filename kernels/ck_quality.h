@@ -1,0 +1,75 @@
+/*
+ * ck_quality.h - observation quality beyond the scene classification
+ * (RECIPES 2b), as pure strip functions.
+ *
+ * Workload: once per scene per 128-row state chunk, in the nightly pass.
+ * Sen2Cor's SCL misses thin haze and the fringes of cloud shadows; both
+ * lower NDVI on one date and, unchecked, become loss candidates.  Each
+ * pixel keeps the bands of its last clear observation (blue B02, NIR B08,
+ * SWIR B11, int16 x 10000, 0 = none yet) and a new observation that the
+ * SCL calls clear is tested against them:
+ *   - haze: blue rose by more than rise + per_day x days since the last
+ *     clear observation, and by more than SWIR rose (a clearing raises SWIR
+ *     far more than blue; haze fades towards the SWIR) while SWIR did not
+ *     fall by more than 0.02 (a new pond darkens it) - MAJA's
+ *     multi-temporal test;
+ *   - shadow fringe: NIR and SWIR both fell below `ratio` of the reference
+ *     (a common darkening) while the pixel is not open water (MNDWI at or
+ *     below the pond threshold: a new pond darkens NIR and SWIR too);
+ *   - suspect: within `suspect_px` (square) of a pixel that failed a test,
+ *     inside the same chunk (chunks are fixed rows, so results do not
+ *     depend on strips or threads).
+ * A pixel that fails is not clear: it neither advances nor breaks a
+ * confirmation and is no observation in the evidence of absence.
+ */
+#ifndef CK_QUALITY_H
+#define CK_QUALITY_H
+
+#include "ck_common.h"
+
+/* Mask flags added by the temporal tests (beside CK_M_* of ck_common.h). */
+enum {
+    CK_M_HAZE = 16u,    /* blue rose like haze, not like a clearing */
+    CK_M_FRINGE = 32u,  /* every band darkened like a shadow */
+    CK_M_SUSPECT = 64u  /* next to a haze or fringe pixel */
+};
+
+typedef struct {
+    float haze_blue_rise;    /* reflectance; blue increase that is haze ... */
+    float haze_blue_per_day; /* ... widened by this per day since the last clear */
+    float haze_blue_max;     /* ... up to this */
+    float shadow_ratio;      /* NIR and SWIR below this share of the reference */
+    float pond_mndwi;        /* water (MNDWI above this) is not a shadow */
+    int suspect_px;          /* dilation of failed pixels, pixels (0 = none) */
+} ck_quality_params;
+
+ck_quality_params ck_quality_params_default(void);
+
+/* Reflectance to int16 x 10000 (saturating; NaN -> 0, "none"). */
+void ck_q16_plane(const float *v, size_t n, int16_t *out);
+
+/* Per pixel: flags |= CK_M_HAZE or CK_M_FRINGE where mask is 0, a
+ * reference exists and a test fails.  obs_* and ref_* are int16 x 10000;
+ * mndwi the observation's (NaN allowed); last_clear the day of the
+ * reference (0 = none); flags must be zeroed by the caller. */
+void ck_quality_test(const int16_t *blue, const int16_t *nir, const int16_t *swir, const float *mndwi,
+                     const uint8_t *mask, const int16_t *ref_blue, const int16_t *ref_nir, const int16_t *ref_swir,
+                     const uint16_t *last_clear, size_t n, int day, const ck_quality_params *p, uint8_t *flags);
+
+/* out[i] = 1 where any in[] within r pixels (square) is non-zero, on a
+ * w x h block; scratch holds w x h bytes.  r = 0 copies (as 0/1). */
+void ck_dilate_u8(const uint8_t *in, size_t w, size_t h, int r, uint8_t *out, uint8_t *scratch);
+
+/* Suspect pixels: flags |= CK_M_SUSPECT where a failed pixel (haze or
+ * fringe) lies within r and the pixel itself did not fail. */
+void ck_quality_suspect(uint8_t *flags, size_t w, size_t h, int r, uint8_t *scratch, uint8_t *scratch2);
+
+/* Minimum over the 3 x 3 neighbourhood inside a w x h block (CK_NODATA_I16
+ * values ignored; all no data gives CK_NODATA_I16); scratch: w x h. */
+void ck_min3x3_i16(const int16_t *in, size_t w, size_t h, int16_t *out, int16_t *scratch);
+
+/* Where mask is 0: the observation becomes the pixel's clear reference. */
+void ck_quality_ref_update(const uint8_t *mask, const int16_t *blue, const int16_t *nir, const int16_t *swir,
+                           size_t n, int16_t *ref_blue, int16_t *ref_nir, int16_t *ref_swir);
+
+#endif

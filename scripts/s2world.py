@@ -1,0 +1,321 @@
+"""s2world - randomised Sentinel-2 series with the world's nuisances, for
+the accuracy harness (`s2synth.py accuracy OUT --seed S --dates N`).
+
+Unlike `s2synth.py series` (a fixed scene the integration tests know by
+heart), every seed draws a new landscape and new events, and each date
+carries what real L2A has and the SCL misses:
+
+  - irregular clearings (unions of random discs) of 0.3-8 ha, one of them a
+    chakra clearing that stays open, one beside a haze patch on its first
+    date; a mining pit with ponds beside the river that grows;
+  - unflagged haze patches (additive, strongest in blue, fading towards the
+    SWIR) and unflagged shadow fringes (a common darkening plus diffuse
+    skylight) in a ring beyond each SCL shadow;
+  - one monitoring date shifted by one pixel (misregistration);
+  - bank erosion (forest becomes channel) and new sand bars on forested
+    banks beside the channel;
+  - a chakra harvest that regrows on the next date; a persistent cloud.
+
+Truth: truth/events.tif (event code per pixel at its final extent),
+truth/decoys.tif (what each non-event pixel suffered: 1 haze, 2 shadow
+fringe, 3 river bank/bar, 4 harvest, 5 cloud), truth/truth.json (dates,
+reference period, each event's class, first clear date, clear dates, area).
+Scene pixels follow s2synth's reflectance table, DN with the -1000 offset.
+"""
+import json
+import os
+
+import numpy as np
+from osgeo import gdal, ogr, osr
+
+import s2synth as S
+
+FOREST, AGRO, PASTURE, WATER, SAND, BARE, CLOUD, NODATA = range(8)
+DECOY_HAZE, DECOY_FRINGE, DECOY_RIVER, DECOY_HARVEST, DECOY_CLOUD = 1, 2, 3, 4, 5
+# haze: additive reflectance per band (B02 B03 B04 B08 B8A B11 B12) at unit strength
+HAZE = np.array([0.120, 0.095, 0.080, 0.055, 0.050, 0.030, 0.015])
+# diffuse skylight left in a shadow fringe (bluish), added to the darkened signal
+SKY = np.array([0.012, 0.010, 0.012, 0.010, 0.010, 0.004, 0.002])
+
+
+def blob(rng, yy, xx, cy, cx, r, parts=5):
+    """An irregular shape: the union of discs scattered around (cy, cx)."""
+    m = (yy - cy) ** 2 + (xx - cx) ** 2 <= r * r
+    for _ in range(parts):
+        a, d = rng.uniform(0, 2 * np.pi), rng.uniform(0.3, 1.0) * r
+        rr = r * rng.uniform(0.35, 0.8)
+        m |= (yy - cy - d * np.sin(a)) ** 2 + (xx - cx - d * np.cos(a)) ** 2 <= rr * rr
+    return m
+
+
+def soft_blob(rng, yy, xx, cy, cx, r):
+    """A haze patch: strength 1 in the core fading to 0 over its edge."""
+    d = np.sqrt(((yy - cy) / r) ** 2 + ((xx - cx) / (r * rng.uniform(0.6, 1.4))) ** 2)
+    return np.clip(1.6 - 1.2 * d, 0, 1) * (d < 1.33)
+
+
+def dilate(m, r):
+    out = m.copy()
+    for dy in range(-r, r + 1):
+        for dx in range(-r, r + 1):
+            if dx * dx + dy * dy <= r * r:
+                out |= np.roll(np.roll(m, dy, 0), dx, 1)
+    return out
+
+
+class World:
+    def __init__(self, seed, ndates, W, H):
+        self.rng = rng = np.random.default_rng(1000 + seed)
+        self.W, self.H, self.n = W, H, ndates
+        self.yy, self.xx = np.mgrid[0:H, 0:W].astype(np.float64)
+        yy, xx = self.yy, self.xx
+        self.dates = [str(np.datetime64("2024-01-05") + np.timedelta64(int(12 * k + rng.integers(0, 4)), "D"))
+                      for k in range(ndates)]
+        self.ref = ["2024-01-01", str(np.datetime64(self.dates[2]) + np.timedelta64(1, "D"))]
+        # river: meandering channel with sand margins
+        self.rx0, self.amp, self.per = W * rng.uniform(0.55, 0.65), W * rng.uniform(0.03, 0.07), H * rng.uniform(0.8, 1.4)
+        self.half = rng.uniform(4.0, 6.0)
+        self.cx = self.rx0 + self.amp * np.sin(2 * np.pi * yy / self.per)
+        self.off = xx - self.cx  # signed distance from the centre line, pixels
+        base = np.full((H, W), FOREST, np.uint8)
+        for _ in range(4):  # pastures far from the events' area
+            fx, fy = rng.integers(0, W // 3), rng.integers(0, H - 80)
+            base[fy:fy + rng.integers(30, 70), fx:fx + rng.integers(30, 70)] = PASTURE
+        d = np.abs(self.off)
+        base[(d >= self.half) & (d < self.half + 2)] = SAND
+        base[d < self.half] = WATER
+        self.base = base
+        # chakras: 4 agroforestry plots on the west side
+        self.chakras = []
+        for k in range(4):
+            x0, y0 = int(W * 0.08 + k * W * 0.1), int(H * 0.72 + rng.integers(-20, 20))
+            w, h = int(rng.integers(14, 22)), int(rng.integers(14, 22))
+            self.chakras.append((f"CH-{k + 1:03d}", x0, y0, x0 + w, y0 + h))
+            base[y0:y0 + h, x0:x0 + w] = AGRO
+        self.conserved = ("CA-01", int(W * 0.05), int(H * 0.05), int(W * 0.45), int(H * 0.6))
+        self.plan_events()
+        self.plan_decoys()
+
+    def first_monitor(self):
+        return 3
+
+    def plan_events(self):
+        rng, W, H, yy, xx = self.rng, self.W, self.H, self.yy, self.xx
+        n, m0 = self.n, self.first_monitor()
+        land = (np.abs(self.off) >= self.half + 8) & (self.base == FOREST)
+        self.events = []
+        taken = np.zeros((H, W), bool)
+
+        def place(r, region):
+            for _ in range(200):
+                cy, cx = rng.uniform(r + 5, H - r - 5), rng.uniform(r + 5, W - r - 5)
+                m = blob(rng, yy, xx, cy, cx, r) & land
+                if region(cy, cx) and not (dilate(m, 6) & taken).any() and m.sum() > 25:
+                    return m, (cy, cx)
+            return None, None
+        west = lambda cy, cx: cx < self.rx0 - self.amp - 40
+        for k in range(4):
+            r = rng.uniform(4, 14)
+            m, c = place(r, west if k < 2 else (lambda cy, cx: cx > self.rx0 + self.amp + 40))
+            if m is None:
+                continue
+            taken |= m
+            start = int(rng.integers(m0, n))
+            self.events.append({"id": f"L{k + 1}", "class": "canopy_loss", "mask": m, "start": start,
+                                "center": c})
+        # a clearing beside a haze patch on its first date
+        m, c = place(12.0, west)
+        if m is not None:
+            taken |= m
+            self.events.append({"id": "LH", "class": "canopy_loss", "mask": m, "start": m0, "center": c,
+                                "haze_beside": True})
+        # a chakra clearing that stays open
+        cid, x0, y0, x1, y1 = self.chakras[0]
+        m = (xx >= x0 + 2) & (xx < x0 + 12) & (yy >= y0 + 2) & (yy < y0 + 11)
+        taken |= m
+        self.events.append({"id": "LC", "class": "canopy_loss", "mask": m, "start": int(rng.integers(m0, n)),
+                            "center": (y0 + 6, x0 + 7), "in_chakra": cid})
+        # a mining pit beside the river: 5..35 px from the bank, growing, ponds inside
+        y0 = rng.uniform(0.25, 0.45) * H
+        side = 1 if rng.uniform() < 0.5 else -1
+        so = side * self.off
+        pit0 = (so >= self.half + 5) & (so < self.half + 30) & (yy >= y0) & (yy < y0 + 25)
+        pit1 = (so >= self.half + 5) & (so < self.half + 30) & (yy >= y0 + 25) & (yy < y0 + 45)
+        self.pit = (pit0, pit1, so, y0)
+        taken |= pit0 | pit1
+        self.events.append({"id": "M1", "class": "mining_scar", "mask": pit0 | pit1, "start": m0,
+                            "center": (y0 + 22, 0)})
+        self.taken = taken
+
+    def plan_decoys(self):
+        rng, W, H, yy, xx, n = self.rng, self.W, self.H, self.yy, self.xx, self.n
+        m0 = self.first_monitor()
+        self.shift_date = int(rng.integers(m0 + 1, n)) if n > m0 + 1 else None
+        # river dynamics on one stretch away from the pit: erosion on one bank, a bar on the other
+        pit_y = self.pit[3]
+        ys = (pit_y + 120) % (H - 80) + 20
+        side = 1 if rng.uniform() < 0.5 else -1
+        so = side * self.off
+        stretch = (yy >= ys) & (yy < ys + rng.integers(40, 70))
+        self.erosion = [((so >= self.half) & (so < self.half + 2 + 2 * k) & stretch) for k in range(n)]
+        self.erosion_start = int(rng.integers(m0, n))
+        bys = (ys + 90) % (H - 80) + 20
+        bstretch = (yy >= bys) & (yy < bys + rng.integers(30, 60))
+        self.bar = ((-so) >= self.half) & ((-so) < self.half + rng.integers(4, 9)) & bstretch
+        self.bar_start = int(rng.integers(m0, n))
+        # harvest that regrows: chakra 2 thinned on one date
+        self.harvest_date = int(rng.integers(m0, n))
+        # clouds per date with shadows; haze patches per date
+        self.clouds, self.hazes = [], []
+        for di in range(n):
+            cl = []
+            for _ in range(int(rng.integers(0, 3))):
+                cl.append((rng.uniform(0, H), rng.uniform(0, W), rng.uniform(12, 30)))
+            self.clouds.append(cl)
+            hz = []
+            for _ in range(int(rng.integers(1, 4))):
+                hz.append((rng.uniform(0, H), rng.uniform(0, W), rng.uniform(15, 45), rng.uniform(0.35, 1.0)))
+            self.hazes.append(hz)
+        lh = [e for e in self.events if e.get("haze_beside")]
+        if lh:
+            e = lh[0]
+            cy, cx = e["center"]
+            self.hazes[e["start"]].append((cy, cx + 40, 22.0, 0.8))
+        self.persistent = (H * 0.1, W * 0.85, 14.0)
+
+    def cover(self, di):
+        """Land cover, SCL-flagged cloud and shadow, haze strength, fringe factor and the decoy map of date di."""
+        rng, yy, xx = self.rng, self.yy, self.xx
+        cls = self.base.copy()
+        decoy = np.zeros(cls.shape, np.uint8)
+        for e in self.events:
+            if di < e["start"]:
+                continue
+            if e["class"] == "mining_scar":
+                pit0, pit1, so, y0 = self.pit
+                cls[pit0] = SAND
+                cls[pit0 & (so >= self.half + 12) & (so < self.half + 20) & (yy >= y0 + 5) & (yy < y0 + 12)] = WATER
+                if di >= e["start"] + 2:
+                    cls[pit1] = SAND
+                    cls[pit1 & (so >= self.half + 14) & (so < self.half + 24) & (yy >= y0 + 30) & (yy < y0 + 38)] = WATER
+            else:
+                cls[e["mask"]] = BARE
+        if di >= self.erosion_start:
+            er = self.erosion[min(di - self.erosion_start, len(self.erosion) - 1)]
+            cls[er] = WATER
+            decoy[er] = DECOY_RIVER
+        if di >= self.bar_start:
+            cls[self.bar] = SAND
+            decoy[self.bar] = DECOY_RIVER
+        thinned = np.zeros(cls.shape, bool)
+        if di == self.harvest_date:
+            cid, x0, y0, x1, y1 = self.chakras[1]
+            thinned = (xx >= x0) & (xx < x1) & (yy >= y0) & (yy < y1)
+            decoy[thinned] = DECOY_HARVEST
+        cloud = np.zeros(cls.shape, bool)
+        shadow = np.zeros(cls.shape, bool)
+        for cy, cx, r in self.clouds[di] + [self.persistent]:
+            c = (yy - cy) ** 2 + (xx - cx) ** 2 <= r * r
+            cloud |= c
+            shadow |= (yy - cy - 0.8 * r - 8) ** 2 + (xx - cx + 1.2 * r + 8) ** 2 <= r * r
+        shadow &= ~cloud
+        # the fringe: a ring beyond the shadow that SCL misses, darkening fading outwards
+        fringe = np.ones(cls.shape)
+        if shadow.any():
+            ring1, ring2 = dilate(shadow, 5) & ~shadow, dilate(shadow, 10) & ~dilate(shadow, 5)
+            fringe[ring1] = 0.55
+            fringe[ring2] = 0.70
+            fringe[cloud] = 1.0
+            decoy[(fringe < 1) & (decoy == 0)] = DECOY_FRINGE
+        haze = np.zeros(cls.shape)
+        for cy, cx, r, s in self.hazes[di]:
+            haze = np.maximum(haze, s * soft_blob(rng, yy, xx, cy, cx, r))
+        decoy[(haze > 0.05) & (decoy == 0)] = DECOY_HAZE
+        decoy[cloud | shadow] = DECOY_CLOUD
+        return cls, cloud, shadow, haze, fringe, thinned, decoy
+
+    def write_date(self, out, di, seed):
+        cls, cloud, shadow, haze, fringe, thinned, decoy = self.cover(di)
+        rng = np.random.default_rng(seed)
+        scls = cls.copy()
+        scls[cloud] = CLOUD
+        shift = di == self.shift_date
+        os.makedirs(out, exist_ok=True)
+        meta = {"TILE_ID": "18MTD", "ACQUISITION_DATE": self.dates[di], "PROCESSING_BASELINE": "05.10",
+                "BOA_ADD_OFFSET": "-1000", "BOA_QUANTIFICATION_VALUE": "10000"}
+        for i, b in enumerate(S.BANDS):
+            r = S.reflectance(scls, shadow, i, rng)
+            r = np.where(thinned, 0.7 * r + 0.3 * S.REFL[BARE, i], r)
+            r = np.where(fringe < 1, fringe * r + SKY[i], r)
+            r = r + haze * HAZE[i]
+            if shift:
+                r = np.roll(r, 1, axis=1)
+            if S.RES[b] == 20:
+                dn = S.to_dn(S.coarsen_mean(r, 2), S.coarsen_pick(scls, 2), -1000.0)
+            else:
+                dn = S.to_dn(r, scls, -1000.0)
+            S.write_gtiff(os.path.join(out, b + ".tif"), dn, S.RES[b], block=256, meta=meta)
+        scl = S.scl20(np.roll(scls, 1, axis=1) if shift else scls, np.roll(shadow, 1, axis=1) if shift else shadow)
+        S.write_gtiff(os.path.join(out, "SCL.tif"), scl, 20, block=256, dtype=gdal.GDT_Byte, meta=meta)
+        clear = ~cloud & ~shadow & (haze < 0.05) & (fringe == 1)
+        return clear, decoy
+
+
+def make(a):
+    W, H, n = a.width, a.height, a.dates
+    w = World(a.seed, n, W, H)
+    inbox, truth, aoi = (os.path.join(a.out, d) for d in ("inbox", "truth", "aoi"))
+    for d in (inbox, truth, aoi):
+        os.makedirs(d, exist_ok=True)
+    clear_dates = {e["id"]: [] for e in w.events}
+    decoys = np.zeros((H, W), np.uint8)
+    for di, date in enumerate(w.dates):
+        pid = S.product_id("18MTD", date, "05.10")
+        clear, dec = w.write_date(os.path.join(inbox, pid), di, a.seed * 1000 + di)
+        decoys = np.where(decoys == 0, dec, decoys)
+        for e in w.events:
+            if di >= e["start"] and clear[e["mask"]].mean() >= 0.5:
+                clear_dates[e["id"]].append(date)
+    ev = np.zeros((H, W), np.uint8)
+    events = []
+    for k, e in enumerate(w.events, start=1):
+        ev[e["mask"]] = k
+        cd = clear_dates[e["id"]]
+        events.append({"id": e["id"], "code": k, "class": e["class"], "start": w.dates[e["start"]],
+                       "first_clear": cd[0] if cd else None, "clear_dates": cd, "area_ha": int(e["mask"].sum()) * 0.01,
+                       "aoi_id": e.get("in_chakra", "")})
+    # decoy pixels lying on events are the events'
+    decoys[ev > 0] = 0
+    S.write_gtiff(os.path.join(truth, "events.tif"), ev, 10, dtype=gdal.GDT_Byte)
+    S.write_gtiff(os.path.join(truth, "decoys.tif"), decoys, 10, dtype=gdal.GDT_Byte)
+    write_aois(w, aoi)
+    with open(os.path.join(truth, "truth.json"), "w") as f:
+        json.dump({"tile": "18MTD", "dates": w.dates, "reference": w.ref, "width": W, "height": H,
+                   "epsg": S.EPSG, "origin": [S.X0, S.Y0], "res": 10, "events": events,
+                   "shifted_date": w.dates[w.shift_date] if w.shift_date is not None else None,
+                   "decoy_codes": {"haze": DECOY_HAZE, "fringe": DECOY_FRINGE, "river": DECOY_RIVER,
+                                   "harvest": DECOY_HARVEST, "cloud": DECOY_CLOUD}}, f, indent=1)
+
+
+def write_aois(w, aoi):
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(S.EPSG)
+
+    def ring(x0, y0, x1, y1):
+        (ax, ay), (bx, by) = S.px_to_utm(x0, y0), S.px_to_utm(x1, y1)
+        return f"POLYGON(({ax} {ay},{bx} {ay},{bx} {by},{ax} {by},{ax} {ay}))"
+    for name, feats in (("conserved", [w.conserved]), ("chakras", w.chakras)):
+        path = os.path.join(aoi, name + ".gpkg")
+        if os.path.exists(path):
+            os.remove(path)
+        ds = ogr.GetDriverByName("GPKG").CreateDataSource(path)
+        lyr = ds.CreateLayer(name, srs, ogr.wkbPolygon)
+        for f in ("id", "name"):
+            lyr.CreateField(ogr.FieldDefn(f, ogr.OFTString))
+        for fid, x0, y0, x1, y1 in feats:
+            ft = ogr.Feature(lyr.GetLayerDefn())
+            ft.SetField("id", fid)
+            ft.SetField("name", fid)
+            ft.SetGeometry(ogr.CreateGeometryFromWkt(ring(x0, y0, x1, y1)))
+            lyr.CreateFeature(ft)
+        ds = None

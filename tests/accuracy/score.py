@@ -1,0 +1,228 @@
+#!/usr/bin/python3
+"""The accuracy harness: chakrawatch's nightly job on series it has never
+seen (`s2synth.py accuracy`: irregular clearings, a mining pit, unflagged
+haze and shadow fringes, a date shifted by a pixel, bank erosion and new
+bars, a harvest that regrows, a persistent cloud), scored against their
+truth.
+
+  score.py BUILD [--seeds 1,2,3] [--dates 5,10] [--work DIR] [--floors]
+
+Each series is run night by night, as the committee runs it.  The final
+history's alerts are rasterised on the grid (GDAL) and compared with
+truth/events.tif:
+  recall            events >= 0.3 ha seen clear at least once, covered for
+                    >= 25 % of their pixels by published alerts
+  confirmed recall  events clear on >= 3 dates whose alert is confirmed
+  precision         published, not rejected alerts with >= 50 % of their
+                    pixels on a true event (1 px tolerance) / all of them
+  class accuracy    detected events whose best alert has the event's class
+  date accuracy     detected events whose best alert's first_detected is
+                    the event's first clear date
+  area error        median |alert ha - event ha| / event ha, best alert
+False alerts are attributed to what lies under them (truth/decoys.tif).
+--floors asserts the floors of the default test run and prints the line
+`accuracy: N passed, N failed` that tests/run_tests.sh reads.
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+from osgeo import gdal, ogr, osr
+
+gdal.UseExceptions()
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+CONFIG = """[job]
+inbox = inbox
+state = state
+output = out
+threads = 2
+
+[reference]
+start = {r0}
+end = {r1}
+
+[aoi]
+conserved = {aoi}/conserved.gpkg
+chakras = {aoi}/chakras.gpkg
+
+[maps]
+enabled = 0
+"""
+DECOYS = {1: "haze", 2: "shadow fringe", 3: "river bank/bar", 4: "harvest", 5: "cloud/shadow"}
+
+
+def generate(work, seed, ndates):
+    d = os.path.join(work, f"series-s{seed}-n{ndates}")
+    if not os.path.exists(os.path.join(d, "truth", "truth.json")):
+        shutil.rmtree(d, ignore_errors=True)
+        subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "scripts", "s2synth.py"), "accuracy", d,
+                        "--seed", str(seed), "--dates", str(ndates)], check=True)
+    return d
+
+
+def run_nightly(build, series, truth, work):
+    """Every date as its night, in order; returns the history path."""
+    d = tempfile.mkdtemp(prefix="run-", dir=work)
+    os.makedirs(os.path.join(d, "inbox"))
+    with open(os.path.join(d, "job.ini"), "w") as f:
+        f.write(CONFIG.format(r0=truth["reference"][0], r1=truth["reference"][1], aoi=os.path.join(series, "aoi")))
+    for pid in sorted(os.listdir(os.path.join(series, "inbox"))):
+        os.symlink(os.path.join(series, "inbox", pid), os.path.join(d, "inbox", pid))
+        dd = pid.split("_")[2][:8]
+        p = subprocess.run([os.path.join(build, "chakrawatch"), "run", os.path.join(d, "job.ini"), "--night",
+                            f"{dd[:4]}-{dd[4:6]}-{dd[6:]}"], capture_output=True, text=True)
+        if p.returncode not in (0, 1):
+            sys.exit(f"chakrawatch failed on {pid}: {p.stderr}")
+    return os.path.join(d, "state", "history.gpkg"), d
+
+
+def alert_rasters(history, truth):
+    """Each alert of the final history with its pixels on the grid."""
+    W, H = truth["width"], truth["height"]
+    gt = (truth["origin"][0], 10.0, 0, truth["origin"][1], 0, -10.0)
+    utm = osr.SpatialReference()
+    utm.ImportFromEPSG(truth["epsg"])
+    utm.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    ds = ogr.Open(history)
+    lyr = ds.GetLayerByName("alerts")
+    out = []
+    for f in lyr:
+        g = f.GetGeometryRef()
+        if g is None:
+            continue
+        g = g.Clone()
+        src = g.GetSpatialReference() or lyr.GetSpatialRef()
+        src.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+        g.Transform(osr.CoordinateTransformation(src, utm))
+        mem = gdal.GetDriverByName("MEM").Create("", W, H, 1, gdal.GDT_Byte)
+        mem.SetGeoTransform(gt)
+        vds = ogr.GetDriverByName("Memory").CreateDataSource("")
+        vl = vds.CreateLayer("a", utm, ogr.wkbMultiPolygon)
+        ft = ogr.Feature(vl.GetLayerDefn())
+        ft.SetGeometry(g)
+        vl.CreateFeature(ft)
+        gdal.RasterizeLayer(mem, [1], vl, burn_values=[1])
+        m = mem.ReadAsArray().astype(bool)
+        out.append({"id": f.GetField("alert_id"), "class": f.GetField("class"), "status": f.GetField("status"),
+                    "published": f.GetField("published"), "first": f.GetField("first_detected")[:10].replace("/", "-"),
+                    "area_ha": f.GetField("area_ha"), "mask": m, "reason": f.GetField("reason")})
+    return out
+
+
+def grow(m, r=1):
+    o = m.copy()
+    for dy in range(-r, r + 1):
+        for dx in range(-r, r + 1):
+            o |= np.roll(np.roll(m, dy, 0), dx, 1)
+    return o
+
+
+def score(series, history):
+    truth = json.load(open(os.path.join(series, "truth", "truth.json")))
+    ev = gdal.Open(os.path.join(series, "truth", "events.tif")).ReadAsArray()
+    dec = gdal.Open(os.path.join(series, "truth", "decoys.tif")).ReadAsArray()
+    alerts = alert_rasters(history, truth)
+    pub = [a for a in alerts if a["published"] and a["status"] != "rejected"]
+    on_event = grow(ev > 0)
+    r = {"published": len(pub), "true": 0, "false": [], "events": 0, "detected": 0, "conf_events": 0,
+         "confirmed": 0, "class_ok": 0, "date_ok": 0, "area_err": [], "misses": []}
+    for a in pub:
+        npx = a["mask"].sum()
+        if npx and (a["mask"] & on_event).sum() >= 0.5 * npx:
+            r["true"] += 1
+        else:
+            vals = dec[a["mask"] & ~on_event]
+            cause = DECOYS.get(int(np.bincount(vals[vals > 0]).argmax()), "other") if (vals > 0).any() else "other"
+            r["false"].append((a["id"], a["status"], round(a["area_ha"], 2), cause))
+    for e in truth["events"]:
+        m = ev == e["code"]
+        if e["area_ha"] < 0.3 or not e["first_clear"]:
+            continue
+        r["events"] += 1
+        best, cov = None, 0
+        total = np.zeros(m.shape, bool)
+        for a in pub:
+            c = (a["mask"] & m).sum()
+            total |= a["mask"] & m
+            if c > cov:
+                best, cov = a, c
+        if total.sum() < 0.25 * m.sum() or best is None:
+            r["misses"].append(e["id"])
+            continue
+        r["detected"] += 1
+        cls = "mining_scar" if best["class"] in ("mining_scar", "mining") else "canopy_loss"
+        r["class_ok"] += cls == e["class"]
+        r["date_ok"] += best["first"] == e["first_clear"]
+        r["area_err"].append(abs(best["area_ha"] - e["area_ha"]) / e["area_ha"])
+        if len(e["clear_dates"]) >= 3:
+            r["conf_events"] += 1
+            r["confirmed"] += best["status"] == "confirmed"
+    return r
+
+
+def ratio(a, b):
+    return a / b if b else 1.0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("build")
+    ap.add_argument("--seeds", default="1,2,3")
+    ap.add_argument("--dates", default="5,10")
+    ap.add_argument("--work")
+    ap.add_argument("--floors", action="store_true")
+    a = ap.parse_args()
+    work = a.work or tempfile.mkdtemp(prefix="cw-acc-")
+    os.makedirs(work, exist_ok=True)
+    rows, tot = [], {}
+    print(f"{'series':<12} {'recall':>7} {'conf.rec':>8} {'precision':>9} {'class':>6} {'date':>6} {'area err':>8}"
+          f"  false alerts")
+    for nd in [int(x) for x in a.dates.split(",")]:
+        for seed in [int(x) for x in a.seeds.split(",")]:
+            series = generate(work, seed, nd)
+            hist, rd = run_nightly(a.build, series, json.load(open(os.path.join(series, "truth", "truth.json"))),
+                                   work)
+            r = score(series, hist)
+            shutil.rmtree(rd, ignore_errors=True)
+            rows.append(r)
+            for k in ("published", "true", "events", "detected", "conf_events", "confirmed", "class_ok",
+                      "date_ok"):
+                tot[k] = tot.get(k, 0) + r[k]
+            tot.setdefault("area_err", []).extend(r["area_err"])
+            tot.setdefault("false", []).extend(r["false"])
+            med = float(np.median(r["area_err"])) if r["area_err"] else 0.0
+            print(f"s{seed} n{nd:<7} {ratio(r['detected'], r['events']):7.2f} "
+                  f"{ratio(r['confirmed'], r['conf_events']):8.2f} {ratio(r['true'], r['published']):9.2f} "
+                  f"{ratio(r['class_ok'], r['detected']):6.2f} {ratio(r['date_ok'], r['detected']):6.2f} "
+                  f"{100 * med:7.1f}%  {len(r['false'])} {r['false'] if r['false'] else ''}"
+                  f"{' missed ' + ','.join(r['misses']) if r['misses'] else ''}")
+    med = float(np.median(tot["area_err"])) if tot["area_err"] else 0.0
+    S = {"recall": ratio(tot["detected"], tot["events"]), "confirmed_recall": ratio(tot["confirmed"], tot["conf_events"]),
+         "precision": ratio(tot["true"], tot["published"]), "class": ratio(tot["class_ok"], tot["detected"]),
+         "date": ratio(tot["date_ok"], tot["detected"]), "area_err": med,
+         "false_confirmed": sum(1 for f in tot["false"] if f[1] == "confirmed")}
+    print(f"{'all':<12} {S['recall']:7.2f} {S['confirmed_recall']:8.2f} {S['precision']:9.2f} {S['class']:6.2f} "
+          f"{S['date']:6.2f} {100 * med:7.1f}%  {len(tot['false'])} false, {S['false_confirmed']} of them confirmed")
+    if a.floors:
+        floors = [("recall", 0.9, ">="), ("confirmed_recall", 0.85, ">="), ("precision", 0.85, ">="),
+                  ("class", 0.9, ">="), ("date", 0.8, ">="), ("area_err", 0.15, "<="), ("false_confirmed", 0, "<=")]
+        passed = failed = 0
+        for k, v, op in floors:
+            ok = S[k] >= v if op == ">=" else S[k] <= v
+            passed += ok
+            failed += not ok
+            if not ok:
+                print(f"FAIL: accuracy {k} = {S[k]:.3f}, floor {op} {v}", file=sys.stderr)
+        print(f"accuracy: {passed} passed, {failed} failed")
+        sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
