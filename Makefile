@@ -5,6 +5,8 @@
 #                   suite, then run it again under ASan/UBSan
 #   make demo       run the main job on the generated demo data
 #   make bench      full-tile benchmark against gdal_calc.py (not in check)
+#   make accuracy   the accuracy table over many seeds and lengths (not in check;
+#                   check runs its floors on two seeds)
 #   make OPENMP=0   build without OpenMP;  make SANITIZE=address,undefined
 #   make kernels-check   kernel tests only; needs no GDAL
 
@@ -47,7 +49,7 @@ HEADERS    := $(wildcard kernels/*.h pipeline/*.h pipeline/*/*.h tests/*.h)
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
-.PHONY: all check check-run kernels-check demo bench deps deps-bench clean format
+.PHONY: all check check-run kernels-check demo bench accuracy deps deps-bench clean format
 all: $(BUILD)/chakrawatch
 
 # kernels are the hot loops: let GCC vectorise them fully
@@ -98,6 +100,11 @@ check-run: $(BUILD)/chakrawatch $(BUILD)/test_kernels $(BUILD)/test_pipeline
 
 demo: deps $(BUILD)/chakrawatch
 	BUILD=$(BUILD) scripts/demo.sh
+
+ACC_SEEDS ?= 1,2,3,4,5,6,7,8
+ACC_DATES ?= 5,10
+accuracy: deps $(BUILD)/chakrawatch
+	/usr/bin/python3 tests/accuracy/score.py $(BUILD) --seeds $(ACC_SEEDS) --dates $(ACC_DATES)
 
 bench: deps-bench $(BUILD)/chakrawatch $(BUILD)/decode_floor
 	BUILD=$(BUILD) tests/bench/run_bench.sh

@@ -46,7 +46,10 @@ CK_VEC void ck_quality_test(const int16_t *blue, const int16_t *nir, const int16
         float thr = rise + per_day * days;
         thr = thr < rmax ? thr : rmax;
         float db = (float)blue[i] - (float)ref_blue[i], ds = (float)swir[i] - (float)ref_swir[i];
-        int haze = db > thr && db > ds && ds > -200.0f; /* haze adds to SWIR too; a pond darkens it */
+        float dn = (float)nir[i] - (float)ref_nir[i];
+        /* haze adds to every band: SWIR and NIR do not fall (a pond darkens
+         * both, a clearing darkens NIR, also where the 20 m SWIR is mixed) */
+        int haze = db > thr && db > ds && ds > -200.0f && dn > -300.0f;
         int fringe = (float)ref_nir[i] > 500.0f && (float)nir[i] < ratio * (float)ref_nir[i] &&
                      (float)swir[i] < ratio * (float)ref_swir[i] && !(mndwi[i] > pond);
         flags[i] |= (uint8_t)(haze ? CK_M_HAZE : fringe ? CK_M_FRINGE : 0);

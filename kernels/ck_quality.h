@@ -11,7 +11,8 @@
  *   - haze: blue rose by more than rise + per_day x days since the last
  *     clear observation, and by more than SWIR rose (a clearing raises SWIR
  *     far more than blue; haze fades towards the SWIR) while SWIR did not
- *     fall by more than 0.02 (a new pond darkens it) - MAJA's
+ *     fall by more than 0.02 nor NIR by more than 0.03 (haze adds to every
+ *     band; a pond darkens both, a clearing darkens NIR) - MAJA's
  *     multi-temporal test;
  *   - shadow fringe: NIR and SWIR both fell below `ratio` of the reference
  *     (a common darkening) while the pixel is not open water (MNDWI at or

@@ -41,7 +41,9 @@ typedef struct {
     ck_change_params det;
     /* [mining] */
     double river_distance_m; /* a mining object lies within this of the baseline river */
-    long min_pond_px;        /* pixels with a new pond an object needs */
+    long min_pond_px;        /* pixels with a new pond an object needs, away from the river */
+    long riparian_px;        /* pixels within this of the baseline river are riparian */
+    double river_share;      /* an object with this share riparian, bare or wet and no pit ponds is the river moving */
     double mining_share;     /* share of its pixels with bare or pond evidence */
     /* [alerts] */
     double mmu_ha, mmu_aoi_ha;

@@ -143,7 +143,8 @@ class World:
         pit1 = (so >= self.half + 5) & (so < self.half + 30) & (yy >= y0 + 25) & (yy < y0 + 45)
         self.pit = (pit0, pit1, so, y0)
         taken |= pit0 | pit1
-        self.events.append({"id": "M1", "class": "mining_scar", "mask": pit0 | pit1, "start": m0,
+        grown = pit0 | pit1 if self.n > m0 + 2 else pit0  # the final extent within the series
+        self.events.append({"id": "M1", "class": "mining_scar", "mask": grown, "start": m0,
                             "center": (y0 + 22, 0)})
         self.taken = taken
 

@@ -54,5 +54,10 @@ else
     tally maps "$FIX/m.log" $?
 fi
 
+echo "== accuracy floors (randomised series with haze, fringes, a shifted date, river dynamics; two seeds)"
+/usr/bin/python3 "$HERE/accuracy/score.py" "$BUILD" --seeds 1,2 --dates 5,10 --work "$FIX/accuracy" --floors \
+    > "$FIX/a.log" 2>&1
+tally accuracy "$FIX/a.log" $?
+
 echo "$BUILD: $pass passed, $fail failed"
 exit $status

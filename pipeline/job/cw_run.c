@@ -190,7 +190,6 @@ typedef struct {
     size_t na;          /* AOI slots of the pass outputs */
     int ready;          /* folder, AOI grid and pass buffers set up */
     int any;            /* a scene was merged */
-    int last_mode;
 } tile_run;
 
 /* 1 when the scene is to be merged now; 0 when it was skipped or refused
@@ -302,7 +301,6 @@ static int scene_record(tile_run *t, const scene_item *it, int gen)
     rec->gen_dyn = gen;
     rec->last_day = it->day;
     t->any = 1;
-    t->last_mode = p->mode;
     double vp = pctd(p->ps.valid, p->ps.total), cp = pctd(p->ps.cloud + p->ps.shadow, p->ps.total);
     double qa[3];
     for (int k = 0; k < 3; k++)
@@ -325,6 +323,25 @@ static int scene_record(tile_run *t, const scene_item *it, int gen)
     return 0;
 }
 
+/* After a monitoring scene: its flagged pixels become alerts.  Done scene
+ * by scene, not once a night, so a catch-up night of several scenes gives
+ * the alerts and ids the same scenes give night by night. */
+static int tile_alerts(tile_run *t)
+{
+    job_t *j = t->j;
+    cw_alert_counts ac;
+    if (cw_alerts_update(j->cfg, t->g0, &t->ag, j->as, &t->p, j->h, j->night, &ac))
+        return -1;
+    cw_note("tile %s, %s: %d new alert(s), %d updated, %d rejected, %d below the MMU or river dynamics (kept in the "
+            "history)",
+            t->tile, t->p.s->date, ac.n_new, ac.n_updated, ac.n_rejected, ac.n_small);
+    j->totals.n_new += ac.n_new;
+    j->totals.n_updated += ac.n_updated;
+    j->totals.n_rejected += ac.n_rejected;
+    j->totals.n_small += ac.n_small;
+    return 0;
+}
+
 /* One scene of the tile through admission, its pass and its records;
  * -1 only on a failure that aborts the tile's transaction. */
 static int tile_scene(tile_run *t, const scene_item *it)
@@ -344,10 +361,12 @@ static int tile_scene(tile_run *t, const scene_item *it)
         t->j->failed++;
         return 0;
     }
-    return scene_record(t, it, gen);
+    if (scene_record(t, it, gen))
+        return -1;
+    return t->p.mode == CW_PASS_REF ? 0 : tile_alerts(t);
 }
 
-/* After the tile's scenes: never-observed shares, alerts, the tile record. */
+/* After the tile's scenes: never-observed shares and the tile record. */
 static int tile_finish(tile_run *t)
 {
     job_t *j = t->j;
@@ -357,17 +376,6 @@ static int tile_finish(tile_run *t)
         if (t->ag.t[k].npx && cw_history_aoi_never(j->h, j->as->a[t->ag.t[k].aoi].id, t->tile, (long)t->ag.t[k].npx,
                                                    (long)t->p.aoi_never[k]))
             return -1;
-    if (t->last_mode != CW_PASS_REF) {
-        cw_alert_counts ac;
-        if (cw_alerts_update(j->cfg, t->g0, &t->ag, j->as, &t->p, j->h, j->night, &ac))
-            return -1;
-        cw_note("tile %s: %d new alert(s), %d updated, %d rejected, %d below the MMU (kept in the history)", t->tile,
-                ac.n_new, ac.n_updated, ac.n_rejected, ac.n_small);
-        j->totals.n_new += ac.n_new;
-        j->totals.n_updated += ac.n_updated;
-        j->totals.n_rejected += ac.n_rejected;
-        j->totals.n_small += ac.n_small;
-    }
     return cw_history_tile_put(j->h, &t->rec);
 }
 
@@ -375,7 +383,7 @@ static int tile_finish(tile_run *t)
  * checked against the state as it is after the ones before it. */
 static int run_tile(job_t *j, scene_item *items, int n)
 {
-    tile_run t = {.j = j, .tile = items[0].s.tile, .g0 = &items[0].s, .na = 1, .last_mode = -1};
+    tile_run t = {.j = j, .tile = items[0].s.tile, .g0 = &items[0].s, .na = 1};
     int found = cw_history_tile_get(j->h, t.tile, &t.rec);
     if (found < 0)
         return -1;

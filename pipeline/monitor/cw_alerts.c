@@ -23,6 +23,9 @@ typedef struct {
     int x0, y0, x1, y1;
     int first, conf, last;
     long nconf, nmine, npond, nnbr;
+    long nripa;   /* riparian pixels */
+    long nbare1;  /* pixels bare or wet on at least one observation */
+    int river;    /* the river moving (erosion, a bar): not published */
     int n_anom;
     double sx, sy, before, after;
     int cls, matched; /* matched: index of the history alert, -1 */
@@ -208,7 +211,8 @@ static void comp_add_pixel(comp_t *c, const cw_px *p, uint32_t W)
     }
     /* bare or pond on >= 2 observations (on every one while fewer) */
     c->nmine += p->n_bare + p->n_pond >= (p->n_next >= 1 ? 2 : 1);
-    c->npond += p->n_pond >= 1;
+    c->nripa += (p->river & CW_PX_RIPARIAN) != 0;
+    c->nbare1 += p->n_bare + p->n_pond >= 1;
     c->n_anom = p->n_anom > c->n_anom ? p->n_anom : c->n_anom;
     c->sx += x + 0.5;
     c->sy += y + 0.5;
@@ -247,6 +251,53 @@ static int components_collect(alert_run *r)
     return 0;
 }
 
+/* Ponds in a pit, not the channel: new water that no chain of new water
+ * joins to the riparian strip (bank erosion widens the channel; a pit's
+ * ponds are surrounded by its sand).  Counted per component in npond. */
+static int ponds_count(alert_run *r)
+{
+    const cw_px *px = r->px;
+    const uint32_t W = r->W;
+    size_t *par = malloc((r->n ? r->n : 1) * sizeof *par);
+    uint8_t *chan = calloc(r->n ? r->n : 1, 1);
+    if (!par || !chan) {
+        free(par);
+        free(chan);
+        return cw_error("out of memory");
+    }
+    for (size_t k = 0; k < r->n; k++) {
+        par[k] = k;
+        if (!px[k].n_pond)
+            continue;
+        uint32_t idx = px[k].idx, x = idx % W;
+        uint32_t nb[4];
+        int nn = 0;
+        if (x > 0)
+            nb[nn++] = idx - 1;
+        if (idx >= W) {
+            if (x > 0)
+                nb[nn++] = idx - W - 1;
+            nb[nn++] = idx - W;
+            if (x + 1 < W)
+                nb[nn++] = idx - W + 1;
+        }
+        for (int j = 0; j < nn; j++) {
+            size_t q = px_find(px, k, nb[j]);
+            if (q != (size_t)-1 && px[q].n_pond)
+                uf_union(par, k, q);
+        }
+    }
+    for (size_t k = 0; k < r->n; k++)
+        if (px[k].n_pond && (px[k].river & CW_PX_RIPARIAN))
+            chan[uf_find(par, k)] = 1;
+    for (size_t k = 0; k < r->n; k++)
+        if (px[k].n_pond && !chan[uf_find(par, k)])
+            comp_of(r, k)->npond++;
+    free(par);
+    free(chan);
+    return 0;
+}
+
 /* Object-level class: mining next to the river, with ponds or beside
  * another mining object. */
 static int components_classify(alert_run *r)
@@ -271,6 +322,12 @@ static int components_classify(alert_run *r)
                 m->y0 - 3 <= k->y1 && k->y0 <= m->y1 + 3)
                 k->cls = CW_CLASS_MINING;
         }
+    }
+    /* bare or wet beside the channel, no pit: bank erosion or a bar */
+    for (size_t c = 0; c < r->ncomp; c++) {
+        comp_t *k = &r->comps[c];
+        k->river = k->cls != CW_CLASS_MINING && (double)k->nbare1 >= r->cfg->mining_share * (double)k->n &&
+                   (double)k->nripa >= r->cfg->river_share * (double)k->n;
     }
     free(cand);
     return 0;
@@ -399,6 +456,19 @@ static int alert_publish(alert_run *r, comp_t *k, cw_alert_counts *counts)
     if (!poly)
         return cw_error("%s: cannot outline a component: %s", r->s->tile, cw_gdal_errmsg());
     alert_relate(r, poly, &a);
+    if (k->river) {
+        a.published = 0;
+        snprintf(a.reason, sizeof a.reason,
+                 "river dynamics: bare or wet ground beside the baseline channel with no pond away from it "
+                 "(bank erosion or a sand bar)");
+    }
+    if (prev && prev->published && !a.published) { /* published before: withdrawn once, in the open */
+        char why[sizeof a.reason];
+        cw_strlcpy(why, a.reason, sizeof why);
+        snprintf(a.reason, sizeof a.reason, "withdrawn: %s", why);
+        a.status = CW_AL_REJECTED;
+        a.published = 1;
+    }
     if (cw_history_tile_scenes(r->h, r->s->tile, a.first_day, a.last_day, a.scenes, sizeof a.scenes)) {
         OGR_G_DestroyGeometry(poly);
         return -1;
@@ -421,6 +491,7 @@ static int alert_publish(alert_run *r, comp_t *k, cw_alert_counts *counts)
     OGR_G_Transform(poly, r->ct);
     a.geom = poly;
     const char *ev = !prev                                                          ? "created"
+                     : a.status == CW_AL_REJECTED                                ? "rejected"
                      : prev->status != a.status && a.status == CW_AL_CONFIRMED ? "confirmed"
                                                                                  : "updated";
     int wrc = cw_history_alert_put(r->h, &a, r->night, ev);
@@ -429,6 +500,8 @@ static int alert_publish(alert_run *r, comp_t *k, cw_alert_counts *counts)
         return -1;
     if (!a.published)
         counts->n_small++;
+    else if (a.status == CW_AL_REJECTED)
+        counts->n_rejected++;
     else if (!prev)
         counts->n_new++;
     else
@@ -493,7 +566,7 @@ int cw_alerts_update(const cw_config *cfg, const cw_scene *s, const cw_aoi_grid 
         goto done;
     }
     components_join(&r);
-    if (components_collect(&r) || components_classify(&r))
+    if (components_collect(&r) || ponds_count(&r) || components_classify(&r))
         goto done;
     components_match_history(&r);
     if (transforms_open(&r))

@@ -36,7 +36,7 @@ typedef struct {
     int16_t *obs16[3];       /* the chunk's B02, B08, B11, x 10000 */
     uint8_t *qflag, *qmask;  /* temporal-test flags; SCL mask | flags */
     int16_t *min3, *min3_tmp;/* 3 x 3 minimum of the baseline NDVI */
-    uint8_t *bank, *scr1, *scr2;
+    uint8_t *bank, *riparian, *scr1, *scr2; /* within bank_px / riparian_px of baseline water */
     uint64_t q[3];           /* this strip's haze, fringe, suspect pixels */
     uint64_t *aoi_clear, *aoi_never;
     cw_px_vec flagged;
@@ -84,6 +84,7 @@ static void tls_free(void *ctx, void *p)
     free(t->min3);
     free(t->min3_tmp);
     free(t->bank);
+    free(t->riparian);
     free(t->scr1);
     free(t->scr2);
     free(t->aoi_clear);
@@ -120,7 +121,7 @@ static void *tls_init(void *ctx, size_t max_px)
         if (!(t->obs16[k] = malloc(cpx * 2)))
             goto fail;
     if (!(t->qflag = malloc(cpx)) || !(t->qmask = malloc(cpx)) || !(t->min3 = malloc(cpx * 2)) ||
-        !(t->min3_tmp = malloc(cpx * 2)) || !(t->bank = malloc(cpx)) || !(t->scr1 = malloc(cpx)) ||
+        !(t->min3_tmp = malloc(cpx * 2)) || !(t->bank = malloc(cpx)) || !(t->riparian = malloc(cpx)) || !(t->scr1 = malloc(cpx)) ||
         !(t->scr2 = malloc(cpx)))
         goto fail;
     return t;
@@ -160,6 +161,7 @@ static void baseline_context(const cw_pass *p, pass_tls *t, const ck_base *b, si
     for (size_t i = 0; i < n; i++)
         t->scr2[i] = (uint8_t)((b->info[i] & CK_BI_WATER) != 0);
     ck_dilate_u8(t->scr2, w, rows, p->cfg->det.bank_px, t->bank, t->scr1);
+    ck_dilate_u8(t->scr2, w, rows, (int)p->cfg->riparian_px, t->riparian, t->scr1);
 }
 
 static int pass_work(void *ctx, const cw_strip *st, void *tp)
@@ -242,7 +244,8 @@ static int pass_work(void *ctx, const cw_strip *st, void *tp)
             if (s != CK_ST_CANDIDATE && s != CK_ST_CONFIRMED)
                 continue;
             cw_px px = {(uint32_t)((size_t)cy * (size_t)W + i), dyn.first_day[i], dyn.conf_day[i], dyn.last_clear[i],
-                        s, dyn.n_next[i], dyn.n_anom[i], dyn.n_nbr[i], dyn.n_bare[i], dyn.n_pond[i], t->bank[i],
+                        s, dyn.n_next[i], dyn.n_anom[i], dyn.n_nbr[i], dyn.n_bare[i], dyn.n_pond[i],
+                        (uint8_t)(t->bank[i] | t->riparian[i] << 1),
                         dyn.last_ndvi[i], base.ndvi[i]};
             if (vec_push(&t->flagged, &px))
                 return -1;

@@ -24,9 +24,11 @@ typedef struct {
     uint32_t idx; /* y * width + x */
     uint16_t first, conf, last;
     uint8_t status, n_next, n_anom, n_nbr, n_bare, n_pond;
-    uint8_t bank; /* within bank_px of the baseline river */
+    uint8_t river; /* CW_PX_BANK | CW_PX_RIPARIAN: near the baseline river */
     int16_t last_ndvi, base_ndvi;
 } cw_px;
+
+enum { CW_PX_BANK = 1, CW_PX_RIPARIAN = 2 };
 
 typedef struct {
     cw_px *p;

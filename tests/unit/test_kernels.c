@@ -432,7 +432,7 @@ static void test_quality(void)
         int want = 0;
         if (!mask[i] && lc[i]) {
             double thr = fmin(300 + 2.0 * (day - lc[i]), 800), db = ob[i] - rb[i], ds = os_[i] - rs[i];
-            if (db > thr && db > ds && ds > -200)
+            if (db > thr && db > ds && ds > -200 && on[i] - rn[i] > -300)
                 want = CK_M_HAZE;
             else if (on[i] < 0.75 * rn[i] && os_[i] < 0.75 * rs[i] && !(mw[i] > 0))
                 want = CK_M_FRINGE;
