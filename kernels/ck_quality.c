@@ -137,3 +137,50 @@ CK_VEC void ck_quality_ref_update(const uint8_t *mask, const int16_t *blue, cons
             ref_swir[i] = swir[i];
         }
 }
+
+CK_VEC void ck_shift_cost(const int16_t *obs, const uint8_t *mask, const int16_t *ref, size_t w, size_t h, int step,
+                          uint64_t acc[CK_SHIFT_N], uint64_t cnt[CK_SHIFT_N])
+{
+    const size_t R = CK_SHIFT_R, st = (size_t)(step > 0 ? step : 1);
+    if (w <= 2 * R || h <= 2 * R)
+        return;
+    for (size_t y = R; y + R < h; y += st)
+        for (int dy = -(int)R; dy <= (int)R; dy++)
+            for (int dx = -(int)R; dx <= (int)R; dx++) {
+                const int16_t *rr = ref + y * w;
+                const size_t oy = (size_t)((long)y + dy);
+                const int16_t *oo = obs + oy * w;
+                const uint8_t *mm = mask + oy * w;
+                uint64_t s = 0, n = 0;
+                for (size_t x = R; x + R < w; x += st) {
+                    size_t ox = (size_t)((long)x + dx);
+                    int ok = !mm[ox] && rr[x] != 0;
+                    int d = oo[ox] - rr[x];
+                    s += ok ? (uint64_t)(d < 0 ? -d : d) : 0;
+                    n += (uint64_t)ok;
+                }
+                int k = (dy + (int)R) * (2 * (int)R + 1) + dx + (int)R;
+                acc[k] += s;
+                cnt[k] += n;
+            }
+}
+
+int ck_shift_best(const uint64_t acc[CK_SHIFT_N], const uint64_t cnt[CK_SHIFT_N], double ratio, int *dx, int *dy)
+{
+    const int side = 2 * CK_SHIFT_R + 1, zero = CK_SHIFT_R * side + CK_SHIFT_R;
+    *dx = *dy = 0;
+    if (!cnt[zero])
+        return -1;
+    double c0 = (double)acc[zero] / (double)cnt[zero], best = c0;
+    int kb = zero;
+    for (int k = 0; k < CK_SHIFT_N; k++)
+        if (cnt[k] && (double)acc[k] / (double)cnt[k] < best) {
+            best = (double)acc[k] / (double)cnt[k];
+            kb = k;
+        }
+    if (kb != zero && best < ratio * c0) {
+        *dy = kb / side - CK_SHIFT_R;
+        *dx = kb % side - CK_SHIFT_R;
+    }
+    return 0;
+}

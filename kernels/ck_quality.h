@@ -69,6 +69,20 @@ void ck_quality_suspect(uint8_t *flags, size_t w, size_t h, int r, uint8_t *scra
  * values ignored; all no data gives CK_NODATA_I16); scratch: w x h. */
 void ck_min3x3_i16(const int16_t *in, size_t w, size_t h, int16_t *out, int16_t *scratch);
 
+/* Misregistration: for every shift (dx, dy) in -R..R, the sum of
+ * |obs(x + dx, y + dy) - ref(x, y)| (int16 x 10000, NIR) over every
+ * step-th row and column of a w x h block where the shifted observation
+ * is valid (mask 0) and a reference exists (ref != 0); sums and counts are
+ * added to acc[] and cnt[] ((2R+1)^2 entries, dy-major).  Integer sums: the
+ * result does not depend on how blocks are split among threads. */
+#define CK_SHIFT_R 2
+#define CK_SHIFT_N ((2 * CK_SHIFT_R + 1) * (2 * CK_SHIFT_R + 1))
+void ck_shift_cost(const int16_t *obs, const uint8_t *mask, const int16_t *ref, size_t w, size_t h, int step,
+                   uint64_t acc[CK_SHIFT_N], uint64_t cnt[CK_SHIFT_N]);
+/* The shift of least mean cost, when it beats no shift by a clear margin
+ * (mean cost below `ratio` of the unshifted one); 0 when found. */
+int ck_shift_best(const uint64_t acc[CK_SHIFT_N], const uint64_t cnt[CK_SHIFT_N], double ratio, int *dx, int *dy);
+
 /* Where mask is 0: the observation becomes the pixel's clear reference. */
 void ck_quality_ref_update(const uint8_t *mask, const int16_t *blue, const int16_t *nir, const int16_t *swir,
                            size_t n, int16_t *ref_blue, int16_t *ref_nir, int16_t *ref_swir);

@@ -18,6 +18,7 @@ static const char *ix_names[IX_N] = {"ndvi", "nbr", "bsi", "mndwi"};
 
 #define CHUNKS_MAX 64 /* chunks per strip: strips are at most 8192 rows */
 #define SUB_PX 2048   /* reflectance is made this many pixels at a time, in cache */
+#define SHIFT_STEP 3  /* misregistration is measured on every 3rd row and column */
 
 typedef struct {
     cw_pass *p;
@@ -38,6 +39,7 @@ typedef struct {
     int16_t *min3, *min3_tmp;/* 3 x 3 minimum of the baseline NDVI */
     uint8_t *bank, *riparian, *scr1, *scr2; /* within bank_px / riparian_px of baseline water */
     uint64_t q[3];           /* this strip's haze, fringe, suspect pixels */
+    uint64_t shift_acc[CK_SHIFT_N], shift_cnt[CK_SHIFT_N]; /* this strip's misregistration costs */
     uint64_t *aoi_clear, *aoi_never;
     cw_px_vec flagged;
     uint8_t *cells; /* cell rows of this strip */
@@ -179,6 +181,8 @@ static int pass_work(void *ctx, const cw_strip *st, void *tp)
     t->first_chunk = st->y0 / CW_STATE_ROWS;
     t->nchunks = 0;
     memset(t->q, 0, sizeof t->q);
+    memset(t->shift_acc, 0, sizeof t->shift_acc);
+    memset(t->shift_cnt, 0, sizeof t->shift_cnt);
     for (int cy = st->y0; cy < st->y0 + st->nrows; cy += CW_STATE_ROWS) {
         const int ci = cy / CW_STATE_ROWS, local = t->nchunks++;
         const int rows = cy + CW_STATE_ROWS <= st->y0 + st->nrows ? CW_STATE_ROWS : st->y0 + st->nrows - cy;
@@ -215,6 +219,9 @@ static int pass_work(void *ctx, const cw_strip *st, void *tp)
         if (monitor)
             baseline_context(p, t, &base, (size_t)W, (size_t)rows);
         cw_aoi_chakra_rows(p->ag, p->as, cy, rows, W, t->chakra);
+        /* a pixel next to a chakra may show the chakra on a shifted date:
+         * it gets the chakra's rule (rotation thinning is not loss) */
+        ck_dilate_u8(t->chakra, (size_t)W, (size_t)rows, 1, t->chakra, t->scr1);
         ck_obs obs = {t->ix[IX_NDVI], t->ix[IX_NBR], t->ix[IX_BSI], t->ix[IX_MNDWI], qmask, t->chakra,
                       monitor ? t->min3 : NULL, monitor ? t->bank : NULL};
         if (p->mode == CW_PASS_REF) {
@@ -223,6 +230,7 @@ static int pass_work(void *ctx, const cw_strip *st, void *tp)
         } else {
             ck_change_update(&obs, n, p->day, &p->cfg->det, &base, &dyn);
         }
+        ck_shift_cost(t->obs16[1], mask, dyn.ref_nir, (size_t)W, (size_t)rows, SHIFT_STEP, t->shift_acc, t->shift_cnt);
         ck_quality_ref_update(qmask, t->obs16[0], t->obs16[1], t->obs16[2], n, dyn.ref_blue, dyn.ref_nir,
                               dyn.ref_swir);
         for (int k = 0; k < CW_ST_NKINDS; k++)
@@ -280,6 +288,10 @@ static int pass_commit(void *ctx, const cw_strip *st, void *tp)
     cw_pixel_stats_sum(&p->ps, &t->ps);
     for (int k = 0; k < 3; k++)
         p->quality[k] += t->q[k];
+    for (int k = 0; k < CK_SHIFT_N; k++) {
+        p->shift_acc[k] += t->shift_acc[k];
+        p->shift_cnt[k] += t->shift_cnt[k];
+    }
     if (c->fault_at && ++commits_done == c->fault_at)
         raise(SIGKILL); /* fault injection for the kill-and-rerun test */
     return 0;
@@ -313,6 +325,8 @@ int cw_pass_run(cw_pass *p)
     p->flagged.n = 0;
     memset(&p->ps, 0, sizeof p->ps);
     memset(p->quality, 0, sizeof p->quality);
+    memset(p->shift_acc, 0, sizeof p->shift_acc);
+    memset(p->shift_cnt, 0, sizeof p->shift_cnt);
     int rc = -1;
     for (int k = 0; k < CW_ST_NKINDS; k++) {
         if (p->in_path[k][0] && !(c.in[k] = cw_state_open(p->in_path[k], (cw_state_kind)k, p->s->width, p->s->height)))

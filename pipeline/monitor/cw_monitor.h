@@ -18,6 +18,7 @@
 #include "cw_config.h"
 #include "store/cw_history.h"
 #include "monitor/cw_state.h"
+#include "ck_quality.h"
 
 /* A flagged pixel of the final state. */
 typedef struct {
@@ -57,6 +58,7 @@ typedef struct {
     uint8_t *water;      /* cells_w x cells_h, 1: baseline water in the cell */
     int cells_w, cells_h;
     cw_pixel_stats ps;
+    uint64_t shift_acc[CK_SHIFT_N], shift_cnt[CK_SHIFT_N]; /* NIR against the last clear one, per shift */
     uint64_t quality[3]; /* pixels SCL called clear that failed: haze, shadow fringe, suspect (next to them) */
     int strip_rows;
 } cw_pass;

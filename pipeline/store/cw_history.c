@@ -65,7 +65,7 @@ static const fld event_fields[] = {{"alert_id", OFTString}, {"night", OFTDate}, 
 static const fld scene_fields[] = {{"product_id", OFTString}, {"tile_id", OFTString}, {"acquired", OFTDate},
                                    {"night", OFTDate},        {"status", OFTString},  {"valid_pct", OFTReal},
                                    {"cloud_pct", OFTReal},    {"haze_pct", OFTReal},  {"fringe_pct", OFTReal},
-                                   {"suspect_pct", OFTReal},  {"note", OFTString}};
+                                   {"suspect_pct", OFTReal},  {"shift_px", OFTString}, {"note", OFTString}};
 static const fld tile_fields[] = {{"tile_id", OFTString},   {"phase", OFTString},  {"gen_ref", OFTInteger},
                                   {"gen_base", OFTInteger}, {"gen_dyn", OFTInteger}, {"last_acquired", OFTDate},
                                   {"width", OFTInteger},    {"height", OFTInteger}, {"state_format", OFTInteger}};
@@ -309,7 +309,8 @@ int cw_history_scene_status(cw_history *h, const char *product_id, char *buf, si
 }
 
 int cw_history_scene_put(cw_history *h, const char *product_id, const char *tile, int day, const char *night,
-                         const char *status, double valid_pct, double cloud_pct, const double *qa_pct, const char *note)
+                         const char *status, double valid_pct, double cloud_pct, const double *qa_pct, const char *shift_px,
+                         const char *note)
 {
     OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(h->scenes));
     set_s(f, "product_id", product_id);
@@ -322,6 +323,7 @@ int cw_history_scene_put(cw_history *h, const char *product_id, const char *tile
     set_d(f, "haze_pct", qa_pct ? qa_pct[0] : NAN);
     set_d(f, "fringe_pct", qa_pct ? qa_pct[1] : NAN);
     set_d(f, "suspect_pct", qa_pct ? qa_pct[2] : NAN);
+    set_s(f, "shift_px", shift_px ? shift_px : "");
     set_s(f, "note", note ? note : "");
     return put(h->scenes, f, 1, "scene");
 }

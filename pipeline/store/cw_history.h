@@ -72,10 +72,11 @@ int cw_history_tile_put(cw_history *h, const cw_tile_rec *r);
  * "before_reference") into buf; 1 found, 0 not. */
 int cw_history_scene_status(cw_history *h, const char *product_id, char *buf, size_t n);
 /* qa_pct: shares of the scene that SCL called clear and the temporal tests
- * removed (haze, shadow fringe, suspect next to them), or NULL. */
+ * removed (haze, shadow fringe, suspect next to them), or NULL; shift_px:
+ * the measured misregistration "+dx,+dy" (pixels east, south), "" unknown. */
 int cw_history_scene_put(cw_history *h, const char *product_id, const char *tile, int day, const char *night,
                          const char *status, double valid_pct, double cloud_pct, const double *qa_pct,
-                         const char *note);
+                         const char *shift_px, const char *note);
 /* Processed scenes of a tile with dates in [d0, d1], ';'-separated. */
 int cw_history_tile_scenes(cw_history *h, const char *tile, int d0, int d1, char *buf, size_t n);
 
