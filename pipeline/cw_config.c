@@ -68,11 +68,11 @@ static const cfg_item items[] = {
      "mining objects lie within this of the baseline river"},
     {"mining", "bank_px", T_INT, D(bank_px), 0, 0, 20, "2",
      "pixels within this of the baseline river are its bank: no new pond there"},
-    {"mining", "riparian_px", T_LONG, O(riparian_px), 0, 1, 50, "4",
+    {"mining", "riparian_px", T_LONG, O(riparian_px), 0, 1, 50, "5",
      "pixels within this of the baseline river are riparian (bank erosion, bars)"},
     {"mining", "river_share", T_DBL, O(river_share), 0, 0, 1, "0.2",
-     "a bare or wet object with this share of riparian pixels and no pond away from the river is the river moving, "
-     "not loss: kept in the history, not published"},
+     "bare or wet ground joined to the river with this share riparian or channel water and no pit pond is the river "
+     "moving (erosion, a bar), not loss: kept in the history, not published"},
     {"mining", "min_pond_px", T_LONG, O(min_pond_px), 0, 0, 100000, "3", "new-pond pixels a mining object needs"},
     {"mining", "share", T_DBL, O(mining_share), 0, 0, 1, "0.5", "share of pixels with bare or pond evidence"},
     {"quality", "haze_blue_rise", T_FLT, Q(haze_blue_rise), 0, 0, 1, "0.03",

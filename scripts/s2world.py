@@ -19,7 +19,8 @@ carries what real L2A has and the SCL misses:
 Truth: truth/events.tif (event code per pixel at its final extent),
 truth/decoys.tif (what each non-event pixel suffered: 1 haze, 2 shadow
 fringe, 3 river bank/bar, 4 harvest, 5 cloud), truth/truth.json (dates,
-reference period, each event's class, first clear date, clear dates, area).
+reference period, each event's class, first date on which 0.1 ha of it
+was seen clear (first_seen), the dates on which most of it was clear, area).
 Scene pixels follow s2synth's reflectance table, DN with the -1000 offset.
 """
 import json
@@ -269,6 +270,7 @@ def make(a):
     for d in (inbox, truth, aoi):
         os.makedirs(d, exist_ok=True)
     clear_dates = {e["id"]: [] for e in w.events}
+    first_seen = {}
     decoys = np.zeros((H, W), np.uint8)
     for di, date in enumerate(w.dates):
         pid = S.product_id("18MTD", date, "05.10")
@@ -277,13 +279,16 @@ def make(a):
         for e in w.events:
             if di >= e["start"] and clear[e["mask"]].mean() >= 0.5:
                 clear_dates[e["id"]].append(date)
+            if di >= e["start"] and clear[e["mask"]].sum() >= 10 and e["id"] not in first_seen:
+                first_seen[e["id"]] = date  # the smallest publishable part (0.1 ha) seen clear
     ev = np.zeros((H, W), np.uint8)
     events = []
     for k, e in enumerate(w.events, start=1):
         ev[e["mask"]] = k
         cd = clear_dates[e["id"]]
         events.append({"id": e["id"], "code": k, "class": e["class"], "start": w.dates[e["start"]],
-                       "first_clear": cd[0] if cd else None, "clear_dates": cd, "area_ha": int(e["mask"].sum()) * 0.01,
+                       "first_clear": cd[0] if cd else None, "first_seen": first_seen.get(e["id"]),
+                       "clear_dates": cd, "area_ha": int(e["mask"].sum()) * 0.01,
                        "aoi_id": e.get("in_chakra", "")})
     # decoy pixels lying on events are the events'
     decoys[ev > 0] = 0

@@ -23,8 +23,7 @@ typedef struct {
     int x0, y0, x1, y1;
     int first, conf, last;
     long nconf, nmine, npond, nnbr;
-    long nripa;   /* riparian pixels */
-    long nbare1;  /* pixels bare or wet on at least one observation */
+    long nriver;  /* pixels in river groups (river_groups) */
     int river;    /* the river moving (erosion, a bar): not published */
     int n_anom;
     double sx, sy, before, after;
@@ -167,14 +166,14 @@ typedef struct {
 
 static comp_t *comp_of(const alert_run *r, size_t k) { return &r->comps[r->root_comp[uf_find(r->par, k)]]; }
 
-/* Union-find over the sparse, row-major flagged pixels: 8-neighbours join
- * when their first-anomaly dates are within group_days. */
-static void components_join(alert_run *r)
+/* Union-find over the sparse, row-major flagged pixels: 8-neighbours
+ * join when joins() says so. */
+static void uf_join(const alert_run *r, size_t *par, int (*joins)(const alert_run *, const cw_px *, const cw_px *))
 {
     const cw_px *px = r->px;
     const uint32_t W = r->W;
     for (size_t k = 0; k < r->n; k++) {
-        r->par[k] = k;
+        par[k] = k;
         uint32_t idx = px[k].idx, x = idx % W;
         uint32_t nb[4];
         int nn = 0;
@@ -189,10 +188,29 @@ static void components_join(alert_run *r)
         }
         for (int j = 0; j < nn; j++) {
             size_t q = px_find(px, k, nb[j]);
-            if (q != (size_t)-1 && abs((int)px[q].first - (int)px[k].first) <= r->cfg->group_days)
-                uf_union(r->par, k, q);
+            if (q != (size_t)-1 && joins(r, &px[q], &px[k]))
+                uf_union(par, k, q);
         }
     }
+}
+
+/* One event: first-anomaly dates within group_days. */
+static int joins_event(const alert_run *r, const cw_px *a, const cw_px *b)
+{
+    return abs((int)a->first - (int)b->first) <= r->cfg->group_days;
+}
+
+static int px_wet(const cw_px *p) { return p->n_pond >= 1; }
+static int px_bare_or_wet(const cw_px *p) { return p->n_bare + p->n_pond >= 1; }
+static int joins_wet(const alert_run *r, const cw_px *a, const cw_px *b)
+{
+    (void)r;
+    return px_wet(a) && px_wet(b);
+}
+static int joins_bare(const alert_run *r, const cw_px *a, const cw_px *b)
+{
+    (void)r;
+    return px_bare_or_wet(a) && px_bare_or_wet(b);
 }
 
 static void comp_add_pixel(comp_t *c, const cw_px *p, uint32_t W)
@@ -211,8 +229,6 @@ static void comp_add_pixel(comp_t *c, const cw_px *p, uint32_t W)
     }
     /* bare or pond on >= 2 observations (on every one while fewer) */
     c->nmine += p->n_bare + p->n_pond >= (p->n_next >= 1 ? 2 : 1);
-    c->nripa += (p->river & CW_PX_RIPARIAN) != 0;
-    c->nbare1 += p->n_bare + p->n_pond >= 1;
     c->n_anom = p->n_anom > c->n_anom ? p->n_anom : c->n_anom;
     c->sx += x + 0.5;
     c->sy += y + 0.5;
@@ -251,51 +267,58 @@ static int components_collect(alert_run *r)
     return 0;
 }
 
-/* Ponds in a pit, not the channel: new water that no chain of new water
- * joins to the riparian strip (bank erosion widens the channel; a pit's
- * ponds are surrounded by its sand).  Counted per component in npond. */
-static int ponds_count(alert_run *r)
+/* The river moving, and ponds in a pit.  New water that a chain of new
+ * water joins to the riparian strip is the channel (bank erosion widens
+ * it); other new water is a pit's pond (counted per component in npond).
+ * Bare or wet ground connected (whatever its dates) to the riparian strip
+ * is a river group when river_share of it is riparian or channel water and
+ * it holds fewer than min_pond_px pit ponds: bank erosion or a bar; a
+ * component mostly in river groups is marked river. */
+static int river_groups(alert_run *r)
 {
     const cw_px *px = r->px;
-    const uint32_t W = r->W;
-    size_t *par = malloc((r->n ? r->n : 1) * sizeof *par);
-    uint8_t *chan = calloc(r->n ? r->n : 1, 1);
-    if (!par || !chan) {
-        free(par);
-        free(chan);
-        return cw_error("out of memory");
+    const size_t n1 = r->n ? r->n : 1;
+    size_t *par = malloc(n1 * sizeof *par);
+    uint32_t *g = calloc(3 * n1, sizeof *g); /* per root: pixels, riparian or channel, pit ponds */
+    uint8_t *chan = calloc(n1, 1), *pit = calloc(n1, 1);
+    int rc = -1;
+    if (!par || !g || !chan || !pit) {
+        cw_error("out of memory");
+        goto done;
     }
-    for (size_t k = 0; k < r->n; k++) {
-        par[k] = k;
-        if (!px[k].n_pond)
-            continue;
-        uint32_t idx = px[k].idx, x = idx % W;
-        uint32_t nb[4];
-        int nn = 0;
-        if (x > 0)
-            nb[nn++] = idx - 1;
-        if (idx >= W) {
-            if (x > 0)
-                nb[nn++] = idx - W - 1;
-            nb[nn++] = idx - W;
-            if (x + 1 < W)
-                nb[nn++] = idx - W + 1;
-        }
-        for (int j = 0; j < nn; j++) {
-            size_t q = px_find(px, k, nb[j]);
-            if (q != (size_t)-1 && px[q].n_pond)
-                uf_union(par, k, q);
-        }
-    }
+    uf_join(r, par, joins_wet);
     for (size_t k = 0; k < r->n; k++)
-        if (px[k].n_pond && (px[k].river & CW_PX_RIPARIAN))
+        if (px_wet(&px[k]) && (px[k].river & CW_PX_RIPARIAN))
             chan[uf_find(par, k)] = 1;
     for (size_t k = 0; k < r->n; k++)
-        if (px[k].n_pond && !chan[uf_find(par, k)])
+        if (px_wet(&px[k]) && !chan[uf_find(par, k)]) {
+            pit[k] = 1;
             comp_of(r, k)->npond++;
+        }
+    for (size_t k = 0; k < r->n; k++) /* channel water, before par is reused */
+        chan[k] = px_wet(&px[k]) && !pit[k];
+    uf_join(r, par, joins_bare);
+    for (size_t k = 0; k < r->n; k++) {
+        if (!px_bare_or_wet(&px[k]))
+            continue;
+        uint32_t *gr = &g[3 * uf_find(par, k)];
+        gr[0]++;
+        gr[1] += chan[k] || (px[k].river & CW_PX_RIPARIAN);
+        gr[2] += pit[k];
+    }
+    for (size_t k = 0; k < r->n; k++) {
+        const uint32_t *gr = &g[3 * uf_find(par, k)];
+        int river = px_bare_or_wet(&px[k]) && (double)gr[1] >= r->cfg->river_share * (double)gr[0] &&
+                    (long)gr[2] < r->cfg->min_pond_px;
+        comp_of(r, k)->nriver += river;
+    }
+    rc = 0;
+done:
     free(par);
+    free(g);
     free(chan);
-    return 0;
+    free(pit);
+    return rc;
 }
 
 /* Object-level class: mining next to the river, with ponds or beside
@@ -326,8 +349,7 @@ static int components_classify(alert_run *r)
     /* bare or wet beside the channel, no pit: bank erosion or a bar */
     for (size_t c = 0; c < r->ncomp; c++) {
         comp_t *k = &r->comps[c];
-        k->river = k->cls != CW_CLASS_MINING && (double)k->nbare1 >= r->cfg->mining_share * (double)k->n &&
-                   (double)k->nripa >= r->cfg->river_share * (double)k->n;
+        k->river = k->cls != CW_CLASS_MINING && 2 * k->nriver >= (long)k->n;
     }
     free(cand);
     return 0;
@@ -565,8 +587,8 @@ int cw_alerts_update(const cw_config *cfg, const cw_scene *s, const cw_aoi_grid 
         cw_error("out of memory (%zu flagged pixels)", r.n);
         goto done;
     }
-    components_join(&r);
-    if (components_collect(&r) || ponds_count(&r) || components_classify(&r))
+    uf_join(&r, r.par, joins_event);
+    if (components_collect(&r) || river_groups(&r) || components_classify(&r))
         goto done;
     components_match_history(&r);
     if (transforms_open(&r))

@@ -17,7 +17,7 @@ truth/events.tif:
                     pixels on a true event (1 px tolerance) / all of them
   class accuracy    detected events whose best alert has the event's class
   date accuracy     detected events whose best alert's first_detected is
-                    the event's first clear date
+                    the first date 0.1 ha of the event was seen clear
   area error        median |alert ha - event ha| / event ha, best alert
   misregistration   the shifted date's measured shift is +1 px east, no other date's is
   cadence           night by night and one catch-up night give the same alerts and ids
@@ -178,7 +178,7 @@ def score(series, history):
         r["detected"] += 1
         cls = "mining_scar" if best["class"] in ("mining_scar", "mining") else "canopy_loss"
         r["class_ok"] += cls == e["class"]
-        r["date_ok"] += best["first"] == e["first_clear"]
+        r["date_ok"] += best["first"] == e["first_seen"]
         r["area_err"].append(abs(best["area_ha"] - e["area_ha"]) / e["area_ha"])
         if len(e["clear_dates"]) >= 3:
             r["conf_events"] += 1
