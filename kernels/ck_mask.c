@@ -140,8 +140,8 @@ void ck_mask_scl(const ck_scl_rules *r, const uint8_t *scl, size_t w,
     }
 }
 
-void ck_pseudo_scl(const float *blue, const float *green, const float *red,
-                   size_t n, float blue_min, float white_max, uint8_t *scl)
+void ck_pseudo_scl(const float *blue, const float *green, const float *red, const float *swir,
+                   size_t n, float blue_min, float white_max, float swir_ratio_max, uint8_t *scl)
 {
     for (size_t i = 0; i < n; i++) {
         float b = blue[i], g = green[i], rd = red[i];
@@ -151,7 +151,9 @@ void ck_pseudo_scl(const float *blue, const float *green, const float *red,
         }
         float mx = fmaxf(b, fmaxf(g, rd)), mn = fminf(b, fminf(g, rd));
         float mean = (b + g + rd) / 3.0f;
-        int cloud = b > blue_min && mean > 0.0f && (mx - mn) < white_max * mean;
+        /* clouds stay flat into the SWIR; bright roofs and bare ground rise */
+        int flat = !swir || isnan(swir[i]) || swir[i] < swir_ratio_max * b;
+        int cloud = b > blue_min && mean > 0.0f && (mx - mn) < white_max * mean && flat;
         scl[i] = cloud ? 9 : 4;
     }
 }

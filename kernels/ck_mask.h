@@ -39,11 +39,15 @@ void ck_mask_scl(const ck_scl_rules *r, const uint8_t *scl, size_t w,
 /*
  * Fallback without SCL: writes pseudo-SCL classes (0 no data, 9 cloud,
  * 4 clear) from a brightness and whiteness test, to feed ck_mask_scl.
- * Cloud: blue > blue_min and the visible bands' spread
- * (max - min) / mean < white_max.  Thresholds in reflectance units.
+ * Cloud: blue > blue_min, the visible bands' spread (max - min) / mean
+ * < white_max, and SWIR (B11, or NULL when absent) below swir_ratio_max x
+ * blue: clouds are flat into the SWIR while bright roofs, sand and bare
+ * soil rise there (measured on the real Porto Trombetas scene: its town
+ * and tailings were 5 % of the scene as "cloud" after the buffer without
+ * it).  Thresholds in reflectance units.
  */
-void ck_pseudo_scl(const float *blue, const float *green, const float *red,
-                   size_t n, float blue_min, float white_max, uint8_t *scl);
+void ck_pseudo_scl(const float *blue, const float *green, const float *red, const float *swir,
+                   size_t n, float blue_min, float white_max, float swir_ratio_max, uint8_t *scl);
 
 /* Pixels of a mask by the first flag that applies: counts[] gets
  * CK_COUNT_NODATA (no data), _CLOUD (cloud, not no data), _SHADOW (shadow

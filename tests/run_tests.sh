@@ -54,6 +54,15 @@ else
     tally maps "$FIX/m.log" $?
 fi
 
+echo "== real Sentinel-2 (../shared/data/real)"
+REAL=${CW_REAL_DATA:-$HERE/../../shared/data/real}
+if [ -d "$REAL/earth-search-S2A_29RKH_20200219_0_L2A" ]; then
+    /usr/bin/python3 "$HERE/integration/test_real.py" "$BUILD" "$REAL" "$FIX/real" > "$FIX/real.log" 2>&1
+    tally real "$FIX/real.log" $?
+else
+    echo "real scenes not found in $REAL (set CW_REAL_DATA): real-imagery tests NOT RUN"
+fi
+
 echo "== accuracy floors (randomised series with haze, fringes, a shifted date, river dynamics; two seeds)"
 /usr/bin/python3 "$HERE/accuracy/score.py" "$BUILD" --seeds 1,2 --dates 5,10 --work "$FIX/accuracy" --floors \
     > "$FIX/a.log" 2>&1

@@ -313,6 +313,71 @@ static const char *xml_value(const char *p, const char *tag, char *out, size_t n
     return NULL;
 }
 
+/* The value of "key" in a flat JSON text: a string's characters or a bare
+ * token (number, true, false), into out; NULL when absent. */
+static const char *json_value(const char *x, const char *key, char *out, size_t n)
+{
+    char k[96];
+    snprintf(k, sizeof k, "\"%s\"", key);
+    const char *q = strstr(x, k);
+    if (!q || !(q = strchr(q + strlen(k), ':')))
+        return NULL;
+    q++;
+    while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')
+        q++;
+    int quoted = *q == '"';
+    q += quoted;
+    size_t l = 0;
+    while (q[l] && l + 1 < n && (quoted ? q[l] != '"' : (q[l] != ',' && q[l] != '}' && q[l] != '\n' && q[l] != ' ')))
+        l++;
+    memcpy(out, q, l);
+    out[l] = '\0';
+    return out;
+}
+
+/* A STAC item beside the band files (Earth Search, Element84): the
+ * processing baseline, whether the catalogue already removed the BOA offset
+ * (earthsearch:boa_offset_applied), the date and the MGRS tile, which the
+ * GeoTIFFs themselves do not carry.  0 when none is there. */
+static int parse_stac(const char *dir, meta_t *m)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    char best[256] = "";
+    struct dirent *e;
+    while ((e = readdir(d))) { /* the first .json by name: the same one whatever readdir's order */
+        size_t l = strlen(e->d_name);
+        if (l > 5 && l < sizeof best && !strcasecmp(e->d_name + l - 5, ".json") && (!best[0] || strcmp(e->d_name, best) < 0))
+            cw_strlcpy(best, e->d_name, sizeof best);
+    }
+    closedir(d);
+    char path[PATH_MAX];
+    if (!best[0] || cw_path_join(path, sizeof path, dir, best))
+        return 0;
+    char *x = read_text(path, 4u << 20);
+    if (!x)
+        return 0;
+    char v[64], zone[8], band[8], sq[8];
+    if (!strstr(x, "\"s2:") || !json_value(x, "s2:processing_baseline", v, sizeof v)) {
+        free(x);
+        return 0;
+    }
+    if (!m->baseline[0])
+        cw_strlcpy(m->baseline, v, sizeof m->baseline);
+    if (json_value(x, "earthsearch:boa_offset_applied", v, sizeof v) && !strcmp(v, "true")) {
+        m->have_add_all = 1; /* the catalogue removed it: DN are (rho x 10000) already */
+        m->add_all = 0.0;
+    }
+    if (!m->date[0] && json_value(x, "datetime", v, sizeof v))
+        take_date(m, v);
+    if (!m->tile[0] && json_value(x, "mgrs:utm_zone", zone, sizeof zone) &&
+        json_value(x, "mgrs:latitude_band", band, sizeof band) && json_value(x, "mgrs:grid_square", sq, sizeof sq))
+        snprintf(m->tile, sizeof m->tile, "%02d%.1s%.2s", atoi(zone), band, sq);
+    free(x);
+    return 1;
+}
+
 static int parse_mtd(const char *path, meta_t *m)
 {
     char *x = read_text(path, 4u << 20);
@@ -650,6 +715,7 @@ int cw_scene_open(const char *path, const cw_scene_opts *opts, cw_scene *s)
                 }
                 break;
             }
+        parse_stac(s->path, &m);
     }
     parse_name(s->product_id, &m);
     cw_strlcpy(s->tile, m.tile, sizeof s->tile);

@@ -17,6 +17,7 @@
 /* Fallback cloud test thresholds (reflectance), see README "No SCL". */
 #define CW_FALLBACK_BLUE_MIN 0.18f
 #define CW_FALLBACK_WHITE_MAX 0.25f
+#define CW_FALLBACK_SWIR_RATIO 1.5f /* cloud: B11 below this x B02 */
 
 struct cw_reader {
     const cw_scene *s;
@@ -217,7 +218,7 @@ int cw_reader_read(cw_reader *r, int src, int y0, int nrows, void *out)
 typedef struct {
     cw_reader *rd;
     uint16_t *dnb[CK_NBANDS]; /* each requested band's DN */
-    float *fb[3];        /* fallback: B02..B04 reflectance over the window */
+    float *fb[4];        /* fallback: B02..B04 and B11 (when present) reflectance over the window */
     uint16_t *dn;        /* fallback: one band's DN over the window */
     uint8_t *mask, *scl, *scratch, *tmpmask;
     void *tls;
@@ -230,13 +231,15 @@ int cw_strip_uses_fallback(const cw_scene *s, const cw_strip_job *job)
 
 /* Every source the job reads: its bands, then SCL or the fallback's
  * visible bands for the mask. */
-static unsigned job_sources(const cw_strip_job *job, int fallback)
+static unsigned job_sources(const cw_scene *s, const cw_strip_job *job, int fallback)
 {
     unsigned srcs = 0;
     for (int i = 0; i < CK_NBANDS; i++)
         srcs |= (job->bands & CK_BAND_BIT(i)) ? CW_SRC_BIT(i) : 0;
     if (job->mask == CW_MASK_SCL)
-        srcs |= fallback ? CW_SRC_BIT(CK_B02) | CW_SRC_BIT(CK_B03) | CW_SRC_BIT(CK_B04) : CW_SRC_BIT(CW_SRC_SCL);
+        srcs |= fallback ? CW_SRC_BIT(CK_B02) | CW_SRC_BIT(CK_B03) | CW_SRC_BIT(CK_B04) |
+                               (s->src[CK_B11].present ? CW_SRC_BIT(CK_B11) : 0)
+                         : CW_SRC_BIT(CW_SRC_SCL);
     return srcs;
 }
 
@@ -245,7 +248,7 @@ static void free_buf(const cw_strip_job *job, thread_buf *b)
     cw_reader_close(b->rd);
     for (int i = 0; i < CK_NBANDS; i++)
         free(b->dnb[i]);
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         free(b->fb[i]);
     free(b->dn);
     free(b->mask);
@@ -266,7 +269,7 @@ static int alloc_buf(const cw_scene *s, const cw_strip_job *job, int rows, int h
             goto oom;
     if (job->mask == CW_MASK_SCL) {
         if (fallback) {
-            for (int i = 0; i < 3; i++)
+            for (int i = 0; i < 4; i++)
                 if (!(b->fb[i] = malloc(W * win * sizeof(float))))
                     goto oom;
             if (!(b->tmpmask = malloc(W * win)) || !(b->dn = malloc(W * win * sizeof(uint16_t))))
@@ -277,7 +280,7 @@ static int alloc_buf(const cw_scene *s, const cw_strip_job *job, int rows, int h
     }
     if (!(b->mask = malloc(W * rows)))
         goto oom;
-    if (!(b->rd = cw_reader_open(s, job_sources(job, fallback), (int)win)))
+    if (!(b->rd = cw_reader_open(s, job_sources(s, job, fallback), (int)win)))
         return -1;
     if (job->tls_init && !(b->tls = job->tls_init(job->ctx, W * rows)))
         return cw_error("out of memory for per-thread buffers");
@@ -309,14 +312,16 @@ static int load_strip(const cw_scene *s, const cw_strip_job *job, int halo, int 
         int wy1 = y0 + n + halo > s->height ? s->height : y0 + n + halo;
         size_t wpx = W * (size_t)(wy1 - wy0);
         if (fallback) {
-            for (int k = 0; k < 3; k++) {
-                int band = CK_B02 + k;
+            const int swir = s->src[CK_B11].present;
+            static const int fbands[4] = {CK_B02, CK_B03, CK_B04, CK_B11};
+            for (int k = 0; k < 3 + swir; k++) {
+                int band = fbands[k];
                 if (cw_reader_read(b->rd, band, wy0, wy1 - wy0, b->dn))
                     return -1;
                 ck_dn_to_reflectance(b->dn, wpx, s->src[band].conv, b->fb[k], b->tmpmask);
             }
-            ck_pseudo_scl(b->fb[0], b->fb[1], b->fb[2], wpx, CW_FALLBACK_BLUE_MIN, CW_FALLBACK_WHITE_MAX,
-                          b->scl);
+            ck_pseudo_scl(b->fb[0], b->fb[1], b->fb[2], swir ? b->fb[3] : NULL, wpx, CW_FALLBACK_BLUE_MIN,
+                          CW_FALLBACK_WHITE_MAX, CW_FALLBACK_SWIR_RATIO, b->scl);
         } else if (cw_reader_read(b->rd, CW_SRC_SCL, wy0, wy1 - wy0, b->scl)) {
             return -1;
         }
@@ -362,7 +367,7 @@ static int pick_rows(const cw_scene *s, const cw_strip_job *job, unsigned srcs, 
         for (int i = 0; i < CK_NBANDS; i++)
             per_px += (job->bands & CK_BAND_BIT(i)) ? 2 : 0;
         if (job->mask == CW_MASK_SCL)
-            per_px += 3 + (cw_strip_uses_fallback(s, job) ? 15 : 0);
+            per_px += 3 + (cw_strip_uses_fallback(s, job) ? 19 : 0);
         size_t fit = budget / (size_t)nthreads / ((size_t)s->width * per_px);
         fit = fit > (size_t)2 * halo ? fit - (size_t)2 * halo : 0;
         rows = (size_t)want <= fit ? want : (int)fit;
@@ -382,7 +387,7 @@ int cw_strip_run(const cw_scene *s, const cw_strip_job *job, int *used_rows)
     int halo = 0;
     if (job->mask == CW_MASK_SCL)
         halo = job->rules.cloud_r > job->rules.shadow_r ? job->rules.cloud_r : job->rules.shadow_r;
-    const int rows = pick_rows(s, job, job_sources(job, fallback), nthreads, halo);
+    const int rows = pick_rows(s, job, job_sources(s, job, fallback), nthreads, halo);
     const int nstrips = (s->height + rows - 1) / rows;
     if (nthreads > nstrips)
         nthreads = nstrips;

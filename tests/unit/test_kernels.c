@@ -200,10 +200,14 @@ static void test_mask(void)
     CHECK(water_valid, "water class must never be masked by its class");
 
     /* fallback cloud test */
-    float b[3] = {0.30f, 0.03f, CK_NODATA}, g[3] = {0.31f, 0.06f, 0.1f}, rd[3] = {0.32f, 0.04f, 0.1f};
-    uint8_t ps[3];
-    ck_pseudo_scl(b, g, rd, 3, 0.18f, 0.2f, ps);
-    CHECK(ps[0] == 9 && ps[1] == 4 && ps[2] == 0, "pseudo scl %d %d %d", ps[0], ps[1], ps[2]);
+    float b[4] = {0.30f, 0.03f, CK_NODATA, 0.25f}, g[4] = {0.31f, 0.06f, 0.1f, 0.26f},
+          rd[4] = {0.32f, 0.04f, 0.1f, 0.27f}, sw[4] = {0.28f, 0.15f, 0.2f, 0.45f};
+    uint8_t ps[4];
+    ck_pseudo_scl(b, g, rd, sw, 4, 0.18f, 0.2f, 1.5f, ps);
+    CHECK(ps[0] == 9 && ps[1] == 4 && ps[2] == 0 && ps[3] == 4, "pseudo scl %d %d %d %d (a bright roof, SWIR 0.45, is no cloud)",
+          ps[0], ps[1], ps[2], ps[3]);
+    ck_pseudo_scl(b, g, rd, NULL, 4, 0.18f, 0.2f, 1.5f, ps);
+    CHECK(ps[3] == 9, "without SWIR the visible test alone decides");
 }
 
 /* ---- change state: references written from RECIPES 4 ---- */
