@@ -4,6 +4,7 @@
  * function is a plain loop over n pixels with no allocation.
  */
 #include "ck_change.h"
+#include "ck_quality.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -170,6 +171,20 @@ void ck_base_finalize(ck_base *b, size_t n)
     }
 }
 
+void ck_base_mark_river(ck_base *b, size_t w, size_t h, int bank_px, int riparian_px, uint8_t *scratch)
+{
+    const size_t n = w * h;
+    uint8_t *water = scratch, *near = scratch + n, *tmp = scratch + 2 * n;
+    for (size_t i = 0; i < n; i++)
+        water[i] = (uint8_t)((b->info[i] & CK_BI_WATER) != 0);
+    ck_dilate_u8(water, w, h, bank_px, near, tmp);
+    for (size_t i = 0; i < n; i++)
+        b->info[i] = (uint8_t)((b->info[i] & ~CK_BI_BANK) | (near[i] ? CK_BI_BANK : 0));
+    ck_dilate_u8(water, w, h, riparian_px, near, tmp);
+    for (size_t i = 0; i < n; i++)
+        b->info[i] = (uint8_t)((b->info[i] & ~CK_BI_RIPARIAN) | (near[i] ? CK_BI_RIPARIAN : 0));
+}
+
 CK_VEC void ck_clear_update(const uint8_t *mask, const float *ndvi, size_t n, int day, uint16_t *last_clear)
 {
     for (size_t i = 0; i < n; i++)
@@ -213,7 +228,7 @@ CK_VEC void ck_change_update(const ck_obs *o, size_t n, int day, const ck_change
         float nthr = maxf(p->k_spread * CK_SPREAD_STEP * (float)b->spr_nbr[i], p->nbr_dmin);
         int nbr_ok = anom && !isnan(r) && (float)b->nbr[i] * 1e-4f - r > nthr;
         int bare = o->bsi[i] > p->bsi_bare || v < p->ndvi_bare;
-        int pond = o->mndwi[i] > p->mndwi_pond && !(o->bank && o->bank[i]);
+        int pond = o->mndwi[i] > p->mndwi_pond && !(info & CK_BI_BANK);
         switch (st) {
         case CK_ST_NONE:
         case CK_ST_EXPIRED:

@@ -35,8 +35,11 @@
 enum { CK_ST_NONE = 0, CK_ST_CANDIDATE = 1, CK_ST_CONFIRMED = 2, CK_ST_EXPIRED = 3 };
 
 /* base info plane: bits 0-3 number of reference observations (0..8),
- * bit 4 the pixel was water in most of them, bit 5 baseline is set */
-enum { CK_BI_NREF = 0x0f, CK_BI_WATER = 0x10, CK_BI_SET = 0x20 };
+ * bit 4 the pixel was water in most of them, bit 5 baseline is set, bit 6
+ * within bank_px of baseline water (no new pond there), bit 7 within
+ * riparian_px of it (river dynamics); 6 and 7 are set with the baseline
+ * (ck_base_mark_river) */
+enum { CK_BI_NREF = 0x0f, CK_BI_WATER = 0x10, CK_BI_SET = 0x20, CK_BI_BANK = 0x40, CK_BI_RIPARIAN = 0x80 };
 
 /* Reference slots and baseline of n pixels. ref_* point at CK_REF_SLOTS
  * consecutive planes of n values each (slot k at + k * n). */
@@ -61,7 +64,7 @@ typedef struct {
     uint8_t *n_bare;      /* observations since the first anomaly with bare sand/soil */
     uint8_t *n_pond;      /* ... with open water where the baseline was land */
     int16_t *last_ndvi;   /* latest clear NDVI while an event is open, x 10000 */
-    int16_t *ref_blue, *ref_nir, *ref_swir; /* bands of the last clear observation (ck_quality.h) */
+    uint8_t *ref_blue, *ref_nir, *ref_swir; /* bands of the last clear observation (ck_quality.h, CK_REF8) */
 } ck_dyn;
 
 /* One clear-or-not observation of n pixels (float indices, CK_NODATA where
@@ -73,7 +76,6 @@ typedef struct {
     const uint8_t *chakra; /* 1 inside a registered chakra, or NULL */
     const int16_t *base_min3; /* minimum baseline NDVI of the 3 x 3 neighbourhood (x 10000), or NULL:
                                  a date shifted by a pixel shows a neighbour, not a change */
-    const uint8_t *bank;   /* 1 within bank_px of baseline water (no new pond there), or NULL */
 } ck_obs;
 
 typedef struct {
@@ -110,6 +112,10 @@ void ck_day_format(int day, char *buf);
 void ck_ref_add(const ck_obs *o, size_t n, ck_base *b);
 /* Turn the slots into the baseline and clear them. */
 void ck_base_finalize(ck_base *b, size_t n);
+/* After finalizing a w x h block: CK_BI_BANK and CK_BI_RIPARIAN where
+ * baseline water lies within bank_px / riparian_px (square); scratch: 3 x
+ * w x h bytes. */
+void ck_base_mark_river(ck_base *b, size_t w, size_t h, int bank_px, int riparian_px, uint8_t *scratch);
 /* Monitoring: one observation on `day`. */
 void ck_change_update(const ck_obs *o, size_t n, int day, const ck_change_params *p, const ck_base *b,
                       ck_dyn *d);

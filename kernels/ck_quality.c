@@ -20,21 +20,29 @@ ck_quality_params ck_quality_params_default(void)
     return p;
 }
 
-CK_VEC void ck_q16_plane(const float *v, size_t n, int16_t *out)
+CK_VEC void ck_quality_merge(const uint8_t *mask, const uint8_t *flags, size_t n, uint8_t *out, uint64_t counts[3])
 {
-    const float *restrict a = v;
-    int16_t *restrict o = out;
-    for (size_t i = 0; i < n; i++) {
-        float x = a[i] * 10000.0f;
-        x = x == x ? x : 0.0f; /* NaN: none */
-        x = x > 32767.0f ? 32767.0f : x < -32767.0f ? -32767.0f : x;
-        o[i] = (int16_t)lrintf(x);
+    const uint8_t *restrict m = mask, *restrict f = flags;
+    uint8_t *restrict o = out;
+    for (size_t i0 = 0; i0 < n; i0 += (size_t)1 << 16) { /* 32-bit sums that vectorise */
+        size_t i1 = i0 + ((size_t)1 << 16) < n ? i0 + ((size_t)1 << 16) : n;
+        uint32_t h = 0, s = 0, x = 0;
+        for (size_t i = i0; i < i1; i++) {
+            uint8_t q = (uint8_t)(m[i] ? 0 : f[i]);
+            h += (q & CK_M_HAZE) != 0;
+            s += (q & CK_M_FRINGE) != 0;
+            x += (q & CK_M_SUSPECT) != 0;
+            o[i] = (uint8_t)(m[i] | q);
+        }
+        counts[0] += h;
+        counts[1] += s;
+        counts[2] += x;
     }
 }
 
 CK_VEC void ck_quality_test(const int16_t *blue, const int16_t *nir, const int16_t *swir, const float *mndwi,
-                            const uint8_t *mask, const int16_t *ref_blue, const int16_t *ref_nir,
-                            const int16_t *ref_swir, const uint16_t *last_clear, size_t n, int day,
+                            const uint8_t *mask, const uint8_t *ref_blue, const uint8_t *ref_nir,
+                            const uint8_t *ref_swir, const uint16_t *last_clear, size_t n, int day,
                             const ck_quality_params *p, uint8_t *flags)
 {
     const float rise = p->haze_blue_rise * 1e4f, per_day = p->haze_blue_per_day * 1e4f, rmax = p->haze_blue_max * 1e4f;
@@ -45,38 +53,43 @@ CK_VEC void ck_quality_test(const int16_t *blue, const int16_t *nir, const int16
         float days = (float)(day - (int)last_clear[i]);
         float thr = rise + per_day * days;
         thr = thr < rmax ? thr : rmax;
-        float db = (float)blue[i] - (float)ref_blue[i], ds = (float)swir[i] - (float)ref_swir[i];
-        float dn = (float)nir[i] - (float)ref_nir[i];
+        const float rb = (float)(ref_blue[i] * CK_REF8_STEP), rn = (float)(ref_nir[i] * CK_REF8_STEP);
+        const float rs = (float)(ref_swir[i] * CK_REF8_STEP);
+        float db = (float)blue[i] - rb, ds = (float)swir[i] - rs;
+        float dn = (float)nir[i] - rn;
         /* haze adds to every band: SWIR and NIR do not fall (a pond darkens
          * both, a clearing darkens NIR, also where the 20 m SWIR is mixed) */
         int haze = db > thr && db > ds && ds > -200.0f && dn > -300.0f;
-        int fringe = (float)ref_nir[i] > 500.0f && (float)nir[i] < ratio * (float)ref_nir[i] &&
-                     (float)swir[i] < ratio * (float)ref_swir[i] && !(mndwi[i] > pond);
+        int fringe = rn > 500.0f && (float)nir[i] < ratio * rn && (float)swir[i] < ratio * rs && !(mndwi[i] > pond);
         flags[i] |= (uint8_t)(haze ? CK_M_HAZE : fringe ? CK_M_FRINGE : 0);
     }
 }
 
-void ck_dilate_u8(const uint8_t *in, size_t w, size_t h, int r, uint8_t *out, uint8_t *scratch)
+CK_VEC void ck_dilate_u8(const uint8_t *in, size_t w, size_t h, int r, uint8_t *out, uint8_t *scratch)
 {
-    /* separable square max: rows into scratch, then columns into out */
+    /* separable square max, each pass a run of contiguous, vectorisable
+     * loops: rows into scratch (one loop per offset), then columns into out */
+    const size_t R = (size_t)(r > 0 ? r : 0);
     for (size_t y = 0; y < h; y++) {
-        const uint8_t *a = in + y * w;
-        uint8_t *s = scratch + y * w;
-        for (size_t x = 0; x < w; x++) {
-            size_t x0 = x >= (size_t)r ? x - (size_t)r : 0, x1 = x + (size_t)r < w ? x + (size_t)r : w - 1;
-            uint8_t m = 0;
-            for (size_t k = x0; k <= x1; k++)
-                m |= a[k] != 0;
-            s[x] = m;
+        const uint8_t *restrict a = in + y * w;
+        uint8_t *restrict s = scratch + y * w;
+        for (size_t x = 0; x < w; x++)
+            s[x] = a[x] != 0;
+        for (size_t d = 1; d <= R && d < w; d++) {
+            for (size_t x = 0; x + d < w; x++)
+                s[x] |= a[x + d] != 0;
+            for (size_t x = d; x < w; x++)
+                s[x] |= a[x - d] != 0;
         }
     }
     for (size_t y = 0; y < h; y++) {
-        size_t y0 = y >= (size_t)r ? y - (size_t)r : 0, y1 = y + (size_t)r < h ? y + (size_t)r : h - 1;
-        uint8_t *o = out + y * w;
+        size_t y0 = y >= R ? y - R : 0, y1 = y + R < h ? y + R : h - 1;
+        uint8_t *restrict o = out + y * w;
+        const uint8_t *restrict s0 = scratch + y0 * w;
         for (size_t x = 0; x < w; x++)
-            o[x] = 0;
-        for (size_t k = y0; k <= y1; k++) {
-            const uint8_t *s = scratch + k * w;
+            o[x] = s0[x];
+        for (size_t k = y0 + 1; k <= y1; k++) {
+            const uint8_t *restrict s = scratch + k * w;
             for (size_t x = 0; x < w; x++)
                 o[x] |= s[x];
         }
@@ -128,36 +141,42 @@ CK_VEC void ck_min3x3_i16(const int16_t *in, size_t w, size_t h, int16_t *out, i
 }
 
 CK_VEC void ck_quality_ref_update(const uint8_t *mask, const int16_t *blue, const int16_t *nir, const int16_t *swir,
-                                  size_t n, int16_t *ref_blue, int16_t *ref_nir, int16_t *ref_swir)
+                                  size_t n, uint8_t *ref_blue, uint8_t *ref_nir, uint8_t *ref_swir)
 {
     for (size_t i = 0; i < n; i++)
         if (!mask[i] && nir[i] != 0) {
-            ref_blue[i] = blue[i];
-            ref_nir[i] = nir[i];
-            ref_swir[i] = swir[i];
+            /* round to the step, 1..255 (0 means none) */
+            int b = (blue[i] + CK_REF8_STEP / 2) / CK_REF8_STEP, v = (nir[i] + CK_REF8_STEP / 2) / CK_REF8_STEP;
+            int s = (swir[i] + CK_REF8_STEP / 2) / CK_REF8_STEP;
+            ref_blue[i] = (uint8_t)(b < 1 ? 1 : b > 255 ? 255 : b);
+            ref_nir[i] = (uint8_t)(v < 1 ? 1 : v > 255 ? 255 : v);
+            ref_swir[i] = (uint8_t)(s < 1 ? 1 : s > 255 ? 255 : s);
         }
 }
 
-CK_VEC void ck_shift_cost(const int16_t *obs, const uint8_t *mask, const int16_t *ref, size_t w, size_t h, int step,
+CK_VEC void ck_shift_cost(const int16_t *obs, const uint8_t *mask, const uint8_t *ref, size_t w, size_t h, int step,
                           uint64_t acc[CK_SHIFT_N], uint64_t cnt[CK_SHIFT_N])
 {
+    /* sampled rows, every column: the inner loop is contiguous and
+     * branch-free; a row's sums fit 32 bits (w x 65535 < 2^32) */
     const size_t R = CK_SHIFT_R, st = (size_t)(step > 0 ? step : 1);
     if (w <= 2 * R || h <= 2 * R)
         return;
     for (size_t y = R; y + R < h; y += st)
         for (int dy = -(int)R; dy <= (int)R; dy++)
             for (int dx = -(int)R; dx <= (int)R; dx++) {
-                const int16_t *rr = ref + y * w;
-                const size_t oy = (size_t)((long)y + dy);
-                const int16_t *oo = obs + oy * w;
-                const uint8_t *mm = mask + oy * w;
-                uint64_t s = 0, n = 0;
-                for (size_t x = R; x + R < w; x += st) {
-                    size_t ox = (size_t)((long)x + dx);
-                    int ok = !mm[ox] && rr[x] != 0;
-                    int d = oo[ox] - rr[x];
-                    s += ok ? (uint64_t)(d < 0 ? -d : d) : 0;
-                    n += (uint64_t)ok;
+                const uint8_t *restrict rr = ref + y * w + R;
+                const size_t off = (size_t)((long)y + dy) * w + (size_t)((long)R + dx);
+                const int16_t *restrict oo = obs + off;
+                const uint8_t *restrict mm = mask + off;
+                const size_t nx = w - 2 * R;
+                uint32_t s = 0, n = 0;
+                for (size_t x = 0; x < nx; x++) {
+                    uint32_t ok = (uint32_t)((mm[x] == 0) & (rr[x] != 0));
+                    int32_t d = (int32_t)oo[x] - (int32_t)rr[x] * CK_REF8_STEP;
+                    uint32_t ad = (uint32_t)(d < 0 ? -d : d);
+                    s += ok * ad;
+                    n += ok;
                 }
                 int k = (dy + (int)R) * (2 * (int)R + 1) + dx + (int)R;
                 acc[k] += s;

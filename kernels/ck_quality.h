@@ -6,8 +6,9 @@
  * Sen2Cor's SCL misses thin haze and the fringes of cloud shadows; both
  * lower NDVI on one date and, unchecked, become loss candidates.  Each
  * pixel keeps the bands of its last clear observation (blue B02, NIR B08,
- * SWIR B11, int16 x 10000, 0 = none yet) and a new observation that the
- * SCL calls clear is tested against them:
+ * SWIR B11, one byte each in steps of CK_REF8_STEP reflectance, 0 = none
+ * yet: half the state of int16 and better compressed) and a new
+ * observation that the SCL calls clear is tested against them:
  *   - haze: blue rose by more than rise + per_day x days since the last
  *     clear observation, and by more than SWIR rose (a clearing raises SWIR
  *     far more than blue; haze fades towards the SWIR) while SWIR did not
@@ -46,15 +47,19 @@ typedef struct {
 
 ck_quality_params ck_quality_params_default(void);
 
-/* Reflectance to int16 x 10000 (saturating; NaN -> 0, "none"). */
-void ck_q16_plane(const float *v, size_t n, int16_t *out);
+#define CK_REF8_STEP 25 /* reference bytes: units of 0.0025 reflectance (x 10000: 25), 1..255 */
+
+/* Where mask is 0, out = mask | flags; counts[] += pixels the SCL called
+ * clear that are haze, fringe, suspect. */
+void ck_quality_merge(const uint8_t *mask, const uint8_t *flags, size_t n, uint8_t *out, uint64_t counts[3]);
 
 /* Per pixel: flags |= CK_M_HAZE or CK_M_FRINGE where mask is 0, a
- * reference exists and a test fails.  obs_* and ref_* are int16 x 10000;
+ * reference exists and a test fails.  obs_* are int16 x 10000, ref_*
+ * bytes of CK_REF8_STEP;
  * mndwi the observation's (NaN allowed); last_clear the day of the
  * reference (0 = none); flags must be zeroed by the caller. */
 void ck_quality_test(const int16_t *blue, const int16_t *nir, const int16_t *swir, const float *mndwi,
-                     const uint8_t *mask, const int16_t *ref_blue, const int16_t *ref_nir, const int16_t *ref_swir,
+                     const uint8_t *mask, const uint8_t *ref_blue, const uint8_t *ref_nir, const uint8_t *ref_swir,
                      const uint16_t *last_clear, size_t n, int day, const ck_quality_params *p, uint8_t *flags);
 
 /* out[i] = 1 where any in[] within r pixels (square) is non-zero, on a
@@ -70,14 +75,14 @@ void ck_quality_suspect(uint8_t *flags, size_t w, size_t h, int r, uint8_t *scra
 void ck_min3x3_i16(const int16_t *in, size_t w, size_t h, int16_t *out, int16_t *scratch);
 
 /* Misregistration: for every shift (dx, dy) in -R..R, the sum of
- * |obs(x + dx, y + dy) - ref(x, y)| (int16 x 10000, NIR) over every
- * step-th row and column of a w x h block where the shifted observation
- * is valid (mask 0) and a reference exists (ref != 0); sums and counts are
+ * |obs(x + dx, y + dy) - ref(x, y)| (NIR: obs int16 x 10000, ref bytes of
+ * CK_REF8_STEP) over every step-th row of a w x h block where the shifted
+ * observation is valid (mask 0) and a reference exists (ref != 0); sums and counts are
  * added to acc[] and cnt[] ((2R+1)^2 entries, dy-major).  Integer sums: the
  * result does not depend on how blocks are split among threads. */
 #define CK_SHIFT_R 2
 #define CK_SHIFT_N ((2 * CK_SHIFT_R + 1) * (2 * CK_SHIFT_R + 1))
-void ck_shift_cost(const int16_t *obs, const uint8_t *mask, const int16_t *ref, size_t w, size_t h, int step,
+void ck_shift_cost(const int16_t *obs, const uint8_t *mask, const uint8_t *ref, size_t w, size_t h, int step,
                    uint64_t acc[CK_SHIFT_N], uint64_t cnt[CK_SHIFT_N]);
 /* The shift of least mean cost, when it beats no shift by a clear margin
  * (mean cost below `ratio` of the unshifted one); 0 when found. */
@@ -85,6 +90,6 @@ int ck_shift_best(const uint64_t acc[CK_SHIFT_N], const uint64_t cnt[CK_SHIFT_N]
 
 /* Where mask is 0: the observation becomes the pixel's clear reference. */
 void ck_quality_ref_update(const uint8_t *mask, const int16_t *blue, const int16_t *nir, const int16_t *swir,
-                           size_t n, int16_t *ref_blue, int16_t *ref_nir, int16_t *ref_swir);
+                           size_t n, uint8_t *ref_blue, uint8_t *ref_nir, uint8_t *ref_swir);
 
 #endif

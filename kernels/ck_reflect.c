@@ -32,3 +32,25 @@ CK_VEC void ck_dn_mark_nodata(const uint16_t *dn, size_t n, uint8_t *mask)
     for (size_t i = 0; i < n; i++)
         m[i] |= (uint8_t)(d[i] == 0 ? CK_M_NODATA : 0);
 }
+
+CK_VEC void ck_dn_to_q16(const uint16_t *dn, size_t n, ck_dn_conv conv, int16_t *out)
+{
+    const uint16_t *restrict d = dn;
+    int16_t *restrict o = out;
+    if (conv.quantum == 10000.0f && conv.add == (float)(int)conv.add) {
+        const int32_t add = (int32_t)conv.add;
+        for (size_t i = 0; i < n; i++) {
+            int32_t v = (int32_t)d[i] + add;
+            v = v > 32767 ? 32767 : v < -32767 ? -32767 : v;
+            o[i] = (int16_t)(d[i] == 0 ? 0 : v);
+        }
+        return;
+    }
+    const float s = 10000.0f / conv.quantum;
+    for (size_t i = 0; i < n; i++) {
+        float v = ((float)d[i] + conv.add) * s;
+        v = v > 32767.0f ? 32767.0f : v < -32767.0f ? -32767.0f : v;
+        int32_t r = (int32_t)(v + (v >= 0 ? 0.5f : -0.5f));
+        o[i] = (int16_t)(d[i] == 0 ? 0 : r);
+    }
+}

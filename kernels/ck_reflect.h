@@ -24,6 +24,12 @@ typedef struct {
 void ck_dn_to_reflectance(const uint16_t *dn, size_t n, ck_dn_conv conv,
                           float *out, uint8_t *mask);
 
+/* Reflectance x 10000 as int16 straight from DN (0 where DN is 0, and
+ * saturating): DN + add when quantum is 10000, as Sentinel-2's always is,
+ * rounded from (DN + add) x 10000 / quantum otherwise.  The temporal tests'
+ * bands, without a float round trip. */
+void ck_dn_to_q16(const uint16_t *dn, size_t n, ck_dn_conv conv, int16_t *out);
+
 /* mask |= CK_M_NODATA where dn == 0: the no-data part of
  * ck_dn_to_reflectance, for callers that convert later in small chunks. */
 void ck_dn_mark_nodata(const uint16_t *dn, size_t n, uint8_t *mask);

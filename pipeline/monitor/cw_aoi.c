@@ -247,14 +247,16 @@ int cw_aoi_grid_build(const cw_aoi_set *set, const cw_scene *s, cw_aoi_grid *g)
     return rc;
 }
 
-void cw_aoi_chakra_rows(const cw_aoi_grid *g, const cw_aoi_set *set, int y0, int nrows, int width, uint8_t *out)
+int cw_aoi_chakra_rows(const cw_aoi_grid *g, const cw_aoi_set *set, int y0, int nrows, int width, uint8_t *out)
 {
+    int any = 0;
     memset(out, 0, (size_t)width * (size_t)nrows);
     for (int k = 0; k < g->n; k++) {
         const cw_aoi_tile *t = &g->t[k];
         if (set->a[t->aoi].kind != CW_AOI_CHAKRA || !t->w)
             continue;
         int a = y0 > t->y0 ? y0 : t->y0, b = y0 + nrows < t->y0 + t->h ? y0 + nrows : t->y0 + t->h;
+        any |= a < b;
         for (int y = a; y < b; y++) {
             const uint8_t *m = t->mask + (size_t)(y - t->y0) * (size_t)t->w;
             uint8_t *o = out + (size_t)(y - y0) * (size_t)width + t->x0;
@@ -262,6 +264,7 @@ void cw_aoi_chakra_rows(const cw_aoi_grid *g, const cw_aoi_set *set, int y0, int
                 o[x] |= m[x];
         }
     }
+    return any;
 }
 
 void cw_aoi_count_rows(const cw_aoi_grid *g, int y0, int nrows, int width, const uint8_t *flag, uint64_t *counts)

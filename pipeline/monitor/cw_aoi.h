@@ -59,8 +59,9 @@ typedef struct {
 int cw_aoi_grid_build(const cw_aoi_set *set, const cw_scene *s, cw_aoi_grid *g);
 void cw_aoi_grid_free(cw_aoi_grid *g);
 
-/* Rows [y0, y0+nrows) of the grid: 1 where a chakra covers the pixel. */
-void cw_aoi_chakra_rows(const cw_aoi_grid *g, const cw_aoi_set *set, int y0, int nrows, int width, uint8_t *out);
+/* Rows [y0, y0+nrows) of the grid: 1 where a chakra covers the pixel;
+ * returns 0 when no chakra reaches these rows. */
+int cw_aoi_chakra_rows(const cw_aoi_grid *g, const cw_aoi_set *set, int y0, int nrows, int width, uint8_t *out);
 /* Per AOI of the grid, add to counts[k] the pixels of rows [y0, y0+nrows)
  * inside AOI k for which flag[] (row-major over those rows) is nonzero. */
 void cw_aoi_count_rows(const cw_aoi_grid *g, int y0, int nrows, int width, const uint8_t *flag, uint64_t *counts);

@@ -18,7 +18,7 @@ static const char *ix_names[IX_N] = {"ndvi", "nbr", "bsi", "mndwi"};
 
 #define CHUNKS_MAX 64 /* chunks per strip: strips are at most 8192 rows */
 #define SUB_PX 2048   /* reflectance is made this many pixels at a time, in cache */
-#define SHIFT_STEP 3  /* misregistration is measured on every 3rd row and column */
+#define SHIFT_STEP 8  /* misregistration is measured on every 8th row */
 
 typedef struct {
     cw_pass *p;
@@ -37,7 +37,7 @@ typedef struct {
     int16_t *obs16[3];       /* the chunk's B02, B08, B11, x 10000 */
     uint8_t *qflag, *qmask;  /* temporal-test flags; SCL mask | flags */
     int16_t *min3, *min3_tmp;/* 3 x 3 minimum of the baseline NDVI */
-    uint8_t *bank, *riparian, *scr1, *scr2; /* within bank_px / riparian_px of baseline water */
+    uint8_t *scr1, *scr2, *scr3; /* scratch of the dilations (scr3: 3 planes) */
     uint64_t q[3];           /* this strip's haze, fringe, suspect pixels */
     uint64_t shift_acc[CK_SHIFT_N], shift_cnt[CK_SHIFT_N]; /* this strip's misregistration costs */
     uint64_t *aoi_clear, *aoi_never;
@@ -85,8 +85,7 @@ static void tls_free(void *ctx, void *p)
     free(t->qmask);
     free(t->min3);
     free(t->min3_tmp);
-    free(t->bank);
-    free(t->riparian);
+    free(t->scr3);
     free(t->scr1);
     free(t->scr2);
     free(t->aoi_clear);
@@ -123,7 +122,7 @@ static void *tls_init(void *ctx, size_t max_px)
         if (!(t->obs16[k] = malloc(cpx * 2)))
             goto fail;
     if (!(t->qflag = malloc(cpx)) || !(t->qmask = malloc(cpx)) || !(t->min3 = malloc(cpx * 2)) ||
-        !(t->min3_tmp = malloc(cpx * 2)) || !(t->bank = malloc(cpx)) || !(t->riparian = malloc(cpx)) || !(t->scr1 = malloc(cpx)) ||
+        !(t->min3_tmp = malloc(cpx * 2)) || !(t->scr3 = malloc(3 * cpx)) || !(t->scr1 = malloc(cpx)) ||
         !(t->scr2 = malloc(cpx)))
         goto fail;
     return t;
@@ -144,27 +143,10 @@ static const uint8_t *quality_mask(const cw_pass *p, pass_tls *t, const uint8_t 
     ck_quality_test(t->obs16[0], t->obs16[1], t->obs16[2], t->ix[IX_MNDWI], mask, dyn->ref_blue, dyn->ref_nir,
                     dyn->ref_swir, dyn->last_clear, n, p->day, q, t->qflag);
     ck_quality_suspect(t->qflag, w, rows, q->suspect_px, t->scr1, t->scr2);
-    for (size_t i = 0; i < n; i++) {
-        uint8_t f = mask[i] ? 0 : t->qflag[i];
-        t->q[0] += (f & CK_M_HAZE) != 0;
-        t->q[1] += (f & CK_M_FRINGE) != 0;
-        t->q[2] += (f & CK_M_SUSPECT) != 0;
-        t->qmask[i] = (uint8_t)(mask[i] | f);
-    }
+    ck_quality_merge(mask, t->qflag, n, t->qmask, t->q);
     return t->qmask;
 }
 
-/* What the baseline says around each pixel: the lowest NDVI of its 3 x 3
- * neighbourhood and whether it lies on the bank of the baseline river. */
-static void baseline_context(const cw_pass *p, pass_tls *t, const ck_base *b, size_t w, size_t rows)
-{
-    const size_t n = w * rows;
-    ck_min3x3_i16(b->ndvi, w, rows, t->min3, t->min3_tmp);
-    for (size_t i = 0; i < n; i++)
-        t->scr2[i] = (uint8_t)((b->info[i] & CK_BI_WATER) != 0);
-    ck_dilate_u8(t->scr2, w, rows, p->cfg->det.bank_px, t->bank, t->scr1);
-    ck_dilate_u8(t->scr2, w, rows, (int)p->cfg->riparian_px, t->riparian, t->scr1);
-}
 
 static int pass_work(void *ctx, const cw_strip *st, void *tp)
 {
@@ -208,22 +190,26 @@ static int pass_work(void *ctx, const cw_strip *st, void *tp)
             cw_strip_refl_chunk(st, off + s0, len, t->refl, bands);
             for (int k = 0; k < IX_N; k++)
                 c->ix[k]->fn(bands, mask + s0, len, t->ix[k] + s0);
-            ck_q16_plane(bands[CK_B02], len, t->obs16[0] + s0);
-            ck_q16_plane(bands[CK_B08], len, t->obs16[1] + s0);
-            ck_q16_plane(bands[CK_B11], len, t->obs16[2] + s0);
         }
+        static const int qb[3] = {CK_B02, CK_B08, CK_B11};
+        for (int k = 0; k < 3; k++)
+            ck_dn_to_q16(st->dn[qb[k]] + off, n, st->conv[qb[k]], t->obs16[k]);
         const uint8_t *qmask = quality_mask(p, t, mask, &dyn, (size_t)W, (size_t)rows);
-        if (p->mode == CW_PASS_FINALIZE)
+        if (p->mode == CW_PASS_FINALIZE) {
             ck_base_finalize(&base, n);
+            ck_base_mark_river(&base, (size_t)W, (size_t)rows, p->cfg->det.bank_px, (int)p->cfg->riparian_px,
+                               t->scr3);
+        }
         int monitor = p->mode != CW_PASS_REF;
-        if (monitor)
-            baseline_context(p, t, &base, (size_t)W, (size_t)rows);
-        cw_aoi_chakra_rows(p->ag, p->as, cy, rows, W, t->chakra);
+        if (monitor) /* a date shifted by a pixel shows a neighbour: compare with the lowest */
+            ck_min3x3_i16(base.ndvi, (size_t)W, (size_t)rows, t->min3, t->min3_tmp);
+        int chakras = cw_aoi_chakra_rows(p->ag, p->as, cy, rows, W, t->chakra);
         /* a pixel next to a chakra may show the chakra on a shifted date:
          * it gets the chakra's rule (rotation thinning is not loss) */
-        ck_dilate_u8(t->chakra, (size_t)W, (size_t)rows, 1, t->chakra, t->scr1);
+        if (chakras)
+            ck_dilate_u8(t->chakra, (size_t)W, (size_t)rows, 1, t->chakra, t->scr1);
         ck_obs obs = {t->ix[IX_NDVI], t->ix[IX_NBR], t->ix[IX_BSI], t->ix[IX_MNDWI], qmask, t->chakra,
-                      monitor ? t->min3 : NULL, monitor ? t->bank : NULL};
+                      monitor ? t->min3 : NULL};
         if (p->mode == CW_PASS_REF) {
             ck_ref_add(&obs, n, &base);
             ck_clear_update(qmask, t->ix[IX_NDVI], n, p->day, dyn.last_clear);
@@ -253,7 +239,8 @@ static int pass_work(void *ctx, const cw_strip *st, void *tp)
                 continue;
             cw_px px = {(uint32_t)((size_t)cy * (size_t)W + i), dyn.first_day[i], dyn.conf_day[i], dyn.last_clear[i],
                         s, dyn.n_next[i], dyn.n_anom[i], dyn.n_nbr[i], dyn.n_bare[i], dyn.n_pond[i],
-                        (uint8_t)(t->bank[i] | t->riparian[i] << 1),
+                        (uint8_t)((base.info[i] & CK_BI_BANK ? CW_PX_BANK : 0) |
+                                  (base.info[i] & CK_BI_RIPARIAN ? CW_PX_RIPARIAN : 0)),
                         dyn.last_ndvi[i], base.ndvi[i]};
             if (vec_push(&t->flagged, &px))
                 return -1;

@@ -24,7 +24,7 @@
 /* element sizes of each kind's planes, in file order */
 static const uint8_t planes_ref[] = {2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1};
 static const uint8_t planes_base[] = {2, 2, 1, 1, 1};
-static const uint8_t planes_dyn[] = {2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1};
+static const uint8_t planes_dyn[] = {2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1};
 static const struct {
     const char *name;
     const uint8_t *el;
@@ -68,10 +68,11 @@ void cw_state_bind_dyn(uint8_t *buf, size_t n, ck_dyn *d)
     d->conf_day = d->first_day + n;
     d->last_clear = d->conf_day + n;
     d->last_ndvi = (int16_t *)(void *)(d->last_clear + n);
-    d->ref_blue = d->last_ndvi + n;
-    d->ref_nir = d->ref_blue + n;
-    d->ref_swir = d->ref_nir + n;
-    uint8_t *p = buf + 14 * n;
+    uint8_t *p = buf + 8 * n;
+    d->ref_blue = p;
+    d->ref_nir = p + n;
+    d->ref_swir = p + 2 * n;
+    p += 3 * n;
     d->status = p;
     d->n_next = p + n;
     d->n_anom = p + 2 * n;

@@ -329,7 +329,7 @@ static void test_confirmation(void)
             nbr[i] = 0.6f - 0.25f * (float)(lcg(&seed) % 1000) / 1000.0f; /* SWIR agrees or not */
             bsi[i] = mndwi[i] = -0.3f;
         }
-        ck_obs o = {ndvi, nbr, bsi, mndwi, mask, chak, m3, NULL};
+        ck_obs o = {ndvi, nbr, bsi, mndwi, mask, chak, m3};
         ck_change_update(&o, NPX, day, &p, &b, &d);
         for (int i = 0; i < NPX; i++) {
             double base = m3[i] * 1e-4, drop = base - ndvi[i];
@@ -365,7 +365,7 @@ static void test_baseline(void)
             mndwi[i] = i < 8 ? 0.4f : -0.4f;
             mask[i] = (i >= 60 && k > 0) || i >= 62 ? CK_M_CLOUD : 0; /* 60,61: one obs; 62,63: none */
         }
-        ck_obs o = {ndvi, nbr, NULL, mndwi, mask, NULL, NULL, NULL};
+        ck_obs o = {ndvi, nbr, NULL, mndwi, mask, NULL, NULL};
         ck_ref_add(&o, NPX, &b);
     }
     ck_base_finalize(&b, NPX);
@@ -413,7 +413,8 @@ static void test_planes(void)
 static void test_quality(void)
 {
     enum { NP = 777 };
-    static int16_t ob[NP], on[NP], os_[NP], rb[NP], rn[NP], rs[NP];
+    static int16_t ob[NP], on[NP], os_[NP];
+    static uint8_t rb[NP], rn[NP], rs[NP];
     static float mw[NP];
     static uint8_t mask[NP], fl[NP];
     static uint16_t lc[NP];
@@ -421,11 +422,11 @@ static void test_quality(void)
     unsigned seed = 5;
     int day = 4000, bad = 0, nh = 0, nf = 0;
     for (int i = 0; i < NP; i++) {
-        rb[i] = 200, rn[i] = 3200, rs[i] = 1500; /* forest */
+        rb[i] = 8, rn[i] = 128, rs[i] = 60; /* forest: 0.02, 0.32, 0.15 in bytes of 0.0025 */
         lc[i] = (uint16_t)(i % 50 == 0 ? 0 : day - (int)((lcg(&seed) >> 16) % 200));
         mask[i] = i % 13 == 0 ? CK_M_CLOUD : 0;
         int kind = (int)((lcg(&seed) >> 16) % 4); /* 0 same, 1 haze, 2 shadow, 3 clearing / pond */
-        ob[i] = (int16_t)(rb[i] + (kind == 1 ? 1200 : kind == 3 ? 600 : (int)((lcg(&seed) >> 16) % 100)));
+        ob[i] = (int16_t)(rb[i] * CK_REF8_STEP + (kind == 1 ? 1200 : kind == 3 ? 600 : (int)((lcg(&seed) >> 16) % 100)));
         on[i] = (int16_t)(kind == 2 ? 1600 : kind == 1 ? 3800 : kind == 3 ? 2000 : 3200);
         os_[i] = (int16_t)(kind == 2 ? 800 : kind == 1 ? 1800 : kind == 3 ? (i & 1 ? 3000 : 40) : 1500);
         mw[i] = kind == 3 && !(i & 1) ? 0.5f : -0.3f;
@@ -435,10 +436,11 @@ static void test_quality(void)
     for (int i = 0; i < NP; i++) {
         int want = 0;
         if (!mask[i] && lc[i]) {
-            double thr = fmin(300 + 2.0 * (day - lc[i]), 800), db = ob[i] - rb[i], ds = os_[i] - rs[i];
-            if (db > thr && db > ds && ds > -200 && on[i] - rn[i] > -300)
+            double R = CK_REF8_STEP, thr = fmin(300 + 2.0 * (day - lc[i]), 800), db = ob[i] - R * rb[i],
+                   ds = os_[i] - R * rs[i];
+            if (db > thr && db > ds && ds > -200 && on[i] - R * rn[i] > -300)
                 want = CK_M_HAZE;
-            else if (on[i] < 0.75 * rn[i] && os_[i] < 0.75 * rs[i] && !(mw[i] > 0))
+            else if (on[i] < 0.75 * R * rn[i] && os_[i] < 0.75 * R * rs[i] && !(mw[i] > 0))
                 want = CK_M_FRINGE;
         }
         bad += fl[i] != want;
@@ -450,7 +452,7 @@ static void test_quality(void)
     /* clearings (SWIR rise) and new ponds (MNDWI > 0) are never flagged */
     int cleared = 0;
     for (int i = 0; i < NP; i++)
-        cleared += ob[i] - rb[i] == 600 && fl[i] != 0;
+        cleared += ob[i] - rb[i] * CK_REF8_STEP == 600 && fl[i] != 0;
     CHECK(cleared == 0, "no clearing or pond flagged as haze or shadow (%d)", cleared);
 
     enum { W = 37, H = 11 };
@@ -489,9 +491,61 @@ static void test_quality(void)
           mbad);
 }
 
+/* DN to int16 x 10000 against the definition, both conventions. */
+static void test_dn_q16(void)
+{
+    enum { NQ = 300 };
+    uint16_t dn[NQ];
+    int16_t out[NQ];
+    unsigned seed = 3;
+    for (int i = 0; i < NQ; i++)
+        dn[i] = (uint16_t)(i < 3 ? (int[]){0, 1, 65535}[i] : (int)((lcg(&seed) >> 16) % 12000));
+    const ck_dn_conv cv[2] = {{-1000.0f, 10000.0f}, {0.0f, 4000.0f}};
+    for (int c = 0; c < 2; c++) {
+        ck_dn_to_q16(dn, NQ, cv[c], out);
+        int bad = 0;
+        for (int i = 0; i < NQ; i++) {
+            double v = dn[i] ? fmin(fmax(lround((dn[i] + cv[c].add) * 10000.0 / cv[c].quantum), -32767), 32767) : 0;
+            bad += out[i] != (int16_t)v;
+        }
+        CHECK(bad == 0, "DN to reflectance x 10000 (add %g, quantum %g): %d differ", cv[c].add, cv[c].quantum, bad);
+    }
+}
+
+/* A scene shifted by one pixel east is measured as such; the same scene
+ * unshifted as no shift. */
+static void test_shift(void)
+{
+    enum { W = 64, H = 40 };
+    static int16_t obs[W * H], same[W * H];
+    static uint8_t ref[W * H], mask[W * H];
+    unsigned seed = 9;
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            int v = ((x / 5 + y / 7) % 3) * 40 + 20 + (int)((lcg(&seed) >> 16) % 3); /* edges and texture */
+            ref[y * W + x] = (uint8_t)v;
+            same[y * W + x] = (int16_t)(v * CK_REF8_STEP);
+        }
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++)
+            obs[y * W + x] = same[y * W + (x > 0 ? x - 1 : 0)]; /* content moved one pixel east */
+    uint64_t acc[CK_SHIFT_N] = {0}, cnt[CK_SHIFT_N] = {0};
+    int dx = 9, dy = 9;
+    ck_shift_cost(obs, mask, ref, W, H, 1, acc, cnt);
+    CHECK(ck_shift_best(acc, cnt, 0.97, &dx, &dy) == 0 && dx == 1 && dy == 0, "one pixel east measured (%d, %d)", dx,
+          dy);
+    memset(acc, 0, sizeof acc);
+    memset(cnt, 0, sizeof cnt);
+    ck_shift_cost(same, mask, ref, W, H, 3, acc, cnt);
+    CHECK(ck_shift_best(acc, cnt, 0.97, &dx, &dy) == 0 && dx == 0 && dy == 0, "no shift measured as none (%d, %d)", dx,
+          dy);
+}
+
 int main(void)
 {
     test_quality();
+    test_shift();
+    test_dn_q16();
     test_median_mad();
     test_days();
     test_confirmation();
