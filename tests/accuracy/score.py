@@ -138,6 +138,19 @@ def grow(m, r=1):
     return o
 
 
+def withdrawals_listed(history, run_dir):
+    """Published alerts that ended rejected each appear, rejected, in the
+    alerts.csv of the night they were withdrawn: (listed, all)."""
+    ds = ogr.Open(history)
+    rej = [(f.GetField("alert_id"), f.GetField("updated_night")[:10].replace("/", "-"))
+           for f in ds.GetLayerByName("alerts") if f.GetField("status") == "rejected" and f.GetField("published") == 1]
+    ok = 0
+    for aid, night in rej:
+        p = os.path.join(run_dir, "out", night, "alerts.csv")
+        ok += os.path.exists(p) and any(l.startswith(aid + ",") and ",rejected," in l for l in open(p, encoding="utf-8"))
+    return ok, len(rej)
+
+
 def score(series, history):
     truth = json.load(open(os.path.join(series, "truth", "truth.json")))
     ev = gdal.Open(os.path.join(series, "truth", "events.tif")).ReadAsArray()
@@ -209,9 +222,10 @@ def main():
             hist, rd = run_nightly(a.build, series, json.load(open(os.path.join(series, "truth", "truth.json"))),
                                    work)
             r = score(series, hist)
+            r["withdrawn_listed"], r["withdrawn"] = withdrawals_listed(hist, rd)
             shutil.rmtree(rd, ignore_errors=True)
             rows.append(r)
-            for k in ("shift_ok", "published", "true", "events", "detected", "conf_events", "confirmed", "class_ok",
+            for k in ("withdrawn_listed", "withdrawn", "shift_ok", "published", "true", "events", "detected", "conf_events", "confirmed", "class_ok",
                       "date_ok"):
                 tot[k] = tot.get(k, 0) + r[k]
             tot.setdefault("area_err", []).extend(r["area_err"])
@@ -236,8 +250,10 @@ def main():
     shutil.rmtree(d1, ignore_errors=True)
     shutil.rmtree(d2, ignore_errors=True)
     med = float(np.median(tot["area_err"])) if tot["area_err"] else 0.0
+    print(f"withdrawals: {tot['withdrawn_listed']} of {tot['withdrawn']} published alerts that ended rejected are "
+          "listed, rejected with their reason, in that night's alerts.csv")
     print(f"misregistration: the shifted date measured (+1 px) and no other on {tot['shift_ok']} of {len(rows)} series")
-    S = {"shift": ratio(tot["shift_ok"], len(rows)), "cadence": 1 if same else 0, "recall": ratio(tot["detected"], tot["events"]), "confirmed_recall": ratio(tot["confirmed"], tot["conf_events"]),
+    S = {"withdrawals": ratio(tot["withdrawn_listed"], tot["withdrawn"]), "shift": ratio(tot["shift_ok"], len(rows)), "cadence": 1 if same else 0, "recall": ratio(tot["detected"], tot["events"]), "confirmed_recall": ratio(tot["confirmed"], tot["conf_events"]),
          "precision": ratio(tot["true"], tot["published"]), "class": ratio(tot["class_ok"], tot["detected"]),
          "date": ratio(tot["date_ok"], tot["detected"]), "area_err": med,
          "false_confirmed": sum(1 for f in tot["false"] if f[1] == "confirmed")}
@@ -246,7 +262,8 @@ def main():
     if a.floors:
         floors = [("recall", 0.9, ">="), ("confirmed_recall", 0.85, ">="), ("precision", 0.85, ">="),
                   ("class", 0.9, ">="), ("date", 0.8, ">="), ("area_err", 0.15, "<="), ("false_confirmed", 0, "<="),
-                  ("cadence", 1, ">="), ("shift", 1, ">=")]
+                  ("cadence", 1, ">="), ("shift", 1, ">="),
+                  ("withdrawals", 1, ">=")]
         passed = failed = 0
         for k, v, op in floors:
             ok = S[k] >= v if op == ">=" else S[k] <= v
