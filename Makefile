@@ -36,7 +36,6 @@ BUILD ?= build$(BUILD_SUFFIX)
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-INIH_LIBS  = $(shell pkg-config --libs inih 2>/dev/null || echo -linih)
 
 CFLAGS  := $(CFLAGS_BASE) $(OMPFLAGS) $(SANFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS := $(OMPFLAGS) $(SANFLAGS) $(EXTRA_LDFLAGS)
@@ -68,14 +67,14 @@ $(BUILD)/libchakrawatch.a: $(PIPE_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/chakrawatch: $(BUILD)/pipeline/main.o $(BUILD)/libchakrawatch.a $(BUILD)/libck.a
-	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(INIH_LIBS) -lm -o $@
+	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) -lm -o $@
 
 $(BUILD)/test_kernels: tests/unit/test_kernels.c $(BUILD)/libck.a $(HEADERS)
 	$(CC) $(CFLAGS) $< $(BUILD)/libck.a $(LDFLAGS) -lm -o $@
 
 $(BUILD)/test_pipeline: tests/unit/test_pipeline.c $(BUILD)/libchakrawatch.a $(BUILD)/libck.a $(HEADERS)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $< $(BUILD)/libchakrawatch.a $(BUILD)/libck.a \
-	  $(LDFLAGS) $(PKG_LIBS) $(INIH_LIBS) -lm -o $@
+	  $(LDFLAGS) $(PKG_LIBS) -lm -o $@
 
 $(BUILD)/decode_floor: tests/bench/decode_floor.c $(BUILD)/pipeline/ingest/cw_tiletiff.o
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $^ $(LDFLAGS) $(PKG_LIBS) -lm -o $@

@@ -1,13 +1,14 @@
 /*
- * cw_config.c - the typed settings table and its inih handler.
+ * cw_config.c - the typed settings table and its INI reader.
  */
 #include "cw_config.h"
 #include "cw_util.h"
 
-#include <ini.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 
 typedef enum { T_STR, T_PATH, T_PATHS, T_LONG, T_DBL, T_FLT, T_INT, T_DATE, T_CLASSES, T_LANG } cfg_type;
 
@@ -107,12 +108,14 @@ static const cfg_item items[] = {
 };
 #define NITEMS (sizeof items / sizeof items[0])
 
+#define CW_CONFIG_LINE_MAX 8190 /* characters per line: paths up to PATH_MAX fit */
+
 typedef struct {
     cw_config *c;
     char dir[PATH_MAX];
-    int err;
     char msg[512];
     int line;
+    int seen[NITEMS]; /* line where each setting was given, 0 = not yet */
 } load_ctx;
 
 static int resolve(const load_ctx *lc, const char *v, char *out, size_t n)
@@ -211,11 +214,8 @@ static const cfg_item *find_item(const char *section, const char *key)
     return NULL;
 }
 
-static int handler(void *user, const char *section, const char *name, const char *value)
+static int handler(load_ctx *lc, const char *section, const char *name, const char *value)
 {
-    load_ctx *lc = user;
-    if (lc->err)
-        return 1;
     const cfg_item *it = find_item(section, name);
     if (!it) {
         int known = 0;
@@ -223,15 +223,108 @@ static int handler(void *user, const char *section, const char *name, const char
             known |= !strcmp(items[i].section, section);
         snprintf(lc->msg, sizeof lc->msg, known ? "unknown key '%s' in [%s]" : "unknown section [%s%s]",
                  known ? name : section, known ? section : "");
-        lc->err = 1;
-        return 0;
+        return -1;
     }
+    int *seen = &lc->seen[it - items];
+    if (*seen) {
+        snprintf(lc->msg, sizeof lc->msg, "[%s] %s is set twice (first on line %d): which one was meant?", section,
+                 name, *seen);
+        return -1;
+    }
+    *seen = lc->line;
     if (set_item(lc, it, value)) {
         snprintf(lc->msg, sizeof lc->msg, "[%s] %s: %s", section, name, cw_errmsg());
-        lc->err = 1;
-        return 0;
+        return -1;
     }
-    return 1;
+    return 0;
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t l = strlen(s);
+    while (l && (s[l - 1] == ' ' || s[l - 1] == '\t' || s[l - 1] == '\r' || s[l - 1] == '\n'))
+        s[--l] = '\0';
+    return s;
+}
+
+/* INI text: [section], key = value, ; or # comments (whole lines, or after
+ * whitespace in a value).  Lines longer than the buffer, a section or key
+ * given twice, a key before any section and a file without any setting are
+ * errors: each would otherwise run the job on something else than meant.
+ * -1 with lc->msg and lc->line. */
+static int parse_ini(FILE *f, load_ctx *lc)
+{
+    char buf[CW_CONFIG_LINE_MAX + 2], section[64] = "";
+    char sections[32][64];
+    int sec_line[32], nsec = 0, settings = 0;
+    lc->line = 0;
+    while (fgets(buf, sizeof buf, f)) {
+        lc->line++;
+        size_t l = strlen(buf);
+        if (l == sizeof buf - 1 && buf[l - 1] != '\n') {
+            snprintf(lc->msg, sizeof lc->msg, "line longer than %d characters", CW_CONFIG_LINE_MAX);
+            return -1;
+        }
+        char *p = buf;
+        if (lc->line == 1 && !strncmp(p, "\xef\xbb\xbf", 3)) /* UTF-8 byte-order mark */
+            p += 3;
+        p = trim(p);
+        if (!*p || *p == ';' || *p == '#')
+            continue;
+        if (*p == '[') {
+            char *e = strchr(p, ']');
+            if (!e || *trim(e + 1)) {
+                snprintf(lc->msg, sizeof lc->msg, "a section header is [name] alone on its line");
+                return -1;
+            }
+            *e = '\0';
+            cw_strlcpy(section, trim(p + 1), sizeof section);
+            for (int i = 0; i < nsec; i++)
+                if (!strcmp(sections[i], section)) {
+                    snprintf(lc->msg, sizeof lc->msg, "section [%s] appears twice (first on line %d)", section,
+                             sec_line[i]);
+                    return -1;
+                }
+            if (nsec < 32) {
+                cw_strlcpy(sections[nsec], section, sizeof sections[0]);
+                sec_line[nsec++] = lc->line;
+            }
+            continue;
+        }
+        char *eq = strpbrk(p, "=:");
+        if (!eq) {
+            snprintf(lc->msg, sizeof lc->msg, "expected 'key = value', '[section]' or a comment");
+            return -1;
+        }
+        if (!section[0]) {
+            snprintf(lc->msg, sizeof lc->msg, "a setting before any [section]");
+            return -1;
+        }
+        *eq = '\0';
+        char *key = trim(p), *val = eq + 1;
+        for (char *c = val; *c; c++) /* inline comment: ; or # after whitespace */
+            if ((*c == ';' || *c == '#') && c > val && (c[-1] == ' ' || c[-1] == '\t')) {
+                *c = '\0';
+                break;
+            }
+        val = trim(val);
+        if (handler(lc, section, key, val))
+            return -1;
+        settings++;
+    }
+    if (ferror(f)) {
+        snprintf(lc->msg, sizeof lc->msg, "read error: %s", strerror(errno));
+        return -1;
+    }
+    if (!settings) {
+        lc->line = 0;
+        snprintf(lc->msg, sizeof lc->msg, "no settings (the file is empty or holds only comments); at least [job] "
+                                          "inbox is needed");
+        return -1;
+    }
+    return 0;
 }
 
 int cw_config_load(const char *path, cw_config *c)
@@ -254,15 +347,19 @@ int cw_config_load(const char *path, cw_config *c)
     for (size_t i = 0; i < NITEMS; i++)
         if (items[i].type == T_PATH || (items[i].type == T_PATHS && items[i].def[0]))
             set_item(&lc, &items[i], items[i].def);
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return cw_error("%s: cannot open configuration: %s", path, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return cw_error("%s: the configuration is not a regular file (%s)", path,
+                        S_ISDIR(st.st_mode) ? "a folder" : "a device, pipe or socket");
     FILE *f = fopen(path, "r");
     if (!f)
-        return cw_error("%s: cannot open configuration", path);
-    int line = ini_parse_file(f, handler, &lc);
+        return cw_error("%s: cannot open configuration: %s", path, strerror(errno));
+    int bad = parse_ini(f, &lc);
     fclose(f);
-    if (lc.err)
-        return cw_error("%s:%d: %s", path, line, lc.msg);
-    if (line)
-        return cw_error("%s:%d: syntax error", path, line);
+    if (bad)
+        return lc.line ? cw_error("%s:%d: %s", path, lc.line, lc.msg) : cw_error("%s: %s", path, lc.msg);
     c->ref_start_day = ck_day_parse(c->ref_start);
     c->ref_end_day = ck_day_parse(c->ref_end);
     if (strcmp(c->map_background, "truecolor") && strcmp(c->map_background, "swir"))

@@ -26,6 +26,7 @@ int cw_error(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err_buf, sizeof err_buf, fmt, ap);
     va_end(ap);
+    cw_utf8_clean(err_buf, sizeof err_buf);
     return -1;
 }
 
@@ -75,6 +76,7 @@ static void vlog_to(int to_stderr, const char *tag, const char *fmt, va_list ap)
 {
     char line[4096];
     vsnprintf(line, sizeof line, fmt, ap);
+    cw_utf8_clean(line, sizeof line); /* messages quote file names: logs stay UTF-8 */
     if (to_stderr)
         fprintf(stderr, "%s%s\n", tag, line);
     if (log_fp) {
@@ -103,6 +105,7 @@ static void capture(const char *fmt, va_list ap)
 {
     char buf[2048];
     vsnprintf(buf, sizeof buf, fmt, ap);
+    cw_utf8_clean(buf, sizeof buf); /* the report quotes these */
     char **nc = realloc(captured, (size_t)(n_captured + 1) * sizeof *nc);
     if (!nc)
         return;
@@ -289,4 +292,44 @@ void cw_omp_set_threads(int n)
 #else
     (void)n;
 #endif
+}
+
+/* length of the valid UTF-8 sequence at s, 0 when invalid (RFC 3629: no
+ * overlongs, no surrogates, nothing above U+10FFFF) */
+static size_t utf8_seq(const unsigned char *s)
+{
+    if (s[0] < 0x80)
+        return 1;
+    size_t len = s[0] >= 0xc2 && s[0] <= 0xdf ? 2 : s[0] >= 0xe0 && s[0] <= 0xef ? 3 : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : 0;
+    if (!len)
+        return 0;
+    for (size_t k = 1; k < len; k++)
+        if ((s[k] & 0xc0) != 0x80)
+            return 0;
+    if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) || (s[0] == 0xf0 && s[1] < 0x90) ||
+        (s[0] == 0xf4 && s[1] > 0x8f))
+        return 0;
+    return len;
+}
+
+int cw_utf8_clean(char *s, size_t n)
+{
+    size_t len = strlen(s), bad = 0;
+    for (size_t i = 0; i < len;) {
+        size_t q = utf8_seq((const unsigned char *)s + i);
+        if (q) {
+            i += q;
+            continue;
+        }
+        bad++;
+        if (len + 2 < n) { /* U+FFFD is 3 bytes for 1 */
+            memmove(s + i + 3, s + i + 1, len - i);
+            memcpy(s + i, "\xef\xbf\xbd", 3);
+            len += 2;
+            i += 3;
+        } else {
+            s[i++] = '?';
+        }
+    }
+    return (int)bad;
 }

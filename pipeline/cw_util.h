@@ -66,6 +66,11 @@ int cw_commit_file(const char *tmp, const char *final_path);
 
 /* Copy at most n-1 bytes and terminate. */
 void cw_strlcpy(char *dst, const char *src, size_t n);
+/* Replaces every byte that is not part of valid UTF-8 in s (capacity n) by
+ * U+FFFD (or '?' when the string would not fit); returns how many were
+ * replaced, so the caller can warn.  Text from file names and users' files
+ * goes through this before it reaches CSV, HTML or the history. */
+int cw_utf8_clean(char *s, size_t n);
 
 int cw_omp_threads(void);      /* threads an OpenMP region would use */
 int cw_omp_thread_num(void);   /* 0 without OpenMP */

@@ -8,7 +8,7 @@
 set -eu
 
 PKGS="build-essential pkg-config libgdal-dev gdal-bin python3-gdal python3-numpy \
-libproj-dev proj-bin libpng-dev libinih-dev libsqlite3-dev libzstd-dev libtiff-dev libdeflate-dev \
+libproj-dev proj-bin libpng-dev libsqlite3-dev libzstd-dev libtiff-dev libdeflate-dev \
 libfreetype-dev fonts-dejavu-core chromium chromium-driver python3-selenium"
 if [ "${1:-}" = "--bench" ]; then
     PKGS="$PKGS hyperfine time"

@@ -149,7 +149,8 @@ static int scan_folder(cw_scene *s, const char *dir, const char *const *exts)
             nn++;
     }
     closedir(d);
-    qsort(names, nn, sizeof *names, cmp_str);
+    if (nn)
+        qsort(names, nn, sizeof *names, cmp_str);
     int matched = 0, rc = 0;
     unsigned here = 0;
     for (size_t i = 0; i < nn && rc == 0; i++) {
@@ -667,6 +668,8 @@ int cw_scene_open(const char *path, const cw_scene_opts *opts, cw_scene *s)
     memset(&m, 0, sizeof m);
     cw_strlcpy(s->path, path, sizeof s->path);
     base_stem(path, s->product_id, sizeof s->product_id);
+    if (cw_utf8_clean(s->product_id, sizeof s->product_id))
+        cw_warn("%s: the name is not valid UTF-8; the invalid bytes are shown as U+FFFD in the outputs", path);
     struct stat st;
     if (stat(path, &st) != 0)
         return cw_error("%s: no such file or folder", path);

@@ -69,7 +69,8 @@ static int discover(const cw_config *c, const cw_common_opts *co, scene_item **o
             names[nn++] = strdup(e->d_name);
         }
         closedir(d);
-        qsort(names, nn, sizeof *names, name_cmp);
+        if (nn) /* qsort(NULL, 0) is undefined */
+            qsort(names, nn, sizeof *names, name_cmp);
         for (size_t k = 0; k < nn; k++) {
             char path[PATH_MAX];
             if (cw_path_join(path, sizeof path, c->inbox[i], names[k]) == 0) {
@@ -113,7 +114,8 @@ static int discover(const cw_config *c, const cw_common_opts *co, scene_item **o
         }
         free(names);
     }
-    qsort(*out, (size_t)*n, sizeof **out, item_cmp);
+    if (*n)
+        qsort(*out, (size_t)*n, sizeof **out, item_cmp);
     return 0;
 }
 
@@ -432,11 +434,25 @@ static int run_tile(job_t *j, scene_item *items, int n)
 
 /* --------------------------------------------------------------- CSV */
 
-/* RFC 4180 field; text from users' files cannot start a formula. */
-static void csv_text(FILE *f, const char *s, int user)
+/* Would a spreadsheet take this text for a formula?  = + - @ first, also
+ * after leading blanks (LibreOffice and Excel skip them), or a leading tab
+ * or carriage return. */
+static int csv_formula_like(const char *s)
+{
+    if (s[0] == '\t' || s[0] == '\r')
+        return 1;
+    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+        s++;
+    return *s == '=' || *s == '+' || *s == '-' || *s == '@';
+}
+
+/* RFC 4180 field.  Every text field is treated as the user's: ids carry
+ * tile names from metadata, scenes carry file names, AOI fields come from
+ * users' files; none can start a formula. */
+static void csv_text(FILE *f, const char *s)
 {
     int quote = strpbrk(s, ",\"\r\n") != NULL;
-    int neutral = user && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r');
+    int neutral = csv_formula_like(s);
     if (quote || neutral)
         fputc('"', f);
     if (neutral)
@@ -467,8 +483,10 @@ static void write_alert_row(FILE *f, const cw_alert *a)
     ck_day_format(a->first_day, d1);
     ck_day_format(a->conf_day, d2);
     ck_day_format(a->last_day, d3);
-    csv_text(f, a->id, 0);
-    fprintf(f, ",%s,%s,%d,%s,%s,%s,%s,%s,%d,", a->tile, cw_class_name(a->cls), a->confidence,
+    csv_text(f, a->id);
+    fputc(',', f);
+    csv_text(f, a->tile);
+    fprintf(f, ",%s,%d,%s,%s,%s,%s,%s,%d,", cw_class_name(a->cls), a->confidence,
             cw_conf_label(a->confidence), cw_status_name(a->status), d1, d2, d3, a->n_anom);
     csv_num(f, a->area_ha, 4);
     fputc(',', f);
@@ -480,17 +498,17 @@ static void write_alert_row(FILE *f, const cw_alert *a)
     fputc(',', f);
     csv_num(f, a->ndvi_after, 4);
     fputc(',', f);
-    csv_text(f, a->aoi_id, 1);
+    csv_text(f, a->aoi_id);
     fprintf(f, ",%s,", a->aoi_kind[0] ? a->aoi_kind : "none");
-    csv_text(f, a->aoi_name, 1);
+    csv_text(f, a->aoi_name);
     fprintf(f, ",%s,", a->relation[0] ? a->relation : "outside");
     csv_num(f, a->distance_m, 0);
     fputc(',', f);
-    csv_text(f, a->scenes, 0);
+    csv_text(f, a->scenes);
     fputc(',', f);
-    csv_text(f, a->other_aois, 1);
+    csv_text(f, a->other_aois);
     fprintf(f, ",%ld,", a->npx);
-    csv_text(f, a->reason, 0);
+    csv_text(f, a->reason);
     fputs("\r\n", f);
 }
 
@@ -547,9 +565,9 @@ static int write_summary_csv(const cw_config *cfg, const cw_aoi_set *as, const c
     for (int k = 0; k < as->n; k++) {
         const cw_aoi *a = &as->a[k];
         const cw_aoi_summary *s = &S[k];
-        csv_text(f, a->id, 1);
+        csv_text(f, a->id);
         fprintf(f, ",%s,", cw_aoi_kind_name(a->kind));
-        csv_text(f, a->name, 1);
+        csv_text(f, a->name);
         fputc(',', f);
         csv_num(f, s->area_ha, 4);
         for (int c2 = 0; c2 < 2; c2++)

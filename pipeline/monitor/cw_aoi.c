@@ -108,6 +108,9 @@ static int load_file(const cw_config *c, const char *path, cw_aoi_kind kind, cw_
             cw_strlcpy(a->id, id, sizeof a->id);
             if (fi_name >= 0 && OGR_F_IsFieldSetAndNotNull(f, fi_name))
                 cw_strlcpy(a->name, OGR_F_GetFieldAsString(f, fi_name), sizeof a->name);
+            if (cw_utf8_clean(a->id, sizeof a->id) + cw_utf8_clean(a->name, sizeof a->name))
+                cw_warn("AOI %s feature %lld: id or name is not valid UTF-8; the invalid bytes are shown as U+FFFD",
+                        path, (long long)fid);
             a->kind = kind;
             cw_strlcpy(a->source, path, sizeof a->source);
             a->fid = fid;

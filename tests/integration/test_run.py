@@ -370,6 +370,62 @@ for text, what in (("[job]\ninbox = x\nbogus = 1\n", "unknown key 'bogus'"),
     open(cfgp, "w").write(text)
     p = cw("run", cfgp, "--night", "2024-01-01")
     check(p.returncode == 2 and what in p.stderr and "bad.ini" in p.stderr, f"config error '{what}': {p.stderr}")
+# configurations that would run the job on something else than meant
+long_line = "[job]\ninbox = x\nstate = " + "a" * 9000 + "output = /tmp/elsewhere\n"
+for text, what in (("[job]\ninbox = x\n[job]\nstate = s\n", "section [job] appears twice"),
+                   ("[job]\ninbox = x\ninbox = y\n", "set twice"),
+                   (long_line, "line longer than"),
+                   ("", "no settings"),
+                   ("; only a comment\n# and another\n", "no settings"),
+                   ("inbox = x\n", "before any [section]")):
+    cfgp = os.path.join(TMP, "bad.ini")
+    open(cfgp, "w").write(text)
+    p = cw("run", cfgp, "--night", "2024-01-01")
+    check(p.returncode == 2 and what in p.stderr and "bad.ini" in p.stderr, f"config error '{what}': {p.stderr}")
+    check(not os.path.exists("/tmp/elsewhere"), "the tail of a long line never becomes a setting")
+fifo = os.path.join(TMP, "fifo.ini")
+os.mkfifo(fifo)
+for cfgp, what in ((TMP, "a folder"), ("/dev/zero", "a device, pipe or socket"), (fifo, "a device, pipe or socket")):
+    try:
+        p = subprocess.run([CW, "run", cfgp], capture_output=True, text=True, timeout=20)
+        check(p.returncode == 2 and what in p.stderr, f"a non-regular configuration {cfgp} is refused: {p.stderr}")
+    except subprocess.TimeoutExpired:
+        check(False, f"a non-regular configuration {cfgp} hangs the job")
+# an empty inbox: nothing to do, no undefined behaviour (UBSan runs this too)
+E = workdir("E")
+p = cw("run", os.path.join(E, "job.ini"), "--night", "2024-01-01")
+check(p.returncode in (0, 1) and "0 scene(s) processed, 0 already done" in p.stderr,
+      f"an empty inbox is a quiet night (exit 1 only for the malformed AOI): {p.stderr}")
+# hostile and broken names: a formula as a product folder, bytes that are not UTF-8
+H = workdir("H")
+for pid in ss[:4]:
+    night(H, pid)
+evil = "=cmd|' -C calc'!A0_20240305T153619_N0510_R068_T18MTD_x"  # (a folder name holds no slash)
+src = os.path.join(SERIES, "inbox", ss[4])
+os.symlink(src, os.path.join(H, "nightly", evil))
+latin1 = os.fsencode(os.path.join(H, "nightly")) + b"/S2B_MSIL2A_20240317T153619_N0510_R068_T18MTD_Se\xf1al"
+os.symlink(os.fsencode(os.path.join(SERIES, "inbox", ss[5])), latin1)
+p = cw("run", os.path.join(H, "job.ini"), "--night", TRUTH["dates"][5])
+check("not valid UTF-8" in p.stderr, f"a name that is not UTF-8 is reported: {p.stderr}")
+raw = b"".join(open(x, "rb").read() for x in glob.glob(os.path.join(H, "out", "*", "alerts.csv")))
+try:
+    raw.decode("utf-8")
+    check(True, "")
+except UnicodeDecodeError:
+    check(False, "alerts.csv is valid UTF-8 whatever the file names")
+txt = raw.decode("utf-8", "replace")
+def is_number(v):
+    try:
+        float(v)
+        return True
+    except ValueError:
+        return False
+
+
+risky = [f for line in txt.splitlines() for f in next(csv.reader([line]))
+         if not is_number(f) and f.lstrip(" \t\r\n")[:1] in ("=", "+", "-", "@") and not f.startswith("'")]
+check(not risky, f"no text field of alerts.csv can start a formula: {risky[:3]}")
+check(evil in txt or "=cmd" not in txt.replace("'=cmd", ""), "the formula-named product is listed, neutralised")
 p = cw("run", os.path.join(TMP, "missing.ini"))
 check(p.returncode == 2, "missing configuration exits 2")
 log = glob.glob(os.path.join(A, "out", TRUTH["dates"][0], "logs", "run-*.log"))
