@@ -9,6 +9,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #ifdef _OPENMP
@@ -245,6 +247,31 @@ int cw_tmp_path(char *buf, size_t n, const char *final_path)
     return 0;
 }
 
+int cw_clean_stale_tmp(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    int removed = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        const char *t = e->d_name[0] == '.' ? strstr(e->d_name, ".tmp") : NULL;
+        char *end;
+        if (!t || !t[4])
+            continue;
+        long pid = strtol(t + 4, &end, 10);
+        if (*end || pid <= 0 || pid == (long)getpid() || (kill((pid_t)pid, 0) != 0 && errno == EPERM))
+            continue; /* not ours, ours now, or a live process of another user */
+        if (kill((pid_t)pid, 0) == 0)
+            continue; /* its writer still runs */
+        char path[PATH_MAX];
+        if (cw_path_join(path, sizeof path, dir, e->d_name) == 0 && unlink(path) == 0)
+            removed++;
+    }
+    closedir(d);
+    return removed;
+}
+
 int cw_commit_file(const char *tmp, const char *final_path)
 {
     if (rename(tmp, final_path) != 0) {
@@ -332,4 +359,38 @@ int cw_utf8_clean(char *s, size_t n)
         }
     }
     return (int)bad;
+}
+
+const char *cw_file_problem(const char *path, char *buf, size_t n)
+{
+    struct stat ls, st;
+    if (!strncmp(path, "/vsi", 4))
+        return NULL;
+    if (lstat(path, &ls) != 0) {
+        snprintf(buf, n, "%s", strerror(errno));
+        return buf;
+    }
+    if (stat(path, &st) != 0) {
+        int e = errno;
+        snprintf(buf, n, "%s", S_ISLNK(ls.st_mode) && e == ELOOP    ? "a loop of symbolic links"
+                               : S_ISLNK(ls.st_mode) && e == ENOENT ? "a dangling symbolic link (its target is missing)"
+                                                                     : strerror(e));
+        return buf;
+    }
+    if (S_ISDIR(st.st_mode))
+        snprintf(buf, n, "it is a folder, not a file");
+    else if (!S_ISREG(st.st_mode))
+        snprintf(buf, n, "not a regular file (a device, pipe or socket)");
+    else if (st.st_size == 0)
+        snprintf(buf, n, "the file is empty (0 bytes)");
+    else if (access(path, R_OK) != 0)
+        snprintf(buf, n, "%s", strerror(errno));
+    else
+        return NULL;
+    return buf;
+}
+
+const char *cw_gdal_reason(const char *fallback)
+{
+    return gdal_err_buf[0] ? gdal_err_buf : fallback;
 }

@@ -61,6 +61,9 @@ int cw_mkdir_p(const char *path);
 
 /* Temporary sibling for an atomic write: "<dir>/.<name>.tmp<pid>". */
 int cw_tmp_path(char *buf, size_t n, const char *final_path);
+/* Removes this program's temporaries (".NAME.tmpPID") in dir whose process
+ * is gone: what a killed run left.  Returns how many were removed. */
+int cw_clean_stale_tmp(const char *dir);
 /* rename(tmp, final) after the writer closed tmp successfully. */
 int cw_commit_file(const char *tmp, const char *final_path);
 
@@ -71,6 +74,14 @@ void cw_strlcpy(char *dst, const char *src, size_t n);
  * replaced, so the caller can warn.  Text from file names and users' files
  * goes through this before it reaches CSV, HTML or the history. */
 int cw_utf8_clean(char *s, size_t n);
+/* Why path cannot be read as a data file (missing, dangling or looping
+ * link, a folder, a device or FIFO, empty, no permission), into buf; NULL
+ * when it is a readable, non-empty regular file or a GDAL virtual path
+ * (/vsi...).  Checked before opening, so a FIFO never hangs the job and no
+ * "cannot open X: " ends without a reason. */
+const char *cw_file_problem(const char *path, char *buf, size_t n);
+/* GDAL's last message, or `fallback` when GDAL said nothing. */
+const char *cw_gdal_reason(const char *fallback);
 
 int cw_omp_threads(void);      /* threads an OpenMP region would use */
 int cw_omp_thread_num(void);   /* 0 without OpenMP */

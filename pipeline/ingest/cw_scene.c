@@ -433,9 +433,13 @@ typedef struct {
 static int probe_src(cw_scene *s, int src, probe_t *p)
 {
     cw_src *c = &s->src[src];
+    char why[160];
+    if (cw_file_problem(c->path, why, sizeof why))
+        return cw_error("%s: cannot open %s: %s", cw_src_name(src), c->path, why);
     p->ds = GDALOpenEx(c->path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
     if (!p->ds)
-        return cw_error("%s: cannot open %s: %s", cw_src_name(src), c->path, cw_gdal_errmsg());
+        return cw_error("%s: cannot open %s: %s", cw_src_name(src), c->path,
+                        cw_gdal_reason("GDAL does not recognise it as a raster"));
     if (c->band_index > GDALGetRasterCount(p->ds))
         return cw_error("%s: %s has no band %d", cw_src_name(src), c->path, c->band_index);
     GDALRasterBandH b = GDALGetRasterBand(p->ds, c->band_index);
@@ -624,9 +628,12 @@ static int open_safe(cw_scene *s, const char *dir, meta_t *m)
 static int open_multiband(cw_scene *s, const char *path, meta_t *m)
 {
     s->layout = CW_LAYOUT_MULTIBAND;
+    char why[160];
+    if (cw_file_problem(path, why, sizeof why))
+        return cw_error("cannot open %s: %s", path, why);
     GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
     if (!ds)
-        return cw_error("cannot open %s: %s", path, cw_gdal_errmsg());
+        return cw_error("cannot open %s: %s", path, cw_gdal_reason("GDAL does not recognise it as a raster"));
     int nb = GDALGetRasterCount(ds), rc = 0, named = 0;
     for (int i = 1; i <= nb && rc == 0; i++) {
         const char *desc = GDALGetDescription(GDALGetRasterBand(ds, i));

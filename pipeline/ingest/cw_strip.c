@@ -115,7 +115,8 @@ cw_reader *cw_reader_open(const cw_scene *s, unsigned srcs, int max_rows)
         if (!r->ds[i])
             r->ds[i] = GDALOpenEx(c->path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
         if (!r->ds[i]) {
-            cw_error("%s: cannot open %s: %s", cw_src_name(i), c->path, cw_gdal_errmsg());
+            cw_error("%s: cannot open %s: %s", cw_src_name(i), c->path,
+                     cw_gdal_reason("GDAL does not recognise it as a raster"));
             goto fail;
         }
         r->band[i] = GDALGetRasterBand(r->ds[i], c->band_index);

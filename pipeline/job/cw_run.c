@@ -622,6 +622,27 @@ static int history_path(const cw_config *c, char *buf, size_t n)
     return cw_path_join(buf, n, c->state_dir, "history.gpkg");
 }
 
+/* What killed runs left: temporaries whose writer is gone, in the state
+ * folder and in every night's output folder and its maps. */
+static int clean_stale(const cw_config *cfg)
+{
+    int n = cw_clean_stale_tmp(cfg->state_dir) + cw_clean_stale_tmp(cfg->output_dir);
+    DIR *d = opendir(cfg->output_dir);
+    if (!d)
+        return n;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char night[PATH_MAX], maps[PATH_MAX];
+        if (e->d_name[0] == '.' || cw_path_join(night, sizeof night, cfg->output_dir, e->d_name) || !cw_is_dir(night))
+            continue;
+        n += cw_clean_stale_tmp(night);
+        if (cw_path_join(maps, sizeof maps, night, "maps") == 0)
+            n += cw_clean_stale_tmp(maps);
+    }
+    closedir(d);
+    return n;
+}
+
 int cw_run(const cw_run_opts *o)
 {
     cw_config cfg;
@@ -656,6 +677,9 @@ int cw_run(const cw_run_opts *o)
         cw_warn("%s", cw_errmsg());
         return 2;
     }
+    int stale = clean_stale(&cfg);
+    if (stale)
+        cw_info("removed %d temporary file(s) left by an interrupted run", stale);
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);

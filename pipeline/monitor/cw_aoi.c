@@ -52,9 +52,12 @@ static const char *geom_problem(OGRGeometryH g, int *is_point)
 
 static int load_file(const cw_config *c, const char *path, cw_aoi_kind kind, cw_aoi_set *set)
 {
-    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+    char fwhy[160];
+    const char *problem = cw_is_dir(path) ? NULL : cw_file_problem(path, fwhy, sizeof fwhy); /* folders: shapefiles */
+    GDALDatasetH ds = problem ? NULL : GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
     if (!ds) {
-        cw_warn("AOI file %s: cannot open (%s); skipped", path, cw_gdal_errmsg());
+        cw_warn("AOI file %s: cannot open (%s); skipped", path,
+                problem ? problem : cw_gdal_reason("GDAL does not recognise it as a vector file"));
         set->n_bad++;
         return 0;
     }

@@ -12,6 +12,9 @@
 #include <ogr_srs_api.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <errno.h>
+#include <unistd.h>
 
 struct cw_history {
     GDALDatasetH ds;
@@ -107,13 +110,26 @@ cw_history *cw_history_open(const char *path, int create)
         return NULL;
     }
     cw_strlcpy(h->path, path, sizeof h->path);
+    int exists = access(path, F_OK) == 0;
     h->ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_UPDATE, NULL, NULL, NULL);
-    if (!h->ds && create) {
+    char why[256] = "";
+    if (!h->ds && exists) { /* never create over an existing file: say why it cannot be opened */
+        char dir[PATH_MAX];
+        cw_strlcpy(dir, path, sizeof dir);
+        char *sl = strrchr(dir, '/');
+        if (sl)
+            *sl = '\0';
+        if (access(path, W_OK) != 0 || access(sl ? dir : ".", W_OK) != 0)
+            snprintf(why, sizeof why, "the file or its folder is not writable (%s)", strerror(errno));
+        else
+            snprintf(why, sizeof why, "%s", cw_gdal_reason("not a GeoPackage GDAL can open for update"));
+    } else if (!h->ds && create) {
         GDALDriverH drv = GDALGetDriverByName("GPKG");
         h->ds = drv ? GDALCreate(drv, path, 0, 0, 0, GDT_Unknown, NULL) : NULL;
     }
     if (!h->ds) {
-        cw_error("%s: cannot open the alert history: %s", path, cw_gdal_errmsg());
+        cw_error("%s: cannot open the alert history: %s", path,
+                 why[0] ? why : cw_gdal_reason("GDAL gave no reason"));
         free(h);
         return NULL;
     }

@@ -21,13 +21,13 @@ def finish(name):
     sys.exit(1 if _count["failed"] else 0)
 
 
-def run(binary, *args, env=None):
+def run(binary, *args, env=None, timeout=600):
     """Runs the binary; a crash or a sanitizer report is printed, and True
-    is returned as the second value."""
+    is returned as the second value.  A hang raises TimeoutExpired."""
     e = dict(os.environ)
     if env:
         e.update(env)
-    p = subprocess.run([binary, *args], capture_output=True, text=True, env=e)
+    p = subprocess.run([binary, *args], capture_output=True, text=True, env=e, timeout=timeout, errors="replace")
     bad = "Sanitizer" in p.stderr or "runtime error" in p.stderr
     if bad or p.returncode < 0:
         print(p.stderr, file=sys.stderr)

@@ -168,6 +168,20 @@ def test_bad_input():
     expect_fail(["indices", d, "--out", out("o_missing")], ["missing", "B08"], "missing band")
     check(no_outputs(out("o_missing")), "missing band: nothing written")
 
+    # a band that is no readable file: the reason is always given, a FIFO never hangs
+    for name, make, why in (("zero", lambda p: open(p, "w").close(), "empty"),
+                            ("loop", lambda p: os.symlink(os.path.basename(p), p), "loop of symbolic links"),
+                            ("dangling", lambda p: os.symlink("/nonexistent/B04.tif", p), "dangling symbolic link"),
+                            ("dirband", lambda p: os.mkdir(p), "folder, not a file"),
+                            ("fifo", lambda p: os.mkfifo(p), "not a regular file")):
+        d = copy_scene(name)
+        os.remove(f"{d}/B04.tif")
+        make(f"{d}/B04.tif")
+        try:
+            expect_fail(["info", d], ["B04", why], f"band B04 {name}")
+        except subprocess.TimeoutExpired:
+            check(False, f"band B04 {name}: the job hangs")
+
     d = copy_scene("trunc")
     size = os.path.getsize(f"{d}/B04.tif")
     with open(f"{d}/B04.tif", "r+b") as f:

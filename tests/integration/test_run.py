@@ -330,7 +330,16 @@ for pid in scenes():
     if pid == kill_night:
         p = night(C, pid, env={"CHAKRAWATCH_FAULT_KILL_AT_STRIP": "1"})
         check(p.returncode == -9, f"fault injection killed the job (exit {p.returncode})")
+        # what a kill during the maps leaves (a dead writer's temporaries) goes on the rerun
+        dead = subprocess.Popen(["true"])
+        dead.wait()
+        os.makedirs(os.path.join(C, "out", night_of(pid), "maps"), exist_ok=True)
+        stale = [os.path.join(C, "out", night_of(pid), "maps", f".tile-18MTD.png.tmp{dead.pid}"),
+                 os.path.join(C, "out", night_of(pid), f".report.html.tmp{dead.pid}")]
+        for f in stale:
+            open(f, "w").close()
         p = cw("run", os.path.join(C, "job.ini"), "--night", night_of(pid))
+        check(not any(os.path.exists(f) for f in stale), "a killed run's temporaries are removed on the rerun")
         check(p.returncode == 1, "rerun after the kill")
     else:
         night(C, pid)
