@@ -749,14 +749,12 @@ int cw_run(const cw_run_opts *o)
         orc = -1;
     if (cfg.maps_enabled && !orc) {
         cw_map_scene *ms = calloc((size_t)nitems + 1, sizeof *ms);
-        const char *const *probs;
-        int nprobs = cw_warn_captured(&probs);
         int mfail = 0;
         for (int i = 0; ms && i < nitems; i++) {
             ms[i].s = &items[i].s;
             ms[i].day = items[i].day;
         }
-        cw_report_in ri = {&cfg, &co, &as, j.h, night, outdir, ms, nitems, probs, nprobs, summ};
+        cw_report_in ri = {&cfg, &co, &as, j.h, night, outdir, ms, nitems, summ};
         if (!ms || cw_report_night(&ri, &mfail)) {
             cw_warn("report: %s", cw_errmsg());
             mfail++;

@@ -421,6 +421,19 @@ static void png_err(png_structp png, png_const_charp msg)
     longjmp(png_jmpbuf(png), 1);
 }
 
+/* Our own write so a full disk says so ("No space left on device"), not
+ * libpng's bare "Write Error". */
+static void png_write_fn(png_structp png, png_bytep data, png_size_t n)
+{
+    FILE *f = png_get_io_ptr(png);
+    if (fwrite(data, 1, n, f) != n) {
+        cw_error("libpng: cannot write: %s", strerror(errno ? errno : EIO));
+        longjmp(png_jmpbuf(png), 1);
+    }
+}
+
+static void png_flush_fn(png_structp png) { fflush(png_get_io_ptr(png)); }
+
 static void png_warn(png_structp png, png_const_charp msg)
 {
     (void)png;
@@ -449,9 +462,9 @@ int cw_png_write(const cw_img *im, const char *path, const char *const *kv)
         free(texts);
         fclose(f);
         unlink(tmp);
-        return cw_error_prefix("%s: ", path);
+        return cw_error_prefix("%s", path);
     }
-    png_init_io(png, f);
+    png_set_write_fn(png, f, png_write_fn, png_flush_fn);
     png_set_compression_level(png, 6);
     png_set_IHDR(png, info, (png_uint_32)im->w, (png_uint_32)im->h, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
                  PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
@@ -481,9 +494,10 @@ int cw_png_write(const cw_img *im, const char *path, const char *const *kv)
     png_destroy_write_struct(&png, &info);
     free(texts);
     int bad = ferror(f) | fflush(f) | fsync(fileno(f));
+    int e = errno;
     if (fclose(f) || bad) {
         unlink(tmp);
-        return cw_error("%s: write failed", path);
+        return cw_error("%s: write failed: %s", path, strerror(bad ? (e ? e : EIO) : errno));
     }
     return cw_commit_file(tmp, path);
 }

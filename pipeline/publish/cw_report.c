@@ -296,8 +296,9 @@ typedef struct {
     int ntiles;
     char (*overviews)[160]; /* relative paths of the tile maps */
     int nov;
-    const char **problems; /* a copy of in->problems: warnings raised while
-                              maps are drawn must not move what we hold */
+    const char **problems; /* the night's warnings, copied once the maps are
+                              drawn (a warning re-allocates the captured list) */
+    int nproblems;
     cw_map_scene *ts;     /* scratch: one tile's processed scenes */
     cw_font *font, *bold;
     char mapdir[4096];
@@ -329,7 +330,7 @@ static int scene_failed(const cw_scene_row *r) { return strcmp(r->status, "proce
 /* Items that failed tonight: scenes not processed and reported problems. */
 static int night_failures(const night_rep *N)
 {
-    int n = N->in->nproblems;
+    int n = N->nproblems;
     for (int i = 0; i < N->nsr; i++)
         n += scene_failed(&N->sr[i]);
     return n;
@@ -521,7 +522,7 @@ static void html_processed(FILE *f, const night_rep *N)
                 esc(f, sr[i].note);
                 fputs("</li>\n", f);
             }
-        for (int i = 0; i < N->in->nproblems; i++) {
+        for (int i = 0; i < N->nproblems; i++) {
             fputs("<li>", f);
             esc(f, N->problems[i]);
             fputs("</li>\n", f);
@@ -553,7 +554,7 @@ static int write_html(const night_rep *N, const char *path)
     int bad = ferror(f) | fflush(f) | fsync(fileno(f));
     if (fclose(f) || bad) {
         unlink(tmp);
-        return cw_error("%s: write failed", path);
+        return cw_error("%s: write failed: %s", path, strerror(errno ? errno : EIO));
     }
     return cw_commit_file(tmp, path);
 }
@@ -714,11 +715,25 @@ static int night_alloc(night_rep *N)
     N->ts = calloc((size_t)in->nscenes + 1, sizeof *N->ts);
     N->overviews = calloc((size_t)(N->nal + N->nsr) + 1, sizeof *N->overviews);
     N->am = calloc((size_t)in->as->n * (size_t)(N->nal + N->nsr) + 1, sizeof *N->am);
-    N->problems = calloc((size_t)in->nproblems + 1, sizeof *N->problems);
-    if (!N->ra || !N->tiles || !N->ts || !N->overviews || !N->am || !N->problems)
+    if (!N->ra || !N->tiles || !N->ts || !N->overviews || !N->am)
         return cw_error("out of memory");
-    for (int i = 0; i < in->nproblems; i++)
-        N->problems[i] = in->problems[i];
+    return 0;
+}
+
+/* The night's warnings as they are now, maps' failures included: a copy of
+ * the pointers (the strings live until capture stops), so no later warning
+ * can move what the page is written from. */
+static int night_problems(night_rep *N)
+{
+    const char *const *list;
+    int n = cw_warn_captured(&list);
+    free(N->problems);
+    N->problems = calloc((size_t)n + 1, sizeof *N->problems);
+    if (!N->problems)
+        return cw_error("out of memory");
+    for (int i = 0; i < n; i++)
+        N->problems[i] = list[i];
+    N->nproblems = n;
     return 0;
 }
 
@@ -758,7 +773,7 @@ int cw_report_night(const cw_report_in *in, int *failed)
     for (int t = 0; t < N.ntiles; t++)
         if (maps_of_tile(&N, N.tiles[t]))
             goto done;
-    if (cw_path_join(path, sizeof path, in->outdir, "report.html") || write_html(&N, path))
+    if (night_problems(&N) || cw_path_join(path, sizeof path, in->outdir, "report.html") || write_html(&N, path))
         goto done;
     rc = 0;
 done:

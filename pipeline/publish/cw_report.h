@@ -36,13 +36,13 @@ typedef struct {
     const char *outdir;          /* OUTPUT/<night> */
     const cw_map_scene *scenes;  /* every readable scene of the inboxes, by tile then date */
     int nscenes;
-    const char *const *problems; /* what failed this run (warnings), for the report */
-    int nproblems;
     const cw_aoi_summary *summ;  /* cw_aoi_summaries() of the night, one per AOI of `as` */
 } cw_report_in;
 
 /* Maps into OUTDIR/maps/ and OUTDIR/report.html.  A map that cannot be
- * made is reported and the rest go on; -1 when the report itself failed. */
+ * made is reported and the rest go on; -1 when the report itself failed.
+ * "What failed" lists the run's captured warnings (cw_warn_capture), those
+ * of the maps included. */
 int cw_report_night(const cw_report_in *in, int *failed);
 
 #endif

@@ -435,6 +435,20 @@ risky = [f for line in txt.splitlines() for f in next(csv.reader([line]))
          if not is_number(f) and f.lstrip(" \t\r\n")[:1] in ("=", "+", "-", "@") and not f.startswith("'")]
 check(not risky, f"no text field of alerts.csv can start a formula: {risky[:3]}")
 check(evil in txt or "=cmd" not in txt.replace("'=cmd", ""), "the formula-named product is listed, neutralised")
+# a map that cannot be written (its name taken by a folder) after earlier
+# warnings: the report is still written and lists it (the captured warnings
+# were once re-allocated under the report: a use-after-free)
+M = workdir("M")
+for pid in ss[:4]:
+    night(M, pid)
+mn = night_of(ss[4])
+os.makedirs(os.path.join(M, "out", mn, "maps", "tile-18MTD.png", "x"))
+p = night(M, ss[4])
+rep = os.path.join(M, "out", mn, "report.html")
+check(p.returncode == 1 and "tile-18MTD.png" in p.stderr, f"a map that cannot be written is reported: {p.stderr[-300:]}")
+check(os.path.exists(rep) and "tile-18MTD.png" in open(rep, encoding="utf-8").read().split('id="failed"')[-1],
+      "the report is written and names the failed map under what failed")
+check(os.path.exists(os.path.join(M, "out", mn, "alerts.csv")), "the night's alerts are written all the same")
 p = cw("run", os.path.join(TMP, "missing.ini"))
 check(p.returncode == 2, "missing configuration exits 2")
 log = glob.glob(os.path.join(A, "out", TRUTH["dates"][0], "logs", "run-*.log"))
