@@ -17,12 +17,6 @@
 
 /* ----------------------------------------------------------- summaries */
 
-static int int_cmp(const void *a, const void *b)
-{
-    int x = *(const int *)a, y = *(const int *)b;
-    return (x > y) - (x < y);
-}
-
 /* relation of alert al to AOI id: its primary one, or from other_aois
  * ("id:relation:distance;..."); -1 when unrelated */
 static int relation_to(const cw_alert *al, const char *id)
@@ -49,12 +43,59 @@ static int relation_to(const cw_alert *al, const char *id)
     return -1;
 }
 
+static int obs_cmp(const void *a, const void *b)
+{
+    const cw_aoi_obs_row *x = a, *y = b;
+    int c = strcmp(x->aoi_id, y->aoi_id);
+    return c ? c : (x->day > y->day) - (x->day < y->day);
+}
+
+/* rows [*lo, *hi) of a sorted array whose aoi_id is id */
+static void rows_of_aoi(const cw_aoi_obs_row *r, int n, const char *id, int *lo, int *hi)
+{
+    int a = 0, b = n;
+    while (a < b) {
+        int m = (a + b) / 2;
+        if (strcmp(r[m].aoi_id, id) < 0)
+            a = m + 1;
+        else
+            b = m;
+    }
+    *lo = a;
+    while (a < n && !strcmp(r[a].aoi_id, id))
+        a++;
+    *hi = a;
+}
+
+/* Clear observations, last one and longest gap of one AOI from its rows
+ * (sorted by day; several tiles' rows of a day are summed). */
+static void aoi_observed(const cw_config *cfg, const cw_aoi_obs_row *r, int lo, int hi, int latest, cw_aoi_summary *s)
+{
+    int prev = cfg->ref_start_day, gap = 0;
+    for (int i = lo; i < hi;) {
+        int day = r[i].day;
+        long px = 0, cl = 0;
+        for (; i < hi && r[i].day == day; i++) {
+            px += r[i].npx;
+            cl += r[i].nclear;
+        }
+        s->scenes_seen++;
+        if (px && (double)cl >= cfg->aoi_clear_share * (double)px) {
+            s->n_clear++;
+            gap = day - prev > gap ? day - prev : gap;
+            prev = s->last_clear = day;
+        }
+    }
+    if (latest && latest - prev > gap)
+        gap = latest - prev;
+    s->gap = latest ? gap : -1;
+}
+
 int cw_aoi_summaries(const cw_config *cfg, const cw_aoi_set *as, cw_history *h, cw_aoi_summary **out, int *latest_out)
 {
     cw_alert *al = NULL;
     cw_aoi_obs_row *obs = NULL, *nev = NULL;
     int nal = 0, nobs = 0, nnev = 0, rc = -1;
-    int *days = NULL;
     cw_aoi_summary *S = calloc((size_t)(as->n ? as->n : 1), sizeof *S);
     *out = NULL;
     if (!S || cw_history_alerts_since(h, "0000-00-00", &al, &nal) || cw_history_aoi_obs_all(h, &obs, &nobs) ||
@@ -63,9 +104,12 @@ int cw_aoi_summaries(const cw_config *cfg, const cw_aoi_set *as, cw_history *h, 
     int latest = 0;
     for (int i = 0; i < nobs; i++)
         latest = obs[i].day > latest ? obs[i].day : latest;
-    days = malloc((size_t)(nobs ? nobs : 1) * sizeof *days);
-    if (!days)
-        goto done;
+    /* sorted once by AOI then day: each AOI finds its rows by bisection
+     * (100,000 AOIs would be quadratic otherwise) */
+    if (nobs)
+        qsort(obs, (size_t)nobs, sizeof *obs, obs_cmp);
+    if (nnev)
+        qsort(nev, (size_t)nnev, sizeof *nev, obs_cmp);
     for (int k = 0; k < as->n; k++) {
         const cw_aoi *a = &as->a[k];
         cw_aoi_summary *s = &S[k];
@@ -74,37 +118,15 @@ int cw_aoi_summaries(const cw_config *cfg, const cw_aoi_set *as, cw_history *h, 
             if (r >= 0)
                 s->ha[al[i].cls][r] += al[i].area_ha;
         }
-        /* observations: per date, pixels and clear pixels summed over tiles */
-        int nd = 0, prev = cfg->ref_start_day, gap = 0;
-        for (int i = 0; i < nobs; i++)
-            if (!strcmp(obs[i].aoi_id, a->id))
-                days[nd++] = obs[i].day;
-        qsort(days, (size_t)nd, sizeof *days, int_cmp);
-        for (int i = 0; i < nd; i++) {
-            if (i && days[i] == days[i - 1])
-                continue;
-            s->scenes_seen++;
-            long px = 0, cl = 0;
-            for (int q = 0; q < nobs; q++)
-                if (obs[q].day == days[i] && !strcmp(obs[q].aoi_id, a->id)) {
-                    px += obs[q].npx;
-                    cl += obs[q].nclear;
-                }
-            if (px && (double)cl >= cfg->aoi_clear_share * (double)px) {
-                s->n_clear++;
-                gap = days[i] - prev > gap ? days[i] - prev : gap;
-                prev = s->last_clear = days[i];
-            }
-        }
-        if (latest && latest - prev > gap)
-            gap = latest - prev;
-        s->gap = latest ? gap : -1;
+        int lo, hi;
+        rows_of_aoi(obs, nobs, a->id, &lo, &hi);
+        aoi_observed(cfg, obs, lo, hi, latest, s);
         long npx = 0, nnever = 0;
-        for (int i = 0; i < nnev; i++)
-            if (!strcmp(nev[i].aoi_id, a->id)) {
-                npx += nev[i].npx;
-                nnever += nev[i].nclear;
-            }
+        rows_of_aoi(nev, nnev, a->id, &lo, &hi);
+        for (int i = lo; i < hi; i++) {
+            npx += nev[i].npx;
+            nnever += nev[i].nclear;
+        }
         s->never_share = npx ? (double)nnever / (double)npx : 1.0;
         s->area_ha = a->radius_m > 0 ? M_PI * a->radius_m * a->radius_m / 1e4 : npx ? (double)npx * 0.01 : NAN;
     }
@@ -116,7 +138,6 @@ done:
     cw_alert_list_free(al, nal);
     free(obs);
     free(nev);
-    free(days);
     free(S);
     return rc;
 }
