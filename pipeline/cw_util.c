@@ -394,3 +394,19 @@ const char *cw_gdal_reason(const char *fallback)
 {
     return gdal_err_buf[0] ? gdal_err_buf : fallback;
 }
+
+/* "YYYY-MM-DD", a real calendar date (any year: 2000-01-01 means "all") */
+int cw_valid_ymd(const char *s)
+{
+    int y, m, d;
+    char tail;
+    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-' || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3)
+        return 0;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+            return 0;
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return m >= 1 && m <= 12 && d >= 1 && d <= mdays[m - 1] && !(m == 2 && d == 29 && !leap);
+}
+

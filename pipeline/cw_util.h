@@ -74,6 +74,8 @@ void cw_strlcpy(char *dst, const char *src, size_t n);
  * replaced, so the caller can warn.  Text from file names and users' files
  * goes through this before it reaches CSV, HTML or the history. */
 int cw_utf8_clean(char *s, size_t n);
+/* 1 when s is exactly YYYY-MM-DD and a real calendar date (any year). */
+int cw_valid_ymd(const char *s);
 /* Why path cannot be read as a data file (missing, dangling or looping
  * link, a folder, a device or FIFO, empty, no permission), into buf; NULL
  * when it is a readable, non-empty regular file or a GDAL virtual path

@@ -218,6 +218,11 @@ static int job_main(int argc, char **argv)
         fprintf(stderr, "chakrawatch %s: no CONFIG given\n", argv[1]);
         return 2;
     }
+    if (!is_run && eo.since && !cw_valid_ymd(eo.since)) {
+        fprintf(stderr, "chakrawatch alerts: --since %s is not a date YYYY-MM-DD (alerts last updated on or after "
+                        "that night are listed, new ones included)\n", eo.since);
+        return 2;
+    }
     if (!is_run && !eo.since) {
         fprintf(stderr, "chakrawatch alerts: --since YYYY-MM-DD is required\n");
         return 2;

@@ -794,6 +794,109 @@ out:
 
 /* ------------------------------------------------------------ export */
 
+/* Typed field of the GeoJSON export: every column of alerts.csv. */
+typedef enum { F_STR, F_INT, F_REAL, F_DATE } exp_type;
+static const struct {
+    const char *name;
+    exp_type type;
+} exp_fields[] = {
+    {"alert_id", F_STR},        {"tile_id", F_STR},        {"class", F_STR},         {"confidence", F_INT},
+    {"confidence_label", F_STR}, {"status", F_STR},        {"first_detected", F_DATE}, {"confirmed_on", F_DATE},
+    {"last_observed", F_DATE},  {"n_anomalous_obs", F_INT}, {"area_ha", F_REAL},      {"lat", F_REAL},
+    {"lon", F_REAL},            {"ndvi_before", F_REAL},   {"ndvi_after", F_REAL},   {"aoi_id", F_STR},
+    {"aoi_kind", F_STR},        {"aoi_name", F_STR},       {"relation", F_STR},      {"distance_m", F_REAL},
+    {"scenes", F_STR},          {"other_aois", F_STR},     {"pixels", F_INT},        {"reason", F_STR},
+};
+#define N_EXP (sizeof exp_fields / sizeof exp_fields[0])
+
+static void export_feature(OGRFeatureH f, const cw_alert *a)
+{
+    const char *sv[N_EXP] = {a->id, a->tile, cw_class_name(a->cls), NULL, cw_conf_label(a->confidence),
+                             cw_status_name(a->status)};
+    sv[15] = a->aoi_id;
+    sv[16] = a->aoi_kind[0] ? a->aoi_kind : "none";
+    sv[17] = a->aoi_name;
+    sv[18] = a->relation[0] ? a->relation : "outside";
+    sv[20] = a->scenes;
+    sv[21] = a->other_aois;
+    sv[23] = a->reason;
+    const double nv[N_EXP] = {[3] = a->confidence, [9] = a->n_anom,   [10] = a->area_ha,    [11] = a->lat,
+                              [12] = a->lon,       [13] = a->ndvi_before, [14] = a->ndvi_after, [19] = a->distance_m,
+                              [22] = (double)a->npx};
+    const int dv[N_EXP] = {[6] = a->first_day, [7] = a->conf_day, [8] = a->last_day};
+    for (size_t k = 0; k < N_EXP; k++) {
+        if (exp_fields[k].type == F_STR) {
+            OGR_F_SetFieldString(f, (int)k, sv[k] ? sv[k] : "");
+        } else if (exp_fields[k].type == F_DATE) {
+            int y, m, d;
+            if (dv[k] > 0) {
+                ck_day_to_ymd(dv[k], &y, &m, &d);
+                OGR_F_SetFieldDateTime(f, (int)k, y, m, d, 0, 0, 0, 0);
+            } else {
+                OGR_F_SetFieldNull(f, (int)k); /* no date: null, not "" nor absent */
+            }
+        } else if (isnan(nv[k])) {
+            OGR_F_SetFieldNull(f, (int)k);
+        } else {
+            if (exp_fields[k].type == F_INT)
+                OGR_F_SetFieldInteger(f, (int)k, (int)nv[k]);
+            else
+                OGR_F_SetFieldDouble(f, (int)k, nv[k]);
+        }
+    }
+    if (a->geom)
+        OGR_F_SetGeometry(f, a->geom);
+}
+
+/* RFC 7946 GeoJSON through OGR: longitude first (the history's geometries
+ * are in traditional GIS order, and so must the layer's CRS be, or GDAL
+ * swaps them), every field of alerts.csv with its type. */
+static int export_geojson(const cw_alert *al, int n, const char *out)
+{
+    char tmp[PATH_MAX];
+    const char *dst = "/vsistdout/";
+    if (out) {
+        if (cw_tmp_path(tmp, sizeof tmp, out))
+            return -1;
+        dst = tmp;
+    }
+    GDALDriverH drv = GDALGetDriverByName("GeoJSON");
+    GDALDatasetH ds = drv ? GDALCreate(drv, dst, 0, 0, 0, GDT_Unknown, NULL) : NULL;
+    OGRSpatialReferenceH wgs = OSRNewSpatialReference(NULL);
+    OSRImportFromEPSG(wgs, 4326);
+    OSRSetAxisMappingStrategy(wgs, OAMS_TRADITIONAL_GIS_ORDER);
+    char *lopts[] = {"RFC7946=YES", "WRITE_NAME=NO", NULL};
+    OGRLayerH l = ds ? GDALDatasetCreateLayer(ds, "alerts", wgs, wkbMultiPolygon, lopts) : NULL;
+    int ok = l != NULL;
+    static const OGRFieldType ot[] = {[F_STR] = OFTString, [F_INT] = OFTInteger, [F_REAL] = OFTReal, [F_DATE] = OFTDate};
+    for (size_t i = 0; ok && i < N_EXP; i++) {
+        OGRFieldDefnH d = OGR_Fld_Create(exp_fields[i].name, ot[exp_fields[i].type]);
+        ok = OGR_L_CreateField(l, d, TRUE) == OGRERR_NONE;
+        OGR_Fld_Destroy(d);
+    }
+    for (int i = 0; ok && i < n; i++) {
+        OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(l));
+        export_feature(f, &al[i]);
+        OGRGeometryH g = OGR_F_GetGeometryRef(f);
+        if (g)
+            OGR_G_AssignSpatialReference(g, wgs);
+        ok = OGR_L_CreateFeature(l, f) == OGRERR_NONE;
+        OGR_F_Destroy(f);
+    }
+    OSRDestroySpatialReference(wgs);
+    if (ds) {
+        CPLErrorReset();
+        GDALClose(ds);
+        ok = ok && CPLGetLastErrorType() < CE_Failure;
+    }
+    if (!ok) {
+        if (out)
+            unlink(tmp);
+        return cw_error("GeoJSON export failed: %s", cw_gdal_reason("GDAL gave no reason"));
+    }
+    return out ? cw_commit_file(tmp, out) : 0;
+}
+
 int cw_alerts_export(const cw_export_opts *o)
 {
     cw_config cfg;
@@ -802,6 +905,10 @@ int cw_alerts_export(const cw_export_opts *o)
     char hpath[PATH_MAX];
     if (history_path(&cfg, hpath, sizeof hpath))
         return -1;
+    if (!cw_valid_ymd(o->since))
+        return cw_error("--since %s: not a date YYYY-MM-DD (the filter is on the night an alert was last updated, "
+                        "first detection included)",
+                        o->since);
     cw_history *h = cw_history_open(hpath, 0);
     if (!h)
         return -1;
@@ -821,64 +928,7 @@ int cw_alerts_export(const cw_export_opts *o)
             rc = o->out ? close_commit(f, tmp, o->out) : (fflush(f) ? cw_error("write error") : 0);
         }
     } else {
-        char tmp[PATH_MAX];
-        const char *dst = "/vsistdout/";
-        if (o->out && cw_tmp_path(tmp, sizeof tmp, o->out) == 0)
-            dst = tmp;
-        GDALDriverH drv = GDALGetDriverByName("GeoJSON");
-        GDALDatasetH ds = drv ? GDALCreate(drv, dst, 0, 0, 0, GDT_Unknown, NULL) : NULL;
-        OGRSpatialReferenceH wgs = OSRNewSpatialReference(NULL);
-        OSRImportFromEPSG(wgs, 4326);
-        char *lopts[] = {"RFC7946=YES", "WRITE_NAME=NO", NULL};
-        OGRLayerH l = ds ? GDALDatasetCreateLayer(ds, "alerts", wgs, wkbMultiPolygon, lopts) : NULL;
-        OSRDestroySpatialReference(wgs);
-        static const char *sf[] = {"alert_id", "tile_id", "class", "confidence_label", "status", "first_detected",
-                                   "confirmed_on", "last_observed", "aoi_id", "aoi_kind", "aoi_name", "relation",
-                                   "scenes"};
-        static const char *nf[] = {"confidence", "n_anomalous_obs", "area_ha", "lat", "lon", "ndvi_before",
-                                   "ndvi_after", "distance_m"};
-        int ok = l != NULL;
-        for (size_t i = 0; ok && i < sizeof sf / sizeof *sf; i++) {
-            OGRFieldDefnH d = OGR_Fld_Create(sf[i], OFTString);
-            ok = OGR_L_CreateField(l, d, TRUE) == OGRERR_NONE;
-            OGR_Fld_Destroy(d);
-        }
-        for (size_t i = 0; ok && i < sizeof nf / sizeof *nf; i++) {
-            OGRFieldDefnH d = OGR_Fld_Create(nf[i], i < 2 ? OFTInteger : OFTReal);
-            ok = OGR_L_CreateField(l, d, TRUE) == OGRERR_NONE;
-            OGR_Fld_Destroy(d);
-        }
-        for (int i = 0; ok && i < n; i++) {
-            const cw_alert *a = &al[i];
-            OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(l));
-            char d1[11], d2[11], d3[11];
-            ck_day_format(a->first_day, d1);
-            ck_day_format(a->conf_day, d2);
-            ck_day_format(a->last_day, d3);
-            const char *sv[] = {a->id,       a->tile,     cw_class_name(a->cls), cw_conf_label(a->confidence),
-                                cw_status_name(a->status), d1, d2, d3, a->aoi_id, a->aoi_kind, a->aoi_name,
-                                a->relation, a->scenes};
-            for (size_t k = 0; k < sizeof sf / sizeof *sf; k++)
-                OGR_F_SetFieldString(f, (int)k, sv[k]);
-            double nv[] = {a->confidence, a->n_anom, a->area_ha, a->lat, a->lon, a->ndvi_before, a->ndvi_after,
-                           a->distance_m};
-            for (size_t k = 0; k < sizeof nf / sizeof *nf; k++)
-                if (!isnan(nv[k]))
-                    OGR_F_SetFieldDouble(f, (int)(sizeof sf / sizeof *sf + k), nv[k]);
-            if (a->geom)
-                OGR_F_SetGeometry(f, a->geom);
-            ok = OGR_L_CreateFeature(l, f) == OGRERR_NONE;
-            OGR_F_Destroy(f);
-        }
-        if (ds) {
-            CPLErrorReset();
-            GDALClose(ds);
-            ok = ok && CPLGetLastErrorType() < CE_Failure;
-        }
-        if (!ok)
-            rc = cw_error("GeoJSON export failed: %s", cw_gdal_errmsg());
-        else
-            rc = o->out ? cw_commit_file(tmp, o->out) : 0;
+        rc = export_geojson(al, n, o->out);
     }
     cw_alert_list_free(al, n);
     cw_history_close(h);

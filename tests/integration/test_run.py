@@ -306,6 +306,27 @@ check(info.returncode == 0 and f"Feature Count: {hl.GetFeatureCount()}" in info.
 gj = json.loads(export(A, "geojson"))
 check(len(gj["features"]) == len(alerts) and all(f["geometry"]["type"] in ("Polygon", "MultiPolygon")
                                                   for f in gj["features"]), "GeoJSON export with polygons")
+# RFC 7946: longitude first.  The same alert's outline in the GeoPackage (read
+# by OGR) and in the GeoJSON must agree; every column of alerts.csv is there, typed.
+gp_env = {f.GetField("alert_id"): f.GetGeometryRef().GetEnvelope() for f in hl if f.GetField("published") == 1}
+worst = 0.0
+for f in gj["features"]:
+    g = ogr.CreateGeometryFromJson(json.dumps(f["geometry"]))
+    e1, e2 = g.GetEnvelope(), gp_env.get(f["properties"]["alert_id"], (99, 99, 99, 99))
+    worst = max(worst, max(abs(a - b) for a, b in zip(e1, e2)))
+check(worst < 1e-6, f"GeoJSON and GeoPackage outlines agree (lon, lat order): worst {worst:.2e} degrees")
+check(all(-80 < f["geometry"]["coordinates"][0][0][0] < -76 if f["geometry"]["type"] == "Polygon"
+          else -80 < f["geometry"]["coordinates"][0][0][0][0] < -76 for f in gj["features"]),
+      "GeoJSON coordinates start with the longitude (Napo: about -78)")
+props = gj["features"][0]["properties"] if gj["features"] else {}
+check(set(HEADER.split(",")) | {"other_aois", "pixels", "reason"} <= set(props),
+      f"GeoJSON keeps every field of alerts.csv: missing {set(HEADER.split(',')) | {'other_aois', 'pixels', 'reason'} - set(props)}")
+check(all(isinstance(f["properties"]["pixels"], int) and isinstance(f["properties"]["area_ha"], float)
+          and (f["properties"]["confirmed_on"] is None or len(f["properties"]["confirmed_on"]) == 10)
+          for f in gj["features"]), "GeoJSON types: pixels an integer, area a number, confirmed_on a date or null")
+for bad_date in ("2024-13-01", "01/03/2024", "2023-02-29"):
+    p = cw("alerts", os.path.join(A, "job.ini"), "--since", bad_date)
+    check(p.returncode == 2 and "not a date" in p.stderr, f"--since {bad_date} is refused (exit 2): {p.stderr}")
 
 # ----------------------------------------- re-running a night changes nothing
 before = {**tree_digest(A, "out"), **tree_digest(A, "state")}
