@@ -6,6 +6,9 @@
 #include "cw_util.h"
 
 #include <cpl_conv.h>
+#include <cpl_string.h>
+#include <cpl_vsi.h>
+#include <errno.h>
 #include <ctype.h>
 #include <dirent.h>
 #include <gdal.h>
@@ -119,6 +122,12 @@ static int has_ext(const char *name, const char *const *exts, char *stem, size_t
     return 0;
 }
 
+static int vsi_is_dir(const char *path)
+{
+    VSIStatBufL st;
+    return VSIStatL(path, &st) == 0 && VSI_ISDIR(st.st_mode);
+}
+
 /* Sort entries so the scan (and any message) does not depend on readdir. */
 static int cmp_str(const void *a, const void *b)
 {
@@ -130,13 +139,14 @@ static int cmp_str(const void *a, const void *b)
  * an error. Returns number of files matched or -1. */
 static int scan_folder(cw_scene *s, const char *dir, const char *const *exts)
 {
-    DIR *d = opendir(dir);
-    if (!d)
+    char **list = VSIReadDir(dir); /* local folders and zipped .SAFE alike */
+    if (!list && !vsi_is_dir(dir))
         return cw_error("cannot read folder %s", dir);
     char **names = NULL;
     size_t nn = 0, cap = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
+    for (char **e = list; e && *e; e++) {
+        if (!strcmp(*e, ".") || !strcmp(*e, ".."))
+            continue;
         if (nn == cap) {
             cap = cap ? cap * 2 : 64;
             char **nw = realloc(names, cap * sizeof *names);
@@ -144,11 +154,11 @@ static int scan_folder(cw_scene *s, const char *dir, const char *const *exts)
                 break;
             names = nw;
         }
-        names[nn] = strdup(e->d_name);
+        names[nn] = strdup(*e);
         if (names[nn])
             nn++;
     }
-    closedir(d);
+    CSLDestroy(list);
     if (nn)
         qsort(names, nn, sizeof *names, cmp_str);
     int matched = 0, rc = 0;
@@ -278,18 +288,20 @@ static void parse_gdal_meta(GDALDatasetH ds, meta_t *m)
     }
 }
 
+/* Through GDAL's virtual file system: also inside a zipped .SAFE. */
 static char *read_text(const char *path, size_t max)
 {
-    FILE *f = fopen(path, "rb");
+    VSILFILE *f = VSIFOpenL(path, "rb");
     if (!f)
         return NULL;
     char *buf = malloc(max + 1);
-    size_t n = buf ? fread(buf, 1, max, f) : 0;
-    fclose(f);
+    size_t n = buf ? VSIFReadL(buf, 1, max, f) : 0;
+    VSIFCloseL(f);
     if (buf)
         buf[n] = '\0';
     return buf;
 }
+
 
 /* Text of the first <tag ...>text</tag> after p, or NULL. */
 static const char *xml_value(const char *p, const char *tag, char *out, size_t n)
@@ -603,15 +615,14 @@ static int open_safe(cw_scene *s, const char *dir, meta_t *m)
         return cw_error_prefix("%s", dir);
     if (cw_path_join(gran, sizeof gran, dir, "GRANULE"))
         return -1;
-    DIR *d = opendir(gran);
-    if (!d)
+    char **list = VSIReadDir(gran);
+    if (!list)
         return cw_error("%s: no GRANULE folder in the .SAFE product", dir);
     char gname[256] = "";
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (e->d_name[0] != '.' && (!gname[0] || strcmp(e->d_name, gname) < 0))
-            cw_strlcpy(gname, e->d_name, sizeof gname);
-    closedir(d);
+    for (char **e = list; *e; e++)
+        if ((*e)[0] != '.' && (!gname[0] || strcmp(*e, gname) < 0))
+            cw_strlcpy(gname, *e, sizeof gname);
+    CSLDestroy(list);
     if (!gname[0])
         return cw_error("%s: GRANULE folder is empty", dir);
     parse_name(gname, m);
@@ -619,10 +630,49 @@ static int open_safe(cw_scene *s, const char *dir, meta_t *m)
     for (int k = 0; k < 3; k++) {
         char img[PATH_MAX];
         snprintf(img, sizeof img, "%s/%s/IMG_DATA/%s", gran, gname, res_dirs[k]);
-        if (cw_is_dir(img) && scan_folder(s, img, jp2_exts) < 0)
+        if (vsi_is_dir(img) && scan_folder(s, img, jp2_exts) < 0)
             return -1;
     }
     return 0;
+}
+
+static int is_zip(const char *path)
+{
+    size_t l = strlen(path);
+    return l > 4 && !strcasecmp(path + l - 4, ".zip");
+}
+
+/* A zipped .SAFE as the Copernicus Data Space delivers it, read in place
+ * through /vsizip/ (nothing is unpacked): the one X.SAFE folder inside. */
+static int open_safe_zip(cw_scene *s, const char *path, meta_t *m)
+{
+    char abs[PATH_MAX], vz[PATH_MAX + 16], safe[PATH_MAX + 300];
+    if (!realpath(path, abs))
+        return cw_error("%s: %s", path, strerror(errno));
+    snprintf(vz, sizeof vz, "/vsizip/%s", abs);
+    char **list = VSIReadDir(vz);
+    const char *name = NULL;
+    for (char **e = list; e && *e; e++) {
+        size_t l = strlen(*e);
+        if (l > 5 && !strcasecmp(*e + l - 5, ".SAFE")) {
+            if (name) {
+                CSLDestroy(list);
+                return cw_error("%s: holds more than one .SAFE product; give them one zip each", path);
+            }
+            name = *e;
+        }
+    }
+    if (!name) {
+        CSLDestroy(list);
+        return cw_error("%s: not a zipped .SAFE product (no X.SAFE folder inside%s)", path,
+                        list ? "" : "; or not a readable zip");
+    }
+    snprintf(safe, sizeof safe, "%s/%s", vz, name);
+    cw_strlcpy(s->path, safe, sizeof s->path);
+    cw_strlcpy(s->product_id, name, sizeof s->product_id);
+    s->product_id[strlen(s->product_id) - 5] = '\0';
+    CSLDestroy(list);
+    return open_safe(s, s->path, m);
 }
 
 static int open_multiband(cw_scene *s, const char *path, meta_t *m)
@@ -696,6 +746,8 @@ int cw_scene_open(const char *path, const cw_scene_opts *opts, cw_scene *s)
             else if (rc > 0)
                 rc = 0;
         }
+    } else if (is_zip(path)) {
+        rc = open_safe_zip(s, path, &m);
     } else {
         const char *b = strrchr(path, '/');
         b = b ? b + 1 : path;

@@ -75,9 +75,9 @@ static int discover(const cw_config *c, const cw_common_opts *co, scene_item **o
             char path[PATH_MAX];
             if (cw_path_join(path, sizeof path, c->inbox[i], names[k]) == 0) {
                 const char *dot = strrchr(names[k], '.');
-                int is_tif = dot && (!strcasecmp(dot, ".tif") || !strcasecmp(dot, ".tiff"));
+                int is_tif = dot && (!strcasecmp(dot, ".tif") || !strcasecmp(dot, ".tiff") || !strcasecmp(dot, ".zip"));
                 if (!cw_is_dir(path) && !is_tif) {
-                    cw_info("inbox: %s is not a scene (not a folder or GeoTIFF); ignored", path);
+                    cw_info("inbox: %s is not a scene (not a folder, GeoTIFF or zipped .SAFE); ignored", path);
                 } else {
                     if (*n == cap) {
                         cap = cap ? 2 * cap : 16;

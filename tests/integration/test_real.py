@@ -97,6 +97,19 @@ if p.returncode == 0:
     compare(os.path.join(d, "nbr.tif"), ratio_ref(refl["B08"], refl["B12"]), "Earth Search NBR vs numpy")
     compare(os.path.join(d, "ndmi.tif"), ratio_ref(refl["B08"], refl["B11"]), "Earth Search NDMI vs numpy")
 
+# ------------------------------------------------- the zipped .SAFE, in place
+SAFEZIP = os.path.join(REAL, "S2A_MSIL2A_20200219T112111_N0214_R037_T29RKH_20200219T123947.SAFE.zip")
+p = cw("info", SAFEZIP)
+check(p.returncode == 0 and "ESA .SAFE product" in p.stdout and "tile:      29RKH" in p.stdout
+      and "baseline:  02.14" in p.stdout, f"a zipped .SAFE is read through /vsizip/: {p.stderr}")
+d = os.path.join(WORK, "safe-idx")
+p = cw("indices", SAFEZIP, "--out", d, "--index", "ndvi,nbr", "--mask", "none", "--codec", "none")
+check(p.returncode == 0, f"indices of the zipped .SAFE: {p.stderr}")
+if p.returncode == 0:
+    # the same real pixels as the Earth Search COGs: the same NDVI, bit for bit
+    compare(os.path.join(d, "ndvi.tif"), ratio_ref(refl["B08"], refl["B04"]), "zipped .SAFE NDVI vs numpy on the COGs")
+    compare(os.path.join(d, "nbr.tif"), ratio_ref(refl["B08"], refl["B12"]), "zipped .SAFE NBR vs numpy on the COGs")
+
 # ------------------------------------------------------- Porto Trombetas
 T = os.path.join(WORK, "S2A_MSIL2A_20230810T140051_N0509_R067_T21MYT_20230810T180000.tif")
 w = subprocess.run(["gdalwarp", "-q", "-overwrite", "-t_srs", "EPSG:32721", "-tr", "10", "10", "-r", "near",
@@ -123,11 +136,11 @@ if p.returncode == 0:
 DATES = ["20240105", "20240117", "20240129", "20240210", "20240222", "20240305"]
 
 
-def redated(name, make_product, boa=""):
+def redated(name, make_product, boa="", ref_start="2024-01-01"):
     run = os.path.join(WORK, "redated-" + name)
     os.makedirs(os.path.join(run, "inbox"), exist_ok=True)
     with open(os.path.join(run, "job.ini"), "w") as f:
-        f.write(f"[job]\ninbox = inbox\nstate = state\noutput = out\n[reference]\nstart = 2024-01-01\n"
+        f.write(f"[job]\ninbox = inbox\nstate = state\noutput = out\n[reference]\nstart = {ref_start}\n"
                 f"end = 2024-01-31\n[maps]\nenabled = 0\n" + (f"[scene]\nboa_offset = {boa}\n" if boa else ""))
     rcs = []
     for dd in DATES:
@@ -164,6 +177,16 @@ def tr_product(inbox, dd):
 
 
 redated("earth-search", es_product)
+
+
+def safe_product(inbox, dd):  # the zipped .SAFE arrives in the inbox as downloaded, once; then COG copies
+    if dd == DATES[0]:
+        os.symlink(os.path.abspath(SAFEZIP), os.path.join(inbox, os.path.basename(SAFEZIP)))
+    else:
+        es_product(inbox, dd)
+
+
+redated("zipped-safe-then-cogs", safe_product, ref_start="2020-01-01")  # the zip keeps its real date
 if os.path.exists(T):
     redated("trombetas", tr_product, boa="-1000")
 finish("real")
