@@ -35,7 +35,14 @@ static int item_cmp(const void *pa, const void *pb)
         return c;
     if (a->day != b->day)
         return a->day < b->day ? -1 : 1;
-    return strcmp(a->s.product_id, b->s.product_id);
+    /* two products of one tile and day (a reprocessing, an overlapping
+     * datatake): the newest processing baseline first, then the latest
+     * generation (names sort by it from the end), so it is the one merged */
+    c = strcmp(b->s.baseline, a->s.baseline);
+    if (c)
+        return c;
+    c = strcmp(b->s.product_id, a->s.product_id);
+    return c;
 }
 
 static int name_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
@@ -167,7 +174,12 @@ static double pctd(uint64_t a, uint64_t b) { return b ? 100.0 * (double)a / (dou
  * scenes table in *status), or NULL. */
 static const char *refuse(const job_t *j, const scene_item *it, const cw_tile_rec *rec, const char **status)
 {
-    if (it->day <= rec->last_day) {
+    if (it->day == rec->last_day) {
+        *status = "duplicate";
+        return "is a second product of the tile and date already merged (a reprocessing or an overlapping "
+               "datatake); kept in the history, not merged";
+    }
+    if (it->day < rec->last_day) {
         *status = "out_of_order";
         return "is not newer than the tile's latest processed scene; merging it would reorder the observations";
     }
@@ -213,8 +225,16 @@ static int scene_admit(tile_run *t, const scene_item *it)
     const char *status = NULL, *why = refuse(j, it, &t->rec, &status);
     if (!why)
         return 1;
-    char d[11];
+    char d[11], note[600];
     ck_day_format(t->rec.last_day, d);
+    if (!strcmp(status, "duplicate")) { /* not a failure: said once, recorded with the product kept */
+        char kept[400] = "";
+        cw_history_tile_scenes(j->h, t->tile, it->day, it->day, kept, sizeof kept);
+        snprintf(note, sizeof note, "%s (merged: %s)", why, kept[0] ? kept : "?");
+        cw_note("scene %s (%s) %s", it->s.product_id, it->s.date, note);
+        return cw_history_scene_put(j->h, it->s.product_id, t->tile, it->day, j->night, status, NAN, NAN, NULL, "",
+                                    note) ? -1 : 0;
+    }
     /* the report lists refusals from the history, so a rerun says the same */
     int was = cw_warn_capturing(0);
     cw_warn("scene %s (%s) %s%s%s; skipped", it->s.product_id, it->s.date, why, t->rec.last_day ? "; latest: " : "",

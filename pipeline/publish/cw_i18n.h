@@ -113,6 +113,8 @@ typedef enum { CW_LANG_ES = 0, CW_LANG_EN = 1 } cw_lang;
       "not processed: arrived after a newer scene")                                                              \
     X(M_RES_BEFORE_REF, "no procesada: anterior al período de referencia",                                       \
       "not processed: before the reference period")                                                              \
+    X(M_RES_DUPLICATE, "no procesada: segundo producto de la misma tesela y fecha (se usó el otro)",             \
+      "not processed: a second product of the same tile and date (the other was used)")                         \
     X(M_KIND_CONSERVED, "conservación", "conserved")                                                             \
     X(M_KIND_CHAKRA, "chakra", "chakra")                                                                         \
     X(M_EVIDENCE_CHIPS, "Antes y después: color verdadero (arriba) y falso color SWIR (abajo)",                  \

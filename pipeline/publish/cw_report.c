@@ -346,7 +346,11 @@ static void html_head(FILE *f, const night_rep *N)
     fputs("</p>\n</header>\n", f);
 }
 
-static int scene_failed(const cw_scene_row *r) { return strcmp(r->status, "processed") != 0; }
+/* a duplicate product of a tile and date is no failure: the other one was used */
+static int scene_failed(const cw_scene_row *r)
+{
+    return strcmp(r->status, "processed") != 0 && strcmp(r->status, "duplicate") != 0;
+}
 
 /* Items that failed tonight: scenes not processed and reported problems. */
 static int night_failures(const night_rep *N)
@@ -365,7 +369,7 @@ static void html_summary(FILE *f, const night_rep *N)
     char b[1024];
     int nfail = night_failures(N), nproc = 0;
     for (int i = 0; i < N->nsr; i++)
-        nproc += !scene_failed(&N->sr[i]);
+        nproc += !strcmp(N->sr[i].status, "processed");
     fprintf(f, "<section id=\"summary\" class=\"box\">\n<h2>%s</h2>\n<ul>\n", T(M_SUMMARY));
     if (N->nra) {
         snprintf(b, sizeof b, T(M_SUM_ALERTS), N->nra);
@@ -518,7 +522,10 @@ static void html_processed(FILE *f, const night_rep *N)
         fputs("<td><code>", f);
         esc(f, sr[i].product_id);
         fprintf(f, "</code></td><td>%s</td><td>%s</td><td class=\"n\">", d,
-                T(ok ? M_RES_PROCESSED : !strcmp(sr[i].status, "out_of_order") ? M_RES_OUT_OF_ORDER : M_RES_BEFORE_REF));
+                T(!strcmp(sr[i].status, "processed")      ? M_RES_PROCESSED
+                  : !strcmp(sr[i].status, "duplicate")    ? M_RES_DUPLICATE
+                  : !strcmp(sr[i].status, "out_of_order") ? M_RES_OUT_OF_ORDER
+                                                          : M_RES_BEFORE_REF));
         if (!isnan(sr[i].valid_pct))
             fprintf(f, "%.1f %%", sr[i].valid_pct);
         fputs("</td><td class=\"n\">", f);
@@ -627,7 +634,7 @@ static void night_collect(night_rep *N)
         r->group = r->aoi < 0 ? 2 : in->as->a[r->aoi].kind == CW_AOI_CONSERVED ? 0 : 1;
     }
     for (int i = 0; i < N->nsr; i++)
-        if (!scene_failed(&N->sr[i]) && !has_tile(N->tiles, N->ntiles, N->sr[i].tile))
+        if (!strcmp(N->sr[i].status, "processed") && !has_tile(N->tiles, N->ntiles, N->sr[i].tile))
             cw_strlcpy(N->tiles[N->ntiles++], N->sr[i].tile, sizeof N->tiles[0]);
     for (int i = 0; i < N->nal; i++)
         if (!has_tile(N->tiles, N->ntiles, N->al[i].tile))

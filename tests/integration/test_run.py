@@ -456,6 +456,27 @@ risky = [f for line in txt.splitlines() for f in next(csv.reader([line]))
          if not is_number(f) and f.lstrip(" \t\r\n")[:1] in ("=", "+", "-", "@") and not f.startswith("'")]
 check(not risky, f"no text field of alerts.csv can start a formula: {risky[:3]}")
 check(evil in txt or "=cmd" not in txt.replace("'=cmd", ""), "the formula-named product is listed, neutralised")
+# two products of one tile and date (a reprocessing with a newer baseline in
+# the same night, and an overlapping datatake a night later): the newer is
+# merged, the others recorded as duplicates, not failures, with no "reorder"
+R = workdir("R")
+for pid in ss[:4]:
+    night(R, pid)
+reproc = ss[4].replace("_N0510_", "_N0511_")
+os.symlink(os.path.join(SERIES, "inbox", ss[4]), os.path.join(R, "nightly", reproc))
+p = night(R, ss[4])
+check("not newer" not in p.stderr and "second product" in p.stderr, f"a reprocessing is a duplicate: {p.stderr[-400:]}")
+later = ss[4].replace("S2B_", "S2A_")
+os.symlink(os.path.join(SERIES, "inbox", ss[4]), os.path.join(R, "nightly", later))
+p = night(R, ss[5])
+check("not newer" not in p.stderr and "1 item(s) failed" in p.stderr,
+      f"a second datatake of a merged date, a night later: no failure but the malformed AOI: {p.stderr[-300:]}")
+hds_r = ogr.Open(os.path.join(R, "state", "history.gpkg"))
+st_r = {f.GetField("product_id"): f.GetField("status") for f in hds_r.GetLayerByName("scenes")}
+check(st_r.get(reproc) == "processed" and st_r.get(ss[4]) == "duplicate" and st_r.get(later) == "duplicate",
+      f"the newer baseline is merged, the others are duplicates: {[(k[-40:], v) for k, v in st_r.items()]}")
+hds_r = None
+
 # a map that cannot be written (its name taken by a folder) after earlier
 # warnings: the report is still written and lists it (the captured warnings
 # were once re-allocated under the report: a use-after-free)
