@@ -459,6 +459,10 @@ static int probe_src(cw_scene *s, int src, probe_t *p)
     if (t != GDT_UInt16 && t != GDT_Byte && t != GDT_Int16)
         return cw_error("%s: %s holds %s values; expected integer digital numbers (UInt16)",
                         cw_src_name(src), c->path, GDALGetDataTypeName(t));
+    if (t == GDT_Byte && src != CW_SRC_SCL) /* e.g. a 16-bit file whose BitsPerSample was rewritten */
+        return cw_error("%s: %s declares 8-bit values; Sentinel-2 reflectance DN are 16-bit (a damaged or "
+                        "re-encoded file?)",
+                        cw_src_name(src), c->path);
     c->nat_w = GDALGetRasterXSize(p->ds);
     c->nat_h = GDALGetRasterYSize(p->ds);
     GDALGetBlockSize(b, &c->block_w, &c->block_h);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <tiffio.h>
+#define ZSTD_STATIC_LINKING_ONLY /* ZSTD_getFrameHeader */
 #include <zstd.h>
 
 struct cw_tiletiff {
@@ -65,9 +66,11 @@ cw_tiletiff *cw_tiletiff_open(const char *path, int band, int bytes_per_px, int 
     TIFFGetFieldDefaulted(tif, TIFFTAG_COMPRESSION, &comp);
     if (comp != COMPRESSION_NONE)
         TIFFGetFieldDefaulted(tif, TIFFTAG_PREDICTOR, &pred);
+    /* only what libtiff itself accepts: a predictor of 0 or 3+ (floating
+     * point on integers) goes to GDAL, which reports it */
     if ((bytes_per_px != 1 && bytes_per_px != 2) || bits != 8 * bytes_per_px || fmt != SAMPLEFORMAT_UINT ||
         band < 1 || band > spp || (spp > 1 && planar != PLANARCONFIG_SEPARATE) ||
-        (pred > PREDICTOR_HORIZONTAL))
+        (comp != COMPRESSION_NONE && pred != PREDICTOR_NONE && pred != PREDICTOR_HORIZONTAL))
         goto no;
     if (comp == COMPRESSION_ADOBE_DEFLATE || comp == COMPRESSION_DEFLATE)
         t->inflate = libdeflate_alloc_decompressor();
@@ -112,7 +115,14 @@ static void undo_predictor(void *buf, int bpp, int w, int h)
 int cw_tiletiff_read(cw_tiletiff *t, int bx, int by, void *out)
 {
     TIFF *tif = t->tif;
+    uint32_t iw = 0, ih = 0;
+    TIFFGetField(tif, TIFFTAG_IMAGEWIDTH, &iw);
+    TIFFGetField(tif, TIFFTAG_IMAGELENGTH, &ih);
+    if (bx < 0 || by < 0 || (uint64_t)bx * (uint64_t)t->bw >= iw || (uint64_t)by * (uint64_t)t->bh >= ih)
+        return 1; /* outside the image: no tile to read */
     uint32_t tile = TIFFComputeTile(tif, (uint32_t)(bx * t->bw), (uint32_t)(by * t->bh), 0, (uint16_t)t->sample);
+    if (tile >= TIFFNumberOfTiles(tif))
+        return 1;
     uint64_t n = TIFFGetStrileByteCount(tif, tile);
     const size_t want = (size_t)t->bw * (size_t)t->bh * (size_t)t->bpp;
     if (n == 0 || n > (uint64_t)want * 2 + 65536) /* sparse, or not a tile we expect */
@@ -137,6 +147,11 @@ int cw_tiletiff_read(cw_tiletiff *t, int bx, int by, void *out)
             got != want)
             return 1;
     } else {
+        /* libtiff streams with zstd's default window limit: a frame asking
+         * for a larger window is one libtiff refuses, so refuse it too */
+        ZSTD_frameHeader fh;
+        if (ZSTD_getFrameHeader(&fh, t->raw, (size_t)n) != 0 || fh.windowSize > ((unsigned long long)1 << 27))
+            return 1;
         size_t got = ZSTD_decompressDCtx(t->zstd, out, want, t->raw, (size_t)n);
         if (ZSTD_isError(got) || got != want)
             return 1;

@@ -182,6 +182,24 @@ def test_bad_input():
         except subprocess.TimeoutExpired:
             check(False, f"band B04 {name}: the job hangs")
 
+    # a 16-bit band whose BitsPerSample was rewritten to 8: GDAL would hand out
+    # uninitialised block bytes; the declared layout is checked and refused
+    d = copy_scene("bits8")
+    with open(f"{d}/B04.tif", "r+b") as f:
+        import struct
+        data = f.read(8)
+        ifd = struct.unpack("<I", data[4:8])[0]
+        f.seek(ifd)
+        n = struct.unpack("<H", f.read(2))[0]
+        for i in range(n):
+            f.seek(ifd + 2 + 12 * i)
+            tag, typ = struct.unpack("<HH", f.read(4))
+            if tag == 258 and typ == 3:
+                f.seek(ifd + 2 + 12 * i + 8)
+                f.write(struct.pack("<H", 8))
+    expect_fail(["indices", d, "--out", out("o_bits8")], ["B04", "8-bit"], "BitsPerSample rewritten to 8")
+    check(no_outputs(out("o_bits8")), "BitsPerSample rewritten: nothing written")
+
     d = copy_scene("trunc")
     size = os.path.getsize(f"{d}/B04.tif")
     with open(f"{d}/B04.tif", "r+b") as f:

@@ -453,6 +453,57 @@ static long compare_tiles(const char *path, int band, int *fallbacks)
     return bad;
 }
 
+/* Sets a SHORT tag of the first IFD of a classic little-endian TIFF in
+ * place, as a damaged or hostile file would have it; 0 when done. */
+static int patch_short_tag(const char *path, uint16_t tag, uint16_t value)
+{
+    FILE *f = fopen(path, "r+b");
+    unsigned char h[8], e[12];
+    int rc = -1;
+    if (!f || fread(h, 1, 8, f) != 8 || h[0] != 'I' || h[2] != 42)
+        goto out;
+    long ifd = (long)(h[4] | h[5] << 8 | h[6] << 16 | (unsigned long)h[7] << 24);
+    unsigned char c[2];
+    if (fseek(f, ifd, SEEK_SET) || fread(c, 1, 2, f) != 2)
+        goto out;
+    for (int i = 0; i < (c[0] | c[1] << 8); i++) {
+        long at = ifd + 2 + 12L * i;
+        if (fseek(f, at, SEEK_SET) || fread(e, 1, 12, f) != 12)
+            goto out;
+        if ((e[0] | e[1] << 8) == tag && (e[2] | e[3] << 8) == 3) {
+            unsigned char v[2] = {(unsigned char)(value & 255), (unsigned char)(value >> 8)};
+            rc = fseek(f, at + 8, SEEK_SET) || fwrite(v, 1, 2, f) != 2 ? -1 : 0;
+            break;
+        }
+    }
+out:
+    if (f)
+        fclose(f);
+    return rc;
+}
+
+/* What libtiff refuses, the direct reader refuses too; no tile index
+ * outside the image is read. */
+static void test_tiletiff_strict(void)
+{
+    char path[4096];
+    const char *co[] = {"TILED=YES", "COMPRESS=DEFLATE", "PREDICTOR=2", NULL};
+    snprintf(path, sizeof path, "%s/tiletiff-pred0.tif", fix);
+    if (write_tiff(path, GDT_UInt16, 1, co, 0) == 0) {
+        cw_tiletiff *t = cw_tiletiff_open(path, 1, 2, 256, 256);
+        uint16_t buf[256 * 256];
+        CHECK(t && cw_tiletiff_read(t, 99, 0, buf) == 1 && cw_tiletiff_read(t, 0, 99, buf) == 1 &&
+                  cw_tiletiff_read(t, -1, 0, buf) == 1,
+              "tile indices outside the image are not read");
+        cw_tiletiff_close(t);
+        CHECK(patch_short_tag(path, 317, 0) == 0, "Predictor tag set to 0");
+        t = cw_tiletiff_open(path, 1, 2, 256, 256);
+        CHECK(t == NULL, "Predictor 0 (which libtiff refuses) is refused, left to GDAL");
+        cw_tiletiff_close(t);
+        unlink(path);
+    }
+}
+
 static void test_tiletiff(void)
 {
     static const struct {
@@ -528,6 +579,7 @@ int main(int argc, char **argv)
     test_state_files();
     test_draw();
     test_tiletiff();
+    test_tiletiff_strict();
     GDALDestroyDriverManager();
     return TEST_SUMMARY("pipeline");
 }
