@@ -9,6 +9,8 @@
 #                   check runs its floors on two seeds)
 #   make OPENMP=0   build without OpenMP;  make SANITIZE=address,undefined
 #   make kernels-check   kernel tests only; needs no GDAL
+#   make fuzz       libFuzzer targets (config, tile decoder, AOI loader), FUZZ_SECONDS
+#                   each (default 60); check runs a 10 s smoke of each
 
 CC      ?= cc
 OPENMP  ?= 1
@@ -48,7 +50,7 @@ HEADERS    := $(wildcard kernels/*.h pipeline/*.h pipeline/*/*.h tests/*.h)
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
-.PHONY: all check check-run kernels-check demo bench accuracy deps deps-bench clean format
+.PHONY: all check check-run kernels-check demo bench accuracy fuzz fuzz-smoke fuzz-build deps deps-bench clean format
 all: $(BUILD)/chakrawatch
 
 # kernels are the hot loops: let GCC vectorise them fully
@@ -79,6 +81,29 @@ $(BUILD)/test_pipeline: tests/unit/test_pipeline.c $(BUILD)/libchakrawatch.a $(B
 $(BUILD)/decode_floor: tests/bench/decode_floor.c $(BUILD)/pipeline/ingest/cw_tiletiff.o
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $^ $(LDFLAGS) $(PKG_LIBS) -lm -o $@
 
+# ---- fuzzing: clang's libFuzzer with ASan/UBSan, no OpenMP, its own objects
+FUZZ_BUILD := build-fuzz
+FUZZ_TARGETS := config tiletiff aoi
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -Wno-unknown-pragmas \
+              -fsanitize=fuzzer-no-link,address,undefined -Ikernels -Ipipeline
+FUZZ_OBJ := $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(KERNEL_SRC) $(PIPE_SRC))
+
+$(FUZZ_BUILD)/%.o: %.c $(HEADERS) VERSION
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_FLAGS) -DCW_VERSION='"$(VERSION)"' -DCK_NO_CLONES $(PKG_CFLAGS) -c $< -o $@
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
+	clang $(FUZZ_FLAGS) $(PKG_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJ) $(PKG_LIBS) -lm -o $@
+
+fuzz-build: deps
+	$(MAKE) --no-print-directory $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+
+fuzz: fuzz-build
+	BUILD=$(FUZZ_BUILD) tests/fuzz/run_fuzz.sh
+
+fuzz-smoke: fuzz-build
+	BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=10 tests/fuzz/run_fuzz.sh
+
 deps:
 	@scripts/install-deps.sh
 
@@ -92,10 +117,11 @@ kernels-check: $(BUILD)/test_kernels
 check: deps
 	$(MAKE) --no-print-directory OPENMP=0 kernels-check all
 	$(MAKE) --no-print-directory check-run
-	$(MAKE) --no-print-directory check-run SANITIZE=address,undefined OPT=-O1
+	$(MAKE) --no-print-directory fuzz-build
+	$(MAKE) --no-print-directory check-run SANITIZE=address,undefined OPT=-O1 FUZZ_SMOKE=$(FUZZ_BUILD)
 
 check-run: $(BUILD)/chakrawatch $(BUILD)/test_kernels $(BUILD)/test_pipeline
-	BUILD=$(BUILD) tests/run_tests.sh
+	BUILD=$(BUILD) FUZZ_SMOKE=$(FUZZ_SMOKE) tests/run_tests.sh
 
 demo: deps $(BUILD)/chakrawatch
 	BUILD=$(BUILD) scripts/demo.sh

@@ -68,5 +68,11 @@ echo "== accuracy floors (randomised series with haze, fringes, a shifted date, 
     > "$FIX/a.log" 2>&1
 tally accuracy "$FIX/a.log" $?
 
+if [ -n "${FUZZ_SMOKE:-}" ]; then
+    echo "== fuzz smoke (libFuzzer + ASan/UBSan, 10 s per target; make fuzz runs longer)"
+    BUILD="$FUZZ_SMOKE" FUZZ_SECONDS=10 "$HERE/fuzz/run_fuzz.sh" > "$FIX/fz.log" 2>&1
+    tally fuzz "$FIX/fz.log" $?
+fi
+
 echo "$BUILD: $pass passed, $fail failed"
 exit $status
