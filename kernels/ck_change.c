@@ -28,6 +28,8 @@ ck_change_params ck_change_params_default(void)
         .window_days = 180,
         .nbr_evidence = 0.10f,
         .bank_px = 2,
+        .recover_n = 3,
+        .recover_days = 240,
     };
     p.quality = ck_quality_params_default();
     return p;
@@ -98,8 +100,22 @@ void ck_day_format(int day, char *buf)
 static inline int16_t q16(float v) { return (int16_t)lrintf(v * 10000.0f); }
 static inline uint8_t sat_inc(uint8_t v, int by) { return (uint8_t)(v + by > 255 ? 255 : v + by); }
 
-void ck_ref_add(const ck_obs *o, size_t n, ck_base *b)
+#define CK_YEAR_DAYS 365.2425
+/* the annual phase of a day: the same for every pixel of a scene */
+static void annual(int day, double *c, double *s)
 {
+    double a = 2.0 * M_PI * (double)day / CK_YEAR_DAYS;
+    *c = cos(a);
+    *s = sin(a);
+}
+
+static inline int16_t h100(double v) { return (int16_t)lrint(v * 100.0); }
+
+void ck_ref_add(const ck_obs *o, size_t n, int day, ck_base *b)
+{
+    double cd, sd;
+    annual(day, &cd, &sd);
+    const int16_t qc = h100(cd), qs = h100(sd), qcc = h100(cd * cd), qss = h100(sd * sd), qcs = h100(cd * sd);
     for (size_t i = 0; i < n; i++) {
         float v = o->ndvi[i], r = o->nbr[i];
         if (o->mask[i] || isnan(v) || isnan(r))
@@ -107,6 +123,14 @@ void ck_ref_add(const ck_obs *o, size_t n, ck_base *b)
         size_t slot = (size_t)(b->nref[i] % CK_REF_SLOTS);
         b->ref_ndvi[slot * n + i] = q16(v);
         b->ref_nbr[slot * n + i] = q16(r);
+        if (b->nref[i] < 255) { /* int16 hundredths hold 255 terms of |x| <= 1 */
+            int16_t *h = b->hsum;
+            const int16_t add[CK_HSUMS] = {qc, qs, qcc, qss, qcs, h100(v), h100(v * cd), h100(v * sd),
+                                           h100((double)v * v), h100(r), h100(r * cd), h100(r * sd),
+                                           h100((double)r * r)};
+            for (int k = 0; k < CK_HSUMS; k++)
+                h[(size_t)k * n + i] = (int16_t)(h[(size_t)k * n + i] + add[k]);
+        }
         b->nref[i] = sat_inc(b->nref[i], 1);
         b->nwater[i] = sat_inc(b->nwater[i], o->mndwi[i] > 0.0f);
     }
@@ -144,9 +168,52 @@ static uint8_t spread_u8(float mad_x10000)
     return (uint8_t)(s >= 255.0f ? 255 : lrintf(s));
 }
 
+/* Least squares y = b0 + bc cos + bs sin from the sums of pixel i (Cramer's
+ * rule on the 3 x 3 normal equations); 0 when the dates do not cover the
+ * year well enough (normalised determinant). Residual sigma in *sd. */
+static int harm_fit(const int16_t *h, size_t n, size_t i, int nobs, int which, double beta[3], double *sd)
+{
+    const double N = nobs, C = h[0 * n + i] / 100.0, S = h[1 * n + i] / 100.0, CC = h[2 * n + i] / 100.0,
+                 SS = h[3 * n + i] / 100.0, CS = h[4 * n + i] / 100.0;
+    const int o = which ? 9 : 5;
+    const double Y = h[(size_t)o * n + i] / 100.0, YC = h[(size_t)(o + 1) * n + i] / 100.0,
+                 YS = h[(size_t)(o + 2) * n + i] / 100.0, YY = h[(size_t)(o + 3) * n + i] / 100.0;
+    double det = N * (CC * SS - CS * CS) - C * (C * SS - CS * S) + S * (C * CS - CC * S);
+    if (nobs < CK_HARM_MIN_OBS || det / (N * N * N) < 0.02)
+        return 0;
+    beta[0] = (Y * (CC * SS - CS * CS) - C * (YC * SS - CS * YS) + S * (YC * CS - CC * YS)) / det;
+    beta[1] = (N * (YC * SS - CS * YS) - Y * (C * SS - CS * S) + S * (C * YS - YC * S)) / det;
+    beta[2] = (N * (CC * YS - YC * CS) - C * (C * YS - YC * S) + Y * (C * CS - CC * S)) / det;
+    double rss = YY - (beta[0] * Y + beta[1] * YC + beta[2] * YS);
+    *sd = sqrt((rss > 0 ? rss : 0) / (N - 3));
+    return 1;
+}
+
+/* The seasonal baseline of pixel i when its data support one. */
+static int finalize_seasonal(ck_base *b, size_t n, size_t i, int nobs)
+{
+    double bn[3], br[3], sn, sr;
+    if (!harm_fit(b->hsum, n, i, nobs, 0, bn, &sn) || !harm_fit(b->hsum, n, i, nobs, 1, br, &sr))
+        return 0;
+    double amp = hypot(bn[1], bn[2]), se = sn * sqrt(2.0 / nobs);
+    if (amp < 0.05 || amp < 3.0 * se)
+        return 0; /* aseasonal: the median serves it better */
+    b->ndvi[i] = q16((float)bn[0]);
+    b->nbr[i] = q16((float)br[0]);
+    b->harm[0 * n + i] = q16((float)bn[1]);
+    b->harm[1 * n + i] = q16((float)bn[2]);
+    b->harm[2 * n + i] = q16((float)br[1]);
+    b->harm[3 * n + i] = q16((float)br[2]);
+    b->spr_ndvi[i] = spread_u8((float)(sn * 1e4));
+    b->spr_nbr[i] = spread_u8((float)(sr * 1e4));
+    return 1;
+}
+
 void ck_base_finalize(ck_base *b, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
+        for (int k = 0; k < CK_HARMS; k++)
+            b->harm[(size_t)k * n + i] = 0;
         int cnt = b->nref[i] < CK_REF_SLOTS ? b->nref[i] : CK_REF_SLOTS;
         int16_t vn[CK_REF_SLOTS], vb[CK_REF_SLOTS];
         for (int k = 0; k < cnt; k++) {
@@ -160,14 +227,33 @@ void ck_base_finalize(ck_base *b, size_t n)
             b->spr_ndvi[i] = b->spr_nbr[i] = 0;
             b->info[i] = 0;
         } else {
-            float mn, mb;
-            ck_median_mad(vn, cnt, &b->ndvi[i], &mn);
-            ck_median_mad(vb, cnt, &b->nbr[i], &mb);
-            b->spr_ndvi[i] = spread_u8(mn);
-            b->spr_nbr[i] = spread_u8(mb);
+            if (!finalize_seasonal(b, n, i, b->nref[i])) {
+                float mn, mb;
+                ck_median_mad(vn, cnt, &b->ndvi[i], &mn);
+                ck_median_mad(vb, cnt, &b->nbr[i], &mb);
+                b->spr_ndvi[i] = spread_u8(mn);
+                b->spr_nbr[i] = spread_u8(mb);
+            }
             b->info[i] = (uint8_t)(cnt | CK_BI_SET | (2 * b->nwater[i] > b->nref[i] ? CK_BI_WATER : 0));
         }
+        for (int k = 0; k < CK_HSUMS; k++)
+            b->hsum[(size_t)k * n + i] = 0;
         b->nref[i] = b->nwater[i] = 0;
+    }
+}
+
+CK_VEC void ck_base_expected(const ck_base *b, size_t n, int day, int16_t *ndvi, int16_t *nbr)
+{
+    double cd, sd;
+    annual(day, &cd, &sd);
+    const float c = (float)cd, s = (float)sd;
+    const int16_t *restrict hn = b->harm, *restrict hs = b->harm + n, *restrict rn = b->harm + 2 * n,
+                            *restrict rs = b->harm + 3 * n;
+    for (size_t i = 0; i < n; i++) {
+        float v = (float)b->ndvi[i] + c * (float)hn[i] + s * (float)hs[i];
+        float r = (float)b->nbr[i] + c * (float)rn[i] + s * (float)rs[i];
+        ndvi[i] = b->ndvi[i] == CK_NODATA_I16 ? CK_NODATA_I16 : (int16_t)lrintf(v);
+        nbr[i] = b->nbr[i] == CK_NODATA_I16 ? CK_NODATA_I16 : (int16_t)lrintf(r);
     }
 }
 
@@ -212,27 +298,34 @@ CK_VEC void ck_change_update(const ck_obs *o, size_t n, int day, const ck_change
             d->status[i] = st;
             continue;
         }
-        float base = (float)b->ndvi[i] * 1e-4f;
+        float mean = (float)b->ndvi[i] * 1e-4f; /* canopy by the year's mean */
+        float base = o->base_ndvi_day ? (float)o->base_ndvi_day[i] * 1e-4f : mean; /* expected today */
         float low = o->base_min3 && o->base_min3[i] != CK_NODATA_I16 ? (float)o->base_min3[i] * 1e-4f : base;
         float drop = low - v; /* against the closest neighbour: a shifted date is no change */
         float thr = maxf(p->k_spread * CK_SPREAD_STEP * (float)b->spr_ndvi[i], p->ndvi_dmin);
-        int canopy = base >= p->forest_min && !(info & CK_BI_WATER);
+        int canopy = mean >= p->forest_min && !(info & CK_BI_WATER);
         int anom;
         if (o->chakra && o->chakra[i])
             anom = canopy && drop > maxf(thr, p->chakra_drop) && v < p->chakra_ndvi_max;
         else
             anom = canopy && ((drop > thr && v < p->ndvi_max_after) || drop > p->clearcut_drop);
         float r = o->nbr[i];
-        float nbr_drop = isnan(r) ? 0.0f : (float)b->nbr[i] * 1e-4f - r;
+        float nbr_base = (float)(o->base_nbr_day ? o->base_nbr_day[i] : b->nbr[i]) * 1e-4f;
+        float nbr_drop = isnan(r) ? 0.0f : nbr_base - r;
         anom = anom && nbr_drop > p->nbr_evidence; /* the SWIR agrees */
         float nthr = maxf(p->k_spread * CK_SPREAD_STEP * (float)b->spr_nbr[i], p->nbr_dmin);
-        int nbr_ok = anom && !isnan(r) && (float)b->nbr[i] * 1e-4f - r > nthr;
+        int nbr_ok = anom && !isnan(r) && nbr_base - r > nthr;
+        /* back at the expectation (within three quarters of the anomaly
+         * thresholds, NDVI and NBR): the recovery of a dry spell or a winter */
+        int normal = !anom && base - v <= 0.75f * thr && !isnan(r) && nbr_base - r <= 0.75f * nthr;
         int bare = o->bsi[i] > p->bsi_bare || v < p->ndvi_bare;
         int pond = o->mndwi[i] > p->mndwi_pond && !(info & CK_BI_BANK);
         switch (st) {
         case CK_ST_NONE:
         case CK_ST_EXPIRED:
+        case CK_ST_REVERTED:
             if (anom) {
+                d->n_rec[i] = 0;
                 st = CK_ST_CANDIDATE;
                 d->first_day[i] = (uint16_t)day;
                 d->conf_day[i] = 0;
@@ -252,6 +345,10 @@ CK_VEC void ck_change_update(const ck_obs *o, size_t n, int day, const ck_change
             d->n_bare[i] = sat_inc(d->n_bare[i], bare);
             d->n_pond[i] = sat_inc(d->n_pond[i], pond);
             d->last_ndvi[i] = q16(v);
+            d->n_rec[i] = normal ? sat_inc(d->n_rec[i], 1) : anom ? 0 : d->n_rec[i];
+            if (st == CK_ST_CONFIRMED && d->n_rec[i] >= p->recover_n &&
+                day - (int)d->first_day[i] <= p->recover_days)
+                st = CK_ST_REVERTED;
             if (st == CK_ST_CANDIDATE) {
                 if (d->n_anom[i] - 1 >= p->confirm_n) {
                     st = CK_ST_CONFIRMED;

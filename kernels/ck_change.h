@@ -15,12 +15,16 @@
  * drop: haze lowers NDVI far more than NBR).
  *
  * Life of a pixel: during the reference period every clear observation is
- * added to CK_REF_SLOTS ring slots (ck_ref_add); the first scene after the
- * period turns the slots into a baseline (ck_base_finalize: median and
- * 1.4826 x MAD); from then on ck_change_update follows GLAD's rule:
+ * added to CK_REF_SLOTS ring slots and to harmonic sums (ck_ref_add); the
+ * first scene after the period turns them into a baseline (ck_base_finalize:
+ * a seasonal fit where the data support it, median and 1.4826 x MAD
+ * elsewhere); from then on ck_change_update follows GLAD's rule:
  * candidate on the first anomalous clear observation, confirmed when
  * >= confirm_n of the next <= window_obs clear observations within
- * window_days are anomalous, expired otherwise.
+ * window_days are anomalous, expired otherwise; a confirmed pixel whose NDVI
+ * and NBR return to their expectation (within 3/4 of the anomaly thresholds)
+ * on recover_n clear observations in a row within recover_days of the first
+ * anomaly reverts.
  */
 #ifndef CK_CHANGE_H
 #define CK_CHANGE_H
@@ -32,7 +36,8 @@
 #define CK_SPREAD_STEP 0.002f
 
 /* status plane values */
-enum { CK_ST_NONE = 0, CK_ST_CANDIDATE = 1, CK_ST_CONFIRMED = 2, CK_ST_EXPIRED = 3 };
+enum { CK_ST_NONE = 0, CK_ST_CANDIDATE = 1, CK_ST_CONFIRMED = 2, CK_ST_EXPIRED = 3,
+       CK_ST_REVERTED = 4 /* confirmed, then back to its seasonal expectation: not loss */ };
 
 /* base info plane: bits 0-3 number of reference observations (0..8),
  * bit 4 the pixel was water in most of them, bit 5 baseline is set, bit 6
@@ -43,12 +48,22 @@ enum { CK_BI_NREF = 0x0f, CK_BI_WATER = 0x10, CK_BI_SET = 0x20, CK_BI_BANK = 0x4
 
 /* Reference slots and baseline of n pixels. ref_* point at CK_REF_SLOTS
  * consecutive planes of n values each (slot k at + k * n). */
+/* Sums of the harmonic fit during the reference period, CK_HSUMS planes of
+ * int16 in hundredths (c = cos, s = sin of the day's annual phase; y NDVI,
+ * r NBR): Σc Σs Σcc Σss Σcs Σy Σyc Σys Σyy Σr Σrc Σrs Σrr. */
+enum { CK_HSUMS = 13 };
+/* Harmonic terms of the baseline: NDVI cos, NDVI sin, NBR cos, NBR sin. */
+enum { CK_HARMS = 4 };
+#define CK_HARM_MIN_OBS 12 /* clear reference observations a seasonal fit needs */
+
 typedef struct {
     int16_t *ref_ndvi, *ref_nbr;
+    int16_t *hsum;       /* CK_HSUMS planes of n (reference period) */
     uint8_t *nref;       /* observations added so far (saturates at 255) */
     uint8_t *nwater;     /* of which MNDWI > 0 */
-    int16_t *ndvi, *nbr; /* baseline median, x 10000 */
-    uint8_t *spr_ndvi, *spr_nbr; /* 1.4826 x MAD in CK_SPREAD_STEP units */
+    int16_t *ndvi, *nbr; /* baseline: median, or the harmonic fit's mean, x 10000 */
+    int16_t *harm;       /* CK_HARMS planes of n, x 10000; all 0: aseasonal (median/MAD) */
+    uint8_t *spr_ndvi, *spr_nbr; /* 1.4826 x MAD, or the fit's residual spread, in CK_SPREAD_STEP units */
     uint8_t *info;       /* CK_BI_* */
 } ck_base;
 
@@ -63,6 +78,7 @@ typedef struct {
     uint8_t *n_nbr;       /* anomalous observations where NBR agreed */
     uint8_t *n_bare;      /* observations since the first anomaly with bare sand/soil */
     uint8_t *n_pond;      /* ... with open water where the baseline was land */
+    uint8_t *n_rec;       /* consecutive clear observations back at the expectation (NDVI and NBR) */
     int16_t *last_ndvi;   /* latest clear NDVI while an event is open, x 10000 */
     uint8_t *ref_blue, *ref_nir, *ref_swir; /* bands of the last clear observation (ck_quality.h, CK_REF8) */
 } ck_dyn;
@@ -74,7 +90,9 @@ typedef struct {
     const float *ndvi, *nbr, *bsi, *mndwi;
     const uint8_t *mask;   /* 0 = clear (SCL and the temporal tests) */
     const uint8_t *chakra; /* 1 inside a registered chakra, or NULL */
-    const int16_t *base_min3; /* minimum baseline NDVI of the 3 x 3 neighbourhood (x 10000), or NULL:
+    const int16_t *base_ndvi_day, *base_nbr_day; /* the baseline expected on this day (x 10000,
+                                 ck_base_expected), or NULL for the plain baseline */
+    const int16_t *base_min3; /* minimum expected NDVI of the 3 x 3 neighbourhood (x 10000), or NULL:
                                  a date shifted by a pixel shows a neighbour, not a change */
 } ck_obs;
 
@@ -95,6 +113,10 @@ typedef struct {
     int window_obs;       /* the next clear observations considered */
     int window_days;      /* and the days after the first anomaly */
     int bank_px;          /* pixels within this of baseline water are river bank */
+    int recover_n;        /* a confirmed pixel back at its (seasonal) expectation on this many clear
+                             observations in a row ... */
+    int recover_days;     /* ... within this many days of its first anomaly reverts: a dry spell, a
+                             winter, a flood; a real clearing regrows over years, its NBR stays low */
     ck_quality_params quality; /* temporal haze / shadow-fringe tests */
 } ck_change_params;
 
@@ -108,10 +130,18 @@ int ck_day_parse(const char *ymd);
 /* Day number -> "YYYY-MM-DD" into buf[11]; "" for day <= 0. */
 void ck_day_format(int day, char *buf);
 
-/* Reference period: add a clear observation to the slots (ring). */
-void ck_ref_add(const ck_obs *o, size_t n, ck_base *b);
-/* Turn the slots into the baseline and clear them. */
+/* Reference period: add a clear observation of `day` to the slots (ring)
+ * and to the harmonic sums. */
+void ck_ref_add(const ck_obs *o, size_t n, int day, ck_base *b);
+/* Turn the reference into the baseline, chosen per pixel by its data: a
+ * harmonic fit (mean + annual cos/sin, CCDC's lowest order) where at least
+ * CK_HARM_MIN_OBS clear observations cover the year and the annual amplitude
+ * is both >= 0.05 NDVI and three standard errors; the median and 1.4826 x MAD
+ * of the last slots elsewhere (aseasonal pixels, thin reference).  Clears the
+ * reference. */
 void ck_base_finalize(ck_base *b, size_t n);
+/* The baseline NDVI and NBR expected on `day` (x 10000; no data kept). */
+void ck_base_expected(const ck_base *b, size_t n, int day, int16_t *ndvi, int16_t *nbr);
 /* After finalizing a w x h block: CK_BI_BANK and CK_BI_RIPARIAN where
  * baseline water lies within bank_px / riparian_px (square); scratch: 3 x
  * w x h bytes. */

@@ -59,6 +59,11 @@ REAL=${CW_REAL_DATA:-$HERE/../../shared/data/real}
 if [ -d "$REAL/earth-search-S2A_29RKH_20200219_0_L2A" ]; then
     /usr/bin/python3 "$HERE/integration/test_real.py" "$BUILD" "$REAL" "$FIX/real" > "$FIX/real.log" 2>&1
     tally real "$FIX/real.log" $?
+    if [ -d "$REAL/fordead-verdun-T31UFQ" ]; then
+        echo "== the real five-year series (seasons, recovery)"
+        /usr/bin/python3 "$HERE/integration/test_seasons.py" "$BUILD" "$REAL" "$FIX/seasons" > "$FIX/se.log" 2>&1
+        tally seasons "$FIX/se.log" $?
+    fi
 else
     echo "real scenes not found in $REAL (set CW_REAL_DATA): real-imagery tests NOT RUN"
 fi

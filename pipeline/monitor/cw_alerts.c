@@ -361,7 +361,7 @@ static void components_match_history(alert_run *r)
 {
     for (int a = 0; a < r->nold; a++) {
         const cw_alert *o = &r->old[a];
-        if (o->status == CW_AL_REJECTED || o->anchor < 0 || (uint64_t)o->anchor >= (uint64_t)r->W * (uint64_t)r->s->height)
+        if (o->status == CW_AL_REJECTED || o->status == CW_AL_REVERTED || o->anchor < 0 || (uint64_t)o->anchor >= (uint64_t)r->W * (uint64_t)r->s->height)
             continue;
         size_t q = px_find(r->px, r->n, (uint32_t)o->anchor);
         if (q == (size_t)-1)
@@ -531,20 +531,32 @@ static int alert_publish(alert_run *r, comp_t *k, cw_alert_counts *counts)
     return 0;
 }
 
-/* Candidates of the history no longer flagged: expired -> rejected. */
-static int reject_expired(alert_run *r, cw_alert_counts *counts)
+/* Alerts of the history no longer flagged: candidates expired (rejected);
+ * confirmed alerts whose pixels all came back to their seasonal
+ * expectation (reverted), published once more with the reason. */
+static int retire_unflagged(alert_run *r, cw_alert_counts *counts)
 {
+    const ck_change_params *d = &r->cfg->det;
     for (int a = 0; a < r->nold; a++) {
-        if (r->taken[a] || r->old[a].status != CW_AL_CANDIDATE)
+        const cw_alert *o = &r->old[a];
+        if (r->taken[a] || (o->status != CW_AL_CANDIDATE && o->status != CW_AL_CONFIRMED))
             continue;
-        cw_alert x = r->old[a];
+        cw_alert x = *o;
         x.geom = NULL;
-        x.status = CW_AL_REJECTED;
-        x.confidence = 2;
-        snprintf(x.reason, sizeof x.reason,
-                 "not confirmed: fewer than %d anomalous of the next %d clear observations within %d days",
-                 r->cfg->det.confirm_n, r->cfg->det.window_obs, r->cfg->det.window_days);
-        if (cw_history_alert_put(r->h, &x, r->night, "rejected"))
+        if (o->status == CW_AL_CANDIDATE) {
+            x.status = CW_AL_REJECTED;
+            x.confidence = 2;
+            snprintf(x.reason, sizeof x.reason,
+                     "not confirmed: fewer than %d anomalous of the next %d clear observations within %d days",
+                     d->confirm_n, d->window_obs, d->window_days);
+        } else {
+            x.status = CW_AL_REVERTED;
+            snprintf(x.reason, sizeof x.reason,
+                     "reverted: back to its seasonal expectation (NDVI and NBR) on %d clear observations in a row "
+                     "within %d days of the first anomaly; not loss (a dry spell, a winter, a flood)",
+                     d->recover_n, d->recover_days);
+        }
+        if (cw_history_alert_put(r->h, &x, r->night, x.status == CW_AL_REJECTED ? "rejected" : "reverted"))
             return -1;
         counts->n_rejected++;
     }
@@ -596,7 +608,7 @@ int cw_alerts_update(const cw_config *cfg, const cw_scene *s, const cw_aoi_grid 
     for (size_t c = 0; c < r.ncomp; c++)
         if (alert_publish(&r, &r.comps[c], counts))
             goto done;
-    if (reject_expired(&r, counts))
+    if (retire_unflagged(&r, counts))
         goto done;
     rc = 0;
 done:

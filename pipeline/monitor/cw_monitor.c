@@ -36,7 +36,8 @@ typedef struct {
     uint8_t *chakra, *flag;
     int16_t *obs16[3];       /* the chunk's B02, B08, B11, x 10000 */
     uint8_t *qflag, *qmask;  /* temporal-test flags; SCL mask | flags */
-    int16_t *min3, *min3_tmp;/* 3 x 3 minimum of the baseline NDVI */
+    int16_t *min3, *min3_tmp;/* 3 x 3 minimum of the expected NDVI */
+    int16_t *exp_ndvi, *exp_nbr; /* the baseline expected on the scene's day */
     uint8_t *scr1, *scr2, *scr3; /* scratch of the dilations (scr3: 3 planes) */
     uint64_t q[3];           /* this strip's haze, fringe, suspect pixels */
     uint64_t shift_acc[CK_SHIFT_N], shift_cnt[CK_SHIFT_N]; /* this strip's misregistration costs */
@@ -85,6 +86,8 @@ static void tls_free(void *ctx, void *p)
     free(t->qmask);
     free(t->min3);
     free(t->min3_tmp);
+    free(t->exp_ndvi);
+    free(t->exp_nbr);
     free(t->scr3);
     free(t->scr1);
     free(t->scr2);
@@ -122,7 +125,7 @@ static void *tls_init(void *ctx, size_t max_px)
         if (!(t->obs16[k] = malloc(cpx * 2)))
             goto fail;
     if (!(t->qflag = malloc(cpx)) || !(t->qmask = malloc(cpx)) || !(t->min3 = malloc(cpx * 2)) ||
-        !(t->min3_tmp = malloc(cpx * 2)) || !(t->scr3 = malloc(3 * cpx)) || !(t->scr1 = malloc(cpx)) ||
+        !(t->min3_tmp = malloc(cpx * 2)) || !(t->exp_ndvi = malloc(cpx * 2)) || !(t->exp_nbr = malloc(cpx * 2)) || !(t->scr3 = malloc(3 * cpx)) || !(t->scr1 = malloc(cpx)) ||
         !(t->scr2 = malloc(cpx)))
         goto fail;
     return t;
@@ -201,17 +204,19 @@ static int pass_work(void *ctx, const cw_strip *st, void *tp)
                                t->scr3);
         }
         int monitor = p->mode != CW_PASS_REF;
-        if (monitor) /* a date shifted by a pixel shows a neighbour: compare with the lowest */
-            ck_min3x3_i16(base.ndvi, (size_t)W, (size_t)rows, t->min3, t->min3_tmp);
+        if (monitor) { /* today's expectation (the season); a shifted date shows a neighbour: the lowest */
+            ck_base_expected(&base, n, p->day, t->exp_ndvi, t->exp_nbr);
+            ck_min3x3_i16(t->exp_ndvi, (size_t)W, (size_t)rows, t->min3, t->min3_tmp);
+        }
         int chakras = cw_aoi_chakra_rows(p->ag, p->as, cy, rows, W, t->chakra);
         /* a pixel next to a chakra may show the chakra on a shifted date:
          * it gets the chakra's rule (rotation thinning is not loss) */
         if (chakras)
             ck_dilate_u8(t->chakra, (size_t)W, (size_t)rows, 1, t->chakra, t->scr1);
-        ck_obs obs = {t->ix[IX_NDVI], t->ix[IX_NBR], t->ix[IX_BSI], t->ix[IX_MNDWI], qmask, t->chakra,
-                      monitor ? t->min3 : NULL};
+        ck_obs obs = {t->ix[IX_NDVI],   t->ix[IX_NBR], t->ix[IX_BSI], t->ix[IX_MNDWI], qmask, t->chakra,
+                      monitor ? t->exp_ndvi : NULL, monitor ? t->exp_nbr : NULL, monitor ? t->min3 : NULL};
         if (p->mode == CW_PASS_REF) {
-            ck_ref_add(&obs, n, &base);
+            ck_ref_add(&obs, n, p->day, &base);
             ck_clear_update(qmask, t->ix[IX_NDVI], n, p->day, dyn.last_clear);
         } else {
             ck_change_update(&obs, n, p->day, &p->cfg->det, &base, &dyn);
@@ -241,7 +246,7 @@ static int pass_work(void *ctx, const cw_strip *st, void *tp)
                         s, dyn.n_next[i], dyn.n_anom[i], dyn.n_nbr[i], dyn.n_bare[i], dyn.n_pond[i],
                         (uint8_t)((base.info[i] & CK_BI_BANK ? CW_PX_BANK : 0) |
                                   (base.info[i] & CK_BI_RIPARIAN ? CW_PX_RIPARIAN : 0)),
-                        dyn.last_ndvi[i], base.ndvi[i]};
+                        dyn.last_ndvi[i], t->exp_ndvi[i]};
             if (vec_push(&t->flagged, &px))
                 return -1;
         }

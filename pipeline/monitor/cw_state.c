@@ -22,9 +22,11 @@
 #define ZLEVEL 1
 
 /* element sizes of each kind's planes, in file order */
-static const uint8_t planes_ref[] = {2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1};
-static const uint8_t planes_base[] = {2, 2, 1, 1, 1};
-static const uint8_t planes_dyn[] = {2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+/* ref: 8 NDVI and 8 NBR slots, the 13 harmonic sums, nref, nwater */
+static const uint8_t planes_ref[] = {2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1};
+/* base: NDVI, NBR, 4 harmonic terms, 2 spreads, info */
+static const uint8_t planes_base[] = {2, 2, 2, 2, 2, 2, 1, 1, 1};
+static const uint8_t planes_dyn[] = {2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
 static const struct {
     const char *name;
     const uint8_t *el;
@@ -49,7 +51,8 @@ void cw_state_bind_ref(uint8_t *buf, size_t n, ck_base *b)
 {
     b->ref_ndvi = (int16_t *)(void *)buf;
     b->ref_nbr = b->ref_ndvi + CK_REF_SLOTS * n;
-    b->nref = buf + 4 * CK_REF_SLOTS * n;
+    b->hsum = b->ref_nbr + CK_REF_SLOTS * n;
+    b->nref = buf + (4 * CK_REF_SLOTS + 2 * CK_HSUMS) * n;
     b->nwater = b->nref + n;
 }
 
@@ -57,7 +60,8 @@ void cw_state_bind_base(uint8_t *buf, size_t n, ck_base *b)
 {
     b->ndvi = (int16_t *)(void *)buf;
     b->nbr = b->ndvi + n;
-    b->spr_ndvi = buf + 4 * n;
+    b->harm = b->nbr + n;
+    b->spr_ndvi = buf + (4 + 2 * CK_HARMS) * n;
     b->spr_nbr = b->spr_ndvi + n;
     b->info = b->spr_nbr + n;
 }
@@ -79,6 +83,7 @@ void cw_state_bind_dyn(uint8_t *buf, size_t n, ck_dyn *d)
     d->n_nbr = p + 3 * n;
     d->n_bare = p + 4 * n;
     d->n_pond = p + 5 * n;
+    d->n_rec = p + 6 * n;
 }
 
 static int nchunks_of(int height) { return (height + CW_STATE_ROWS - 1) / CW_STATE_ROWS; }

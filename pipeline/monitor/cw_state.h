@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CW_STATE_VERSION 3 /* 3: dyn keeps the last clear observation's bands, one byte each */
+#define CW_STATE_VERSION 4 /* 3: dyn keeps the last clear observation's bands; 4: harmonic sums and terms */
 #define CW_STATE_ROWS 128 /* rows per chunk; strips are multiples of it */
 
 typedef enum { CW_ST_REF = 0, CW_ST_BASE = 1, CW_ST_DYN = 2, CW_ST_NKINDS } cw_state_kind;

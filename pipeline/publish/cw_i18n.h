@@ -44,6 +44,7 @@ typedef enum { CW_LANG_ES = 0, CW_LANG_EN = 1 } cw_lang;
     X(M_ST_CANDIDATE, "candidata (por confirmar)", "candidate (not yet confirmed)")                              \
     X(M_ST_CONFIRMED, "confirmada", "confirmed")                                                                 \
     X(M_ST_REJECTED, "descartada", "rejected")                                                                   \
+    X(M_ST_REVERTED, "revertida: volvió a lo esperado para la estación", "reverted: back to its seasonal expectation") \
     X(M_EXPLAIN_LOW,                                                                                             \
       "Confianza baja: una sola observación anómala hasta ahora; puede ser una nube o sombra no detectada. "    \
       "Conviene esperar la próxima imagen o verificar en campo antes de actuar.",                              \

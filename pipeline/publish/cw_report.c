@@ -253,6 +253,7 @@ static void alert_html(FILE *f, cw_lang lang, const rep_alert *ra)
     const cw_msg conf = a->confidence >= 4 ? M_CONF_HIGHEST : a->confidence == 3 ? M_CONF_HIGH : M_CONF_LOW;
     const cw_msg st = a->status == CW_AL_CONFIRMED ? M_ST_CONFIRMED
                       : a->status == CW_AL_REJECTED ? M_ST_REJECTED
+                      : a->status == CW_AL_REVERTED ? M_ST_REVERTED
                                                     : M_ST_CANDIDATE;
     fprintf(f, "<div class=\"alert\" style=\"--c:#%06x\" id=\"alert-", rgb);
     esc(f, a->id);

@@ -26,7 +26,10 @@ struct cw_history {
 const char *cw_class_name(int c) { return c == CW_CLASS_MINING ? "mining_scar" : "canopy_loss"; }
 const char *cw_status_name(int s)
 {
-    return s == CW_AL_CONFIRMED ? "confirmed" : s == CW_AL_REJECTED ? "rejected" : "candidate";
+    return s == CW_AL_CONFIRMED  ? "confirmed"
+           : s == CW_AL_REJECTED ? "rejected"
+           : s == CW_AL_REVERTED ? "reverted"
+                                 : "candidate";
 }
 const char *cw_conf_label(int c) { return c >= 4 ? "highest" : c == 3 ? "high" : "low"; }
 
@@ -429,7 +432,10 @@ static void feature_to_alert(OGRFeatureH f, cw_alert *a, int with_geom)
     cw_strlcpy(a->tile, get_s(f, "tile_id"), sizeof a->tile);
     a->cls = !strcmp(get_s(f, "class"), "mining_scar") ? CW_CLASS_MINING : CW_CLASS_LOSS;
     const char *st = get_s(f, "status");
-    a->status = !strcmp(st, "confirmed") ? CW_AL_CONFIRMED : !strcmp(st, "rejected") ? CW_AL_REJECTED : CW_AL_CANDIDATE;
+    a->status = !strcmp(st, "confirmed")  ? CW_AL_CONFIRMED
+                : !strcmp(st, "rejected") ? CW_AL_REJECTED
+                : !strcmp(st, "reverted") ? CW_AL_REVERTED
+                                          : CW_AL_CANDIDATE;
     a->confidence = (int)get_i(f, "confidence");
     a->first_day = get_date(f, "first_detected");
     a->conf_day = get_date(f, "confirmed_on");
@@ -497,7 +503,7 @@ int cw_history_tile_active(cw_history *h, const char *tile, cw_alert **out, int 
 {
     char q[64], filt[160];
     sql_quote(q, sizeof q, tile);
-    snprintf(filt, sizeof filt, "tile_id = %s AND published = 1 AND status <> 'rejected'", q);
+    snprintf(filt, sizeof filt, "tile_id = %s AND published = 1 AND status NOT IN ('rejected', 'reverted')", q);
     int rc = collect(h->alerts, filt, 1, out, n);
     if (rc == 0 && *n)
         qsort(*out, (size_t)*n, sizeof **out, alert_cmp);

@@ -17,7 +17,7 @@
 #include <stdio.h>
 
 enum { CW_CLASS_LOSS = 0, CW_CLASS_MINING = 1 };
-enum { CW_AL_CANDIDATE = 0, CW_AL_CONFIRMED = 1, CW_AL_REJECTED = 2 };
+enum { CW_AL_CANDIDATE = 0, CW_AL_CONFIRMED = 1, CW_AL_REJECTED = 2, CW_AL_REVERTED = 3 };
 
 const char *cw_class_name(int c);
 const char *cw_status_name(int s);

@@ -297,17 +297,18 @@ static void ref_step(ref_px *r, int day, int clear, int anom, const ck_change_pa
 
 static void test_confirmation(void)
 {
-    const ck_change_params p = ck_change_params_default();
+    ck_change_params p = ck_change_params_default();
+    p.recover_days = 0; /* the plain rule below has no recovery; test_recovery has */
     enum { NPX = 512, NOBS = 12 };
     static int16_t bn[NPX], bb[NPX];
     static uint8_t sn[NPX], sb[NPX], info[NPX], chak[NPX], mask[NPX];
     static uint16_t fd[NPX], cd[NPX], lc[NPX];
-    static uint8_t st[NPX], nn[NPX], na[NPX], nr[NPX], nba[NPX], npo[NPX];
+    static uint8_t st[NPX], nn[NPX], na[NPX], nr[NPX], nba[NPX], npo[NPX], rec[NPX];
     static int16_t ln[NPX], m3[NPX];
     static float ndvi[NPX], nbr[NPX], bsi[NPX], mndwi[NPX];
     ck_base b = {0};
     b.ndvi = bn, b.nbr = bb, b.spr_ndvi = sn, b.spr_nbr = sb, b.info = info;
-    ck_dyn d = {fd, cd, lc, st, nn, na, nr, nba, npo, ln, NULL, NULL, NULL};
+    ck_dyn d = {fd, cd, lc, st, nn, na, nr, nba, npo, rec, ln, NULL, NULL, NULL};
     ref_px ref[NPX];
     memset(ref, 0, sizeof ref);
     unsigned seed = 11;
@@ -329,7 +330,7 @@ static void test_confirmation(void)
             nbr[i] = 0.6f - 0.25f * (float)(lcg(&seed) % 1000) / 1000.0f; /* SWIR agrees or not */
             bsi[i] = mndwi[i] = -0.3f;
         }
-        ck_obs o = {ndvi, nbr, bsi, mndwi, mask, chak, m3};
+        ck_obs o = {ndvi, nbr, bsi, mndwi, mask, chak, NULL, NULL, m3};
         ck_change_update(&o, NPX, day, &p, &b, &d);
         for (int i = 0; i < NPX; i++) {
             double base = m3[i] * 1e-4, drop = base - ndvi[i];
@@ -353,10 +354,11 @@ static void test_confirmation(void)
 static void test_baseline(void)
 {
     enum { NPX = 64 };
-    static int16_t rn[CK_REF_SLOTS * NPX], rb[CK_REF_SLOTS * NPX], bn[NPX], bb[NPX];
+    static int16_t rn[CK_REF_SLOTS * NPX], rb[CK_REF_SLOTS * NPX], hs[CK_HSUMS * NPX], bn[NPX], bb[NPX],
+        hm[CK_HARMS * NPX];
     static uint8_t nref[NPX], nw[NPX], sn[NPX], sb[NPX], info[NPX], mask[NPX];
     static float ndvi[NPX], nbr[NPX], mndwi[NPX];
-    ck_base b = {rn, rb, nref, nw, bn, bb, sn, sb, info};
+    ck_base b = {rn, rb, hs, nref, nw, bn, bb, hm, sn, sb, info};
     const double vals[] = {0.80, 0.86, 0.84, 0.10, 0.85, 0.83, 0.87, 0.82, 0.81, 0.88}; /* one cloud-missed outlier */
     for (int k = 0; k < 10; k++) {
         for (int i = 0; i < NPX; i++) {
@@ -365,8 +367,8 @@ static void test_baseline(void)
             mndwi[i] = i < 8 ? 0.4f : -0.4f;
             mask[i] = (i >= 60 && k > 0) || i >= 62 ? CK_M_CLOUD : 0; /* 60,61: one obs; 62,63: none */
         }
-        ck_obs o = {ndvi, nbr, NULL, mndwi, mask, NULL, NULL};
-        ck_ref_add(&o, NPX, &b);
+        ck_obs o = {ndvi, nbr, NULL, mndwi, mask, NULL, NULL, NULL, NULL};
+        ck_ref_add(&o, NPX, 3000 + 10 * k, &b);
     }
     ck_base_finalize(&b, NPX);
     /* the ring keeps the last 8: 0.84 0.10 0.85 0.83 0.87 0.82 0.81 0.88 */
@@ -383,6 +385,83 @@ static void test_baseline(void)
     CHECK((info[60] & CK_BI_SET) && bn[60] == 8000 && sn[60] == 0, "one observation: baseline = it, spread 0");
     CHECK(!(info[62] & CK_BI_SET) && bn[62] == CK_NODATA_I16, "never clear: no baseline");
     CHECK(nref[10] == 0 && rn[10] == 0, "slots are cleared after finalizing");
+}
+
+/* The seasonal baseline: a pixel with a strong annual cycle observed over
+ * two years gets the harmonic fit (checked against the cycle it was drawn
+ * from), an aseasonal noisy one and a thinly observed one keep the median;
+ * the expected value follows the season. */
+static void test_seasonal(void)
+{
+    enum { NPX = 3, NOBS = 40 };
+    static int16_t rn[CK_REF_SLOTS * NPX], rb[CK_REF_SLOTS * NPX], hs[CK_HSUMS * NPX], bn[NPX], bb[NPX],
+        hm[CK_HARMS * NPX], en[NPX], eb[NPX];
+    static uint8_t nref[NPX], nw[NPX], sn[NPX], sb[NPX], info[NPX], mask[NPX];
+    static float ndvi[NPX], nbr[NPX], mndwi[NPX] = {-0.4f, -0.4f, -0.4f};
+    ck_base b = {rn, rb, hs, nref, nw, bn, bb, hm, sn, sb, info};
+    unsigned seed = 21;
+    const double w = 2.0 * M_PI / 365.2425, A = 0.15, ph = 0.6;
+    for (int k = 0; k < NOBS; k++) {
+        int day = 400 + 18 * k; /* two years */
+        for (int i = 0; i < NPX; i++) {
+            double noise = ((double)((lcg(&seed) >> 16) % 1000) / 1000.0 - 0.5) * 0.02;
+            double v = i == 0 ? 0.78 + A * cos(w * day - ph) + noise : 0.85 + noise;
+            ndvi[i] = (float)v;
+            nbr[i] = (float)(v - 0.2);
+            mask[i] = i == 2 && k % 5 ? CK_M_CLOUD : 0; /* pixel 2: 8 observations only */
+        }
+        ck_obs o = {ndvi, nbr, NULL, mndwi, mask, NULL, NULL, NULL, NULL};
+        ck_ref_add(&o, NPX, day, &b);
+    }
+    ck_base_finalize(&b, NPX);
+    double amp = hypot(hm[0 * NPX] * 1e-4, hm[1 * NPX] * 1e-4);
+    CHECK(fabs(bn[0] * 1e-4 - 0.78) < 0.01 && fabs(amp - A) < 0.02,
+          "seasonal pixel: mean %.3f (0.78), amplitude %.3f (%.2f)", bn[0] * 1e-4, amp, A);
+    CHECK(hm[1] == 0 && hm[NPX + 1] == 0 && hm[2] == 0 && hm[NPX + 2] == 0,
+          "aseasonal and thinly observed pixels keep the median (no harmonic terms)");
+    int bad = 0;
+    for (int day = 1200; day < 1600; day += 37) {
+        ck_base_expected(&b, NPX, day, en, eb);
+        double want = 0.78 + A * cos(w * day - ph);
+        bad += fabs(en[0] * 1e-4 - want) > 0.02 || en[1] != bn[1];
+    }
+    CHECK(bad == 0, "the expected NDVI follows the season (%d days off by > 0.02)", bad);
+    CHECK(hs[0] == 0 && nref[0] == 0, "the harmonic sums are cleared with the slots");
+}
+
+/* A confirmed drop that returns to its expectation within weeks reverts; a
+ * clearing whose NDVI regrows while its NBR stays low does not, nor does a
+ * return after recover_days. */
+static void test_recovery(void)
+{
+    const ck_change_params p = ck_change_params_default();
+    enum { NPX = 3 };
+    static int16_t bn[NPX] = {8500, 8500, 8500}, bb[NPX] = {6000, 6000, 6000};
+    static uint8_t sn[NPX] = {10, 10, 10}, sb[NPX] = {10, 10, 10}, info[NPX], mask[NPX];
+    static uint16_t fd[NPX], cd[NPX], lc[NPX];
+    static uint8_t st[NPX], nn[NPX], na[NPX], nr[NPX], nba[NPX], npo[NPX], rec[NPX];
+    static int16_t ln[NPX];
+    static float ndvi[NPX], nbr[NPX], bsi[NPX] = {-0.3f, -0.3f, -0.3f}, mndwi[NPX] = {-0.3f, -0.3f, -0.3f};
+    ck_base b = {0};
+    b.ndvi = bn, b.nbr = bb, b.spr_ndvi = sn, b.spr_nbr = sb, b.info = info;
+    ck_dyn d = {fd, cd, lc, st, nn, na, nr, nba, npo, rec, ln, NULL, NULL, NULL};
+    for (int i = 0; i < NPX; i++)
+        info[i] = 8 | CK_BI_SET;
+    /* pixel 0: a dry spell; 1: a clearing whose NDVI regrows, NBR low; 2: the dry spell, back too late */
+    for (int k = 0; k < 12; k++) {
+        int day = 3000 + 12 * k + (k >= 3 ? 0 : 0);
+        int drop = k < 3;
+        for (int i = 0; i < NPX; i++) {
+            int late = i == 2 && k < 10;
+            ndvi[i] = drop || late ? 0.35f : 0.85f;
+            nbr[i] = drop || late || i == 1 ? 0.10f : 0.60f;
+        }
+        ck_obs o = {ndvi, nbr, bsi, mndwi, mask, NULL, NULL, NULL, NULL};
+        ck_change_update(&o, NPX, day + (k >= 3 ? (k - 2) * 30 : 0), &p, &b, &d);
+    }
+    CHECK(st[0] == CK_ST_REVERTED, "a confirmed drop back at its expectation within weeks reverts (%d)", st[0]);
+    CHECK(st[1] == CK_ST_CONFIRMED, "NDVI regrowth with NBR still low is no recovery (%d)", st[1]);
+    CHECK(st[2] == CK_ST_CONFIRMED, "a return after recover_days does not revert (%d)", st[2]);
 }
 
 /* Byte planes against the definition, for odd lengths (vector tails). */
@@ -544,6 +623,8 @@ static void test_shift(void)
 int main(void)
 {
     test_quality();
+    test_seasonal();
+    test_recovery();
     test_shift();
     test_dn_q16();
     test_median_mad();
