@@ -151,12 +151,118 @@ static const uint8_t *quality_mask(const cw_pass *p, pass_tls *t, const uint8_t 
 }
 
 
+/* One state chunk's rows of the strip, as the pass sees them. */
+typedef struct {
+    int cy, rows, local; /* first grid row, rows, chunk index within the strip */
+    size_t n, off;       /* pixels; their offset in the strip */
+    const uint8_t *mask; /* the SCL mask of these pixels */
+} chunk_t;
+
+/* The chunk's indices (in cache-sized pieces) and its temporal-test bands. */
+static void chunk_observe(const pass_ctx *c, pass_tls *t, const cw_strip *st, const chunk_t *k)
+{
+    for (size_t s0 = 0; s0 < k->n; s0 += SUB_PX) {
+        const size_t len = k->n - s0 < SUB_PX ? k->n - s0 : SUB_PX;
+        const float *bands[CK_NBANDS];
+        cw_strip_refl_chunk(st, k->off + s0, len, t->refl, bands);
+        for (int i = 0; i < IX_N; i++)
+            c->ix[i]->fn(bands, k->mask + s0, len, t->ix[i] + s0);
+    }
+    static const int qb[3] = {CK_B02, CK_B08, CK_B11};
+    for (int i = 0; i < 3; i++)
+        ck_dn_to_q16(st->dn[qb[i]] + k->off, k->n, st->conv[qb[i]], t->obs16[i]);
+}
+
+/* The chunk's pixels into the state: the reference, the baseline (once)
+ * and the confirmation, then the temporal references and the shift cost. */
+static void chunk_update(const cw_pass *p, pass_tls *t, const chunk_t *k, const uint8_t *qmask, ck_base *base,
+                         ck_dyn *dyn)
+{
+    const size_t W = (size_t)p->s->width, n = k->n, rows = (size_t)k->rows;
+    if (p->mode == CW_PASS_FINALIZE) {
+        ck_base_finalize(base, n);
+        ck_base_mark_river(base, W, rows, p->cfg->det.bank_px, (int)p->cfg->riparian_px, t->scr3);
+    }
+    const int monitor = p->mode != CW_PASS_REF;
+    if (monitor) { /* today's expectation (the season); a shifted date shows a neighbour: the lowest */
+        ck_base_expected(base, n, p->day, t->exp_ndvi, t->exp_nbr);
+        ck_min3x3_i16(t->exp_ndvi, W, rows, t->min3, t->min3_tmp);
+    }
+    /* a pixel next to a chakra may show the chakra on a shifted date: it
+     * gets the chakra's rule (rotation thinning is not loss) */
+    if (cw_aoi_chakra_rows(p->ag, p->as, k->cy, k->rows, (int)W, t->chakra))
+        ck_dilate_u8(t->chakra, W, rows, 1, t->chakra, t->scr1);
+    ck_obs obs = {t->ix[IX_NDVI],   t->ix[IX_NBR], t->ix[IX_BSI], t->ix[IX_MNDWI], qmask, t->chakra,
+                  monitor ? t->exp_ndvi : NULL, monitor ? t->exp_nbr : NULL, monitor ? t->min3 : NULL};
+    if (!monitor) {
+        ck_ref_add(&obs, n, p->day, base);
+        ck_clear_update(qmask, t->ix[IX_NDVI], n, p->day, dyn->last_clear);
+    } else {
+        ck_change_update(&obs, n, p->day, &p->cfg->det, base, dyn);
+    }
+    ck_shift_cost(t->obs16[1], k->mask, dyn->ref_nir, W, rows, SHIFT_STEP, t->shift_acc, t->shift_cnt);
+    ck_quality_ref_update(qmask, t->obs16[0], t->obs16[1], t->obs16[2], n, dyn->ref_blue, dyn->ref_nir,
+                          dyn->ref_swir);
+}
+
+/* The chunk's flagged pixels (sparse, row-major) and baseline-water cells. */
+static int chunk_flagged(const cw_pass *p, pass_tls *t, const chunk_t *k, const ck_base *base, const ck_dyn *dyn)
+{
+    const size_t W = (size_t)p->s->width;
+    for (size_t i = 0; i < k->n; i++) {
+        if (base->info[i] & CK_BI_WATER) {
+            int y = k->cy + (int)(i / W), x = (int)(i % W);
+            t->cells[(size_t)(y / CW_WATER_CELL - t->cell_y0) * (size_t)p->cells_w + (size_t)(x / CW_WATER_CELL)] = 1;
+        }
+        uint8_t s = dyn->status[i];
+        if (s != CK_ST_CANDIDATE && s != CK_ST_CONFIRMED)
+            continue;
+        cw_px px = {(uint32_t)((size_t)k->cy * W + i), dyn->first_day[i], dyn->conf_day[i], dyn->last_clear[i],
+                    s, dyn->n_next[i], dyn->n_anom[i], dyn->n_nbr[i], dyn->n_bare[i], dyn->n_pond[i],
+                    (uint8_t)((base->info[i] & CK_BI_BANK ? CW_PX_BANK : 0) |
+                              (base->info[i] & CK_BI_RIPARIAN ? CW_PX_RIPARIAN : 0)),
+                    dyn->last_ndvi[i], t->exp_ndvi[i]};
+        if (vec_push(&t->flagged, &px))
+            return -1;
+    }
+    return 0;
+}
+
+/* One state chunk: read, observe, test, update, compress, count. */
+static int pass_chunk(pass_ctx *c, pass_tls *t, const cw_strip *st, const chunk_t *k)
+{
+    cw_pass *p = c->p;
+    const int W = (int)st->width, H = p->s->height, ci = k->cy / CW_STATE_ROWS;
+    for (int s = 0; s < CW_ST_NKINDS; s++) {
+        int need = c->in[s] != NULL || p->out_path[s][0] || (s == CW_ST_BASE && p->mode == CW_PASS_MONITOR);
+        if (need && cw_state_read_chunk(c->in[s], (cw_state_kind)s, W, H, ci, t->io, t->buf[s]))
+            return -1;
+    }
+    ck_base base;
+    ck_dyn dyn;
+    memset(&base, 0, sizeof base);
+    cw_state_bind_ref(t->buf[CW_ST_REF], k->n, &base);
+    cw_state_bind_base(t->buf[CW_ST_BASE], k->n, &base);
+    cw_state_bind_dyn(t->buf[CW_ST_DYN], k->n, &dyn);
+    chunk_observe(c, t, st, k);
+    const uint8_t *qmask = quality_mask(p, t, k->mask, &dyn, (size_t)W, (size_t)k->rows);
+    chunk_update(p, t, k, qmask, &base, &dyn);
+    for (int s = 0; s < CW_ST_NKINDS; s++)
+        if (p->out_path[s][0] && cw_state_compress(t->io, k->local * CW_ST_NKINDS + s, (cw_state_kind)s, t->buf[s], k->n))
+            return -1;
+    /* evidence of observation per AOI */
+    ck_observation_flags(qmask, t->ix[IX_NDVI], dyn.last_clear, k->n, t->flag, t->flag + k->n);
+    cw_aoi_count_rows(p->ag, k->cy, k->rows, W, t->flag, t->aoi_clear);
+    cw_aoi_count_rows(p->ag, k->cy, k->rows, W, t->flag + k->n, t->aoi_never);
+    return p->mode == CW_PASS_REF ? 0 : chunk_flagged(p, t, k, &base, &dyn);
+}
+
 static int pass_work(void *ctx, const cw_strip *st, void *tp)
 {
     pass_ctx *c = ctx;
     cw_pass *p = c->p;
     pass_tls *t = tp;
-    const int W = (int)st->width, H = p->s->height;
+    const int W = (int)st->width;
     const int na = p->ag->n;
     memset(t->aoi_clear, 0, (size_t)na * 8);
     memset(t->aoi_never, 0, (size_t)na * 8);
@@ -169,87 +275,15 @@ static int pass_work(void *ctx, const cw_strip *st, void *tp)
     memset(t->shift_acc, 0, sizeof t->shift_acc);
     memset(t->shift_cnt, 0, sizeof t->shift_cnt);
     for (int cy = st->y0; cy < st->y0 + st->nrows; cy += CW_STATE_ROWS) {
-        const int ci = cy / CW_STATE_ROWS, local = t->nchunks++;
-        const int rows = cy + CW_STATE_ROWS <= st->y0 + st->nrows ? CW_STATE_ROWS : st->y0 + st->nrows - cy;
-        const size_t n = (size_t)W * (size_t)rows, off = (size_t)(cy - st->y0) * (size_t)W;
-        if (local >= CHUNKS_MAX)
+        chunk_t k = {.cy = cy, .local = t->nchunks++};
+        k.rows = cy + CW_STATE_ROWS <= st->y0 + st->nrows ? CW_STATE_ROWS : st->y0 + st->nrows - cy;
+        k.n = (size_t)W * (size_t)k.rows;
+        k.off = (size_t)(cy - st->y0) * (size_t)W;
+        k.mask = st->mask + k.off;
+        if (k.local >= CHUNKS_MAX)
             return cw_error("strip of %d rows is too tall for the state chunks", st->nrows);
-        const uint8_t *mask = st->mask + off;
-        /* current state of the chunk */
-        for (int k = 0; k < CW_ST_NKINDS; k++) {
-            int need = c->in[k] != NULL || p->out_path[k][0] || (k == CW_ST_BASE && p->mode == CW_PASS_MONITOR);
-            if (need && cw_state_read_chunk(c->in[k], (cw_state_kind)k, W, H, ci, t->io, t->buf[k]))
-                return -1;
-        }
-        ck_base base;
-        ck_dyn dyn;
-        memset(&base, 0, sizeof base);
-        cw_state_bind_ref(t->buf[CW_ST_REF], n, &base);
-        cw_state_bind_base(t->buf[CW_ST_BASE], n, &base);
-        cw_state_bind_dyn(t->buf[CW_ST_DYN], n, &dyn);
-        for (size_t s0 = 0; s0 < n; s0 += SUB_PX) {
-            const size_t len = n - s0 < SUB_PX ? n - s0 : SUB_PX;
-            const float *bands[CK_NBANDS];
-            cw_strip_refl_chunk(st, off + s0, len, t->refl, bands);
-            for (int k = 0; k < IX_N; k++)
-                c->ix[k]->fn(bands, mask + s0, len, t->ix[k] + s0);
-        }
-        static const int qb[3] = {CK_B02, CK_B08, CK_B11};
-        for (int k = 0; k < 3; k++)
-            ck_dn_to_q16(st->dn[qb[k]] + off, n, st->conv[qb[k]], t->obs16[k]);
-        const uint8_t *qmask = quality_mask(p, t, mask, &dyn, (size_t)W, (size_t)rows);
-        if (p->mode == CW_PASS_FINALIZE) {
-            ck_base_finalize(&base, n);
-            ck_base_mark_river(&base, (size_t)W, (size_t)rows, p->cfg->det.bank_px, (int)p->cfg->riparian_px,
-                               t->scr3);
-        }
-        int monitor = p->mode != CW_PASS_REF;
-        if (monitor) { /* today's expectation (the season); a shifted date shows a neighbour: the lowest */
-            ck_base_expected(&base, n, p->day, t->exp_ndvi, t->exp_nbr);
-            ck_min3x3_i16(t->exp_ndvi, (size_t)W, (size_t)rows, t->min3, t->min3_tmp);
-        }
-        int chakras = cw_aoi_chakra_rows(p->ag, p->as, cy, rows, W, t->chakra);
-        /* a pixel next to a chakra may show the chakra on a shifted date:
-         * it gets the chakra's rule (rotation thinning is not loss) */
-        if (chakras)
-            ck_dilate_u8(t->chakra, (size_t)W, (size_t)rows, 1, t->chakra, t->scr1);
-        ck_obs obs = {t->ix[IX_NDVI],   t->ix[IX_NBR], t->ix[IX_BSI], t->ix[IX_MNDWI], qmask, t->chakra,
-                      monitor ? t->exp_ndvi : NULL, monitor ? t->exp_nbr : NULL, monitor ? t->min3 : NULL};
-        if (p->mode == CW_PASS_REF) {
-            ck_ref_add(&obs, n, p->day, &base);
-            ck_clear_update(qmask, t->ix[IX_NDVI], n, p->day, dyn.last_clear);
-        } else {
-            ck_change_update(&obs, n, p->day, &p->cfg->det, &base, &dyn);
-        }
-        ck_shift_cost(t->obs16[1], mask, dyn.ref_nir, (size_t)W, (size_t)rows, SHIFT_STEP, t->shift_acc, t->shift_cnt);
-        ck_quality_ref_update(qmask, t->obs16[0], t->obs16[1], t->obs16[2], n, dyn.ref_blue, dyn.ref_nir,
-                              dyn.ref_swir);
-        for (int k = 0; k < CW_ST_NKINDS; k++)
-            if (p->out_path[k][0] && cw_state_compress(t->io, local * CW_ST_NKINDS + k, (cw_state_kind)k, t->buf[k], n))
-                return -1;
-        /* evidence of observation per AOI */
-        ck_observation_flags(qmask, t->ix[IX_NDVI], dyn.last_clear, n, t->flag, t->flag + n);
-        cw_aoi_count_rows(p->ag, cy, rows, W, t->flag, t->aoi_clear);
-        cw_aoi_count_rows(p->ag, cy, rows, W, t->flag + n, t->aoi_never);
-        if (p->mode == CW_PASS_REF)
-            continue;
-        /* flagged pixels and baseline water */
-        for (size_t i = 0; i < n; i++) {
-            if (base.info[i] & CK_BI_WATER) {
-                int y = cy + (int)(i / (size_t)W), x = (int)(i % (size_t)W);
-                t->cells[(size_t)(y / CW_WATER_CELL - t->cell_y0) * (size_t)p->cells_w + (size_t)(x / CW_WATER_CELL)] = 1;
-            }
-            uint8_t s = dyn.status[i];
-            if (s != CK_ST_CANDIDATE && s != CK_ST_CONFIRMED)
-                continue;
-            cw_px px = {(uint32_t)((size_t)cy * (size_t)W + i), dyn.first_day[i], dyn.conf_day[i], dyn.last_clear[i],
-                        s, dyn.n_next[i], dyn.n_anom[i], dyn.n_nbr[i], dyn.n_bare[i], dyn.n_pond[i],
-                        (uint8_t)((base.info[i] & CK_BI_BANK ? CW_PX_BANK : 0) |
-                                  (base.info[i] & CK_BI_RIPARIAN ? CW_PX_RIPARIAN : 0)),
-                        dyn.last_ndvi[i], t->exp_ndvi[i]};
-            if (vec_push(&t->flagged, &px))
-                return -1;
-        }
+        if (pass_chunk(c, t, st, &k))
+            return -1;
     }
     memset(&t->ps, 0, sizeof t->ps);
     cw_pixel_stats_add(&t->ps, st);
