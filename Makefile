@@ -130,6 +130,7 @@ ACC_SEEDS ?= 1,2,3,4,5,6,7,8
 ACC_DATES ?= 5,10
 accuracy: deps $(BUILD)/chakrawatch
 	/usr/bin/python3 tests/accuracy/score.py $(BUILD) --seeds $(ACC_SEEDS) --dates $(ACC_DATES)
+	/usr/bin/python3 tests/accuracy/score.py $(BUILD) --seeds $(ACC_SEEDS) --dates 40 --season 0.45
 
 bench: deps-bench $(BUILD)/chakrawatch $(BUILD)/decode_floor
 	BUILD=$(BUILD) tests/bench/run_bench.sh

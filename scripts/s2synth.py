@@ -12,7 +12,7 @@ layouts chakrawatch reads, and full 10980 x 10980 tiles for benchmarks.
                   --block 256 --truth DIR --no-scl]
   s2synth.py bench OUT [--size 10980 --bands B04,B08]
   s2synth.py series OUT [--width 1000 --height 900 --seed 3]
-  s2synth.py accuracy OUT [--seed 1 --dates 10 --width 600 --height 600]
+  s2synth.py accuracy OUT [--seed 1 --dates 10 --width 600 --height 600 --season 0]
 
 `series` writes a night-by-night time series with known truth: OUT/inbox/
 (one folder-layout scene per date), OUT/aoi/ (conserved areas as GeoJSON in
@@ -612,6 +612,7 @@ def main():
     q.add_argument("--dates", type=int, default=10)
     q.add_argument("--width", type=int, default=600)
     q.add_argument("--height", type=int, default=600)
+    q.add_argument("--season", type=float, default=0.0, help="dry-season bare-soil mix, 0 = aseasonal")
     a = p.parse_args()
     if a.cmd == "accuracy":
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

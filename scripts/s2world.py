@@ -14,7 +14,11 @@ carries what real L2A has and the SCL misses:
   - one monitoring date shifted by one pixel (misregistration);
   - bank erosion (forest becomes channel) and new sand bars on forested
     banks beside the channel;
-  - a chakra harvest that regrows on the next date; a persistent cloud.
+  - a chakra harvest that regrows on the next date; a persistent cloud;
+  - with --season G, a dry season: vegetation mixes with up to G of bare
+    soil's reflectance in an annual cycle (G = 0.3 lowers forest NDVI by
+    about 0.2 at the trough; 0, Napo-like, by default); long series then run
+    every 18 days and take their first year as the reference.
 
 Truth: truth/events.tif (event code per pixel at its final extent),
 truth/decoys.tif (what each non-event pixel suffered: 1 haze, 2 shadow
@@ -65,14 +69,20 @@ def dilate(m, r):
 
 
 class World:
-    def __init__(self, seed, ndates, W, H):
+    def __init__(self, seed, ndates, W, H, season=0.0):
         self.rng = rng = np.random.default_rng(1000 + seed)
-        self.W, self.H, self.n = W, H, ndates
+        self.W, self.H, self.n, self.season = W, H, ndates, season
         self.yy, self.xx = np.mgrid[0:H, 0:W].astype(np.float64)
         yy, xx = self.yy, self.xx
-        self.dates = [str(np.datetime64("2024-01-05") + np.timedelta64(int(12 * k + rng.integers(0, 4)), "D"))
+        step = 18 if ndates > 12 else 12
+        self.dates = [str(np.datetime64("2024-01-05") + np.timedelta64(int(step * k + rng.integers(0, 4)), "D"))
                       for k in range(ndates)]
-        self.ref = ["2024-01-01", str(np.datetime64(self.dates[2]) + np.timedelta64(1, "D"))]
+        if ndates > 12:  # a year of reference: the seasons are in it
+            end = np.datetime64("2024-01-05") + np.timedelta64(365, "D")
+            self.m0 = int(sum(np.datetime64(d) <= end for d in self.dates))
+        else:
+            self.m0 = 3
+        self.ref = ["2024-01-01", str(np.datetime64(self.dates[self.m0 - 1]) + np.timedelta64(1, "D"))]
         # river: meandering channel with sand margins
         self.rx0, self.amp, self.per = W * rng.uniform(0.55, 0.65), W * rng.uniform(0.03, 0.07), H * rng.uniform(0.8, 1.4)
         self.half = rng.uniform(4.0, 6.0)
@@ -98,7 +108,12 @@ class World:
         self.plan_decoys()
 
     def first_monitor(self):
-        return 3
+        return self.m0
+
+    def dryness(self, di):
+        """Share of bare soil mixed into vegetation on date di (0 without seasons)."""
+        doy = (np.datetime64(self.dates[di]) - np.datetime64(self.dates[di][:4] + "-01-01")).astype(int)
+        return self.season * 0.5 * (1 - np.cos(2 * np.pi * (doy - 30) / 365.25))
 
     def plan_events(self):
         rng, W, H, yy, xx = self.rng, self.W, self.H, self.yy, self.xx
@@ -245,8 +260,12 @@ class World:
         os.makedirs(out, exist_ok=True)
         meta = {"TILE_ID": "18MTD", "ACQUISITION_DATE": self.dates[di], "PROCESSING_BASELINE": "05.10",
                 "BOA_ADD_OFFSET": "-1000", "BOA_QUANTIFICATION_VALUE": "10000"}
+        veg = (scls == FOREST) | (scls == AGRO) | (scls == PASTURE)
+        g = self.dryness(di)
         for i, b in enumerate(S.BANDS):
             r = S.reflectance(scls, shadow, i, rng)
+            if g > 0:  # the dry season: leaves thin, the ground shows
+                r = np.where(veg, (1 - g) * r + g * S.REFL[BARE, i], r)
             r = np.where(thinned, 0.7 * r + 0.3 * S.REFL[BARE, i], r)
             r = np.where(fringe < 1, fringe * r + SKY[i], r)
             r = r + haze * HAZE[i]
@@ -265,7 +284,7 @@ class World:
 
 def make(a):
     W, H, n = a.width, a.height, a.dates
-    w = World(a.seed, n, W, H)
+    w = World(a.seed, n, W, H, getattr(a, "season", 0.0))
     inbox, truth, aoi = (os.path.join(a.out, d) for d in ("inbox", "truth", "aoi"))
     for d in (inbox, truth, aoi):
         os.makedirs(d, exist_ok=True)

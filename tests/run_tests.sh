@@ -72,6 +72,9 @@ echo "== accuracy floors (randomised series with haze, fringes, a shifted date, 
 /usr/bin/python3 "$HERE/accuracy/score.py" "$BUILD" --seeds 1,2 --dates 5,10 --work "$FIX/accuracy" --floors \
     > "$FIX/a.log" 2>&1
 tally accuracy "$FIX/a.log" $?
+/usr/bin/python3 "$HERE/accuracy/score.py" "$BUILD" --seeds 1 --dates 40 --season 0.45 --work "$FIX/accuracy" \
+    --floors > "$FIX/as.log" 2>&1
+tally accuracy-seasonal "$FIX/as.log" $?
 
 if [ -n "${FUZZ_SMOKE:-}" ]; then
     echo "== fuzz smoke (libFuzzer + ASan/UBSan, 10 s per target; make fuzz runs longer)"
