@@ -166,7 +166,11 @@ def score(series, history):
               for f in sl}
     ds = None
     shift_ok = all((v == "+1,+0") == (d == truth["shifted_date"]) for d, v in shifts.items() if v)
-    r = {"shift_ok": int(shift_ok), "published": len(pub), "true": 0, "false": [], "events": 0, "detected": 0, "conf_events": 0,
+    # published for a while, then withdrawn (expired, below the MMU, river):
+    # the committee saw them; the ones off every event cost a trip
+    gone = [a for a in alerts if a["published"] and a["status"] == "rejected"]
+    transient_false = sum(1 for a in gone if a["mask"].sum() and (a["mask"] & grow(ev > 0)).sum() < 0.5 * a["mask"].sum())
+    r = {"shift_ok": int(shift_ok), "transient_false": transient_false, "published": len(pub), "true": 0, "false": [], "events": 0, "detected": 0, "conf_events": 0,
          "confirmed": 0, "class_ok": 0, "date_ok": 0, "area_err": [], "misses": []}
     for a in pub:
         npx = a["mask"].sum()
@@ -231,7 +235,7 @@ def main():
             r["withdrawn_listed"], r["withdrawn"] = withdrawals_listed(hist, rd)
             shutil.rmtree(rd, ignore_errors=True)
             rows.append(r)
-            for k in ("withdrawn_listed", "withdrawn", "shift_ok", "published", "true", "events", "detected", "conf_events", "confirmed", "class_ok",
+            for k in ("transient_false", "withdrawn_listed", "withdrawn", "shift_ok", "published", "true", "events", "detected", "conf_events", "confirmed", "class_ok",
                       "date_ok"):
                 tot[k] = tot.get(k, 0) + r[k]
             tot.setdefault("area_err", []).extend(r["area_err"])
@@ -257,7 +261,8 @@ def main():
     shutil.rmtree(d2, ignore_errors=True)
     med = float(np.median(tot["area_err"])) if tot["area_err"] else 0.0
     print(f"withdrawals: {tot['withdrawn_listed']} of {tot['withdrawn']} published alerts that ended rejected are "
-          "listed, rejected with their reason, in that night's alerts.csv")
+          f"listed, rejected with their reason, in that night's alerts.csv; {tot['transient_false']} of them lay off "
+          "every true event (shown for a while, then withdrawn)")
     print(f"misregistration: the shifted date measured (+1 px) and no other on {tot['shift_ok']} of {len(rows)} series")
     S = {"withdrawals": ratio(tot["withdrawn_listed"], tot["withdrawn"]), "shift": ratio(tot["shift_ok"], len(rows)), "cadence": 1 if same else 0, "recall": ratio(tot["detected"], tot["events"]), "confirmed_recall": ratio(tot["confirmed"], tot["conf_events"]),
          "precision": ratio(tot["true"], tot["published"]), "class": ratio(tot["class_ok"], tot["detected"]),
