@@ -5,6 +5,7 @@
 #                   suite, then run it again under ASan/UBSan
 #   make demo       run the main job on the generated demo data
 #   make bench      full-tile benchmark against gdal_calc.py (not in check)
+#   make killtest   30 kills at random moments of a night, each rerun compared byte for byte
 #   make accuracy   the accuracy table over many seeds and lengths (not in check;
 #                   check runs its floors on two seeds)
 #   make OPENMP=0   build without OpenMP;  make SANITIZE=address,undefined
@@ -17,7 +18,7 @@ OPENMP  ?= 1
 SANITIZE ?=
 OPT     ?= -O2
 KERNEL_OPT ?= -O3 -fno-math-errno -fno-trapping-math
-PKGS    := gdal proj libpng libzstd freetype2 libtiff-4 libdeflate
+PKGS    := gdal proj libpng libzstd freetype2 libtiff-4 libdeflate sqlite3
 
 WARN := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
         -Wimplicit-fallthrough -Werror=vla -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation
@@ -50,7 +51,8 @@ HEADERS    := $(wildcard kernels/*.h pipeline/*.h pipeline/*/*.h tests/*.h)
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
-.PHONY: all check check-run kernels-check demo bench accuracy fuzz fuzz-smoke fuzz-build deps deps-bench clean format
+
+.PHONY: all check check-run kernels-check demo bench accuracy killtest fuzz fuzz-smoke fuzz-build deps deps-bench clean format
 all: $(BUILD)/chakrawatch
 
 # kernels are the hot loops: let GCC vectorise them fully
@@ -125,6 +127,11 @@ check-run: $(BUILD)/chakrawatch $(BUILD)/test_kernels $(BUILD)/test_pipeline
 
 demo: deps $(BUILD)/chakrawatch
 	BUILD=$(BUILD) scripts/demo.sh
+
+killtest: deps $(BUILD)/chakrawatch
+	rm -rf $(BUILD)/killtest && /usr/bin/python3 scripts/s2synth.py series $(BUILD)/killtest/series > /dev/null
+	cd tests/integration && /usr/bin/python3 test_kill.py ../../$(BUILD) ../../$(BUILD)/killtest/series \
+	    ../../$(BUILD)/killtest/work 30
 
 ACC_SEEDS ?= 1,2,3,4,5,6,7,8
 ACC_DATES ?= 5,10

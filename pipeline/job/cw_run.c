@@ -783,7 +783,7 @@ int cw_run(const cw_run_opts *o)
         free(ms);
     }
     free(summ);
-    if (cw_history_close(j.h))
+    if (cw_history_close(j.h) || cw_history_canonicalize(hpath, cur))
         orc = -1;
     j.h = NULL;
     if (!orc && (cw_path_join(path, sizeof path, outdir, "history.gpkg") || copy_file(hpath, path)))

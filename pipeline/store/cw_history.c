@@ -8,6 +8,7 @@
 #include "cw_util.h"
 
 #include <gdal.h>
+#include <sqlite3.h>
 #include <math.h>
 #include <ogr_srs_api.h>
 #include <stdlib.h>
@@ -652,4 +653,90 @@ int cw_history_aoi_obs_all(cw_history *h, cw_aoi_obs_row **out, int *n) { return
 int cw_history_aoi_never_all(cw_history *h, cw_aoi_obs_row **out, int *n)
 {
     return rows_of(h->aoi_never, 1, out, n);
+}
+
+int cw_history_canonicalize(const char *path, const char *last_change)
+{
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        int rc = cw_error("%s: cannot reopen the history: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+        sqlite3_close(db);
+        return rc;
+    }
+    char *err = NULL;
+    int rc = sqlite3_exec(db, "BEGIN", NULL, NULL, &err);
+    sqlite3_stmt *st = NULL;
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(db, "SELECT table_name FROM gpkg_ogr_contents ORDER BY table_name", -1, &st, NULL);
+    char tables[16][64];
+    int nt = 0;
+    while (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW && nt < 16) {
+        const unsigned char *t = sqlite3_column_text(st, 0);
+        cw_strlcpy(tables[nt], t ? (const char *)t : "", sizeof tables[0]);
+        /* our own table names only: they go into SQL text below */
+        int ok = tables[nt][0] != '\0';
+        for (const char *p = tables[nt]; *p; p++)
+            ok &= (*p >= 'a' && *p <= 'z') || *p == '_';
+        nt += ok;
+    }
+    sqlite3_finalize(st);
+    for (int i = 0; rc == SQLITE_OK && i < nt; i++) {
+        const char *t = tables[i];
+        char *q = sqlite3_mprintf(
+            "DROP TRIGGER IF EXISTS \"trigger_insert_feature_count_%s\";"
+            "DROP TRIGGER IF EXISTS \"trigger_delete_feature_count_%s\";"
+            "UPDATE gpkg_ogr_contents SET feature_count = (SELECT COUNT(*) FROM \"%s\") WHERE table_name = '%s';"
+            "CREATE TRIGGER \"trigger_insert_feature_count_%s\" AFTER INSERT ON \"%s\" BEGIN UPDATE "
+            "gpkg_ogr_contents SET feature_count = feature_count + 1 WHERE lower(table_name) = lower('%s'); END;"
+            "CREATE TRIGGER \"trigger_delete_feature_count_%s\" AFTER DELETE ON \"%s\" BEGIN UPDATE "
+            "gpkg_ogr_contents SET feature_count = feature_count - 1 WHERE lower(table_name) = lower('%s'); END;",
+            t, t, t, t, t, t, t, t, t, t);
+        rc = q ? sqlite3_exec(db, q, NULL, NULL, &err) : SQLITE_NOMEM;
+        sqlite3_free(q);
+    }
+    if (rc == SQLITE_OK) { /* the night's date, and the extent from the spatial index, not from the writes */
+        char *q = sqlite3_mprintf(
+            "UPDATE gpkg_contents SET last_change = %Q;"
+            "UPDATE gpkg_contents SET min_x = (SELECT min(minx) FROM rtree_alerts_geom), "
+            "min_y = (SELECT min(miny) FROM rtree_alerts_geom), max_x = (SELECT max(maxx) FROM rtree_alerts_geom), "
+            "max_y = (SELECT max(maxy) FROM rtree_alerts_geom) WHERE table_name = 'alerts';",
+            last_change);
+        rc = q ? sqlite3_exec(db, q, NULL, NULL, &err) : SQLITE_NOMEM;
+        sqlite3_free(q);
+    }
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, "COMMIT", NULL, NULL, &err);
+    /* a fresh copy of the content, not of its history: VACUUM INTO writes a
+     * new file whose header counters start afresh; it replaces the old one
+     * by rename, so a kill here leaves the previous history */
+    char tmp[4096];
+    if (rc == SQLITE_OK && cw_tmp_path(tmp, sizeof tmp, path) == 0) {
+        unlink(tmp);
+        char *q = sqlite3_mprintf("VACUUM INTO %Q", tmp);
+        rc = q ? sqlite3_exec(db, q, NULL, NULL, &err) : SQLITE_NOMEM;
+        sqlite3_free(q);
+    } else if (rc == SQLITE_OK) {
+        rc = SQLITE_CANTOPEN;
+    }
+    int out = 0;
+    if (rc != SQLITE_OK) {
+        out = cw_error("%s: cannot tidy the history: %s", path, err ? err : sqlite3_errstr(rc));
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    sqlite3_free(err);
+    if (sqlite3_close(db) != SQLITE_OK && !out)
+        out = cw_error("%s: cannot close the history", path);
+    if (!out) { /* the schema cookie counts past schema changes: one value for all */
+        sqlite3 *nd = NULL;
+        if (sqlite3_open_v2(tmp, &nd, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+            sqlite3_exec(nd, "PRAGMA schema_version = 1000", NULL, NULL, NULL) != SQLITE_OK)
+            out = cw_error("%s: cannot tidy the history copy: %s", tmp, nd ? sqlite3_errmsg(nd) : "out of memory");
+        if (sqlite3_close(nd) != SQLITE_OK && !out)
+            out = cw_error("%s: cannot close the history copy", tmp);
+    }
+    if (!out)
+        out = cw_commit_file(tmp, path);
+    else
+        unlink(tmp);
+    return out;
 }

@@ -68,6 +68,15 @@ void cw_history_rollback(cw_history *h);
 int cw_history_tile_get(cw_history *h, const char *tile, cw_tile_rec *r);
 int cw_history_tile_put(cw_history *h, const cw_tile_rec *r);
 
+/* After the history is closed: its bookkeeping made a function of its
+ * content (last change the night, the extent from the spatial index,
+ * feature counts recomputed, GDAL's feature-count triggers
+ * recreated in one order, the file rebuilt by VACUUM), so a night killed
+ * anywhere and rerun leaves the same bytes as an uninterrupted one.  GDAL
+ * drops those triggers while it writes and restores them at close: a kill
+ * in between left a file that differed for good. */
+int cw_history_canonicalize(const char *path, const char *last_change); /* "YYYY-MM-DDT00:00:00.000Z" */
+
 /* Status of a product already handled ("processed", "out_of_order",
  * "before_reference") into buf; 1 found, 0 not. */
 int cw_history_scene_status(cw_history *h, const char *product_id, char *buf, size_t n);

@@ -366,6 +366,8 @@ for pid in scenes():
         night(C, pid)
 check(export(C) == export(A), "killed and rerun: the same alerts as an uninterrupted run")
 check(tree_digest(C, "state", "*.cws") == tree_digest(A, "state", "*.cws"), "killed and rerun: the same state")
+check(digest(os.path.join(C, "state", "history.gpkg")) == digest(os.path.join(A, "state", "history.gpkg")),
+      "killed and rerun: the history GeoPackage is the uninterrupted run's, byte for byte")
 for d in TRUTH["dates"]:
     for f in ("alerts.csv", "aoi_summary.csv"):
         check(digest(os.path.join(C, "out", d, f)) == digest(os.path.join(A, "out", d, f)),
