@@ -22,7 +22,7 @@ import time
 
 from cwtest import check, finish
 
-BUILD, SERIES, WORK = sys.argv[1], sys.argv[2], sys.argv[3]
+BUILD, SERIES, WORK = (os.path.abspath(a) for a in sys.argv[1:4])
 TRIALS = int(sys.argv[4]) if len(sys.argv) > 4 else 3
 CW = os.path.join(BUILD, "chakrawatch")
 AOI = os.path.join(SERIES, "aoi")
