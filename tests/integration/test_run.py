@@ -479,6 +479,34 @@ check(st_r.get(reproc) == "processed" and st_r.get(ss[4]) == "duplicate" and st_
       f"the newer baseline is merged, the others are duplicates: {[(k[-40:], v) for k, v in st_r.items()]}")
 hds_r = None
 
+# a full disk (RLIMIT_FSIZE: writes past 64 KiB fail with EFBIG) on a
+# monitoring night: the night fails with the reason, nothing half-written is
+# left, earlier results stay; the rerun with room gives the uninterrupted bytes
+import resource
+import signal as _signal
+F = workdir("F")
+for pid in ss[:4]:
+    night(F, pid)
+before_f = tree_digest(F, "out")
+deliver(F, ss[4])
+
+
+def small_disk():
+    _signal.signal(_signal.SIGXFSZ, _signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (64 << 10, 64 << 10))
+
+
+pf = subprocess.run([CW, "run", os.path.join(F, "job.ini"), "--night", night_of(ss[4])], capture_output=True,
+                    text=True, errors="replace", preexec_fn=small_disk)
+check(pf.returncode in (1, 2) and "File too large" in pf.stderr,
+      f"a full disk fails the night with the reason (exit {pf.returncode}): {pf.stderr[-300:]}")
+check(all(tree_digest(F, "out").get(k) == v for k, v in before_f.items()), "a full disk leaves earlier outputs intact")
+check(not glob.glob(os.path.join(F, "**", ".*tmp*"), recursive=True), "a full disk leaves no temporary behind")
+p = cw("run", os.path.join(F, "job.ini"), "--night", night_of(ss[4]))
+for f in ("alerts.csv", "aoi_summary.csv"):
+    check(digest(os.path.join(F, "out", night_of(ss[4]), f)) == digest(os.path.join(A, "out", night_of(ss[4]), f)),
+          f"after the full disk, the rerun's {f} is the uninterrupted run's")
+
 # a map that cannot be written (its name taken by a folder) after earlier
 # warnings: the report is still written and lists it (the captured warnings
 # were once re-allocated under the report: a use-after-free)
