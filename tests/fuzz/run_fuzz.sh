@@ -9,10 +9,15 @@ SECS=${FUZZ_SECONDS:-60}
 HERE=$(cd "$(dirname "$0")" && pwd)
 pass=0 fail=0
 mkdir -p "$BUILD/corpus"
-for t in config tiletiff aoi; do
+for t in config tiletiff aoi scene; do
     c="$BUILD/corpus/$t"
     mkdir -p "$c"
     cp "$HERE"/corpus/$t/* "$c/" 2>/dev/null
+    REAL=${CW_REAL_DATA:-$HERE/../../../shared/data/real}
+    if [ "$t" = scene ] && [ -d "$REAL" ]; then # real metadata as seeds, read from where they live
+        cp "$REAL"/earth-search-*/*.json "$c/" 2>/dev/null
+        unzip -p "$REAL"/*.SAFE.zip '*/MTD_MSIL2A.xml' > "$c/real-mtd.xml" 2>/dev/null || rm -f "$c/real-mtd.xml"
+    fi
     if [ "$t" = tiletiff ] && [ ! -f "$c/seed-deflate.tif" ]; then
         for co in "COMPRESS=DEFLATE -co PREDICTOR=2" "COMPRESS=ZSTD" "COMPRESS=NONE"; do
             n=$(echo "$co" | cut -d= -f2 | cut -d' ' -f1 | tr 'A-Z' 'a-z')
