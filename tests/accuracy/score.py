@@ -39,6 +39,8 @@ from osgeo import gdal, ogr, osr
 gdal.UseExceptions()
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+import cwtest  # noqa: E402
 
 CONFIG = """[job]
 inbox = inbox
@@ -100,22 +102,9 @@ def alert_rasters(history, truth):
     lyr = ds.GetLayerByName("alerts")
     out = []
     for f in lyr:
-        g = f.GetGeometryRef()
-        if g is None:
+        if f.GetGeometryRef() is None:
             continue
-        g = g.Clone()
-        src = g.GetSpatialReference() or lyr.GetSpatialRef()
-        src.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-        g.Transform(osr.CoordinateTransformation(src, utm))
-        mem = gdal.GetDriverByName("MEM").Create("", W, H, 1, gdal.GDT_Byte)
-        mem.SetGeoTransform(gt)
-        vds = ogr.GetDriverByName("Memory").CreateDataSource("")
-        vl = vds.CreateLayer("a", utm, ogr.wkbMultiPolygon)
-        ft = ogr.Feature(vl.GetLayerDefn())
-        ft.SetGeometry(g)
-        vl.CreateFeature(ft)
-        gdal.RasterizeLayer(mem, [1], vl, burn_values=[1])
-        m = mem.ReadAsArray().astype(bool)
+        m = cwtest.alert_mask(f, lyr, utm, gt, W, H)
         out.append({"id": f.GetField("alert_id"), "class": f.GetField("class"), "status": f.GetField("status"),
                     "published": f.GetField("published"), "first": f.GetField("first_detected")[:10].replace("/", "-"),
                     "area_ha": f.GetField("area_ha"), "mask": m, "reason": f.GetField("reason")})

@@ -98,22 +98,8 @@ for f in ds.GetLayerByName("alerts"):
     if int(first[5:7]) in (11, 12, 1, 2, 3):
         winter_n += 1
         # the alert's pixels the following summer, against their summer expectation
-        g = f.GetGeometryRef().Clone()
-        src = g.GetSpatialReference() or ds.GetLayerByName("alerts").GetSpatialRef()
-        src.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-        g.Transform(osr.CoordinateTransformation(src, utm))
-        mem = gdal.GetDriverByName("MEM").Create("", 40, 40, 1, gdal.GDT_Byte)
-        mem.SetGeoTransform(gt)
-        vds = ogr.GetDriverByName("Memory").CreateDataSource("")
-        vl = vds.CreateLayer("a", utm, ogr.wkbMultiPolygon)
-        ft = ogr.Feature(vl.GetLayerDefn())
-        ft.SetGeometry(g)
-        vl.CreateFeature(ft)
-        gdal.RasterizeLayer(mem, [1], vl, burn_values=[1])
-        m = mem.ReadAsArray().astype(bool)
-        if not m.any():  # smaller than a 20 m cell: the cells it touches
-            gdal.RasterizeLayer(mem, [1], vl, burn_values=[1], options=["ALL_TOUCHED=TRUE"])
-            m = mem.ReadAsArray().astype(bool)
+        # smaller than a 20 m cell: the cells it touches
+        m = cwtest.alert_mask(f, ds.GetLayerByName("alerts"), utm, gt, 40, 40, touched_fallback=True)
         y = int(first[:4]) + (1 if int(first[5:7]) >= 11 else 0)
         nxt, nn = summer_median((y,))
         if nn and m.any():
