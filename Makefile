@@ -18,7 +18,7 @@ OPENMP  ?= 1
 SANITIZE ?=
 OPT     ?= -O2
 KERNEL_OPT ?= -O3 -fno-math-errno -fno-trapping-math
-PKGS    := gdal proj libpng libzstd freetype2 libtiff-4 libdeflate sqlite3
+PKGS    := gdal proj libpng libzstd freetype2 libtiff-4 libdeflate sqlite3 libcrypto
 
 WARN := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
         -Wimplicit-fallthrough -Werror=vla -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation
@@ -50,6 +50,12 @@ PIPE_OBJ   := $(PIPE_SRC:%.c=$(BUILD)/%.o)
 HEADERS    := $(wildcard kernels/*.h pipeline/*.h pipeline/*/*.h tests/*.h)
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+# the commit the binary is built from, for provenance.json (rewritten only
+# when it changes, so nothing rebuilds needlessly)
+COMMIT := $(shell git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)
+$(shell mkdir -p $(BUILD) && printf '#define CW_COMMIT "%s"\n' '$(COMMIT)' > $(BUILD)/cw_commit.h.new && \
+  (cmp -s $(BUILD)/cw_commit.h.new $(BUILD)/cw_commit.h || mv $(BUILD)/cw_commit.h.new $(BUILD)/cw_commit.h); \
+  rm -f $(BUILD)/cw_commit.h.new)
 
 
 .PHONY: all check check-run kernels-check demo bench accuracy killtest fuzz fuzz-smoke fuzz-build deps deps-bench clean format
@@ -62,7 +68,9 @@ $(BUILD)/kernels/%.o: kernels/%.c $(HEADERS)
 
 $(BUILD)/pipeline/%.o: pipeline/%.c $(HEADERS) VERSION
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -DCW_VERSION='"$(VERSION)"' $(PKG_CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) -DCW_VERSION='"$(VERSION)"' -I$(BUILD) $(PKG_CFLAGS) -c $< -o $@
+
+$(BUILD)/pipeline/job/cw_verify.o: $(BUILD)/cw_commit.h
 
 $(BUILD)/libck.a: $(KERNEL_OBJ)
 	ar rcs $@ $^
@@ -92,7 +100,7 @@ FUZZ_OBJ := $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(KERNEL_SRC) $(PIPE_SRC))
 
 $(FUZZ_BUILD)/%.o: %.c $(HEADERS) VERSION
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_FLAGS) -DCW_VERSION='"$(VERSION)"' -DCK_NO_CLONES $(PKG_CFLAGS) -c $< -o $@
+	clang $(FUZZ_FLAGS) -DCW_VERSION='"$(VERSION)"' -DCW_COMMIT='"fuzz"' -DCK_NO_CLONES $(PKG_CFLAGS) -c $< -o $@
 
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
 	clang $(FUZZ_FLAGS) $(PKG_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJ) $(PKG_LIBS) -lm -o $@

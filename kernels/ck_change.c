@@ -379,3 +379,11 @@ CK_VEC void ck_observation_flags(const uint8_t *mask, const float *ndvi, const u
         nv[i] = (uint8_t)(lc[i] == 0);
     }
 }
+
+CK_VEC void ck_observation_record(const uint8_t *mask, const uint8_t *clear, size_t n, uint8_t *rec)
+{
+    const uint8_t *restrict m = mask, *restrict c = clear;
+    uint8_t *restrict r = rec;
+    for (size_t i = 0; i < n; i++)
+        r[i] = (uint8_t)(m[i] | ((m[i] == 0) & (c[i] == 0)));
+}

@@ -156,6 +156,10 @@ void ck_clear_update(const uint8_t *mask, const float *ndvi, size_t n, int day, 
  * (last_clear 0). */
 void ck_observation_flags(const uint8_t *mask, const float *ndvi, const uint16_t *last_clear, size_t n,
                           uint8_t *clear, uint8_t *never);
+/* The observation record of a pixel: its mask flags (CK_M_* of ck_common.h
+ * and ck_quality.h), CK_M_NODATA where the mask is 0 but the pixel was not
+ * seen clear (clear[] of ck_observation_flags); 0 exactly where clear. */
+void ck_observation_record(const uint8_t *mask, const uint8_t *clear, size_t n, uint8_t *rec);
 
 /* Median of v[0..n) (n <= CK_REF_SLOTS) and 1.4826 x median absolute
  * deviation, in the units of v; v is reordered. */

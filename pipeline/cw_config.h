@@ -56,6 +56,10 @@ typedef struct {
     char map_background[16]; /* truecolor | swir */
     long overview_px, aoi_px, chip_px, map_max_scenes;
     char map_font[PATH_MAX];
+    /* [verify] */
+    char verify_cutoff[11];
+    long verify_min_clear, verify_max_gap;
+    double verify_max_never, verify_forest_share;
     /* [scene] */
     char boa_offset[32]; /* "" = from the product */
 } cw_config;

@@ -7,6 +7,7 @@
 #include <gdal.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
@@ -410,3 +411,71 @@ int cw_valid_ymd(const char *s)
     return m >= 1 && m <= 12 && d >= 1 && d <= mdays[m - 1] && !(m == 2 && d == 29 && !leap);
 }
 
+FILE *cw_file_create_tmp(const char *final, char *tmp, size_t n)
+{
+    if (cw_tmp_path(tmp, n, final))
+        return NULL;
+    FILE *f = fopen(tmp, "wb");
+    if (!f)
+        cw_error("%s: cannot create: %s", tmp, strerror(errno));
+    return f;
+}
+
+int cw_file_commit(FILE *f, const char *tmp, const char *final)
+{
+    int bad = ferror(f) | fflush(f) | fsync(fileno(f));
+    if (fclose(f) || bad) {
+        unlink(tmp);
+        return cw_error("%s: write failed", final);
+    }
+    return cw_commit_file(tmp, final);
+}
+
+int cw_file_copy(const char *src, const char *dst)
+{
+    char tmp[PATH_MAX];
+    FILE *in = fopen(src, "rb");
+    if (!in)
+        return cw_error("%s: %s", src, strerror(errno));
+    FILE *out = cw_file_create_tmp(dst, tmp, sizeof tmp);
+    if (!out) {
+        fclose(in);
+        return -1;
+    }
+    char buf[1 << 16];
+    size_t r;
+    while ((r = fread(buf, 1, sizeof buf, in)) > 0)
+        if (fwrite(buf, 1, r, out) != r)
+            break;
+    int bad = ferror(in);
+    fclose(in);
+    if (bad) {
+        fclose(out);
+        unlink(tmp);
+        return cw_error("%s: read error", src);
+    }
+    return cw_file_commit(out, tmp, dst);
+}
+
+/* --------------------------------------------------------------- run */
+
+int cw_safe_name(char *out, size_t n, const char *s)
+{
+    char safe[121];
+    size_t k = 0;
+    int changed = 0;
+    uint32_t h = 2166136261u;
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        h = (h ^ *c) * 16777619u;
+        int ok = (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-' ||
+                 *c == '_' || (*c == '.' && k > 0);
+        changed |= !ok;
+        if (k < 120)
+            safe[k++] = ok ? (char)*c : '_';
+        else
+            changed = 1;
+    }
+    safe[k] = '\0';
+    int w = changed || !k ? snprintf(out, n, "%s-%08x", safe, h) : snprintf(out, n, "%s", safe);
+    return w < 0 || (size_t)w >= n ? cw_error("name too long") : 0;
+}

@@ -66,6 +66,17 @@ int cw_tmp_path(char *buf, size_t n, const char *final_path);
 int cw_clean_stale_tmp(const char *dir);
 /* rename(tmp, final) after the writer closed tmp successfully. */
 int cw_commit_file(const char *tmp, const char *final_path);
+/* A stdio file under final's temporary name (tmp receives it), and its
+ * commit: flushed, fsynced, closed and renamed over final; -1 leaves
+ * nothing behind. */
+FILE *cw_file_create_tmp(const char *final, char *tmp, size_t n);
+int cw_file_commit(FILE *f, const char *tmp, const char *final);
+/* s as a file name: [A-Za-z0-9._-] kept (no leading dot), others '_',
+ * at most 120 of them, and an 8-hex hash of s appended when anything was
+ * changed, so two different names never meet; -1 when n is too small. */
+int cw_safe_name(char *out, size_t n, const char *s);
+/* src copied to dst through a temporary. */
+int cw_file_copy(const char *src, const char *dst);
 
 /* Copy at most n-1 bytes and terminate. */
 void cw_strlcpy(char *dst, const char *src, size_t n);

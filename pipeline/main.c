@@ -5,10 +5,13 @@
  */
 #include "ck_indices.h"
 #include "job/cw_cmd.h"
+#include "job/cw_review.h"
 #include "job/cw_run.h"
+#include "job/cw_verify.h"
 #include "cw_util.h"
 
 #include <gdal.h>
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +32,17 @@ static const char usage[] =
     "                             2 configuration unusable\n"
     "  alerts CONFIG --since YYYY-MM-DD [--format csv|geojson] [--out FILE]\n"
     "                             export alerts of the history updated since a date\n"
+    "  verify CONFIG --aoi FILE [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--out DIR]\n"
+    "      [--id-field F] [--name-field F] [--lang es|en] [--pdf]\n"
+    "                             a verdict per plot over the period (default from [verify]\n"
+    "                             cutoff, 2020-12-31, to the latest observation):\n"
+    "                             no_loss_observed, loss_after_cutoff or\n"
+    "                             insufficient_observation; verdicts.csv, verdicts.gpkg,\n"
+    "                             verdicts.geojson, sheets/, provenance.json, manifest.sha256\n"
+    "  verify --check DIR         re-hash DIR/manifest.sha256 and name what changed\n"
+    "  review CONFIG ALERT_ID --status verified|false_positive|unsure [--note T] [--by NAME]\n"
+    "  review CONFIG --csv FILE [--by NAME]   the committee's verdicts on alerts (a\n"
+    "                             spreadsheet with columns alert_id and review), [--on DATE]\n"
     "  help                       this text\n"
     "  version                    the version\n"
     "\n"
@@ -243,6 +257,104 @@ static int job_main(int argc, char **argv)
     return rc;
 }
 
+/* `verify` and `review`: GNU-style options (--opt=value too), -h. */
+static int verify_review_main(int argc, char **argv)
+{
+    const int is_verify = !strcmp(argv[1], "verify");
+    cw_verify_opts vo;
+    cw_review_opts ro;
+    memset(&vo, 0, sizeof vo);
+    memset(&ro, 0, sizeof ro);
+    const char *check = NULL;
+    int verbose = 0;
+    static const struct option lo[] = {
+        {"aoi", required_argument, 0, 'a'},    {"from", required_argument, 0, 'f'},
+        {"to", required_argument, 0, 't'},     {"out", required_argument, 0, 'o'},
+        {"id-field", required_argument, 0, 'i'}, {"name-field", required_argument, 0, 'n'},
+        {"lang", required_argument, 0, 'l'},   {"pdf", no_argument, 0, 'p'},
+        {"check", required_argument, 0, 'c'},  {"threads", required_argument, 0, 'j'},
+        {"status", required_argument, 0, 's'}, {"note", required_argument, 0, 'N'},
+        {"by", required_argument, 0, 'b'},     {"csv", required_argument, 0, 'C'},
+        {"on", required_argument, 0, 'O'},     {"verbose", no_argument, 0, 'v'},
+        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+    static const char verify_only[] = "aftoinlpcj", review_only[] = "sNbCO";
+    optind = 2;
+    opterr = 0;
+    int c;
+    long lv;
+    while ((c = getopt_long(argc, argv, "hv", lo, NULL)) != -1) {
+        if (c == 'h') {
+            print_usage(stdout);
+            return 0;
+        }
+        if (c == '?' || c == ':') {
+            fprintf(stderr, "chakrawatch %s: unknown option or missing value: %s (see chakrawatch help)\n", argv[1],
+                    argv[optind - 1]);
+            return 2;
+        }
+        if (c != 'v' && !strchr(is_verify ? verify_only : review_only, c)) {
+            fprintf(stderr, "chakrawatch %s: %s is not an option of %s\n", argv[1], argv[optind - 1], argv[1]);
+            return 2;
+        }
+        switch (c) {
+        case 'v': verbose++; break;
+        case 'a': vo.aoi = optarg; break;
+        case 'f': vo.from = optarg; break;
+        case 't': vo.to = optarg; break;
+        case 'o': vo.out = optarg; break;
+        case 'i': vo.id_field = optarg; break;
+        case 'n': vo.name_field = optarg; break;
+        case 'l':
+            if (strcmp(optarg, "es") && strcmp(optarg, "en"))
+                return fprintf(stderr, "chakrawatch verify: --lang is es or en\n"), 2;
+            vo.lang = optarg;
+            break;
+        case 'p': vo.pdf = 1; break;
+        case 'c': check = optarg; break;
+        case 'j':
+            if (cw_parse_long(optarg, 1, 1024, &lv))
+                return fprintf(stderr, "chakrawatch verify: --threads: %s\n", cw_errmsg()), 2;
+            vo.threads = (int)lv;
+            break;
+        case 's': ro.status = optarg; break;
+        case 'N': ro.note = optarg; break;
+        case 'b': ro.by = optarg; break;
+        case 'C': ro.csv = optarg; break;
+        case 'O': ro.on = optarg; break;
+        }
+    }
+    const char *config = optind < argc ? argv[optind++] : NULL;
+    if (!is_verify && !ro.csv && optind < argc)
+        ro.alert_id = argv[optind++];
+    if (optind < argc) {
+        fprintf(stderr, "chakrawatch %s: unexpected argument %s\n", argv[1], argv[optind]);
+        return 2;
+    }
+    cw_set_verbose(verbose);
+    if (is_verify && check) {
+        if (config)
+            return fprintf(stderr, "chakrawatch verify --check DIR takes no CONFIG\n"), 2;
+        return cw_verify_check(check);
+    }
+    if (!config || (is_verify && !vo.aoi)) {
+        fprintf(stderr, "chakrawatch %s: usage: %s\n", argv[1],
+                is_verify ? "verify CONFIG --aoi FILE [options] (see chakrawatch help)"
+                          : "review CONFIG ALERT_ID --status S | review CONFIG --csv FILE");
+        return 2;
+    }
+    cw_gdal_init();
+    int rc;
+    if (is_verify) {
+        vo.config_path = config;
+        rc = cw_verify_run(&vo);
+    } else {
+        ro.config_path = config;
+        rc = cw_review_run(&ro);
+    }
+    GDALDestroyDriverManager();
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -262,6 +374,8 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (!strcmp(cmd, "run") || !strcmp(cmd, "alerts"))
         return job_main(argc, argv);
+    if (!strcmp(cmd, "verify") || !strcmp(cmd, "review"))
+        return verify_review_main(argc, argv);
     if (strcmp(cmd, "info") && strcmp(cmd, "indices")) {
         fprintf(stderr, "chakrawatch: unknown command '%s' (see chakrawatch help)\n", cmd);
         return 2;

@@ -9,7 +9,7 @@ set -eu
 
 PKGS="build-essential pkg-config libgdal-dev gdal-bin python3-gdal python3-numpy \
 libproj-dev proj-bin libpng-dev libsqlite3-dev libzstd-dev libtiff-dev libdeflate-dev \
-libfreetype-dev fonts-dejavu-core chromium chromium-driver python3-selenium clang libclang-rt-14-dev"
+libfreetype-dev libssl-dev fonts-dejavu-core chromium chromium-driver python3-selenium clang libclang-rt-14-dev"
 if [ "${1:-}" = "--bench" ]; then
     PKGS="$PKGS hyperfine time"
 fi

@@ -54,7 +54,7 @@ cw_raster_out *cw_raster_out_create(const char *path, const cw_scene *s, cw_out_
         cw_error("GDAL has no GTiff driver");
         goto fail;
     }
-    const char *pred = type == CW_OUT_FLOAT32 ? "3" : "2";
+    const char *pred = type == CW_OUT_FLOAT32 ? "3" : type == CW_OUT_INT16 ? "2" : "1";
     opts = CSLSetNameValue(opts, "TILED", "YES");
     opts = CSLSetNameValue(opts, "BLOCKXSIZE", "512");
     opts = CSLSetNameValue(opts, "BLOCKYSIZE", "512");
@@ -77,8 +77,8 @@ cw_raster_out *cw_raster_out_create(const char *path, const cw_scene *s, cw_out_
     case CW_CODEC_NONE:
         break;
     }
-    o->ds = GDALCreate(drv, o->tmp, s->width, s->height, 1, type == CW_OUT_FLOAT32 ? GDT_Float32 : GDT_Int16,
-                       opts);
+    o->ds = GDALCreate(drv, o->tmp, s->width, s->height, 1,
+                       type == CW_OUT_FLOAT32 ? GDT_Float32 : type == CW_OUT_INT16 ? GDT_Int16 : GDT_Byte, opts);
     if (!o->ds) {
         cw_error("cannot create %s: %s", o->tmp, cw_gdal_errmsg());
         goto fail;
@@ -93,7 +93,7 @@ cw_raster_out *cw_raster_out_create(const char *path, const cw_scene *s, cw_out_
     GDALSetDescription(o->band, band_desc);
     if (type == CW_OUT_FLOAT32) {
         GDALSetRasterNoDataValue(o->band, NAN);
-    } else {
+    } else if (type == CW_OUT_INT16) {
         GDALSetRasterNoDataValue(o->band, CK_NODATA_I16);
         GDALSetRasterScale(o->band, 1e-4);
         GDALSetRasterOffset(o->band, 0.0);
@@ -122,7 +122,7 @@ size_t cw_tiles_pixels(int width, int nrows)
 int cw_raster_out_write(cw_raster_out *o, int y0, int nrows, const void *tiles)
 {
     const int T = CW_OUT_TILE, ntx = (o->width + T - 1) / T;
-    const size_t tile_bytes = (size_t)T * T * (o->type == CW_OUT_FLOAT32 ? 4 : 2);
+    const size_t tile_bytes = (size_t)T * T * (o->type == CW_OUT_FLOAT32 ? 4 : o->type == CW_OUT_INT16 ? 2 : 1);
     if (y0 % T != 0 || (nrows % T != 0 && y0 + nrows != o->height))
         return cw_error("internal: strip %d+%d is not aligned to output tiles", y0, nrows);
     const char *t = tiles;

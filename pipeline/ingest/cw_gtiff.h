@@ -11,7 +11,7 @@
 
 #define CW_OUT_TILE 512 /* output tile size; strips are multiples of it */
 
-typedef enum { CW_OUT_FLOAT32, CW_OUT_INT16 } cw_out_type;
+typedef enum { CW_OUT_FLOAT32, CW_OUT_INT16, CW_OUT_BYTE /* flags: no nodata, no scale */ } cw_out_type;
 typedef enum { CW_CODEC_ZSTD, CW_CODEC_DEFLATE, CW_CODEC_LZW, CW_CODEC_NONE } cw_codec;
 
 typedef struct cw_raster_out cw_raster_out;

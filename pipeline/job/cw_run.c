@@ -4,6 +4,8 @@
  * CSV outputs.  Runs once a night; the pixel work is in cw_monitor.c.
  */
 #include "job/cw_run.h"
+#include "job/cw_inbox.h"
+#include "publish/cw_csv.h"
 #include "publish/cw_report.h"
 #include "monitor/cw_aoi.h"
 #include "cw_config.h"
@@ -21,110 +23,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-typedef struct {
-    cw_scene s;
-    int day;
-} scene_item;
-
-static int item_cmp(const void *pa, const void *pb)
-{
-    const scene_item *a = pa, *b = pb;
-    int c = strcmp(a->s.tile, b->s.tile);
-    if (c)
-        return c;
-    if (a->day != b->day)
-        return a->day < b->day ? -1 : 1;
-    /* two products of one tile and day (a reprocessing, an overlapping
-     * datatake): the newest processing baseline first, then the latest
-     * generation (names sort by it from the end), so it is the one merged */
-    c = strcmp(b->s.baseline, a->s.baseline);
-    if (c)
-        return c;
-    c = strcmp(b->s.product_id, a->s.product_id);
-    return c;
-}
-
-static int name_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-/* Scenes of the inbox folders, opened (metadata only); failures reported. */
-static int discover(const cw_config *c, const cw_common_opts *co, scene_item **out, int *n, int *failed)
-{
-    *out = NULL;
-    *n = 0;
-    int cap = 0;
-    for (int i = 0; i < c->n_inbox; i++) {
-        DIR *d = opendir(c->inbox[i]);
-        if (!d) {
-            cw_warn("inbox %s: %s", c->inbox[i], strerror(errno));
-            (*failed)++;
-            continue;
-        }
-        char **names = NULL;
-        size_t nn = 0, nc = 0;
-        struct dirent *e;
-        while ((e = readdir(d))) {
-            if (e->d_name[0] == '.')
-                continue;
-            if (nn == nc) {
-                nc = nc ? 2 * nc : 64;
-                char **q = realloc(names, nc * sizeof *q);
-                if (!q)
-                    break;
-                names = q;
-            }
-            names[nn++] = strdup(e->d_name);
-        }
-        closedir(d);
-        if (nn) /* qsort(NULL, 0) is undefined */
-            qsort(names, nn, sizeof *names, name_cmp);
-        for (size_t k = 0; k < nn; k++) {
-            char path[PATH_MAX];
-            if (cw_path_join(path, sizeof path, c->inbox[i], names[k]) == 0) {
-                const char *dot = strrchr(names[k], '.');
-                int is_tif = dot && (!strcasecmp(dot, ".tif") || !strcasecmp(dot, ".tiff") || !strcasecmp(dot, ".zip"));
-                if (!cw_is_dir(path) && !is_tif) {
-                    cw_info("inbox: %s is not a scene (not a folder, GeoTIFF or zipped .SAFE); ignored", path);
-                } else {
-                    if (*n == cap) {
-                        cap = cap ? 2 * cap : 16;
-                        scene_item *q = realloc(*out, (size_t)cap * sizeof *q);
-                        if (!q)
-                            return cw_error("out of memory");
-                        *out = q;
-                    }
-                    scene_item *it = &(*out)[*n];
-                    memset(it, 0, sizeof *it);
-                    if (cw_scene_open(path, &co->scene, &it->s)) {
-                        cw_warn("scene %s: %s; skipped", path, cw_errmsg());
-                        (*failed)++;
-                    } else if (!it->s.tile[0] || !(it->day = ck_day_parse(it->s.date))) {
-                        cw_warn("scene %s: tile id or acquisition date unknown (name it as an S2 product or "
-                                "set TILE_ID/ACQUISITION_DATE metadata); skipped",
-                                path);
-                        cw_scene_free(&it->s);
-                        (*failed)++;
-                    } else {
-                        int dup = 0;
-                        for (int q = 0; q < *n; q++)
-                            dup |= !strcmp((*out)[q].s.product_id, it->s.product_id);
-                        if (dup) {
-                            cw_info("scene %s: product %s already in another inbox; ignored", path, it->s.product_id);
-                            cw_scene_free(&it->s);
-                        } else {
-                            (*n)++;
-                        }
-                    }
-                }
-            }
-            free(names[k]);
-        }
-        free(names);
-    }
-    if (*n)
-        qsort(*out, (size_t)*n, sizeof **out, item_cmp);
-    return 0;
-}
 
 static void state_path(char *buf, size_t n, const char *tile_dir, int kind, int gen)
 {
@@ -172,7 +70,7 @@ static double pctd(uint64_t a, uint64_t b) { return b ? 100.0 * (double)a / (dou
 
 /* Why a scene cannot be merged into the tile's state now (status for the
  * scenes table in *status), or NULL. */
-static const char *refuse(const job_t *j, const scene_item *it, const cw_tile_rec *rec, const char **status)
+static const char *refuse(const job_t *j, const cw_inbox_item *it, const cw_tile_rec *rec, const char **status)
 {
     if (it->day == rec->last_day) {
         *status = "duplicate";
@@ -208,7 +106,7 @@ typedef struct {
 
 /* 1 when the scene is to be merged now; 0 when it was skipped or refused
  * (and recorded as such); -1 on a history failure. */
-static int scene_admit(tile_run *t, const scene_item *it)
+static int scene_admit(tile_run *t, const cw_inbox_item *it)
 {
     job_t *j = t->j;
     char st[32];
@@ -251,7 +149,8 @@ static int tile_prepare(tile_run *t)
 {
     if (t->ready)
         return 0;
-    if (cw_mkdir_p(t->dir))
+    char obs[PATH_MAX];
+    if (cw_mkdir_p(t->dir) || cw_path_join(obs, sizeof obs, t->dir, "obs") || cw_mkdir_p(obs))
         return -1;
     clean_tile_dir(t->dir, &t->rec);
     if (cw_aoi_grid_build(t->j->as, t->g0, &t->ag))
@@ -275,7 +174,7 @@ static int tile_prepare(tile_run *t)
 
 /* The pass of one scene: its mode, and which state generations it reads
  * and writes (gen: the new one). */
-static void pass_setup(tile_run *t, const scene_item *it, int gen)
+static void pass_setup(tile_run *t, const cw_inbox_item *it, int gen)
 {
     cw_pass *p = &t->p;
     const cw_tile_rec *rec = &t->rec;
@@ -301,6 +200,8 @@ static void pass_setup(tile_run *t, const scene_item *it, int gen)
     }
     if (p->mode == CW_PASS_MONITOR)
         p->in_path[CW_ST_REF][0] = '\0';
+    if (cw_obs_path(p->obs_path, sizeof p->obs_path, t->dir, it->s.date, it->s.product_id))
+        p->obs_path[0] = '\0';
     memset(p->aoi_clear, 0, t->na * 8);
     memset(p->aoi_never, 0, t->na * 8);
     memset(p->water, 0, (size_t)p->cells_w * (size_t)p->cells_h);
@@ -308,7 +209,7 @@ static void pass_setup(tile_run *t, const scene_item *it, int gen)
 
 /* After a pass: the tile's new generations, the scene and the AOIs'
  * observations in the history. */
-static int scene_record(tile_run *t, const scene_item *it, int gen)
+static int scene_record(tile_run *t, const cw_inbox_item *it, int gen)
 {
     job_t *j = t->j;
     cw_pass *p = &t->p;
@@ -377,7 +278,7 @@ static int tile_alerts(tile_run *t)
 
 /* One scene of the tile through admission, its pass and its records;
  * -1 only on a failure that aborts the tile's transaction. */
-static int tile_scene(tile_run *t, const scene_item *it)
+static int tile_scene(tile_run *t, const cw_inbox_item *it)
 {
     int admit = scene_admit(t, it);
     if (admit <= 0)
@@ -414,7 +315,7 @@ static int tile_finish(tile_run *t)
 
 /* All scenes of one tile, items[0..n), in acquisition order; each is
  * checked against the state as it is after the ones before it. */
-static int run_tile(job_t *j, scene_item *items, int n)
+static int run_tile(job_t *j, cw_inbox_item *items, int n)
 {
     tile_run t = {.j = j, .tile = items[0].s.tile, .g0 = &items[0].s, .na = 1};
     int found = cw_history_tile_get(j->h, t.tile, &t.rec);
@@ -454,44 +355,6 @@ static int run_tile(job_t *j, scene_item *items, int n)
 
 /* --------------------------------------------------------------- CSV */
 
-/* Would a spreadsheet take this text for a formula?  = + - @ first, also
- * after leading blanks (LibreOffice and Excel skip them), or a leading tab
- * or carriage return. */
-static int csv_formula_like(const char *s)
-{
-    if (s[0] == '\t' || s[0] == '\r')
-        return 1;
-    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
-        s++;
-    return *s == '=' || *s == '+' || *s == '-' || *s == '@';
-}
-
-/* RFC 4180 field.  Every text field is treated as the user's: ids carry
- * tile names from metadata, scenes carry file names, AOI fields come from
- * users' files; none can start a formula. */
-static void csv_text(FILE *f, const char *s)
-{
-    int quote = strpbrk(s, ",\"\r\n") != NULL;
-    int neutral = csv_formula_like(s);
-    if (quote || neutral)
-        fputc('"', f);
-    if (neutral)
-        fputc('\'', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    if (quote || neutral)
-        fputc('"', f);
-}
-
-static void csv_num(FILE *f, double v, int decimals)
-{
-    if (!isnan(v))
-        fprintf(f, "%.*f", decimals, v == 0 ? 0.0 : v);
-}
-
 static const char alerts_header[] =
     "alert_id,tile_id,class,confidence,confidence_label,status,first_detected,confirmed_on,last_observed,"
     "n_anomalous_obs,area_ha,lat,lon,ndvi_before,ndvi_after,aoi_id,aoi_kind,aoi_name,relation,distance_m,scenes,"
@@ -503,53 +366,33 @@ static void write_alert_row(FILE *f, const cw_alert *a)
     ck_day_format(a->first_day, d1);
     ck_day_format(a->conf_day, d2);
     ck_day_format(a->last_day, d3);
-    csv_text(f, a->id);
+    cw_csv_text(f, a->id);
     fputc(',', f);
-    csv_text(f, a->tile);
+    cw_csv_text(f, a->tile);
     fprintf(f, ",%s,%d,%s,%s,%s,%s,%s,%d,", cw_class_name(a->cls), a->confidence,
             cw_conf_label(a->confidence), cw_status_name(a->status), d1, d2, d3, a->n_anom);
-    csv_num(f, a->area_ha, 4);
+    cw_csv_num(f, a->area_ha, 4);
     fputc(',', f);
-    csv_num(f, a->lat, 6);
+    cw_csv_num(f, a->lat, 6);
     fputc(',', f);
-    csv_num(f, a->lon, 6);
+    cw_csv_num(f, a->lon, 6);
     fputc(',', f);
-    csv_num(f, a->ndvi_before, 4);
+    cw_csv_num(f, a->ndvi_before, 4);
     fputc(',', f);
-    csv_num(f, a->ndvi_after, 4);
+    cw_csv_num(f, a->ndvi_after, 4);
     fputc(',', f);
-    csv_text(f, a->aoi_id);
+    cw_csv_text(f, a->aoi_id);
     fprintf(f, ",%s,", a->aoi_kind[0] ? a->aoi_kind : "none");
-    csv_text(f, a->aoi_name);
+    cw_csv_text(f, a->aoi_name);
     fprintf(f, ",%s,", a->relation[0] ? a->relation : "outside");
-    csv_num(f, a->distance_m, 0);
+    cw_csv_num(f, a->distance_m, 0);
     fputc(',', f);
-    csv_text(f, a->scenes);
+    cw_csv_text(f, a->scenes);
     fputc(',', f);
-    csv_text(f, a->other_aois);
+    cw_csv_text(f, a->other_aois);
     fprintf(f, ",%ld,", a->npx);
-    csv_text(f, a->reason);
+    cw_csv_text(f, a->reason);
     fputs("\r\n", f);
-}
-
-static FILE *open_tmp(const char *final, char *tmp, size_t n)
-{
-    if (cw_tmp_path(tmp, n, final))
-        return NULL;
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
-        cw_error("%s: cannot create: %s", tmp, strerror(errno));
-    return f;
-}
-
-static int close_commit(FILE *f, const char *tmp, const char *final)
-{
-    int bad = ferror(f) | fflush(f) | fsync(fileno(f));
-    if (fclose(f) || bad) {
-        unlink(tmp);
-        return cw_error("%s: write failed", final);
-    }
-    return cw_commit_file(tmp, final);
 }
 
 static int write_alerts_csv(cw_history *h, const char *night, const char *path)
@@ -559,13 +402,13 @@ static int write_alerts_csv(cw_history *h, const char *night, const char *path)
     if (cw_history_alerts_updated(h, night, &al, &n))
         return -1;
     char tmp[PATH_MAX];
-    FILE *f = open_tmp(path, tmp, sizeof tmp);
+    FILE *f = cw_file_create_tmp(path, tmp, sizeof tmp);
     int rc = -1;
     if (f) {
         fprintf(f, "%s\r\n", alerts_header);
         for (int i = 0; i < n; i++)
             write_alert_row(f, &al[i]);
-        rc = close_commit(f, tmp, path);
+        rc = cw_file_commit(f, tmp, path);
     }
     cw_alert_list_free(al, n);
     return rc;
@@ -575,25 +418,26 @@ static int write_summary_csv(const cw_config *cfg, const cw_aoi_set *as, const c
                              const char *path)
 {
     char tmp[PATH_MAX];
-    FILE *f = open_tmp(path, tmp, sizeof tmp);
+    FILE *f = cw_file_create_tmp(path, tmp, sizeof tmp);
     if (!f)
         return -1;
     fprintf(f, "aoi_id,aoi_kind,aoi_name,area_ha,loss_ha_inside,loss_ha_ring_0_500,loss_ha_ring_500_1000,"
                "loss_ha_ring_1000_2000,mining_ha_inside,mining_ha_ring_0_500,mining_ha_ring_500_1000,"
                "mining_ha_ring_1000_2000,clear_observations,last_clear_observation,longest_gap_days,"
-               "never_observed_share,scenes_seen,period_start,period_end\r\n");
+               "never_observed_share,scenes_seen,period_start,period_end,loss_verified,loss_false_positive,"
+               "loss_review_precision,mining_verified,mining_false_positive,mining_review_precision\r\n");
     for (int k = 0; k < as->n; k++) {
         const cw_aoi *a = &as->a[k];
         const cw_aoi_summary *s = &S[k];
-        csv_text(f, a->id);
+        cw_csv_text(f, a->id);
         fprintf(f, ",%s,", cw_aoi_kind_name(a->kind));
-        csv_text(f, a->name);
+        cw_csv_text(f, a->name);
         fputc(',', f);
-        csv_num(f, s->area_ha, 4);
+        cw_csv_num(f, s->area_ha, 4);
         for (int c2 = 0; c2 < 2; c2++)
             for (int r = 0; r < 4; r++) {
                 fputc(',', f);
-                csv_num(f, s->ha[c2][r], 4);
+                cw_csv_num(f, s->ha[c2][r], 4);
             }
         char d[11], p0[11], p1[11];
         ck_day_format(s->last_clear, d);
@@ -603,39 +447,17 @@ static int write_summary_csv(const cw_config *cfg, const cw_aoi_set *as, const c
         if (s->gap >= 0)
             fprintf(f, "%d", s->gap);
         fputc(',', f);
-        csv_num(f, s->never_share, 4);
-        fprintf(f, ",%d,%s,%s\r\n", s->scenes_seen, p0, p1);
+        cw_csv_num(f, s->never_share, 4);
+        fprintf(f, ",%d,%s,%s", s->scenes_seen, p0, p1);
+        for (int c2 = 0; c2 < 2; c2++) { /* the committee's reviews: precision where any alert was decided */
+            int v = s->reviewed[c2][CW_RV_VERIFIED], x = s->reviewed[c2][CW_RV_FALSE_POSITIVE];
+            fprintf(f, ",%d,%d,", v, x);
+            cw_csv_num(f, v + x ? (double)v / (v + x) : NAN, 4);
+        }
+        fputs("\r\n", f);
     }
-    return close_commit(f, tmp, path);
+    return cw_file_commit(f, tmp, path);
 }
-
-static int copy_file(const char *src, const char *dst)
-{
-    char tmp[PATH_MAX];
-    FILE *in = fopen(src, "rb");
-    if (!in)
-        return cw_error("%s: %s", src, strerror(errno));
-    FILE *out = open_tmp(dst, tmp, sizeof tmp);
-    if (!out) {
-        fclose(in);
-        return -1;
-    }
-    char buf[1 << 16];
-    size_t r;
-    while ((r = fread(buf, 1, sizeof buf, in)) > 0)
-        if (fwrite(buf, 1, r, out) != r)
-            break;
-    int bad = ferror(in);
-    fclose(in);
-    if (bad) {
-        fclose(out);
-        unlink(tmp);
-        return cw_error("%s: read error", src);
-    }
-    return close_commit(out, tmp, dst);
-}
-
-/* --------------------------------------------------------------- run */
 
 static int history_path(const cw_config *c, char *buf, size_t n)
 {
@@ -727,7 +549,7 @@ int cw_run(const cw_run_opts *o)
     j.night = night;
     cw_aoi_set as;
     int rc = 2;
-    scene_item *items = NULL;
+    cw_inbox_item *items = NULL;
     int nitems = 0;
     if (cw_aoi_load(&cfg, &as)) {
         cw_warn("%s", cw_errmsg());
@@ -742,7 +564,7 @@ int cw_run(const cw_run_opts *o)
         goto out_aoi;
     }
     rc = 1;
-    if (discover(&cfg, &co, &items, &nitems, &j.failed)) {
+    if (cw_inbox_discover(&cfg, &co, &items, &nitems, &j.failed)) {
         cw_warn("%s", cw_errmsg());
         goto out_h;
     }
@@ -786,7 +608,7 @@ int cw_run(const cw_run_opts *o)
     if (cw_history_close(j.h) || cw_history_canonicalize(hpath, cur))
         orc = -1;
     j.h = NULL;
-    if (!orc && (cw_path_join(path, sizeof path, outdir, "history.gpkg") || copy_file(hpath, path)))
+    if (!orc && (cw_path_join(path, sizeof path, outdir, "history.gpkg") || cw_file_copy(hpath, path)))
         orc = -1;
     if (orc) {
         cw_warn("outputs: %s", cw_errmsg());
@@ -799,9 +621,7 @@ int cw_run(const cw_run_opts *o)
     rc = j.failed ? 1 : 0;
 out_h:
     cw_history_close(j.h);
-    for (int i = 0; i < nitems; i++)
-        cw_scene_free(&items[i].s);
-    free(items);
+    cw_inbox_free(items, nitems);
 out_aoi:
     cw_aoi_set_free(&as);
 out:
@@ -940,12 +760,12 @@ int cw_alerts_export(const cw_export_opts *o)
     }
     if (!o->geojson) {
         char tmp[PATH_MAX];
-        FILE *f = o->out ? open_tmp(o->out, tmp, sizeof tmp) : stdout;
+        FILE *f = o->out ? cw_file_create_tmp(o->out, tmp, sizeof tmp) : stdout;
         if (f) {
             fprintf(f, "%s\r\n", alerts_header);
             for (int i = 0; i < n; i++)
                 write_alert_row(f, &al[i]);
-            rc = o->out ? close_commit(f, tmp, o->out) : (fflush(f) ? cw_error("write error") : 0);
+            rc = o->out ? cw_file_commit(f, tmp, o->out) : (fflush(f) ? cw_error("write error") : 0);
         }
     } else {
         rc = export_geojson(al, n, o->out);

@@ -155,6 +155,8 @@ typedef struct {
     cw_alert *old;   /* the tile's alerts in the history */
     int nold;
     int *taken;      /* per old alert: matched tonight */
+    cw_review *rev;  /* the committee's reviews (all tiles) */
+    int nrev;
     size_t *par, *order, *root_comp;
     comp_t *comps;
     size_t ncomp;
@@ -355,13 +357,23 @@ static int components_classify(alert_run *r)
     return 0;
 }
 
+static int reviewed_false(const alert_run *r, const cw_alert *a)
+{
+    const cw_review *v = cw_review_latest(r->rev, r->nrev, a->id);
+    return v && v->review == CW_RV_FALSE_POSITIVE;
+}
+
 /* Each history alert's anchor pixel names the component it continues
- * (the earliest alert wins a component). */
+ * (the earliest alert wins a component).  An alert the committee found
+ * false keeps its pixels even after it expired: the same event
+ * triggering again is the same false alert, not a new one. */
 static void components_match_history(alert_run *r)
 {
     for (int a = 0; a < r->nold; a++) {
         const cw_alert *o = &r->old[a];
-        if (o->status == CW_AL_REJECTED || o->status == CW_AL_REVERTED || o->anchor < 0 || (uint64_t)o->anchor >= (uint64_t)r->W * (uint64_t)r->s->height)
+        int retired = o->status == CW_AL_REJECTED || o->status == CW_AL_REVERTED;
+        if ((retired && !reviewed_false(r, o)) || o->anchor < 0 ||
+            (uint64_t)o->anchor >= (uint64_t)r->W * (uint64_t)r->s->height)
             continue;
         size_t q = px_find(r->px, r->n, (uint32_t)o->anchor);
         if (q == (size_t)-1)
@@ -484,7 +496,14 @@ static int alert_publish(alert_run *r, comp_t *k, cw_alert_counts *counts)
                  "river dynamics: bare or wet ground beside the baseline channel with no pond away from it "
                  "(bank erosion or a sand bar)");
     }
-    if (prev && prev->published && !a.published) { /* published before: withdrawn once, in the open */
+    const cw_review *rv = prev ? cw_review_latest(r->rev, r->nrev, prev->id) : NULL;
+    if (rv && rv->review == CW_RV_FALSE_POSITIVE) { /* the committee's word stands: never published again */
+        char d[11];
+        ck_day_format(rv->day, d);
+        a.published = 0;
+        snprintf(a.reason, sizeof a.reason, "reviewed as a false positive on %s%s%.60s: not published again", d,
+                 rv->reviewer[0] ? " by " : "", rv->reviewer);
+    } else if (prev && prev->published && !a.published) { /* published before: withdrawn once, in the open */
         char why[sizeof a.reason];
         cw_strlcpy(why, a.reason, sizeof why);
         snprintf(a.reason, sizeof a.reason, "withdrawn: %s", why);
@@ -573,6 +592,7 @@ static void alert_run_free(alert_run *r)
     free(r->root_comp);
     free(r->comps);
     free(r->taken);
+    free(r->rev);
     proj_destroy(r->pj);
     proj_context_destroy(r->pj_ctx);
     OCTDestroyCoordinateTransformation(r->ct);
@@ -588,7 +608,7 @@ int cw_alerts_update(const cw_config *cfg, const cw_scene *s, const cw_aoi_grid 
                    .px = f->flagged.p, .n = f->flagged.n, .W = (uint32_t)s->width,
                    .rx = fabs(s->gt[1]), .ry = fabs(s->gt[5]), .pj_ctx = proj_context_create()};
     int rc = -1;
-    if (cw_history_tile_alerts(h, s->tile, &r.old, &r.nold))
+    if (cw_history_tile_alerts(h, s->tile, &r.old, &r.nold) || cw_history_reviews(h, &r.rev, &r.nrev))
         goto done;
     size_t n1 = r.n ? r.n : 1;
     r.par = malloc(n1 * sizeof *r.par);

@@ -6,6 +6,7 @@
 #include "monitor/cw_monitor.h"
 #include "ck_indices.h"
 #include "ck_quality.h"
+#include "ingest/cw_gtiff.h"
 #include "cw_util.h"
 
 #include <math.h>
@@ -25,6 +26,7 @@ typedef struct {
     const ck_index_desc *ix[IX_N];
     cw_state_file *in[CW_ST_NKINDS];
     cw_state_writer *out[CW_ST_NKINDS];
+    cw_raster_out *obs; /* the observation record, NULL = none */
     long fault_at; /* test hook: SIGKILL at this commit (0 = never) */
 } pass_ctx;
 
@@ -47,6 +49,7 @@ typedef struct {
     int cell_y0, cell_rows;
     int nchunks, first_chunk;
     cw_pixel_stats ps; /* this strip's, added in order by the commit */
+    uint8_t *rec;      /* the strip's observation record, output tiles (cw_gtiff.h) */
 } pass_tls;
 
 static long commits_done; /* across passes of the run, for the fault hook */
@@ -95,6 +98,7 @@ static void tls_free(void *ctx, void *p)
     free(t->aoi_never);
     free(t->flagged.p);
     free(t->cells);
+    free(t->rec);
     free(t);
 }
 
@@ -127,6 +131,8 @@ static void *tls_init(void *ctx, size_t max_px)
     if (!(t->qflag = malloc(cpx)) || !(t->qmask = malloc(cpx)) || !(t->min3 = malloc(cpx * 2)) ||
         !(t->min3_tmp = malloc(cpx * 2)) || !(t->exp_ndvi = malloc(cpx * 2)) || !(t->exp_nbr = malloc(cpx * 2)) || !(t->scr3 = malloc(3 * cpx)) || !(t->scr1 = malloc(cpx)) ||
         !(t->scr2 = malloc(cpx)))
+        goto fail;
+    if (c->obs && !(t->rec = malloc(cw_tiles_pixels((int)W, max_rows))))
         goto fail;
     return t;
 fail:
@@ -228,6 +234,21 @@ static int chunk_flagged(const cw_pass *p, pass_tls *t, const chunk_t *k, const 
     return 0;
 }
 
+/* The chunk's observation record (after the temporal tests) into the
+ * strip's output tiles. */
+static void record_rows(pass_tls *t, const cw_strip *st, const chunk_t *k)
+{
+    const int W = (int)st->width;
+    ck_observation_record(t->qmask, t->flag, k->n, t->scr1);
+    for (int r = 0; r < k->rows; r++) {
+        const int y = k->cy - st->y0 + r;
+        for (int x = 0; x < W; x += CW_OUT_TILE) {
+            const int len = W - x < CW_OUT_TILE ? W - x : CW_OUT_TILE;
+            memcpy(t->rec + cw_tiles_index(W, x, y), t->scr1 + (size_t)r * (size_t)W + (size_t)x, (size_t)len);
+        }
+    }
+}
+
 /* One state chunk: read, observe, test, update, compress, count. */
 static int pass_chunk(pass_ctx *c, pass_tls *t, const cw_strip *st, const chunk_t *k)
 {
@@ -254,6 +275,8 @@ static int pass_chunk(pass_ctx *c, pass_tls *t, const cw_strip *st, const chunk_
     ck_observation_flags(qmask, t->ix[IX_NDVI], dyn.last_clear, k->n, t->flag, t->flag + k->n);
     cw_aoi_count_rows(p->ag, k->cy, k->rows, W, t->flag, t->aoi_clear);
     cw_aoi_count_rows(p->ag, k->cy, k->rows, W, t->flag + k->n, t->aoi_never);
+    if (c->obs)
+        record_rows(t, st, k);
     return p->mode == CW_PASS_REF ? 0 : chunk_flagged(p, t, k, &base, &dyn);
 }
 
@@ -274,6 +297,8 @@ static int pass_work(void *ctx, const cw_strip *st, void *tp)
     memset(t->q, 0, sizeof t->q);
     memset(t->shift_acc, 0, sizeof t->shift_acc);
     memset(t->shift_cnt, 0, sizeof t->shift_cnt);
+    if (c->obs) /* the parts of edge tiles outside the grid: no data */
+        memset(t->rec, CK_M_NODATA, cw_tiles_pixels(W, st->nrows));
     for (int cy = st->y0; cy < st->y0 + st->nrows; cy += CW_STATE_ROWS) {
         chunk_t k = {.cy = cy, .local = t->nchunks++};
         k.rows = cy + CW_STATE_ROWS <= st->y0 + st->nrows ? CW_STATE_ROWS : st->y0 + st->nrows - cy;
@@ -299,6 +324,8 @@ static int pass_commit(void *ctx, const cw_strip *st, void *tp)
         for (int k = 0; k < CW_ST_NKINDS; k++)
             if (c->out[k] && cw_state_append(c->out[k], t->first_chunk + l, t->io, l * CW_ST_NKINDS + k))
                 return -1;
+    if (c->obs && cw_raster_out_write(c->obs, st->y0, st->nrows, t->rec))
+        return -1;
     for (int k = 0; k < p->ag->n; k++) {
         p->aoi_clear[k] += t->aoi_clear[k];
         p->aoi_never[k] += t->aoi_never[k];
@@ -327,6 +354,30 @@ void cw_pass_free(cw_pass *p)
 {
     free(p->flagged.p);
     memset(&p->flagged, 0, sizeof p->flagged);
+}
+
+int cw_obs_path(char *buf, size_t n, const char *tile_dir, const char *date, const char *product_id)
+{
+    char safe[160];
+    if (cw_safe_name(safe, sizeof safe, product_id))
+        return -1;
+    int w = snprintf(buf, n, "%s/obs/%s_%s.tif", tile_dir, date, safe);
+    return w < 0 || (size_t)w >= n ? cw_error("path of the observation record too long") : 0;
+}
+
+/* The observation record: one byte of mask flags per pixel, 0 = seen
+ * clear, as the pass judged it (SCL, buffers and the temporal tests). */
+static cw_raster_out *obs_create(const cw_pass *p)
+{
+    char *meta[4], m0[300], m1[32], m2[200];
+    snprintf(m0, sizeof m0, "CHAKRAWATCH_PRODUCT=%s", p->s->product_id);
+    snprintf(m1, sizeof m1, "CHAKRAWATCH_ACQUIRED=%s", p->s->date);
+    snprintf(m2, sizeof m2, "CHAKRAWATCH_FLAGS=%s", CW_OBS_FLAGS_DOC);
+    meta[0] = m0;
+    meta[1] = m1;
+    meta[2] = m2;
+    meta[3] = NULL;
+    return cw_raster_out_create(p->obs_path, p->s, CW_OUT_BYTE, CW_CODEC_ZSTD, "observation", meta);
 }
 
 int cw_pass_run(cw_pass *p)
@@ -361,8 +412,10 @@ int cw_pass_run(cw_pass *p)
             !(c.out[k] = cw_state_create(p->out_path[k], (cw_state_kind)k, p->s->width, p->s->height)))
             goto done;
     }
-    job.quantum = 512; /* a multiple of CW_STATE_ROWS and of the usual input blocks */
-    job.tls_bytes_per_px = 2;
+    if (p->obs_path[0] && !(c.obs = obs_create(p)))
+        goto done;
+    job.quantum = 512; /* a multiple of CW_STATE_ROWS, of the usual input blocks and of CW_OUT_TILE */
+    job.tls_bytes_per_px = c.obs ? 3 : 2;
     job.ctx = &c;
     job.tls_init = tls_init;
     job.tls_free = tls_free;
@@ -381,7 +434,11 @@ int cw_pass_run(cw_pass *p)
             rc = -1;
         c.out[k] = NULL;
     }
+    if (c.obs && cw_raster_out_close(c.obs, rc == 0))
+        rc = -1;
+    c.obs = NULL;
 done:
+    cw_raster_out_close(c.obs, 0);
     for (int k = 0; k < CW_ST_NKINDS; k++) {
         cw_state_finish(c.out[k], 0);
         cw_state_close(c.in[k]);

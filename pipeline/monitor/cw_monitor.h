@@ -36,6 +36,17 @@ typedef struct {
     size_t n, cap;
 } cw_px_vec;
 
+/* Observation records (cw_pass.obs_path): a Byte GeoTIFF on the tile grid
+ * per scene, what the evidence of observation (chakrawatch verify) is made
+ * of; the byte of a pixel is its mask flags, 0 exactly where seen clear. */
+#define CW_OBS_FLAGS_DOC                                                                                         \
+    "0 clear; else the sum of 1 no data or not seen, 2 cloud (or its buffer), 4 cloud shadow (or its buffer), " \
+    "8 other invalid class, 16 haze, 32 shadow fringe, 64 next to haze or a fringe"
+
+/* Where a scene's observation record lives: TILE_DIR/obs/DATE_PRODUCT.tif
+ * (the product id made file-name safe); -1 when it does not fit. */
+int cw_obs_path(char *buf, size_t n, const char *tile_dir, const char *date, const char *product_id);
+
 typedef enum { CW_PASS_REF, CW_PASS_FINALIZE, CW_PASS_MONITOR } cw_pass_mode;
 
 #define CW_WATER_CELL 10 /* pixels per side of the coarse baseline-water cells */
@@ -51,6 +62,7 @@ typedef struct {
     int day;
     char in_path[CW_ST_NKINDS][4096];  /* "" = no file yet (empty state) */
     char out_path[CW_ST_NKINDS][4096]; /* "" = not written by this pass */
+    char obs_path[4096]; /* the scene's observation record (cw_obs_*), "" = none */
     /* outputs */
     uint64_t *aoi_clear; /* per grid AOI: clear pixels in this scene */
     uint64_t *aoi_never; /* per grid AOI: pixels never observed clear so far */

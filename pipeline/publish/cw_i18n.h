@@ -81,6 +81,15 @@ typedef enum { CW_LANG_ES = 0, CW_LANG_EN = 1 } cw_lang;
       "No alert means something only if the area was seen: how often it was clear, the longest time unseen " \
       "and the share never seen.")                                                                              \
     X(M_SEC_PROCESSED, "Qué se procesó", "What was processed")                                                   \
+    X(M_SEC_REVIEWS, "Revisiones del comité", "The committee's reviews")                                          \
+    X(M_RV_PRECISION, "%s: %d verificadas y %d falsas de %d revisadas; precisión medida %.0f %%",                  \
+      "%s: %d verified and %d false of %d reviewed; measured precision %.0f %%") /* class, counts */            \
+    X(M_RV_NONE, "Ninguna alerta revisada todavía. Registre lo visto en campo con chakrawatch review.",           \
+      "No alert reviewed yet. Record what was seen in the field with chakrawatch review.")                      \
+    X(M_RV_HEAD, "Alerta|Clase|Revisión|Fecha|Por|Nota", "Alert|Class|Review|Date|By|Note")                      \
+    X(M_RV_VERIFIED, "verificada en campo", "verified in the field")                                              \
+    X(M_RV_FALSE, "falso positivo (no se vuelve a publicar)", "false positive (not published again)")             \
+    X(M_RV_UNSURE, "dudosa", "unsure")                                                                            \
     X(M_SEC_FAILED, "Qué falló", "What failed")                                                                  \
     X(M_NOTHING_FAILED, "Nada falló.", "Nothing failed.")                                                        \
     X(M_COL_ALERT, "Alerta", "Alert")                                                                            \
@@ -126,6 +135,39 @@ typedef enum { CW_LANG_ES = 0, CW_LANG_EN = 1 } cw_lang;
       "referencia %s a %s). Las candidatas esperan confirmación de las próximas imágenes despejadas.",         \
       "How to read: each alert is an area where vegetation dropped against its baseline (reference period "   \
       "%s to %s). Candidates wait for confirmation by the next clear images.") /* dates */                     \
+    X(M_VD_TITLE, "Hoja de evidencia: %s", "Evidence sheet: %s") /* plot */                                    \
+    X(M_VD_PERIOD, "Período verificado: %s a %s", "Period verified: %s to %s") /* dates */                      \
+    X(M_VD_NO_LOSS, "Sin pérdida observada", "No loss observed")                                                \
+    X(M_VD_LOSS, "Pérdida después del corte", "Loss after the cut-off")                                          \
+    X(M_VD_INSUFFICIENT, "Observación insuficiente", "Insufficient observation")                                 \
+    X(M_VD_NO_LOSS_WORDS,                                                                                        \
+      "No se observó pérdida de bosque en esta parcela entre %s y %s. Lo respaldan %d observaciones "            \
+      "despejadas; el intervalo más largo sin observación fue de %d días y %.0f %% de la parcela nunca se "      \
+      "vio despejada.",                                                                                          \
+      "No forest loss was observed on this plot between %s and %s. %d clear observations back this; the "      \
+      "longest gap without one was %d days and %.0f %% of the plot was never seen clear.")                     \
+    X(M_VD_LOSS_WORDS, "Se confirmó pérdida de %.2f ha (%s) detectada por primera vez entre %s y %s; alertas %s.", \
+      "Loss of %.2f ha (%s) was confirmed, first detected between %s and %s; alerts %s.")                      \
+    X(M_VD_INSUFF_WORDS, "No se puede afirmar que no hubo pérdida: %s.", "It cannot be said that there was no loss: %s.") \
+    X(M_VD_FOREST, "Bosque al inicio (línea base): %.0f %% de la parcela", "Forest at the start (baseline): %.0f %% of the plot") \
+    X(M_VD_NOT_FOREST, "La parcela no era bosque al inicio (%.0f %% de dosel en la línea base): no puede perder bosque que no tenía.", \
+      "The plot was not forest at the start (%.0f %% canopy in the baseline): it cannot lose forest it did not have.") \
+    X(M_VD_TIMELINE, "Observaciones: una marca por escena", "Observations: one tick per scene")                  \
+    X(M_VD_CLEAR, "despejada", "clear")                                                                          \
+    X(M_VD_CLOUDY, "nubes, sombra o bruma", "cloud, shadow or haze")                                             \
+    X(M_VD_UNCOVERED, "fuera de la escena", "not covered")                                                       \
+    X(M_VD_FACTS, "Datos", "Facts")                                                                             \
+    X(M_VD_PLOT_ID, "Parcela", "Plot")                                                                           \
+    X(M_VD_AREA, "Superficie", "Area")                                                                           \
+    X(M_VD_NCLEAR, "Observaciones despejadas", "Clear observations")                                             \
+    X(M_VD_GAP, "Intervalo más largo sin observación", "Longest gap without observation")                        \
+    X(M_VD_NEVER, "Nunca vista despejada", "Never seen clear")                                                   \
+    X(M_VD_SCENES, "Escenas de la tesela en el período", "Scenes of the tile in the period")                    \
+    X(M_VD_RULES, "Reglas: al menos %ld observaciones despejadas, ningún intervalo de más de %ld días, como máximo %.0f %% nunca vista.", \
+      "Rules: at least %ld clear observations, no gap longer than %ld days, at most %.0f %% never seen.")        \
+    X(M_VD_NOTES, "Notas", "Notes")                                                                              \
+    X(M_VD_MAP, "Mapa de la parcela", "Plot map")                                                                \
+    X(M_VD_DAYS, "%d días", "%d days")                                                                           \
     X(M_LANG_OTHER, "English", "Español")
 
 typedef enum {

@@ -219,6 +219,10 @@ static int mosaic_read(const cw_map_ctx *M, const gwin *g, int dmin, int dmax, m
                 if (M->sc[k].day < dmin || M->sc[k].day > dmax)
                     continue;
                 tried++;
+                if (M->used) {
+#pragma omp atomic write
+                    M->used[k] = 1;
+                }
                 long left = fill_rows(M, M->sc[k].s, M->sc[k].day, g, mo, r0, r1, buf, scl);
                 if (left < 0) {
 #pragma omp critical(cw_maps_err)

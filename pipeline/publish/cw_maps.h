@@ -40,6 +40,7 @@ typedef struct {
     const cw_alert *al; /* active (published, not rejected) alerts of the tile */
     int nal;
     OGRGeometryH *al_tile; /* al's outlines in the tile CRS: cw_map_prepare() */
+    uint8_t *used;         /* NULL, or nsc flags: set for each scene whose bands a map read */
 } cw_map_ctx;
 
 /* Once per tile, before the maps: the alerts' outlines on the tile's CRS. */

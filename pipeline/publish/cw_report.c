@@ -95,11 +95,12 @@ int cw_aoi_summaries(const cw_config *cfg, const cw_aoi_set *as, cw_history *h, 
 {
     cw_alert *al = NULL;
     cw_aoi_obs_row *obs = NULL, *nev = NULL;
-    int nal = 0, nobs = 0, nnev = 0, rc = -1;
+    cw_review *rev = NULL;
+    int nal = 0, nobs = 0, nnev = 0, nrev = 0, rc = -1;
     cw_aoi_summary *S = calloc((size_t)(as->n ? as->n : 1), sizeof *S);
     *out = NULL;
     if (!S || cw_history_alerts_since(h, "0000-00-00", &al, &nal) || cw_history_aoi_obs_all(h, &obs, &nobs) ||
-        cw_history_aoi_never_all(h, &nev, &nnev))
+        cw_history_aoi_never_all(h, &nev, &nnev) || cw_history_reviews(h, &rev, &nrev))
         goto done;
     int latest = 0;
     for (int i = 0; i < nobs; i++)
@@ -114,8 +115,11 @@ int cw_aoi_summaries(const cw_config *cfg, const cw_aoi_set *as, cw_history *h, 
         const cw_aoi *a = &as->a[k];
         cw_aoi_summary *s = &S[k];
         for (int i = 0; i < nal; i++) {
+            const cw_review *rv = nrev ? cw_review_latest(rev, nrev, al[i].id) : NULL;
+            if (rv && !strcmp(al[i].aoi_id, a->id))
+                s->reviewed[al[i].cls][rv->review]++;
             int r = al[i].status == CW_AL_CONFIRMED ? relation_to(&al[i], a->id) : -1;
-            if (r >= 0)
+            if (r >= 0 && !(rv && rv->review == CW_RV_FALSE_POSITIVE))
                 s->ha[al[i].cls][r] += al[i].area_ha;
         }
         int lo, hi;
@@ -138,6 +142,7 @@ done:
     cw_alert_list_free(al, nal);
     free(obs);
     free(nev);
+    free(rev);
     free(S);
     return rc;
 }
@@ -208,6 +213,7 @@ static const char css[] =
     "img.map{max-width:100%;height:auto;border:1px solid #bbb;display:block;margin:6px 0}"
     ".aoi{break-inside:auto}.fail{color:#8a1c1c}.ok{color:#2f5d3a}code{font-size:.9em}"
     "@page{size:A4;margin:12mm}"
+    ".fp{text-decoration:line-through;opacity:.6}.scroll{overflow-x:auto}"
     "@media print{body{margin:0;max-width:none;font-size:10pt}.alert img{width:62mm}a{color:inherit}"
     "img.map{max-height:240mm;width:auto}}";
 
@@ -242,8 +248,12 @@ static const char *rel_text(cw_lang lang, const char *rel)
     return T(M_REL_OUTSIDE);
 }
 
-static void alert_html(FILE *f, cw_lang lang, const rep_alert *ra)
+/* rv: the committee's latest review of the alert, or NULL; a false
+ * positive is struck out. */
+static void alert_html(FILE *f, cw_lang lang, const rep_alert *ra, const cw_review *rv)
 {
+    if (rv && rv->review == CW_RV_FALSE_POSITIVE)
+        fputs("<div class=\"fp\">", f);
     const cw_alert *a = ra->a;
     char d1[11], d2[11], d3[11], b[600];
     ck_day_format(a->first_day, d1);
@@ -298,6 +308,8 @@ static void alert_html(FILE *f, cw_lang lang, const rep_alert *ra)
     fputs("<p class=\"conf\">", f);
     esc(f, b);
     fputs("</p></div></div>\n", f);
+    if (rv && rv->review == CW_RV_FALSE_POSITIVE)
+        fputs("</div>", f);
 }
 
 /* One night's report as it is being made. */
@@ -324,6 +336,8 @@ typedef struct {
     cw_map_scene *ts;     /* scratch: one tile's processed scenes */
     cw_font *font, *bold;
     char mapdir[4096];
+    cw_review *rev; /* the committee's reviews, in the order recorded */
+    int nrev;
 } night_rep;
 
 static void html_head(FILE *f, const night_rep *N)
@@ -429,7 +443,7 @@ static void html_aoi_alerts(FILE *f, const night_rep *N, int grp, int k)
         }
     for (int i = 0; i < N->nra; i++)
         if (N->ra[i].group == grp && N->ra[i].aoi == k)
-            alert_html(f, lang, &N->ra[i]);
+            alert_html(f, lang, &N->ra[i], cw_review_latest(N->rev, N->nrev, N->ra[i].a->id));
     fputs("</div>\n", f);
 }
 
@@ -450,7 +464,7 @@ static void html_alerts(FILE *f, const night_rep *N)
             fputs("<div class=\"aoi\" data-aoi=\"\">\n", f);
             for (int i = 0; i < N->nra; i++)
                 if (N->ra[i].group == 2)
-                    alert_html(f, lang, &N->ra[i]);
+                    alert_html(f, lang, &N->ra[i], cw_review_latest(N->rev, N->nrev, N->ra[i].a->id));
             fputs("</div>\n", f);
             continue;
         }
@@ -561,6 +575,64 @@ static void html_processed(FILE *f, const night_rep *N)
     fputs("</section>\n", f);
 }
 
+/* The committee's reviews: precision per class measured from them, and
+ * every reviewed alert with its latest review (false ones struck out). */
+static void html_reviews(FILE *f, const night_rep *N)
+{
+    const cw_lang lang = N->lang;
+    fprintf(f, "<section id=\"reviews\">\n<h2>%s</h2>\n", T(M_SEC_REVIEWS));
+    int cnt[2][CW_RV_N], any = 0;
+    memset(cnt, 0, sizeof cnt);
+    cw_alert a;
+    for (int i = 0; i < N->nrev; i++) {
+        if (cw_review_latest(N->rev, N->nrev, N->rev[i].alert_id) != &N->rev[i] ||
+            cw_history_alert_get(N->in->h, N->rev[i].alert_id, &a) != 1)
+            continue;
+        cnt[a.cls][N->rev[i].review]++;
+        any = 1;
+    }
+    if (!any) {
+        fprintf(f, "<p class=\"meta\">%s</p>\n</section>\n", T(M_RV_NONE));
+        return;
+    }
+    char b[512];
+    fputs("<ul>\n", f);
+    for (int c = 0; c < 2; c++) {
+        int v = cnt[c][CW_RV_VERIFIED], x = cnt[c][CW_RV_FALSE_POSITIVE], n = v + x + cnt[c][CW_RV_UNSURE];
+        if (!n)
+            continue;
+        snprintf(b, sizeof b, T(M_RV_PRECISION), T(c == CW_CLASS_MINING ? M_CLASS_MINING : M_CLASS_LOSS), v, x, n,
+                 v + x ? 100.0 * v / (v + x) : 0.0);
+        fputs("<li>", f);
+        esc(f, b);
+        fputs("</li>\n", f);
+    }
+    fputs("</ul>\n<div class=\"scroll\"><table>\n<tr>", f);
+    char head[256];
+    cw_strlcpy(head, T(M_RV_HEAD), sizeof head);
+    for (char *h = strtok(head, "|"); h; h = strtok(NULL, "|"))
+        fprintf(f, "<th>%s</th>", h);
+    fputs("</tr>\n", f);
+    static const cw_msg rmsg[CW_RV_N] = {M_RV_VERIFIED, M_RV_FALSE, M_RV_UNSURE};
+    for (int i = 0; i < N->nrev; i++) {
+        const cw_review *r = &N->rev[i];
+        if (cw_review_latest(N->rev, N->nrev, r->alert_id) != r || cw_history_alert_get(N->in->h, r->alert_id, &a) != 1)
+            continue;
+        const int fp = r->review == CW_RV_FALSE_POSITIVE;
+        char d[11];
+        ck_day_format(r->day, d);
+        fprintf(f, "<tr%s><td>%s", fp ? " class=\"fp\"" : "", fp ? "<s>" : "");
+        esc(f, r->alert_id);
+        fprintf(f, "%s</td><td>%s</td><td>%s</td><td>%s</td><td>", fp ? "</s>" : "",
+                T(a.cls == CW_CLASS_MINING ? M_CLASS_MINING : M_CLASS_LOSS), T(rmsg[r->review]), d);
+        esc(f, r->reviewer);
+        fputs("</td><td>", f);
+        esc(f, r->note);
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</table></div>\n</section>\n", f);
+}
+
 static int write_html(const night_rep *N, const char *path)
 {
     const cw_lang lang = N->lang;
@@ -574,6 +646,7 @@ static int write_html(const night_rep *N, const char *path)
     html_summary(f, N);
     html_alerts(f, N);
     html_evidence(f, N);
+    html_reviews(f, N);
     html_processed(f, N);
     char b[1024];
     fputs("<footer class=\"meta\"><p>", f);
@@ -722,7 +795,7 @@ static int maps_of_tile(night_rep *N, const char *tile)
         (*N->failed)++;
     } else {
         cw_map_ctx M = {in->cfg, in->co, N->lang, in->night, N->run_id, N->font, N->bold, tile, N->ts, nts,
-                        &ag,     in->as, act,     nact,      NULL};
+                        &ag,     in->as, act,     nact,      NULL,    NULL};
         if (cw_map_prepare(&M)) { /* no outlines on this grid: the tile's maps fail, the others go on */
             cw_warn("maps of tile %s: %s", tile, cw_errmsg());
             (*N->failed)++;
@@ -778,6 +851,7 @@ static void night_free(night_rep *N)
     free(N->overviews);
     free(N->ts);
     free(N->problems);
+    free(N->rev);
 }
 
 int cw_report_night(const cw_report_in *in, int *failed)
@@ -786,7 +860,7 @@ int cw_report_night(const cw_report_in *in, int *failed)
     char path[4096];
     int rc = -1;
     if (cw_history_alerts_updated(in->h, in->night, &N.al, &N.nal) ||
-        cw_history_scenes_of_night(in->h, in->night, &N.sr, &N.nsr))
+        cw_history_scenes_of_night(in->h, in->night, &N.sr, &N.nsr) || cw_history_reviews(in->h, &N.rev, &N.nrev))
         goto done;
     make_run_id(in, N.sr, N.nsr, N.run_id, sizeof N.run_id);
     if (night_alloc(&N))

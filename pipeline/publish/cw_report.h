@@ -22,9 +22,11 @@ typedef struct {
     int gap;            /* longest run of days without a clear observation, -1 = no scene yet */
     double never_share; /* share of its pixels never seen clear */
     int scenes_seen;    /* scenes that covered it */
+    int reviewed[2][3]; /* its alerts by class (loss, mining) and latest review (CW_RV_*) */
 } cw_aoi_summary;
 
-/* One row per AOI of the set (same order); *latest = newest observation day. */
+/* One row per AOI of the set (same order); *latest = newest observation day.
+ * Alerts the committee reviewed as false positives count in no hectares. */
 int cw_aoi_summaries(const cw_config *cfg, const cw_aoi_set *as, cw_history *h, cw_aoi_summary **out, int *latest);
 
 typedef struct {

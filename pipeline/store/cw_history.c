@@ -19,7 +19,7 @@
 
 struct cw_history {
     GDALDatasetH ds;
-    OGRLayerH alerts, events, scenes, tiles, aoi_obs, aoi_never;
+    OGRLayerH alerts, events, scenes, tiles, aoi_obs, aoi_never, reviews;
     char path[4096];
     int in_tx;
 };
@@ -78,6 +78,8 @@ static const fld tile_fields[] = {{"tile_id", OFTString},   {"phase", OFTString}
                                   {"width", OFTInteger},    {"height", OFTInteger}, {"state_format", OFTInteger}};
 static const fld obs_fields[] = {{"aoi_id", OFTString}, {"tile_id", OFTString}, {"acquired", OFTDate},
                                  {"pixels", OFTInteger}, {"clear_pixels", OFTInteger}};
+static const fld review_fields[] = {{"alert_id", OFTString}, {"reviewed_on", OFTDate}, {"review", OFTString},
+                                    {"reviewer", OFTString}, {"note", OFTString},        {"source", OFTString}};
 static const fld never_fields[] = {{"aoi_id", OFTString}, {"tile_id", OFTString}, {"pixels", OFTInteger},
                                    {"never_clear_pixels", OFTInteger}};
 #define NF(a) ((int)(sizeof a / sizeof a[0]))
@@ -115,7 +117,10 @@ cw_history *cw_history_open(const char *path, int create)
     }
     cw_strlcpy(h->path, path, sizeof h->path);
     int exists = access(path, F_OK) == 0;
-    h->ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_UPDATE, NULL, NULL, NULL);
+    const int readonly = create < 0;
+    if (readonly)
+        create = 0;
+    h->ds = GDALOpenEx(path, GDAL_OF_VECTOR | (readonly ? GDAL_OF_READONLY : GDAL_OF_UPDATE), NULL, NULL, NULL);
     char why[256] = "";
     if (!h->ds && exists) { /* never create over an existing file: say why it cannot be opened */
         char dir[PATH_MAX];
@@ -143,6 +148,7 @@ cw_history *cw_history_open(const char *path, int create)
     h->tiles = get_layer(h, "tiles", wkbNone, tile_fields, NF(tile_fields), create);
     h->aoi_obs = get_layer(h, "aoi_observations", wkbNone, obs_fields, NF(obs_fields), create);
     h->aoi_never = get_layer(h, "aoi_never_observed", wkbNone, never_fields, NF(never_fields), create);
+    h->reviews = get_layer(h, "alert_reviews", wkbNone, review_fields, NF(review_fields), create);
     if (!h->alerts || !h->events || !h->scenes || !h->tiles || !h->aoi_obs || !h->aoi_never) {
         cw_error("%s: not a chakrawatch alert history (tables missing): %s", path, cw_gdal_errmsg());
         GDALClose(h->ds);
@@ -152,12 +158,15 @@ cw_history *cw_history_open(const char *path, int create)
     /* the lookups of every night (one per scene, per AOI and tile, per
      * tile's alerts) would scan whole tables without these: quadratic in the
      * number of AOIs (10,000 chakras took 25 s) */
+    if (readonly)
+        return h;
     static const char *const idx[] = {
         "CREATE INDEX IF NOT EXISTS cw_scenes_product ON scenes(product_id)",
         "CREATE INDEX IF NOT EXISTS cw_scenes_tile ON scenes(tile_id)",
         "CREATE INDEX IF NOT EXISTS cw_alerts_tile ON alerts(tile_id)",
         "CREATE INDEX IF NOT EXISTS cw_alerts_night ON alerts(updated_night)",
         "CREATE INDEX IF NOT EXISTS cw_never_aoi ON aoi_never_observed(aoi_id, tile_id)",
+        "CREATE INDEX IF NOT EXISTS cw_reviews_alert ON alert_reviews(alert_id)",
     };
     for (size_t i = 0; i < sizeof idx / sizeof idx[0]; i++) {
         OGRLayerH r = GDALDatasetExecuteSQL(h->ds, idx[i], NULL, NULL);
@@ -385,11 +394,9 @@ int cw_history_tile_scenes(cw_history *h, const char *tile, int d0, int d1, char
     return 0;
 }
 
-int cw_history_scenes_of_night(cw_history *h, const char *night, cw_scene_row **out, int *n)
+/* Scene rows matching an attribute filter, in the order they were recorded. */
+static int scene_rows(cw_history *h, const char *filt, cw_scene_row **out, int *n)
 {
-    char q[32], filt[96];
-    sql_quote(q, sizeof q, night);
-    snprintf(filt, sizeof filt, "night = %s", q);
     *out = NULL;
     *n = 0;
     int cap = 0, rc = 0;
@@ -422,6 +429,127 @@ int cw_history_scenes_of_night(cw_history *h, const char *night, cw_scene_row **
     }
     OGR_L_SetAttributeFilter(h->scenes, NULL);
     return rc;
+}
+
+int cw_history_scenes_of_night(cw_history *h, const char *night, cw_scene_row **out, int *n)
+{
+    char q[32], filt[96];
+    sql_quote(q, sizeof q, night);
+    snprintf(filt, sizeof filt, "night = %s", q);
+    return scene_rows(h, filt, out, n);
+}
+
+int cw_history_tile_scene_rows(cw_history *h, const char *tile, cw_scene_row **out, int *n)
+{
+    char q[64], filt[128];
+    sql_quote(q, sizeof q, tile);
+    snprintf(filt, sizeof filt, "tile_id = %s", q);
+    return scene_rows(h, filt, out, n);
+}
+
+int cw_history_tiles(cw_history *h, cw_tile_rec **out, int *n)
+{
+    *out = NULL;
+    *n = 0;
+    int cap = 0;
+    /* the ids first: looking a tile up moves the layer's reading */
+    OGR_L_SetAttributeFilter(h->tiles, NULL);
+    OGR_L_ResetReading(h->tiles);
+    OGRFeatureH f;
+    while ((f = OGR_L_GetNextFeature(h->tiles))) {
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 8;
+            cw_tile_rec *nr = realloc(*out, (size_t)cap * sizeof *nr);
+            if (!nr) {
+                OGR_F_Destroy(f);
+                return cw_error("out of memory");
+            }
+            *out = nr;
+        }
+        memset(&(*out)[*n], 0, sizeof **out);
+        cw_strlcpy((*out)[(*n)++].tile, get_s(f, "tile_id"), sizeof(*out)->tile);
+        OGR_F_Destroy(f);
+    }
+    for (int i = 0; i < *n; i++) {
+        char id[8];
+        cw_strlcpy(id, (*out)[i].tile, sizeof id);
+        if (cw_history_tile_get(h, id, &(*out)[i]) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ reviews */
+
+const char *cw_review_name(int r)
+{
+    return r == CW_RV_VERIFIED ? "verified" : r == CW_RV_FALSE_POSITIVE ? "false_positive" : "unsure";
+}
+
+int cw_review_parse(const char *s)
+{
+    for (int r = 0; r < CW_RV_N; r++)
+        if (!strcmp(s, cw_review_name(r)))
+            return r;
+    return -1;
+}
+
+int cw_history_review_put(cw_history *h, const cw_review *r)
+{
+    if (!h->reviews)
+        return cw_error("%s: the history has no alert_reviews table", h->path);
+    OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(h->reviews));
+    set_s(f, "alert_id", r->alert_id);
+    set_date(f, "reviewed_on", r->day);
+    set_s(f, "review", cw_review_name(r->review));
+    set_s(f, "reviewer", r->reviewer);
+    set_s(f, "note", r->note);
+    set_s(f, "source", r->source);
+    return put(h->reviews, f, 1, "review");
+}
+
+int cw_history_reviews(cw_history *h, cw_review **out, int *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (!h->reviews)
+        return 0;
+    int cap = 0;
+    OGR_L_SetAttributeFilter(h->reviews, NULL);
+    OGR_L_ResetReading(h->reviews);
+    OGRFeatureH f;
+    /* rows are in insertion order: the later review of an alert wins */
+    while ((f = OGR_L_GetNextFeature(h->reviews))) {
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 16;
+            cw_review *nr = realloc(*out, (size_t)cap * sizeof *nr);
+            if (!nr) {
+                OGR_F_Destroy(f);
+                return cw_error("out of memory");
+            }
+            *out = nr;
+        }
+        cw_review *r = &(*out)[(*n)++];
+        memset(r, 0, sizeof *r);
+        cw_strlcpy(r->alert_id, get_s(f, "alert_id"), sizeof r->alert_id);
+        r->day = get_date(f, "reviewed_on");
+        r->review = cw_review_parse(get_s(f, "review"));
+        if (r->review < 0)
+            r->review = CW_RV_UNSURE;
+        cw_strlcpy(r->reviewer, get_s(f, "reviewer"), sizeof r->reviewer);
+        cw_strlcpy(r->note, get_s(f, "note"), sizeof r->note);
+        cw_strlcpy(r->source, get_s(f, "source"), sizeof r->source);
+        OGR_F_Destroy(f);
+    }
+    return 0;
+}
+
+const cw_review *cw_review_latest(const cw_review *r, int n, const char *alert_id)
+{
+    for (int i = n - 1; i >= 0; i--)
+        if (!strcmp(r[i].alert_id, alert_id))
+            return &r[i];
+    return NULL;
 }
 
 /* ------------------------------------------------------------- alerts */
@@ -739,4 +867,14 @@ int cw_history_canonicalize(const char *path, const char *last_change)
     else
         unlink(tmp);
     return out;
+}
+
+int cw_history_alert_get(cw_history *h, const char *alert_id, cw_alert *a)
+{
+    OGRFeatureH f = find1(h->alerts, "alert_id", alert_id, NULL, NULL);
+    if (!f)
+        return 0;
+    feature_to_alert(f, a, 0);
+    OGR_F_Destroy(f);
+    return 1;
 }

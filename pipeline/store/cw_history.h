@@ -56,8 +56,8 @@ typedef struct {
 
 typedef struct cw_history cw_history;
 
-/* Opens (creating when missing) the GeoPackage; night stamps the
- * GeoPackage's last_change so the bytes are reproducible. */
+/* Opens (create 1: creating when missing) the GeoPackage for update;
+ * create -1: read-only (chakrawatch verify), nothing is ever written. */
 cw_history *cw_history_open(const char *path, int create);
 int cw_history_close(cw_history *h);
 int cw_history_begin(cw_history *h);
@@ -98,6 +98,29 @@ typedef struct {
     char note[400];
 } cw_scene_row;
 int cw_history_scenes_of_night(cw_history *h, const char *night, cw_scene_row **out, int *n);
+/* Every scene of a tile (any status), in the order they were recorded. */
+int cw_history_tile_scene_rows(cw_history *h, const char *tile, cw_scene_row **out, int *n);
+/* Every tile of the history, by tile id order of insertion. */
+int cw_history_tiles(cw_history *h, cw_tile_rec **out, int *n);
+/* 1 and *a filled (no geometry) when the alert exists, 0 when not. */
+int cw_history_alert_get(cw_history *h, const char *alert_id, cw_alert *a);
+
+/* The committee's reviews of alerts (layer alert_reviews): appended,
+ * never changed or deleted; the latest review of an alert is its verdict. */
+enum { CW_RV_VERIFIED = 0, CW_RV_FALSE_POSITIVE = 1, CW_RV_UNSURE = 2, CW_RV_N };
+const char *cw_review_name(int r); /* "verified", "false_positive", "unsure" */
+int cw_review_parse(const char *s); /* -1 when not one of them */
+typedef struct {
+    char alert_id[64];
+    int day; /* ck day of the review */
+    int review; /* CW_RV_* */
+    char reviewer[128], note[512], source[256];
+} cw_review;
+int cw_history_review_put(cw_history *h, const cw_review *r);
+/* All reviews in the order they were recorded. */
+int cw_history_reviews(cw_history *h, cw_review **out, int *n);
+/* The latest review of an alert among r[0..n), or NULL. */
+const cw_review *cw_review_latest(const cw_review *r, int n, const char *alert_id);
 
 /* Published, not rejected alerts of a tile, with geometry, ordered by
  * first date and id: what the maps show. */

@@ -1,0 +1,43 @@
+/* cw_csv.c - see cw_csv.h. */
+#include "publish/cw_csv.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Would a spreadsheet take this text for a formula?  = + - @ first, also
+ * after leading blanks (LibreOffice and Excel skip them), or a leading tab
+ * or carriage return. */
+static int formula_like(const char *s)
+{
+    if (s[0] == '\t' || s[0] == '\r')
+        return 1;
+    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+        s++;
+    return *s == '=' || *s == '+' || *s == '-' || *s == '@';
+}
+
+/* RFC 4180 field.  Every text field is treated as the user's: ids carry
+ * tile names from metadata, scenes carry file names, AOI fields come from
+ * users' files; none can start a formula. */
+void cw_csv_text(FILE *f, const char *s)
+{
+    int quote = strpbrk(s, ",\"\r\n") != NULL;
+    int neutral = formula_like(s);
+    if (quote || neutral)
+        fputc('"', f);
+    if (neutral)
+        fputc('\'', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    if (quote || neutral)
+        fputc('"', f);
+}
+
+void cw_csv_num(FILE *f, double v, int decimals)
+{
+    if (!isnan(v))
+        fprintf(f, "%.*f", decimals, v == 0 ? 0.0 : v);
+}

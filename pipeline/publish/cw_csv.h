@@ -1,0 +1,18 @@
+/*
+ * cw_csv.h - RFC 4180 fields of the CSV outputs (alerts.csv,
+ * aoi_summary.csv, verdicts.csv), written for spreadsheets: every text
+ * field is treated as the user's and can never start a formula.
+ */
+#ifndef CW_CSV_H
+#define CW_CSV_H
+
+#include <stdio.h>
+
+/* Quoted when it holds , " CR or LF; a leading ' when a spreadsheet would
+ * take it for a formula (= + - @ first, also after blanks, or a leading
+ * tab or carriage return). */
+void cw_csv_text(FILE *f, const char *s);
+/* Fixed decimals; nothing for NaN (an empty cell), never "-0". */
+void cw_csv_num(FILE *f, double v, int decimals);
+
+#endif
