@@ -149,7 +149,10 @@ typedef enum { CW_LANG_ES = 0, CW_LANG_EN = 1 } cw_lang;
     X(M_VD_LOSS_WORDS, "Se confirmó pérdida de %.2f ha (%s) detectada por primera vez entre %s y %s; alertas %s.", \
       "Loss of %.2f ha (%s) was confirmed, first detected between %s and %s; alerts %s.")                      \
     X(M_VD_INSUFF_WORDS, "No se puede afirmar que no hubo pérdida: %s.", "It cannot be said that there was no loss: %s.") \
-    X(M_VD_FOREST, "Bosque al inicio (línea base): %.0f %% de la parcela", "Forest at the start (baseline): %.0f %% of the plot") \
+    X(M_VD_FOREST_K, "Bosque al inicio (línea base)", "Forest at the start (baseline)")                         \
+    X(M_VD_FOREST, "%.0f %% de la parcela", "%.0f %% of the plot")                                               \
+    X(M_VD_LOSS_WORDS1, "Se confirmó pérdida de %.2f ha (%s) detectada por primera vez el %s; alertas %s.",        \
+      "Loss of %.2f ha (%s) was confirmed, first detected on %s; alerts %s.")                                   \
     X(M_VD_NOT_FOREST, "La parcela no era bosque al inicio (%.0f %% de dosel en la línea base): no puede perder bosque que no tenía.", \
       "The plot was not forest at the start (%.0f %% canopy in the baseline): it cannot lose forest it did not have.") \
     X(M_VD_TIMELINE, "Observaciones: una marca por escena", "Observations: one tick per scene")                  \

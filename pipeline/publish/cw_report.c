@@ -102,6 +102,16 @@ int cw_aoi_summaries(const cw_config *cfg, const cw_aoi_set *as, cw_history *h, 
     if (!S || cw_history_alerts_since(h, "0000-00-00", &al, &nal) || cw_history_aoi_obs_all(h, &obs, &nobs) ||
         cw_history_aoi_never_all(h, &nev, &nnev) || cw_history_reviews(h, &rev, &nrev))
         goto done;
+    /* the committee's latest word on each reviewed alert, by its AOI (a
+     * false positive is no longer published: looked up one by one) */
+    for (int i = 0; i < nrev; i++) {
+        cw_alert ra;
+        if (cw_review_latest(rev, nrev, rev[i].alert_id) != &rev[i] || cw_history_alert_get(h, rev[i].alert_id, &ra) != 1)
+            continue;
+        for (int k = 0; k < as->n; k++)
+            if (!strcmp(ra.aoi_id, as->a[k].id))
+                S[k].reviewed[ra.cls][rev[i].review]++;
+    }
     int latest = 0;
     for (int i = 0; i < nobs; i++)
         latest = obs[i].day > latest ? obs[i].day : latest;
@@ -116,8 +126,6 @@ int cw_aoi_summaries(const cw_config *cfg, const cw_aoi_set *as, cw_history *h, 
         cw_aoi_summary *s = &S[k];
         for (int i = 0; i < nal; i++) {
             const cw_review *rv = nrev ? cw_review_latest(rev, nrev, al[i].id) : NULL;
-            if (rv && !strcmp(al[i].aoi_id, a->id))
-                s->reviewed[al[i].cls][rv->review]++;
             int r = al[i].status == CW_AL_CONFIRMED ? relation_to(&al[i], a->id) : -1;
             if (r >= 0 && !(rv && rv->review == CW_RV_FALSE_POSITIVE))
                 s->ha[al[i].cls][r] += al[i].area_ha;

@@ -34,7 +34,10 @@ void cw_verdict_words(const cw_sheet_ctx *c, const cw_plot_verdict *v, char *buf
     if (v->verdict == CW_VD_LOSS) {
         ck_day_format(v->loss_first, d0);
         ck_day_format(v->loss_last, d1);
-        snprintf(buf, n, T(M_VD_LOSS_WORDS), v->loss_ha, v->loss_classes, d0, d1, v->loss_ids);
+        if (v->loss_first == v->loss_last)
+            snprintf(buf, n, T(M_VD_LOSS_WORDS1), v->loss_ha, v->loss_classes, d0, v->loss_ids);
+        else
+            snprintf(buf, n, T(M_VD_LOSS_WORDS), v->loss_ha, v->loss_classes, d0, d1, v->loss_ids);
     } else if (v->verdict == CW_VD_NO_LOSS) {
         ck_day_format(c->from, d0);
         ck_day_format(c->to, d1);
@@ -110,7 +113,7 @@ static void facts(FILE *f, const cw_sheet_ctx *c, const cw_plot_verdict *v)
     fact(f, "Sentinel-2", b);
     if (!isnan(v->forest_share)) {
         snprintf(b, sizeof b, T(M_VD_FOREST), 100.0 * v->forest_share);
-        fact(f, T(M_VD_FACTS), b);
+        fact(f, T(M_VD_FOREST_K), b);
     }
     snprintf(b, sizeof b, "%d", v->n_scenes);
     fact(f, T(M_VD_SCENES), b);
