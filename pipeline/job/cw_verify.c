@@ -1067,6 +1067,8 @@ static int verify_open(verify_t *V, int *from, int *to)
         return 2;
     }
     V->failed += V->plots.n_bad;
+    for (int i = 0; i < V->plots.n; i++)
+        V->plots.a[i].kind = CW_AOI_PLOT;
     cw_tile_rec *recs = NULL;
     int nrec = 0;
     if (cw_history_tiles(V->h, &recs, &nrec) || cw_history_reviews(V->h, &V->rev, &V->nrev) ||

@@ -14,7 +14,10 @@
 
 #define RING_MAX_M 2000.0
 
-const char *cw_aoi_kind_name(cw_aoi_kind k) { return k == CW_AOI_CHAKRA ? "chakra" : "conserved"; }
+const char *cw_aoi_kind_name(cw_aoi_kind k)
+{
+    return k == CW_AOI_CHAKRA ? "chakra" : k == CW_AOI_PLOT ? "plot" : "conserved";
+}
 
 const char *cw_rel_name(int rel)
 {

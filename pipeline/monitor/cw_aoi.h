@@ -17,7 +17,7 @@
 #include <ogr_api.h>
 #include <ogr_srs_api.h>
 
-typedef enum { CW_AOI_CONSERVED = 0, CW_AOI_CHAKRA = 1 } cw_aoi_kind;
+typedef enum { CW_AOI_CONSERVED = 0, CW_AOI_CHAKRA = 1, CW_AOI_PLOT = 2 /* a plot being verified */ } cw_aoi_kind;
 
 typedef struct {
     char id[96];
@@ -38,7 +38,7 @@ typedef struct {
 
 int cw_aoi_load(const cw_config *c, cw_aoi_set *set);
 void cw_aoi_set_free(cw_aoi_set *set);
-const char *cw_aoi_kind_name(cw_aoi_kind k); /* "conserved", "chakra" */
+const char *cw_aoi_kind_name(cw_aoi_kind k); /* "conserved", "chakra", "plot" */
 
 /* One AOI on one tile grid. */
 typedef struct {

@@ -859,7 +859,7 @@ int cw_map_aoi(const cw_map_ctx *M, int k, const char *path, cw_map_info *info)
     int dd0 = 0, dd1 = 0;
     day_range(&mo, &dd0, &dd1);
     y = wrap(&im, M->bold, 17, x, y, pw, a->name[0] ? a->name : a->id, RGB_TEXT);
-    snprintf(b, sizeof b, "%s · %s · %s", a->id, T(a->kind == CW_AOI_CONSERVED ? M_KIND_CONSERVED : M_KIND_CHAKRA),
+    snprintf(b, sizeof b, "%s · %s · %s", a->id, T(a->kind == CW_AOI_CONSERVED ? M_KIND_CONSERVED : a->kind == CW_AOI_PLOT ? M_VD_PLOT_ID : M_KIND_CHAKRA),
              M->tile);
     y = wrap(&im, M->font, 12, x, y, pw, b, RGB_MUTED);
     snprintf(b, sizeof b, T(M_NIGHT), M->night);

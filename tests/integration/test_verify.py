@@ -135,6 +135,7 @@ with open(sheet, "w", encoding="utf-8-sig", newline="") as f:  # as LibreOffice 
     f.write("id_alerta;revisión;nota;revisado_por\r\n")
     f.write(f"{E6_ID};falso positivo;\"visita; era un barbecho viejo\";=cmd|'/c calc'!A1\r\n")
     f.write("no-such-alert;verificada;;\r\n")
+    f.write("x' OR '1'='1;verificada;;\r\n")  # SQL text stays text
     f.write(f"{E6_ID};;;\r\n")  # a row nobody reviewed
 p = cw("review", INI, "--csv", sheet, "--on", DATES[FP_AT - 1])
 check(p.returncode == 1, f"a review sheet with an unknown id exits 1 (got {p.returncode})")
