@@ -465,10 +465,23 @@ static int history_path(const cw_config *c, char *buf, size_t n)
 }
 
 /* What killed runs left: temporaries whose writer is gone, in the state
- * folder and in every night's output folder and its maps. */
+ * folder, each tile's folder and observation records, and in every night's
+ * output folder and its maps. */
 static int clean_stale(const cw_config *cfg)
 {
     int n = cw_clean_stale_tmp(cfg->state_dir) + cw_clean_stale_tmp(cfg->output_dir);
+    DIR *sd = opendir(cfg->state_dir); /* each tile's folder and its observation records */
+    struct dirent *se;
+    while (sd && (se = readdir(sd))) {
+        char tile[PATH_MAX], obs[PATH_MAX];
+        if (se->d_name[0] == '.' || cw_path_join(tile, sizeof tile, cfg->state_dir, se->d_name) || !cw_is_dir(tile))
+            continue;
+        n += cw_clean_stale_tmp(tile);
+        if (cw_path_join(obs, sizeof obs, tile, "obs") == 0 && cw_is_dir(obs))
+            n += cw_clean_stale_tmp(obs);
+    }
+    if (sd)
+        closedir(sd);
     DIR *d = opendir(cfg->output_dir);
     if (!d)
         return n;

@@ -354,8 +354,9 @@ static int tile_loss(verify_t *V, int ti, int from, int to)
     int rc = ct ? 0 : cw_error("tile %s: no transformation from EPSG:4326: %s", t->rec.tile, cw_gdal_errmsg());
     for (int i = 0; !rc && i < V->nal; i++) {
         const cw_alert *a = &V->al[i];
-        if (strcmp(a->tile, t->rec.tile) || !a->geom || a->first_day <= from || a->first_day > to)
+        if (strcmp(a->tile, t->rec.tile) || !a->geom || a->first_day > to)
             continue;
+        const int before = a->first_day <= from; /* loss before the period: said, not counted */
         OGRGeometryH g = OGR_G_Clone(a->geom);
         if (OGR_G_Transform(g, ct) != OGRERR_NONE) {
             OGR_G_DestroyGeometry(g);
@@ -373,7 +374,13 @@ static int tile_loss(verify_t *V, int ti, int from, int to)
                 continue;
             cw_plot_verdict *v = &V->v[e->aoi];
             const size_t nn = sizeof v->notes;
-            if (rv && rv->review == CW_RV_FALSE_POSITIVE) {
+            if (before) {
+                char d[11];
+                ck_day_format(a->first_day, d);
+                if (a->status == CW_AL_CONFIRMED)
+                    add_note(v->notes, nn, "Alert %s: loss first detected on %s, before the period; not counted.",
+                             a->id, d);
+            } else if (rv && rv->review == CW_RV_FALSE_POSITIVE) {
                 add_note(v->notes, nn, "Alert %s left out: reviewed as a false positive%s.", a->id,
                          rv->reviewer[0] ? " by the committee" : "");
             } else if (a->status == CW_AL_REVERTED) {

@@ -388,6 +388,15 @@ check(v.get("verdict") == "insufficient_observation" and "baseline" in v.get("ex
       v.get("period_start") == "2020-12-31", "from the 2020 cut-off, a 2024 baseline cannot back a no-loss verdict")
 check(V.get("P-E4", {}).get("verdict") == "loss_after_cutoff", "loss after the cut-off stays loss")
 
+# loss before the period (a later cut-off) is not loss after it, and is said
+V5 = os.path.join(TMP, "v5")
+shutil.rmtree(V5, ignore_errors=True)
+verify(V5, "--from", DATES[-2], "--lang", "en")
+V = {r["plot_id"]: r for r in csv.DictReader(open(os.path.join(V5, "verdicts.csv"), encoding="utf-8"))}
+v = V.get("P-E4", {})
+check(v.get("verdict") != "loss_after_cutoff" and "before the period" in v.get("notes", ""),
+      f"P-E4 cleared before a later cut-off: {v.get('verdict')}, noted ({v.get('notes', '')[:60]})")
+
 # the sheet in headless Chromium: phone width and an A4 PDF (look at them: TMP/sheet-*.png)
 V4 = os.path.join(TMP, "v4")
 shutil.rmtree(V4, ignore_errors=True)
