@@ -29,7 +29,7 @@ typedef struct {
 
 /* Every setting: section, key, type, where, bounds, default, meaning. */
 static const cfg_item items[] = {
-    {"job", "inbox", T_PATHS, O(inbox), O(n_inbox), 0, 0, "inbox", "folders where new scenes arrive"},
+    {"job", "inbox", T_PATHS, O(inbox), O(n_inbox), 0, 0, "", "folders where new scenes arrive (required)"},
     {"job", "state", T_PATH, O(state_dir), S(state_dir), 0, 0, "state", "per-tile state and alert history"},
     {"job", "output", T_PATH, O(output_dir), S(output_dir), 0, 0, "output", "one folder per night"},
     {"job", "threads", T_LONG, O(threads), 0, 0, 256, "0", "OpenMP threads, 0 = all cores"},
@@ -381,7 +381,7 @@ int cw_config_load(const char *path, cw_config *c)
     if (c->ref_end_day < c->ref_start_day)
         return cw_error("%s: [reference] end %s is before start %s", path, c->ref_end, c->ref_start);
     if (c->n_inbox == 0)
-        return cw_error("%s: [job] inbox lists no folder", path);
+        return cw_error("%s: [job] inbox is not set: the folders where new scenes arrive", path);
     c->det.quality.pond_mndwi = c->det.mndwi_pond; /* water is no shadow: one pond threshold */
     if (c->det.confirm_n > c->det.window_obs)
         return cw_error("%s: [detect] confirm_n (%d) exceeds window_obs (%d)", path, c->det.confirm_n,
@@ -396,16 +396,46 @@ int cw_config_load(const char *path, cw_config *c)
 
 /* results_only: leave out what cannot change a result's bytes (paths,
  * threads, memory), for ids that must not depend on the machine */
-static void dump(const cw_config *c, FILE *f, int results_only)
+/* The shortest decimal that reads back as the same double (56.4, not
+ * 56.399999999999999), or float. */
+static void shortest(FILE *f, double v, int is_float)
+{
+    char b[40];
+    for (int prec = is_float ? 6 : 15; prec <= 17; prec++) {
+        snprintf(b, sizeof b, "%.*g", prec, v);
+        if (is_float ? strtof(b, NULL) == (float)v : strtod(b, NULL) == v)
+            break;
+    }
+    fputs(b, f);
+}
+
+/* What a state was built with: the settings whose change makes the
+ * per-pixel state of a tile mean something else. */
+static int state_relevant(const cfg_item *it)
+{
+    static const char *const secs[] = {"reference", "detect", "quality", "mining", "mask", "scene"};
+    for (size_t i = 0; i < sizeof secs / sizeof secs[0]; i++)
+        if (!strcmp(it->section, secs[i]))
+            return it->off != O(river_distance_m) && it->off != O(min_pond_px) && it->off != O(mining_share) &&
+                   it->off != O(river_share); /* read by the alert stage, not kept in the state */
+    return 0;
+}
+
+enum { DUMP_ALL, DUMP_RESULTS, DUMP_STATE };
+
+static void dump(const cw_config *c, FILE *f, int mode)
 {
     const char *sec = "";
     const char *base = (const char *)c;
+    const int results_only = mode != DUMP_ALL;
     if (!results_only)
         fprintf(f, "# effective configuration of %s\n", c->path);
     for (size_t i = 0; i < NITEMS; i++) {
         const cfg_item *it = &items[i];
         if (results_only && (it->type == T_PATH || it->type == T_PATHS || it->off == O(threads) ||
                              it->off == O(memory_mb) || it->off == O(map_font)))
+            continue;
+        if (mode == DUMP_STATE && !state_relevant(it))
             continue;
         if (strcmp(sec, it->section))
             fprintf(f, "[%s]\n", sec = it->section);
@@ -432,10 +462,10 @@ static void dump(const cw_config *c, FILE *f, int results_only)
             fprintf(f, "%d", *(const int *)p);
             break;
         case T_DBL:
-            fprintf(f, "%.17g", *(const double *)p);
+            shortest(f, *(const double *)p, 0);
             break;
         case T_FLT:
-            fprintf(f, "%.9g", (double)*(const float *)p);
+            shortest(f, (double)*(const float *)p, 1);
             break;
         }
         if (results_only)
@@ -445,8 +475,9 @@ static void dump(const cw_config *c, FILE *f, int results_only)
     }
 }
 
-void cw_config_dump(const cw_config *c, FILE *f) { dump(c, f, 0); }
-void cw_config_dump_results(const cw_config *c, FILE *f) { dump(c, f, 1); }
+void cw_config_dump(const cw_config *c, FILE *f) { dump(c, f, DUMP_ALL); }
+void cw_config_dump_results(const cw_config *c, FILE *f) { dump(c, f, DUMP_RESULTS); }
+void cw_config_dump_state(const cw_config *c, FILE *f) { dump(c, f, DUMP_STATE); }
 
 int cw_config_raster_opts(const cw_config *c, cw_common_opts *o)
 {

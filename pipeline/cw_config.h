@@ -69,6 +69,10 @@ int cw_config_load(const char *path, cw_config *c);
 void cw_config_dump(const cw_config *c, FILE *f);
 /* The settings that can change results (no paths, threads or memory). */
 void cw_config_dump_results(const cw_config *c, FILE *f);
+/* The settings a tile's per-pixel state is built with ([reference],
+ * [detect], [quality], the river margins of [mining], [mask], [scene]):
+ * changing one against an existing state is refused. */
+void cw_config_dump_state(const cw_config *c, FILE *f);
 /* The raster options of the config (mask rules, buffers, threads...). */
 int cw_config_raster_opts(const cw_config *c, cw_common_opts *o);
 

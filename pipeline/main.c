@@ -30,6 +30,10 @@ static const char usage[] =
     "      [--night YYYY-MM-DD] [--threads N] [-v]\n"
     "                             exit 0 all went through, 1 some items failed,\n"
     "                             2 configuration unusable\n"
+    "  reprocess CONFIG --tile T [--night YYYY-MM-DD] [--threads N]\n"
+    "                             rebuild a tile from its scenes in the inboxes with the\n"
+    "                             configuration's settings (a run refuses settings that\n"
+    "                             differ from those a tile's state was built with)\n"
     "  alerts CONFIG --since YYYY-MM-DD [--format csv|geojson] [--out FILE]\n"
     "                             export alerts of the history updated since a date\n"
     "  verify CONFIG --aoi FILE [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--out DIR]\n"
@@ -182,71 +186,91 @@ static int parse_args(int argc, char **argv, cli_t *cli)
     return 0;
 }
 
-/* `run CONFIG` and `alerts CONFIG`. */
+/* `run CONFIG`, `reprocess CONFIG --tile T` and `alerts CONFIG`: GNU-style
+ * options (--opt=value too), -h. */
 static int job_main(int argc, char **argv)
 {
-    const int is_run = !strcmp(argv[1], "run");
+    const int is_alerts = !strcmp(argv[1], "alerts"), is_reprocess = !strcmp(argv[1], "reprocess");
     cw_run_opts ro;
     cw_export_opts eo;
     memset(&ro, 0, sizeof ro);
     memset(&eo, 0, sizeof eo);
-    const char *config = NULL;
-    int verbose = 0;
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int takes = !strcmp(a, "--night") || !strcmp(a, "--threads") || !strcmp(a, "--since") ||
-                    !strcmp(a, "--format") || !strcmp(a, "--out");
-        if (takes && !v) {
-            fprintf(stderr, "chakrawatch: %s needs a value\n", a);
+    const char *tile = NULL;
+    int verbose = 0, c;
+    long lv;
+    static const struct option lo[] = {{"night", required_argument, 0, 'n'}, {"threads", required_argument, 0, 'j'},
+                                       {"since", required_argument, 0, 's'}, {"format", required_argument, 0, 'f'},
+                                       {"out", required_argument, 0, 'o'},   {"tile", required_argument, 0, 't'},
+                                       {"verbose", no_argument, 0, 'v'},     {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
+    const char *mine = is_alerts ? "sfo" : is_reprocess ? "njt" : "nj";
+    optind = 2;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "hv", lo, NULL)) != -1) {
+        if (c == 'h') {
+            print_usage(stdout);
+            return 0;
+        }
+        if (c == '?' || c == ':') {
+            fprintf(stderr, "chakrawatch %s: unknown option or missing value: %s (see chakrawatch help)\n", argv[1],
+                    argv[optind - 1]);
             return 2;
         }
-        long lv;
+        if (c != 'v' && !strchr(mine, c)) {
+            fprintf(stderr, "chakrawatch %s: %s is not an option of %s\n", argv[1], argv[optind - 1], argv[1]);
+            return 2;
+        }
         int k;
-        if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
-            verbose++;
-        } else if (is_run && !strcmp(a, "--night")) {
-            ro.night = argv[++i];
-        } else if (is_run && !strcmp(a, "--threads")) {
-            if (cw_parse_long(argv[++i], 1, 1024, &lv))
+        switch (c) {
+        case 'v': verbose++; break;
+        case 'n': ro.night = optarg; break;
+        case 'j':
+            if (cw_parse_long(optarg, 1, 1024, &lv))
                 return fprintf(stderr, "chakrawatch: --threads: %s\n", cw_errmsg()), 2;
             ro.threads = (int)lv;
-        } else if (!is_run && !strcmp(a, "--since")) {
-            eo.since = argv[++i];
-        } else if (!is_run && !strcmp(a, "--format")) {
-            if (pick2(a, argv[++i], "csv", "geojson", &k))
+            break;
+        case 's': eo.since = optarg; break;
+        case 'f':
+            if (pick2("--format", optarg, "csv", "geojson", &k))
                 return 2;
             eo.geojson = k;
-        } else if (!is_run && !strcmp(a, "--out")) {
-            eo.out = argv[++i];
-        } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "chakrawatch %s: unknown option %s (see chakrawatch help)\n", argv[1], a);
-            return 2;
-        } else if (!config) {
-            config = a;
-        } else {
-            fprintf(stderr, "chakrawatch: unexpected argument %s\n", a);
-            return 2;
+            break;
+        case 'o': eo.out = optarg; break;
+        case 't': tile = optarg; break;
         }
+    }
+    const char *config = optind < argc ? argv[optind++] : NULL;
+    if (optind < argc) {
+        fprintf(stderr, "chakrawatch: unexpected argument %s\n", argv[optind]);
+        return 2;
     }
     if (!config) {
         fprintf(stderr, "chakrawatch %s: no CONFIG given\n", argv[1]);
         return 2;
     }
-    if (!is_run && eo.since && !cw_valid_ymd(eo.since)) {
+    if (is_reprocess && !tile) {
+        fprintf(stderr, "chakrawatch reprocess: --tile T is required (the tile to rebuild, like 18MTD)\n");
+        return 2;
+    }
+    if (ro.night && !cw_valid_ymd(ro.night)) {
+        fprintf(stderr, "chakrawatch %s: --night %s is not a date YYYY-MM-DD\n", argv[1], ro.night);
+        return 2;
+    }
+    if (is_alerts && eo.since && !cw_valid_ymd(eo.since)) {
         fprintf(stderr, "chakrawatch alerts: --since %s is not a date YYYY-MM-DD (alerts last updated on or after "
                         "that night are listed, new ones included)\n", eo.since);
         return 2;
     }
-    if (!is_run && !eo.since) {
+    if (is_alerts && !eo.since) {
         fprintf(stderr, "chakrawatch alerts: --since YYYY-MM-DD is required\n");
         return 2;
     }
     cw_set_verbose(verbose);
     cw_gdal_init();
     int rc;
-    if (is_run) {
+    if (!is_alerts) {
         ro.config_path = config;
-        rc = cw_run(&ro);
+        rc = is_reprocess ? cw_reprocess(&ro, tile) : cw_run(&ro);
     } else {
         eo.config_path = config;
         rc = cw_alerts_export(&eo) ? 1 : 0;
@@ -372,7 +396,7 @@ int main(int argc, char **argv)
     cli.ix.type = CW_OUT_FLOAT32;
     cli.ix.codec = CW_CODEC_ZSTD;
     const char *cmd = argv[1];
-    if (!strcmp(cmd, "run") || !strcmp(cmd, "alerts"))
+    if (!strcmp(cmd, "run") || !strcmp(cmd, "alerts") || !strcmp(cmd, "reprocess"))
         return job_main(argc, argv);
     if (!strcmp(cmd, "verify") || !strcmp(cmd, "review"))
         return verify_review_main(argc, argv);

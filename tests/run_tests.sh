@@ -56,6 +56,9 @@ else
     echo "== maps and report (PNG, headless Chromium)"
     /usr/bin/python3 "$HERE/integration/test_maps.py" "$BUILD" "$FIX/series" "$FIX/runs" > "$FIX/m.log" 2>&1
     tally maps "$FIX/m.log" $?
+    echo "== guards, exit codes, settings against the state, reprocess"
+    /usr/bin/python3 "$HERE/integration/test_guards.py" "$BUILD" "$FIX/series" "$FIX/guards" > "$FIX/g.log" 2>&1
+    tally guards "$FIX/g.log" $?
     echo "== verify and review (plot verdicts against truth, evidence packs, the committee's reviews)"
     /usr/bin/python3 "$HERE/integration/test_verify.py" "$BUILD" "$FIX/series" "$FIX/verify" > "$FIX/v.log" 2>&1
     tally verify "$FIX/v.log" $?

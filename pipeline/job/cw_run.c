@@ -145,12 +145,107 @@ static int scene_admit(tile_run *t, const cw_inbox_item *it)
 }
 
 /* Before the first scene to merge: tile folder, AOIs on the grid, buffers. */
+/* A Sentinel-2 tile id as the state folders are named (like 18MTD). */
+static int is_tile_id(const char *s)
+{
+    int ok = s[0] && strlen(s) < 8;
+    for (const char *c = s; *c; c++)
+        ok &= (*c >= '0' && *c <= '9') || (*c >= 'A' && *c <= 'Z');
+    return ok;
+}
+
+/* The settings a tile's state is built with, as text (malloc'd). */
+static char *state_settings(const cw_config *cfg)
+{
+    char *txt = NULL;
+    size_t n = 0;
+    FILE *m = open_memstream(&txt, &n);
+    if (!m)
+        return NULL;
+    fputc('\n', m); /* every line starts after a newline: matched whole */
+    cw_config_dump_state(cfg, m);
+    fclose(m);
+    return txt;
+}
+
+/* TILE_DIR/settings.ini, written once with the tile's first state. */
+static int settings_record(const cw_config *cfg, const char *tile_dir)
+{
+    char path[PATH_MAX], tmp[PATH_MAX];
+    if (cw_path_join(path, sizeof path, tile_dir, "settings.ini"))
+        return -1;
+    if (access(path, F_OK) == 0)
+        return 0;
+    char *txt = state_settings(cfg);
+    FILE *f = txt ? cw_file_create_tmp(path, tmp, sizeof tmp) : NULL;
+    if (!f) {
+        free(txt);
+        return txt ? -1 : cw_error("out of memory");
+    }
+    fprintf(f, "; the settings this tile's state was built with (chakrawatch refuses others;\n"
+               "; chakrawatch reprocess CONFIG --tile TILE rebuilds it with new ones)%s", txt);
+    free(txt);
+    return cw_file_commit(f, tmp, path);
+}
+
+/* -1 naming the first setting that differs from the one a tile's state
+ * was built with: results would silently mix two rule sets. */
+static int settings_check(const cw_config *cfg)
+{
+    DIR *d = opendir(cfg->state_dir);
+    if (!d)
+        return 0;
+    char *now = state_settings(cfg);
+    int rc = now ? 0 : cw_error("out of memory");
+    struct dirent *e;
+    while (!rc && (e = readdir(d))) {
+        char path[PATH_MAX], line[1024], sec[64] = "";
+        if (!is_tile_id(e->d_name) || cw_path_join(path, sizeof path, cfg->state_dir, e->d_name) ||
+            !cw_is_dir(path) || strlen(path) + 14 >= sizeof path)
+            continue;
+        strcat(path, "/settings.ini");
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        while (!rc && fgets(line, sizeof line, f)) {
+            if (line[0] == ';')
+                continue;
+            if (line[0] == '[') {
+                cw_strlcpy(sec, line, sizeof sec);
+                sec[strcspn(sec, "\n")] = '\0';
+                continue;
+            }
+            char whole[1100], key[80];
+            snprintf(whole, sizeof whole, "\n%s", line); /* whole lines only */
+            if (strstr(now, whole))
+                continue;
+            line[strcspn(line, "\n")] = '\0';
+            snprintf(key, sizeof key, "\n%.60s", line);
+            key[strcspn(key + 1, " =") + 1] = '\0';
+            const char *cur = strstr(now, key);
+            char val[128] = "(not set)";
+            if (cur) {
+                cw_strlcpy(val, cur + 1, sizeof val);
+                val[strcspn(val, "\n")] = '\0';
+            }
+            rc = cw_error("%s %s: tile %s was built with '%s', the configuration says '%s'. Restore the setting, "
+                          "or rebuild the tile from its scenes with: chakrawatch reprocess %s --tile %s",
+                          sec, key + 1, e->d_name, line, val, cfg->path, e->d_name);
+        }
+        fclose(f);
+    }
+    closedir(d);
+    free(now);
+    return rc;
+}
+
 static int tile_prepare(tile_run *t)
 {
     if (t->ready)
         return 0;
     char obs[PATH_MAX];
-    if (cw_mkdir_p(t->dir) || cw_path_join(obs, sizeof obs, t->dir, "obs") || cw_mkdir_p(obs))
+    if (cw_mkdir_p(t->dir) || cw_path_join(obs, sizeof obs, t->dir, "obs") || cw_mkdir_p(obs) ||
+        settings_record(t->j->cfg, t->dir))
         return -1;
     clean_tile_dir(t->dir, &t->rec);
     if (cw_aoi_grid_build(t->j->as, t->g0, &t->ag))
@@ -498,6 +593,20 @@ static int clean_stale(const cw_config *cfg)
     return n;
 }
 
+/* What must hold before a night writes anything: every inbox is a folder
+ * (a typo in the path would make every night quietly empty), and every
+ * tile's state was built with the settings of the configuration. */
+static int preflight(const cw_config *cfg)
+{
+    for (int i = 0; i < cfg->n_inbox; i++) {
+        char why[160];
+        if (!cw_is_dir(cfg->inbox[i]))
+            return cw_error("%s: [job] inbox %s: %s", cfg->path, cfg->inbox[i],
+                            cw_file_problem(cfg->inbox[i], why, sizeof why) ? why : "not a folder");
+    }
+    return settings_check(cfg);
+}
+
 int cw_run(const cw_run_opts *o)
 {
     cw_config cfg;
@@ -525,11 +634,21 @@ int cw_run(const cw_run_opts *o)
         cw_warn("%s: %s", cfg.path, cw_errmsg());
         return 2;
     }
+    /* an unusable configuration is refused before anything is written */
+    cw_warn_capture(1); /* what failed, for the report */
+    cw_aoi_set as;
+    if (preflight(&cfg) || cw_aoi_load(&cfg, &as)) {
+        cw_warn("%s", cw_errmsg());
+        cw_warn_capture(0);
+        return 2;
+    }
     char outdir[PATH_MAX], logdir[PATH_MAX], logpath[PATH_MAX], hpath[PATH_MAX], path[PATH_MAX];
     if (cw_path_join(outdir, sizeof outdir, cfg.output_dir, night) ||
         cw_path_join(logdir, sizeof logdir, outdir, "logs") || cw_mkdir_p(logdir) || cw_mkdir_p(cfg.state_dir) ||
         history_path(&cfg, hpath, sizeof hpath)) {
         cw_warn("%s", cw_errmsg());
+        cw_aoi_set_free(&as);
+        cw_warn_capture(0);
         return 2;
     }
     int stale = clean_stale(&cfg);
@@ -547,6 +666,10 @@ int cw_run(const cw_run_opts *o)
         fprintf(log, "chakrawatch %s (GDAL %s), night %s, pid %ld\n", CW_VERSION, GDALVersionInfo("RELEASE_NAME"),
                 night, (long)getpid());
         cw_config_dump(&cfg, log);
+        const char *const *early;
+        int ne = cw_warn_captured(&early); /* the AOI warnings came before the log */
+        for (int k = 0; k < ne; k++)
+            fprintf(log, "warning: %s\n", early[k]);
         cw_set_log_file(log);
     }
     /* reproducible GeoPackage bytes: its timestamps are the night */
@@ -554,20 +677,14 @@ int cw_run(const cw_run_opts *o)
     snprintf(cur, sizeof cur, "%sT00:00:00.000Z", night);
     CPLSetConfigOption("OGR_CURRENT_DATE", cur);
 
-    cw_warn_capture(1); /* what failed, for the report */
     job_t j;
     memset(&j, 0, sizeof j);
     j.cfg = &cfg;
     j.co = &co;
     j.night = night;
-    cw_aoi_set as;
     int rc = 2;
     cw_inbox_item *items = NULL;
     int nitems = 0;
-    if (cw_aoi_load(&cfg, &as)) {
-        cw_warn("%s", cw_errmsg());
-        goto out;
-    }
     j.as = &as;
     j.failed += as.n_bad;
     cw_note("night %s: %d area(s) of interest (%d skipped)", night, as.n, as.n_bad);
@@ -637,12 +754,71 @@ out_h:
     cw_inbox_free(items, nitems);
 out_aoi:
     cw_aoi_set_free(&as);
-out:
     cw_warn_capture(0);
     cw_set_log_file(NULL);
     if (log)
         fclose(log);
     return rc;
+}
+
+int cw_reprocess(const cw_run_opts *o, const char *tile)
+{
+    cw_config cfg;
+    if (cw_config_load(o->config_path, &cfg)) {
+        cw_warn("%s", cw_errmsg());
+        return 2;
+    }
+    char dir[PATH_MAX], aside[PATH_MAX], hpath[PATH_MAX], night[11], replaced[PATH_MAX];
+    if (!is_tile_id(tile)) {
+        cw_warn("reprocess: --tile %s is not a Sentinel-2 tile id (like 18MTD)", tile);
+        return 2;
+    }
+    if (o->night) {
+        cw_strlcpy(night, o->night, sizeof night);
+    } else {
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(night, sizeof night, "%Y-%m-%d", &tm);
+    }
+    if (cw_path_join(dir, sizeof dir, cfg.state_dir, tile) || history_path(&cfg, hpath, sizeof hpath)) {
+        cw_warn("%s", cw_errmsg());
+        return 2;
+    }
+    if (access(hpath, F_OK) != 0) {
+        cw_warn("reprocess: no history at %s: nothing to rebuild (run the nightly job)", hpath);
+        return 2;
+    }
+    if (cw_path_join(replaced, sizeof replaced, cfg.state_dir, "replaced") || cw_mkdir_p(replaced)) {
+        cw_warn("reprocess: %s", cw_errmsg());
+        return 1;
+    }
+    for (int k = 0;; k++) { /* set aside, never deleted */
+        snprintf(aside, sizeof aside, k ? "%s/%s-%s-%d" : "%s/%s-%s", replaced, tile, night, k);
+        if (access(aside, F_OK) != 0)
+            break;
+    }
+    const int moved = rename(dir, aside) == 0;
+    if (!moved && errno != ENOENT) {
+        cw_warn("reprocess: cannot set %s aside: %s", dir, strerror(errno));
+        return 1;
+    }
+    if (moved)
+        cw_note("reprocess: the state of tile %s was set aside in %s", tile, aside);
+    cw_history *h = cw_history_open(hpath, 1);
+    if (!h || cw_history_begin(h) || cw_history_tile_reset(h, tile) || cw_history_commit(h)) {
+        cw_warn("reprocess: %s", cw_errmsg());
+        cw_history_close(h);
+        return 1;
+    }
+    if (cw_history_close(h)) {
+        cw_warn("reprocess: %s", cw_errmsg());
+        return 1;
+    }
+    cw_note("reprocess: tile %s forgotten by the history; its scenes are processed again", tile);
+    cw_run_opts ro = *o;
+    ro.night = night;
+    return cw_run(&ro);
 }
 
 /* ------------------------------------------------------------ export */

@@ -26,6 +26,14 @@ typedef struct {
  * 2: the configuration is unusable. */
 int cw_run(const cw_run_opts *o);
 
+/* `chakrawatch reprocess CONFIG --tile T`: the tile's state is set aside
+ * (STATE/replaced/T-NIGHT, nothing deleted), its bookkeeping in the history
+ * forgotten, and the night's run processes every scene of the tile still
+ * in the inboxes again with the configuration's settings; its alerts keep
+ * their ids where the same events come out.  Same exit codes as cw_run.
+ * Interrupted, it is simply run again. */
+int cw_reprocess(const cw_run_opts *o, const char *tile);
+
 typedef struct {
     const char *config_path;
     const char *since; /* YYYY-MM-DD */

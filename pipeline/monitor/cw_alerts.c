@@ -560,6 +560,8 @@ static int retire_unflagged(alert_run *r, cw_alert_counts *counts)
         const cw_alert *o = &r->old[a];
         if (r->taken[a] || (o->status != CW_AL_CANDIDATE && o->status != CW_AL_CONFIRMED))
             continue;
+        if (o->first_day > r->f->day) /* a tile being rebuilt: a scene older than the alert cannot retire it */
+            continue;
         cw_alert x = *o;
         x.geom = NULL;
         if (o->status == CW_AL_CANDIDATE) {

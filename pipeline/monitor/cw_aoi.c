@@ -58,12 +58,9 @@ static int load_file(const cw_config *c, const char *path, cw_aoi_kind kind, cw_
     char fwhy[160];
     const char *problem = cw_is_dir(path) ? NULL : cw_file_problem(path, fwhy, sizeof fwhy); /* folders: shapefiles */
     GDALDatasetH ds = problem ? NULL : GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
-    if (!ds) {
-        cw_warn("AOI file %s: cannot open (%s); skipped", path,
-                problem ? problem : cw_gdal_reason("GDAL does not recognise it as a vector file"));
-        set->n_bad++;
-        return 0;
-    }
+    if (!ds) /* the configuration names it: unusable, before anything is written */
+        return cw_error("AOI file %s: cannot open (%s)", path,
+                        problem ? problem : cw_gdal_reason("GDAL does not recognise it as a vector file"));
     for (int li = 0; li < GDALDatasetGetLayerCount(ds); li++) {
         OGRLayerH lyr = GDALDatasetGetLayer(ds, li);
         OGRSpatialReferenceH lsrs = OGR_L_GetSpatialRef(lyr);
@@ -74,6 +71,17 @@ static int load_file(const cw_config *c, const char *path, cw_aoi_kind kind, cw_
         }
         OGRFeatureDefnH defn = OGR_L_GetLayerDefn(lyr);
         int fi_id = OGR_FD_GetFieldIndex(defn, c->id_field);
+        if (fi_id < 0) { /* ids made up from feature numbers would change with any edit of the file */
+            char list[512] = "";
+            for (int k = 0; k < OGR_FD_GetFieldCount(defn); k++) {
+                size_t l = strlen(list);
+                snprintf(list + l, sizeof list - l, "%s%s", k ? ", " : "", OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, k)));
+            }
+            cw_error("AOI file %s, layer %s: no field '%s' (the id field, [aoi] id_field); its fields: %s", path,
+                     OGR_L_GetName(lyr), c->id_field, list[0] ? list : "none");
+            GDALClose(ds);
+            return -1;
+        }
         int fi_name = OGR_FD_GetFieldIndex(defn, c->name_field);
         int fi_rad = OGR_FD_GetFieldIndex(defn, c->radius_field);
         OGR_L_ResetReading(lyr);
@@ -135,11 +143,15 @@ int cw_aoi_load(const cw_config *c, cw_aoi_set *set)
 {
     memset(set, 0, sizeof *set);
     for (int i = 0; i < c->n_conserved; i++)
-        if (load_file(c, c->conserved[i], CW_AOI_CONSERVED, set))
+        if (load_file(c, c->conserved[i], CW_AOI_CONSERVED, set)) {
+            cw_aoi_set_free(set);
             return -1;
+        }
     for (int i = 0; i < c->n_chakras; i++)
-        if (load_file(c, c->chakras[i], CW_AOI_CHAKRA, set))
+        if (load_file(c, c->chakras[i], CW_AOI_CHAKRA, set)) {
+            cw_aoi_set_free(set);
             return -1;
+        }
     return 0;
 }
 

@@ -36,6 +36,9 @@ typedef struct {
     int n_bad; /* features or files skipped */
 } cw_aoi_set;
 
+/* -1 (nothing loaded) when a file cannot be opened or a layer lacks the
+ * id field: the configuration is unusable.  Malformed features and layers
+ * without a CRS are reported and skipped (n_bad). */
 int cw_aoi_load(const cw_config *c, cw_aoi_set *set);
 void cw_aoi_set_free(cw_aoi_set *set);
 const char *cw_aoi_kind_name(cw_aoi_kind k); /* "conserved", "chakra", "plot" */

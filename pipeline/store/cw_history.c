@@ -439,6 +439,24 @@ int cw_history_scenes_of_night(cw_history *h, const char *night, cw_scene_row **
     return scene_rows(h, filt, out, n);
 }
 
+int cw_history_tile_reset(cw_history *h, const char *tile)
+{
+    static const char *const tables[] = {"tiles", "scenes", "aoi_observations", "aoi_never_observed"};
+    char q[64];
+    sql_quote(q, sizeof q, tile);
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+        char sql[160];
+        snprintf(sql, sizeof sql, "DELETE FROM \"%s\" WHERE tile_id = %s", tables[i], q);
+        CPLErrorReset();
+        OGRLayerH r = GDALDatasetExecuteSQL(h->ds, sql, NULL, NULL);
+        if (r)
+            GDALDatasetReleaseResultSet(h->ds, r);
+        if (CPLGetLastErrorType() >= CE_Failure)
+            return cw_error("%s: cannot reset tile %s: %s", h->path, tile, cw_gdal_errmsg());
+    }
+    return 0;
+}
+
 int cw_history_tile_scene_rows(cw_history *h, const char *tile, cw_scene_row **out, int *n)
 {
     char q[64], filt[128];

@@ -64,6 +64,11 @@ int cw_history_begin(cw_history *h);
 int cw_history_commit(cw_history *h);
 void cw_history_rollback(cw_history *h);
 
+/* Forgets a tile's bookkeeping (its record, scenes and AOI observations)
+ * so its scenes are processed again; its alerts and their events stay and
+ * are matched again by the rebuild.  Within the open transaction. */
+int cw_history_tile_reset(cw_history *h, const char *tile);
+
 /* 1 found, 0 not found, -1 error */
 int cw_history_tile_get(cw_history *h, const char *tile, cw_tile_rec *r);
 int cw_history_tile_put(cw_history *h, const cw_tile_rec *r);

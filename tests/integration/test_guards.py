@@ -1,0 +1,136 @@
+#!/usr/bin/python3
+"""Exit codes cron can trust, guards before anything is written, settings
+that cannot silently change under a state, and `chakrawatch reprocess`.
+
+  test_guards.py BUILD_DIR SERIES_DIR [WORK_DIR]
+
+  - unusable configurations exit 2 and write nothing: no [job] inbox, an
+    inbox folder that does not exist, an AOI file that does not exist, an
+    id_field the AOI file does not have (its fields are named);
+  - a warning (a scene without SCL) is not a failure: exit 0;
+  - a result-relevant setting changed against an existing state is refused
+    (exit 2, the setting, the tile and the way out named, nothing written);
+  - `reprocess --tile` with the same settings rebuilds exactly the alerts of
+    the original nights (ids, classes, statuses, areas); with new settings
+    the next night runs again; the old state is set aside, not deleted;
+  - GNU options: --opt=value, -h, unknown options exit 2;
+  - the effective configuration is logged with shortest round-trip numbers.
+"""
+import glob
+import json
+import os
+import shutil
+import sys
+import tempfile
+
+import cwtest
+from cwtest import check, finish
+from osgeo import gdal
+
+gdal.UseExceptions()
+BUILD, SERIES = sys.argv[1], sys.argv[2]
+CW = os.path.join(BUILD, "chakrawatch")
+TMP = sys.argv[3] if len(sys.argv) > 3 else tempfile.mkdtemp(prefix="cw-guards-")
+shutil.rmtree(TMP, ignore_errors=True)
+os.makedirs(TMP)
+TRUTH = json.load(open(os.path.join(SERIES, "truth", "truth.json")))
+SCENES = sorted(os.listdir(os.path.join(SERIES, "inbox")))
+AOI = os.path.join(SERIES, "aoi", "conserved.geojson")
+
+
+def cw(*args):
+    p, bad = cwtest.run(CW, *args)
+    if bad:
+        check(False, "sanitizer report in " + " ".join(args))
+    return p
+
+
+def night_of(pid):
+    d = pid.split("_")[2][:8]
+    return f"{d[:4]}-{d[4:6]}-{d[6:]}"
+
+
+def job(name, extra="", inbox="nightly", aoi=AOI, id_field="id"):
+    d = os.path.join(TMP, name)
+    os.makedirs(os.path.join(d, "nightly"), exist_ok=True)
+    ini = os.path.join(d, "job.ini")
+    with open(ini, "w") as f:
+        f.write(("[job]\ninbox = %s\n" % inbox if inbox else "[job]\n") +
+                f"state = state\noutput = out\nthreads = 2\n\n[reference]\nstart = {TRUTH['reference'][0]}\n"
+                f"end = {TRUTH['reference'][1]}\n\n[aoi]\nconserved = {aoi}\nid_field = {id_field}\n{extra}")
+    return d, ini
+
+
+def deliver(d, pid, src=None):
+    os.symlink(src or os.path.join(SERIES, "inbox", pid), os.path.join(d, "nightly", pid))
+
+
+# unusable configurations: exit 2, nothing written
+for name, kw, what in (("noinbox", {"inbox": None}, "[job] inbox is not set"),
+                       ("badinbox", {"inbox": "nowhere"}, "nowhere"),
+                       ("badaoi", {"aoi": "/nonexistent/aoi.gpkg"}, "/nonexistent/aoi.gpkg"),
+                       ("badid", {"id_field": "codigo"}, "no field 'codigo'")):
+    d, ini = job(name, **kw)
+    p = cw("run", ini, "--night", "2024-01-05")
+    check(p.returncode == 2 and what in p.stderr, f"{name}: exit 2 naming {what!r} (got {p.returncode}: {p.stderr})")
+    check(not os.path.exists(os.path.join(d, "out")) and not os.path.exists(os.path.join(d, "state")),
+          f"{name}: nothing written")
+p = cw("run", job("badid", id_field="codigo")[1], "--night", "2024-01-05")
+check("name" in p.stderr.split("its fields:")[-1], "the AOI file's fields are listed")
+
+# a warning is not a failure: a scene without SCL, clean AOIs
+d, ini = job("noscl")
+src = os.path.join(TMP, "scl-less", SCENES[0])
+shutil.copytree(os.path.join(SERIES, "inbox", SCENES[0]), src)
+os.remove(os.path.join(src, "SCL.tif"))
+deliver(d, SCENES[0], src)
+p = cw("run", ini, "--night", night_of(SCENES[0]))
+check(p.returncode == 0 and "no SCL" in p.stderr, f"a scene without SCL is a warning, exit 0 (got {p.returncode})")
+
+# the nightly series, then a changed setting, then reprocess
+d, ini = job("series")
+log_ok = None
+for pid in SCENES:
+    deliver(d, pid)
+    p = cw("run", ini, "--night=" + night_of(pid))
+    check(p.returncode == 0, f"night {night_of(pid)}: exit 0 (got {p.returncode}: {p.stderr[-300:]})")
+log = open(sorted(glob.glob(os.path.join(d, "out", TRUTH["dates"][-1], "logs", "*.log")))[-1]).read()
+check("point_radius_m = 56.4 " in log and "ndvi_dmin = 0.15 " in log,
+      "the effective configuration shows shortest round-trip numbers (56.4, 0.15)")
+
+
+def alerts(d):
+    ds = gdal.OpenEx(os.path.join(d, "state", "history.gpkg"), gdal.OF_VECTOR)
+    out = sorted((f["alert_id"], f["class"], f["status"], round(f["area_ha"], 4), f["published"])
+                 for f in ds.GetLayerByName("alerts"))
+    return out
+
+
+before = alerts(d)
+check(len(before) >= 4, f"the series made alerts ({len(before)})")
+changed = open(ini).read() + "\n[detect]\nk_spread = 3.5\n"
+open(ini, "w").write(changed)
+nxt = "2024-05-01"
+p = cw("run", ini, "--night", nxt)
+check(p.returncode == 2 and "k_spread" in p.stderr and "18MTD" in p.stderr and "reprocess" in p.stderr,
+      f"a changed setting against the state is refused, naming it and the way out: {p.stderr[-300:]}")
+check(not os.path.exists(os.path.join(d, "out", nxt)), "the refused night wrote nothing")
+open(ini, "w").write(changed.replace("\n[detect]\nk_spread = 3.5\n", ""))
+p = cw("reprocess", ini, "--tile", "18MTD", "--night", nxt)
+check(p.returncode == 0, f"reprocess with the same settings: exit 0 (got {p.returncode}: {p.stderr[-300:]})")
+after = alerts(d)
+check(after == before, f"the rebuilt tile gives the same alerts: {set(after) ^ set(before)}")
+check(glob.glob(os.path.join(d, "state", "replaced", "18MTD-*", "*.cws")), "the old state is set aside, not deleted")
+open(ini, "w").write(changed)
+p = cw("reprocess", ini, "--tile", "18MTD", "--night", "2024-05-02")
+check(p.returncode == 0, "reprocess with new settings")
+p = cw("run", ini, "--night", "2024-05-03")
+check(p.returncode == 0 and "8 already done" in p.stderr, f"the next night runs with the new settings: {p.stderr[-200:]}")
+check(cw("reprocess", ini, "--tile", "../etc").returncode == 2, "a tile id that is not one is refused")
+
+# GNU options
+check(cw("run", "--help").returncode == 0, "run --help exits 0")
+check(cw("run", ini, "--bogus").returncode == 2, "an unknown option exits 2")
+check(cw("run", ini, "--since=2024-01-01").returncode == 2, "an option of another command exits 2")
+check(cw("alerts", ini, "--since=2024-13-01").returncode == 2, "--since=invalid exits 2")
+finish("guards")
