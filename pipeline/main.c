@@ -34,7 +34,7 @@ static const char usage[] =
     "                             rebuild a tile from its scenes in the inboxes with the\n"
     "                             configuration's settings (a run refuses settings that\n"
     "                             differ from those a tile's state was built with)\n"
-    "  alerts CONFIG --since YYYY-MM-DD [--format csv|geojson] [--out FILE]\n"
+    "  alerts CONFIG --since YYYY-MM-DD [--format csv|geojson|gpkg|shp|kml|kmz] [--out FILE]\n"
     "                             export alerts of the history updated since a date\n"
     "  verify CONFIG --aoi FILE [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--out DIR]\n"
     "      [--id-field F] [--name-field F] [--lang es|en] [--pdf]\n"
@@ -195,6 +195,7 @@ static int job_main(int argc, char **argv)
     cw_export_opts eo;
     memset(&ro, 0, sizeof ro);
     memset(&eo, 0, sizeof eo);
+    eo.format = "csv";
     const char *tile = NULL;
     int verbose = 0, c;
     long lv;
@@ -220,7 +221,6 @@ static int job_main(int argc, char **argv)
             fprintf(stderr, "chakrawatch %s: %s is not an option of %s\n", argv[1], argv[optind - 1], argv[1]);
             return 2;
         }
-        int k;
         switch (c) {
         case 'v': verbose++; break;
         case 'n': ro.night = optarg; break;
@@ -231,9 +231,12 @@ static int job_main(int argc, char **argv)
             break;
         case 's': eo.since = optarg; break;
         case 'f':
-            if (pick2("--format", optarg, "csv", "geojson", &k))
-                return 2;
-            eo.geojson = k;
+            char want[24];
+            snprintf(want, sizeof want, ",%.20s,", optarg);
+            if (!strstr(",csv,geojson,gpkg,shp,kml,kmz,", want) || strchr(optarg, ','))
+                return fprintf(stderr, "chakrawatch alerts: --format is csv, geojson, gpkg, shp (zipped), kml or "
+                                       "kmz, not '%s'\n", optarg), 2;
+            eo.format = optarg;
             break;
         case 'o': eo.out = optarg; break;
         case 't': tile = optarg; break;

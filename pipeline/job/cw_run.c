@@ -838,7 +838,8 @@ static const struct {
 };
 #define N_EXP (sizeof exp_fields / sizeof exp_fields[0])
 
-static void export_feature(OGRFeatureH f, const cw_alert *a)
+/* dates_as_text: KML keeps no date fields, so they go as YYYY-MM-DD text. */
+static void export_feature(OGRFeatureH f, const cw_alert *a, int dates_as_text)
 {
     const char *sv[N_EXP] = {a->id, a->tile, cw_class_name(a->cls), NULL, cw_conf_label(a->confidence),
                              cw_status_name(a->status)};
@@ -858,7 +859,11 @@ static void export_feature(OGRFeatureH f, const cw_alert *a)
             OGR_F_SetFieldString(f, (int)k, sv[k] ? sv[k] : "");
         } else if (exp_fields[k].type == F_DATE) {
             int y, m, d;
-            if (dv[k] > 0) {
+            if (dv[k] > 0 && dates_as_text) {
+                char txt[11];
+                ck_day_format(dv[k], txt);
+                OGR_F_SetFieldString(f, (int)k, txt);
+            } else if (dv[k] > 0) {
                 ck_day_to_ymd(dv[k], &y, &m, &d);
                 OGR_F_SetFieldDateTime(f, (int)k, y, m, d, 0, 0, 0, 0);
             } else {
@@ -877,35 +882,64 @@ static void export_feature(OGRFeatureH f, const cw_alert *a)
         OGR_F_SetGeometry(f, a->geom);
 }
 
-/* RFC 7946 GeoJSON through OGR: longitude first (the history's geometries
- * are in traditional GIS order, and so must the layer's CRS be, or GDAL
- * swaps them), every field of alerts.csv with its type. */
-static int export_geojson(const cw_alert *al, int n, const char *out)
+/* The vector formats of the export: GDAL driver, file name the driver
+ * needs (its extension chooses the format), layer options. */
+static const struct {
+    const char *name, *driver, *file;
+    const char *lopts[3];
+} vformats[] = {
+    {"geojson", "GeoJSON", "alerts.geojson", {"RFC7946=YES", "WRITE_NAME=NO", NULL}},
+    {"gpkg", "GPKG", "alerts.gpkg", {NULL}},
+    {"shp", "ESRI Shapefile", "alerts.shp.zip", {"ENCODING=UTF-8", NULL}},
+    {"kml", "LIBKML", "alerts.kml", {NULL}},
+    {"kmz", "LIBKML", "alerts.kmz", {NULL}},
+};
+
+/* Alerts through OGR, in EPSG:4326 longitude first (the history's
+ * geometries are in traditional GIS order, and so must the layer's CRS
+ * be, or GDAL swaps them), every field of alerts.csv with its type.  Files
+ * are made in a temporary folder beside the output and renamed in;
+ * GeoJSON may also go to standard output. */
+static int export_ogr(const cw_alert *al, int n, const char *format, const char *out)
 {
-    char tmp[PATH_MAX];
-    const char *dst = "/vsistdout/";
+    size_t fi = 0;
+    while (fi < sizeof vformats / sizeof vformats[0] && strcmp(vformats[fi].name, format))
+        fi++;
+    if (fi == sizeof vformats / sizeof vformats[0])
+        return cw_error("unknown format %s", format);
+    char tmpdir[PATH_MAX] = "", dst[PATH_MAX] = "/vsistdout/";
+    if (!out && fi != 0)
+        return cw_error("--format %s writes a file: give --out FILE", format);
     if (out) {
-        if (cw_tmp_path(tmp, sizeof tmp, out))
+        char dir[PATH_MAX];
+        cw_strlcpy(dir, out, sizeof dir);
+        char *sl = strrchr(dir, '/');
+        if (sl)
+            *sl = '\0';
+        snprintf(tmpdir, sizeof tmpdir, "%s/.tmp-export-%ld", sl ? dir : ".", (long)getpid());
+        if (cw_mkdir_p(tmpdir) || cw_path_join(dst, sizeof dst, tmpdir, vformats[fi].file))
             return -1;
-        dst = tmp;
     }
-    GDALDriverH drv = GDALGetDriverByName("GeoJSON");
+    GDALDriverH drv = GDALGetDriverByName(vformats[fi].driver);
     GDALDatasetH ds = drv ? GDALCreate(drv, dst, 0, 0, 0, GDT_Unknown, NULL) : NULL;
     OGRSpatialReferenceH wgs = OSRNewSpatialReference(NULL);
     OSRImportFromEPSG(wgs, 4326);
     OSRSetAxisMappingStrategy(wgs, OAMS_TRADITIONAL_GIS_ORDER);
-    char *lopts[] = {"RFC7946=YES", "WRITE_NAME=NO", NULL};
-    OGRLayerH l = ds ? GDALDatasetCreateLayer(ds, "alerts", wgs, wkbMultiPolygon, lopts) : NULL;
+    OGRLayerH l = ds ? GDALDatasetCreateLayer(ds, "alerts", wgs, wkbMultiPolygon, (char **)vformats[fi].lopts) : NULL;
     int ok = l != NULL;
     static const OGRFieldType ot[] = {[F_STR] = OFTString, [F_INT] = OFTInteger, [F_REAL] = OFTReal, [F_DATE] = OFTDate};
     for (size_t i = 0; ok && i < N_EXP; i++) {
-        OGRFieldDefnH d = OGR_Fld_Create(exp_fields[i].name, ot[exp_fields[i].type]);
+        const int kml = !strcmp(vformats[fi].driver, "LIBKML");
+        OGRFieldDefnH d = OGR_Fld_Create(exp_fields[i].name, kml && exp_fields[i].type == F_DATE
+                                                                 ? OFTString : ot[exp_fields[i].type]);
+        if (exp_fields[i].type == F_STR && !strcmp(format, "shp"))
+            OGR_Fld_SetWidth(d, 254); /* dBase's longest text, not OGR's default 80 */
         ok = OGR_L_CreateField(l, d, TRUE) == OGRERR_NONE;
         OGR_Fld_Destroy(d);
     }
     for (int i = 0; ok && i < n; i++) {
         OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(l));
-        export_feature(f, &al[i]);
+        export_feature(f, &al[i], !strcmp(vformats[fi].driver, "LIBKML"));
         OGRGeometryH g = OGR_F_GetGeometryRef(f);
         if (g)
             OGR_G_AssignSpatialReference(g, wgs);
@@ -918,12 +952,14 @@ static int export_geojson(const cw_alert *al, int n, const char *out)
         GDALClose(ds);
         ok = ok && CPLGetLastErrorType() < CE_Failure;
     }
-    if (!ok) {
-        if (out)
-            unlink(tmp);
-        return cw_error("GeoJSON export failed: %s", cw_gdal_reason("GDAL gave no reason"));
+    int rc = ok ? 0 : cw_error("%s export failed: %s", format, cw_gdal_reason("GDAL gave no reason"));
+    if (out && !rc && rename(dst, out) != 0)
+        rc = cw_error("%s: %s", out, strerror(errno));
+    if (out) {
+        unlink(dst);
+        rmdir(tmpdir);
     }
-    return out ? cw_commit_file(tmp, out) : 0;
+    return rc;
 }
 
 int cw_alerts_export(const cw_export_opts *o)
@@ -938,7 +974,7 @@ int cw_alerts_export(const cw_export_opts *o)
         return cw_error("--since %s: not a date YYYY-MM-DD (the filter is on the night an alert was last updated, "
                         "first detection included)",
                         o->since);
-    cw_history *h = cw_history_open(hpath, 0);
+    cw_history *h = cw_history_open(hpath, -1); /* read-only: an export changes nothing */
     if (!h)
         return -1;
     cw_alert *al;
@@ -947,7 +983,7 @@ int cw_alerts_export(const cw_export_opts *o)
         cw_history_close(h);
         return -1;
     }
-    if (!o->geojson) {
+    if (!strcmp(o->format, "csv")) {
         char tmp[PATH_MAX];
         FILE *f = o->out ? cw_file_create_tmp(o->out, tmp, sizeof tmp) : stdout;
         if (f) {
@@ -957,7 +993,7 @@ int cw_alerts_export(const cw_export_opts *o)
             rc = o->out ? cw_file_commit(f, tmp, o->out) : (fflush(f) ? cw_error("write error") : 0);
         }
     } else {
-        rc = export_geojson(al, n, o->out);
+        rc = export_ogr(al, n, o->format, o->out);
     }
     cw_alert_list_free(al, n);
     cw_history_close(h);

@@ -37,7 +37,7 @@ int cw_reprocess(const cw_run_opts *o, const char *tile);
 typedef struct {
     const char *config_path;
     const char *since; /* YYYY-MM-DD */
-    int geojson;       /* 0 csv, 1 GeoJSON */
+    const char *format; /* csv geojson gpkg shp (zipped) kml kmz */
     const char *out;   /* file, NULL = standard output */
 } cw_export_opts;
 

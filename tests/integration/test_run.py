@@ -324,6 +324,31 @@ check(set(HEADER.split(",")) | {"other_aois", "pixels", "reason"} <= set(props),
 check(all(isinstance(f["properties"]["pixels"], int) and isinstance(f["properties"]["area_ha"], float)
           and (f["properties"]["confirmed_on"] is None or len(f["properties"]["confirmed_on"]) == 10)
           for f in gj["features"]), "GeoJSON types: pixels an integer, area a number, confirmed_on a date or null")
+# the formats people ask for, through OGR: every alert, every field, the same outlines
+for fmt, name in (("gpkg", "alerts.gpkg"), ("shp", "alerts.shp.zip"), ("kml", "alerts.kml"), ("kmz", "alerts.kmz")):
+    outp = os.path.join(TMP, "export-" + name)
+    p = cw("alerts", os.path.join(A, "job.ini"), "--since", "2000-01-01", f"--format={fmt}", "--out", outp)
+    check(p.returncode == 0 and os.path.exists(outp), f"alerts --format {fmt}: {p.stderr}")
+    ds = ogr.Open(outp) if os.path.exists(outp) else None
+    lyr = ds.GetLayer(0) if ds else None
+    feats = list(lyr) if lyr else []
+    check(len(feats) == len(alerts), f"{fmt}: {len(feats)} alerts against {len(alerts)}")
+    names = [lyr.GetLayerDefn().GetFieldDefn(i).GetName() for i in range(lyr.GetLayerDefn().GetFieldCount())] if lyr else []
+    want = len(HEADER.split(",")) + 3
+    check(len([n for n in names if n not in ("Name", "description", "timestamp", "begin", "end", "altitudeMode",
+                                             "tessellate", "extrude", "visibility", "drawOrder", "icon")]) >= want,
+          f"{fmt} keeps every field ({len(names)} fields: {names[:6]}...)")
+    ids = {}
+    for f in feats:
+        key = f.GetField(names.index("alert_id")) if "alert_id" in names else None
+        ids[key] = f.GetGeometryRef().GetEnvelope() if f.GetGeometryRef() else None
+    w = max((max(abs(a - b) for a, b in zip(ids[k], gp_env[k])) for k in ids if k in gp_env and ids[k]), default=9)
+    check(w < 1e-6, f"{fmt} outlines agree with the GeoPackage's (lon, lat): worst {w:.2e}")
+    if fmt == "shp":
+        lens = [len(f.GetField(names.index("scenes")) or "") for f in feats]
+        check(max(lens, default=0) > 80, f"shapefile text fields are not cut at OGR's 80 characters ({max(lens, default=0)})")
+p = cw("alerts", os.path.join(A, "job.ini"), "--since", "2000-01-01", "--format", "kmz")
+check(p.returncode == 1 and "--out" in p.stderr, "a binary format needs --out")
 for bad_date in ("2024-13-01", "01/03/2024", "2023-02-29"):
     p = cw("alerts", os.path.join(A, "job.ini"), "--since", bad_date)
     check(p.returncode == 2 and "not a date" in p.stderr, f"--since {bad_date} is refused (exit 2): {p.stderr}")
