@@ -10,6 +10,7 @@
 #                   check runs its floors on two seeds)
 #   make OPENMP=0   build without OpenMP;  make SANITIZE=address,undefined
 #   make kernels-check   kernel tests only; needs no GDAL
+#   make install PREFIX=/usr/local   the binary and its man page (man/chakrawatch.1)
 #   make fuzz       libFuzzer targets (config, tile decoder, AOI loader, scene metadata), FUZZ_SECONDS
 #                   each (default 60); check runs a 10 s smoke of each
 
@@ -57,6 +58,15 @@ $(shell mkdir -p $(BUILD) && printf '#define CW_COMMIT "%s"\n' '$(COMMIT)' > $(B
   (cmp -s $(BUILD)/cw_commit.h.new $(BUILD)/cw_commit.h || mv $(BUILD)/cw_commit.h.new $(BUILD)/cw_commit.h); \
   rm -f $(BUILD)/cw_commit.h.new)
 
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+.PHONY: install
+install: $(BUILD)/chakrawatch
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(BUILD)/chakrawatch $(DESTDIR)$(PREFIX)/bin/chakrawatch
+	install -m 644 man/chakrawatch.1 $(DESTDIR)$(PREFIX)/share/man/man1/chakrawatch.1
 
 .PHONY: all check check-run kernels-check demo bench accuracy killtest fuzz fuzz-smoke fuzz-build deps deps-bench clean format
 all: $(BUILD)/chakrawatch

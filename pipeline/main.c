@@ -101,87 +101,90 @@ static int pick2(const char *opt, const char *v, const char *w0, const char *w1,
     return -1;
 }
 
-/* Parses argv[2..]; returns 0, or 2 after printing a usage error. */
+/* Parses argv[2..] of info/indices (GNU-style: --opt=value too); returns
+ * 0, or 2 after printing a usage error, or -1 after printing the help. */
 static int parse_args(int argc, char **argv, cli_t *cli)
 {
     cw_indices_opts *ix = &cli->ix;
     cw_common_opts *c = &ix->c;
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-#define NEEDV()                                                                                     \
-    do {                                                                                            \
-        if (!v) {                                                                                   \
-            fprintf(stderr, "chakrawatch: %s needs a value\n", a);                                  \
-            return 2;                                                                               \
-        }                                                                                           \
-        i++;                                                                                        \
-    } while (0)
+    static const struct option lo[] = {
+        {"out", required_argument, 0, 'o'},           {"index", required_argument, 0, 'i'},
+        {"type", required_argument, 0, 't'},          {"codec", required_argument, 0, 'c'},
+        {"mask", required_argument, 0, 'm'},          {"invalid-classes", required_argument, 0, 'I'},
+        {"cloud-buffer", required_argument, 0, 'C'},  {"shadow-buffer", required_argument, 0, 'S'},
+        {"boa-offset", required_argument, 0, 'b'},    {"threads", required_argument, 0, 'j'},
+        {"strip-rows", required_argument, 0, 'r'},    {"memory-mb", required_argument, 0, 'M'},
+        {"verbose", no_argument, 0, 'v'},             {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    optind = 2;
+    opterr = 0;
+    int o;
+    while ((o = getopt_long(argc, argv, "hv", lo, NULL)) != -1) {
+        const char *a = argv[optind - 1], *v = optarg;
         long lv;
         double dv;
         int k;
-        if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
-            cli->verbose++;
-        } else if (!strcmp(a, "--out")) {
-            NEEDV();
-            ix->out_dir = v;
-        } else if (!strcmp(a, "--index")) {
-            NEEDV();
-            ix->index_list = v;
-        } else if (!strcmp(a, "--type")) {
-            NEEDV();
-            if (pick2(a, v, "float32", "int16", &k))
+        switch (o) {
+        case 'h': print_usage(stdout); return -1;
+        case 'v': cli->verbose++; break;
+        case 'o': ix->out_dir = v; break;
+        case 'i': ix->index_list = v; break;
+        case 't':
+            if (pick2("--type", v, "float32", "int16", &k))
                 return 2;
             ix->type = k ? CW_OUT_INT16 : CW_OUT_FLOAT32;
-        } else if (!strcmp(a, "--codec")) {
-            NEEDV();
+            break;
+        case 'c':
             if (cw_codec_parse(v, &ix->codec))
                 return fprintf(stderr, "chakrawatch: %s\n", cw_errmsg()), 2;
-        } else if (!strcmp(a, "--mask")) {
-            NEEDV();
-            if (pick2(a, v, "scl", "none", &k))
+            break;
+        case 'm':
+            if (pick2("--mask", v, "scl", "none", &k))
                 return 2;
             c->mask = k ? CW_MASK_NONE : CW_MASK_SCL;
-        } else if (!strcmp(a, "--invalid-classes")) {
-            NEEDV();
+            break;
+        case 'I':
             if (cw_parse_scl_classes(v, &c->rules))
                 return fprintf(stderr, "chakrawatch: %s\n", cw_errmsg()), 2;
-        } else if (!strcmp(a, "--cloud-buffer") || !strcmp(a, "--shadow-buffer")) {
-            NEEDV();
+            break;
+        case 'C':
+        case 'S':
             if (cw_parse_double(v, 0, 2500, &dv))
-                return fprintf(stderr, "chakrawatch: %s: %s\n", a, cw_errmsg()), 2;
-            *(a[2] == 'c' ? &c->cloud_buffer_m : &c->shadow_buffer_m) = dv;
-        } else if (!strcmp(a, "--boa-offset")) {
-            NEEDV();
+                return fprintf(stderr, "chakrawatch: %s: %s\n", o == 'C' ? "--cloud-buffer" : "--shadow-buffer",
+                               cw_errmsg()), 2;
+            *(o == 'C' ? &c->cloud_buffer_m : &c->shadow_buffer_m) = dv;
+            break;
+        case 'b':
             if (cw_parse_double(v, -10000, 10000, &dv))
                 return fprintf(stderr, "chakrawatch: --boa-offset: %s\n", cw_errmsg()), 2;
             c->scene.have_offset = 1;
             c->scene.offset = dv;
-        } else if (!strcmp(a, "--threads")) {
-            NEEDV();
+            break;
+        case 'j':
             if (cw_parse_long(v, 1, 1024, &lv))
                 return fprintf(stderr, "chakrawatch: --threads: %s\n", cw_errmsg()), 2;
             c->threads = (int)lv;
-        } else if (!strcmp(a, "--strip-rows")) {
-            NEEDV();
+            break;
+        case 'r':
             if (cw_parse_long(v, 1, 1 << 20, &lv))
                 return fprintf(stderr, "chakrawatch: --strip-rows: %s\n", cw_errmsg()), 2;
             c->strip_rows = (int)lv;
-        } else if (!strcmp(a, "--memory-mb")) {
-            NEEDV();
+            break;
+        case 'M':
             if (cw_parse_long(v, 16, 1 << 20, &lv))
                 return fprintf(stderr, "chakrawatch: --memory-mb: %s\n", cw_errmsg()), 2;
             c->mem_budget = (size_t)lv << 20;
-        } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "chakrawatch: unknown option %s (see chakrawatch help)\n", a);
-            return 2;
-        } else if (!cli->scene) {
-            cli->scene = a;
-        } else {
-            fprintf(stderr, "chakrawatch: unexpected argument %s\n", a);
+            break;
+        default:
+            fprintf(stderr, "chakrawatch: unknown option or missing value: %s (see chakrawatch help)\n", a);
             return 2;
         }
-#undef NEEDV
+    }
+    if (optind < argc)
+        cli->scene = argv[optind++];
+    if (optind < argc) {
+        fprintf(stderr, "chakrawatch: unexpected argument %s\n", argv[optind]);
+        return 2;
     }
     return 0;
 }
@@ -409,7 +412,7 @@ int main(int argc, char **argv)
     }
     int rc = parse_args(argc, argv, &cli);
     if (rc)
-        return rc;
+        return rc < 0 ? 0 : rc;
     if (!cli.scene) {
         fprintf(stderr, "chakrawatch %s: no SCENE given\n", cmd);
         return 2;

@@ -20,6 +20,7 @@ import glob
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 
@@ -133,4 +134,18 @@ check(cw("run", "--help").returncode == 0, "run --help exits 0")
 check(cw("run", ini, "--bogus").returncode == 2, "an unknown option exits 2")
 check(cw("run", ini, "--since=2024-01-01").returncode == 2, "an option of another command exits 2")
 check(cw("alerts", ini, "--since=2024-13-01").returncode == 2, "--since=invalid exits 2")
+# make install PREFIX=...: the binary and a man page that renders
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+inst = os.path.join(TMP, "inst")
+B = os.path.abspath(BUILD)  # -o: installs the binary under test, never rebuilds it
+p = subprocess.run(["make", "--no-print-directory", "-C", ROOT, "-o", f"{B}/chakrawatch", "install", f"PREFIX={inst}",
+                    f"BUILD={B}"], capture_output=True, text=True)
+check(p.returncode == 0 and os.access(os.path.join(inst, "bin", "chakrawatch"), os.X_OK),
+      f"make install PREFIX= installs the binary: {p.stderr[-300:]}")
+page = os.path.join(inst, "share", "man", "man1", "chakrawatch.1")
+r = subprocess.run(["man", "-l", page], capture_output=True, text=True, env={**os.environ, "MANPAGER": "cat",
+                                                                              "MANWIDTH": "80"})
+check(r.returncode == 0 and "EXIT STATUS" in r.stdout and "reprocess" in r.stdout, "the man page renders")
+v = cw("--version")
+check(v.returncode == 0 and v.stdout.startswith("chakrawatch "), "--version")
 finish("guards")
