@@ -140,7 +140,10 @@ static int resolve(const load_ctx *lc, const char *v, char *out, size_t n)
         cw_strlcpy(out, v, n);
         return 0;
     }
-    return cw_path_join(out, n, lc->dir, v);
+    if (cw_path_join(out, n, lc->dir, v))
+        return -1;
+    cw_path_tidy(out);
+    return 0;
 }
 
 static int set_item(load_ctx *lc, const cfg_item *it, const char *v)

@@ -479,3 +479,49 @@ int cw_safe_name(char *out, size_t n, const char *s)
     int w = changed || !k ? snprintf(out, n, "%s-%08x", safe, h) : snprintf(out, n, "%s", safe);
     return w < 0 || (size_t)w >= n ? cw_error("name too long") : 0;
 }
+
+void cw_path_tidy(char *path)
+{
+    /* "a/./b" -> "a/b"; "d/../x" -> "x" when d is a real folder (through a
+     * symbolic link ".." would go elsewhere, so those stay) */
+    char out[PATH_MAX];
+    size_t o = 0;
+    const int abs = path[0] == '/';
+    const char *p = path;
+    while (*p) {
+        while (*p == '/')
+            p++;
+        const char *e = strchr(p, '/');
+        size_t l = e ? (size_t)(e - p) : strlen(p);
+        if (l == 0)
+            break;
+        if (l == 1 && p[0] == '.') {
+            p += l;
+            continue;
+        }
+        if (l == 2 && p[0] == '.' && p[1] == '.' && o > 0) {
+            size_t start = o;
+            while (start > 0 && out[start - 1] != '/')
+                start--;
+            struct stat st;
+            out[o] = '\0';
+            const char *prev = out + start;
+            char probe[PATH_MAX];
+            snprintf(probe, sizeof probe, "%s%s", abs ? "/" : "", out);
+            if (strcmp(prev, "..") && lstat(probe, &st) == 0 && S_ISDIR(st.st_mode)) {
+                o = start > 0 ? start - 1 : 0;
+                p += l;
+                continue;
+            }
+        }
+        if (o + l + 2 >= sizeof out)
+            return;
+        if (o)
+            out[o++] = '/';
+        memcpy(out + o, p, l);
+        o += l;
+        p += l;
+    }
+    out[o] = '\0';
+    snprintf(path, strlen(path) + 1, "%s%s", abs ? "/" : "", o ? out : (abs ? "" : "."));
+}

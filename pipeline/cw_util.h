@@ -56,6 +56,10 @@ int cw_parse_double(const char *s, double lo, double hi, double *out);
 
 /* Join dir and name into buf; -1 when it does not fit. */
 int cw_path_join(char *buf, size_t n, const char *dir, const char *name);
+/* Lexically tidied in place: "./" dropped, "folder/.." collapsed where the
+ * folder is a real one (not a symbolic link), so messages read
+ * "demo-run/out", not "configs/../demo-run/out".  Never longer. */
+void cw_path_tidy(char *path);
 int cw_is_dir(const char *path);
 int cw_mkdir_p(const char *path);
 

@@ -7,6 +7,8 @@
 #ifndef CW_I18N_H
 #define CW_I18N_H
 
+#include <stddef.h>
+
 typedef enum { CW_LANG_ES = 0, CW_LANG_EN = 1 } cw_lang;
 
 #define CW_MESSAGES(X)                                                                                          \
@@ -34,7 +36,8 @@ typedef enum { CW_LANG_ES = 0, CW_LANG_EN = 1 } cw_lang;
     X(M_BEFORE, "Antes", "Before")                                                                               \
     X(M_AFTER, "Después", "After")                                                                               \
     X(M_NO_OBS, "sin observación despejada", "no clear observation")                                            \
-    X(M_ALERTS_N, "%d alerta(s) activas en la tesela", "%d active alert(s) on the tile") /* count */             \
+    X(M_ALERTS_N, "%d alertas activas en la tesela", "%d active alerts on the tile") /* count */                 \
+    X(M_ALERTS_N1, "%d alerta activa en la tesela", "%d active alert on the tile")                               \
     X(M_AOI_MAP, "%s: alertas dentro y alrededor (2 km)", "%s: alerts inside and around (2 km)") /* name */     \
     X(M_CLASS_LOSS, "Pérdida de bosque", "Forest loss")                                                          \
     X(M_CLASS_MINING, "Minería", "Mining scar")                                                                  \
@@ -65,10 +68,15 @@ typedef enum { CW_LANG_ES = 0, CW_LANG_EN = 1 } cw_lang;
     X(M_REL_OUTSIDE, "fuera de toda área registrada", "outside every registered area")                          \
     X(M_REPORT_TITLE, "Alertas de pérdida de bosque y minería", "Forest-loss and mining alerts")                \
     X(M_SUMMARY, "Resumen", "Summary")                                                                           \
-    X(M_SUM_ALERTS, "%d alerta(s) nuevas o cambiadas esta noche", "%d new or changed alert(s) tonight")         \
+    X(M_SUM_ALERTS, "%d alertas nuevas o cambiadas esta noche", "%d new or changed alerts tonight")             \
+    X(M_SUM_ALERTS1, "%d alerta nueva o cambiada esta noche", "%d new or changed alert tonight")                 \
     X(M_SUM_NONE, "Ninguna alerta nueva o cambiada esta noche.", "No new or changed alert tonight.")            \
-    X(M_SUM_SCENES, "%d escena(s) procesada(s) en %d tesela(s)", "%d scene(s) processed on %d tile(s)")         \
-    X(M_SUM_FAILED, "%d problema(s): ver «Qué falló»", "%d problem(s): see “What failed”")                      \
+    X(M_SUM_SCENES, "%d escenas procesadas", "%d scenes processed")                                              \
+    X(M_SUM_SCENES1, "%d escena procesada", "%d scene processed")                                                \
+    X(M_SUM_TILES, " en %d teselas", " on %d tiles")                                                             \
+    X(M_SUM_TILES1, " en %d tesela", " on %d tile")                                                              \
+    X(M_SUM_FAILED, "%d problemas: ver «Qué falló»", "%d problems: see “What failed”")                          \
+    X(M_SUM_FAILED1, "%d problema: ver «Qué falló»", "%d problem: see “What failed”")                           \
     X(M_SEC_ALERTS, "Alertas por área", "Alerts by area")                                                        \
     X(M_SEC_CONSERVED, "Áreas de conservación", "Conserved areas")                                              \
     X(M_SEC_CHAKRAS, "Chakras", "Chakras")                                                                       \
@@ -184,5 +192,8 @@ typedef enum {
 cw_lang cw_lang_from_code(const char *code);
 const char *cw_lang_code(cw_lang l);
 const char *cw_msg_get(cw_lang l, cw_msg m);
+/* "Contains modified Copernicus Sentinel data 2023-2024" for imagery of
+ * ck days d0..d1 (0: no year). */
+void cw_attribution(cw_lang l, int d0, int d1, char *buf, size_t n);
 
 #endif

@@ -637,14 +637,8 @@ static int north_arrow(const cw_map_ctx *M, cw_img *im, int x, int y)
 
 static void attribution(const cw_map_ctx *M, cw_img *im, int x, int y, int maxw, int d0, int d1)
 {
-    char years[16] = "", b[256], y0[11], y1[11];
-    ck_day_format(d0, y0);
-    ck_day_format(d1, y1);
-    if (d0 && strncmp(y0, y1, 4))
-        snprintf(years, sizeof years, "%.4s-%.4s", y0, y1);
-    else if (d1)
-        snprintf(years, sizeof years, "%.4s", y1);
-    snprintf(b, sizeof b, T(M_ATTRIB), years);
+    char b[256];
+    cw_attribution(M->lang, d0, d1, b, sizeof b);
     y = wrap(im, M->font, 11, x, y, maxw, b, RGB_MUTED);
     snprintf(b, sizeof b, T(M_GENERATED), CW_VERSION, M->run_id);
     wrap(im, M->font, 11, x, y, maxw, b, RGB_MUTED);
@@ -686,13 +680,14 @@ static void panel_tail(const cw_map_ctx *M, cw_img *im, int x, int y, int pw, in
 static int write_png(const cw_map_ctx *M, const cw_img *im, const char *path, const char *title, int d0, int d1,
                      const char *alert)
 {
-    char sw[64], dates[32], a[11], b[11];
+    char sw[64], dates[32], a[11], b[11], copy[128];
     snprintf(sw, sizeof sw, "chakrawatch %s", CW_VERSION);
+    cw_attribution(CW_LANG_EN, d0, d1, copy, sizeof copy);
     ck_day_format(d0, a);
     ck_day_format(d1, b);
     snprintf(dates, sizeof dates, "%s/%s", a, b);
     const char *kv[] = {"Title", title, "Software", sw, "Source", "Copernicus Sentinel-2 L2A",
-                        "Copyright", cw_msg_get(CW_LANG_EN, M_ATTRIB), "Tile", M->tile, "Night", M->night,
+                        "Copyright", copy, "Tile", M->tile, "Night", M->night,
                         "Imagery dates", dates, "Run", M->run_id, alert ? "Alert" : NULL, alert, NULL};
     return cw_png_write(im, path, kv);
 }
@@ -752,7 +747,7 @@ int cw_map_overview(const cw_map_ctx *M, const char *path, cw_map_info *info)
     snprintf(b, sizeof b, T(M_NIGHT), M->night);
     y = wrap(&im, M->font, 14, x, y + 24, pw, b, RGB_TEXT);
     y = wrap(&im, M->font, 12, x, y, pw, T(swir ? M_SWIR : M_TRUECOLOR), RGB_MUTED);
-    snprintf(b, sizeof b, T(M_ALERTS_N), M->nal);
+    snprintf(b, sizeof b, T(M->nal == 1 ? M_ALERTS_N1 : M_ALERTS_N), M->nal);
     y = wrap(&im, M->bold, 13, x, y + 4, pw, b, RGB_TEXT);
     panel_tail(M, &im, x, y, pw, 0, g0->res * W / mo.w, dd0, dd1);
     snprintf(b, sizeof b, "%s - %s", M->tile, M->night);
@@ -1028,8 +1023,8 @@ int cw_map_chip(const cw_map_ctx *M, const cw_alert *a, const char *path, cw_map
     snprintf(b, sizeof b, "%s %s · %s", T(M_COL_FIRST), d1, a->aoi_name[0] ? a->aoi_name : T(M_REL_OUTSIDE));
     wrap(&im, M->font, 12, gap, 64, W - 2 * gap, b, RGB_MUTED);
     scale_bar(M, &im, gap, Hh - 34, pw / 2, g0->res / z);
-    char sw[64];
-    snprintf(sw, sizeof sw, T(M_ATTRIB), "");
+    char sw[128];
+    cw_attribution(M->lang, dom[0], dom[1], sw, sizeof sw);
     cw_text(&im, M->font, 10, gap + pw / 2 + 50, Hh - 12, sw, RGB_MUTED, 0, 0);
     if (write_png(M, &im, path, a->id, dom[0], dom[1], a->id))
         goto done;

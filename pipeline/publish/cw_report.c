@@ -215,13 +215,15 @@ static const char css[] =
     "table{border-collapse:collapse;font-size:.88em;margin:6px 0}th,td{border:1px solid #ccc;padding:3px 7px;"
     "text-align:left;vertical-align:top}th{background:#eef2ec}td.n{text-align:right}"
     ".alert{display:flex;gap:16px;border:1px solid #ddd;border-left:6px solid var(--c);padding:10px;margin:10px 0;"
-    "break-inside:avoid;page-break-inside:avoid}.alert img{width:330px;height:auto;flex:none}"
+    "break-inside:avoid;page-break-inside:avoid;flex-wrap:wrap}.alert img{width:330px;max-width:100%;height:auto;flex:none}"
+    ".alert>div{min-width:0;flex:1 1 260px}td,th{overflow-wrap:anywhere}"
     ".alert table{font-size:.85em}.conf{font-size:.88em;color:#333;margin:6px 0 0}"
     ".swatch{display:inline-block;width:12px;height:12px;vertical-align:-1px;margin-right:4px;background:var(--c)}"
     "img.map{max-width:100%;height:auto;border:1px solid #bbb;display:block;margin:6px 0}"
     ".aoi{break-inside:auto}.fail{color:#8a1c1c}.ok{color:#2f5d3a}code{font-size:.9em}"
     "@page{size:A4;margin:12mm}"
-    ".fp{text-decoration:line-through;opacity:.6}.scroll{overflow-x:auto}"
+    ".fp{text-decoration:line-through;opacity:.6}.scroll{overflow-x:auto;max-width:100%}"
+    "@media (max-width:600px){body{padding:0 8px;margin:12px auto}h1{font-size:1.3em}}"
     "@media print{body{margin:0;max-width:none;font-size:10pt}.alert img{width:62mm}a{color:inherit}"
     "img.map{max-height:240mm;width:auto}}";
 
@@ -395,7 +397,7 @@ static void html_summary(FILE *f, const night_rep *N)
         nproc += !strcmp(N->sr[i].status, "processed");
     fprintf(f, "<section id=\"summary\" class=\"box\">\n<h2>%s</h2>\n<ul>\n", T(M_SUMMARY));
     if (N->nra) {
-        snprintf(b, sizeof b, T(M_SUM_ALERTS), N->nra);
+        snprintf(b, sizeof b, T(N->nra == 1 ? M_SUM_ALERTS1 : M_SUM_ALERTS), N->nra);
         fprintf(f, "<li><strong>%s</strong>", b);
         int g[3] = {0, 0, 0}, cls[2] = {0, 0};
         double ha = 0;
@@ -410,10 +412,13 @@ static void html_summary(FILE *f, const night_rep *N)
     } else {
         fprintf(f, "<li>%s</li>\n", T(M_SUM_NONE));
     }
-    snprintf(b, sizeof b, T(M_SUM_SCENES), nproc, N->ntiles);
+    {
+        size_t l = (size_t)snprintf(b, sizeof b, T(nproc == 1 ? M_SUM_SCENES1 : M_SUM_SCENES), nproc);
+        snprintf(b + l, sizeof b - l, T(N->ntiles == 1 ? M_SUM_TILES1 : M_SUM_TILES), N->ntiles);
+    }
     fprintf(f, "<li>%s</li>\n", b);
     if (nfail) {
-        snprintf(b, sizeof b, T(M_SUM_FAILED), nfail);
+        snprintf(b, sizeof b, T(nfail == 1 ? M_SUM_FAILED1 : M_SUM_FAILED), nfail);
         fprintf(f, "<li class=\"fail\"><a href=\"#failed\">%s</a></li>\n", b);
     } else {
         fprintf(f, "<li class=\"ok\">%s</li>\n", T(M_NOTHING_FAILED));
@@ -500,7 +505,7 @@ static void html_evidence(FILE *f, const night_rep *N)
 {
     const cw_lang lang = N->lang;
     const cw_report_in *in = N->in;
-    fprintf(f, "<section id=\"evidence\">\n<h2>%s</h2>\n<p class=\"meta\">%s</p>\n<table>\n", T(M_SEC_EVIDENCE),
+    fprintf(f, "<section id=\"evidence\">\n<h2>%s</h2>\n<p class=\"meta\">%s</p>\n<div class=\"scroll\"><table>\n", T(M_SEC_EVIDENCE),
             T(M_SEC_EVIDENCE_NOTE));
     fprintf(f, "<tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>\n",
             T(M_COL_AOI), T(M_COL_KIND), T(M_COL_AOI_HA), T(M_COL_CLEAR_OBS), T(M_COL_LAST_CLEAR), T(M_COL_GAP),
@@ -526,7 +531,7 @@ static void html_evidence(FILE *f, const night_rep *N)
             fprintf(f, "</td><td class=\"n\">%.1f %%</td><td class=\"n\">%.2f</td></tr>\n", 100.0 * s->never_share,
                     s->ha[0][0] + s->ha[1][0]);
         }
-    fputs("</table>\n</section>\n", f);
+    fputs("</table></div>\n</section>\n", f);
 }
 
 /* What was processed, then what failed. */
@@ -534,7 +539,7 @@ static void html_processed(FILE *f, const night_rep *N)
 {
     const cw_lang lang = N->lang;
     const cw_scene_row *sr = N->sr;
-    fprintf(f, "<section id=\"processed\">\n<h2>%s</h2>\n<table>\n", T(M_SEC_PROCESSED));
+    fprintf(f, "<section id=\"processed\">\n<h2>%s</h2>\n<div class=\"scroll\"><table>\n", T(M_SEC_PROCESSED));
     fprintf(f, "<tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>\n", T(M_COL_SCENE),
             T(M_COL_DATE), T(M_COL_RESULT), T(M_COL_CLEAR), T(M_COL_CLOUD), T(M_COL_TEMPORAL));
     for (int i = 0; i < N->nsr; i++) {
@@ -559,7 +564,7 @@ static void html_processed(FILE *f, const night_rep *N)
             fprintf(f, "%.2f %% / %.2f %% / %.2f %%", sr[i].qa_pct[0], sr[i].qa_pct[1], sr[i].qa_pct[2]);
         fputs("</td></tr>\n", f);
     }
-    fputs("</table>\n</section>\n", f);
+    fputs("</table></div>\n</section>\n", f);
     fprintf(f, "<section id=\"failed\">\n<h2>%s</h2>\n", T(M_SEC_FAILED));
     if (!night_failures(N)) {
         fprintf(f, "<p class=\"ok\">%s</p>\n", T(M_NOTHING_FAILED));
@@ -658,7 +663,14 @@ static int write_html(const night_rep *N, const char *path)
     html_processed(f, N);
     char b[1024];
     fputs("<footer class=\"meta\"><p>", f);
-    snprintf(b, sizeof b, T(M_ATTRIB), "");
+    int d0 = 0, d1 = 0; /* the years of the night's imagery, or of the night */
+    for (int i = 0; i < N->nsr; i++) {
+        d0 = !d0 || (N->sr[i].day && N->sr[i].day < d0) ? N->sr[i].day : d0;
+        d1 = N->sr[i].day > d1 ? N->sr[i].day : d1;
+    }
+    if (!d1)
+        d0 = d1 = ck_day_parse(N->in->night);
+    cw_attribution(lang, d0, d1, b, sizeof b);
     esc(f, b);
     fputs("</p></footer>\n</body>\n</html>\n", f);
     int bad = ferror(f) | fflush(f) | fsync(fileno(f));

@@ -194,6 +194,9 @@ int cw_sheet_write(const cw_sheet_ctx *c, const cw_plot_verdict *v, const char *
     }
     fputs("<p class=\"meta\">", f);
     esc(f, c->version);
-    fputs(". Contains modified Copernicus Sentinel data.</p>\n</body></html>\n", f);
+    fputs(". ", f);
+    cw_attribution(c->lang, c->from, c->to, b, sizeof b);
+    esc(f, b);
+    fputs(".</p>\n</body></html>\n", f);
     return cw_file_commit(f, tmp, path);
 }

@@ -181,6 +181,18 @@ if drv:
         check(drv.execute_script("return document.documentElement.lang") == "es" and "Resumen" in text,
               "the report is in Spanish by default")
         drv.save_screenshot(os.path.join(RUNS, "report-first-screen.png"))
+        check("(s)" not in text and "1 escena procesada en 1 tesela" in text,
+              "plurals agree with their counts (no 'escena(s)')")
+        years = sorted({d[:4] for d in TRUTH["dates"]})
+        check(f"Copernicus Sentinel {years[-1]}" in text.split("\n")[-1] or
+              f"Copernicus Sentinel {years[-1]}" in text, "the attribution says the year of the imagery")
+        # a phone: no sideways scroll at 390 px (the wide tables scroll inside themselves)
+        drv.set_window_size(390, 900)
+        load(drv, OUT)
+        sw = drv.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+        check(sw[0] <= sw[1], f"no sideways scroll at 390 px: page {sw[0]} px wide in {sw[1]} px")
+        drv.save_screenshot(os.path.join(RUNS, "report-phone.png"))
+        drv.set_window_size(1200, 1600)
         from selenium.webdriver.common.print_page_options import PrintOptions
         po = PrintOptions()
         po.page_width, po.page_height = 21.0, 29.7

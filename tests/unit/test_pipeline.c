@@ -566,6 +566,29 @@ static void test_tiletiff(void)
     }
 }
 
+/* Paths as messages show them: "folder/.." collapsed only through real
+ * folders (a symbolic link's ".." is elsewhere). */
+static void test_path_tidy(void)
+{
+    char link[] = "/tmp/cw-tidy-link-XXXXXX";
+    int fd = mkstemp(link);
+    if (fd >= 0)
+        close(fd);
+    unlink(link);
+    CHECK(symlink("/usr/share", link) == 0, "symlink for the tidy test");
+    char via[300];
+    snprintf(via, sizeof via, "%s/../x", link);
+    const char *t[][2] = {{"/tmp/../etc", "/etc"}, {"./a/./b", "a/b"}, {"../x", "../x"},
+                          {"no-such-folder/../x", "no-such-folder/../x"}, {"/tmp//x", "/tmp/x"}, {via, via}};
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        char b[300];
+        snprintf(b, sizeof b, "%s", t[i][0]);
+        cw_path_tidy(b);
+        CHECK(!strcmp(b, t[i][1]), "tidy %s gave %s, not %s", t[i][0], b, t[i][1]);
+    }
+    unlink(link);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -580,6 +603,7 @@ int main(int argc, char **argv)
     test_draw();
     test_tiletiff();
     test_tiletiff_strict();
+    test_path_tidy();
     GDALDestroyDriverManager();
     return TEST_SUMMARY("pipeline");
 }
