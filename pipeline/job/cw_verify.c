@@ -278,7 +278,7 @@ static int tile_forest(verify_t *V, int ti)
     const size_t cpx = (size_t)W * CW_STATE_ROWS;
     uint8_t *buf = malloc(cpx * cw_state_bpp(CW_ST_BASE));
     cw_state_io *io = cw_state_io_new();
-    uint64_t *canopy = calloc((size_t)t->ag.n + 1, 8);
+    uint64_t *canopy = calloc(2 * ((size_t)t->ag.n + 1), 8), *based = canopy ? canopy + t->ag.n + 1 : NULL;
     int rc = 0;
     if (!buf || !io || !canopy) {
         rc = cw_error("out of memory");
@@ -306,15 +306,19 @@ static int tile_forest(verify_t *V, int ti)
             if (V->home_tile[e->aoi] != ti || V->home_k[e->aoi] != k)
                 continue;
             for (int y = e->y0 > cy ? e->y0 : cy; y < e->y0 + e->h && y < cy + rows; y++)
-                for (int x = 0; x < e->w; x++)
-                    canopy[k] += e->mask[(size_t)(y - e->y0) * (size_t)e->w + (size_t)x] &&
-                                 b.ndvi[(size_t)(y - cy) * (size_t)W + (size_t)(e->x0 + x)] >= fmin;
+                for (int x = 0; x < e->w; x++) {
+                    const size_t i = (size_t)(y - cy) * (size_t)W + (size_t)(e->x0 + x);
+                    const int in = e->mask[(size_t)(y - e->y0) * (size_t)e->w + (size_t)x] &&
+                                   (b.info[i] & CK_BI_SET); /* a pixel never seen in the reference has no say */
+                    based[k] += in;
+                    canopy[k] += in && b.ndvi[i] >= fmin;
+                }
         }
     }
     for (int k = 0; k < t->ag.n; k++) {
         const cw_aoi_tile *e = &t->ag.t[k];
-        if (V->home_tile[e->aoi] == ti && V->home_k[e->aoi] == k && e->npx)
-            V->v[e->aoi].forest_share = (double)canopy[k] / (double)e->npx;
+        if (V->home_tile[e->aoi] == ti && V->home_k[e->aoi] == k && based[k])
+            V->v[e->aoi].forest_share = (double)canopy[k] / (double)based[k];
     }
 done:
     free(buf);
@@ -340,6 +344,8 @@ static void add_list(char *list, size_t n, const char *item)
     if (!strstr(list, item))
         snprintf(list + l, n - l, "%s%s", l ? ";" : "", item);
 }
+
+#define T(m) cw_msg_get(V->sc.lang, m)
 
 /* Confirmed loss inside each home plot of the tile, first detected in the
  * period; alerts left out are noted. */
@@ -378,15 +384,13 @@ static int tile_loss(verify_t *V, int ti, int from, int to)
                 char d[11];
                 ck_day_format(a->first_day, d);
                 if (a->status == CW_AL_CONFIRMED)
-                    add_note(v->notes, nn, "Alert %s: loss first detected on %s, before the period; not counted.",
-                             a->id, d);
+                    add_note(v->notes, nn, T(M_VN_BEFORE), a->id, d);
             } else if (rv && rv->review == CW_RV_FALSE_POSITIVE) {
-                add_note(v->notes, nn, "Alert %s left out: reviewed as a false positive%s.", a->id,
-                         rv->reviewer[0] ? " by the committee" : "");
+                add_note(v->notes, nn, T(M_VN_FALSE), a->id, rv->reviewer[0] ? rv->reviewer : "-");
             } else if (a->status == CW_AL_REVERTED) {
-                add_note(v->notes, nn, "Alert %s left out: %s.", a->id, "it reverted (back to its seasonal expectation)");
+                add_note(v->notes, nn, T(M_VN_REVERTED), a->id, "");
             } else if (a->status == CW_AL_CANDIDATE) {
-                add_note(v->notes, nn, "Alert %s is a candidate not yet confirmed%s.", a->id, "");
+                add_note(v->notes, nn, T(M_VN_CANDIDATE), a->id, "");
             } else if (a->status == CW_AL_CONFIRMED && a->conf_day <= to) {
                 v->loss_ha += ha;
                 v->loss_first = !v->loss_first || a->first_day < v->loss_first ? a->first_day : v->loss_first;
@@ -394,7 +398,7 @@ static int tile_loss(verify_t *V, int ti, int from, int to)
                 add_list(v->loss_ids, sizeof v->loss_ids, a->id);
                 add_list(v->loss_classes, sizeof v->loss_classes, cw_class_name(a->cls));
                 if (rv && rv->review == CW_RV_VERIFIED)
-                    add_note(v->notes, nn, "Alert %s was verified in the field%s.", a->id, "");
+                    add_note(v->notes, nn, T(M_VN_VERIFIED), a->id, rv->reviewer[0] ? rv->reviewer : "-");
             }
         }
         OGR_G_DestroyGeometry(g);
@@ -410,15 +414,15 @@ static int tile_loss(verify_t *V, int ti, int from, int to)
 static void decide(verify_t *V, cw_plot_verdict *v, const vtile *t, int from, int to)
 {
     const cw_config *c = &V->cfg;
-    char d0[11], d1[11];
+    char d0[11];
     size_t l = 0;
     const size_t n = sizeof v->why;
-#define WHY(...)                                                                                                \
+#define WHY(m, ...)                                                                                             \
     do {                                                                                                       \
         l = strlen(v->why);                                                                                    \
         snprintf(v->why + l, n - l, "%s", l ? "; " : "");                                                      \
         l = strlen(v->why);                                                                                    \
-        snprintf(v->why + l, n - l, __VA_ARGS__);                                                              \
+        snprintf(v->why + l, n - l, cw_msg_get(V->sc.lang, m), __VA_ARGS__);                                  \
     } while (0)
     int last = from;
     v->gap = 0;
@@ -435,30 +439,25 @@ static void decide(verify_t *V, cw_plot_verdict *v, const vtile *t, int from, in
     }
     if (!t) {
         v->never_share = 1.0;
-        WHY("the plot lies on no tile the nightly job monitors");
+        WHY(M_VW_NO_TILE, "");
     } else {
         if (from < c->ref_start_day) {
             ck_day_format(from, d0);
-            WHY("the baseline (reference period %s to %s) starts after the period's start %s: loss between them "
-                "cannot be seen", c->ref_start, c->ref_end, d0);
+            WHY(M_VW_BASELINE, c->ref_start, c->ref_end, d0);
         }
         if (t->first_day > from + c->verify_max_gap) {
             ck_day_format(t->first_day, d0);
-            WHY("the history of tile %s starts on %s", t->rec.tile, d0);
+            WHY(M_VW_HISTORY, t->rec.tile, d0);
         }
         if (!t->rec.gen_base) {
-            WHY("tile %s has no baseline yet (still in its reference period)", t->rec.tile);
+            WHY(M_VW_NO_BASE, t->rec.tile);
         }
         if (v->n_clear < c->verify_min_clear)
-            WHY("%d clear observations, %ld needed", v->n_clear, c->verify_min_clear);
-        if (v->gap > c->verify_max_gap) {
-            ck_day_format(from, d0);
-            ck_day_format(to, d1);
-            WHY("a gap of %d days without a clear observation (at most %ld allowed)", v->gap, c->verify_max_gap);
-        }
+            WHY(M_VW_FEW, v->n_clear, c->verify_min_clear);
+        if (v->gap > c->verify_max_gap)
+            WHY(M_VW_GAP, v->gap, c->verify_max_gap);
         if (v->never_share > c->verify_max_never)
-            WHY("%.0f %% of the plot was never seen clear (at most %.0f %% allowed)", 100.0 * v->never_share,
-                100.0 * c->verify_max_never);
+            WHY(M_VW_NEVER, 100.0 * v->never_share, 100.0 * c->verify_max_never);
     }
 #undef WHY
     v->verdict = v->why[0] ? CW_VD_INSUFFICIENT : CW_VD_NO_LOSS;

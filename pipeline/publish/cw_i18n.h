@@ -179,6 +179,30 @@ typedef enum { CW_LANG_ES = 0, CW_LANG_EN = 1 } cw_lang;
     X(M_VD_NOTES, "Notas", "Notes")                                                                              \
     X(M_VD_MAP, "Mapa de la parcela", "Plot map")                                                                \
     X(M_VD_DAYS, "%d días", "%d days")                                                                           \
+    X(M_VW_NO_TILE, "la parcela no está en ninguna tesela que el trabajo nocturno vigila%s",                      \
+      "the plot lies on no tile the nightly job monitors%s")                                                    \
+    X(M_VW_BASELINE, "la línea base (período de referencia %s a %s) empieza después del inicio del período %s: "  \
+      "no se puede ver una pérdida entre ambos",                                                                 \
+      "the baseline (reference period %s to %s) starts after the period's start %s: loss between them cannot "  \
+      "be seen")                                                                                                 \
+    X(M_VW_HISTORY, "la historia de la tesela %s empieza el %s", "the history of tile %s starts on %s")          \
+    X(M_VW_NO_BASE, "la tesela %s aún no tiene línea base (sigue en su período de referencia)",                    \
+      "tile %s has no baseline yet (still in its reference period)")                                            \
+    X(M_VW_FEW, "%d observaciones despejadas, se necesitan %ld", "%d clear observations, %ld needed")            \
+    X(M_VW_GAP, "un intervalo de %d días sin observación despejada (se admiten %ld)",                            \
+      "a gap of %d days without a clear observation (at most %ld allowed)")                                     \
+    X(M_VW_NEVER, "%.0f %% de la parcela nunca se vio despejada (se admite %.0f %%)",                             \
+      "%.0f %% of the plot was never seen clear (at most %.0f %% allowed)")                                    \
+    X(M_VN_BEFORE, "Alerta %s: pérdida detectada por primera vez el %s, antes del período; no se cuenta.",        \
+      "Alert %s: loss first detected on %s, before the period; not counted.")                                  \
+    X(M_VN_FALSE, "Alerta %s excluida: el comité la revisó como falso positivo (%s).",                            \
+      "Alert %s left out: reviewed as a false positive by the committee (%s).")                                 \
+    X(M_VN_REVERTED, "Alerta %s excluida: revirtió (volvió a lo esperado para la estación)%s.",                   \
+      "Alert %s left out: it reverted (back to its seasonal expectation)%s.")                                  \
+    X(M_VN_CANDIDATE, "Alerta %s: candidata aún sin confirmar%s.", "Alert %s is a candidate not yet confirmed%s.") \
+    X(M_VN_VERIFIED, "Alerta %s verificada en campo (%s).", "Alert %s was verified in the field (%s).")          \
+    X(M_VD_NO_BASELINE, "sin línea base: nunca se vio despejada en el período de referencia",                    \
+      "no baseline: never seen clear in the reference period")                                                  \
     X(M_LANG_OTHER, "English", "Español")
 
 typedef enum {

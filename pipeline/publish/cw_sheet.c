@@ -111,10 +111,11 @@ static void facts(FILE *f, const cw_sheet_ctx *c, const cw_plot_verdict *v)
     fact(f, T(M_VD_AREA), b);
     snprintf(b, sizeof b, "%s", v->tile[0] ? v->tile : "-");
     fact(f, "Sentinel-2", b);
-    if (!isnan(v->forest_share)) {
+    if (!isnan(v->forest_share))
         snprintf(b, sizeof b, T(M_VD_FOREST), 100.0 * v->forest_share);
-        fact(f, T(M_VD_FOREST_K), b);
-    }
+    else
+        snprintf(b, sizeof b, "%s", v->tile[0] ? T(M_VD_NO_BASELINE) : "-");
+    fact(f, T(M_VD_FOREST_K), b);
     snprintf(b, sizeof b, "%d", v->n_scenes);
     fact(f, T(M_VD_SCENES), b);
     snprintf(b, sizeof b, "%d", v->n_clear);

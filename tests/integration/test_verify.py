@@ -307,6 +307,7 @@ v = V.get("P-CLOUD", {})
 check(v.get("verdict") == "insufficient_observation" and float(v.get("never_observed_share", 0)) > 0.95,
       f"P-CLOUD: insufficient, never seen clear (got {v.get('verdict')}, {v.get('never_observed_share')})")
 check("never seen clear" in v.get("explanation", ""), "P-CLOUD says what is missing")
+check(v.get("forest_share_start") == "", "P-CLOUD: forest at the start unknown (no baseline), not 0")
 v = V.get("P-POINT", {})
 check(abs(float(v.get("area_ha", 0)) - np.pi * 40 ** 2 / 1e4) < 0.05, f"P-POINT is a 40 m circle: {v.get('area_ha')} ha")
 sheet_pt = open(os.path.join(V1, "sheets", "P-POINT.html"), encoding="utf-8").read()
@@ -402,6 +403,9 @@ V4 = os.path.join(TMP, "v4")
 shutil.rmtree(V4, ignore_errors=True)
 p = verify(V4, "--from", TRUTH["reference"][0], "--pdf")
 pdf = os.path.join(V4, "sheets", "P-E4.pdf")
+es = open(os.path.join(V4, "sheets", "P-CLOUD.html"), encoding="utf-8").read()
+check("nunca se vio despejada" in es and "never seen clear" not in es and "sin línea base" in es,
+      "a Spanish sheet says what is missing in Spanish")
 check(os.path.exists(pdf) and open(pdf, "rb").read(5) == b"%PDF-", "--pdf prints the sheet through Chromium")
 for w, name in ((390, "phone"), (900, "desktop")):
     png = os.path.join(TMP, f"sheet-{name}.png")
