@@ -677,6 +677,35 @@ static void panel_tail(const cw_map_ctx *M, cw_img *im, int x, int y, int pw, in
     attribution(M, im, x, im->h - 52, pw, dd0, dd1);
 }
 
+/* Beside a map PNG, where GIS software places it: a world file (.pgw,
+ * the map's pixel size and its upper-left pixel centre on the tile's CRS)
+ * and the CRS in GDAL's .aux.xml; QGIS and gdalinfo read both. */
+static int write_georef(const cw_map_ctx *M, const view *v, const char *png)
+{
+    char path[PATH_MAX + 16], tmp[PATH_MAX + 32];
+    const size_t l = strlen(png);
+    if (l < 4 || l + 9 >= sizeof path)
+        return cw_error("%s: no room for a world file name", png);
+    snprintf(path, sizeof path, "%.*s.pgw", (int)(l - 4), png);
+    const double a = v->gt[1] / v->zx, e = v->gt[5] / v->zy;
+    const double c = v->gt[0] + (v->gx0 + (0.5 - v->ox) / v->zx) * v->gt[1];
+    const double f = v->gt[3] + (v->gy0 + (0.5 - v->oy) / v->zy) * v->gt[5];
+    FILE *w = cw_file_create_tmp(path, tmp, sizeof tmp);
+    if (!w)
+        return -1;
+    fprintf(w, "%.10f\n0\n0\n%.10f\n%.6f\n%.6f\n", a, e, c, f);
+    if (cw_file_commit(w, tmp, path))
+        return -1;
+    snprintf(path, sizeof path, "%s.aux.xml", png);
+    if (!(w = cw_file_create_tmp(path, tmp, sizeof tmp)))
+        return -1;
+    fputs("<PAMDataset>\n  <SRS>", w);
+    for (const char *q = M->sc[0].s->crs_wkt; *q; q++)
+        fputs(*q == '<' ? "&lt;" : *q == '>' ? "&gt;" : *q == '&' ? "&amp;" : *q == '"' ? "&quot;" : (char[2]){*q, 0}, w);
+    fputs("</SRS>\n</PAMDataset>\n", w);
+    return cw_file_commit(w, tmp, path);
+}
+
 static int write_png(const cw_map_ctx *M, const cw_img *im, const char *path, const char *title, int d0, int d1,
                      const char *alert)
 {
@@ -751,7 +780,7 @@ int cw_map_overview(const cw_map_ctx *M, const char *path, cw_map_info *info)
     y = wrap(&im, M->bold, 13, x, y + 4, pw, b, RGB_TEXT);
     panel_tail(M, &im, x, y, pw, 0, g0->res * W / mo.w, dd0, dd1);
     snprintf(b, sizeof b, "%s - %s", M->tile, M->night);
-    if (write_png(M, &im, path, b, dd0, dd1, NULL))
+    if (write_png(M, &im, path, b, dd0, dd1, NULL) || write_georef(M, &v, path))
         goto done;
     if (info) {
         memset(info, 0, sizeof *info);
@@ -861,7 +890,7 @@ int cw_map_aoi(const cw_map_ctx *M, int k, const char *path, cw_map_info *info)
     y = wrap(&im, M->font, 13, x, y + 2, pw, b, RGB_TEXT);
     panel_tail(M, &im, x, y, pw, 1, g0->res / z, dd0, dd1);
     snprintf(b, sizeof b, T(M_AOI_MAP), a->name[0] ? a->name : a->id);
-    if (write_png(M, &im, path, b, dd0, dd1, NULL))
+    if (write_png(M, &im, path, b, dd0, dd1, NULL) || write_georef(M, &v, path))
         goto done;
     if (info) {
         memset(info, 0, sizeof *info);

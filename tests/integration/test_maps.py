@@ -117,6 +117,25 @@ for r in rows:
     if ids:
         cimg, cmd = png(os.path.join(OUT, "maps", ids[0]))
         check(cmd.get("Alert") == r["alert_id"] and cimg.shape[1] >= 2 * 64, f"chip metadata {cmd}")
+# maps are placed by GIS software: world file and CRS beside them (GDAL reads both)
+ov = gdal.Open(os.path.join(OUT, "maps", f"tile-{TRUTH['tile']}.png"))
+gt = ov.GetGeoTransform() if ov else None
+srs = ov.GetSpatialRef() if ov else None
+ox, oy = TRUTH["origin"]
+check(gt is not None and abs(gt[0] - ox) < TRUTH["res"] * 2 and abs(gt[3] - oy) < TRUTH["res"] * 2 and gt[5] < 0,
+      f"the overview's world file puts its corner on the tile's ({gt[:4] if gt else None} against {ox}, {oy})")
+check(srs is not None and srs.GetAuthorityCode(None) == str(TRUTH["epsg"]), "the overview's CRS is the tile's")
+am = gdal.Open(os.path.join(OUT, "maps", f"aoi-CA-01-{TRUTH['tile']}.png"))
+agt = am.GetGeoTransform() if am else (0, 1, 0, 0, 0, -1)
+x0, y0 = ox + 150 * TRUTH["res"], oy - 100 * TRUTH["res"]   # CA-01 of the series plan
+x1, y1 = ox + 450 * TRUTH["res"], oy - 400 * TRUTH["res"]
+rgb = am.ReadAsArray() if am else None
+hits = 0
+for X, Y in ((x0, y0), (x1, y1), (x0, y1), (x1, y0)):  # the corners land on the drawn yellow outline
+    c, r_ = int((X - agt[0]) / agt[1]), int((Y - agt[3]) / agt[5])
+    win = rgb[:, max(r_ - 1, 0):r_ + 2, max(c - 1, 0):c + 2].reshape(3, -1).T if rgb is not None else []
+    hits += any(tuple(p) == (255, 230, 0) for p in win)
+check(hits == 4, f"CA-01's corners, placed by the world file, fall on its drawn outline ({hits} of 4)")
 aois = {r["aoi_id"] for r in rows if r["aoi_id"]}
 for a in aois:
     check(os.path.isfile(os.path.join(OUT, "maps", f"aoi-{a}-{TRUTH['tile']}.png")), f"map of AOI {a}")
