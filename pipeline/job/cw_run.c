@@ -461,9 +461,9 @@ static void write_alert_row(FILE *f, const cw_alert *a)
     ck_day_format(a->first_day, d1);
     ck_day_format(a->conf_day, d2);
     ck_day_format(a->last_day, d3);
-    cw_csv_text(f, a->id);
+    cw_csv_id(f, a->id);
     fputc(',', f);
-    cw_csv_text(f, a->tile);
+    cw_csv_id(f, a->tile);
     fprintf(f, ",%s,%d,%s,%s,%s,%s,%s,%d,", cw_class_name(a->cls), a->confidence,
             cw_conf_label(a->confidence), cw_status_name(a->status), d1, d2, d3, a->n_anom);
     cw_csv_num(f, a->area_ha, 4);
@@ -476,7 +476,7 @@ static void write_alert_row(FILE *f, const cw_alert *a)
     fputc(',', f);
     cw_csv_num(f, a->ndvi_after, 4);
     fputc(',', f);
-    cw_csv_text(f, a->aoi_id);
+    cw_csv_id(f, a->aoi_id);
     fprintf(f, ",%s,", a->aoi_kind[0] ? a->aoi_kind : "none");
     cw_csv_text(f, a->aoi_name);
     fprintf(f, ",%s,", a->relation[0] ? a->relation : "outside");
@@ -484,7 +484,7 @@ static void write_alert_row(FILE *f, const cw_alert *a)
     fputc(',', f);
     cw_csv_text(f, a->scenes);
     fputc(',', f);
-    cw_csv_text(f, a->other_aois);
+    cw_csv_id(f, a->other_aois);
     fprintf(f, ",%ld,", a->npx);
     cw_csv_text(f, a->reason);
     fputs("\r\n", f);
@@ -500,6 +500,7 @@ static int write_alerts_csv(cw_history *h, const char *night, const char *path)
     FILE *f = cw_file_create_tmp(path, tmp, sizeof tmp);
     int rc = -1;
     if (f) {
+        cw_csv_bom(f);
         fprintf(f, "%s\r\n", alerts_header);
         for (int i = 0; i < n; i++)
             write_alert_row(f, &al[i]);
@@ -516,6 +517,7 @@ static int write_summary_csv(const cw_config *cfg, const cw_aoi_set *as, const c
     FILE *f = cw_file_create_tmp(path, tmp, sizeof tmp);
     if (!f)
         return -1;
+    cw_csv_bom(f);
     fprintf(f, "aoi_id,aoi_kind,aoi_name,area_ha,loss_ha_inside,loss_ha_ring_0_500,loss_ha_ring_500_1000,"
                "loss_ha_ring_1000_2000,mining_ha_inside,mining_ha_ring_0_500,mining_ha_ring_500_1000,"
                "mining_ha_ring_1000_2000,clear_observations,last_clear_observation,longest_gap_days,"
@@ -524,7 +526,7 @@ static int write_summary_csv(const cw_config *cfg, const cw_aoi_set *as, const c
     for (int k = 0; k < as->n; k++) {
         const cw_aoi *a = &as->a[k];
         const cw_aoi_summary *s = &S[k];
-        cw_csv_text(f, a->id);
+        cw_csv_id(f, a->id);
         fprintf(f, ",%s,", cw_aoi_kind_name(a->kind));
         cw_csv_text(f, a->name);
         fputc(',', f);
@@ -987,6 +989,8 @@ int cw_alerts_export(const cw_export_opts *o)
         char tmp[PATH_MAX];
         FILE *f = o->out ? cw_file_create_tmp(o->out, tmp, sizeof tmp) : stdout;
         if (f) {
+            if (o->out)
+                cw_csv_bom(f);
             fprintf(f, "%s\r\n", alerts_header);
             for (int i = 0; i < n; i++)
                 write_alert_row(f, &al[i]);

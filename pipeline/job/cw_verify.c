@@ -580,6 +580,7 @@ static int write_csv(verify_t *V, const char *path)
     FILE *f = cw_file_create_tmp(path, tmp, sizeof tmp);
     if (!f)
         return -1;
+    cw_csv_bom(f);
     fprintf(f, "%s\r\n", csv_header);
     ck_day_format(V->sc.from, d[2]);
     ck_day_format(V->sc.to, d[3]);
@@ -587,11 +588,11 @@ static int write_csv(verify_t *V, const char *path)
         const cw_plot_verdict *v = &V->v[p];
         ck_day_format(v->loss_first, d[0]);
         ck_day_format(v->loss_last, d[1]);
-        cw_csv_text(f, v->id);
+        cw_csv_id(f, v->id);
         fputc(',', f);
         cw_csv_text(f, v->name);
         fputc(',', f);
-        cw_csv_text(f, v->tile);
+        cw_csv_id(f, v->tile);
         fprintf(f, ",%s,", cw_verdict_name(v->verdict));
         cw_csv_num(f, v->area_ha, 4);
         fputc(',', f);
@@ -601,7 +602,7 @@ static int write_csv(verify_t *V, const char *path)
         fprintf(f, ",%d,", v->n_scenes);
         cw_csv_num(f, v->loss_ha, 4);
         fprintf(f, ",%s,%s,%s,", d[0], d[1], v->loss_classes);
-        cw_csv_text(f, v->loss_ids);
+        cw_csv_id(f, v->loss_ids);
         fprintf(f, ",%s,%s,", d[2], d[3]);
         cw_verdict_words(&V->sc, v, words, sizeof words);
         cw_csv_text(f, words);

@@ -19,9 +19,9 @@ static int formula_like(const char *s)
 /* RFC 4180 field.  Every text field is treated as the user's: ids carry
  * tile names from metadata, scenes carry file names, AOI fields come from
  * users' files; none can start a formula. */
-void cw_csv_text(FILE *f, const char *s)
+static void field(FILE *f, const char *s, int always)
 {
-    int quote = strpbrk(s, ",\"\r\n") != NULL;
+    int quote = always || strpbrk(s, ",;\"\r\n") != NULL;
     int neutral = formula_like(s);
     if (quote || neutral)
         fputc('"', f);
@@ -41,3 +41,7 @@ void cw_csv_num(FILE *f, double v, int decimals)
     if (!isnan(v))
         fprintf(f, "%.*f", decimals, v == 0 ? 0.0 : v);
 }
+
+void cw_csv_text(FILE *f, const char *s) { field(f, s, 0); }
+void cw_csv_id(FILE *f, const char *s) { field(f, s, 1); }
+void cw_csv_bom(FILE *f) { fputs("\xEF\xBB\xBF", f); }

@@ -12,6 +12,12 @@
  * take it for a formula (= + - @ first, also after blanks, or a leading
  * tab or carriage return). */
 void cw_csv_text(FILE *f, const char *s);
+/* An identifier: always quoted, so a spreadsheet that formats quoted
+ * fields as text keeps "00042" as it is (and neutralised as cw_csv_text). */
+void cw_csv_id(FILE *f, const char *s);
+/* The UTF-8 byte order mark that tells Excel on Windows the encoding;
+ * first in every CSV file (never on a pipe). */
+void cw_csv_bom(FILE *f);
 /* Fixed decimals; nothing for NaN (an empty cell), never "-0". */
 void cw_csv_num(FILE *f, double v, int decimals);
 

@@ -136,7 +136,7 @@ def withdrawals_listed(history, run_dir):
     ok = 0
     for aid, night in rej:
         p = os.path.join(run_dir, "out", night, "alerts.csv")
-        ok += os.path.exists(p) and any(l.startswith(aid + ",") and ",rejected," in l for l in open(p, encoding="utf-8"))
+        ok += os.path.exists(p) and any(l.startswith(aid + ",") and ",rejected," in l for l in open(p, encoding="utf-8-sig"))
     return ok, len(rej)
 
 

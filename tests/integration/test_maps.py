@@ -50,7 +50,7 @@ def png(path):
 
 
 def alerts_csv(out):
-    with open(os.path.join(out, "alerts.csv"), newline="", encoding="utf-8") as f:
+    with open(os.path.join(out, "alerts.csv"), newline="", encoding="utf-8-sig") as f:
         return list(csv.DictReader(f))
 
 

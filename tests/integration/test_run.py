@@ -210,8 +210,12 @@ for pid in scenes():
         check(os.path.exists(os.path.join(A, "out", night_of(pid), f)), f"{night_of(pid)}/{f} written")
 check(all(c == 1 for c in codes), f"exit 1 every night (a malformed AOI is an item that failed): {codes}")
 
-hdr = open(os.path.join(A, "out", TRUTH["dates"][3], "alerts.csv"), encoding="utf-8").readline().rstrip("\r\n")
+hdr = open(os.path.join(A, "out", TRUTH["dates"][3], "alerts.csv"), encoding="utf-8-sig").readline().rstrip("\r\n")
 check(hdr.startswith(HEADER + ",") or hdr == HEADER, "alerts.csv header: " + hdr)
+rawb = open(os.path.join(A, "out", TRUTH["dates"][3], "alerts.csv"), "rb").read()
+line2 = rawb.split(b"\r\n")[1] if rawb.count(b"\r\n") > 1 else b""
+check(rawb.startswith(b"\xef\xbb\xbf") and line2.startswith(b'"18MTD-') and b',"18MTD",' in line2,
+      f"alerts.csv starts with a UTF-8 BOM (Excel) and quotes its ids as text: {line2[:60]}")
 for d in TRUTH["dates"][:3]:
     check(len(rows(open(os.path.join(A, "out", d, "alerts.csv")).read())) == 0, f"no alert in the reference night {d}")
 first_night = rows(open(os.path.join(A, "out", TRUTH["dates"][3], "alerts.csv")).read())
@@ -263,7 +267,7 @@ print(f"scores: recall {len(found)}/{n_ev} = {len(found) / n_ev:.3f}; false aler
       f"max {100 * np.max(area_err):.2f} %")
 
 # CSV hygiene: the formula-named AOI is inert, the script-named one is plain text
-raw = open(os.path.join(A, "out", TRUTH["dates"][-1], "aoi_summary.csv"), encoding="utf-8").read()
+raw = open(os.path.join(A, "out", TRUTH["dates"][-1], "aoi_summary.csv"), encoding="utf-8-sig").read()
 check('"\'=HYPERLINK(""http://x"")"' in raw, "a formula in an AOI name is neutralised in CSV")
 summ = {r["aoi_id"]: r for r in rows(raw)}
 check(set(summ) == {"CA-01", "CA-02", "CH-001", "CH-002", "CH-004"}, f"one summary row per valid AOI: {sorted(summ)}")
@@ -543,7 +547,7 @@ os.makedirs(os.path.join(M, "out", mn, "maps", "tile-18MTD.png", "x"))
 p = night(M, ss[4])
 rep = os.path.join(M, "out", mn, "report.html")
 check(p.returncode == 1 and "tile-18MTD.png" in p.stderr, f"a map that cannot be written is reported: {p.stderr[-300:]}")
-check(os.path.exists(rep) and "tile-18MTD.png" in open(rep, encoding="utf-8").read().split('id="failed"')[-1],
+check(os.path.exists(rep) and "tile-18MTD.png" in open(rep, encoding="utf-8-sig").read().split('id="failed"')[-1],
       "the report is written and names the failed map under what failed")
 check(os.path.exists(os.path.join(M, "out", mn, "alerts.csv")), "the night's alerts are written all the same")
 p = cw("run", os.path.join(TMP, "missing.ini"))

@@ -109,7 +109,7 @@ def night(i, env=None):
 
 def alerts_csv(n):
     path = os.path.join(W, "out", n, "alerts.csv")
-    return list(csv.DictReader(open(path, encoding="utf-8"))) if os.path.exists(path) else []
+    return list(csv.DictReader(open(path, encoding="utf-8-sig"))) if os.path.exists(path) else []
 
 
 def alert_over(code, rows):
@@ -173,12 +173,12 @@ feat = al.GetNextFeature()
 check(feat is not None and feat["published"] == 0 and "false positive" in (feat["reason"] or ""),
       "the history keeps the alert, unpublished, with the review as the reason")
 ds = None
-report = open(os.path.join(W, "out", DATES[-1], "report.html"), encoding="utf-8").read()
+report = open(os.path.join(W, "out", DATES[-1], "report.html"), encoding="utf-8-sig").read()
 check(f"<s>{E6_ID}</s>" in report, "the report strikes the false positive out")
 check("precisión medida 0 %" in report, "the report gives the precision measured from reviews")
 check("=cmd|" in report and "<script" not in report.split("reviews")[1][:3000].lower(), "the reviewer's text is escaped")
 summ = {r["aoi_id"]: r for r in csv.DictReader(open(os.path.join(W, "out", DATES[-1], "aoi_summary.csv"),
-                                                     encoding="utf-8"))}
+                                                     encoding="utf-8-sig"))}
 check(summ["CH-002"]["loss_false_positive"] == "1" and summ["CH-002"]["loss_review_precision"] == "0.0000",
       "aoi_summary.csv: CH-002 has one reviewed false positive, precision 0")
 check(float(summ["CH-002"]["loss_ha_inside"] or 0) == 0.0, "a false positive counts in no hectares")
@@ -263,7 +263,7 @@ for d in (V1, V2):
 p1 = verify(V1, "--from", TRUTH["reference"][0], "--threads", "1", "--lang", "en")
 p2 = verify(V2, "--from", TRUTH["reference"][0], "--threads", "2", "--lang", "en")
 check(p1.returncode == 0, f"verify exits 0 (got {p1.returncode}: {p1.stderr[-400:]})")
-V = {r["plot_id"]: r for r in csv.DictReader(open(os.path.join(V1, "verdicts.csv"), encoding="utf-8"))}
+V = {r["plot_id"]: r for r in csv.DictReader(open(os.path.join(V1, "verdicts.csv"), encoding="utf-8-sig"))}
 print({k: (v["verdict"], v["loss_ha"], v["clear_observations"], v["never_observed_share"], v["forest_share_start"])
        for k, v in V.items()})
 check(set(V) == {p[0] for p in PLOTS} or len(V) == len(PLOTS), "every plot has a verdict, by the user's own id")
@@ -310,14 +310,14 @@ check("never seen clear" in v.get("explanation", ""), "P-CLOUD says what is miss
 check(v.get("forest_share_start") == "", "P-CLOUD: forest at the start unknown (no baseline), not 0")
 v = V.get("P-POINT", {})
 check(abs(float(v.get("area_ha", 0)) - np.pi * 40 ** 2 / 1e4) < 0.05, f"P-POINT is a 40 m circle: {v.get('area_ha')} ha")
-sheet_pt = open(os.path.join(V1, "sheets", "P-POINT.html"), encoding="utf-8").read()
+sheet_pt = open(os.path.join(V1, "sheets", "P-POINT.html"), encoding="utf-8-sig").read()
 check(f"<title>{DATES[5]} not covered</title>" in sheet_pt, "the swath date's tick says not covered")
 check(sheet_pt.count("<title>") == len(DATES) + 1, "one tick per scene on the timeline")
 v = V.get("P-RIVER", {})
 riv = (NDVI0[pixels_in(*RIVER)] >= 0.6).mean()
 check(abs(float(v.get("forest_share_start", 1)) - riv) < 0.15 and float(v.get("loss_ha", 1)) == 0,
       f"P-RIVER: forest at the start {v.get('forest_share_start')} against NDVI {riv:.2f}; no loss")
-check("not forest at the start" in open(os.path.join(V1, "sheets", "P-RIVER.html"), encoding="utf-8").read(),
+check("not forest at the start" in open(os.path.join(V1, "sheets", "P-RIVER.html"), encoding="utf-8-sig").read(),
       "P-RIVER's sheet says it was not forest")
 v = V.get("P-OFF", {})
 check(v.get("verdict") == "insufficient_observation" and "no tile" in v.get("explanation", ""),
@@ -326,13 +326,13 @@ e6plot = [k for k, r in V.items() if E6_ID in r.get("alert_ids", "")]
 check(not e6plot, "the false positive is in no verdict")
 
 # hostile text
-raw = open(os.path.join(V1, "verdicts.csv"), encoding="utf-8").read()
+raw = open(os.path.join(V1, "verdicts.csv"), encoding="utf-8-sig").read()
 check('"\'=HYPERLINK(""http://x"")"' in raw, "a formula-like name is neutralised in verdicts.csv")
 sheets = os.listdir(os.path.join(V1, "sheets"))
 check(all("/" not in s and not s.startswith(".") and "<" not in s for s in sheets), f"safe sheet names: {sheets}")
 for s in sheets:
     if s.endswith(".html"):
-        check("<img src=x" not in open(os.path.join(V1, "sheets", s), encoding="utf-8").read(), f"{s}: ids escaped")
+        check("<img src=x" not in open(os.path.join(V1, "sheets", s), encoding="utf-8-sig").read(), f"{s}: ids escaped")
 
 # attributes and formats
 gj = json.load(open(os.path.join(V1, "verdicts.geojson")))
@@ -383,7 +383,7 @@ open(obs, "wb").write(ob)
 V3 = os.path.join(TMP, "v3")
 shutil.rmtree(V3, ignore_errors=True)
 verify(V3, "--lang", "en")
-V = {r["plot_id"]: r for r in csv.DictReader(open(os.path.join(V3, "verdicts.csv"), encoding="utf-8"))}
+V = {r["plot_id"]: r for r in csv.DictReader(open(os.path.join(V3, "verdicts.csv"), encoding="utf-8-sig"))}
 v = V.get("P-CLEAN", {})
 check(v.get("verdict") == "insufficient_observation" and "baseline" in v.get("explanation", "") and
       v.get("period_start") == "2020-12-31", "from the 2020 cut-off, a 2024 baseline cannot back a no-loss verdict")
@@ -393,7 +393,7 @@ check(V.get("P-E4", {}).get("verdict") == "loss_after_cutoff", "loss after the c
 V5 = os.path.join(TMP, "v5")
 shutil.rmtree(V5, ignore_errors=True)
 verify(V5, "--from", DATES[-2], "--lang", "en")
-V = {r["plot_id"]: r for r in csv.DictReader(open(os.path.join(V5, "verdicts.csv"), encoding="utf-8"))}
+V = {r["plot_id"]: r for r in csv.DictReader(open(os.path.join(V5, "verdicts.csv"), encoding="utf-8-sig"))}
 v = V.get("P-E4", {})
 check(v.get("verdict") != "loss_after_cutoff" and "before the period" in v.get("notes", ""),
       f"P-E4 cleared before a later cut-off: {v.get('verdict')}, noted ({v.get('notes', '')[:60]})")
@@ -403,7 +403,7 @@ V4 = os.path.join(TMP, "v4")
 shutil.rmtree(V4, ignore_errors=True)
 p = verify(V4, "--from", TRUTH["reference"][0], "--pdf")
 pdf = os.path.join(V4, "sheets", "P-E4.pdf")
-es = open(os.path.join(V4, "sheets", "P-CLOUD.html"), encoding="utf-8").read()
+es = open(os.path.join(V4, "sheets", "P-CLOUD.html"), encoding="utf-8-sig").read()
 check("nunca se vio despejada" in es and "never seen clear" not in es and "sin línea base" in es,
       "a Spanish sheet says what is missing in Spanish")
 check(os.path.exists(pdf) and open(pdf, "rb").read(5) == b"%PDF-", "--pdf prints the sheet through Chromium")
