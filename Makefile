@@ -19,7 +19,7 @@ OPENMP  ?= 1
 SANITIZE ?=
 OPT     ?= -O2
 KERNEL_OPT ?= -O3 -fno-math-errno -fno-trapping-math
-PKGS    := gdal proj libpng libzstd freetype2 libtiff-4 libdeflate sqlite3 libcrypto
+PKGS    := gdal proj libpng libzstd freetype2 libtiff-4 libdeflate sqlite3 libcrypto xlsxwriter
 
 WARN := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
         -Wimplicit-fallthrough -Werror=vla -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation

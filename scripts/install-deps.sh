@@ -1,6 +1,7 @@
 #!/bin/sh
-# Install the Debian packages chakrawatch needs to build, test (Chromium and
-# Selenium for the report's browser test) and benchmark.
+# Install the Debian packages chakrawatch needs to build, test (LibreOffice for
+# the spreadsheet test, Chromium and Selenium for the browser tests) and
+# benchmark.
 # Idempotent: packages already present are not reinstalled and apt is not
 # touched at all when nothing is missing.  Runs as root directly, or via sudo.
 #   scripts/install-deps.sh          build + test dependencies
@@ -9,7 +10,7 @@ set -eu
 
 PKGS="build-essential pkg-config libgdal-dev gdal-bin python3-gdal python3-numpy \
 libproj-dev proj-bin libpng-dev libsqlite3-dev libzstd-dev libtiff-dev libdeflate-dev \
-libfreetype-dev libssl-dev fonts-dejavu-core chromium chromium-driver python3-selenium clang libclang-rt-14-dev"
+libfreetype-dev libssl-dev libxlsxwriter-dev fonts-dejavu-core chromium chromium-driver python3-selenium clang libclang-rt-14-dev libreoffice-calc-nogui"
 if [ "${1:-}" = "--bench" ]; then
     PKGS="$PKGS hyperfine time"
 fi

@@ -56,6 +56,9 @@ else
     echo "== maps and report (PNG, headless Chromium)"
     /usr/bin/python3 "$HERE/integration/test_maps.py" "$BUILD" "$FIX/series" "$FIX/runs" > "$FIX/m.log" 2>&1
     tally maps "$FIX/m.log" $?
+    echo "== alerts.xlsx in headless LibreOffice (es-ES, es-EC)"
+    /usr/bin/python3 "$HERE/integration/test_spreadsheet.py" "$BUILD" "$FIX/series" "$FIX/runs" > "$FIX/x.log" 2>&1
+    tally spreadsheet "$FIX/x.log" $?
     echo "== guards, exit codes, settings against the state, reprocess"
     /usr/bin/python3 "$HERE/integration/test_guards.py" "$BUILD" "$FIX/series" "$FIX/guards" > "$FIX/g.log" 2>&1
     tally guards "$FIX/g.log" $?

@@ -7,6 +7,7 @@
 #include "job/cw_inbox.h"
 #include "publish/cw_csv.h"
 #include "publish/cw_report.h"
+#include "publish/cw_xlsx.h"
 #include "monitor/cw_aoi.h"
 #include "cw_config.h"
 #include "store/cw_history.h"
@@ -490,15 +491,17 @@ static void write_alert_row(FILE *f, const cw_alert *a)
     fputs("\r\n", f);
 }
 
-static int write_alerts_csv(cw_history *h, const char *night, const char *path)
+/* alerts.csv and alerts.xlsx of the night: the alerts changed tonight. */
+static int write_alert_sheets(cw_history *h, const char *night, const char *outdir, cw_lang lang)
 {
     cw_alert *al;
     int n;
+    char path[PATH_MAX], tmp[PATH_MAX];
     if (cw_history_alerts_updated(h, night, &al, &n))
         return -1;
-    char tmp[PATH_MAX];
-    FILE *f = cw_file_create_tmp(path, tmp, sizeof tmp);
-    int rc = -1;
+    int rc = cw_path_join(path, sizeof path, outdir, "alerts.csv");
+    FILE *f = rc ? NULL : cw_file_create_tmp(path, tmp, sizeof tmp);
+    rc = -1;
     if (f) {
         cw_csv_bom(f);
         fprintf(f, "%s\r\n", alerts_header);
@@ -506,6 +509,8 @@ static int write_alerts_csv(cw_history *h, const char *night, const char *path)
             write_alert_row(f, &al[i]);
         rc = cw_file_commit(f, tmp, path);
     }
+    if (!rc)
+        rc = cw_path_join(path, sizeof path, outdir, "alerts.xlsx") || cw_xlsx_alerts(path, lang, night, al, n);
     cw_alert_list_free(al, n);
     return rc;
 }
@@ -712,7 +717,7 @@ int cw_run(const cw_run_opts *o)
         i = k;
     }
     int orc = 0;
-    if (cw_path_join(path, sizeof path, outdir, "alerts.csv") || write_alerts_csv(j.h, night, path))
+    if (write_alert_sheets(j.h, night, outdir, cw_lang_from_code(cfg.language)))
         orc = -1;
     /* per-AOI evidence, for aoi_summary.csv and the report */
     cw_aoi_summary *summ = NULL;

@@ -1,0 +1,58 @@
+#!/usr/bin/python3
+"""alerts.xlsx as a secretariat opens it: headless LibreOffice under es-ES
+(decimal comma) and es-EC (decimal point) reads numbers as numbers, dates as
+dates and ids as text, with the Spanish header, frozen, with filters; every
+row equals alerts.csv.
+
+  test_spreadsheet.py BUILD_DIR SERIES_DIR RUNS_DIR   (RUNS_DIR: test_run.py's)
+"""
+import csv
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+
+from cwtest import check, finish
+
+BUILD, SERIES, RUNS = sys.argv[1], sys.argv[2], sys.argv[3]
+TRUTH = json.load(open(os.path.join(SERIES, "truth", "truth.json")))
+OUT = os.path.join(RUNS, "A", "out", TRUTH["dates"][-1])
+xlsx = os.path.join(OUT, "alerts.xlsx")
+check(os.path.isfile(xlsx), "alerts.xlsx beside alerts.csv")
+rows = list(csv.DictReader(open(os.path.join(OUT, "alerts.csv"), encoding="utf-8-sig")))
+
+with zipfile.ZipFile(xlsx) as z:
+    sheet = z.read("xl/worksheets/sheet1.xml").decode()
+check('state="frozen"' in sheet and 'ySplit="1"' in sheet, "the header row is frozen")
+check("<autoFilter" in sheet, "the header has filters")
+
+soffice = shutil.which("soffice")
+check(soffice is not None, "LibreOffice (soffice) is installed (scripts/install-deps.sh)")
+for loc, dec in (("es_ES", ","), ("es_EC", None)):
+    d = os.path.join(RUNS, "lo-" + loc)
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    env = {**os.environ, "LC_ALL": loc + ".UTF-8", "LANG": loc + ".UTF-8", "HOME": d}
+    # separator ;, quote ", UTF-8, first line 1, formatted as shown
+    p = subprocess.run([soffice or "soffice", "--headless", "--norestore", "--convert-to",
+                        'csv:Text - txt - csv (StarCalc):59,34,76,1,,0,false,true,true', "--outdir", d, xlsx],
+                       capture_output=True, text=True, env=env, timeout=180) if soffice else None
+    path = os.path.join(d, "alerts.csv")
+    got = list(csv.DictReader(open(path, encoding="utf-8"), delimiter=";")) if os.path.exists(path) else []
+    check(p is not None and len(got) == len(rows), f"{loc}: LibreOffice reads every alert ({len(got)} of {len(rows)})")
+    check(got and "superficie_ha" in got[0] and "primera_deteccion" in got[0], f"{loc}: the Spanish header")
+    for a, b in zip(rows, got):
+        area = b.get("superficie_ha", "")
+        if dec is None:  # the locale's own decimal separator: both read the cell as a number
+            dec = "," if "," in area else "."
+        check(area.replace(dec, ".") == a["area_ha"] and (dec == "." or "." not in area),
+              f"{loc}: area {area!r} is a number shown with the locale's decimal separator ({a['area_ha']})")
+        check(b.get("alerta") == a["alert_id"] and b.get("area_id") == a["aoi_id"], f"{loc}: ids kept as text")
+        check(b.get("primera_deteccion") == a["first_detected"] and re.fullmatch(r"\d{4}-\d\d-\d\d",
+                                                                                  b.get("primera_deteccion", "")),
+              f"{loc}: dates as dates ({b.get('primera_deteccion')})")
+finish("spreadsheet")
