@@ -730,8 +730,12 @@ int cw_run(const cw_run_opts *o)
         cw_map_scene *ms = calloc((size_t)nitems + 1, sizeof *ms);
         int mfail = 0;
         for (int i = 0; ms && i < nitems; i++) {
+            char tdir[PATH_MAX];
             ms[i].s = &items[i].s;
             ms[i].day = items[i].day;
+            if (cw_path_join(tdir, sizeof tdir, cfg.state_dir, items[i].s.tile) ||
+                cw_obs_path(ms[i].obs, sizeof ms[i].obs, tdir, items[i].s.date, items[i].s.product_id))
+                ms[i].obs[0] = '\0';
         }
         cw_report_in ri = {&cfg, &co, &as, j.h, night, outdir, ms, nitems, summ};
         if (!ms || cw_report_night(&ri, &mfail)) {

@@ -504,6 +504,7 @@ static int tile_maps(verify_t *V, int ti, cw_font *font, cw_font *bold, const cw
             if (!strcmp(V->items[i].s.product_id, t->sc[s].product_id)) {
                 ms[nms].s = &V->items[i].s;
                 ms[nms].day = V->items[i].day;
+                cw_strlcpy(ms[nms].obs, t->obs[s], sizeof ms[nms].obs);
                 src[nms++] = &V->items[i].s;
                 break;
             }

@@ -12,6 +12,7 @@
 #include <ogr_srs_api.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ------------------------------------------------------------- colours */
 
@@ -84,9 +85,15 @@ typedef struct {
 
 /* Reads rows [r0, r1) of the mosaic from one scene into the pixels still
  * empty; returns the number still empty, or -1 on a read error. */
-static long fill_rows(const cw_map_ctx *M, const cw_scene *s, int day, const gwin *g, mosaic *mo, int r0, int r1,
+static long fill_rows(const cw_map_ctx *M, const cw_map_scene *ms, const gwin *g, mosaic *mo, int r0, int r1,
                       uint16_t *buf, uint8_t *scl)
 {
+    const cw_scene *s = ms->s;
+    const int day = ms->day;
+    cw_src rec = {.present = 1, .band_index = 1, .factor = 1}; /* the observation record, on the 10 m grid */
+    const int have_rec = ms->obs[0] && access(ms->obs, R_OK) == 0;
+    if (have_rec)
+        cw_strlcpy(rec.path, ms->obs, sizeof rec.path);
     const int W = mo->w, rows = r1 - r0;
     const size_t n = (size_t)W * (size_t)rows;
     const double sy = g->gh / mo->h, sx = g->gw / mo->w;
@@ -98,9 +105,9 @@ static long fill_rows(const cw_map_ctx *M, const cw_scene *s, int day, const gwi
     for (int b = 0; b < MB_N; b++)
         srcs[b] = mb_src[b];
     srcs[MB_N] = CW_SRC_SCL;
-    const int have_scl = s->src[CW_SRC_SCL].present;
+    const int have_scl = have_rec || s->src[CW_SRC_SCL].present;
     for (int k = 0; k < MB_N + 1; k++) {
-        const cw_src *c = &s->src[srcs[k]];
+        const cw_src *c = k == MB_N && have_rec ? &rec : &s->src[srcs[k]];
         if (!c->present) {
             if (k < MB_N)
                 return cw_error("%s: no %s", s->product_id, cw_src_name(srcs[k]));
@@ -149,7 +156,9 @@ static long fill_rows(const cw_map_ctx *M, const cw_scene *s, int day, const gwi
         int ok = 1;
         for (int b = 0; b < MB_N; b++)
             ok &= dn[b][i] != 0;
-        if (ok && have_scl)
+        if (ok && have_rec)
+            ok = scl[i] == 0; /* seen clear by the pass */
+        else if (ok && have_scl)
             ok = scl[i] < 16 && !(bad & (1u << scl[i]));
         if (ok && !have_scl) /* the pipeline's fallback: bright and white is cloud */
             ok = (dn[MB_B02][i] + add[MB_B02]) * mul[MB_B02] < 1800.0f;
@@ -223,7 +232,7 @@ static int mosaic_read(const cw_map_ctx *M, const gwin *g, int dmin, int dmax, m
 #pragma omp atomic write
                     M->used[k] = 1;
                 }
-                long left = fill_rows(M, M->sc[k].s, M->sc[k].day, g, mo, r0, r1, buf, scl);
+                long left = fill_rows(M, &M->sc[k], g, mo, r0, r1, buf, scl);
                 if (left < 0) {
 #pragma omp critical(cw_maps_err)
                     {

@@ -4,7 +4,9 @@
  *
  * Backgrounds are "latest clear observation" mosaics read back from the
  * tile's processed scenes (newest first, per pixel the first one that is
- * clear by its SCL, up to [maps] max_scenes), reduced on the fly by GDAL
+ * clear as the pass judged it - its observation record: SCL, the cloud and
+ * shadow buffers, the haze tests, or the no-SCL fallback - or by its SCL
+ * when it has no record; up to [maps] max_scenes), reduced on the fly by GDAL
  * so a 10980 x 10980 tile never sits in memory: the overview reads
  * bands of output rows in parallel, one set of GDAL handles per band.
  * Pixels no scene saw clear are hatched, never painted as forest.
@@ -22,6 +24,7 @@
 typedef struct {
     const cw_scene *s;
     int day; /* ck day number of the acquisition */
+    char obs[4096]; /* its observation record (cw_monitor.h), "" = none: then its SCL */
 } cw_map_scene;
 
 typedef struct {

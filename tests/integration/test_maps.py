@@ -27,6 +27,7 @@ import subprocess
 import sys
 
 import numpy as np
+import cwtest
 from cwtest import check, disc_dilate, finish
 from osgeo import gdal
 
@@ -136,6 +137,23 @@ for X, Y in ((x0, y0), (x1, y1), (x0, y1), (x1, y0)):  # the corners land on the
     win = rgb[:, max(r_ - 1, 0):r_ + 2, max(c - 1, 0):c + 2].reshape(3, -1).T if rgb is not None else []
     hits += any(tuple(p) == (255, 230, 0) for p in win)
 check(hits == 4, f"CA-01's corners, placed by the world file, fall on its drawn outline ({hits} of 4)")
+# the background is what the pass saw clear: CA-02, under the cloud of every date, is hatched
+# where the job never saw it - cloud, its 100 m buffer and its shadow's 50 m - not only the cloud's core
+cx, cy, rx, ry = next(d for d in TRUTH["decoys"] if d["id"] == "D5")["ellipse_px"]
+yy, xx = np.mgrid[0:TRUTH["height"], 0:TRUTH["width"]] + 0.0
+never = np.zeros(yy.shape, bool)
+for dx_, dy_, r_ in ((0, 0, 10), (-50, 36, 5)):
+    never |= cwtest.disc_dilate(((xx - cx - dx_) / rx) ** 2 + ((yy - cy - dy_) / ry) ** 2 <= 1, r_)
+truth_share = never[80:160, 850:950].mean()  # CA-02 of the series plan
+m2 = gdal.Open(os.path.join(OUT, "maps", f"aoi-CA-02-{TRUTH['tile']}.png"))
+g2 = m2.GetGeoTransform()
+px = m2.ReadAsArray().astype(np.int64)
+rgbv = (px[0] << 16) | (px[1] << 8) | px[2]
+c0, c1 = int((ox + 850 * TRUTH["res"] - g2[0]) / g2[1]), int((ox + 950 * TRUTH["res"] - g2[0]) / g2[1])
+r0, r1 = int((oy - 80 * TRUTH["res"] - g2[3]) / g2[5]), int((oy - 160 * TRUTH["res"] - g2[3]) / g2[5])
+inner = rgbv[r0 + 2:r1 - 1, c0 + 2:c1 - 1]
+hatched = np.isin(inner, (0x6E6E6E, 0xB4B4B4)).mean()
+check(abs(hatched - truth_share) < 0.06, f"CA-02's map hatches {hatched:.2f} of it, the job never saw {truth_share:.2f}")
 aois = {r["aoi_id"] for r in rows if r["aoi_id"]}
 for a in aois:
     check(os.path.isfile(os.path.join(OUT, "maps", f"aoi-{a}-{TRUTH['tile']}.png")), f"map of AOI {a}")
