@@ -34,6 +34,9 @@ static const char usage[] =
     "                             rebuild a tile from its scenes in the inboxes with the\n"
     "                             configuration's settings (a run refuses settings that\n"
     "                             differ from those a tile's state was built with)\n"
+    "  report CONFIG --from YYYY-MM-DD --to YYYY-MM-DD [--out DIR]\n"
+    "                             report.html and maps over any period (since the last\n"
+    "                             cooperation-table meeting): every alert with an event in it\n"
     "  alerts CONFIG --since YYYY-MM-DD [--format csv|geojson|gpkg|shp|kml|kmz] [--out FILE]\n"
     "                             export alerts of the history updated since a date\n"
     "  verify CONFIG --aoi FILE [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--out DIR]\n"
@@ -193,7 +196,10 @@ static int parse_args(int argc, char **argv, cli_t *cli)
  * options (--opt=value too), -h. */
 static int job_main(int argc, char **argv)
 {
-    const int is_alerts = !strcmp(argv[1], "alerts"), is_reprocess = !strcmp(argv[1], "reprocess");
+    const int is_alerts = !strcmp(argv[1], "alerts"), is_reprocess = !strcmp(argv[1], "reprocess"),
+              is_report = !strcmp(argv[1], "report");
+    cw_period_opts po;
+    memset(&po, 0, sizeof po);
     cw_run_opts ro;
     cw_export_opts eo;
     memset(&ro, 0, sizeof ro);
@@ -205,9 +211,10 @@ static int job_main(int argc, char **argv)
     static const struct option lo[] = {{"night", required_argument, 0, 'n'}, {"threads", required_argument, 0, 'j'},
                                        {"since", required_argument, 0, 's'}, {"format", required_argument, 0, 'f'},
                                        {"out", required_argument, 0, 'o'},   {"tile", required_argument, 0, 't'},
+                                       {"from", required_argument, 0, 'F'},  {"to", required_argument, 0, 'T'},
                                        {"verbose", no_argument, 0, 'v'},     {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
-    const char *mine = is_alerts ? "sfo" : is_reprocess ? "njt" : "nj";
+    const char *mine = is_alerts ? "sfo" : is_reprocess ? "njt" : is_report ? "FTo" : "nj";
     optind = 2;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "hv", lo, NULL)) != -1) {
@@ -241,7 +248,9 @@ static int job_main(int argc, char **argv)
                                        "kmz, not '%s'\n", optarg), 2;
             eo.format = optarg;
             break;
-        case 'o': eo.out = optarg; break;
+        case 'o': eo.out = po.out = optarg; break;
+        case 'F': po.from = optarg; break;
+        case 'T': po.to = optarg; break;
         case 't': tile = optarg; break;
         }
     }
@@ -271,10 +280,17 @@ static int job_main(int argc, char **argv)
         fprintf(stderr, "chakrawatch alerts: --since YYYY-MM-DD is required\n");
         return 2;
     }
+    if (is_report && (!po.from || !po.to)) {
+        fprintf(stderr, "chakrawatch report: --from YYYY-MM-DD and --to YYYY-MM-DD are required\n");
+        return 2;
+    }
     cw_set_verbose(verbose);
     cw_gdal_init();
     int rc;
-    if (!is_alerts) {
+    if (is_report) {
+        po.config_path = config;
+        rc = cw_report_period(&po);
+    } else if (!is_alerts) {
         ro.config_path = config;
         rc = is_reprocess ? cw_reprocess(&ro, tile) : cw_run(&ro);
     } else {
@@ -402,7 +418,7 @@ int main(int argc, char **argv)
     cli.ix.type = CW_OUT_FLOAT32;
     cli.ix.codec = CW_CODEC_ZSTD;
     const char *cmd = argv[1];
-    if (!strcmp(cmd, "run") || !strcmp(cmd, "alerts") || !strcmp(cmd, "reprocess"))
+    if (!strcmp(cmd, "run") || !strcmp(cmd, "alerts") || !strcmp(cmd, "reprocess") || !strcmp(cmd, "report"))
         return job_main(argc, argv);
     if (!strcmp(cmd, "verify") || !strcmp(cmd, "review"))
         return verify_review_main(argc, argv);

@@ -614,6 +614,21 @@ static int preflight(const cw_config *cfg)
     return settings_check(cfg);
 }
 
+/* The inbox scenes as the maps read them, with their observation records. */
+static cw_map_scene *map_scenes(const cw_config *cfg, const cw_inbox_item *items, int n)
+{
+    cw_map_scene *ms = calloc((size_t)n + 1, sizeof *ms);
+    for (int i = 0; ms && i < n; i++) {
+        char tdir[PATH_MAX];
+        ms[i].s = &items[i].s;
+        ms[i].day = items[i].day;
+        if (cw_path_join(tdir, sizeof tdir, cfg->state_dir, items[i].s.tile) ||
+            cw_obs_path(ms[i].obs, sizeof ms[i].obs, tdir, items[i].s.date, items[i].s.product_id))
+            ms[i].obs[0] = '\0';
+    }
+    return ms;
+}
+
 int cw_run(const cw_run_opts *o)
 {
     cw_config cfg;
@@ -727,17 +742,9 @@ int cw_run(const cw_run_opts *o)
                  write_summary_csv(&cfg, &as, summ, latest, path)))
         orc = -1;
     if (cfg.maps_enabled && !orc) {
-        cw_map_scene *ms = calloc((size_t)nitems + 1, sizeof *ms);
+        cw_map_scene *ms = map_scenes(&cfg, items, nitems);
         int mfail = 0;
-        for (int i = 0; ms && i < nitems; i++) {
-            char tdir[PATH_MAX];
-            ms[i].s = &items[i].s;
-            ms[i].day = items[i].day;
-            if (cw_path_join(tdir, sizeof tdir, cfg.state_dir, items[i].s.tile) ||
-                cw_obs_path(ms[i].obs, sizeof ms[i].obs, tdir, items[i].s.date, items[i].s.product_id))
-                ms[i].obs[0] = '\0';
-        }
-        cw_report_in ri = {&cfg, &co, &as, j.h, night, outdir, ms, nitems, summ};
+        cw_report_in ri = {&cfg, &co, &as, j.h, night, outdir, ms, nitems, summ, NULL};
         if (!ms || cw_report_night(&ri, &mfail)) {
             cw_warn("report: %s", cw_errmsg());
             mfail++;
@@ -830,6 +837,60 @@ int cw_reprocess(const cw_run_opts *o, const char *tile)
     cw_run_opts ro = *o;
     ro.night = night;
     return cw_run(&ro);
+}
+
+int cw_report_period(const cw_period_opts *o)
+{
+    cw_config cfg;
+    cw_common_opts co;
+    if (cw_config_load(o->config_path, &cfg) || cw_config_raster_opts(&cfg, &co)) {
+        cw_warn("%s", cw_errmsg());
+        return 2;
+    }
+    if (!cw_valid_ymd(o->from) || !cw_valid_ymd(o->to) || strcmp(o->from, o->to) > 0) {
+        cw_warn("report: --from %s --to %s is not a period of dates YYYY-MM-DD", o->from, o->to);
+        return 2;
+    }
+    char hpath[PATH_MAX], outdir[PATH_MAX], name[64];
+    snprintf(name, sizeof name, "report-%s-%s", o->from, o->to);
+    if (history_path(&cfg, hpath, sizeof hpath) || access(hpath, F_OK) != 0) {
+        cw_warn("report: no history at %s: the nightly job has not run yet", hpath);
+        return 2;
+    }
+    if (o->out)
+        cw_strlcpy(outdir, o->out, sizeof outdir);
+    else if (cw_path_join(outdir, sizeof outdir, cfg.output_dir, name))
+        return 2;
+    cw_warn_capture(1);
+    cw_aoi_set as;
+    if (cw_aoi_load(&cfg, &as)) {
+        cw_warn("%s", cw_errmsg());
+        cw_warn_capture(0);
+        return 2;
+    }
+    int failed = as.n_bad, nitems = 0, rc = 1, latest = 0;
+    cw_inbox_item *items = NULL;
+    cw_aoi_summary *summ = NULL;
+    cw_map_scene *ms = NULL;
+    cw_history *h = cw_history_open(hpath, -1);
+    if (h && !cw_mkdir_p(outdir) && !cw_inbox_discover(&cfg, &co, &items, &nitems, &failed) &&
+        !cw_aoi_summaries(&cfg, &as, h, &summ, &latest) && (ms = map_scenes(&cfg, items, nitems))) {
+        cw_report_in ri = {&cfg, &co, &as, h, o->to, outdir, ms, nitems, summ, o->from};
+        if (cw_report_night(&ri, &failed))
+            cw_warn("report: %s", cw_errmsg());
+        else
+            rc = failed ? 1 : 0;
+        cw_note("report of %s to %s in %s/report.html", o->from, o->to, outdir);
+    } else {
+        cw_warn("report: %s", cw_errmsg());
+    }
+    free(ms);
+    free(summ);
+    cw_inbox_free(items, nitems);
+    cw_history_close(h);
+    cw_aoi_set_free(&as);
+    cw_warn_capture(0);
+    return rc;
 }
 
 /* ------------------------------------------------------------ export */

@@ -34,6 +34,17 @@ int cw_run(const cw_run_opts *o);
  * Interrupted, it is simply run again. */
 int cw_reprocess(const cw_run_opts *o, const char *tile);
 
+/* `chakrawatch report CONFIG --from D --to D`: report.html and its maps
+ * over any period (since the last cooperation-table meeting): every alert
+ * with an event in the period, as it is now; the scenes of its nights. */
+typedef struct {
+    const char *config_path;
+    const char *from, *to; /* YYYY-MM-DD, both required */
+    const char *out;       /* NULL = OUTPUT/report-FROM-TO */
+} cw_period_opts;
+
+int cw_report_period(const cw_period_opts *o);
+
 typedef struct {
     const char *config_path;
     const char *since; /* YYYY-MM-DD */

@@ -14,6 +14,8 @@ typedef enum { CW_LANG_ES = 0, CW_LANG_EN = 1 } cw_lang;
 #define CW_MESSAGES(X)                                                                                          \
     X(M_TILE, "Tesela %s", "Tile %s")                                                         /* tile */         \
     X(M_NIGHT, "Noche del %s", "Night of %s")                                                 /* date */         \
+    X(M_PERIOD, "Período del %s al %s", "Period %s to %s")                                    /* dates */        \
+    X(M_CHART_TITLE, "Hectáreas confirmadas por mes de primera detección", "Confirmed hectares by month of first detection") \
     X(M_IMAGERY, "Imagen: última observación despejada, %s a %s",                                                \
       "Imagery: latest clear observation, %s to %s") /* dates */                                                 \
     X(M_TRUECOLOR, "Color verdadero (B04, B03, B02)", "True colour (B04, B03, B02)")                             \
@@ -70,6 +72,8 @@ typedef enum { CW_LANG_ES = 0, CW_LANG_EN = 1 } cw_lang;
     X(M_SUMMARY, "Resumen", "Summary")                                                                           \
     X(M_SUM_ALERTS, "%d alertas nuevas o cambiadas esta noche", "%d new or changed alerts tonight")             \
     X(M_SUM_ALERTS1, "%d alerta nueva o cambiada esta noche", "%d new or changed alert tonight")                 \
+    X(M_SUM_ALERTS_P, "%d alertas nuevas o cambiadas en el período", "%d new or changed alerts in the period")   \
+    X(M_SUM_ALERTS_P1, "%d alerta nueva o cambiada en el período", "%d new or changed alert in the period")      \
     X(M_SUM_NONE, "Ninguna alerta nueva o cambiada esta noche.", "No new or changed alert tonight.")            \
     X(M_SUM_SCENES, "%d escenas procesadas", "%d scenes processed")                                              \
     X(M_SUM_SCENES1, "%d escena procesada", "%d scene processed")                                                \

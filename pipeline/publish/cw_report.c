@@ -363,7 +363,10 @@ static void html_head(FILE *f, const night_rep *N)
     fprintf(f, "</title>\n<style>%s</style>\n</head>\n<body>\n<header>\n<h1>", css);
     esc(f, T(M_REPORT_TITLE));
     fputs("</h1>\n<p class=\"meta\">", f);
-    snprintf(b, sizeof b, T(M_NIGHT), N->in->night);
+    if (N->in->from)
+        snprintf(b, sizeof b, T(M_PERIOD), N->in->from, N->in->night);
+    else
+        snprintf(b, sizeof b, T(M_NIGHT), N->in->night);
     esc(f, b);
     fputs(" &middot; ", f);
     snprintf(b, sizeof b, T(M_GENERATED), CW_VERSION, N->run_id);
@@ -397,7 +400,10 @@ static void html_summary(FILE *f, const night_rep *N)
         nproc += !strcmp(N->sr[i].status, "processed");
     fprintf(f, "<section id=\"summary\" class=\"box\">\n<h2>%s</h2>\n<ul>\n", T(M_SUMMARY));
     if (N->nra) {
-        snprintf(b, sizeof b, T(N->nra == 1 ? M_SUM_ALERTS1 : M_SUM_ALERTS), N->nra);
+        snprintf(b, sizeof b,
+                 T(N->in->from ? (N->nra == 1 ? M_SUM_ALERTS_P1 : M_SUM_ALERTS_P)
+                               : (N->nra == 1 ? M_SUM_ALERTS1 : M_SUM_ALERTS)),
+                 N->nra);
         fprintf(f, "<li><strong>%s</strong>", b);
         int g[3] = {0, 0, 0}, cls[2] = {0, 0};
         double ha = 0;
@@ -646,6 +652,71 @@ static void html_reviews(FILE *f, const night_rep *N)
     fputs("</table></div>\n</section>\n", f);
 }
 
+/* Confirmed hectares per month of first detection, by class, of the
+ * alerts in the report (false positives left out): stacked bars, inline
+ * SVG, no script. */
+static void html_chart(FILE *f, const night_rep *N)
+{
+    const cw_lang lang = N->lang;
+    enum { MAXM = 36 };
+    int m0 = 0, m1 = 0;
+    double ha[MAXM][2];
+    memset(ha, 0, sizeof ha);
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < N->nal; i++) {
+            const cw_alert *a = &N->al[i];
+            const cw_review *rv = cw_review_latest(N->rev, N->nrev, a->id);
+            if (a->status != CW_AL_CONFIRMED || !a->first_day || (rv && rv->review == CW_RV_FALSE_POSITIVE))
+                continue;
+            int y, m, d;
+            ck_day_to_ymd(a->first_day, &y, &m, &d);
+            const int mi = y * 12 + m - 1;
+            if (pass == 0) {
+                m0 = !m0 || mi < m0 ? mi : m0;
+                m1 = mi > m1 ? mi : m1;
+            } else if (mi >= m0) {
+                ha[mi - m0][a->cls] += a->area_ha;
+            }
+        }
+        if (pass == 0 && m1 - m0 >= MAXM) /* the latest 36 months */
+            m0 = m1 - MAXM + 1;
+    }
+    if (!m1)
+        return;
+    const int nm = m1 - m0 + 1;
+    double top = 0;
+    for (int k = 0; k < nm; k++)
+        top = ha[k][0] + ha[k][1] > top ? ha[k][0] + ha[k][1] : top;
+    const double W = 640, H = 180, x0 = 62, y0 = 10, ph = 140;
+    const double bw = (W - x0 - 10) / nm < 60 ? (W - x0 - 10) / nm : 60;
+    const uint32_t col[2] = {cw_alert_rgb(CW_CLASS_LOSS, 4), cw_alert_rgb(CW_CLASS_MINING, 4)};
+    fprintf(f, "<h3>%s</h3>\n<svg viewBox=\"0 0 %.0f %.0f\" style=\"width:100%%;max-width:640px;height:auto\" "
+               "role=\"img\">\n", T(M_CHART_TITLE), W, H);
+    fprintf(f, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"#555\"/>", x0, y0 + ph, W - 10, y0 + ph);
+    fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" font-size=\"11\" text-anchor=\"end\">%.1f ha</text>", x0 - 4, y0 + 8, top);
+    fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" font-size=\"11\" text-anchor=\"end\">0</text>", x0 - 4, y0 + ph);
+    for (int k = 0; k < nm; k++) {
+        double y = y0 + ph;
+        for (int c = 0; c < 2; c++) {
+            const double h = top > 0 ? ph * ha[k][c] / top : 0;
+            if (h <= 0)
+                continue;
+            y -= h;
+            fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#%06x\"><title>%.2f ha"
+                       "</title></rect>", x0 + k * bw + 1, y, bw - 2, h, col[c], ha[k][c]);
+        }
+        const int yy = (m0 + k) / 12, mm = (m0 + k) % 12 + 1;
+        if (nm <= 12 || mm == 1 || k == 0)
+            fprintf(f, "<text x=\"%.1f\" y=\"%.0f\" font-size=\"10\" text-anchor=\"middle\">%04d-%02d</text>",
+                    x0 + (k + 0.5) * bw, y0 + ph + 14, yy, mm);
+    }
+    fputs("\n</svg>\n<p class=\"meta\">", f);
+    for (int c = 0; c < 2; c++)
+        fprintf(f, "<span class=\"swatch\" style=\"--c:#%06x\"></span>%s &nbsp; ", col[c],
+                T(c ? M_CLASS_MINING : M_CLASS_LOSS));
+    fputs("</p>\n", f);
+}
+
 static int write_html(const night_rep *N, const char *path)
 {
     const cw_lang lang = N->lang;
@@ -657,6 +728,7 @@ static int write_html(const night_rep *N, const char *path)
         return cw_error("%s: cannot create: %s", tmp, strerror(errno));
     html_head(f, N);
     html_summary(f, N);
+    html_chart(f, N);
     html_alerts(f, N);
     html_evidence(f, N);
     html_reviews(f, N);
@@ -879,8 +951,11 @@ int cw_report_night(const cw_report_in *in, int *failed)
     night_rep N = {.in = in, .lang = cw_lang_from_code(in->cfg->language), .failed = failed};
     char path[4096];
     int rc = -1;
-    if (cw_history_alerts_updated(in->h, in->night, &N.al, &N.nal) ||
-        cw_history_scenes_of_night(in->h, in->night, &N.sr, &N.nsr) || cw_history_reviews(in->h, &N.rev, &N.nrev))
+    if ((in->from ? cw_history_alerts_between(in->h, in->from, in->night, &N.al, &N.nal)
+                  : cw_history_alerts_updated(in->h, in->night, &N.al, &N.nal)) ||
+        (in->from ? cw_history_scenes_between(in->h, in->from, in->night, &N.sr, &N.nsr)
+                  : cw_history_scenes_of_night(in->h, in->night, &N.sr, &N.nsr)) ||
+        cw_history_reviews(in->h, &N.rev, &N.nrev))
         goto done;
     make_run_id(in, N.sr, N.nsr, N.run_id, sizeof N.run_id);
     if (night_alloc(&N))

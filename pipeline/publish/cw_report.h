@@ -39,6 +39,7 @@ typedef struct {
     const cw_map_scene *scenes;  /* every readable scene of the inboxes, by tile then date */
     int nscenes;
     const cw_aoi_summary *summ;  /* cw_aoi_summaries() of the night, one per AOI of `as` */
+    const char *from;            /* NULL: the night's report; else the period from..night (report command) */
 } cw_report_in;
 
 /* Maps into OUTDIR/maps/ and OUTDIR/report.html.  A map that cannot be

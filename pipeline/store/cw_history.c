@@ -686,6 +686,29 @@ int cw_history_alerts_updated(cw_history *h, const char *night, cw_alert **out, 
     return published_by_night(h, "=", night, out, n);
 }
 
+int cw_history_alerts_between(cw_history *h, const char *from, const char *to, cw_alert **out, int *n)
+{
+    char q0[32], q1[32], filt[320];
+    sql_quote(q0, sizeof q0, from);
+    sql_quote(q1, sizeof q1, to);
+    snprintf(filt, sizeof filt,
+             "published = 1 AND alert_id IN (SELECT alert_id FROM alert_events WHERE night >= %s AND night <= %s)",
+             q0, q1);
+    int rc = collect(h->alerts, filt, 1, out, n);
+    if (rc == 0 && *n)
+        qsort(*out, (size_t)*n, sizeof **out, alert_cmp);
+    return rc;
+}
+
+int cw_history_scenes_between(cw_history *h, const char *from, const char *to, cw_scene_row **out, int *n)
+{
+    char q0[32], q1[32], filt[160];
+    sql_quote(q0, sizeof q0, from);
+    sql_quote(q1, sizeof q1, to);
+    snprintf(filt, sizeof filt, "night >= %s AND night <= %s", q0, q1);
+    return scene_rows(h, filt, out, n);
+}
+
 int cw_history_alerts_since(cw_history *h, const char *since, cw_alert **out, int *n)
 {
     return published_by_night(h, ">=", since, out, n);

@@ -141,6 +141,11 @@ int cw_history_aoi_never(cw_history *h, const char *aoi_id, const char *tile, lo
 
 /* Alerts updated on `night` (published only), ordered by tile, date, id. */
 int cw_history_alerts_updated(cw_history *h, const char *night, cw_alert **out, int *n);
+/* Published alerts with any event (created, updated, confirmed, rejected,
+ * reverted) on a night in [from, to], as they are now, with geometry. */
+int cw_history_alerts_between(cw_history *h, const char *from, const char *to, cw_alert **out, int *n);
+/* Scenes handled on the nights of [from, to]. */
+int cw_history_scenes_between(cw_history *h, const char *from, const char *to, cw_scene_row **out, int *n);
 /* Alerts updated on or after `since` (all, with geometry). */
 int cw_history_alerts_since(cw_history *h, const char *since, cw_alert **out, int *n);
 

@@ -29,7 +29,7 @@ import sys
 import numpy as np
 import cwtest
 from cwtest import check, disc_dilate, finish
-from osgeo import gdal
+from osgeo import gdal, ogr
 
 gdal.UseExceptions()
 BUILD, SERIES, RUNS = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -235,6 +235,30 @@ if drv:
         po.page_width, po.page_height = 21.0, 29.7
         pdf = base64.b64decode(drv.print_page(po))
         check(pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") >= 2, "prints to a multi-page A4 PDF")
+
+        # a report over any period: every alert with an event on its nights (from the history's
+        # alert_events, read here with OGR), a chart of confirmed hectares by month
+        n0, n1 = TRUTH["dates"][3], TRUTH["dates"][4]
+        PR = os.path.join(RUNS, "period")
+        p = subprocess.run([CW, "report", os.path.join(A, "job.ini"), "--from", n0, f"--to={n1}", "--out", PR],
+                           capture_output=True, text=True)
+        check(p.returncode in (0, 1) and os.path.exists(os.path.join(PR, "report.html")), f"report --from --to: {p.stderr[-200:]}")
+        hds2 = ogr.Open(os.path.join(A, "state", "history.gpkg"))
+        ev = {f.GetField("alert_id") for f in hds2.GetLayerByName("alert_events")
+              if n0 <= f.GetField("night").replace("/", "-") <= n1}
+        pub = {f.GetField("alert_id"): f for f in hds2.GetLayerByName("alerts") if f.GetField("published") == 1}
+        want = sorted(i for i in ev if i in pub)
+        drv.get("file://" + os.path.join(PR, "report.html"))
+        got = sorted(drv.execute_script("return Array.from(document.querySelectorAll('[data-alert-id]'))"
+                                        ".map(d => d.dataset.alertId)"))
+        check(got == want and want, f"the period's report lists the alerts with events in it: {got} against {want}")
+        bars = drv.execute_script("return Array.from(document.querySelectorAll('svg rect title'))"
+                                  ".map(t => parseFloat(t.textContent))")
+        conf = sum(pub[i].GetField("area_ha") for i in want if pub[i].GetField("status") == "confirmed")
+        check(abs(sum(bars) - conf) < 0.02 * len(bars) + 0.01, f"the chart's bars add up to the confirmed hectares: "
+                                                                f"{sum(bars):.2f} against {conf:.2f}")
+        ptext = drv.execute_script("return document.body.innerText")
+        check(f"Período del {n0} al {n1}" in ptext and "en el período" in ptext, "the period is named, not a night")
 
         # a night with failures: the report names them
         D = os.path.join(RUNS, "D")
