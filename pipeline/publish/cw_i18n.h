@@ -94,6 +94,7 @@ typedef enum { CW_LANG_ES = 0, CW_LANG_EN = 1 } cw_lang;
       "and the share never seen.")                                                                              \
     X(M_SEC_PROCESSED, "Qué se procesó", "What was processed")                                                   \
     X(M_SEC_REVIEWS, "Revisiones del comité", "The committee's reviews")                                          \
+    X(M_SEC_ACTIVE, "Todas las alertas activas", "Every active alert")                                             \
     X(M_RV_PRECISION, "%s: %d verificadas y %d falsas de %d revisadas; precisión medida %.0f %%",                  \
       "%s: %d verified and %d false of %d reviewed; measured precision %.0f %%") /* class, counts */            \
     X(M_RV_NONE, "Ninguna alerta revisada todavía. Registre lo visto en campo con chakrawatch review.",           \

@@ -493,6 +493,14 @@ static void html_alerts(FILE *f, const night_rep *N)
     if (!N->nra)
         fprintf(f, "<p>%s</p>\n", T(M_SUM_NONE));
     fputs("</section>\n", f);
+}
+
+/* First, what stands: the tile overviews and every active alert of their
+ * tiles (candidate or confirmed, published, not found false), whether or
+ * not it changed in this report. */
+static void html_overview(FILE *f, const night_rep *N)
+{
+    const cw_lang lang = N->lang;
     if (N->nov) {
         fprintf(f, "<section id=\"tiles\">\n<h2>%s</h2>\n", T(M_SEC_OVERVIEW));
         for (int i = 0; i < N->nov; i++) {
@@ -504,6 +512,53 @@ static void html_alerts(FILE *f, const night_rep *N)
         }
         fputs("</section>\n", f);
     }
+    fprintf(f, "<section id=\"active\">\n<h2>%s</h2>\n<div class=\"scroll\"><table>\n<tr><th>ID</th><th>%s</th>"
+               "<th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>\n",
+            T(M_SEC_ACTIVE), T(M_COL_CLASS), T(M_COL_STATUS), T(M_COL_AREA), T(M_COL_FIRST), T(M_COL_RELATION),
+            T(M_COL_CONF));
+    int rows = 0;
+    for (int t = 0; t < N->ntiles; t++) {
+        cw_alert *act = NULL;
+        int nact = 0;
+        if (cw_history_tile_active(N->in->h, N->tiles[t], &act, &nact))
+            continue;
+        for (int i = 0; i < nact; i++) {
+            const cw_alert *a = &act[i];
+            const cw_review *rv = cw_review_latest(N->rev, N->nrev, a->id);
+            if ((a->status != CW_AL_CANDIDATE && a->status != CW_AL_CONFIRMED) ||
+                (rv && rv->review == CW_RV_FALSE_POSITIVE))
+                continue;
+            char d[11];
+            ck_day_format(a->first_day, d);
+            int listed = 0;
+            for (int k = 0; k < N->nra && !listed; k++)
+                listed = !strcmp(N->ra[k].a->id, a->id);
+            fputs("<tr data-active-id=\"", f);
+            esc(f, a->id);
+            fputs("\"><td>", f);
+            if (listed) {
+                fputs("<a href=\"#alert-", f);
+                esc(f, a->id);
+                fputs("\">", f);
+            }
+            esc(f, a->id);
+            fprintf(f, "%s</td><td>%s</td><td>%s</td><td class=\"n\">%.2f</td><td>%s</td><td>", listed ? "</a>" : "",
+                    T(a->cls == CW_CLASS_MINING ? M_CLASS_MINING : M_CLASS_LOSS),
+                    T(a->status == CW_AL_CONFIRMED ? M_ST_CONFIRMED : M_ST_CANDIDATE), a->area_ha, d);
+            esc(f, rel_text(lang, a->relation));
+            if (a->aoi_id[0]) {
+                fputs(": ", f);
+                esc(f, a->aoi_name[0] ? a->aoi_name : a->aoi_id);
+            }
+            fprintf(f, "</td><td>%s</td></tr>\n",
+                    T(a->confidence >= 4 ? M_CONF_HIGHEST : a->confidence == 3 ? M_CONF_HIGH : M_CONF_LOW));
+            rows++;
+        }
+        cw_alert_list_free(act, nact);
+    }
+    if (!rows)
+        fprintf(f, "<tr><td colspan=\"7\">%s</td></tr>\n", T(M_SUM_NONE));
+    fputs("</table></div>\n</section>\n", f);
 }
 
 /* Evidence of absence: observations behind every area's "no alert". */
@@ -728,6 +783,7 @@ static int write_html(const night_rep *N, const char *path)
         return cw_error("%s: cannot create: %s", tmp, strerror(errno));
     html_head(f, N);
     html_summary(f, N);
+    html_overview(f, N);
     html_chart(f, N);
     html_alerts(f, N);
     html_evidence(f, N);

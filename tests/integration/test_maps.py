@@ -236,6 +236,18 @@ if drv:
         pdf = base64.b64decode(drv.print_page(po))
         check(pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") >= 2, "prints to a multi-page A4 PDF")
 
+        # first what stands: the overview and every active alert of the tile, before tonight's details
+        load(drv, OUT)
+        order = drv.execute_script("return Array.from(document.querySelectorAll('section')).map(s => s.id)")
+        check(order.index("tiles") < order.index("alerts") and order.index("active") < order.index("alerts"),
+              f"the overview and the active alerts come first: {order}")
+        act = sorted(drv.execute_script("return Array.from(document.querySelectorAll('#active tr[data-active-id]'))"
+                                        ".map(r => r.dataset.activeId)"))
+        hds3 = ogr.Open(os.path.join(A, "state", "history.gpkg"))
+        want_act = sorted(f.GetField("alert_id") for f in hds3.GetLayerByName("alerts")
+                          if f.GetField("published") == 1 and f.GetField("status") in ("candidate", "confirmed"))
+        check(act == want_act and act, f"every active alert is in the table: {act} against {want_act}")
+
         # a report over any period: every alert with an event on its nights (from the history's
         # alert_events, read here with OGR), a chart of confirmed hectares by month
         n0, n1 = TRUTH["dates"][3], TRUTH["dates"][4]
