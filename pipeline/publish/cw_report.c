@@ -216,7 +216,7 @@ static const char css[] =
     "text-align:left;vertical-align:top}th{background:#eef2ec}td.n{text-align:right}"
     ".alert{display:flex;gap:16px;border:1px solid #ddd;border-left:6px solid var(--c);padding:10px;margin:10px 0;"
     "break-inside:avoid;page-break-inside:avoid;flex-wrap:wrap}.alert img{width:330px;max-width:100%;height:auto;flex:none}"
-    ".alert>div{min-width:0;flex:1 1 260px}td,th{overflow-wrap:anywhere}"
+    ".alert>div{min-width:0;flex:1 1 260px}td{overflow-wrap:anywhere}"
     ".alert table{font-size:.85em}.conf{font-size:.88em;color:#333;margin:6px 0 0}"
     ".swatch{display:inline-block;width:12px;height:12px;vertical-align:-1px;margin-right:4px;background:var(--c)}"
     "img.map{max-width:100%;height:auto;border:1px solid #bbb;display:block;margin:6px 0}"
