@@ -381,6 +381,18 @@ static int pick_rows(const cw_scene *s, const cw_strip_job *job, unsigned srcs, 
     return rows;
 }
 
+/* "label: 0...10...20...30" for done of n strips. */
+static void progress_line(const char *label, int done, int n)
+{
+    char b[64] = "";
+    const int pct = (int)(100L * done / n);
+    for (int t = 0; t <= pct && t <= 100; t += 10) {
+        size_t l = strlen(b);
+        snprintf(b + l, sizeof b - l, t ? "...%d" : "%d", t);
+    }
+    fprintf(stderr, "\r%s: %s", label, b);
+}
+
 int cw_strip_run(const cw_scene *s, const cw_strip_job *job, int *used_rows)
 {
     int nthreads = job->threads > 0 ? job->threads : cw_omp_threads();
@@ -449,14 +461,14 @@ int cw_strip_run(const cw_scene *s, const cw_strip_job *job, int *used_rows)
                     failed = 1;
                     fl = 1;
                 }
-                if (tty && !fl)
-                    fprintf(stderr, "\r%s: strip %d/%d", job->label, k + 1, nstrips);
+                if (tty && !fl) /* GDAL's convention, 0...10...20...: on a terminal only, erased at the end */
+                    progress_line(job->label, k + 1, nstrips);
             }
         }
         free_buf(job, b);
     }
     if (tty)
-        fprintf(stderr, "\r%*s\r", 60, "");
+        fputs("\r\033[K", stderr); /* leaves no text behind */
     free(bufs);
     if (failed)
         return cw_error("%s", first_err);

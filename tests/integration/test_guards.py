@@ -146,6 +146,27 @@ page = os.path.join(inst, "share", "man", "man1", "chakrawatch.1")
 r = subprocess.run(["man", "-l", page], capture_output=True, text=True, env={**os.environ, "MANPAGER": "cat",
                                                                               "MANWIDTH": "80"})
 check(r.returncode == 0 and "EXIT STATUS" in r.stdout and "reprocess" in r.stdout, "the man page renders")
+# progress in GDAL's convention on a terminal, erased at the end; nothing on a pipe or in logs
+import pty
+scene = os.path.join(SERIES, "inbox", SCENES[0])
+mo, so = pty.openpty()
+pr = subprocess.run([CW, "indices", scene, "--out", os.path.join(TMP, "ix-tty"), "--strip-rows=512"],
+                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=so, timeout=120)
+os.close(so)
+chunks = b""
+while True:
+    try:
+        c = os.read(mo, 4096)
+    except OSError:
+        break
+    if not c:
+        break
+    chunks += c
+os.close(mo)
+check(pr.returncode == 0 and b"0...10...20" in chunks and b"...100" in chunks and chunks.endswith(b"\r\x1b[K"),
+      f"terminal progress 0...10...100, erased at the end: {chunks[-60:]!r}")
+pp = cw("indices", scene, "--out", os.path.join(TMP, "ix-pipe"))
+check("0...10" not in pp.stderr, "no progress text on a pipe")
 v = cw("--version")
 check(v.returncode == 0 and v.stdout.startswith("chakrawatch "), "--version")
 finish("guards")
