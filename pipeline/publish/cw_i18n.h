@@ -95,6 +95,12 @@ typedef enum { CW_LANG_ES = 0, CW_LANG_EN = 1 } cw_lang;
     X(M_SEC_PROCESSED, "Qué se procesó", "What was processed")                                                   \
     X(M_SEC_REVIEWS, "Revisiones del comité", "The committee's reviews")                                          \
     X(M_SEC_ACTIVE, "Todas las alertas activas", "Every active alert")                                             \
+    X(M_FAIL_AOI, "Área de interés omitida (geometría o archivo con problemas)", "Area of interest skipped (its geometry or file)") \
+    X(M_FAIL_NOSCL, "Escena sin capa SCL: nubes por la prueba de respaldo, sin sombras", "Scene without SCL: clouds by the fallback test, no shadows") \
+    X(M_FAIL_SCENE, "Escena no procesada", "Scene not processed")                                              \
+    X(M_FAIL_MAP, "Mapa no dibujado", "Map not drawn")                                                          \
+    X(M_FAIL_TILE, "Tesela no procesada esta noche (se reintenta)", "Tile not processed tonight (retried)")    \
+    X(M_FAIL_OTHER, "Problema", "Problem")                                                                      \
     X(M_RV_PRECISION, "%s: %d verificadas y %d falsas de %d revisadas; precisión medida %.0f %%",                  \
       "%s: %d verified and %d false of %d reviewed; measured precision %.0f %%") /* class, counts */            \
     X(M_RV_NONE, "Ninguna alerta revisada todavía. Registre lo visto en campo con chakrawatch review.",           \

@@ -881,7 +881,7 @@ int cw_map_aoi(const cw_map_ctx *M, int k, const char *path, cw_map_info *info)
         OGR_G_DestroyGeometry(ring);
         ring = NULL;
     }
-    if (draw_aois(M, &map, &v, -1, 0) || draw_alerts(M, &map, &v, &mo, zoom, 170, 1))
+    if (draw_aois(M, &map, &v, -1, 0) || draw_alerts(M, &map, &v, &mo, zoom, 255, 1))
         goto done;
     if (cw_img_init(&im, mw + PANEL_W, ch, RGB_PANEL))
         goto done;

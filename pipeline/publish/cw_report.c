@@ -595,6 +595,23 @@ static void html_evidence(FILE *f, const night_rep *N)
     fputs("</table></div>\n</section>\n", f);
 }
 
+/* What a warning is about, in the report's language (the warning itself,
+ * for whoever fixes it, follows as technical text). */
+static cw_msg problem_kind(const char *w)
+{
+    if (!strncmp(w, "AOI", 3))
+        return M_FAIL_AOI;
+    if (strstr(w, "no SCL"))
+        return M_FAIL_NOSCL;
+    if (!strncmp(w, "scene", 5) || !strncmp(w, "inbox", 5) || strstr(w, "MSIL2A"))
+        return M_FAIL_SCENE;
+    if (!strncmp(w, "maps", 4) || strstr(w, "map"))
+        return M_FAIL_MAP;
+    if (!strncmp(w, "tile", 4))
+        return M_FAIL_TILE;
+    return M_FAIL_OTHER;
+}
+
 /* What was processed, then what failed. */
 static void html_processed(FILE *f, const night_rep *N)
 {
@@ -640,9 +657,11 @@ static void html_processed(FILE *f, const night_rep *N)
                 fputs("</li>\n", f);
             }
         for (int i = 0; i < N->nproblems; i++) {
-            fputs("<li>", f);
+            fputs("<li><strong>", f);
+            esc(f, T(problem_kind(N->problems[i])));
+            fputs("</strong>: <code>", f);
             esc(f, N->problems[i]);
-            fputs("</li>\n", f);
+            fputs("</code></li>\n", f);
         }
         fputs("</ul>\n", f);
     }

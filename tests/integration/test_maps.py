@@ -154,6 +154,13 @@ r0, r1 = int((oy - 80 * TRUTH["res"] - g2[3]) / g2[5]), int((oy - 160 * TRUTH["r
 inner = rgbv[r0 + 2:r1 - 1, c0 + 2:c1 - 1]
 hatched = np.isin(inner, (0x6E6E6E, 0xB4B4B4)).mean()
 check(abs(hatched - truth_share) < 0.06, f"CA-02's map hatches {hatched:.2f} of it, the job never saw {truth_share:.2f}")
+# the legend's colours are the colours drawn: the middle of the 25 ha clearing in CA-01's map
+code = next(e["code"] for e in TRUTH["events"] if e["id"] == "E1")
+ys_, xs_ = np.nonzero(gdal.Open(os.path.join(SERIES, "truth", "events.tif")).ReadAsArray() == code)
+X, Y = ox + (xs_.mean() + 0.5) * TRUTH["res"], oy - (ys_.mean() + 0.5) * TRUTH["res"]
+cpx = rgb[:, int((Y - agt[3]) / agt[5]), int((X - agt[0]) / agt[1])] if rgb is not None else [0, 0, 0]
+check((int(cpx[0]) << 16 | int(cpx[1]) << 8 | int(cpx[2])) in (0xF9A8D4, 0xE8318B, 0x9E0059),
+      f"an alert is drawn in exactly a legend colour, not blended: #{int(cpx[0]):02x}{int(cpx[1]):02x}{int(cpx[2]):02x}")
 aois = {r["aoi_id"] for r in rows if r["aoi_id"]}
 for a in aois:
     check(os.path.isfile(os.path.join(OUT, "maps", f"aoi-{a}-{TRUTH['tile']}.png")), f"map of AOI {a}")
@@ -280,6 +287,8 @@ if drv:
         failed_text = drv.execute_script("return document.getElementById('failed').innerText")
         check(late in failed_text and "T18MTD_20240329T171500" in failed_text and "B04" in failed_text,
               f"'what failed' names the late scene and the corrupt one: {failed_text[:300]}")
+        check("Escena no procesada" in failed_text or "Área de interés omitida" in failed_text,
+              f"'what failed' says in the report's language what each problem is about: {failed_text[:300]}")
 
         # the same history in English
         E = os.path.join(RUNS, "A-en")
