@@ -118,27 +118,37 @@ static int column(char **f, int nf, const char *const *names)
 /* The file's reviews: header names in English or Spanish; rows with an
  * empty review cell are skipped (a spreadsheet where only some rows were
  * reviewed). */
-static int review_csv(cw_history *h, const cw_review_opts *o, int day, int *refused)
+/* A review sheet as one NUL-terminated text (at most 16 MiB), or NULL. */
+static char *slurp(const char *path)
 {
-    size_t len = 0;
-    char *text = NULL;
-    FILE *f = fopen(o->csv, "rb");
-    if (f) {
-        text = malloc(1 << 24);
-        if (text) {
-            len = fread(text, 1, (1 << 24) - 1, f);
-            text[len] = '\0';
-        }
-        fclose(f);
+    char why[160];
+    if (cw_file_problem(path, why, sizeof why)) {
+        cw_error("%s: %s", path, why);
+        return NULL;
     }
-    if (!f || !text) {
-        free(text);
-        return cw_error("%s: %s", o->csv, f ? "out of memory" : strerror(errno));
+    FILE *f = fopen(path, "rb");
+    char *text = f ? malloc(1 << 24) : NULL;
+    size_t len = text ? fread(text, 1, (1 << 24) - 1, f) : 0;
+    if (f)
+        fclose(f);
+    if (!text) {
+        cw_error("%s: %s", path, f ? "out of memory" : strerror(errno));
+        return NULL;
     }
     if (len == (1 << 24) - 1) {
         free(text);
-        return cw_error("%s: larger than 16 MiB; not a review sheet", o->csv);
+        cw_error("%s: larger than 16 MiB; not a review sheet", path);
+        return NULL;
     }
+    text[len] = '\0';
+    return text;
+}
+
+static int review_csv(cw_history *h, const cw_review_opts *o, int day, int *refused)
+{
+    char *text = slurp(o->csv);
+    if (!text)
+        return -1;
     const char *p = text;
     if (!strncmp(p, "\xEF\xBB\xBF", 3))
         p += 3;
