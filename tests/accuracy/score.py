@@ -26,6 +26,7 @@ False alerts are attributed to what lies under them (truth/decoys.tif).
 `accuracy: N passed, N failed` that tests/run_tests.sh reads.
 """
 import argparse
+import csv
 import json
 import os
 import shutil
@@ -136,7 +137,8 @@ def withdrawals_listed(history, run_dir):
     ok = 0
     for aid, night in rej:
         p = os.path.join(run_dir, "out", night, "alerts.csv")
-        ok += os.path.exists(p) and any(l.startswith(aid + ",") and ",rejected," in l for l in open(p, encoding="utf-8-sig"))
+        ok += os.path.exists(p) and any(r["alert_id"] == aid and r["status"] == "rejected"
+                                        for r in csv.DictReader(open(p, encoding="utf-8-sig")))
     return ok, len(rej)
 
 
