@@ -34,6 +34,8 @@ static const cfg_item items[] = {
     {"job", "output", T_PATH, O(output_dir), S(output_dir), 0, 0, "output", "one folder per night"},
     {"job", "threads", T_LONG, O(threads), 0, 0, 256, "0", "OpenMP threads, 0 = all cores"},
     {"job", "memory_mb", T_LONG, O(memory_mb), 0, 64, 65536, "512", "strip buffer budget"},
+    {"job", "lock_wait_s", T_LONG, O(lock_wait_s), 0, 0, 86400, "900",
+     "a run finding the state in use by another waits this long, then gives up naming the holder"},
     {"job", "language", T_LANG, O(language), S(language), 0, 0, "es", "report language: es or en"},
     {"reference", "start", T_DATE, O(ref_start), S(ref_start), 0, 0, "2020-01-01", "first day of the baseline"},
     {"reference", "end", T_DATE, O(ref_end), S(ref_end), 0, 0, "2020-12-31",
@@ -436,7 +438,7 @@ static void dump(const cw_config *c, FILE *f, int mode)
     for (size_t i = 0; i < NITEMS; i++) {
         const cfg_item *it = &items[i];
         if (results_only && (it->type == T_PATH || it->type == T_PATHS || it->off == O(threads) ||
-                             it->off == O(memory_mb) || it->off == O(map_font)))
+                             it->off == O(memory_mb) || it->off == O(lock_wait_s) || it->off == O(map_font)))
             continue;
         if (mode == DUMP_STATE && !state_relevant(it))
             continue;

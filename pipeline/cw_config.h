@@ -25,6 +25,7 @@ typedef struct {
     char output_dir[PATH_MAX];
     long threads;   /* 0 = OpenMP default */
     long memory_mb; /* strip buffer budget */
+    long lock_wait_s; /* seconds to wait for the state's lock */
     char language[8]; /* es | en */
     /* [reference] */
     char ref_start[11], ref_end[11];

@@ -14,6 +14,9 @@
 #include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <time.h>
+#include <sys/file.h>
+#include <fcntl.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -524,4 +527,58 @@ void cw_path_tidy(char *path)
     }
     out[o] = '\0';
     snprintf(path, strlen(path) + 1, "%s%s", abs ? "/" : "", o ? out : (abs ? "" : "."));
+}
+
+int cw_lock_take(const char *path, long wait_s)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return cw_error("%s: cannot open the lock: %s", path, strerror(errno));
+    char was[256] = "";
+    ssize_t r = pread(fd, was, sizeof was - 1, 0);
+    was[r > 0 ? r : 0] = '\0';
+    was[strcspn(was, "\n")] = '\0';
+    for (long waited = 0;; waited++) {
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+            break;
+        if (errno != EWOULDBLOCK && errno != EINTR) {
+            int e = errno;
+            close(fd);
+            return cw_error("%s: cannot lock: %s", path, strerror(e));
+        }
+        if (waited == 0)
+            cw_warn("%s is in use by %s; waiting up to %ld s", path, was[0] ? was : "another run", wait_s);
+        if (waited >= wait_s) {
+            close(fd);
+            return cw_error("%s is still in use by %s after %ld s; nothing was done (run again when it has "
+                            "finished)", path, was[0] ? was : "another run", wait_s);
+        }
+        sleep(1);
+        r = pread(fd, was, sizeof was - 1, 0);
+        was[r > 0 ? r : 0] = '\0';
+        was[strcspn(was, "\n")] = '\0';
+    }
+    if (was[0])
+        cw_info("%s: lock of %s taken over (that run has ended)", path, was);
+    char host[128] = "?", me[256];
+    gethostname(host, sizeof host - 1);
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    char ts[32];
+    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    int l = snprintf(me, sizeof me, "host %s pid %ld since %s\n", host, (long)getpid(), ts);
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, me, (size_t)l, 0) != l)
+        cw_info("%s: cannot record the lock's holder: %s", path, strerror(errno));
+    return fd;
+}
+
+void cw_lock_drop(int fd)
+{
+    if (fd < 0)
+        return;
+    if (ftruncate(fd, 0) != 0) { /* the holder's line goes with the lock */
+    }
+    flock(fd, LOCK_UN);
+    close(fd);
 }

@@ -79,6 +79,13 @@ int cw_file_commit(FILE *f, const char *tmp, const char *final);
  * at most 120 of them, and an 8-hex hash of s appended when anything was
  * changed, so two different names never meet; -1 when n is too small. */
 int cw_safe_name(char *out, size_t n, const char *s);
+/* An exclusive lock on path (flock, created when missing) that holds who
+ * has it ("host pid since"); waits up to wait_s seconds.  A lock left by a
+ * killed process is free (the kernel drops flock with the process) and is
+ * taken over.  Returns the descriptor to keep, or -1 with cw_error()
+ * naming the holder. */
+int cw_lock_take(const char *path, long wait_s);
+void cw_lock_drop(int fd);
 /* src copied to dst through a temporary. */
 int cw_file_copy(const char *src, const char *dst);
 

@@ -1,6 +1,7 @@
 /* cw_review.c - see cw_review.h.  Runs by hand or after a meeting, never
  * on the pixel path. */
 #include "job/cw_review.h"
+#include "job/cw_run.h"
 #include "cw_config.h"
 #include "store/cw_history.h"
 #include "cw_util.h"
@@ -232,6 +233,8 @@ done:
     return rc;
 }
 
+static int review_locked(const cw_review_opts *o, cw_review *onep, const char *hpath, const char *cur, int day);
+
 int cw_review_run(const cw_review_opts *o)
 {
     cw_config cfg;
@@ -271,6 +274,19 @@ int cw_review_run(const cw_review_opts *o)
     }
     snprintf(cur, sizeof cur, "%sT00:00:00.000Z", day_s);
     CPLSetConfigOption("OGR_CURRENT_DATE", cur);
+    const int lock = cw_state_lock(&cfg); /* never while a night writes the history */
+    if (lock < 0) {
+        cw_warn("review: %s", cw_errmsg());
+        return 1;
+    }
+    int rc = review_locked(o, &one, hpath, cur, ck_day_parse(day_s));
+    cw_lock_drop(lock);
+    return rc;
+}
+
+static int review_locked(const cw_review_opts *o, cw_review *onep, const char *hpath, const char *cur, int day)
+{
+    cw_review one = *onep;
     cw_history *h = cw_history_open(hpath, 1);
     if (!h) {
         cw_warn("%s", cw_errmsg());
@@ -278,12 +294,12 @@ int cw_review_run(const cw_review_opts *o)
     }
     int refused = 0, rc = cw_history_begin(h);
     if (!rc && o->csv) {
-        rc = review_csv(h, o, ck_day_parse(day_s), &refused);
+        rc = review_csv(h, o, day, &refused);
     } else if (!rc) {
         cw_review *all = NULL;
         int nall = 0;
         cw_strlcpy(one.alert_id, o->alert_id, sizeof one.alert_id);
-        one.day = ck_day_parse(day_s);
+        one.day = day;
         cw_strlcpy(one.note, o->note ? o->note : "", sizeof one.note);
         cw_strlcpy(one.reviewer, o->by ? o->by : "", sizeof one.reviewer);
         cw_strlcpy(one.source, "command line", sizeof one.source);

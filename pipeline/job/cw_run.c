@@ -600,6 +600,14 @@ static int clean_stale(const cw_config *cfg)
     return n;
 }
 
+int cw_state_lock(const cw_config *cfg)
+{
+    char path[PATH_MAX];
+    if (cw_mkdir_p(cfg->state_dir) || cw_path_join(path, sizeof path, cfg->state_dir, ".lock"))
+        return -1;
+    return cw_lock_take(path, cfg->lock_wait_s);
+}
+
 /* What must hold before a night writes anything: every inbox is a folder
  * (a typo in the path would make every night quietly empty), and every
  * tile's state was built with the settings of the configuration. */
@@ -664,11 +672,21 @@ int cw_run(const cw_run_opts *o)
         cw_warn_capture(0);
         return 2;
     }
+    /* one run at a time on a state: the second waits, then gives up naming the holder */
+    const int lock = o->lock_held ? -1 : cw_state_lock(&cfg);
+    if (!o->lock_held && (lock < 0 || settings_check(&cfg))) {
+        cw_warn("%s", cw_errmsg());
+        cw_lock_drop(lock);
+        cw_aoi_set_free(&as);
+        cw_warn_capture(0);
+        return lock < 0 ? 1 : 2;
+    }
     char outdir[PATH_MAX], logdir[PATH_MAX], logpath[PATH_MAX], hpath[PATH_MAX], path[PATH_MAX];
     if (cw_path_join(outdir, sizeof outdir, cfg.output_dir, night) ||
         cw_path_join(logdir, sizeof logdir, outdir, "logs") || cw_mkdir_p(logdir) || cw_mkdir_p(cfg.state_dir) ||
         history_path(&cfg, hpath, sizeof hpath)) {
         cw_warn("%s", cw_errmsg());
+        cw_lock_drop(lock);
         cw_aoi_set_free(&as);
         cw_warn_capture(0);
         return 2;
@@ -772,12 +790,16 @@ out_h:
     cw_inbox_free(items, nitems);
 out_aoi:
     cw_aoi_set_free(&as);
+    cw_lock_drop(lock);
     cw_warn_capture(0);
     cw_set_log_file(NULL);
     if (log)
         fclose(log);
     return rc;
 }
+
+static int reprocess_locked(const cw_run_opts *o, const cw_config *cfgp, const char *tile, const char *dir,
+                            const char *hpath, const char *night);
 
 int cw_reprocess(const cw_run_opts *o, const char *tile)
 {
@@ -786,7 +808,7 @@ int cw_reprocess(const cw_run_opts *o, const char *tile)
         cw_warn("%s", cw_errmsg());
         return 2;
     }
-    char dir[PATH_MAX], aside[PATH_MAX], hpath[PATH_MAX], night[11], replaced[PATH_MAX];
+    char dir[PATH_MAX], hpath[PATH_MAX], night[11];
     if (!is_tile_id(tile)) {
         cw_warn("reprocess: --tile %s is not a Sentinel-2 tile id (like 18MTD)", tile);
         return 2;
@@ -807,7 +829,22 @@ int cw_reprocess(const cw_run_opts *o, const char *tile)
         cw_warn("reprocess: no history at %s: nothing to rebuild (run the nightly job)", hpath);
         return 2;
     }
-    if (cw_path_join(replaced, sizeof replaced, cfg.state_dir, "replaced") || cw_mkdir_p(replaced)) {
+    const int lock = cw_state_lock(&cfg);
+    if (lock < 0) {
+        cw_warn("reprocess: %s", cw_errmsg());
+        return 1;
+    }
+    int rc = reprocess_locked(o, &cfg, tile, dir, hpath, night);
+    cw_lock_drop(lock);
+    return rc;
+}
+
+/* reprocess with the state's lock held. */
+static int reprocess_locked(const cw_run_opts *o, const cw_config *cfgp, const char *tile, const char *dir,
+                            const char *hpath, const char *night)
+{
+    char aside[PATH_MAX], replaced[PATH_MAX];
+    if (cw_path_join(replaced, sizeof replaced, cfgp->state_dir, "replaced") || cw_mkdir_p(replaced)) {
         cw_warn("reprocess: %s", cw_errmsg());
         return 1;
     }
@@ -836,6 +873,7 @@ int cw_reprocess(const cw_run_opts *o, const char *tile)
     cw_note("reprocess: tile %s forgotten by the history; its scenes are processed again", tile);
     cw_run_opts ro = *o;
     ro.night = night;
+    ro.lock_held = 1;
     return cw_run(&ro);
 }
 

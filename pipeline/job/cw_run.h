@@ -13,6 +13,8 @@
 #ifndef CW_RUN_H
 #define CW_RUN_H
 
+#include "cw_config.h"
+
 #include <stdio.h>
 
 typedef struct {
@@ -20,11 +22,17 @@ typedef struct {
     const char *night; /* YYYY-MM-DD, NULL = today (UTC) */
     int threads;       /* > 0 overrides the configuration */
     int verbose;
+    int lock_held; /* the caller holds the state's lock (cw_state_lock) */
 } cw_run_opts;
 
 /* 0: everything went through; 1: some items failed (reported);
  * 2: the configuration is unusable. */
 int cw_run(const cw_run_opts *o);
+
+/* The state folder's lock (STATE/.lock): one run, review, reprocess or
+ * verify at a time on a state; waits [job] lock_wait_s, then -1 naming
+ * the holder.  Release with cw_lock_drop(). */
+int cw_state_lock(const cw_config *cfg);
 
 /* `chakrawatch reprocess CONFIG --tile T`: the tile's state is set aside
  * (STATE/replaced/T-NIGHT, nothing deleted), its bookkeeping in the history

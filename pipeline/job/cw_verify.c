@@ -3,6 +3,7 @@
  * the observation records, which are small (one zstd byte per pixel). */
 #include "job/cw_verify.h"
 #include "job/cw_inbox.h"
+#include "job/cw_run.h"
 #include "monitor/cw_aoi.h"
 #include "monitor/cw_monitor.h"
 #include "monitor/cw_state.h"
@@ -93,6 +94,7 @@ typedef struct {
     char out[PATH_MAX], sheets[PATH_MAX];
     char stamp[40]; /* the period's end as GeoPackage timestamps */
     int failed;
+    int lock; /* the state's lock, -1 = not held */
 } verify_t;
 
 /* ---------------------------------------------------------- the grids */
@@ -1055,6 +1057,10 @@ static int verify_open(verify_t *V, int *from, int *to)
         cw_warn("verify: no history at %s: the nightly job has not run yet", hpath);
         return 2;
     }
+    if ((V->lock = cw_state_lock(&V->cfg)) < 0) { /* a consistent night: not while one is written */
+        cw_warn("verify: %s", cw_errmsg());
+        return 1;
+    }
     if (!(V->h = cw_history_open(hpath, -1))) {
         cw_warn("%s", cw_errmsg());
         return 2;
@@ -1125,6 +1131,7 @@ static void verify_free(verify_t *V)
     cw_inbox_free(V->items, V->nitems);
     cw_aoi_set_free(&V->plots);
     cw_history_close(V->h);
+    cw_lock_drop(V->lock);
     files_free(&V->read);
     files_free(&V->written);
 }
@@ -1196,6 +1203,7 @@ int cw_verify_run(const cw_verify_opts *o)
     verify_t V;
     memset(&V, 0, sizeof V);
     V.o = o;
+    V.lock = -1;
     int from = 0, to = 0;
     int rc = verify_open(&V, &from, &to);
     if (rc) {

@@ -129,6 +129,44 @@ p = cw("run", ini, "--night", "2024-05-03")
 check(p.returncode == 0 and "8 already done" in p.stderr, f"the next night runs with the new settings: {p.stderr[-200:]}")
 check(cw("reprocess", ini, "--tile", "../etc").returncode == 2, "a tile id that is not one is refused")
 
+# one run at a time on a state: the second waits ([job] lock_wait_s), then gives up naming the holder
+import fcntl
+d2, ini2 = job("locked", extra="")
+open(ini2, "a").write("")
+txt = open(ini2).read().replace("threads = 2\n", "threads = 2\nlock_wait_s = 1\n")
+open(ini2, "w").write(txt)
+os.makedirs(os.path.join(d2, "state"), exist_ok=True)
+for pid in SCENES[:3]:
+    deliver(d2, pid)
+lk = open(os.path.join(d2, "state", ".lock"), "w")
+fcntl.flock(lk, fcntl.LOCK_EX)
+lk.write("host elsewhere pid 4242 since 2024-01-01T00:00:00Z\n")
+lk.flush()
+p = cw("run", ini2, "--night", night_of(SCENES[2]))
+check(p.returncode == 1 and "pid 4242" in p.stderr and "still in use" in p.stderr,
+      f"a state in use: exit 1 naming the holder: {p.stderr[-200:]}")
+check(not os.path.exists(os.path.join(d2, "out")), "the refused run wrote no outputs")
+p = cw("review", ini2, "x", "--status", "unsure")
+check(p.returncode in (1, 2), "a review waits for the state too")
+fcntl.flock(lk, fcntl.LOCK_UN)
+lk.close()  # the holder's line stays: as after kill -9
+p = cw("run", ini2, "--night", night_of(SCENES[2]), "-v")
+check(p.returncode == 0 and "taken over" in p.stderr, f"a lock left by a dead run is taken over: {p.stderr[-200:]}")
+# two runs started together on one state: nothing lost or doubled
+d3, ini3 = job("together")
+for pid in SCENES[:4]:
+    deliver(d3, pid)
+procs = [subprocess.Popen([CW, "run", ini3, "--night", night_of(SCENES[3])], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True) for _ in range(2)]
+errs = [pr.communicate(timeout=600)[1] for pr in procs]
+check(all(pr.returncode == 0 for pr in procs), f"both runs exit 0: {[pr.returncode for pr in procs]}")
+check(sum("4 scene(s) processed" in e for e in errs) == 1 and sum("4 already done" in e for e in errs) == 1,
+      "one run processed the scenes, the other found them done")
+ds = gdal.OpenEx(os.path.join(d3, "state", "history.gpkg"), gdal.OF_VECTOR)
+names = [f["product_id"] for f in ds.GetLayerByName("scenes")]
+check(sorted(names) == sorted(SCENES[:4]), f"each scene recorded once: {len(names)} rows")
+ds = None
+
 # GNU options
 check(cw("run", "--help").returncode == 0, "run --help exits 0")
 check(cw("run", ini, "--bogus").returncode == 2, "an unknown option exits 2")
