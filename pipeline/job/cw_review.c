@@ -2,6 +2,7 @@
  * on the pixel path. */
 #include "job/cw_review.h"
 #include "job/cw_run.h"
+#include "publish/cw_csv.h"
 #include "cw_config.h"
 #include "store/cw_history.h"
 #include "cw_util.h"
@@ -62,51 +63,6 @@ static int review_one(cw_history *h, const cw_review *all, int nall, cw_review *
 
 /* ------------------------------------------------------------- CSV */
 
-#define CSV_MAXF 64
-
-/* Splits one record of RFC 4180 text (quotes, doubled quotes, separators
- * and newlines inside quotes) starting at *p; fields point into buf. */
-static int csv_record(const char **p, char sep, char *buf, size_t n, char **fields, int *nf)
-{
-    const char *s = *p;
-    size_t j = 0;
-    *nf = 0;
-    if (!*s)
-        return 0;
-    fields[(*nf)++] = buf;
-    int q = 0;
-    for (;; s++) {
-        char c = *s;
-        if (j + 2 >= n)
-            return cw_error("a CSV record longer than %zu bytes", n);
-        if (q) {
-            if (!c)
-                return cw_error("a quoted CSV field never ends");
-            if (c == '"' && s[1] == '"') {
-                buf[j++] = '"';
-                s++;
-            } else if (c == '"') {
-                q = 0;
-            } else {
-                buf[j++] = c;
-            }
-        } else if (c == '"') {
-            q = 1;
-        } else if (c == sep) {
-            buf[j++] = '\0';
-            if (*nf == CSV_MAXF)
-                return cw_error("more than %d CSV columns", CSV_MAXF);
-            fields[(*nf)++] = buf + j;
-        } else if (!c || c == '\n' || (c == '\r' && s[1] == '\n')) {
-            buf[j] = '\0';
-            *p = !c ? s : c == '\r' ? s + 2 : s + 1;
-            return 1;
-        } else {
-            buf[j++] = c;
-        }
-    }
-}
-
 static int column(char **f, int nf, const char *const *names)
 {
     for (int i = 0; i < nf; i++)
@@ -161,13 +117,13 @@ static int review_csv(cw_history *h, const cw_review_opts *o, int day, int *refu
         semis += p[i] == ';';
     }
     const char sep = semis > commas ? ';' : ',';
-    char *buf = malloc(1 << 16), *fl[CSV_MAXF];
+    char *buf = malloc(1 << 16), *fl[CW_CSV_MAXF];
     int nf, rc = 0;
     static const char *const c_id[] = {"alert_id", "id_alerta", NULL};
     static const char *const c_rv[] = {"review", "revision", "revisión", NULL};
     static const char *const c_note[] = {"review_note", "note", "nota", NULL};
     static const char *const c_by[] = {"reviewer", "revisado_por", "by", NULL};
-    if (!buf || csv_record(&p, sep, buf, 1 << 16, fl, &nf) <= 0) {
+    if (!buf || cw_csv_record(&p, sep, buf, 1 << 16, fl, &nf) <= 0) {
         rc = cw_error("%s: %s", o->csv, buf ? "no header line" : "out of memory");
         goto done;
     }
@@ -186,7 +142,7 @@ static int review_csv(cw_history *h, const cw_review_opts *o, int day, int *refu
     }
     const char *base = strrchr(o->csv, '/');
     for (int line = 2;; line++) {
-        int got = csv_record(&p, sep, buf, 1 << 16, fl, &nf);
+        int got = cw_csv_record(&p, sep, buf, 1 << 16, fl, &nf);
         if (got < 0) {
             rc = cw_error_prefix("%s line %d: ", o->csv, line);
             break;
