@@ -1,6 +1,7 @@
 /*
- * cw_config.h - the nightly job's configuration (configs/NAME.ini), read with
- * inih through one typed table of settings with bounds and defaults.
+ * cw_config.h - the nightly job's configuration (configs/NAME.ini), read by
+ * our own INI reader through one typed table of settings with bounds and
+ * defaults.
  * Unknown sections or keys are an error; relative paths are relative to
  * the configuration file's folder; cw_config_dump() writes the effective
  * configuration (every setting, defaults included) into the run log.

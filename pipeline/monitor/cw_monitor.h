@@ -62,7 +62,7 @@ typedef struct {
     int day;
     char in_path[CW_ST_NKINDS][4096];  /* "" = no file yet (empty state) */
     char out_path[CW_ST_NKINDS][4096]; /* "" = not written by this pass */
-    char obs_path[4096]; /* the scene's observation record (cw_obs_*), "" = none */
+    char obs_path[4096]; /* the scene's observation record (cw_obs_path), "" = none */
     /* outputs */
     uint64_t *aoi_clear; /* per grid AOI: clear pixels in this scene */
     uint64_t *aoi_never; /* per grid AOI: pixels never observed clear so far */

@@ -1,8 +1,8 @@
 /*
  * cw_history.h - the alert history: one GeoPackage (QGIS and ogrinfo open
  * it) holding the alerts with their polygons (EPSG:4326), each alert's
- * lifecycle, the scenes processed, per-AOI observations and, per tile,
- * which state generation is current.
+ * lifecycle, the committee's reviews, the scenes processed, per-AOI
+ * observations and, per tile, which state generation is current.
  *
  * Each tile's night is one SQLite transaction: the state files of the new
  * generation are written first, then the transaction that points the tile
