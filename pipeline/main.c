@@ -30,7 +30,7 @@ static const char usage[] =
     "      [--night YYYY-MM-DD] [--threads N] [-v]\n"
     "                             exit 0 all went through, 1 some items failed,\n"
     "                             2 configuration unusable\n"
-    "  reprocess CONFIG --tile T [--night YYYY-MM-DD] [--threads N]\n"
+    "  reprocess CONFIG --tile T [--from YYYY-MM-DD] [--night YYYY-MM-DD] [--threads N]\n"
     "                             rebuild a tile from its scenes in the inboxes with the\n"
     "                             configuration's settings (a run refuses settings that\n"
     "                             differ from those a tile's state was built with)\n"
@@ -214,7 +214,7 @@ static int job_main(int argc, char **argv)
                                        {"from", required_argument, 0, 'F'},  {"to", required_argument, 0, 'T'},
                                        {"verbose", no_argument, 0, 'v'},     {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
-    const char *mine = is_alerts ? "sfo" : is_reprocess ? "njt" : is_report ? "FTo" : "nj";
+    const char *mine = is_alerts ? "sfo" : is_reprocess ? "njtF" : is_report ? "FTo" : "nj";
     optind = 2;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "hv", lo, NULL)) != -1) {
@@ -249,7 +249,7 @@ static int job_main(int argc, char **argv)
             eo.format = optarg;
             break;
         case 'o': eo.out = po.out = optarg; break;
-        case 'F': po.from = optarg; break;
+        case 'F': po.from = ro.replay_from = optarg; break;
         case 'T': po.to = optarg; break;
         case 't': tile = optarg; break;
         }
@@ -265,6 +265,10 @@ static int job_main(int argc, char **argv)
     }
     if (is_reprocess && !tile) {
         fprintf(stderr, "chakrawatch reprocess: --tile T is required (the tile to rebuild, like 18MTD)\n");
+        return 2;
+    }
+    if (is_reprocess && ro.replay_from && !cw_valid_ymd(ro.replay_from)) {
+        fprintf(stderr, "chakrawatch reprocess: --from %s is not a date YYYY-MM-DD\n", ro.replay_from);
         return 2;
     }
     if (ro.night && !cw_valid_ymd(ro.night)) {

@@ -65,6 +65,8 @@ typedef struct {
     int failed;
     int n_processed, n_skipped;
     cw_alert_counts totals;
+    const char *replay_tile; /* reprocess --from: this tile's scenes before replay_from are not replayed */
+    int replay_from;
 } job_t;
 
 static double pctd(uint64_t a, uint64_t b) { return b ? 100.0 * (double)a / (double)b : 0.0; }
@@ -73,6 +75,10 @@ static double pctd(uint64_t a, uint64_t b) { return b ? 100.0 * (double)a / (dou
  * scenes table in *status), or NULL. */
 static const char *refuse(const job_t *j, const cw_inbox_item *it, const cw_tile_rec *rec, const char **status)
 {
+    if (j->replay_tile && !strcmp(it->s.tile, j->replay_tile) && it->day < j->replay_from) {
+        *status = "not_replayed";
+        return "acquired before the tile was rebuilt from a later date (reprocess --from); not replayed";
+    }
     if (it->day == rec->last_day) {
         *status = "duplicate";
         return "is a second product of the tile and date already merged (a reprocessing or an overlapping "
@@ -126,10 +132,14 @@ static int scene_admit(tile_run *t, const cw_inbox_item *it)
         return 1;
     char d[11], note[600];
     ck_day_format(t->rec.last_day, d);
-    if (!strcmp(status, "duplicate")) { /* not a failure: said once, recorded with the product kept */
+    if (!strcmp(status, "duplicate") || !strcmp(status, "not_replayed")) { /* not failures: said once, recorded */
         char kept[400] = "";
-        cw_history_tile_scenes(j->h, t->tile, it->day, it->day, kept, sizeof kept);
-        snprintf(note, sizeof note, "%s (merged: %s)", why, kept[0] ? kept : "?");
+        if (!strcmp(status, "duplicate"))
+            cw_history_tile_scenes(j->h, t->tile, it->day, it->day, kept, sizeof kept);
+        if (kept[0] || !strcmp(status, "duplicate"))
+            snprintf(note, sizeof note, "%s (merged: %s)", why, kept[0] ? kept : "?");
+        else
+            snprintf(note, sizeof note, "%s", why);
         cw_note("scene %s (%s) %s", it->s.product_id, it->s.date, note);
         return cw_history_scene_put(j->h, it->s.product_id, t->tile, it->day, j->night, status, NAN, NAN, NULL, "",
                                     note) ? -1 : 0;
@@ -722,6 +732,8 @@ int cw_run(const cw_run_opts *o)
     j.cfg = &cfg;
     j.co = &co;
     j.night = night;
+    j.replay_tile = o->replay_from ? o->replay_tile : NULL;
+    j.replay_from = o->replay_from ? ck_day_parse(o->replay_from) : 0;
     int rc = 2;
     cw_inbox_item *items = NULL;
     int nitems = 0;
@@ -874,6 +886,10 @@ static int reprocess_locked(const cw_run_opts *o, const cw_config *cfgp, const c
     cw_run_opts ro = *o;
     ro.night = night;
     ro.lock_held = 1;
+    ro.replay_tile = tile;
+    if (o->replay_from && strcmp(o->replay_from, cfgp->ref_start) > 0)
+        cw_warn("reprocess --from %s: after the reference period's start %s; the baseline is made of the "
+                "reference scenes from %s on", o->replay_from, cfgp->ref_start, o->replay_from);
     return cw_run(&ro);
 }
 

@@ -23,6 +23,8 @@ typedef struct {
     int threads;       /* > 0 overrides the configuration */
     int verbose;
     int lock_held; /* the caller holds the state's lock (cw_state_lock) */
+    const char *replay_from; /* reprocess --from: scenes of replay_tile before it are not replayed */
+    const char *replay_tile;
 } cw_run_opts;
 
 /* 0: everything went through; 1: some items failed (reported);
@@ -34,11 +36,14 @@ int cw_run(const cw_run_opts *o);
  * the holder.  Release with cw_lock_drop(). */
 int cw_state_lock(const cw_config *cfg);
 
-/* `chakrawatch reprocess CONFIG --tile T`: the tile's state is set aside
+/* `chakrawatch reprocess CONFIG --tile T [--from D]`: the tile's state is set aside
  * (STATE/replaced/T-NIGHT, nothing deleted), its bookkeeping in the history
  * forgotten, and the night's run processes every scene of the tile still
  * in the inboxes again with the configuration's settings; its alerts keep
- * their ids where the same events come out.  Same exit codes as cw_run.
+ * their ids where the same events come out.  With --from, scenes acquired
+ * before D are not replayed (recorded as not_replayed, never merged later):
+ * the baseline then comes from the reference scenes on or after D.  Same
+ * exit codes as cw_run.
  * Interrupted, it is simply run again. */
 int cw_reprocess(const cw_run_opts *o, const char *tile);
 

@@ -377,7 +377,8 @@ static void html_head(FILE *f, const night_rep *N)
 /* a duplicate product of a tile and date is no failure: the other one was used */
 static int scene_failed(const cw_scene_row *r)
 {
-    return strcmp(r->status, "processed") != 0 && strcmp(r->status, "duplicate") != 0;
+    return strcmp(r->status, "processed") != 0 && strcmp(r->status, "duplicate") != 0 &&
+           strcmp(r->status, "not_replayed") != 0;
 }
 
 /* Items that failed tonight: scenes not processed and reported problems. */
@@ -650,7 +651,9 @@ static void html_processed(FILE *f, const night_rep *N)
         fputs("<ul class=\"fail\">\n", f);
         for (int i = 0; i < N->nsr; i++)
             if (scene_failed(&sr[i])) {
-                fputs("<li><code>", f);
+                fputs("<li><strong>", f);
+                esc(f, T(M_FAIL_SCENE));
+                fputs("</strong>: <code>", f);
                 esc(f, sr[i].product_id);
                 fputs("</code>: ", f);
                 esc(f, sr[i].note);

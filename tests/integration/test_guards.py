@@ -128,6 +128,16 @@ check(p.returncode == 0, "reprocess with new settings")
 p = cw("run", ini, "--night", "2024-05-03")
 check(p.returncode == 0 and "8 already done" in p.stderr, f"the next night runs with the new settings: {p.stderr[-200:]}")
 check(cw("reprocess", ini, "--tile", "../etc").returncode == 2, "a tile id that is not one is refused")
+# --from: the scenes before it are not replayed (and never merged later); the baseline uses those after it
+p = cw("reprocess", ini, "--tile", "18MTD", f"--from={TRUTH['dates'][1]}", "--night", "2024-05-04")
+check(p.returncode == 0 and "reference period" in p.stderr, f"reprocess --from: exit 0, the baseline warned: {p.stderr[-300:]}")
+ds = gdal.OpenEx(os.path.join(d, "state", "history.gpkg"), gdal.OF_VECTOR)
+st = {f["product_id"]: f["status"] for f in ds.GetLayerByName("scenes")}
+ds = None
+check(st.get(SCENES[0]) == "not_replayed" and st.get(SCENES[1]) == "processed",
+      f"the scene before --from is recorded not_replayed, the next processed: {st.get(SCENES[0])}, {st.get(SCENES[1])}")
+p = cw("run", ini, "--night", "2024-05-05")
+check(p.returncode == 0 and "8 already done" in p.stderr, f"the next night neither merges nor fails on it: {p.stderr[-200:]}")
 
 # one run at a time on a state: the second waits ([job] lock_wait_s), then gives up naming the holder
 import fcntl
