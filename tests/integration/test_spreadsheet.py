@@ -55,4 +55,22 @@ for loc, dec in (("es_ES", ","), ("es_EC", None)):
         check(b.get("primera_deteccion") == a["first_detected"] and re.fullmatch(r"\d{4}-\d\d-\d\d",
                                                                                   b.get("primera_deteccion", "")),
               f"{loc}: dates as dates ({b.get('primera_deteccion')})")
+# alerts.csv in LibreOffice under es-ES, imported as a secretariat does in the dialog (UTF-8, comma,
+# quoted fields as text, English number format): every cell as Python's csv module reads it
+src = os.path.join(RUNS, "lo-csv")
+shutil.rmtree(src, ignore_errors=True)
+os.makedirs(src)
+shutil.copy(os.path.join(OUT, "alerts.csv"), os.path.join(src, "in.csv"))
+env = {**os.environ, "LC_ALL": "es_ES.UTF-8", "LANG": "es_ES.UTF-8", "HOME": src}
+p = subprocess.run([soffice or "soffice", "--headless", "--norestore", "--infilter=CSV:44,34,76,1,,1033,true,true",
+                    "--convert-to", "csv:Text - txt - csv (StarCalc):59,34,76,1,,0,false,true,false",
+                    "--outdir", os.path.join(src, "out"), os.path.join(src, "in.csv")],
+                   capture_output=True, text=True, env=env, timeout=180) if soffice else None
+outp = os.path.join(src, "out", "in.csv")
+back = list(csv.reader(open(outp, encoding="utf-8"), delimiter=";")) if os.path.exists(outp) else []
+mine = list(csv.reader(open(os.path.join(OUT, "alerts.csv"), encoding="utf-8-sig")))
+check(back and back[0] == mine[0], f"es-ES: LibreOffice reads alerts.csv's header (the BOM is not a character): {back[:1]}")
+same = sum(1 for a, b in zip(mine[1:], back[1:]) if a[0] == b[0] and a[15] == b[15] and a[23] == b[23])
+check(len(back) == len(mine) and same == len(mine) - 1,
+      f"es-ES: every alert's ids and reason come back as written ({same} of {len(mine) - 1})")
 finish("spreadsheet")
