@@ -596,6 +596,60 @@ static void html_evidence(FILE *f, const night_rep *N)
     fputs("</table></div>\n</section>\n", f);
 }
 
+/* Our own phrases of warnings and refusals in Spanish (GDAL's reasons and
+ * file names stay as they are): replaced in order, longest first. */
+static const char *const es_phrases[][2] = {
+    {"is not newer than the tile's latest processed scene; merging it would reorder the observations",
+     "no es posterior a la última escena procesada de la tesela; incorporarla desordenaría las observaciones"},
+    {"no SCL band: clouds are masked by the brightness/whiteness fallback test, shadows are not detected",
+     "sin banda SCL: las nubes se enmascaran con la prueba de brillo y blancura, las sombras no se detectan"},
+    {"invalid polygon (self-intersecting or degenerate ring)", "polígono inválido (anillo que se cruza o degenerado)"},
+    {"; skipped (the tile's state is unchanged by it)", "; omitida (el estado de la tesela no cambia)"},
+    {"is a second product of the tile and date already merged", "es un segundo producto de la tesela y fecha ya incorporados"},
+    {"is before the reference period", "es anterior al período de referencia"},
+    {"point radius not in (0, 5000] m", "radio del punto fuera de (0, 5000] m"},
+    {"polygon without area", "polígono sin superficie"},
+    {"not a polygon or point", "no es un polígono ni un punto"},
+    {"empty geometry", "geometría vacía"},
+    {"missing band(s)", "falta(n) banda(s)"},
+    {"cannot open", "no se puede abrir"},
+    {"reading rows", "leyendo las filas"},
+    {" of /", " de /"},
+    {"; latest: ", "; la última: "},
+    {" failed: ", " falló: "},
+    {"; skipped", "; omitida"},
+    {" feature ", " elemento "},
+    {"AOI ", "Área de interés "},
+    {"scene ", "escena "},
+};
+
+/* A problem's text as the report shows it: in Spanish where it is ours. */
+static void esc_problem(FILE *f, cw_lang lang, const char *w)
+{
+    if (lang == CW_LANG_EN) {
+        esc(f, w);
+        return;
+    }
+    char a[2048], b[2048];
+    cw_strlcpy(a, w, sizeof a);
+    for (size_t k = 0; k < sizeof es_phrases / sizeof es_phrases[0]; k++) {
+        const char *from = es_phrases[k][0], *to = es_phrases[k][1];
+        const size_t fl = strlen(from);
+        size_t o = 0;
+        for (const char *p = a; *p && o + 1 < sizeof b;) {
+            if (!strncmp(p, from, fl)) {
+                o += (size_t)snprintf(b + o, sizeof b - o, "%s", to);
+                p += fl;
+            } else {
+                b[o++] = *p++;
+            }
+        }
+        b[o < sizeof b ? o : sizeof b - 1] = '\0';
+        cw_strlcpy(a, b, sizeof a);
+    }
+    esc(f, a);
+}
+
 /* What a warning is about, in the report's language (the warning itself,
  * for whoever fixes it, follows as technical text). */
 static cw_msg problem_kind(const char *w)
@@ -656,14 +710,14 @@ static void html_processed(FILE *f, const night_rep *N)
                 fputs("</strong>: <code>", f);
                 esc(f, sr[i].product_id);
                 fputs("</code>: ", f);
-                esc(f, sr[i].note);
+                esc_problem(f, lang, sr[i].note);
                 fputs("</li>\n", f);
             }
         for (int i = 0; i < N->nproblems; i++) {
             fputs("<li><strong>", f);
             esc(f, T(problem_kind(N->problems[i])));
             fputs("</strong>: <code>", f);
-            esc(f, N->problems[i]);
+            esc_problem(f, lang, N->problems[i]);
             fputs("</code></li>\n", f);
         }
         fputs("</ul>\n", f);

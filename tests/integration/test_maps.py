@@ -289,6 +289,9 @@ if drv:
               f"'what failed' names the late scene and the corrupt one: {failed_text[:300]}")
         check("Escena no procesada" in failed_text or "Área de interés omitida" in failed_text,
               f"'what failed' says in the report's language what each problem is about: {failed_text[:300]}")
+        check("no es posterior a la última escena" in failed_text and "omitida" in failed_text and
+              not any(w in failed_text for w in ("skipped", "not newer", " feature ", "invalid polygon")),
+              f"our own words of the problems are Spanish in a Spanish report: {failed_text[:400]}")
 
         # the same history in English
         E = os.path.join(RUNS, "A-en")
