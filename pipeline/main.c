@@ -30,6 +30,9 @@ static const char usage[] =
     "      [--night YYYY-MM-DD] [--threads N] [-v]\n"
     "                             exit 0 all went through, 1 some items failed,\n"
     "                             2 configuration unusable\n"
+    "  plan CONFIG                the tiles with new scenes, one per line; then for each\n"
+    "                             `run CONFIG --tile T` (state and history only), and once\n"
+    "                             all are in, `finish CONFIG --night D` (the night's outputs)\n"
     "  reprocess CONFIG --tile T [--from YYYY-MM-DD] [--night YYYY-MM-DD] [--threads N]\n"
     "                             rebuild a tile from its scenes in the inboxes with the\n"
     "                             configuration's settings (a run refuses settings that\n"
@@ -197,7 +200,8 @@ static int parse_args(int argc, char **argv, cli_t *cli)
 static int job_main(int argc, char **argv)
 {
     const int is_alerts = !strcmp(argv[1], "alerts"), is_reprocess = !strcmp(argv[1], "reprocess"),
-              is_report = !strcmp(argv[1], "report");
+              is_report = !strcmp(argv[1], "report"), is_plan = !strcmp(argv[1], "plan"),
+              is_finish = !strcmp(argv[1], "finish");
     cw_period_opts po;
     memset(&po, 0, sizeof po);
     cw_run_opts ro;
@@ -214,7 +218,12 @@ static int job_main(int argc, char **argv)
                                        {"from", required_argument, 0, 'F'},  {"to", required_argument, 0, 'T'},
                                        {"verbose", no_argument, 0, 'v'},     {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
-    const char *mine = is_alerts ? "sfo" : is_reprocess ? "njtF" : is_report ? "FTo" : "nj";
+    const char *mine = is_alerts      ? "sfo"
+                       : is_reprocess ? "njtF"
+                       : is_report    ? "FTo"
+                       : is_plan      ? ""
+                       : is_finish    ? "n"
+                                      : "njt"; /* run */
     optind = 2;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "hv", lo, NULL)) != -1) {
@@ -284,6 +293,10 @@ static int job_main(int argc, char **argv)
         fprintf(stderr, "chakrawatch alerts: --since YYYY-MM-DD is required\n");
         return 2;
     }
+    if (is_finish && !ro.night) {
+        fprintf(stderr, "chakrawatch finish: --night YYYY-MM-DD is required (the night whose tiles are in)\n");
+        return 2;
+    }
     if (is_report && (!po.from || !po.to)) {
         fprintf(stderr, "chakrawatch report: --from YYYY-MM-DD and --to YYYY-MM-DD are required\n");
         return 2;
@@ -291,11 +304,15 @@ static int job_main(int argc, char **argv)
     cw_set_verbose(verbose);
     cw_gdal_init();
     int rc;
-    if (is_report) {
+    if (is_plan) {
+        rc = cw_plan(config);
+    } else if (is_report) {
         po.config_path = config;
         rc = cw_report_period(&po);
     } else if (!is_alerts) {
         ro.config_path = config;
+        ro.only_tile = !is_reprocess ? tile : NULL;
+        ro.outputs_only = is_finish;
         rc = is_reprocess ? cw_reprocess(&ro, tile) : cw_run(&ro);
     } else {
         eo.config_path = config;
@@ -422,7 +439,8 @@ int main(int argc, char **argv)
     cli.ix.type = CW_OUT_FLOAT32;
     cli.ix.codec = CW_CODEC_ZSTD;
     const char *cmd = argv[1];
-    if (!strcmp(cmd, "run") || !strcmp(cmd, "alerts") || !strcmp(cmd, "reprocess") || !strcmp(cmd, "report"))
+    if (!strcmp(cmd, "run") || !strcmp(cmd, "alerts") || !strcmp(cmd, "reprocess") || !strcmp(cmd, "report") ||
+        !strcmp(cmd, "plan") || !strcmp(cmd, "finish"))
         return job_main(argc, argv);
     if (!strcmp(cmd, "verify") || !strcmp(cmd, "review"))
         return verify_review_main(argc, argv);

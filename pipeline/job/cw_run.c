@@ -755,6 +755,10 @@ int cw_run(const cw_run_opts *o)
         int k = i;
         while (k < nitems && !strcmp(items[k].s.tile, items[i].s.tile))
             k++;
+        if (o->outputs_only || (o->only_tile && strcmp(o->only_tile, items[i].s.tile))) {
+            i = k;
+            continue;
+        }
         if (run_tile(&j, items + i, k - i)) {
             cw_warn("tile %s: %s; its scenes are left for the next run", items[i].s.tile, cw_errmsg());
             j.failed++;
@@ -762,6 +766,8 @@ int cw_run(const cw_run_opts *o)
         i = k;
     }
     int orc = 0;
+    if (o->only_tile) /* one tile of an array job: `finish` writes the night's outputs */
+        goto close_history;
     if (write_alert_sheets(j.h, night, outdir, cw_lang_from_code(cfg.language)))
         orc = -1;
     /* per-AOI evidence, for aoi_summary.csv and the report */
@@ -783,10 +789,12 @@ int cw_run(const cw_run_opts *o)
         free(ms);
     }
     free(summ);
+close_history:
     if (cw_history_close(j.h) || cw_history_canonicalize(hpath, cur))
         orc = -1;
     j.h = NULL;
-    if (!orc && (cw_path_join(path, sizeof path, outdir, "history.gpkg") || cw_file_copy(hpath, path)))
+    if (!orc && !o->only_tile &&
+        (cw_path_join(path, sizeof path, outdir, "history.gpkg") || cw_file_copy(hpath, path)))
         orc = -1;
     if (orc) {
         cw_warn("outputs: %s", cw_errmsg());
@@ -945,6 +953,39 @@ int cw_report_period(const cw_period_opts *o)
     cw_aoi_set_free(&as);
     cw_warn_capture(0);
     return rc;
+}
+
+int cw_plan(const char *config_path)
+{
+    cw_config cfg;
+    cw_common_opts co;
+    if (cw_config_load(config_path, &cfg) || cw_config_raster_opts(&cfg, &co) || preflight(&cfg)) {
+        cw_warn("%s", cw_errmsg());
+        return 2;
+    }
+    char hpath[PATH_MAX];
+    if (history_path(&cfg, hpath, sizeof hpath))
+        return 2;
+    cw_history *h = access(hpath, F_OK) == 0 ? cw_history_open(hpath, -1) : NULL;
+    cw_inbox_item *items = NULL;
+    int n = 0, failed = 0;
+    if (cw_inbox_discover(&cfg, &co, &items, &n, &failed)) {
+        cw_warn("%s", cw_errmsg());
+        cw_history_close(h);
+        return 1;
+    }
+    for (int i = 0; i < n;) { /* items are sorted by tile */
+        int k = i, fresh = 0;
+        char st[32];
+        for (; k < n && !strcmp(items[k].s.tile, items[i].s.tile); k++)
+            fresh |= !h || cw_history_scene_status(h, items[k].s.product_id, st, sizeof st) != 1;
+        if (fresh)
+            printf("%s\n", items[i].s.tile);
+        i = k;
+    }
+    cw_inbox_free(items, n);
+    cw_history_close(h);
+    return fflush(stdout) || failed ? 1 : 0;
 }
 
 /* ------------------------------------------------------------ export */

@@ -25,7 +25,13 @@ typedef struct {
     int lock_held; /* the caller holds the state's lock (cw_state_lock) */
     const char *replay_from; /* reprocess --from: scenes of replay_tile before it are not replayed */
     const char *replay_tile;
+    const char *only_tile; /* run --tile T: this tile's scenes only, no night outputs */
+    int outputs_only;      /* finish --night D: the night's outputs from the history, no scene */
 } cw_run_opts;
+
+/* `chakrawatch plan CONFIG`: the tiles with scenes not yet in the history,
+ * one per line (for an array job: one `run --tile T` each, then `finish`). */
+int cw_plan(const char *config_path);
 
 /* 0: everything went through; 1: some items failed (reported);
  * 2: the configuration is unusable. */
