@@ -582,3 +582,11 @@ void cw_lock_drop(int fd)
     flock(fd, LOCK_UN);
     close(fd);
 }
+
+void cw_today_ymd(char out[11])
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(out, 11, "%Y-%m-%d", &tm);
+}

@@ -98,6 +98,8 @@ void cw_strlcpy(char *dst, const char *src, size_t n);
 int cw_utf8_clean(char *s, size_t n);
 /* 1 when s is exactly YYYY-MM-DD and a real calendar date (any year). */
 int cw_valid_ymd(const char *s);
+/* Today's date (UTC) as YYYY-MM-DD: the night when none is given. */
+void cw_today_ymd(char out[11]);
 /* Why path cannot be read as a data file (missing, dangling or looping
  * link, a folder, a device or FIFO, empty, no permission), into buf; NULL
  * when it is a readable, non-empty regular file or a GDAL virtual path

@@ -206,10 +206,7 @@ int cw_review_run(const cw_review_opts *o)
         }
         cw_strlcpy(day_s, o->on, sizeof day_s);
     } else {
-        time_t now = time(NULL);
-        struct tm tm;
-        gmtime_r(&now, &tm);
-        strftime(day_s, sizeof day_s, "%Y-%m-%d", &tm);
+        cw_today_ymd(day_s);
     }
     cw_review one;
     memset(&one, 0, sizeof one);

@@ -461,43 +461,32 @@ static int run_tile(job_t *j, cw_inbox_item *items, int n)
 
 /* --------------------------------------------------------------- CSV */
 
-static const char alerts_header[] =
-    "alert_id,tile_id,class,confidence,confidence_label,status,first_detected,confirmed_on,last_observed,"
-    "n_anomalous_obs,area_ha,lat,lon,ndvi_before,ndvi_after,aoi_id,aoi_kind,aoi_name,relation,distance_m,scenes,"
-    "other_aois,pixels,reason";
+static void write_alert_header(FILE *f)
+{
+    for (int k = 0; k < CW_ALERT_NCOLS; k++)
+        fprintf(f, "%s%s", k ? "," : "", cw_alert_cols[k].name);
+    fputs("\r\n", f);
+}
 
 static void write_alert_row(FILE *f, const cw_alert *a)
 {
-    char d1[11], d2[11], d3[11];
-    ck_day_format(a->first_day, d1);
-    ck_day_format(a->conf_day, d2);
-    ck_day_format(a->last_day, d3);
-    cw_csv_id(f, a->id);
-    fputc(',', f);
-    cw_csv_id(f, a->tile);
-    fprintf(f, ",%s,%d,%s,%s,%s,%s,%s,%d,", cw_class_name(a->cls), a->confidence,
-            cw_conf_label(a->confidence), cw_status_name(a->status), d1, d2, d3, a->n_anom);
-    cw_csv_num(f, a->area_ha, 4);
-    fputc(',', f);
-    cw_csv_num(f, a->lat, 6);
-    fputc(',', f);
-    cw_csv_num(f, a->lon, 6);
-    fputc(',', f);
-    cw_csv_num(f, a->ndvi_before, 4);
-    fputc(',', f);
-    cw_csv_num(f, a->ndvi_after, 4);
-    fputc(',', f);
-    cw_csv_id(f, a->aoi_id);
-    fprintf(f, ",%s,", a->aoi_kind[0] ? a->aoi_kind : "none");
-    cw_csv_text(f, a->aoi_name);
-    fprintf(f, ",%s,", a->relation[0] ? a->relation : "outside");
-    cw_csv_num(f, a->distance_m, 0);
-    fputc(',', f);
-    cw_csv_text(f, a->scenes);
-    fputc(',', f);
-    cw_csv_id(f, a->other_aois);
-    fprintf(f, ",%ld,", a->npx);
-    cw_csv_text(f, a->reason);
+    cw_alert_cell c[CW_ALERT_NCOLS];
+    cw_alert_cells(a, c);
+    for (int k = 0; k < CW_ALERT_NCOLS; k++) {
+        const cw_alert_col *col = &cw_alert_cols[k];
+        char d[11];
+        if (k)
+            fputc(',', f);
+        switch (col->type) {
+        case CW_COL_TEXT: (col->is_id ? cw_csv_id : cw_csv_text)(f, c[k].text); break;
+        case CW_COL_INT: fprintf(f, "%.0f", c[k].num); break;
+        case CW_COL_REAL: cw_csv_num(f, c[k].num, col->decimals); break;
+        case CW_COL_DATE:
+            ck_day_format(c[k].day, d);
+            fputs(d, f);
+            break;
+        }
+    }
     fputs("\r\n", f);
 }
 
@@ -514,7 +503,7 @@ static int write_alert_sheets(cw_history *h, const char *night, const char *outd
     rc = -1;
     if (f) {
         cw_csv_bom(f);
-        fprintf(f, "%s\r\n", alerts_header);
+        write_alert_header(f);
         for (int i = 0; i < n; i++)
             write_alert_row(f, &al[i]);
         rc = cw_file_commit(f, tmp, path);
@@ -664,10 +653,7 @@ int cw_run(const cw_run_opts *o)
         }
         cw_strlcpy(night, o->night, sizeof night);
     } else {
-        time_t now = time(NULL);
-        struct tm tm;
-        gmtime_r(&now, &tm);
-        strftime(night, sizeof night, "%Y-%m-%d", &tm);
+        cw_today_ymd(night);
     }
     cw_common_opts co;
     if (cw_config_raster_opts(&cfg, &co)) {
@@ -836,10 +822,7 @@ int cw_reprocess(const cw_run_opts *o, const char *tile)
     if (o->night) {
         cw_strlcpy(night, o->night, sizeof night);
     } else {
-        time_t now = time(NULL);
-        struct tm tm;
-        gmtime_r(&now, &tm);
-        strftime(night, sizeof night, "%Y-%m-%d", &tm);
+        cw_today_ymd(night);
     }
     if (cw_path_join(dir, sizeof dir, cfg.state_dir, tile) || history_path(&cfg, hpath, sizeof hpath)) {
         cw_warn("%s", cw_errmsg());
@@ -990,59 +973,30 @@ int cw_plan(const char *config_path)
 
 /* ------------------------------------------------------------ export */
 
-/* Typed field of the GeoJSON export: every column of alerts.csv. */
-typedef enum { F_STR, F_INT, F_REAL, F_DATE } exp_type;
-static const struct {
-    const char *name;
-    exp_type type;
-} exp_fields[] = {
-    {"alert_id", F_STR},        {"tile_id", F_STR},        {"class", F_STR},         {"confidence", F_INT},
-    {"confidence_label", F_STR}, {"status", F_STR},        {"first_detected", F_DATE}, {"confirmed_on", F_DATE},
-    {"last_observed", F_DATE},  {"n_anomalous_obs", F_INT}, {"area_ha", F_REAL},      {"lat", F_REAL},
-    {"lon", F_REAL},            {"ndvi_before", F_REAL},   {"ndvi_after", F_REAL},   {"aoi_id", F_STR},
-    {"aoi_kind", F_STR},        {"aoi_name", F_STR},       {"relation", F_STR},      {"distance_m", F_REAL},
-    {"scenes", F_STR},          {"other_aois", F_STR},     {"pixels", F_INT},        {"reason", F_STR},
-};
-#define N_EXP (sizeof exp_fields / sizeof exp_fields[0])
-
 /* dates_as_text: KML keeps no date fields, so they go as YYYY-MM-DD text. */
 static void export_feature(OGRFeatureH f, const cw_alert *a, int dates_as_text)
 {
-    const char *sv[N_EXP] = {a->id, a->tile, cw_class_name(a->cls), NULL, cw_conf_label(a->confidence),
-                             cw_status_name(a->status)};
-    sv[15] = a->aoi_id;
-    sv[16] = a->aoi_kind[0] ? a->aoi_kind : "none";
-    sv[17] = a->aoi_name;
-    sv[18] = a->relation[0] ? a->relation : "outside";
-    sv[20] = a->scenes;
-    sv[21] = a->other_aois;
-    sv[23] = a->reason;
-    const double nv[N_EXP] = {[3] = a->confidence, [9] = a->n_anom,   [10] = a->area_ha,    [11] = a->lat,
-                              [12] = a->lon,       [13] = a->ndvi_before, [14] = a->ndvi_after, [19] = a->distance_m,
-                              [22] = (double)a->npx};
-    const int dv[N_EXP] = {[6] = a->first_day, [7] = a->conf_day, [8] = a->last_day};
-    for (size_t k = 0; k < N_EXP; k++) {
-        if (exp_fields[k].type == F_STR) {
-            OGR_F_SetFieldString(f, (int)k, sv[k] ? sv[k] : "");
-        } else if (exp_fields[k].type == F_DATE) {
+    cw_alert_cell c[CW_ALERT_NCOLS];
+    cw_alert_cells(a, c);
+    for (int k = 0; k < CW_ALERT_NCOLS; k++) {
+        const cw_col_type t = cw_alert_cols[k].type;
+        if (t == CW_COL_TEXT) {
+            OGR_F_SetFieldString(f, k, c[k].text ? c[k].text : "");
+        } else if (t == CW_COL_DATE && c[k].day > 0) {
             int y, m, d;
-            if (dv[k] > 0 && dates_as_text) {
-                char txt[11];
-                ck_day_format(dv[k], txt);
-                OGR_F_SetFieldString(f, (int)k, txt);
-            } else if (dv[k] > 0) {
-                ck_day_to_ymd(dv[k], &y, &m, &d);
-                OGR_F_SetFieldDateTime(f, (int)k, y, m, d, 0, 0, 0, 0);
-            } else {
-                OGR_F_SetFieldNull(f, (int)k); /* no date: null, not "" nor absent */
-            }
-        } else if (isnan(nv[k])) {
-            OGR_F_SetFieldNull(f, (int)k);
-        } else {
-            if (exp_fields[k].type == F_INT)
-                OGR_F_SetFieldInteger(f, (int)k, (int)nv[k]);
+            char txt[11];
+            ck_day_to_ymd(c[k].day, &y, &m, &d);
+            ck_day_format(c[k].day, txt);
+            if (dates_as_text)
+                OGR_F_SetFieldString(f, k, txt);
             else
-                OGR_F_SetFieldDouble(f, (int)k, nv[k]);
+                OGR_F_SetFieldDateTime(f, k, y, m, d, 0, 0, 0, 0);
+        } else if (t == CW_COL_DATE || isnan(c[k].num)) {
+            OGR_F_SetFieldNull(f, k); /* no value: null, not "" nor absent */
+        } else if (t == CW_COL_INT) {
+            OGR_F_SetFieldInteger(f, k, (int)c[k].num);
+        } else {
+            OGR_F_SetFieldDouble(f, k, c[k].num);
         }
     }
     if (a->geom)
@@ -1094,12 +1048,13 @@ static int export_ogr(const cw_alert *al, int n, const char *format, const char 
     OSRSetAxisMappingStrategy(wgs, OAMS_TRADITIONAL_GIS_ORDER);
     OGRLayerH l = ds ? GDALDatasetCreateLayer(ds, "alerts", wgs, wkbMultiPolygon, (char **)vformats[fi].lopts) : NULL;
     int ok = l != NULL;
-    static const OGRFieldType ot[] = {[F_STR] = OFTString, [F_INT] = OFTInteger, [F_REAL] = OFTReal, [F_DATE] = OFTDate};
-    for (size_t i = 0; ok && i < N_EXP; i++) {
+    static const OGRFieldType ot[] = {[CW_COL_TEXT] = OFTString, [CW_COL_INT] = OFTInteger,
+                                      [CW_COL_REAL] = OFTReal, [CW_COL_DATE] = OFTDate};
+    for (size_t i = 0; ok && i < CW_ALERT_NCOLS; i++) {
         const int kml = !strcmp(vformats[fi].driver, "LIBKML");
-        OGRFieldDefnH d = OGR_Fld_Create(exp_fields[i].name, kml && exp_fields[i].type == F_DATE
-                                                                 ? OFTString : ot[exp_fields[i].type]);
-        if (exp_fields[i].type == F_STR && !strcmp(format, "shp"))
+        const cw_col_type t = cw_alert_cols[i].type;
+        OGRFieldDefnH d = OGR_Fld_Create(cw_alert_cols[i].name, kml && t == CW_COL_DATE ? OFTString : ot[t]);
+        if (t == CW_COL_TEXT && !strcmp(format, "shp"))
             OGR_Fld_SetWidth(d, 254); /* dBase's longest text, not OGR's default 80 */
         ok = OGR_L_CreateField(l, d, TRUE) == OGRERR_NONE;
         OGR_Fld_Destroy(d);
@@ -1156,7 +1111,7 @@ int cw_alerts_export(const cw_export_opts *o)
         if (f) {
             if (o->out)
                 cw_csv_bom(f);
-            fprintf(f, "%s\r\n", alerts_header);
+            write_alert_header(f);
             for (int i = 0; i < n; i++)
                 write_alert_row(f, &al[i]);
             rc = o->out ? cw_file_commit(f, tmp, o->out) : (fflush(f) ? cw_error("write error") : 0);

@@ -5,6 +5,7 @@
  * bounded by [maps] max_scenes and done in parallel bands of rows.
  */
 #include "publish/cw_maps.h"
+#include "publish/cw_html.h"
 #include "cw_util.h"
 
 #include <gdal.h>
@@ -709,8 +710,7 @@ static int write_georef(const cw_map_ctx *M, const view *v, const char *png)
     if (!(w = cw_file_create_tmp(path, tmp, sizeof tmp)))
         return -1;
     fputs("<PAMDataset>\n  <SRS>", w);
-    for (const char *q = M->sc[0].s->crs_wkt; *q; q++)
-        fputs(*q == '<' ? "&lt;" : *q == '>' ? "&gt;" : *q == '&' ? "&amp;" : *q == '"' ? "&quot;" : (char[2]){*q, 0}, w);
+    cw_html_esc(w, M->sc[0].s->crs_wkt);
     fputs("</SRS>\n</PAMDataset>\n", w);
     return cw_file_commit(w, tmp, path);
 }

@@ -5,6 +5,7 @@
  * and names, product names, messages quoting paths) is HTML-escaped.
  */
 #include "publish/cw_report.h"
+#include "publish/cw_html.h"
 #include "cw_util.h"
 
 #include <errno.h>
@@ -157,25 +158,12 @@ done:
 
 /* ---------------------------------------------------------------- HTML */
 
-static void esc(FILE *f, const char *s)
-{
-    for (; s && *s; s++)
-        switch (*s) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&#39;", f); break;
-        default: fputc(*s, f);
-        }
-}
-
 /* "Name (id)", escaped; the id alone when the area has no name */
 static void aoi_label(FILE *f, const cw_aoi *a)
 {
-    esc(f, a->name[0] ? a->name : a->id);
+    cw_html_esc(f, a->name[0] ? a->name : a->id);
     fputs(" <span class=\"meta\">(", f);
-    esc(f, a->id);
+    cw_html_esc(f, a->id);
     fputs(")</span>", f);
 }
 
@@ -276,19 +264,19 @@ static void alert_html(FILE *f, cw_lang lang, const rep_alert *ra, const cw_revi
                       : a->status == CW_AL_REVERTED ? M_ST_REVERTED
                                                     : M_ST_CANDIDATE;
     fprintf(f, "<div class=\"alert\" style=\"--c:#%06x\" id=\"alert-", rgb);
-    esc(f, a->id);
+    cw_html_esc(f, a->id);
     fputs("\" data-alert-id=\"", f);
-    esc(f, a->id);
+    cw_html_esc(f, a->id);
     fputs("\">\n", f);
     if (ra->chip[0]) {
         fputs("<img class=\"chip\" src=\"", f);
-        esc(f, ra->chip);
+        cw_html_esc(f, ra->chip);
         fputs("\" alt=\"", f);
-        esc(f, T(M_EVIDENCE_CHIPS));
+        cw_html_esc(f, T(M_EVIDENCE_CHIPS));
         fputs("\">", f);
     }
     fputs("<div><h4>", f);
-    esc(f, a->id);
+    cw_html_esc(f, a->id);
     fprintf(f, "</h4>\n<table>\n<tr><th>%s</th><td><span class=\"swatch\"></span>%s</td></tr>\n", T(M_COL_CLASS),
             T(a->cls == CW_CLASS_MINING ? M_CLASS_MINING : M_CLASS_LOSS));
     fprintf(f, "<tr><th>%s</th><td>%s</td></tr>\n<tr><th>%s</th><td>%s</td></tr>\n", T(M_COL_CONF), T(conf),
@@ -299,12 +287,12 @@ static void alert_html(FILE *f, cw_lang lang, const rep_alert *ra, const cw_revi
         fprintf(f, "<tr><th>%s</th><td>%s</td></tr>\n", T(M_COL_CONFIRMED), d2);
     fprintf(f, "<tr><th>%s</th><td>%s</td></tr>\n", T(M_COL_LAST), d3);
     fprintf(f, "<tr><th>%s</th><td>", T(M_COL_RELATION));
-    esc(f, rel_text(lang, a->relation));
+    cw_html_esc(f, rel_text(lang, a->relation));
     if (a->aoi_id[0]) {
         fputs(": ", f);
-        esc(f, a->aoi_name[0] ? a->aoi_name : a->aoi_id);
+        cw_html_esc(f, a->aoi_name[0] ? a->aoi_name : a->aoi_id);
         fputs(" (", f);
-        esc(f, a->aoi_id);
+        cw_html_esc(f, a->aoi_id);
         fputs(")", f);
         if (!isnan(a->distance_m) && a->distance_m > 0)
             fprintf(f, ", %.0f m", a->distance_m);
@@ -316,7 +304,7 @@ static void alert_html(FILE *f, cw_lang lang, const rep_alert *ra, const cw_revi
             T(M_COL_WHERE), a->lat, a->lon, a->lat, a->lon, a->lat, a->lon, T(M_COL_OPEN_MAP));
     conf_text(lang, a, b, sizeof b);
     fputs("<p class=\"conf\">", f);
-    esc(f, b);
+    cw_html_esc(f, b);
     fputs("</p></div></div>\n", f);
     if (rv && rv->review == CW_RV_FALSE_POSITIVE)
         fputs("</div>", f);
@@ -357,20 +345,20 @@ static void html_head(FILE *f, const night_rep *N)
     fprintf(f, "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n", cw_lang_code(lang));
     fputs("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n", f);
     fprintf(f, "<meta name=\"generator\" content=\"chakrawatch %s\">\n<title>", CW_VERSION);
-    esc(f, T(M_REPORT_TITLE));
+    cw_html_esc(f, T(M_REPORT_TITLE));
     fputs(" &middot; ", f);
-    esc(f, N->in->night);
+    cw_html_esc(f, N->in->night);
     fprintf(f, "</title>\n<style>%s</style>\n</head>\n<body>\n<header>\n<h1>", css);
-    esc(f, T(M_REPORT_TITLE));
+    cw_html_esc(f, T(M_REPORT_TITLE));
     fputs("</h1>\n<p class=\"meta\">", f);
     if (N->in->from)
         snprintf(b, sizeof b, T(M_PERIOD), N->in->from, N->in->night);
     else
         snprintf(b, sizeof b, T(M_NIGHT), N->in->night);
-    esc(f, b);
+    cw_html_esc(f, b);
     fputs(" &middot; ", f);
     snprintf(b, sizeof b, T(M_GENERATED), CW_VERSION, N->run_id);
-    esc(f, b);
+    cw_html_esc(f, b);
     fputs("</p>\n</header>\n", f);
 }
 
@@ -432,7 +420,7 @@ static void html_summary(FILE *f, const night_rep *N)
     }
     fputs("</ul>\n<p class=\"meta\">", f);
     snprintf(b, sizeof b, T(M_HOW_TO_READ), N->in->cfg->ref_start, N->in->cfg->ref_end);
-    esc(f, b);
+    cw_html_esc(f, b);
     fputs("</p>\n</section>\n", f);
 }
 
@@ -448,17 +436,17 @@ static void html_aoi_alerts(FILE *f, const night_rep *N, int grp, int k)
         return;
     const cw_aoi *a = &N->in->as->a[k];
     fputs("<div class=\"aoi\" data-aoi=\"", f);
-    esc(f, a->id);
+    cw_html_esc(f, a->id);
     fputs("\">\n<h4>", f);
     aoi_label(f, a);
     fputs("</h4>\n", f);
     for (int q = 0; q < N->nam; q++)
         if (N->am[q].aoi == k) {
             fputs("<img class=\"map\" src=\"", f);
-            esc(f, N->am[q].path);
+            cw_html_esc(f, N->am[q].path);
             fputs("\" alt=\"", f);
             snprintf(b, sizeof b, T(M_AOI_MAP), a->name[0] ? a->name : a->id);
-            esc(f, b);
+            cw_html_esc(f, b);
             fputs("\">\n", f);
         }
     for (int i = 0; i < N->nra; i++)
@@ -506,9 +494,9 @@ static void html_overview(FILE *f, const night_rep *N)
         fprintf(f, "<section id=\"tiles\">\n<h2>%s</h2>\n", T(M_SEC_OVERVIEW));
         for (int i = 0; i < N->nov; i++) {
             fputs("<img class=\"map\" src=\"", f);
-            esc(f, N->overviews[i]);
+            cw_html_esc(f, N->overviews[i]);
             fputs("\" alt=\"", f);
-            esc(f, N->overviews[i]);
+            cw_html_esc(f, N->overviews[i]);
             fputs("\">\n", f);
         }
         fputs("</section>\n", f);
@@ -535,21 +523,21 @@ static void html_overview(FILE *f, const night_rep *N)
             for (int k = 0; k < N->nra && !listed; k++)
                 listed = !strcmp(N->ra[k].a->id, a->id);
             fputs("<tr data-active-id=\"", f);
-            esc(f, a->id);
+            cw_html_esc(f, a->id);
             fputs("\"><td>", f);
             if (listed) {
                 fputs("<a href=\"#alert-", f);
-                esc(f, a->id);
+                cw_html_esc(f, a->id);
                 fputs("\">", f);
             }
-            esc(f, a->id);
+            cw_html_esc(f, a->id);
             fprintf(f, "%s</td><td>%s</td><td>%s</td><td class=\"n\">%.2f</td><td>%s</td><td>", listed ? "</a>" : "",
                     T(a->cls == CW_CLASS_MINING ? M_CLASS_MINING : M_CLASS_LOSS),
                     T(a->status == CW_AL_CONFIRMED ? M_ST_CONFIRMED : M_ST_CANDIDATE), a->area_ha, d);
-            esc(f, rel_text(lang, a->relation));
+            cw_html_esc(f, rel_text(lang, a->relation));
             if (a->aoi_id[0]) {
                 fputs(": ", f);
-                esc(f, a->aoi_name[0] ? a->aoi_name : a->aoi_id);
+                cw_html_esc(f, a->aoi_name[0] ? a->aoi_name : a->aoi_id);
             }
             fprintf(f, "</td><td>%s</td></tr>\n",
                     T(a->confidence >= 4 ? M_CONF_HIGHEST : a->confidence == 3 ? M_CONF_HIGH : M_CONF_LOW));
@@ -581,7 +569,7 @@ static void html_evidence(FILE *f, const night_rep *N)
             char d[11];
             ck_day_format(s->last_clear, d);
             fputs("<tr data-aoi=\"", f);
-            esc(f, a->id);
+            cw_html_esc(f, a->id);
             fputs("\"><td>", f);
             aoi_label(f, a);
             fprintf(f, "</td><td>%s</td><td class=\"n\">", T(pass ? M_KIND_CHAKRA : M_KIND_CONSERVED));
@@ -627,7 +615,7 @@ static const char *const es_phrases[][2] = {
 static void esc_problem(FILE *f, cw_lang lang, const char *w)
 {
     if (lang == CW_LANG_EN) {
-        esc(f, w);
+        cw_html_esc(f, w);
         return;
     }
     char a[2048], b[2048];
@@ -647,7 +635,7 @@ static void esc_problem(FILE *f, cw_lang lang, const char *w)
         b[o < sizeof b ? o : sizeof b - 1] = '\0';
         cw_strlcpy(a, b, sizeof a);
     }
-    esc(f, a);
+    cw_html_esc(f, a);
 }
 
 /* What a warning is about, in the report's language (the warning itself,
@@ -681,7 +669,7 @@ static void html_processed(FILE *f, const night_rep *N)
         int ok = !scene_failed(&sr[i]);
         fputs(ok ? "<tr>" : "<tr class=\"fail\">", f);
         fputs("<td><code>", f);
-        esc(f, sr[i].product_id);
+        cw_html_esc(f, sr[i].product_id);
         fprintf(f, "</code></td><td>%s</td><td>%s</td><td class=\"n\">", d,
                 T(!strcmp(sr[i].status, "processed")      ? M_RES_PROCESSED
                   : !strcmp(sr[i].status, "duplicate")    ? M_RES_DUPLICATE
@@ -706,16 +694,16 @@ static void html_processed(FILE *f, const night_rep *N)
         for (int i = 0; i < N->nsr; i++)
             if (scene_failed(&sr[i])) {
                 fputs("<li><strong>", f);
-                esc(f, T(M_FAIL_SCENE));
+                cw_html_esc(f, T(M_FAIL_SCENE));
                 fputs("</strong>: <code>", f);
-                esc(f, sr[i].product_id);
+                cw_html_esc(f, sr[i].product_id);
                 fputs("</code>: ", f);
                 esc_problem(f, lang, sr[i].note);
                 fputs("</li>\n", f);
             }
         for (int i = 0; i < N->nproblems; i++) {
             fputs("<li><strong>", f);
-            esc(f, T(problem_kind(N->problems[i])));
+            cw_html_esc(f, T(problem_kind(N->problems[i])));
             fputs("</strong>: <code>", f);
             esc_problem(f, lang, N->problems[i]);
             fputs("</code></li>\n", f);
@@ -754,7 +742,7 @@ static void html_reviews(FILE *f, const night_rep *N)
         snprintf(b, sizeof b, T(M_RV_PRECISION), T(c == CW_CLASS_MINING ? M_CLASS_MINING : M_CLASS_LOSS), v, x, n,
                  v + x ? 100.0 * v / (v + x) : 0.0);
         fputs("<li>", f);
-        esc(f, b);
+        cw_html_esc(f, b);
         fputs("</li>\n", f);
     }
     fputs("</ul>\n<div class=\"scroll\"><table>\n<tr>", f);
@@ -772,12 +760,12 @@ static void html_reviews(FILE *f, const night_rep *N)
         char d[11];
         ck_day_format(r->day, d);
         fprintf(f, "<tr%s><td>%s", fp ? " class=\"fp\"" : "", fp ? "<s>" : "");
-        esc(f, r->alert_id);
+        cw_html_esc(f, r->alert_id);
         fprintf(f, "%s</td><td>%s</td><td>%s</td><td>%s</td><td>", fp ? "</s>" : "",
                 T(a.cls == CW_CLASS_MINING ? M_CLASS_MINING : M_CLASS_LOSS), T(rmsg[r->review]), d);
-        esc(f, r->reviewer);
+        cw_html_esc(f, r->reviewer);
         fputs("</td><td>", f);
-        esc(f, r->note);
+        cw_html_esc(f, r->note);
         fputs("</td></tr>\n", f);
     }
     fputs("</table></div>\n</section>\n", f);
@@ -875,7 +863,7 @@ static int write_html(const night_rep *N, const char *path)
     if (!d1)
         d0 = d1 = ck_day_parse(N->in->night);
     cw_attribution(lang, d0, d1, b, sizeof b);
-    esc(f, b);
+    cw_html_esc(f, b);
     fputs("</p></footer>\n</body>\n</html>\n", f);
     int bad = ferror(f) | fflush(f) | fsync(fileno(f));
     if (fclose(f) || bad) {

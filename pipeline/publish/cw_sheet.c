@@ -1,6 +1,7 @@
 /* cw_sheet.c - see cw_sheet.h.  One small page per plot, no scripts, no
  * external resources: it prints on A4 and opens on a phone. */
 #include "publish/cw_sheet.h"
+#include "publish/cw_html.h"
 #include "ck_change.h"
 #include "cw_util.h"
 
@@ -14,19 +15,6 @@ const char *cw_verdict_name(int v)
 }
 
 #define T(m) cw_msg_get(c->lang, m)
-
-static void esc(FILE *f, const char *s)
-{
-    for (; s && *s; s++)
-        switch (*s) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&#39;", f); break;
-        default: fputc(*s, f);
-        }
-}
 
 void cw_verdict_words(const cw_sheet_ctx *c, const cw_plot_verdict *v, char *buf, size_t n)
 {
@@ -65,7 +53,7 @@ static void timeline(FILE *f, const cw_sheet_ctx *c, const cw_plot_verdict *v)
     const double W = 720, x0 = 10, x1 = W - 10;
     const double span = c->to > c->from ? (double)(c->to - c->from) : 1.0;
     fprintf(f, "<svg viewBox=\"0 0 %.0f 74\" role=\"img\" aria-label=\"", W);
-    esc(f, T(M_VD_TIMELINE));
+    cw_html_esc(f, T(M_VD_TIMELINE));
     fputs("\"><line x1=\"10\" y1=\"30\" x2=\"710\" y2=\"30\" stroke=\"#555\"/>", f);
     for (int i = 0; i < v->n_scenes; i++) {
         const cw_tick *t = &v->ticks[i];
@@ -82,20 +70,20 @@ static void timeline(FILE *f, const cw_sheet_ctx *c, const cw_plot_verdict *v)
     fprintf(f, "<text x=\"10\" y=\"62\" font-size=\"12\">%s</text><text x=\"710\" y=\"62\" font-size=\"12\" "
                "text-anchor=\"end\">%s</text></svg>\n", d0, d1);
     fprintf(f, "<p class=\"meta\"><span style=\"color:%s\">&#9646;</span> ", col[0]);
-    esc(f, T(M_VD_CLEAR));
+    cw_html_esc(f, T(M_VD_CLEAR));
     fprintf(f, " &nbsp; <span style=\"color:%s\">&#9646;</span> ", col[1]);
-    esc(f, T(M_VD_CLOUDY));
+    cw_html_esc(f, T(M_VD_CLOUDY));
     fprintf(f, " &nbsp; <span style=\"color:#c8c8c8\">&#9646;</span> ");
-    esc(f, T(M_VD_UNCOVERED));
+    cw_html_esc(f, T(M_VD_UNCOVERED));
     fputs("</p>\n", f);
 }
 
 static void fact(FILE *f, const char *k, const char *v)
 {
     fputs("<tr><th>", f);
-    esc(f, k);
+    cw_html_esc(f, k);
     fputs("</th><td>", f);
-    esc(f, v);
+    cw_html_esc(f, v);
     fputs("</td></tr>\n", f);
 }
 
@@ -103,7 +91,7 @@ static void facts(FILE *f, const cw_sheet_ctx *c, const cw_plot_verdict *v)
 {
     char b[256];
     fputs("<h2>", f);
-    esc(f, T(M_VD_FACTS));
+    cw_html_esc(f, T(M_VD_FACTS));
     fputs("</h2><table>\n", f);
     snprintf(b, sizeof b, "%s%s%s", v->id, v->name[0] ? " - " : "", v->name);
     fact(f, T(M_VD_PLOT_ID), b);
@@ -127,7 +115,7 @@ static void facts(FILE *f, const cw_sheet_ctx *c, const cw_plot_verdict *v)
     fputs("</table>\n<p class=\"meta\">", f);
     snprintf(b, sizeof b, T(M_VD_RULES), c->cfg->verify_min_clear, c->cfg->verify_max_gap,
              100.0 * c->cfg->verify_max_never);
-    esc(f, b);
+    cw_html_esc(f, b);
     fputs("</p>\n", f);
 }
 
@@ -142,62 +130,62 @@ int cw_sheet_write(const cw_sheet_ctx *c, const cw_plot_verdict *v, const char *
                "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>",
             cw_lang_code(c->lang));
     snprintf(b, sizeof b, T(M_VD_TITLE), v->id);
-    esc(f, b);
+    cw_html_esc(f, b);
     fprintf(f, "</title><style>%s</style></head><body>\n<h1>", css);
-    esc(f, b);
+    cw_html_esc(f, b);
     fputs("</h1>\n<p class=\"meta\">", f);
     ck_day_format(c->from, d0);
     ck_day_format(c->to, d1);
     snprintf(b, sizeof b, T(M_VD_PERIOD), d0, d1);
-    esc(f, b);
+    cw_html_esc(f, b);
     fprintf(f, "</p>\n<div class=\"verdict v%d\"><strong>", v->verdict);
-    esc(f, T(vmsg[v->verdict]));
+    cw_html_esc(f, T(vmsg[v->verdict]));
     fputs("</strong> (", f);
-    esc(f, cw_verdict_name(v->verdict));
+    cw_html_esc(f, cw_verdict_name(v->verdict));
     fputs(")<br>", f);
     cw_verdict_words(c, v, b, sizeof b);
-    esc(f, b);
+    cw_html_esc(f, b);
     if (!isnan(v->forest_share) && v->forest_share < c->cfg->verify_forest_share) {
         fputs("<br>", f);
         snprintf(b, sizeof b, T(M_VD_NOT_FOREST), 100.0 * v->forest_share);
-        esc(f, b);
+        cw_html_esc(f, b);
     }
     fputs("</div>\n", f);
     facts(f, c, v);
     fputs("<h2>", f);
-    esc(f, T(M_VD_TIMELINE));
+    cw_html_esc(f, T(M_VD_TIMELINE));
     fputs("</h2>\n", f);
     timeline(f, c, v);
     if (v->map_png[0]) {
         fputs("<h2>", f);
-        esc(f, T(M_VD_MAP));
+        cw_html_esc(f, T(M_VD_MAP));
         fputs("</h2><img src=\"", f);
-        esc(f, v->map_png);
+        cw_html_esc(f, v->map_png);
         fputs("\" alt=\"\">\n", f);
     }
     if (v->nchips) {
         fputs("<h2>", f);
-        esc(f, T(M_EVIDENCE_CHIPS));
+        cw_html_esc(f, T(M_EVIDENCE_CHIPS));
         fputs("</h2><div class=\"chips\">", f);
         for (int i = 0; i < v->nchips; i++) {
             fputs("<img src=\"", f);
-            esc(f, v->chips[i]);
+            cw_html_esc(f, v->chips[i]);
             fputs("\" alt=\"\">", f);
         }
         fputs("</div>\n", f);
     }
     if (v->notes[0]) {
         fputs("<h2>", f);
-        esc(f, T(M_VD_NOTES));
+        cw_html_esc(f, T(M_VD_NOTES));
         fputs("</h2><p>", f);
-        esc(f, v->notes);
+        cw_html_esc(f, v->notes);
         fputs("</p>\n", f);
     }
     fputs("<p class=\"meta\">", f);
-    esc(f, c->version);
+    cw_html_esc(f, c->version);
     fputs(". ", f);
     cw_attribution(c->lang, c->from, c->to, b, sizeof b);
-    esc(f, b);
+    cw_html_esc(f, b);
     fputs(".</p>\n</body></html>\n", f);
     return cw_file_commit(f, tmp, path);
 }

@@ -34,6 +34,51 @@ const char *cw_status_name(int s)
 }
 const char *cw_conf_label(int c) { return c >= 4 ? "highest" : c == 3 ? "high" : "low"; }
 
+const cw_alert_col cw_alert_cols[CW_ALERT_NCOLS] = {
+    {"alert_id", CW_COL_TEXT, 0, 1},         {"tile_id", CW_COL_TEXT, 0, 1},
+    {"class", CW_COL_TEXT, 0, 0},            {"confidence", CW_COL_INT, 0, 0},
+    {"confidence_label", CW_COL_TEXT, 0, 0}, {"status", CW_COL_TEXT, 0, 0},
+    {"first_detected", CW_COL_DATE, 0, 0},   {"confirmed_on", CW_COL_DATE, 0, 0},
+    {"last_observed", CW_COL_DATE, 0, 0},    {"n_anomalous_obs", CW_COL_INT, 0, 0},
+    {"area_ha", CW_COL_REAL, 4, 0},          {"lat", CW_COL_REAL, 6, 0},
+    {"lon", CW_COL_REAL, 6, 0},              {"ndvi_before", CW_COL_REAL, 4, 0},
+    {"ndvi_after", CW_COL_REAL, 4, 0},       {"aoi_id", CW_COL_TEXT, 0, 1},
+    {"aoi_kind", CW_COL_TEXT, 0, 0},         {"aoi_name", CW_COL_TEXT, 0, 0},
+    {"relation", CW_COL_TEXT, 0, 0},         {"distance_m", CW_COL_REAL, 0, 0},
+    {"scenes", CW_COL_TEXT, 0, 0},           {"other_aois", CW_COL_TEXT, 0, 1},
+    {"pixels", CW_COL_INT, 0, 0},            {"reason", CW_COL_TEXT, 0, 0},
+};
+
+void cw_alert_cells(const cw_alert *a, cw_alert_cell c[CW_ALERT_NCOLS])
+{
+    for (int k = 0; k < CW_ALERT_NCOLS; k++)
+        c[k] = (cw_alert_cell){NULL, NAN, 0};
+    c[0].text = a->id;
+    c[1].text = a->tile;
+    c[2].text = cw_class_name(a->cls);
+    c[3].num = a->confidence;
+    c[4].text = cw_conf_label(a->confidence);
+    c[5].text = cw_status_name(a->status);
+    c[6].day = a->first_day;
+    c[7].day = a->conf_day;
+    c[8].day = a->last_day;
+    c[9].num = a->n_anom;
+    c[10].num = a->area_ha;
+    c[11].num = a->lat;
+    c[12].num = a->lon;
+    c[13].num = a->ndvi_before;
+    c[14].num = a->ndvi_after;
+    c[15].text = a->aoi_id;
+    c[16].text = a->aoi_kind[0] ? a->aoi_kind : "none";
+    c[17].text = a->aoi_name;
+    c[18].text = a->relation[0] ? a->relation : "outside";
+    c[19].num = a->distance_m;
+    c[20].text = a->scenes;
+    c[21].text = a->other_aois;
+    c[22].num = (double)a->npx;
+    c[23].text = a->reason;
+}
+
 void cw_alert_free(cw_alert *a)
 {
     if (a && a->geom) {

@@ -42,6 +42,27 @@ typedef struct {
     OGRGeometryH geom; /* EPSG:4326 lon/lat (owned), may be NULL */
 } cw_alert;
 
+/* An alert as the columns of alerts.csv, which every export and
+ * alerts.xlsx share: name, type, the CSV's decimals, whether it is an id
+ * (always quoted as text). */
+typedef enum { CW_COL_TEXT, CW_COL_INT, CW_COL_REAL, CW_COL_DATE } cw_col_type;
+typedef struct {
+    const char *name;
+    cw_col_type type;
+    int decimals;
+    int is_id;
+} cw_alert_col;
+#define CW_ALERT_NCOLS 24
+extern const cw_alert_col cw_alert_cols[CW_ALERT_NCOLS];
+/* One alert's values: text (TEXT), num (INT and REAL; NAN none), day
+ * (DATE; 0 none). */
+typedef struct {
+    const char *text;
+    double num;
+    int day;
+} cw_alert_cell;
+void cw_alert_cells(const cw_alert *a, cw_alert_cell cells[CW_ALERT_NCOLS]);
+
 void cw_alert_free(cw_alert *a);
 /* Frees n alerts and the array (NULL is fine). */
 void cw_alert_list_free(cw_alert *a, int n);
