@@ -195,6 +195,28 @@ static int parse_args(int argc, char **argv, cli_t *cli)
     return 0;
 }
 
+/* What every command's getopt loop does first with option c: -h prints
+ * the help (0), an unknown option, a missing value or an option of another
+ * command is a usage error (2); -1: an option of this command (its letters
+ * in mine, -v always) to apply. */
+static int triage(int c, char **argv, const char *mine)
+{
+    if (c == 'h') {
+        print_usage(stdout);
+        return 0;
+    }
+    if (c == '?' || c == ':') {
+        fprintf(stderr, "chakrawatch %s: unknown option or missing value: %s (see chakrawatch help)\n", argv[1],
+                argv[optind - 1]);
+        return 2;
+    }
+    if (c != 'v' && !strchr(mine, c)) {
+        fprintf(stderr, "chakrawatch %s: %s is not an option of %s\n", argv[1], argv[optind - 1], argv[1]);
+        return 2;
+    }
+    return -1;
+}
+
 /* `run CONFIG`, `reprocess CONFIG --tile T` and `alerts CONFIG`: GNU-style
  * options (--opt=value too), -h. */
 static int job_main(int argc, char **argv)
@@ -227,19 +249,9 @@ static int job_main(int argc, char **argv)
     optind = 2;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "hv", lo, NULL)) != -1) {
-        if (c == 'h') {
-            print_usage(stdout);
-            return 0;
-        }
-        if (c == '?' || c == ':') {
-            fprintf(stderr, "chakrawatch %s: unknown option or missing value: %s (see chakrawatch help)\n", argv[1],
-                    argv[optind - 1]);
-            return 2;
-        }
-        if (c != 'v' && !strchr(mine, c)) {
-            fprintf(stderr, "chakrawatch %s: %s is not an option of %s\n", argv[1], argv[optind - 1], argv[1]);
-            return 2;
-        }
+        const int t = triage(c, argv, mine);
+        if (t >= 0)
+            return t;
         switch (c) {
         case 'v': verbose++; break;
         case 'n': ro.night = optarg; break;
@@ -350,19 +362,9 @@ static int verify_review_main(int argc, char **argv)
     int c;
     long lv;
     while ((c = getopt_long(argc, argv, "hv", lo, NULL)) != -1) {
-        if (c == 'h') {
-            print_usage(stdout);
-            return 0;
-        }
-        if (c == '?' || c == ':') {
-            fprintf(stderr, "chakrawatch %s: unknown option or missing value: %s (see chakrawatch help)\n", argv[1],
-                    argv[optind - 1]);
-            return 2;
-        }
-        if (c != 'v' && !strchr(is_verify ? verify_only : review_only, c)) {
-            fprintf(stderr, "chakrawatch %s: %s is not an option of %s\n", argv[1], argv[optind - 1], argv[1]);
-            return 2;
-        }
+        const int t = triage(c, argv, is_verify ? verify_only : review_only);
+        if (t >= 0)
+            return t;
         switch (c) {
         case 'v': verbose++; break;
         case 'a': vo.aoi = optarg; break;

@@ -34,6 +34,20 @@ def run(binary, *args, env=None, timeout=600):
     return p, bad
 
 
+def run_checked(binary, *args, env=None):
+    """run(), with a sanitizer report counted as a failed check."""
+    p, bad = run(binary, *args, env=env)
+    if bad:
+        check(False, "sanitizer report in " + " ".join(args))
+    return p
+
+
+def night_of(pid):
+    """The night a product arrives: its acquisition date, YYYY-MM-DD."""
+    d = pid.split("_")[2][:8]
+    return f"{d[:4]}-{d[4:6]}-{d[6:]}"
+
+
 def disc_dilate(mask, r):
     """mask grown by a disc of radius r pixels (the mask's buffer shape)."""
     out = mask.copy()

@@ -40,15 +40,7 @@ AOI = os.path.join(SERIES, "aoi", "conserved.geojson")
 
 
 def cw(*args):
-    p, bad = cwtest.run(CW, *args)
-    if bad:
-        check(False, "sanitizer report in " + " ".join(args))
-    return p
-
-
-def night_of(pid):
-    d = pid.split("_")[2][:8]
-    return f"{d[:4]}-{d[4:6]}-{d[6:]}"
+    return cwtest.run_checked(CW, *args)
 
 
 def job(name, extra="", inbox="nightly", aoi=AOI, id_field="id"):
@@ -85,7 +77,7 @@ src = os.path.join(TMP, "scl-less", SCENES[0])
 shutil.copytree(os.path.join(SERIES, "inbox", SCENES[0]), src)
 os.remove(os.path.join(src, "SCL.tif"))
 deliver(d, SCENES[0], src)
-p = cw("run", ini, "--night", night_of(SCENES[0]))
+p = cw("run", ini, "--night", cwtest.night_of(SCENES[0]))
 check(p.returncode == 0 and "no SCL" in p.stderr, f"a scene without SCL is a warning, exit 0 (got {p.returncode})")
 
 # the nightly series, then a changed setting, then reprocess
@@ -93,8 +85,8 @@ d, ini = job("series")
 log_ok = None
 for pid in SCENES:
     deliver(d, pid)
-    p = cw("run", ini, "--night=" + night_of(pid))
-    check(p.returncode == 0, f"night {night_of(pid)}: exit 0 (got {p.returncode}: {p.stderr[-300:]})")
+    p = cw("run", ini, "--night=" + cwtest.night_of(pid))
+    check(p.returncode == 0, f"night {cwtest.night_of(pid)}: exit 0 (got {p.returncode}: {p.stderr[-300:]})")
 log = open(sorted(glob.glob(os.path.join(d, "out", TRUTH["dates"][-1], "logs", "*.log")))[-1]).read()
 check("point_radius_m = 56.4 " in log and "ndvi_dmin = 0.15 " in log,
       "the effective configuration shows shortest round-trip numbers (56.4, 0.15)")
@@ -139,7 +131,7 @@ for k, pid in enumerate(SCENES):
         out.GetRasterBand(1).WriteArray(b)
         out = ds = None
     deliver(dm, old_pid, dst)
-nights = sorted({night_of(x) for x in os.listdir(os.path.join(dm, "nightly"))})
+nights = sorted({cwtest.night_of(x) for x in os.listdir(os.path.join(dm, "nightly"))})
 p = None
 for n in nights:
     p = cw("run", inim, "--night", n)
@@ -190,7 +182,7 @@ lk = open(os.path.join(d2, "state", ".lock"), "w")
 fcntl.flock(lk, fcntl.LOCK_EX)
 lk.write("host elsewhere pid 4242 since 2024-01-01T00:00:00Z\n")
 lk.flush()
-p = cw("run", ini2, "--night", night_of(SCENES[2]))
+p = cw("run", ini2, "--night", cwtest.night_of(SCENES[2]))
 check(p.returncode == 1 and "pid 4242" in p.stderr and "still in use" in p.stderr,
       f"a state in use: exit 1 naming the holder: {p.stderr[-200:]}")
 check(not os.path.exists(os.path.join(d2, "out")), "the refused run wrote no outputs")
@@ -198,13 +190,13 @@ p = cw("review", ini2, "x", "--status", "unsure")
 check(p.returncode in (1, 2), "a review waits for the state too")
 fcntl.flock(lk, fcntl.LOCK_UN)
 lk.close()  # the holder's line stays: as after kill -9
-p = cw("run", ini2, "--night", night_of(SCENES[2]), "-v")
+p = cw("run", ini2, "--night", cwtest.night_of(SCENES[2]), "-v")
 check(p.returncode == 0 and "taken over" in p.stderr, f"a lock left by a dead run is taken over: {p.stderr[-200:]}")
 # two runs started together on one state: nothing lost or doubled
 d3, ini3 = job("together")
 for pid in SCENES[:4]:
     deliver(d3, pid)
-procs = [subprocess.Popen([CW, "run", ini3, "--night", night_of(SCENES[3])], stdout=subprocess.DEVNULL,
+procs = [subprocess.Popen([CW, "run", ini3, "--night", cwtest.night_of(SCENES[3])], stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE, text=True) for _ in range(2)]
 errs = [pr.communicate(timeout=600)[1] for pr in procs]
 check(all(pr.returncode == 0 for pr in procs), f"both runs exit 0: {[pr.returncode for pr in procs]}")
@@ -222,7 +214,7 @@ dp, inip = job("plain")
 da, inia = job("array")
 same, planned = True, True
 for pid in SCENES:
-    n = night_of(pid)
+    n = cwtest.night_of(pid)
     deliver(dp, pid)
     deliver(da, pid)
     cw("run", inip, "--night", n)

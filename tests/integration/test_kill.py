@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 
+import cwtest
 from cwtest import check, finish
 
 BUILD, SERIES, WORK = (os.path.abspath(a) for a in sys.argv[1:4])
@@ -27,11 +28,6 @@ TRIALS = int(sys.argv[4]) if len(sys.argv) > 4 else 3
 CW = os.path.join(BUILD, "chakrawatch")
 AOI = os.path.join(SERIES, "aoi")
 PIDS = sorted(os.listdir(os.path.join(SERIES, "inbox")))
-
-
-def night_of(pid):
-    d = pid.split("_")[2][:8]
-    return f"{d[:4]}-{d[4:6]}-{d[6:]}"
 
 
 def workdir(name):
@@ -45,7 +41,7 @@ def workdir(name):
 
 
 def run(d, pid):
-    return subprocess.run([CW, "run", os.path.join(d, "job.ini"), "--night", night_of(pid)], capture_output=True)
+    return subprocess.run([CW, "run", os.path.join(d, "job.ini"), "--night", cwtest.night_of(pid)], capture_output=True)
 
 
 def deliver(d, pid):
@@ -79,7 +75,7 @@ for k in range(TRIALS):
     for i, pid in enumerate(PIDS):
         deliver(d, pid)
         if i == victim:
-            p = subprocess.Popen([CW, "run", os.path.join(d, "job.ini"), "--night", night_of(pid)],
+            p = subprocess.Popen([CW, "run", os.path.join(d, "job.ini"), "--night", cwtest.night_of(pid)],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(delay)
             if p.poll() is None:
@@ -90,8 +86,8 @@ for k in range(TRIALS):
     got = digests(d)
     diff = sorted(set(got.items()) ^ set(want.items()))
     check(not diff, f"trial {k}: killed {'after %.2f s' % delay if killed else '(finished first)'} on "
-          f"{night_of(PIDS[victim])}, rerun: {len(diff)} file(s) differ {[x[0] for x in diff[:4]]}")
+          f"{cwtest.night_of(PIDS[victim])}, rerun: {len(diff)} file(s) differ {[x[0] for x in diff[:4]]}")
     left = [p for p in glob.glob(os.path.join(d, "**", ".*tmp*"), recursive=True)]
     check(not left, f"trial {k}: no temporary left: {left[:3]}")
-    print(f"  trial {k}: night {night_of(PIDS[victim])}, {'killed after %.2f s' % delay if killed else 'not killed'}")
+    print(f"  trial {k}: night {cwtest.night_of(PIDS[victim])}, {'killed after %.2f s' % delay if killed else 'not killed'}")
 finish("kill")

@@ -50,19 +50,11 @@ os.makedirs(TMP, exist_ok=True)
 
 
 def cw(*args, env=None):
-    p, bad = cwtest.run(CW, *args, env=env)
-    if bad:
-        check(False, "sanitizer report in " + " ".join(args))
-    return p
+    return cwtest.run_checked(CW, *args, env=env)
 
 
 def scenes():
     return sorted(os.listdir(os.path.join(SERIES, "inbox")))
-
-
-def night_of(pid):
-    d = pid.split("_")[2][:8]
-    return f"{d[:4]}-{d[4:6]}-{d[6:]}"
 
 
 CONFIG = """[job]
@@ -97,7 +89,7 @@ def deliver(d, pid):
 
 def night(d, pid, env=None, threads=None):
     deliver(d, pid)
-    args = ["run", os.path.join(d, "job.ini"), "--night", night_of(pid)]
+    args = ["run", os.path.join(d, "job.ini"), "--night", cwtest.night_of(pid)]
     if threads:
         args += ["--threads", str(threads)]
     return cw(*args, env=env)
@@ -207,7 +199,7 @@ for pid in scenes():
     check(p.returncode in (0, 1), f"night {pid}: exit {p.returncode}: {p.stderr}")
     check("CH-BAD" in p.stderr and "feature" in p.stderr, "the malformed chakra is reported by id")
     for f in ("alerts.csv", "aoi_summary.csv", "history.gpkg"):
-        check(os.path.exists(os.path.join(A, "out", night_of(pid), f)), f"{night_of(pid)}/{f} written")
+        check(os.path.exists(os.path.join(A, "out", cwtest.night_of(pid), f)), f"{cwtest.night_of(pid)}/{f} written")
 check(all(c == 1 for c in codes), f"exit 1 every night (a malformed AOI is an item that failed): {codes}")
 
 hdr = open(os.path.join(A, "out", TRUTH["dates"][3], "alerts.csv"), encoding="utf-8-sig").readline().rstrip("\r\n")
@@ -383,12 +375,12 @@ for pid in scenes():
         # what a kill during the maps leaves (a dead writer's temporaries) goes on the rerun
         dead = subprocess.Popen(["true"])
         dead.wait()
-        os.makedirs(os.path.join(C, "out", night_of(pid), "maps"), exist_ok=True)
-        stale = [os.path.join(C, "out", night_of(pid), "maps", f".tile-18MTD.png.tmp{dead.pid}"),
-                 os.path.join(C, "out", night_of(pid), f".report.html.tmp{dead.pid}")]
+        os.makedirs(os.path.join(C, "out", cwtest.night_of(pid), "maps"), exist_ok=True)
+        stale = [os.path.join(C, "out", cwtest.night_of(pid), "maps", f".tile-18MTD.png.tmp{dead.pid}"),
+                 os.path.join(C, "out", cwtest.night_of(pid), f".report.html.tmp{dead.pid}")]
         for f in stale:
             open(f, "w").close()
-        p = cw("run", os.path.join(C, "job.ini"), "--night", night_of(pid))
+        p = cw("run", os.path.join(C, "job.ini"), "--night", cwtest.night_of(pid))
         check(not any(os.path.exists(f) for f in stale), "a killed run's temporaries are removed on the rerun")
         check(p.returncode == 1, "rerun after the kill")
     else:
@@ -525,15 +517,15 @@ def small_disk():
     resource.setrlimit(resource.RLIMIT_FSIZE, (64 << 10, 64 << 10))
 
 
-pf = subprocess.run([CW, "run", os.path.join(F, "job.ini"), "--night", night_of(ss[4])], capture_output=True,
+pf = subprocess.run([CW, "run", os.path.join(F, "job.ini"), "--night", cwtest.night_of(ss[4])], capture_output=True,
                     text=True, errors="replace", preexec_fn=small_disk)
 check(pf.returncode in (1, 2) and "File too large" in pf.stderr,
       f"a full disk fails the night with the reason (exit {pf.returncode}): {pf.stderr[-300:]}")
 check(all(tree_digest(F, "out").get(k) == v for k, v in before_f.items()), "a full disk leaves earlier outputs intact")
 check(not glob.glob(os.path.join(F, "**", ".*tmp*"), recursive=True), "a full disk leaves no temporary behind")
-p = cw("run", os.path.join(F, "job.ini"), "--night", night_of(ss[4]))
+p = cw("run", os.path.join(F, "job.ini"), "--night", cwtest.night_of(ss[4]))
 for f in ("alerts.csv", "aoi_summary.csv"):
-    check(digest(os.path.join(F, "out", night_of(ss[4]), f)) == digest(os.path.join(A, "out", night_of(ss[4]), f)),
+    check(digest(os.path.join(F, "out", cwtest.night_of(ss[4]), f)) == digest(os.path.join(A, "out", cwtest.night_of(ss[4]), f)),
           f"after the full disk, the rerun's {f} is the uninterrupted run's")
 
 # a map that cannot be written (its name taken by a folder) after earlier
@@ -542,7 +534,7 @@ for f in ("alerts.csv", "aoi_summary.csv"):
 M = workdir("M")
 for pid in ss[:4]:
     night(M, pid)
-mn = night_of(ss[4])
+mn = cwtest.night_of(ss[4])
 os.makedirs(os.path.join(M, "out", mn, "maps", "tile-18MTD.png", "x"))
 p = night(M, ss[4])
 rep = os.path.join(M, "out", mn, "report.html")

@@ -66,15 +66,7 @@ WGS.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
 
 
 def cw(*args, env=None):
-    p, bad = cwtest.run(CW, *args, env=env)
-    if bad:
-        check(False, "sanitizer report in " + " ".join(args))
-    return p
-
-
-def night_of(pid):
-    d = pid.split("_")[2][:8]
-    return f"{d[:4]}-{d[4:6]}-{d[6:]}"
+    return cwtest.run_checked(CW, *args, env=env)
 
 
 SCENES = sorted(os.listdir(os.path.join(SERIES, "inbox")))
@@ -104,7 +96,7 @@ def night(i, env=None):
     link = os.path.join(W, "nightly", pid)
     if not os.path.lexists(link):
         os.symlink(os.path.join(SERIES, "inbox", pid), link)
-    return cw("run", INI, "--night", night_of(pid), env=env)
+    return cw("run", INI, "--night", cwtest.night_of(pid), env=env)
 
 
 def alerts_csv(n):
