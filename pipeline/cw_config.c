@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-typedef enum { T_STR, T_PATH, T_PATHS, T_LONG, T_DBL, T_FLT, T_INT, T_DATE, T_CLASSES, T_LANG } cfg_type;
+typedef enum { T_STR, T_PATH, T_PATHS, T_LONG, T_DBL, T_FLT, T_INT, T_DATE, T_CLASSES, T_LANG, T_URL } cfg_type;
 
 typedef struct {
     const char *section, *key;
@@ -37,6 +37,8 @@ static const cfg_item items[] = {
     {"job", "lock_wait_s", T_LONG, O(lock_wait_s), 0, 0, 86400, "900",
      "a run finding the state in use by another waits this long, then gives up naming the holder"},
     {"job", "language", T_LANG, O(language), S(language), 0, 0, "es", "report language: es or en"},
+    {"history", "url", T_URL, O(history_url), S(history_url), 0, 0, "",
+     "PostGIS history shared by several machines (postgresql://user@host:port/db), empty = STATE/history.gpkg"},
     {"reference", "start", T_DATE, O(ref_start), S(ref_start), 0, 0, "2020-01-01", "first day of the baseline"},
     {"reference", "end", T_DATE, O(ref_end), S(ref_end), 0, 0, "2020-12-31",
      "last day of the baseline (EUDR cut-off 2020-12-31)"},
@@ -160,6 +162,19 @@ static int set_item(load_ctx *lc, const cfg_item *it, const char *v)
             return cw_error("value too long (at most %zu characters)", it->size - 1);
         cw_strlcpy(p, v, it->size);
         return 0;
+    case T_URL: {
+        if (strlen(v) >= it->size)
+            return cw_error("value too long (at most %zu characters)", it->size - 1);
+        const char *rest = !strncmp(v, "postgresql://", 13) ? v + 13 : !strncmp(v, "postgres://", 11) ? v + 11 : NULL;
+        if (*v && !rest)
+            return cw_error("'%s' is not a PostgreSQL url (postgresql://user@host:port/database)", v);
+        const char *at = rest ? strchr(rest, '@') : NULL;
+        if (at && memchr(rest, ':', (size_t)(at - rest)))
+            return cw_error("the url carries a password, which would reach the logs: give it in ~/.pgpass "
+                            "(or PGPASSFILE) instead");
+        cw_strlcpy(p, v, it->size);
+        return 0;
+    }
     case T_LANG:
         if (strcmp(v, "es") && strcmp(v, "en"))
             return cw_error("'%s' is not a language of the report (es, en)", v);
@@ -438,7 +453,8 @@ static void dump(const cw_config *c, FILE *f, int mode)
     for (size_t i = 0; i < NITEMS; i++) {
         const cfg_item *it = &items[i];
         if (results_only && (it->type == T_PATH || it->type == T_PATHS || it->off == O(threads) ||
-                             it->off == O(memory_mb) || it->off == O(lock_wait_s) || it->off == O(map_font)))
+                             it->off == O(memory_mb) || it->off == O(lock_wait_s) || it->off == O(map_font) ||
+                             it->off == O(history_url)))
             continue;
         if (mode == DUMP_STATE && !state_relevant(it))
             continue;
@@ -452,6 +468,7 @@ static void dump(const cw_config *c, FILE *f, int mode)
         case T_DATE:
         case T_CLASSES:
         case T_LANG:
+        case T_URL:
             fputs(p, f);
             break;
         case T_PATHS: {

@@ -27,6 +27,7 @@ typedef struct {
     long threads;   /* 0 = OpenMP default */
     long memory_mb; /* strip buffer budget */
     long lock_wait_s; /* seconds to wait for the state's lock */
+    char history_url[1024]; /* [history] url: postgresql://... (PostGIS), "" = STATE/history.gpkg */
     char language[8]; /* es | en */
     /* [reference] */
     char ref_start[11], ref_end[11];

@@ -529,7 +529,7 @@ void cw_path_tidy(char *path)
     snprintf(path, strlen(path) + 1, "%s%s", abs ? "/" : "", o ? out : (abs ? "" : "."));
 }
 
-int cw_lock_take(const char *path, long wait_s)
+static int lock_take(const char *path, long wait_s, int shared)
 {
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0)
@@ -539,7 +539,7 @@ int cw_lock_take(const char *path, long wait_s)
     was[r > 0 ? r : 0] = '\0';
     was[strcspn(was, "\n")] = '\0';
     for (long waited = 0;; waited++) {
-        if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+        if (flock(fd, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) == 0)
             break;
         if (errno != EWOULDBLOCK && errno != EINTR) {
             int e = errno;
@@ -558,6 +558,8 @@ int cw_lock_take(const char *path, long wait_s)
         was[r > 0 ? r : 0] = '\0';
         was[strcspn(was, "\n")] = '\0';
     }
+    if (shared) /* the holders of a shared lock are the exclusive one's to name */
+        return fd;
     if (was[0])
         cw_info("%s: lock of %s taken over (that run has ended)", path, was);
     char host[128] = "?", me[256];
@@ -572,6 +574,9 @@ int cw_lock_take(const char *path, long wait_s)
         cw_info("%s: cannot record the lock's holder: %s", path, strerror(errno));
     return fd;
 }
+
+int cw_lock_take(const char *path, long wait_s) { return lock_take(path, wait_s, 0); }
+int cw_lock_take_shared(const char *path, long wait_s) { return lock_take(path, wait_s, 1); }
 
 void cw_lock_drop(int fd)
 {

@@ -85,6 +85,9 @@ int cw_safe_name(char *out, size_t n, const char *s);
  * taken over.  Returns the descriptor to keep, or -1 with cw_error()
  * naming the holder. */
 int cw_lock_take(const char *path, long wait_s);
+/* The same lock shared with other holders (the tile runs of a cluster
+ * night, which the exclusive holder waits for); the holder is not recorded. */
+int cw_lock_take_shared(const char *path, long wait_s);
 void cw_lock_drop(int fd);
 /* src copied to dst through a temporary. */
 int cw_file_copy(const char *src, const char *dst);

@@ -221,7 +221,7 @@ int cw_review_run(const cw_review_opts *o)
         }
     }
     char hpath[PATH_MAX], cur[40];
-    if (cw_path_join(hpath, sizeof hpath, cfg.state_dir, "history.gpkg") || access(hpath, F_OK) != 0) {
+    if (cw_history_location(&cfg, hpath, sizeof hpath) || !cw_history_exists(hpath)) {
         cw_warn("review: no history at %s: the nightly job has not run yet", hpath);
         return 2;
     }

@@ -560,26 +560,31 @@ static int write_summary_csv(const cw_config *cfg, const cw_aoi_set *as, const c
     return cw_file_commit(f, tmp, path);
 }
 
-static int history_path(const cw_config *c, char *buf, size_t n)
+/* A tile's folder and its observation records. */
+static int clean_stale_tile(const char *tile_dir)
 {
-    return cw_path_join(buf, n, c->state_dir, "history.gpkg");
+    char obs[PATH_MAX];
+    int n = cw_clean_stale_tmp(tile_dir);
+    if (cw_path_join(obs, sizeof obs, tile_dir, "obs") == 0 && cw_is_dir(obs))
+        n += cw_clean_stale_tmp(obs);
+    return n;
 }
 
 /* What killed runs left: temporaries whose writer is gone, in the state
  * folder, each tile's folder and observation records, and in every night's
- * output folder and its maps. */
+ * output folder and its maps.  Only by a run that holds the state alone:
+ * a tile run of a cluster cleans its own tile (another node's pids mean
+ * nothing here). */
 static int clean_stale(const cw_config *cfg)
 {
     int n = cw_clean_stale_tmp(cfg->state_dir) + cw_clean_stale_tmp(cfg->output_dir);
-    DIR *sd = opendir(cfg->state_dir); /* each tile's folder and its observation records */
+    DIR *sd = opendir(cfg->state_dir);
     struct dirent *se;
     while (sd && (se = readdir(sd))) {
-        char tile[PATH_MAX], obs[PATH_MAX];
+        char tile[PATH_MAX];
         if (se->d_name[0] == '.' || cw_path_join(tile, sizeof tile, cfg->state_dir, se->d_name) || !cw_is_dir(tile))
             continue;
-        n += cw_clean_stale_tmp(tile);
-        if (cw_path_join(obs, sizeof obs, tile, "obs") == 0 && cw_is_dir(obs))
-            n += cw_clean_stale_tmp(obs);
+        n += clean_stale_tile(tile);
     }
     if (sd)
         closedir(sd);
@@ -605,6 +610,45 @@ int cw_state_lock(const cw_config *cfg)
     if (cw_mkdir_p(cfg->state_dir) || cw_path_join(path, sizeof path, cfg->state_dir, ".lock"))
         return -1;
     return cw_lock_take(path, cfg->lock_wait_s);
+}
+
+/* The locks of `run --tile T`, so that the tiles of a cluster night run at
+ * once and never two on one tile: the state's lock shared (a plain run,
+ * finish, review or reprocess waits for every tile run), the tile's own
+ * (STATE/T/.lock), and, when the history is the state's GeoPackage, its
+ * lock (STATE/history.lock) for the whole run: one writer at a time, each
+ * waiting its turn up to [job] lock_wait_s.  A PostGIS history takes the
+ * tiles' transactions at once.  -1 with cw_error() naming the holder. */
+typedef struct {
+    int state, tile, history;
+} tile_locks;
+
+static void tile_locks_drop(tile_locks *l)
+{
+    cw_lock_drop(l->history);
+    cw_lock_drop(l->tile);
+    cw_lock_drop(l->state);
+    l->state = l->tile = l->history = -1;
+}
+
+static int tile_locks_take(const cw_config *cfg, const char *tile, tile_locks *l)
+{
+    char path[PATH_MAX], dir[PATH_MAX];
+    l->state = l->tile = l->history = -1;
+    if (cw_mkdir_p(cfg->state_dir) || cw_path_join(path, sizeof path, cfg->state_dir, ".lock") ||
+        (l->state = cw_lock_take_shared(path, cfg->lock_wait_s)) < 0)
+        return -1;
+    if (cw_path_join(dir, sizeof dir, cfg->state_dir, tile) || cw_mkdir_p(dir) ||
+        cw_path_join(path, sizeof path, dir, ".lock") || (l->tile = cw_lock_take(path, cfg->lock_wait_s)) < 0) {
+        tile_locks_drop(l);
+        return -1;
+    }
+    if (!cfg->history_url[0] && (cw_path_join(path, sizeof path, cfg->state_dir, "history.lock") ||
+                                 (l->history = cw_lock_take(path, cfg->lock_wait_s)) < 0)) {
+        tile_locks_drop(l);
+        return -1;
+    }
+    return 0;
 }
 
 /* What must hold before a night writes anything: every inbox is a folder
@@ -668,33 +712,41 @@ int cw_run(const cw_run_opts *o)
         cw_warn_capture(0);
         return 2;
     }
-    /* one run at a time on a state: the second waits, then gives up naming the holder */
-    const int lock = o->lock_held ? -1 : cw_state_lock(&cfg);
-    if (!o->lock_held && (lock < 0 || settings_check(&cfg))) {
+    /* one run at a time on a state (or on a tile of it): the second waits,
+     * then gives up naming the holder */
+    tile_locks lk = {-1, -1, -1};
+    int lrc = o->lock_held ? 0 : o->only_tile ? tile_locks_take(&cfg, o->only_tile, &lk) : (lk.state = cw_state_lock(&cfg));
+    if (!o->lock_held && (lrc < 0 || settings_check(&cfg))) {
         cw_warn("%s", cw_errmsg());
-        cw_lock_drop(lock);
+        tile_locks_drop(&lk);
         cw_aoi_set_free(&as);
         cw_warn_capture(0);
-        return lock < 0 ? 1 : 2;
+        return lrc < 0 ? 1 : 2;
     }
     char outdir[PATH_MAX], logdir[PATH_MAX], logpath[PATH_MAX], hpath[PATH_MAX], path[PATH_MAX];
     if (cw_path_join(outdir, sizeof outdir, cfg.output_dir, night) ||
         cw_path_join(logdir, sizeof logdir, outdir, "logs") || cw_mkdir_p(logdir) || cw_mkdir_p(cfg.state_dir) ||
-        history_path(&cfg, hpath, sizeof hpath)) {
+        cw_history_location(&cfg, hpath, sizeof hpath)) {
         cw_warn("%s", cw_errmsg());
-        cw_lock_drop(lock);
+        tile_locks_drop(&lk);
         cw_aoi_set_free(&as);
         cw_warn_capture(0);
         return 2;
     }
-    int stale = clean_stale(&cfg);
+    char tdir[PATH_MAX];
+    int stale = !o->only_tile                                            ? clean_stale(&cfg)
+                : cw_path_join(tdir, sizeof tdir, cfg.state_dir, o->only_tile) ? 0
+                                                                         : clean_stale_tile(tdir);
     if (stale)
         cw_info("removed %d temporary file(s) left by an interrupted run", stale);
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
-    char stamp[32];
-    strftime(stamp, sizeof stamp, "run-%Y%m%dT%H%M%SZ.log", &tm);
+    char stamp[48];
+    strftime(stamp, sizeof stamp, "run-%Y%m%dT%H%M%SZ", &tm);
+    /* the tile runs of a night log side by side */
+    snprintf(stamp + strlen(stamp), sizeof stamp - strlen(stamp), "%s%s.log", o->only_tile ? "-" : "",
+             o->only_tile ? o->only_tile : "");
     cw_path_join(logpath, sizeof logpath, logdir, stamp);
     FILE *log = fopen(logpath, "a");
     if (log) {
@@ -779,7 +831,7 @@ close_history:
     if (cw_history_close(j.h) || cw_history_canonicalize(hpath, cur))
         orc = -1;
     j.h = NULL;
-    if (!orc && !o->only_tile &&
+    if (!orc && !o->only_tile && !cw_history_is_server(hpath) && /* a server's history stays there */
         (cw_path_join(path, sizeof path, outdir, "history.gpkg") || cw_file_copy(hpath, path)))
         orc = -1;
     if (orc) {
@@ -796,7 +848,7 @@ out_h:
     cw_inbox_free(items, nitems);
 out_aoi:
     cw_aoi_set_free(&as);
-    cw_lock_drop(lock);
+    tile_locks_drop(&lk);
     cw_warn_capture(0);
     cw_set_log_file(NULL);
     if (log)
@@ -824,11 +876,11 @@ int cw_reprocess(const cw_run_opts *o, const char *tile)
     } else {
         cw_today_ymd(night);
     }
-    if (cw_path_join(dir, sizeof dir, cfg.state_dir, tile) || history_path(&cfg, hpath, sizeof hpath)) {
+    if (cw_path_join(dir, sizeof dir, cfg.state_dir, tile) || cw_history_location(&cfg, hpath, sizeof hpath)) {
         cw_warn("%s", cw_errmsg());
         return 2;
     }
-    if (access(hpath, F_OK) != 0) {
+    if (!cw_history_exists(hpath)) {
         cw_warn("reprocess: no history at %s: nothing to rebuild (run the nightly job)", hpath);
         return 2;
     }
@@ -898,7 +950,7 @@ int cw_report_period(const cw_period_opts *o)
     }
     char hpath[PATH_MAX], outdir[PATH_MAX], name[64];
     snprintf(name, sizeof name, "report-%s-%s", o->from, o->to);
-    if (history_path(&cfg, hpath, sizeof hpath) || access(hpath, F_OK) != 0) {
+    if (cw_history_location(&cfg, hpath, sizeof hpath) || !cw_history_exists(hpath)) {
         cw_warn("report: no history at %s: the nightly job has not run yet", hpath);
         return 2;
     }
@@ -947,9 +999,9 @@ int cw_plan(const char *config_path)
         return 2;
     }
     char hpath[PATH_MAX];
-    if (history_path(&cfg, hpath, sizeof hpath))
+    if (cw_history_location(&cfg, hpath, sizeof hpath))
         return 2;
-    cw_history *h = access(hpath, F_OK) == 0 ? cw_history_open(hpath, -1) : NULL;
+    cw_history *h = cw_history_exists(hpath) ? cw_history_open(hpath, -1) : NULL;
     cw_inbox_item *items = NULL;
     int n = 0, failed = 0;
     if (cw_inbox_discover(&cfg, &co, &items, &n, &failed)) {
@@ -1090,7 +1142,7 @@ int cw_alerts_export(const cw_export_opts *o)
     if (cw_config_load(o->config_path, &cfg))
         return -1;
     char hpath[PATH_MAX];
-    if (history_path(&cfg, hpath, sizeof hpath))
+    if (cw_history_location(&cfg, hpath, sizeof hpath))
         return -1;
     if (!cw_valid_ymd(o->since))
         return cw_error("--since %s: not a date YYYY-MM-DD (the filter is on the night an alert was last updated, "

@@ -1053,7 +1053,7 @@ static int verify_open(verify_t *V, int *from, int *to)
     }
     *from = ck_day_parse(f0);
     char hpath[PATH_MAX];
-    if (cw_path_join(hpath, sizeof hpath, V->cfg.state_dir, "history.gpkg") || access(hpath, F_OK) != 0) {
+    if (cw_history_location(&V->cfg, hpath, sizeof hpath) || !cw_history_exists(hpath)) {
         cw_warn("verify: no history at %s: the nightly job has not run yet", hpath);
         return 2;
     }
@@ -1065,7 +1065,8 @@ static int verify_open(verify_t *V, int *from, int *to)
         cw_warn("%s", cw_errmsg());
         return 2;
     }
-    if (files_add(&V->read, V->cfg.path) || files_add(&V->read, o->aoi) || files_add(&V->read, hpath))
+    if (files_add(&V->read, V->cfg.path) || files_add(&V->read, o->aoi) ||
+        (!cw_history_is_server(hpath) && files_add(&V->read, hpath)))
         return 1;
     /* the plots: the config's AOI rules on the one file given */
     cw_config pc = V->cfg;
@@ -1086,7 +1087,7 @@ static int verify_open(verify_t *V, int *from, int *to)
     cw_tile_rec *recs = NULL;
     int nrec = 0;
     if (cw_history_tiles(V->h, &recs, &nrec) || cw_history_reviews(V->h, &V->rev, &V->nrev) ||
-        cw_history_alerts_since(V->h, "0000-00-00", &V->al, &V->nal)) {
+        cw_history_alerts_since(V->h, "0001-01-01", &V->al, &V->nal)) {
         free(recs);
         cw_warn("%s", cw_errmsg());
         return 1;

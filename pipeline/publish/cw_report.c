@@ -92,6 +92,36 @@ static void aoi_observed(const cw_config *cfg, const cw_aoi_obs_row *r, int lo, 
     s->gap = latest ? gap : -1;
 }
 
+/* An AOI on two overlapping tiles is counted once.  Its home is the tile
+ * holding most of its pixels (the first tile id on a tie), "" when no tile
+ * saw it; its area and never-seen share come from there. */
+static const char *home_tile(const cw_aoi_obs_row *nev, int lo, int hi)
+{
+    const char *home = "";
+    long best = -1;
+    for (int i = lo; i < hi; i++)
+        if (nev[i].npx > best || (nev[i].npx == best && strcmp(nev[i].tile, home) < 0)) {
+            best = nev[i].npx;
+            home = nev[i].tile;
+        }
+    return home;
+}
+
+static int counted(const cw_alert *al) { return al->status == CW_AL_CONFIRMED; }
+
+/* Alert i, of another tile than the AOI's home, is an event the home tile
+ * saw too when it overlaps a counted alert of the home tile of its class. */
+static int seen_twice(const cw_alert *al, int nal, int i, const char *id, const char *home)
+{
+    if (!home[0] || !strcmp(al[i].tile, home) || !al[i].geom)
+        return 0;
+    for (int j = 0; j < nal; j++)
+        if (j != i && al[j].cls == al[i].cls && !strcmp(al[j].tile, home) && counted(&al[j]) &&
+            relation_to(&al[j], id) >= 0 && al[j].geom && OGR_G_Intersects(al[i].geom, al[j].geom))
+            return 1;
+    return 0;
+}
+
 int cw_aoi_summaries(const cw_config *cfg, const cw_aoi_set *as, cw_history *h, cw_aoi_summary **out, int *latest_out)
 {
     cw_alert *al = NULL;
@@ -100,7 +130,7 @@ int cw_aoi_summaries(const cw_config *cfg, const cw_aoi_set *as, cw_history *h, 
     int nal = 0, nobs = 0, nnev = 0, nrev = 0, rc = -1;
     cw_aoi_summary *S = calloc((size_t)(as->n ? as->n : 1), sizeof *S);
     *out = NULL;
-    if (!S || cw_history_alerts_since(h, "0000-00-00", &al, &nal) || cw_history_aoi_obs_all(h, &obs, &nobs) ||
+    if (!S || cw_history_alerts_since(h, "0001-01-01", &al, &nal) || cw_history_aoi_obs_all(h, &obs, &nobs) ||
         cw_history_aoi_never_all(h, &nev, &nnev) || cw_history_reviews(h, &rev, &nrev))
         goto done;
     /* the committee's latest word on each reviewed alert, by its AOI (a
@@ -125,21 +155,23 @@ int cw_aoi_summaries(const cw_config *cfg, const cw_aoi_set *as, cw_history *h, 
     for (int k = 0; k < as->n; k++) {
         const cw_aoi *a = &as->a[k];
         cw_aoi_summary *s = &S[k];
+        int lo, hi;
+        rows_of_aoi(nev, nnev, a->id, &lo, &hi);
+        const char *home = home_tile(nev, lo, hi);
         for (int i = 0; i < nal; i++) {
             const cw_review *rv = nrev ? cw_review_latest(rev, nrev, al[i].id) : NULL;
-            int r = al[i].status == CW_AL_CONFIRMED ? relation_to(&al[i], a->id) : -1;
-            if (r >= 0 && !(rv && rv->review == CW_RV_FALSE_POSITIVE))
+            int r = counted(&al[i]) ? relation_to(&al[i], a->id) : -1;
+            if (r >= 0 && !(rv && rv->review == CW_RV_FALSE_POSITIVE) && !seen_twice(al, nal, i, a->id, home))
                 s->ha[al[i].cls][r] += al[i].area_ha;
         }
-        int lo, hi;
+        long npx = 0, nnever = 0;
+        for (int i = lo; i < hi; i++)
+            if (!strcmp(nev[i].tile, home)) {
+                npx += nev[i].npx;
+                nnever += nev[i].nclear;
+            }
         rows_of_aoi(obs, nobs, a->id, &lo, &hi);
         aoi_observed(cfg, obs, lo, hi, latest, s);
-        long npx = 0, nnever = 0;
-        rows_of_aoi(nev, nnev, a->id, &lo, &hi);
-        for (int i = lo; i < hi; i++) {
-            npx += nev[i].npx;
-            nnever += nev[i].nclear;
-        }
         s->never_share = npx ? (double)nnever / (double)npx : 1.0;
         s->area_ha = a->radius_m > 0 ? M_PI * a->radius_m * a->radius_m / 1e4 : npx ? (double)npx * 0.01 : NAN;
     }

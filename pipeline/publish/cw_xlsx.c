@@ -25,8 +25,8 @@ static const struct {
 };
 
 /* Strings go in as strings: a cell of text is never a formula, so users'
- * names need no quote mark here; numbers keep the CSV's decimals as their
- * display format. */
+ * names need no quote mark here; numbers are the CSV's, with its decimals
+ * as their display format. */
 static void alert_row(lxw_worksheet *ws, lxw_row_t r, const cw_alert *a, lxw_format *date, lxw_format *const *num)
 {
     cw_alert_cell c[CW_ALERT_NCOLS];
@@ -41,7 +41,12 @@ static void alert_row(lxw_worksheet *ws, lxw_row_t r, const cw_alert *a, lxw_for
             lxw_datetime dt = {y, m, d, 0, 0, 0};
             worksheet_write_datetime(ws, r, k, &dt, date);
         } else if ((col->type == CW_COL_INT || col->type == CW_COL_REAL) && !isnan(c[k].num)) {
-            worksheet_write_number(ws, r, k, c[k].num, col->decimals == 4 ? num[0] : col->decimals == 6 ? num[1] : NULL);
+            /* the CSV's value: the same whichever history the digits
+             * beyond it went through (a server keeps 15 of them) */
+            char v[48];
+            snprintf(v, sizeof v, "%.*f", col->decimals, c[k].num);
+            worksheet_write_number(ws, r, k, strtod(v, NULL),
+                                   col->decimals == 4 ? num[0] : col->decimals == 6 ? num[1] : NULL);
         }
     }
 }

@@ -22,7 +22,26 @@ struct cw_history {
     OGRLayerH alerts, events, scenes, tiles, aoi_obs, aoi_never, reviews;
     char path[4096];
     int in_tx;
+    int server; /* PostGIS through OGR's PG driver */
 };
+
+int cw_history_is_server(const char *loc)
+{
+    return !strncmp(loc, "postgresql://", 13) || !strncmp(loc, "postgres://", 11);
+}
+
+int cw_history_location(const cw_config *cfg, char *buf, size_t n)
+{
+    if (cfg->history_url[0]) {
+        if (strlen(cfg->history_url) >= n)
+            return cw_error("[history] url is too long");
+        cw_strlcpy(buf, cfg->history_url, n);
+        return 0;
+    }
+    return cw_path_join(buf, n, cfg->state_dir, "history.gpkg");
+}
+
+int cw_history_exists(const char *loc) { return cw_history_is_server(loc) || access(loc, F_OK) == 0; }
 
 const char *cw_class_name(int c) { return c == CW_CLASS_MINING ? "mining_scar" : "canopy_loss"; }
 const char *cw_status_name(int s)
@@ -129,6 +148,14 @@ static const fld never_fields[] = {{"aoi_id", OFTString}, {"tile_id", OFTString}
                                    {"never_clear_pixels", OFTInteger}};
 #define NF(a) ((int)(sizeof a / sizeof a[0]))
 
+/* A statement whose result, if any, is not needed. */
+static void sql_exec(cw_history *h, const char *sql)
+{
+    OGRLayerH r = GDALDatasetExecuteSQL(h->ds, sql, NULL, NULL);
+    if (r)
+        GDALDatasetReleaseResultSet(h->ds, r);
+}
+
 static OGRLayerH get_layer(cw_history *h, const char *name, OGRwkbGeometryType gt, const fld *f, int nf, int create)
 {
     OGRLayerH l = GDALDatasetGetLayerByName(h->ds, name);
@@ -139,7 +166,7 @@ static OGRLayerH get_layer(cw_history *h, const char *name, OGRwkbGeometryType g
         srs = OSRNewSpatialReference(NULL);
         OSRImportFromEPSG(srs, 4326);
     }
-    char *opts[] = {"FID=fid", NULL};
+    char *opts[] = {"FID=fid", "GEOMETRY_NAME=geom", NULL}; /* the GeoPackage's names, on PostGIS too */
     l = GDALDatasetCreateLayer(h->ds, name, srs, gt, opts);
     if (srs)
         OSRDestroySpatialReference(srs);
@@ -161,13 +188,16 @@ cw_history *cw_history_open(const char *path, int create)
         return NULL;
     }
     cw_strlcpy(h->path, path, sizeof h->path);
-    int exists = access(path, F_OK) == 0;
+    h->server = cw_history_is_server(path);
+    int exists = h->server || access(path, F_OK) == 0;
     const int readonly = create < 0;
     if (readonly)
         create = 0;
     h->ds = GDALOpenEx(path, GDAL_OF_VECTOR | (readonly ? GDAL_OF_READONLY : GDAL_OF_UPDATE), NULL, NULL, NULL);
     char why[256] = "";
-    if (!h->ds && exists) { /* never create over an existing file: say why it cannot be opened */
+    if (!h->ds && h->server) {
+        snprintf(why, sizeof why, "%s", cw_gdal_reason("the PostgreSQL server gave no reason"));
+    } else if (!h->ds && exists) { /* never create over an existing file: say why it cannot be opened */
         char dir[PATH_MAX];
         cw_strlcpy(dir, path, sizeof dir);
         char *sl = strrchr(dir, '/');
@@ -187,6 +217,10 @@ cw_history *cw_history_open(const char *path, int create)
         free(h);
         return NULL;
     }
+    /* several machines may open an empty database at once: its tables and
+     * indexes are made by one of them at a time */
+    if (h->server && !readonly)
+        sql_exec(h, "SELECT pg_advisory_lock(72737001)");
     h->alerts = get_layer(h, "alerts", wkbMultiPolygon, alert_fields, NF(alert_fields), create);
     h->events = get_layer(h, "alert_events", wkbNone, event_fields, NF(event_fields), create);
     h->scenes = get_layer(h, "scenes", wkbNone, scene_fields, NF(scene_fields), create);
@@ -196,6 +230,8 @@ cw_history *cw_history_open(const char *path, int create)
     h->reviews = get_layer(h, "alert_reviews", wkbNone, review_fields, NF(review_fields), create);
     if (!h->alerts || !h->events || !h->scenes || !h->tiles || !h->aoi_obs || !h->aoi_never) {
         cw_error("%s: not a chakrawatch alert history (tables missing): %s", path, cw_gdal_errmsg());
+        if (h->server && !readonly)
+            sql_exec(h, "SELECT pg_advisory_unlock(72737001)");
         GDALClose(h->ds);
         free(h);
         return NULL;
@@ -213,11 +249,10 @@ cw_history *cw_history_open(const char *path, int create)
         "CREATE INDEX IF NOT EXISTS cw_never_aoi ON aoi_never_observed(aoi_id, tile_id)",
         "CREATE INDEX IF NOT EXISTS cw_reviews_alert ON alert_reviews(alert_id)",
     };
-    for (size_t i = 0; i < sizeof idx / sizeof idx[0]; i++) {
-        OGRLayerH r = GDALDatasetExecuteSQL(h->ds, idx[i], NULL, NULL);
-        if (r)
-            GDALDatasetReleaseResultSet(h->ds, r);
-    }
+    for (size_t i = 0; i < sizeof idx / sizeof idx[0]; i++)
+        sql_exec(h, idx[i]);
+    if (h->server)
+        sql_exec(h, "SELECT pg_advisory_unlock(72737001)");
     return h;
 }
 
@@ -277,12 +312,19 @@ static void sql_quote(char *out, size_t n, const char *s)
 static int fi(OGRFeatureH f, const char *name) { return OGR_F_GetFieldIndex(f, name); }
 static void set_s(OGRFeatureH f, const char *k, const char *v) { OGR_F_SetFieldString(f, fi(f, k), v); }
 static void set_i(OGRFeatureH f, const char *k, long v) { OGR_F_SetFieldInteger64(f, fi(f, k), v); }
+/* Reals are kept to 12 significant digits, far below any published
+ * decimal: a value read back is the one written, whichever the backend
+ * (PostGIS through OGR keeps 15 digits, a GeoPackage 17), so both give the
+ * same outputs, byte for byte. */
 static void set_d(OGRFeatureH f, const char *k, double v)
 {
-    if (isnan(v))
+    if (isnan(v)) {
         OGR_F_SetFieldNull(f, fi(f, k));
-    else
-        OGR_F_SetFieldDouble(f, fi(f, k), v);
+        return;
+    }
+    char b[40];
+    snprintf(b, sizeof b, "%.12g", v);
+    OGR_F_SetFieldDouble(f, fi(f, k), strtod(b, NULL));
 }
 static void set_date(OGRFeatureH f, const char *k, int day)
 {
@@ -439,7 +481,18 @@ int cw_history_tile_scenes(cw_history *h, const char *tile, int d0, int d1, char
     return 0;
 }
 
-/* Scene rows matching an attribute filter, in the order they were recorded. */
+static int scene_row_cmp(const void *pa, const void *pb)
+{
+    const cw_scene_row *a = pa, *b = pb;
+    int c = strcmp(a->night, b->night);
+    if (!c)
+        c = strcmp(a->tile, b->tile);
+    return c ? c : (a->seq > b->seq) - (a->seq < b->seq);
+}
+
+/* Scene rows matching an attribute filter by night, tile and order of
+ * recording (a server returns rows in no set order; tiles of a cluster
+ * commit in any order). */
 static int scene_rows(cw_history *h, const char *filt, cw_scene_row **out, int *n)
 {
     *out = NULL;
@@ -470,9 +523,17 @@ static int scene_rows(cw_history *h, const char *filt, cw_scene_row **out, int *
         r->qa_pct[1] = get_d(f, "fringe_pct");
         r->qa_pct[2] = get_d(f, "suspect_pct");
         cw_strlcpy(r->note, get_s(f, "note"), sizeof r->note);
+        int night = get_date(f, "night");
+        if (night)
+            ck_day_format(night, r->night);
+        else
+            r->night[0] = '\0';
+        r->seq = OGR_F_GetFID(f);
         OGR_F_Destroy(f);
     }
     OGR_L_SetAttributeFilter(h->scenes, NULL);
+    if (!rc && *n > 1)
+        qsort(*out, (size_t)*n, sizeof **out, scene_row_cmp);
     return rc;
 }
 
@@ -510,6 +571,11 @@ int cw_history_tile_scene_rows(cw_history *h, const char *tile, cw_scene_row **o
     return scene_rows(h, filt, out, n);
 }
 
+static int tile_rec_cmp(const void *a, const void *b)
+{
+    return strcmp(((const cw_tile_rec *)a)->tile, ((const cw_tile_rec *)b)->tile);
+}
+
 int cw_history_tiles(cw_history *h, cw_tile_rec **out, int *n)
 {
     *out = NULL;
@@ -533,6 +599,8 @@ int cw_history_tiles(cw_history *h, cw_tile_rec **out, int *n)
         cw_strlcpy((*out)[(*n)++].tile, get_s(f, "tile_id"), sizeof(*out)->tile);
         OGR_F_Destroy(f);
     }
+    if (*n > 1)
+        qsort(*out, (size_t)*n, sizeof **out, tile_rec_cmp);
     for (int i = 0; i < *n; i++) {
         char id[8];
         cw_strlcpy(id, (*out)[i].tile, sizeof id);
@@ -571,6 +639,12 @@ int cw_history_review_put(cw_history *h, const cw_review *r)
     return put(h->reviews, f, 1, "review");
 }
 
+static int review_cmp(const void *pa, const void *pb)
+{
+    const cw_review *a = pa, *b = pb;
+    return (a->seq > b->seq) - (a->seq < b->seq);
+}
+
 int cw_history_reviews(cw_history *h, cw_review **out, int *n)
 {
     *out = NULL;
@@ -581,7 +655,7 @@ int cw_history_reviews(cw_history *h, cw_review **out, int *n)
     OGR_L_SetAttributeFilter(h->reviews, NULL);
     OGR_L_ResetReading(h->reviews);
     OGRFeatureH f;
-    /* rows are in insertion order: the later review of an alert wins */
+    /* by order of recording: the later review of an alert wins */
     while ((f = OGR_L_GetNextFeature(h->reviews))) {
         if (*n == cap) {
             cap = cap ? 2 * cap : 16;
@@ -602,8 +676,11 @@ int cw_history_reviews(cw_history *h, cw_review **out, int *n)
         cw_strlcpy(r->reviewer, get_s(f, "reviewer"), sizeof r->reviewer);
         cw_strlcpy(r->note, get_s(f, "note"), sizeof r->note);
         cw_strlcpy(r->source, get_s(f, "source"), sizeof r->source);
+        r->seq = OGR_F_GetFID(f);
         OGR_F_Destroy(f);
     }
+    if (*n > 1) /* a server returns rows in no set order */
+        qsort(*out, (size_t)*n, sizeof **out, review_cmp);
     return 0;
 }
 
@@ -620,6 +697,7 @@ const cw_review *cw_review_latest(const cw_review *r, int n, const char *alert_i
 static void feature_to_alert(OGRFeatureH f, cw_alert *a, int with_geom)
 {
     memset(a, 0, sizeof *a);
+    a->seq = OGR_F_GetFID(f);
     cw_strlcpy(a->id, get_s(f, "alert_id"), sizeof a->id);
     cw_strlcpy(a->tile, get_s(f, "tile_id"), sizeof a->tile);
     a->cls = !strcmp(get_s(f, "class"), "mining_scar") ? CW_CLASS_MINING : CW_CLASS_LOSS;
@@ -659,7 +737,9 @@ static int collect(OGRLayerH l, const char *filt, int with_geom, cw_alert **out,
 {
     *out = NULL;
     *n = 0;
-    OGR_L_SetAttributeFilter(l, filt);
+    CPLErrorReset();
+    if (OGR_L_SetAttributeFilter(l, filt) != OGRERR_NONE)
+        return cw_error("history: cannot select alerts (%s): %s", filt ? filt : "all", cw_gdal_errmsg());
     OGR_L_ResetReading(l);
     OGRFeatureH f;
     int cap = 0, rc = 0;
@@ -677,8 +757,16 @@ static int collect(OGRLayerH l, const char *filt, int with_geom, cw_alert **out,
         feature_to_alert(f, &(*out)[(*n)++], with_geom);
         OGR_F_Destroy(f);
     }
+    if (!rc && CPLGetLastErrorType() >= CE_Failure)
+        rc = cw_error("history: cannot read alerts: %s", cw_gdal_errmsg());
     OGR_L_SetAttributeFilter(l, NULL);
     return rc;
+}
+
+static int alert_seq_cmp(const void *pa, const void *pb)
+{
+    const cw_alert *a = pa, *b = pb;
+    return (a->seq > b->seq) - (a->seq < b->seq);
 }
 
 int cw_history_tile_alerts(cw_history *h, const char *tile, cw_alert **out, int *n)
@@ -686,7 +774,10 @@ int cw_history_tile_alerts(cw_history *h, const char *tile, cw_alert **out, int 
     char q[64], filt[128];
     sql_quote(q, sizeof q, tile);
     snprintf(filt, sizeof filt, "tile_id = %s", q);
-    return collect(h->alerts, filt, 0, out, n);
+    int rc = collect(h->alerts, filt, 0, out, n);
+    if (rc == 0 && *n > 1) /* in the order they were made, from any backend */
+        qsort(*out, (size_t)*n, sizeof **out, alert_seq_cmp);
+    return rc;
 }
 
 static int alert_cmp(const void *pa, const void *pb);
@@ -871,6 +962,8 @@ int cw_history_aoi_never_all(cw_history *h, cw_aoi_obs_row **out, int *n)
 
 int cw_history_canonicalize(const char *path, const char *last_change)
 {
+    if (cw_history_is_server(path)) /* a server's bytes are its own */
+        return 0;
     sqlite3 *db = NULL;
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
         int rc = cw_error("%s: cannot reopen the history: %s", path, db ? sqlite3_errmsg(db) : "out of memory");

@@ -12,6 +12,8 @@
 #ifndef CW_HISTORY_H
 #define CW_HISTORY_H
 
+#include "cw_config.h"
+
 #include <ogr_api.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -40,6 +42,7 @@ typedef struct {
     char reason[160];
     char created[11], updated[11]; /* nights YYYY-MM-DD */
     OGRGeometryH geom; /* EPSG:4326 lon/lat (owned), may be NULL */
+    long long seq;     /* order of making (the row's fid in the history) */
 } cw_alert;
 
 /* An alert as the columns of alerts.csv, which every export and
@@ -76,6 +79,13 @@ typedef struct {
 } cw_tile_rec;
 
 typedef struct cw_history cw_history;
+
+/* Where a configuration's history is: its [history] url (PostGIS, shared
+ * by several machines), or STATE/history.gpkg (the default). */
+int cw_history_location(const cw_config *cfg, char *buf, size_t n);
+int cw_history_is_server(const char *loc);
+/* 1 when there is a history to read (a server is assumed to have one). */
+int cw_history_exists(const char *loc);
 
 /* Opens (create 1: creating when missing) the GeoPackage for update;
  * create -1: read-only (chakrawatch verify), nothing is ever written. */
@@ -115,18 +125,21 @@ int cw_history_scene_put(cw_history *h, const char *product_id, const char *tile
 /* Processed scenes of a tile with dates in [d0, d1], ';'-separated. */
 int cw_history_tile_scenes(cw_history *h, const char *tile, int d0, int d1, char *buf, size_t n);
 
-/* Scenes handled on a night (any status), in the order they were recorded. */
+/* Scenes handled on a night (any status), by night, tile and order of
+ * recording: the same whichever order tiles run in on a cluster. */
 typedef struct {
     char product_id[256], tile[8], status[24];
     int day;
     double valid_pct, cloud_pct; /* NAN when not processed */
     double qa_pct[3];            /* haze, shadow fringe, suspect: removed by the temporal tests, NAN */
     char note[400];
+    char night[11];
+    long long seq; /* order of recording (the row's fid) */
 } cw_scene_row;
 int cw_history_scenes_of_night(cw_history *h, const char *night, cw_scene_row **out, int *n);
 /* Every scene of a tile (any status), in the order they were recorded. */
 int cw_history_tile_scene_rows(cw_history *h, const char *tile, cw_scene_row **out, int *n);
-/* Every tile of the history, by tile id order of insertion. */
+/* Every tile of the history, by tile id. */
 int cw_history_tiles(cw_history *h, cw_tile_rec **out, int *n);
 /* 1 and *a filled (no geometry) when the alert exists, 0 when not. */
 int cw_history_alert_get(cw_history *h, const char *alert_id, cw_alert *a);
@@ -141,6 +154,7 @@ typedef struct {
     int day; /* ck day of the review */
     int review; /* CW_RV_* */
     char reviewer[128], note[512], source[256];
+    long long seq; /* order of recording */
 } cw_review;
 int cw_history_review_put(cw_history *h, const cw_review *r);
 /* All reviews in the order they were recorded. */
@@ -152,7 +166,7 @@ const cw_review *cw_review_latest(const cw_review *r, int n, const char *alert_i
  * first date and id: what the maps show. */
 int cw_history_tile_active(cw_history *h, const char *tile, cw_alert **out, int *n);
 
-/* All alerts of a tile (geometry not loaded). */
+/* All alerts of a tile (geometry not loaded), in the order they were made. */
 int cw_history_tile_alerts(cw_history *h, const char *tile, cw_alert **out, int *n);
 /* Insert or update by alert_id; an event row when status/confidence/area changed. */
 int cw_history_alert_put(cw_history *h, const cw_alert *a, const char *night, const char *event);
