@@ -62,7 +62,7 @@ $(shell mkdir -p $(BUILD) && printf '#define CW_COMMIT "%s"\n' '$(COMMIT)' > $(B
 PREFIX ?= /usr/local
 DESTDIR ?=
 
-.PHONY: install
+.PHONY: check-scale install
 install: $(BUILD)/chakrawatch
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(BUILD)/chakrawatch $(DESTDIR)$(PREFIX)/bin/chakrawatch
@@ -133,15 +133,21 @@ deps-bench:
 kernels-check: $(BUILD)/test_kernels
 	$(BUILD)/test_kernels
 
-# The whole suite: default build, then the same suite under ASan/UBSan.
+# The whole suite: default build (with the scale-out tests on real Slurm
+# and PostGIS servers), then the same suite under ASan/UBSan.
 check: deps
 	$(MAKE) --no-print-directory OPENMP=0 kernels-check all
-	$(MAKE) --no-print-directory check-run
+	$(MAKE) --no-print-directory check-run SCALE=1
 	$(MAKE) --no-print-directory fuzz-build
 	$(MAKE) --no-print-directory check-run SANITIZE=address,undefined OPT=-O1 FUZZ_SMOKE=$(FUZZ_BUILD)
 
 check-run: $(BUILD)/chakrawatch $(BUILD)/test_kernels $(BUILD)/test_pipeline
-	BUILD=$(BUILD) FUZZ_SMOKE=$(FUZZ_SMOKE) tests/run_tests.sh
+	BUILD=$(BUILD) FUZZ_SMOKE=$(FUZZ_SMOKE) SCALE=$(SCALE) tests/run_tests.sh
+
+# Slurm (munge, slurmctld, slurmd) and PostgreSQL + PostGIS, started by the
+# test on loopback: the array job, four writers, kill -9 of a task.
+check-scale: deps $(BUILD)/chakrawatch
+	rm -rf $(BUILD)/scale && /usr/bin/python3 tests/scale/test_scale.py $(BUILD) $(BUILD)/scale
 
 demo: deps $(BUILD)/chakrawatch
 	BUILD=$(BUILD) scripts/demo.sh

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Install the Debian packages chakrawatch needs to build, test (LibreOffice for
-# the spreadsheet test, Chromium and Selenium for the browser tests) and
-# benchmark.
+# the spreadsheet test, Chromium and Selenium for the browser tests, Slurm
+# and PostgreSQL + PostGIS for the scale-out tests) and benchmark.
 # Idempotent: packages already present are not reinstalled and apt is not
 # touched at all when nothing is missing.  Runs as root directly, or via sudo.
 #   scripts/install-deps.sh          build + test dependencies
@@ -10,7 +10,8 @@ set -eu
 
 PKGS="build-essential pkg-config libgdal-dev gdal-bin python3-gdal python3-numpy \
 libproj-dev proj-bin libpng-dev libsqlite3-dev libzstd-dev libtiff-dev libdeflate-dev \
-libfreetype-dev libssl-dev libxlsxwriter-dev fonts-dejavu-core chromium chromium-driver python3-selenium clang libclang-rt-14-dev libreoffice-calc-nogui"
+libfreetype-dev libssl-dev libxlsxwriter-dev fonts-dejavu-core chromium chromium-driver python3-selenium clang libclang-rt-14-dev libreoffice-calc-nogui \
+slurmctld slurmd slurm-client munge postgresql-15 postgresql-15-postgis-3 procps"
 if [ "${1:-}" = "--bench" ]; then
     PKGS="$PKGS hyperfine time"
 fi

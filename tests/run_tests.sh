@@ -89,6 +89,12 @@ tally accuracy "$FIX/a.log" $?
     --floors > "$FIX/as.log" 2>&1
 tally accuracy-seasonal "$FIX/as.log" $?
 
+if [ "${SCALE:-0}" = 1 ]; then
+    echo "== scale-out: Slurm array job, PostGIS history with four writers, tile locks (make check-scale)"
+    /usr/bin/python3 "$HERE/scale/test_scale.py" "$BUILD" "$FIX/scale" > "$FIX/sc.log" 2>&1
+    tally scale "$FIX/sc.log" $?
+fi
+
 if [ -n "${FUZZ_SMOKE:-}" ]; then
     echo "== fuzz smoke (libFuzzer + ASan/UBSan, 10 s per target; make fuzz runs longer)"
     BUILD="$FUZZ_SMOKE" FUZZ_SECONDS=10 "$HERE/fuzz/run_fuzz.sh" > "$FIX/fz.log" 2>&1

@@ -68,6 +68,15 @@ for name, kw, what in (("noinbox", {"inbox": None}, "[job] inbox is not set"),
     check(p.returncode == 2 and what in p.stderr, f"{name}: exit 2 naming {what!r} (got {p.returncode}: {p.stderr})")
     check(not os.path.exists(os.path.join(d, "out")) and not os.path.exists(os.path.join(d, "state")),
           f"{name}: nothing written")
+# a history url: a password is refused (it would reach the logs), so is another scheme; a server that
+# does not answer is named
+for name, url, what in (("pgpass", "postgresql://cw:s3cret@127.0.0.1/db", "~/.pgpass"),
+                        ("mysql", "mysql://127.0.0.1/db", "not a PostgreSQL url"),
+                        ("pgdown", "postgresql://cw@127.0.0.1:9/none", "cannot open the alert history")):
+    d, ini = job(name, extra=f"\n[history]\nurl = {url}\n")
+    p = cw("run", ini, "--night", "2024-01-05")
+    check(p.returncode == 2 and what in p.stderr and "s3cret" not in p.stderr,
+          f"[history] url {name}: exit 2 naming {what!r}: {p.stderr[-300:]}")
 p = cw("run", job("badid", id_field="codigo")[1], "--night", "2024-01-05")
 check("name" in p.stderr.split("its fields:")[-1], "the AOI file's fields are listed")
 
