@@ -107,17 +107,22 @@ void cw_note(const char *fmt, ...)
 static char **captured;
 static int n_captured, capturing;
 
+static void captured_add(const char *msg)
+{
+    char **nc = realloc(captured, (size_t)(n_captured + 1) * sizeof *nc);
+    if (!nc)
+        return;
+    captured = nc;
+    if ((captured[n_captured] = strdup(msg)))
+        n_captured++;
+}
+
 static void capture(const char *fmt, va_list ap)
 {
     char buf[2048];
     vsnprintf(buf, sizeof buf, fmt, ap);
     cw_utf8_clean(buf, sizeof buf); /* the report quotes these */
-    char **nc = realloc(captured, (size_t)(n_captured + 1) * sizeof *nc);
-    if (!nc)
-        return;
-    captured = nc;
-    if ((captured[n_captured] = strdup(buf)))
-        n_captured++;
+    captured_add(buf);
 }
 
 void cw_warn(const char *fmt, ...)
@@ -149,6 +154,14 @@ void cw_warn_capture(int on)
     free(captured);
     captured = NULL;
     n_captured = 0;
+}
+
+void cw_warn_keep(const char *msg)
+{
+    for (int i = 0; i < n_captured; i++)
+        if (!strcmp(captured[i], msg))
+            return;
+    captured_add(msg);
 }
 
 int cw_warn_captured(const char *const **list)
@@ -547,7 +560,7 @@ static int lock_take(const char *path, long wait_s, int shared)
             return cw_error("%s: cannot lock: %s", path, strerror(e));
         }
         if (waited == 0)
-            cw_warn("%s is in use by %s; waiting up to %ld s", path, was[0] ? was : "another run", wait_s);
+            cw_note("%s is in use by %s; waiting up to %ld s", path, was[0] ? was : "another run", wait_s);
         if (waited >= wait_s) {
             close(fd);
             return cw_error("%s is still in use by %s after %ld s; nothing was done (run again when it has "

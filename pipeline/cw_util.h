@@ -47,6 +47,9 @@ int cw_warn_count(void);
  * cw_warn_capture(0) stops and forgets them. */
 void cw_warn_capture(int on);
 int cw_warn_captured(const char *const **list);
+/* Adds a warning another process printed (a tile run's, for `finish`) to
+ * the captured ones without printing it; one already there is not doubled. */
+void cw_warn_keep(const char *msg);
 /* Pauses (0) or resumes (1) capturing; returns the previous state. */
 int cw_warn_capturing(int on);
 

@@ -604,6 +604,60 @@ static int clean_stale(const cw_config *cfg)
     return n;
 }
 
+/* A tile run's warnings, for `finish` to list in the night's report as a
+ * plain run does: OUTPUT/<night>/logs/tile-T.warnings, one per line. */
+static int tile_warnings_save(const char *logdir, const char *tile)
+{
+    char path[PATH_MAX], name[64], tmp[PATH_MAX];
+    snprintf(name, sizeof name, "tile-%s.warnings", tile);
+    if (cw_path_join(path, sizeof path, logdir, name))
+        return -1;
+    FILE *f = cw_file_create_tmp(path, tmp, sizeof tmp);
+    if (!f)
+        return -1;
+    const char *const *w;
+    int n = cw_warn_captured(&w);
+    for (int i = 0; i < n; i++) {
+        for (const char *c = w[i]; *c; c++)
+            fputc(*c == '\n' || *c == '\r' ? ' ' : *c, f);
+        fputc('\n', f);
+    }
+    return cw_file_commit(f, tmp, path);
+}
+
+static int name_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* `finish`: the warnings the night's tile runs saved, in tile order. */
+static void tile_warnings_load(const char *logdir)
+{
+    DIR *d = opendir(logdir);
+    if (!d)
+        return;
+    char *names[1024];
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < 1024) {
+        size_t l = strlen(e->d_name);
+        if (!strncmp(e->d_name, "tile-", 5) && l > 14 && !strcmp(e->d_name + l - 9, ".warnings"))
+            if ((names[n] = strdup(e->d_name)))
+                n++;
+    }
+    closedir(d);
+    qsort(names, (size_t)n, sizeof *names, name_cmp);
+    for (int i = 0; i < n; i++) {
+        char path[PATH_MAX], line[2048];
+        FILE *f = cw_path_join(path, sizeof path, logdir, names[i]) ? NULL : fopen(path, "r");
+        while (f && fgets(line, sizeof line, f)) {
+            line[strcspn(line, "\n")] = '\0';
+            if (line[0])
+                cw_warn_keep(line);
+        }
+        if (f)
+            fclose(f);
+        free(names[i]);
+    }
+}
+
 int cw_state_lock(const cw_config *cfg)
 {
     char path[PATH_MAX];
@@ -804,8 +858,13 @@ int cw_run(const cw_run_opts *o)
         i = k;
     }
     int orc = 0;
-    if (o->only_tile) /* one tile of an array job: `finish` writes the night's outputs */
+    if (o->only_tile) { /* one tile of an array job: `finish` writes the night's outputs */
+        if (tile_warnings_save(logdir, o->only_tile))
+            cw_warn("tile %s: its warnings cannot be kept for finish: %s", o->only_tile, cw_errmsg());
         goto close_history;
+    }
+    if (o->outputs_only)
+        tile_warnings_load(logdir);
     if (write_alert_sheets(j.h, night, outdir, cw_lang_from_code(cfg.language)))
         orc = -1;
     /* per-AOI evidence, for aoi_summary.csv and the report */

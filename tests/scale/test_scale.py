@@ -18,6 +18,7 @@ Four generated tiles of eight dates, each tile's grid on the same ground
     the same rows as the GeoPackage history;
   - an AOI seen by the four tiles is counted once: aoi_summary.csv equals a
     run on one tile alone;
+  - a corrupt scene met by a tile run is in the report `finish` writes;
   - locks: two `run --tile` of one tile started together (one does the
     work, the other finds it done, each scene recorded once); a tile held
     by another run is refused naming the holder while another tile runs; a
@@ -66,6 +67,14 @@ GEN = os.path.join(TMP, "gen", "18MTD")
 PRODUCTS = sorted((os.path.join(TMP, "gen", t, "inbox", p) for t in TILES
                    for p in os.listdir(os.path.join(TMP, "gen", t, "inbox"))), key=os.path.basename)
 NIGHTS = sorted({cwtest.night_of(os.path.basename(p)) for p in PRODUCTS})
+# one corrupt product among a night's scenes: its warning, printed by a tile
+# run, must reach the night's report that `finish` writes
+_good = [p for p in PRODUCTS if "_T18MTE_" in p and cwtest.night_of(os.path.basename(p)) == NIGHTS[4]][0]
+BAD = os.path.join(TMP, "bad", os.path.basename(_good).replace("S2B_", "S2A_"))
+shutil.copytree(_good, BAD)
+with open(os.path.join(BAD, "B04.tif"), "r+b") as f:
+    f.truncate(4000)
+PRODUCTS = sorted(PRODUCTS + [BAD], key=os.path.basename)
 REF0, REF1 = "2024-01-01", "2024-02-29"
 
 
@@ -131,6 +140,9 @@ def same_outputs(a, b, night, what):
     diff = sorted(k for k in set(oa) | set(ob) if oa.get(k) != ob.get(k))
     check(not diff and "alerts.csv" in oa and "report.html" in oa,
           f"{what}, night {night}: the outputs equal the reference's byte for byte (differ: {diff[:6]})")
+    if night == NIGHTS[4]:
+        rep = open(os.path.join(b["dir"], "out", night, "report.html"), encoding="utf-8").read()
+        check(os.path.basename(BAD) in rep, f"{what}: the corrupt scene a tile run met is in finish's report")
 
 
 # ------------------------------------------------------- the reference run
