@@ -15,7 +15,7 @@ Four generated tiles of eight dates, each tile's grid on the same ground
     the resubmitted night gives the same outputs;
   - PostGIS: every night four `run --tile` processes write the same
     history at once, then `finish`; the same outputs, byte for byte, and
-    the same rows as the GeoPackage history;
+    the same rows as the GeoPackage history, and `verify` the same verdicts;
   - an AOI seen by the four tiles is counted once: aoi_summary.csv equals a
     run on one tile alone;
   - a corrupt scene met by a tile run is in the report `finish` writes;
@@ -314,6 +314,17 @@ else:
             same_outputs(ref, pg, n, "postgis")
         check(not os.path.exists(os.path.join(pg["dir"], "state", "history.gpkg")), "no GeoPackage was written")
         check(rows(url) == REF_ROWS, "postgis: the server's history holds the GeoPackage's rows")
+        # a verifier's pack from the server's history: the reference's verdicts
+        packs = {}
+        for name, j in (("reference", ref), ("postgis", pg)):
+            out = os.path.join(TMP, "verify-" + name)
+            p = cw("verify", j["ini"], "--aoi", f"{GEN}/aoi/chakras.gpkg", "--from", REF1, "--out", out)
+            check(p.returncode in (0, 1) and os.path.exists(os.path.join(out, "verdicts.csv")),
+                  f"verify on the {name} history: {p.stderr[-300:]}")
+            packs[name] = {f: hashlib.sha256(open(os.path.join(out, f), "rb").read()).hexdigest()
+                           for f in ("verdicts.csv", "verdicts.geojson") if os.path.exists(os.path.join(out, f))}
+        check(len(packs["reference"]) == 2 and packs["reference"] == packs["postgis"],
+              "verify from PostGIS gives the GeoPackage's verdicts, byte for byte")
         p = cw("alerts", pg["ini"], "--since", NIGHTS[0], "--format", "geojson", "--out",
                os.path.join(TMP, "pg-alerts.geojson"))
         check(p.returncode == 0 and os.path.getsize(os.path.join(TMP, "pg-alerts.geojson")) > 100,
