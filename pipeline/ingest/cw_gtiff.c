@@ -1,4 +1,5 @@
-/* cw_gtiff.c - see cw_gtiff.h.  Runs in the strip driver's ordered commit. */
+/* cw_gtiff.c - see cw_gtiff.h.  Encoding runs in the strip driver's
+ * parallel phase, writing in its ordered commit. */
 #include "ingest/cw_gtiff.h"
 #include "ck_common.h"
 #include "cw_util.h"
@@ -6,19 +7,34 @@
 #include <cpl_conv.h>
 #include <cpl_string.h>
 #include <gdal.h>
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <tiffio.h>
 #include <unistd.h>
+#include <zstd.h>
 
 struct cw_raster_out {
     GDALDatasetH ds;
     GDALRasterBandH band;
+    TIFF *tif; /* ZSTD outputs: GDAL made the file and its tags, tiles go in raw */
     cw_out_type type;
     int width, height;
     char tmp[PATH_MAX], path[PATH_MAX];
+    cw_tile_enc *serial; /* for writes whose tiles were not encoded in parallel */
 };
+
+struct cw_tile_enc {
+    ZSTD_CCtx *cc;
+    unsigned char *plane, *diff; /* one tile, after the predictor */
+    unsigned char *data;         /* the strip's compressed tiles, one after the other */
+    size_t cap, *size, *off;
+    int ntiles, max_tiles;
+};
+
+static size_t px_bytes(cw_out_type t) { return t == CW_OUT_FLOAT32 ? 4 : t == CW_OUT_INT16 ? 2 : 1; }
 
 static const char *const codec_names[] = {"zstd", "deflate", "lzw", "none"};
 
@@ -60,10 +76,11 @@ cw_raster_out *cw_raster_out_create(const char *path, const cw_scene *s, cw_out_
     opts = CSLSetNameValue(opts, "BLOCKYSIZE", "512");
     opts = CSLSetNameValue(opts, "BIGTIFF", "IF_SAFER");
     switch (codec) {
-    case CW_CODEC_ZSTD:
+    case CW_CODEC_ZSTD: /* our own encoder writes the tiles: GDAL leaves them out */
         opts = CSLSetNameValue(opts, "COMPRESS", "ZSTD");
         opts = CSLSetNameValue(opts, "ZSTD_LEVEL", "1");
         opts = CSLSetNameValue(opts, "PREDICTOR", pred);
+        opts = CSLSetNameValue(opts, "SPARSE_OK", "TRUE");
         break;
     case CW_CODEC_DEFLATE:
         opts = CSLSetNameValue(opts, "COMPRESS", "DEFLATE");
@@ -106,6 +123,22 @@ cw_raster_out *cw_raster_out_create(const char *path, const cw_scene *s, cw_out_
         CPLFree(key);
     }
     CSLDestroy(opts);
+    opts = NULL;
+    if (codec == CW_CODEC_ZSTD) {
+        /* GDAL writes the header, georeferencing, metadata and empty tile
+         * tables; libtiff then appends the tiles we compressed */
+        CPLErrorReset();
+        GDALClose(o->ds);
+        o->ds = NULL;
+        if (CPLGetLastErrorType() >= CE_Failure) {
+            cw_error("cannot create %s: %s", o->tmp, cw_gdal_errmsg());
+            goto fail;
+        }
+        if (!(o->tif = TIFFOpen(o->tmp, "r+"))) {
+            cw_error("cannot reopen %s to write its tiles", o->tmp);
+            goto fail;
+        }
+    }
     return o;
 fail:
     CSLDestroy(opts);
@@ -119,12 +152,120 @@ size_t cw_tiles_pixels(int width, int nrows)
     return ((size_t)width + T - 1) / T * T * (((size_t)nrows + T - 1) / T * T);
 }
 
-int cw_raster_out_write(cw_raster_out *o, int y0, int nrows, const void *tiles)
+cw_tile_enc *cw_tile_enc_new(const cw_raster_out *o, int max_rows)
+{
+    const int T = CW_OUT_TILE;
+    cw_tile_enc *e = calloc(1, sizeof *e);
+    if (!e || !o->tif) /* GDAL encodes this output: nothing to hold */
+        return e;
+    const size_t tb = (size_t)T * T * px_bytes(o->type);
+    e->max_tiles = (o->width + T - 1) / T * ((max_rows + T - 1) / T);
+    e->cap = ZSTD_compressBound(tb);
+    e->cc = ZSTD_createCCtx();
+    e->plane = malloc(tb);
+    e->diff = malloc(tb);
+    e->data = malloc(e->cap * (size_t)e->max_tiles);
+    e->size = calloc((size_t)e->max_tiles, sizeof *e->size);
+    e->off = calloc((size_t)e->max_tiles, sizeof *e->off);
+    if (!e->cc || !e->plane || !e->diff || !e->data || !e->size || !e->off) {
+        cw_tile_enc_free(e);
+        return NULL;
+    }
+    return e;
+}
+
+void cw_tile_enc_free(cw_tile_enc *e)
+{
+    if (!e)
+        return;
+    ZSTD_freeCCtx(e->cc);
+    free(e->plane);
+    free(e->diff);
+    free(e->data);
+    free(e->size);
+    free(e->off);
+    free(e);
+}
+
+/* libtiff's predictors, row by row of a tile: 2 (horizontal differencing
+ * of 16-bit samples) and 3 (floating point: each row's bytes split into
+ * planes, most significant first, then differenced as bytes); none for
+ * bytes.  Returns the buffer to compress. */
+static const unsigned char *predict(cw_tile_enc *e, cw_out_type type, const unsigned char *tile)
+{
+    const int T = CW_OUT_TILE;
+    if (type == CW_OUT_BYTE)
+        return tile;
+    if (type == CW_OUT_INT16) {
+        uint16_t *d = (uint16_t *)(void *)e->diff;
+        const uint16_t *s = (const uint16_t *)(const void *)tile;
+        for (int y = 0; y < T; y++, s += T, d += T) {
+            d[0] = s[0];
+            for (int x = 1; x < T; x++)
+                d[x] = (uint16_t)(s[x] - s[x - 1]);
+        }
+        return e->diff;
+    }
+    const int rb = T * 4;
+    for (int y = 0; y < T; y++) {
+        const unsigned char *s = tile + (size_t)y * (size_t)rb;
+        unsigned char *p = e->plane + (size_t)y * (size_t)rb, *d = e->diff + (size_t)y * (size_t)rb;
+        for (int x = 0; x < T; x++) /* little-endian host: byte 3 is the most significant */
+            for (int b = 0; b < 4; b++)
+                p[(3 - b) * T + x] = s[4 * x + b];
+        d[0] = p[0];
+        for (int i = 1; i < rb; i++)
+            d[i] = (unsigned char)(p[i] - p[i - 1]);
+    }
+    return e->diff;
+}
+
+int cw_raster_out_encode(const cw_raster_out *o, cw_tile_enc *e, int nrows, const void *tiles)
+{
+    const int T = CW_OUT_TILE;
+    e->ntiles = 0;
+    if (!o->tif)
+        return 0; /* GDAL encodes this one */
+    const size_t tb = (size_t)T * T * px_bytes(o->type);
+    const int n = (o->width + T - 1) / T * ((nrows + T - 1) / T);
+    if (n > e->max_tiles)
+        return cw_error("internal: %d tiles for an encoder of %d", n, e->max_tiles);
+    size_t at = 0;
+    for (int i = 0; i < n; i++) {
+        const unsigned char *src = predict(e, o->type, (const unsigned char *)tiles + (size_t)i * tb);
+        size_t z = ZSTD_compressCCtx(e->cc, e->data + at, e->cap, src, tb, 1);
+        if (ZSTD_isError(z))
+            return cw_error("zstd: %s", ZSTD_getErrorName(z));
+        e->off[i] = at;
+        e->size[i] = z;
+        at += z;
+    }
+    e->ntiles = n;
+    return 0;
+}
+
+int cw_raster_out_write(cw_raster_out *o, int y0, int nrows, const void *tiles, const cw_tile_enc *enc)
 {
     const int T = CW_OUT_TILE, ntx = (o->width + T - 1) / T;
-    const size_t tile_bytes = (size_t)T * T * (o->type == CW_OUT_FLOAT32 ? 4 : o->type == CW_OUT_INT16 ? 2 : 1);
+    const size_t tile_bytes = (size_t)T * T * px_bytes(o->type);
     if (y0 % T != 0 || (nrows % T != 0 && y0 + nrows != o->height))
         return cw_error("internal: strip %d+%d is not aligned to output tiles", y0, nrows);
+    if (o->tif) {
+        if (!enc) { /* not encoded by the caller's threads: here, in order */
+            if (!o->serial && !(o->serial = cw_tile_enc_new(o, nrows > T ? nrows : T)))
+                return cw_error("out of memory");
+            if (cw_raster_out_encode(o, o->serial, nrows, tiles))
+                return -1;
+            enc = o->serial;
+        }
+        for (int i = 0; i < enc->ntiles; i++) {
+            uint32_t tile = TIFFComputeTile(o->tif, (uint32_t)(i % ntx * T), (uint32_t)(y0 + i / ntx * T), 0, 0);
+            if (TIFFWriteRawTile(o->tif, tile, enc->data + enc->off[i], (tmsize_t)enc->size[i]) !=
+                (tmsize_t)enc->size[i])
+                return cw_error("writing %s failed: %s", o->tmp, cw_gdal_reason(strerror(errno)));
+        }
+        return 0;
+    }
     const char *t = tiles;
     for (int ty = 0; ty * T < nrows; ty++)
         for (int bx = 0; bx < ntx; bx++, t += tile_bytes)
@@ -138,18 +279,24 @@ int cw_raster_out_close(cw_raster_out *o, int commit)
 {
     if (!o)
         return 0;
-    int rc = 0;
-    if (o->ds) {
-        CPLErrorReset();
+    int rc = 0, made = o->ds || o->tif;
+    CPLErrorReset();
+    if (o->ds)
         GDALClose(o->ds);
-        if (CPLGetLastErrorType() >= CE_Failure)
-            rc = cw_error("closing %s failed: %s", o->tmp, CPLGetLastErrorMsg());
-        o->ds = NULL;
+    if (o->tif) {
+        if (!TIFFFlush(o->tif))
+            rc = cw_error("closing %s failed: %s", o->tmp, cw_gdal_reason(strerror(errno)));
+        TIFFClose(o->tif);
+    }
+    if (!rc && CPLGetLastErrorType() >= CE_Failure)
+        rc = cw_error("closing %s failed: %s", o->tmp, CPLGetLastErrorMsg());
+    if (made) {
         if (commit && rc == 0)
             rc = cw_commit_file(o->tmp, o->path);
         else
             unlink(o->tmp);
     }
+    cw_tile_enc_free(o->serial);
     free(o);
     return rc;
 }

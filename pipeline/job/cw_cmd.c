@@ -98,6 +98,7 @@ typedef struct {
  * writer, and one output tile row of reflectance per band. */
 typedef struct {
     void *tiles[CW_MAX_INDICES];
+    cw_tile_enc *enc[CW_MAX_INDICES]; /* the tiles compressed by this thread */
     float *chunk[CK_NBANDS], *tmp;
     int n;
     cw_pixel_stats ps; /* this strip's, added in order by the commit */
@@ -109,8 +110,10 @@ static void indices_tls_free(void *ctx, void *p)
     indices_tls *t = p;
     if (!t)
         return;
-    for (int k = 0; k < t->n; k++)
+    for (int k = 0; k < t->n; k++) {
         free(t->tiles[k]);
+        cw_tile_enc_free(t->enc[k]);
+    }
     for (int b = 0; b < CK_NBANDS; b++)
         free(t->chunk[b]);
     free(t->tmp);
@@ -127,8 +130,9 @@ static void *indices_tls_init(void *ctx, size_t max_px)
     size_t tpx = cw_tiles_pixels(c->width, (int)(max_px / (size_t)c->width));
     size_t px = c->type == CW_OUT_INT16 ? sizeof(int16_t) : sizeof(float);
     int ok = (t->tmp = malloc(CW_OUT_TILE * sizeof(float))) != NULL;
+    const int rows = (int)(max_px / (size_t)c->width);
     for (int k = 0; k < c->n; k++)
-        ok = ok && (t->tiles[k] = malloc(tpx * px)) != NULL;
+        ok = ok && (t->tiles[k] = malloc(tpx * px)) != NULL && (t->enc[k] = cw_tile_enc_new(c->out[k], rows)) != NULL;
     for (int b = 0; b < CK_NBANDS; b++)
         ok = ok && (t->chunk[b] = malloc(CW_OUT_TILE * sizeof(float))) != NULL;
     if (!ok) {
@@ -180,6 +184,9 @@ static int indices_work(void *ctx, const cw_strip *st, void *tls)
                 }
             }
         }
+    for (int k = 0; k < c->n; k++)
+        if (cw_raster_out_encode(c->out[k], t->enc[k], st->nrows, t->tiles[k]))
+            return -1;
     memset(&t->ps, 0, sizeof t->ps);
     cw_pixel_stats_add(&t->ps, st);
     return 0;
@@ -190,7 +197,7 @@ static int indices_commit(void *ctx, const cw_strip *st, void *tls)
     indices_ctx *c = ctx;
     indices_tls *t = tls;
     for (int k = 0; k < c->n; k++)
-        if (cw_raster_out_write(c->out[k], st->y0, st->nrows, t->tiles[k]))
+        if (cw_raster_out_write(c->out[k], st->y0, st->nrows, t->tiles[k], t->enc[k]))
             return -1;
     cw_pixel_stats_sum(&c->ps, &t->ps);
     return 0;
@@ -299,7 +306,7 @@ int cw_indices_run(const char *scene_path, const cw_indices_opts *o)
     job.ctx = &c;
     job.tls_init = indices_tls_init;
     job.tls_free = indices_tls_free;
-    job.tls_bytes_per_px = (size_t)c.n * (o->type == CW_OUT_INT16 ? 2 : 4);
+    job.tls_bytes_per_px = (size_t)c.n * (o->type == CW_OUT_INT16 ? 2 : 4) * 2; /* tiles, and compressed */
     c.width = s.width;
     job.work = indices_work;
     job.commit = indices_commit;

@@ -50,6 +50,7 @@ typedef struct {
     int nchunks, first_chunk;
     cw_pixel_stats ps; /* this strip's, added in order by the commit */
     uint8_t *rec;      /* the strip's observation record, output tiles (cw_gtiff.h) */
+    cw_tile_enc *rec_enc; /* ... compressed by this thread */
 } pass_tls;
 
 static long commits_done; /* across passes of the run, for the fault hook */
@@ -99,6 +100,7 @@ static void tls_free(void *ctx, void *p)
     free(t->flagged.p);
     free(t->cells);
     free(t->rec);
+    cw_tile_enc_free(t->rec_enc);
     free(t);
 }
 
@@ -132,7 +134,8 @@ static void *tls_init(void *ctx, size_t max_px)
         !(t->min3_tmp = malloc(cpx * 2)) || !(t->exp_ndvi = malloc(cpx * 2)) || !(t->exp_nbr = malloc(cpx * 2)) || !(t->scr3 = malloc(3 * cpx)) || !(t->scr1 = malloc(cpx)) ||
         !(t->scr2 = malloc(cpx)))
         goto fail;
-    if (c->obs && !(t->rec = malloc(cw_tiles_pixels((int)W, max_rows))))
+    if (c->obs && (!(t->rec = malloc(cw_tiles_pixels((int)W, max_rows))) ||
+                   !(t->rec_enc = cw_tile_enc_new(c->obs, max_rows))))
         goto fail;
     return t;
 fail:
@@ -310,6 +313,8 @@ static int pass_work(void *ctx, const cw_strip *st, void *tp)
         if (pass_chunk(c, t, st, &k))
             return -1;
     }
+    if (c->obs && cw_raster_out_encode(c->obs, t->rec_enc, st->nrows, t->rec))
+        return -1;
     memset(&t->ps, 0, sizeof t->ps);
     cw_pixel_stats_add(&t->ps, st);
     return 0;
@@ -324,7 +329,7 @@ static int pass_commit(void *ctx, const cw_strip *st, void *tp)
         for (int k = 0; k < CW_ST_NKINDS; k++)
             if (c->out[k] && cw_state_append(c->out[k], t->first_chunk + l, t->io, l * CW_ST_NKINDS + k))
                 return -1;
-    if (c->obs && cw_raster_out_write(c->obs, st->y0, st->nrows, t->rec))
+    if (c->obs && cw_raster_out_write(c->obs, st->y0, st->nrows, t->rec, t->rec_enc))
         return -1;
     for (int k = 0; k < p->ag->n; k++) {
         p->aoi_clear[k] += t->aoi_clear[k];
