@@ -16,7 +16,11 @@ if [ "$cmd" = stop ]; then
     exit 0
 fi
 port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-[ "$(id -u)" -eq 0 ] && chown postgres "$D"
+if [ "$(id -u)" -eq 0 ]; then
+    chown postgres "$D"
+    runuser -u postgres -- test -w "$D" ||
+        { echo "local-postgis: $D is not reachable by the postgres user (a parent folder is private)" >&2; exit 1; }
+fi
 if [ ! -d "$D/data" ]; then
     as_pg "$BIN/initdb" -D "$D/data" -U cw --auth=trust -E UTF8 --locale=C.UTF-8 >"$D/initdb.log" 2>&1 ||
         { cat "$D/initdb.log" >&2; exit 1; }

@@ -31,6 +31,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
@@ -293,7 +294,10 @@ else:
         sh(os.path.join(ROOT, "scripts", "slurm", "local-cluster.sh"), "stop", SL, check_rc=False)
 
 # ---------------------------------------------------------------- PostGIS
-PGD = os.path.join(TMP, "pg")
+# the server runs as the postgres user when we are root: its folder must be
+# reachable by that user, which a private temporary parent is not
+PGD = tempfile.mkdtemp(prefix="cw-pg-")
+os.chmod(PGD, 0o755)
 started = sh(os.path.join(ROOT, "scripts", "local-postgis.sh"), "start", PGD, check_rc=False)
 if started.returncode != 0:
     check(False, f"the local PostGIS server starts: {started.stderr[-1500:]}")
@@ -331,5 +335,6 @@ else:
               "alerts export from the server")
     finally:
         sh(os.path.join(ROOT, "scripts", "local-postgis.sh"), "stop", PGD, check_rc=False)
+        shutil.rmtree(PGD, ignore_errors=True)
 
 finish("scale")
