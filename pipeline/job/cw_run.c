@@ -12,6 +12,7 @@
 #include "cw_config.h"
 #include "store/cw_history.h"
 #include "monitor/cw_monitor.h"
+#include "ck_preview.h"
 #include "cw_util.h"
 
 #include <cpl_conv.h>
@@ -54,6 +55,45 @@ static void clean_tile_dir(const char *tile_dir, const cw_tile_rec *r)
             unlink(path);
     }
     closedir(d);
+}
+
+static int name_desc(const void *a, const void *b) { return strcmp(*(char *const *)b, *(char *const *)a); }
+
+/* Previews are for the night's overview map, which reads at most [maps]
+ * max_scenes of a tile's newest scenes: older ones go (the observation
+ * records, which are evidence, stay). */
+static void prune_previews(const char *tile_dir, long keep)
+{
+    char obs[PATH_MAX];
+    DIR *d = cw_path_join(obs, sizeof obs, tile_dir, "obs") ? NULL : opendir(obs);
+    if (!d)
+        return;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t l = strlen(e->d_name);
+        if (e->d_name[0] == '.' || l < 12 || strcmp(e->d_name + l - 12, ".preview.tif"))
+            continue;
+        if (n == cap) {
+            char **nn = realloc(names, (cap = cap ? 2 * cap : 64) * sizeof *nn);
+            if (!nn)
+                break;
+            names = nn;
+        }
+        if ((names[n] = strdup(e->d_name)))
+            n++;
+    }
+    closedir(d);
+    if (n > 1)
+        qsort(names, n, sizeof *names, name_desc); /* DATE_PRODUCT: newest first */
+    for (size_t i = 0; i < n; i++) {
+        char path[PATH_MAX];
+        if ((long)i >= keep && cw_path_join(path, sizeof path, obs, names[i]) == 0)
+            unlink(path);
+        free(names[i]);
+    }
+    free(names);
 }
 
 typedef struct {
@@ -308,6 +348,12 @@ static void pass_setup(tile_run *t, const cw_inbox_item *it, int gen)
         p->in_path[CW_ST_REF][0] = '\0';
     if (cw_obs_path(p->obs_path, sizeof p->obs_path, t->dir, it->s.date, it->s.product_id))
         p->obs_path[0] = '\0';
+    /* what the night's overview map needs, while the pass has the pixels */
+    p->preview_f = t->j->cfg->maps_enabled
+                       ? ck_preview_factor(it->s.width, it->s.height, (int)t->j->cfg->overview_px)
+                       : 0;
+    if (!p->obs_path[0] || cw_preview_path(p->preview_path, sizeof p->preview_path, p->obs_path))
+        p->preview_path[0] = '\0';
     memset(p->aoi_clear, 0, t->na * 8);
     memset(p->aoi_never, 0, t->na * 8);
     memset(p->water, 0, (size_t)p->cells_w * (size_t)p->cells_h);
@@ -446,8 +492,10 @@ static int run_tile(job_t *j, cw_inbox_item *items, int n)
         rc = tile_finish(&t);
     if (!rc) {
         rc = cw_history_commit(j->h);
-        if (rc == 0 && t.ready)
+        if (rc == 0 && t.ready) {
             clean_tile_dir(t.dir, &t.rec); /* superseded generations */
+            prune_previews(t.dir, j->cfg->map_max_scenes);
+        }
     } else {
         cw_history_rollback(j->h);
     }
@@ -730,6 +778,8 @@ static cw_map_scene *map_scenes(const cw_config *cfg, const cw_inbox_item *items
         if (cw_path_join(tdir, sizeof tdir, cfg->state_dir, items[i].s.tile) ||
             cw_obs_path(ms[i].obs, sizeof ms[i].obs, tdir, items[i].s.date, items[i].s.product_id))
             ms[i].obs[0] = '\0';
+        if (!ms[i].obs[0] || cw_preview_path(ms[i].preview, sizeof ms[i].preview, ms[i].obs))
+            ms[i].preview[0] = '\0';
     }
     return ms;
 }

@@ -7,8 +7,12 @@
 #include "ck_indices.h"
 #include "ck_quality.h"
 #include "ingest/cw_gtiff.h"
+#include "ck_preview.h"
 #include "cw_util.h"
 
+#include <cpl_string.h>
+#include <gdal.h>
+#include <unistd.h>
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -28,7 +32,12 @@ typedef struct {
     cw_state_writer *out[CW_ST_NKINDS];
     cw_raster_out *obs; /* the observation record, NULL = none */
     long fault_at; /* test hook: SIGKILL at this commit (0 = never) */
+    /* the preview (cw_pass.preview_path): cells of f x f, pw x ph of them */
+    int pf, pw, ph;
+    uint32_t *psum[CK_PREVIEW_BANDS], *pcnt;
 } pass_ctx;
+
+static const int preview_src[CK_PREVIEW_BANDS] = {CK_B02, CK_B03, CK_B04, CK_B08, CK_B11, CK_B12};
 
 typedef struct {
     cw_state_io *io;
@@ -51,6 +60,9 @@ typedef struct {
     cw_pixel_stats ps; /* this strip's, added in order by the commit */
     uint8_t *rec;      /* the strip's observation record, output tiles (cw_gtiff.h) */
     cw_tile_enc *rec_enc; /* ... compressed by this thread */
+    uint32_t *psum[CK_PREVIEW_BANDS], *pcnt; /* the strip's preview cell rows, from pcy0 */
+    int pcy0, prows;
+    uint8_t *prow; /* one grid row of observation flags */
 } pass_tls;
 
 static long commits_done; /* across passes of the run, for the fault hook */
@@ -101,6 +113,10 @@ static void tls_free(void *ctx, void *p)
     free(t->cells);
     free(t->rec);
     cw_tile_enc_free(t->rec_enc);
+    for (int b = 0; b < CK_PREVIEW_BANDS; b++)
+        free(t->psum[b]);
+    free(t->pcnt);
+    free(t->prow);
     free(t);
 }
 
@@ -137,6 +153,15 @@ static void *tls_init(void *ctx, size_t max_px)
     if (c->obs && (!(t->rec = malloc(cw_tiles_pixels((int)W, max_rows))) ||
                    !(t->rec_enc = cw_tile_enc_new(c->obs, max_rows))))
         goto fail;
+    if (c->pf) { /* a strip touches at most max_rows / f + 2 cell rows */
+        t->prows = max_rows / c->pf + 2;
+        size_t pn = (size_t)t->prows * (size_t)c->pw;
+        for (int b = 0; b < CK_PREVIEW_BANDS; b++)
+            if (!(t->psum[b] = malloc(pn * 4)))
+                goto fail;
+        if (!(t->pcnt = malloc(pn * 4)) || !(t->prow = malloc(W)))
+            goto fail;
+    }
     return t;
 fail:
     tls_free(ctx, t);
@@ -283,6 +308,44 @@ static int pass_chunk(pass_ctx *c, pass_tls *t, const cw_strip *st, const chunk_
     return p->mode == CW_PASS_REF ? 0 : chunk_flagged(p, t, k, &base, &dyn);
 }
 
+/* The strip's share of the preview: its rows' clear pixels summed into
+ * the cell rows they fall in (the first and last may be shared with the
+ * neighbouring strips; the ordered commit adds them up). */
+static void preview_strip(const pass_ctx *c, pass_tls *t, const cw_strip *st)
+{
+    const int W = (int)st->width, f = c->pf;
+    t->pcy0 = st->y0 / f;
+    const int ncy = (st->y0 + st->nrows - 1) / f - t->pcy0 + 1;
+    const size_t pn = (size_t)ncy * (size_t)c->pw;
+    for (int b = 0; b < CK_PREVIEW_BANDS; b++)
+        memset(t->psum[b], 0, pn * 4);
+    memset(t->pcnt, 0, pn * 4);
+    for (int y = 0; y < st->nrows; y++) {
+        for (int x0 = 0; x0 < W; x0 += CW_OUT_TILE) /* the row of the record, out of its tiles */
+            memcpy(t->prow + x0, t->rec + cw_tiles_index(W, x0, y),
+                   (size_t)(W - x0 < CW_OUT_TILE ? W - x0 : CW_OUT_TILE));
+        const uint16_t *dn[CK_PREVIEW_BANDS];
+        uint32_t *sum[CK_PREVIEW_BANDS];
+        const size_t cr = (size_t)((st->y0 + y) / f - t->pcy0) * (size_t)c->pw;
+        for (int b = 0; b < CK_PREVIEW_BANDS; b++) {
+            dn[b] = st->dn[preview_src[b]] + (size_t)y * (size_t)W;
+            sum[b] = t->psum[b] + cr;
+        }
+        ck_preview_row(dn, t->prow, (size_t)W, f, sum, t->pcnt + cr);
+    }
+    t->prows = ncy;
+}
+
+static void preview_commit(pass_ctx *c, const pass_tls *t)
+{
+    const size_t at = (size_t)t->pcy0 * (size_t)c->pw, pn = (size_t)t->prows * (size_t)c->pw;
+    for (int b = 0; b < CK_PREVIEW_BANDS; b++)
+        for (size_t i = 0; i < pn; i++)
+            c->psum[b][at + i] += t->psum[b][i];
+    for (size_t i = 0; i < pn; i++)
+        c->pcnt[at + i] += t->pcnt[i];
+}
+
 static int pass_work(void *ctx, const cw_strip *st, void *tp)
 {
     pass_ctx *c = ctx;
@@ -315,6 +378,8 @@ static int pass_work(void *ctx, const cw_strip *st, void *tp)
     }
     if (c->obs && cw_raster_out_encode(c->obs, t->rec_enc, st->nrows, t->rec))
         return -1;
+    if (c->pf)
+        preview_strip(c, t, st);
     memset(&t->ps, 0, sizeof t->ps);
     cw_pixel_stats_add(&t->ps, st);
     return 0;
@@ -331,6 +396,8 @@ static int pass_commit(void *ctx, const cw_strip *st, void *tp)
                 return -1;
     if (c->obs && cw_raster_out_write(c->obs, st->y0, st->nrows, t->rec, t->rec_enc))
         return -1;
+    if (c->pf)
+        preview_commit(c, t);
     for (int k = 0; k < p->ag->n; k++) {
         p->aoi_clear[k] += t->aoi_clear[k];
         p->aoi_never[k] += t->aoi_never[k];
@@ -385,6 +452,82 @@ static cw_raster_out *obs_create(const cw_pass *p)
     return cw_raster_out_create(p->obs_path, p->s, CW_OUT_BYTE, CW_CODEC_ZSTD, "observation", meta);
 }
 
+int cw_preview_path(char *buf, size_t n, const char *obs_path)
+{
+    size_t l = strlen(obs_path);
+    if (l < 4 || strcmp(obs_path + l - 4, ".tif") || l + 8 >= n)
+        return cw_error("no preview path for %s", obs_path);
+    memcpy(buf, obs_path, l - 4);
+    memcpy(buf + l - 4, ".preview.tif", 13);
+    return 0;
+}
+
+/* The preview's cells as reflectance x 10000 (0: not seen clear on at
+ * least half of the cell), written atomically: a small 6-band GeoTIFF on
+ * a grid f times coarser than the tile's. */
+static int preview_write(const cw_pass *p, const pass_ctx *c)
+{
+    const cw_scene *s = p->s;
+    const int f = c->pf, W = s->width, H = s->height;
+    const size_t n = (size_t)c->pw * (size_t)c->ph;
+    uint16_t *v = malloc(n * 2);
+    char tmp[4096];
+    if (!v || cw_tmp_path(tmp, sizeof tmp, p->preview_path)) {
+        free(v);
+        return v ? -1 : cw_error("out of memory");
+    }
+    char **opts = NULL;
+    opts = CSLSetNameValue(opts, "TILED", "YES");
+    opts = CSLSetNameValue(opts, "COMPRESS", "ZSTD");
+    opts = CSLSetNameValue(opts, "PREDICTOR", "2");
+    opts = CSLSetNameValue(opts, "INTERLEAVE", "BAND");
+    GDALDriverH drv = GDALGetDriverByName("GTiff");
+    GDALDatasetH ds = drv ? GDALCreate(drv, tmp, c->pw, c->ph, CK_PREVIEW_BANDS, GDT_UInt16, opts) : NULL;
+    CSLDestroy(opts);
+    int rc = ds ? 0 : cw_error("cannot create %s: %s", tmp, cw_gdal_errmsg());
+    double gt[6];
+    memcpy(gt, s->gt, sizeof gt);
+    gt[1] *= f;
+    gt[5] *= f;
+    if (!rc && (GDALSetGeoTransform(ds, gt) != CE_None || GDALSetProjection(ds, s->crs_wkt) != CE_None))
+        rc = cw_error("cannot georeference %s: %s", tmp, cw_gdal_errmsg());
+    for (int b = 0; b < CK_PREVIEW_BANDS && !rc; b++) {
+        const ck_dn_conv cv = s->src[preview_src[b]].conv;
+        for (int cy = 0; cy < c->ph; cy++)
+            for (int cx = 0; cx < c->pw; cx++) {
+                size_t i = (size_t)cy * (size_t)c->pw + (size_t)cx;
+                long cell = (long)(W - cx * f < f ? W - cx * f : f) * (H - cy * f < f ? H - cy * f : f);
+                uint32_t k = c->pcnt[i];
+                if (!k || 2L * k < cell) {
+                    v[i] = 0;
+                    continue;
+                }
+                double r = ((double)c->psum[b][i] / k + cv.add) * 10000.0 / cv.quantum;
+                v[i] = r < 1 ? 1 : r > 65535 ? 65535 : (uint16_t)lrint(r);
+            }
+        GDALRasterBandH band = GDALGetRasterBand(ds, b + 1);
+        GDALSetRasterNoDataValue(band, 0);
+        if (GDALRasterIO(band, GF_Write, 0, 0, c->pw, c->ph, v, c->pw, c->ph, GDT_UInt16, 0, 0) != CE_None)
+            rc = cw_error("writing %s failed: %s", tmp, cw_gdal_errmsg());
+    }
+    if (ds) {
+        char fs[32];
+        snprintf(fs, sizeof fs, "%d", f);
+        GDALSetMetadataItem(ds, "CHAKRAWATCH_PREVIEW_FACTOR", fs, NULL);
+        GDALSetMetadataItem(ds, "CHAKRAWATCH_PRODUCT", s->product_id, NULL);
+        CPLErrorReset();
+        GDALClose(ds);
+        if (!rc && CPLGetLastErrorType() >= CE_Failure)
+            rc = cw_error("closing %s failed: %s", tmp, cw_gdal_errmsg());
+    }
+    free(v);
+    if (rc == 0)
+        rc = cw_commit_file(tmp, p->preview_path);
+    if (rc)
+        unlink(tmp);
+    return rc;
+}
+
 int cw_pass_run(cw_pass *p)
 {
     pass_ctx c;
@@ -419,6 +562,21 @@ int cw_pass_run(cw_pass *p)
     }
     if (p->obs_path[0] && !(c.obs = obs_create(p)))
         goto done;
+    if (c.obs && p->preview_path[0] && p->preview_f > 0) {
+        c.pf = p->preview_f;
+        c.pw = (p->s->width + c.pf - 1) / c.pf;
+        c.ph = (p->s->height + c.pf - 1) / c.pf;
+        const size_t pn = (size_t)c.pw * (size_t)c.ph;
+        for (int b = 0; b < CK_PREVIEW_BANDS; b++)
+            if (!(c.psum[b] = calloc(pn, 4))) {
+                cw_error("out of memory (preview)");
+                goto done;
+            }
+        if (!(c.pcnt = calloc(pn, 4))) {
+            cw_error("out of memory (preview)");
+            goto done;
+        }
+    }
     job.quantum = 512; /* a multiple of CW_STATE_ROWS, of the usual input blocks and of CW_OUT_TILE */
     job.tls_bytes_per_px = c.obs ? 3 : 2;
     job.ctx = &c;
@@ -442,8 +600,13 @@ int cw_pass_run(cw_pass *p)
     if (c.obs && cw_raster_out_close(c.obs, rc == 0))
         rc = -1;
     c.obs = NULL;
+    if (rc == 0 && c.pf && preview_write(p, &c))
+        rc = -1;
 done:
     cw_raster_out_close(c.obs, 0);
+    for (int b = 0; b < CK_PREVIEW_BANDS; b++)
+        free(c.psum[b]);
+    free(c.pcnt);
     for (int k = 0; k < CW_ST_NKINDS; k++) {
         cw_state_finish(c.out[k], 0);
         cw_state_close(c.in[k]);

@@ -46,6 +46,12 @@ typedef struct {
 /* Where a scene's observation record lives: TILE_DIR/obs/DATE_PRODUCT.tif
  * (the product id made file-name safe); -1 when it does not fit. */
 int cw_obs_path(char *buf, size_t n, const char *tile_dir, const char *date, const char *product_id);
+/* The scene's preview beside it (DATE_PRODUCT.preview.tif): per cell of
+ * f x f pixels (ck_preview_factor of the tile overview), the mean
+ * reflectance x 10000 of B02, B03, B04, B08, B11, B12 over the pixels seen
+ * clear, 0 where fewer than half of the cell were.  The overview map is
+ * drawn from it, so no scene is decoded a second time in a night. */
+int cw_preview_path(char *buf, size_t n, const char *obs_path);
 
 typedef enum { CW_PASS_REF, CW_PASS_FINALIZE, CW_PASS_MONITOR } cw_pass_mode;
 
@@ -63,6 +69,8 @@ typedef struct {
     char in_path[CW_ST_NKINDS][4096];  /* "" = no file yet (empty state) */
     char out_path[CW_ST_NKINDS][4096]; /* "" = not written by this pass */
     char obs_path[4096]; /* the scene's observation record (cw_obs_path), "" = none */
+    char preview_path[4096]; /* its preview for the maps (cw_preview_path), "" = none */
+    int preview_f;           /* the preview's cells: preview_f x preview_f pixels */
     /* outputs */
     uint64_t *aoi_clear; /* per grid AOI: clear pixels in this scene */
     uint64_t *aoi_never; /* per grid AOI: pixels never observed clear so far */

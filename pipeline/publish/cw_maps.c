@@ -6,6 +6,7 @@
  */
 #include "publish/cw_maps.h"
 #include "publish/cw_html.h"
+#include "ck_preview.h"
 #include "cw_util.h"
 
 #include <gdal.h>
@@ -253,6 +254,59 @@ static int mosaic_read(const cw_map_ctx *M, const gwin *g, int dmin, int dmax, m
     if (err)
         return cw_error("%s", msg[0] ? msg : "out of memory (map rows)");
     return 0;
+}
+
+/* The overview's mosaic from the scenes' previews, newest first, as
+ * mosaic_read would make it from the scenes themselves: 1 when made, 0
+ * when a scene it needs has no preview of this reduction (the caller then
+ * decodes the scenes; the mosaic is left empty), -1 on a read error. */
+static int mosaic_previews(const cw_map_ctx *M, int f, int dmax, mosaic *mo)
+{
+    const size_t n = (size_t)mo->w * (size_t)mo->h;
+    uint16_t *v = malloc(n * 2 * CK_PREVIEW_BANDS);
+    if (!v)
+        return cw_error("out of memory (map of %d x %d)", mo->w, mo->h);
+    long empty = (long)n;
+    int rc = 1;
+    for (int k = M->nsc - 1, tried = 0; k >= 0 && tried < M->cfg->map_max_scenes && empty > 0 && rc == 1; k--) {
+        const cw_map_scene *ms = &M->sc[k];
+        if (ms->day > dmax)
+            continue;
+        tried++;
+        GDALDatasetH ds = ms->preview[0] && access(ms->preview, R_OK) == 0
+                              ? GDALOpenEx(ms->preview, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL)
+                              : NULL;
+        const char *fs = ds ? GDALGetMetadataItem(ds, "CHAKRAWATCH_PREVIEW_FACTOR", NULL) : NULL;
+        if (!ds || !fs || atoi(fs) != f || GDALGetRasterXSize(ds) != mo->w || GDALGetRasterYSize(ds) != mo->h ||
+            GDALGetRasterCount(ds) != CK_PREVIEW_BANDS) {
+            if (ds)
+                GDALClose(ds);
+            rc = 0;
+            break;
+        }
+        int bands[CK_PREVIEW_BANDS] = {1, 2, 3, 4, 5, 6};
+        CPLErr e = GDALDatasetRasterIO(ds, GF_Read, 0, 0, mo->w, mo->h, v, mo->w, mo->h, GDT_UInt16,
+                                       CK_PREVIEW_BANDS, bands, 0, 0, 0);
+        GDALClose(ds);
+        if (e != CE_None) {
+            rc = cw_error("%s: reading its preview %s failed: %s", ms->s->product_id, ms->preview, cw_gdal_errmsg());
+            break;
+        }
+        if (M->used)
+            M->used[k] = 1;
+        for (size_t i = 0; i < n; i++) {
+            if (mo->day[i] || !v[i])
+                continue;
+            for (int b = 0; b < MB_N; b++)
+                mo->v[b][i] = v[(size_t)b * n + i];
+            mo->day[i] = (uint16_t)ms->day;
+            empty--;
+        }
+    }
+    free(v);
+    if (rc != 1)
+        memset(mo->day, 0, n * 2);
+    return rc;
 }
 
 /* 2-98 % stretch of bands ch[0..2] over the pixels seen in all mosaics */
@@ -738,21 +792,7 @@ int cw_map_overview(const cw_map_ctx *M, const char *path, cw_map_info *info)
 {
     const cw_scene *g0 = M->sc[0].s;
     const int W = g0->width, H = g0->height;
-    int f = (int)((W > H ? W : H) + M->cfg->overview_px - 1) / (int)M->cfg->overview_px;
-    f = f < 1 ? 1 : f;
-    /* prefer a reduction that divides the grid (10980 = 12 x 915): whole
-     * pixels, and bands of rows that start on block edges */
-    int gd = W, r = H;
-    while (r) {
-        int q = gd % r;
-        gd = r;
-        r = q;
-    }
-    for (int k = f; k < f + f / 2 + 1; k++)
-        if (gd % k == 0) {
-            f = k;
-            break;
-        }
+    const int f = ck_preview_factor(W, H, (int)M->cfg->overview_px);
     mosaic mo;
     if (mosaic_alloc(&mo, (W + f - 1) / f, (H + f - 1) / f))
         return -1;
@@ -760,7 +800,8 @@ int cw_map_overview(const cw_map_ctx *M, const char *path, cw_map_info *info)
     cw_img map = {0}, im = {0};
     int rc = -1;
     int night = ck_day_parse(M->night);
-    if (mosaic_read(M, &g, 0, night, &mo))
+    int pv = mosaic_previews(M, f, night, &mo); /* made by the night's passes: nothing decoded again */
+    if (pv < 0 || (pv == 0 && mosaic_read(M, &g, 0, night, &mo)))
         goto done;
     const int swir = !strcmp(M->cfg->map_background, "swir");
     stretch st = {{swir ? MB_B12 : MB_B04, swir ? MB_B08 : MB_B03, swir ? MB_B04 : MB_B02}, {0}, {0}};

@@ -25,6 +25,7 @@ typedef struct {
     const cw_scene *s;
     int day; /* ck day number of the acquisition */
     char obs[4096]; /* its observation record (cw_monitor.h), "" = none: then its SCL */
+    char preview[4096]; /* its preview (cw_preview_path), "" = none: the overview decodes the scene */
 } cw_map_scene;
 
 typedef struct {

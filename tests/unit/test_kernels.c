@@ -9,6 +9,7 @@
 #include "ck_indices.h"
 #include "ck_mask.h"
 #include "ck_planes.h"
+#include "ck_preview.h"
 #include "ck_quality.h"
 #include "ck_reflect.h"
 
@@ -487,6 +488,53 @@ static void test_planes(void)
     }
 }
 
+/* Preview cells against a direct sum over each cell, at widths that end
+ * inside a cell and reductions that do and do not divide them. */
+static void test_preview(void)
+{
+    enum { W = 1003 };
+    static uint16_t band[CK_PREVIEW_BANDS][W];
+    static uint8_t fl[W];
+    static uint32_t sum[CK_PREVIEW_BANDS][W], cnt[W];
+    uint32_t x = 11u;
+    for (int i = 0; i < W; i++) {
+        for (int b = 0; b < CK_PREVIEW_BANDS; b++) {
+            x = x * 1103515245u + 12345u;
+            band[b][i] = (uint16_t)(x >> 12);
+        }
+        fl[i] = (x >> 7) % 5 == 0 ? CK_M_CLOUD : 0;
+    }
+    const uint16_t *dn[CK_PREVIEW_BANDS];
+    uint32_t *sp[CK_PREVIEW_BANDS];
+    for (int b = 0; b < CK_PREVIEW_BANDS; b++) {
+        dn[b] = band[b];
+        sp[b] = sum[b];
+    }
+    static const int fs[] = {1, 7, 10, 12, 1003, 2000};
+    for (size_t k = 0; k < sizeof fs / sizeof fs[0]; k++) {
+        const int f = fs[k];
+        memset(sum, 0, sizeof sum);
+        memset(cnt, 0, sizeof cnt);
+        ck_preview_row(dn, fl, W, f, sp, cnt);
+        ck_preview_row(dn, fl, W, f, sp, cnt); /* accumulates: every cell twice */
+        int bad = 0, cells = (W + f - 1) / f;
+        for (int c = 0; c < cells; c++) {
+            uint64_t n = 0, s[CK_PREVIEW_BANDS] = {0};
+            for (int i = c * f; i < (c + 1) * f && i < W; i++)
+                if (!fl[i]) {
+                    n++;
+                    for (int b = 0; b < CK_PREVIEW_BANDS; b++)
+                        s[b] += band[b][i];
+                }
+            bad += cnt[c] != 2 * n;
+            for (int b = 0; b < CK_PREVIEW_BANDS; b++)
+                bad += sum[b][c] != 2 * s[b];
+        }
+        bad += cells < W && (cnt[cells] != 0 || sum[0][cells] != 0); /* nothing past the last cell */
+        CHECK(bad == 0, "preview cells of %d pixels: %d wrong", f, bad);
+    }
+}
+
 /* Temporal tests against the plain rules, and the neighbourhood kernels
  * against brute force, on odd block sizes. */
 static void test_quality(void)
@@ -635,5 +683,6 @@ int main(void)
     test_indices();
     test_mask();
     test_planes();
+    test_preview();
     return TEST_SUMMARY("kernels");
 }
