@@ -129,6 +129,29 @@ def test_determinism():
     check(a == b, "int16 identical for 1 and 2 threads")
 
 
+# ---- our ZSTD encoder against libtiff and GDAL -----------------------------------------------
+def test_zstd_encoder():
+    """The default codec's tiles are compressed by chakrawatch (predictors 3
+    and 2, zstd) and written raw: GDAL and libtiff read back exactly the
+    pixels of an uncompressed output, with the tags a reader expects, on a
+    grid whose edge tiles are partial."""
+    for typ, pred in (("float32", "3"), ("int16", "2")):
+        z, n = out(f"zstd_{typ}"), out(f"none_{typ}")
+        rz = run("indices", f"{FIX}/tall", "--out", z, "--index", "ndvi,bsi", "--type", typ)
+        rn = run("indices", f"{FIX}/tall", "--out", n, "--index", "ndvi,bsi", "--type", typ, "--codec", "none")
+        check(rz.returncode == 0 and rn.returncode == 0, f"{typ}: zstd and uncompressed ran")
+        for name in ("ndvi", "bsi"):
+            fz, fn = glob.glob(f"{z}/*_{name}.tif")[0], glob.glob(f"{n}/*_{name}.tif")[0]
+            check(np.array_equal(arr(fz), arr(fn), equal_nan=True), f"{typ} {name}: zstd pixels = uncompressed")
+            md = gdal.Info(fz, format="json")["metadata"]["IMAGE_STRUCTURE"]
+            check(md.get("COMPRESSION") == "ZSTD" and md.get("PREDICTOR") == pred,
+                  f"{typ} {name}: ZSTD with predictor {pred} declared ({md})")
+            t = subprocess.run(["tiffinfo", "-D", fz], capture_output=True, text=True)
+            check(t.returncode == 0 and "error" not in t.stderr.lower(), f"{typ} {name}: libtiff decodes every tile "
+                  f"({t.stderr[-200:]})")
+            check(os.path.getsize(fz) < 0.8 * os.path.getsize(fn), f"{typ} {name}: compressed")
+
+
 # ---- no SCL: fallback with a warning ------------------------------------------------------
 def test_no_scl():
     r = run("indices", f"{FIX}/no-scl", "--out", out("noscl"))
@@ -290,7 +313,7 @@ def test_info():
     del lc
 
 
-for t in [test_gdal_calc, test_all_indices_and_int16, test_determinism, test_no_scl, test_bad_input, test_info]:
+for t in [test_gdal_calc, test_all_indices_and_int16, test_determinism, test_zstd_encoder, test_no_scl, test_bad_input, test_info]:
     try:
         t()
     except Exception as e:  # a crash of the test itself is a failure, not a pass
