@@ -91,13 +91,17 @@ if [ ! -f "$N/tile/SCL.tif" ]; then
     echo "generating a full tile with all bands in $N/tile (once)..."
     /usr/bin/python3 scripts/s2synth.py bench "$N/tile" --bands B02,B03,B04,B08,B11,B12,SCL --no-date
 fi
-rm -rf "$N/run"; mkdir -p "$N/run/inbox"
-for d in 20240115 20240310 20240320; do
-    p="$N/run/inbox/S2B_MSIL2A_${d}T153619_N0510_R068_T18MTD_${d}T171500"
-    mkdir -p "$p"
-    for b in $BANDS SCL; do ln -s "$(cd "$N/tile" && pwd)/$b.tif" "$p/$b.tif"; done
-done
-cat > "$N/run/job.ini" <<INI
+# a run folder over tile folder $2: three products, the first two nights run
+# (reference, baseline), the state kept in state0 for every timed night
+night_setup() {
+    R=$1 TD=$(cd "$2" && pwd)
+    rm -rf "$R"; mkdir -p "$R/inbox"
+    for d in 20240115 20240310 20240320; do
+        p="$R/inbox/S2B_MSIL2A_${d}T153619_N0510_R068_T18MTD_${d}T171500"
+        mkdir -p "$p"
+        for b in $BANDS SCL; do ln -s "$TD/$b.tif" "$p/$b.tif"; done
+    done
+    cat > "$R/job.ini" <<INI
 [job]
 inbox = inbox
 state = state
@@ -108,14 +112,16 @@ end = 2024-02-29
 [maps]
 enabled = 0
 INI
-sed 's/^enabled = 0/enabled = 1/' "$N/run/job.ini" > "$N/run/job-maps.ini"
-mv "$N/run/inbox" "$N/run/all"; mkdir "$N/run/inbox"
-for d in 20240115 20240310; do
-    mv "$N/run/all/"*"_${d}T"* "$N/run/inbox/"
-    "$CW" run "$N/run/job.ini" --night "$(echo $d | sed -E 's/(....)(..)(..)/\1-\2-\3/')" 2>&1 | tail -n 1
-done
-mv "$N/run/all/"* "$N/run/inbox/"
-cp -a "$N/run/state" "$N/run/state0"
+    sed 's/^enabled = 0/enabled = 1/' "$R/job.ini" > "$R/job-maps.ini"
+    mv "$R/inbox" "$R/all"; mkdir "$R/inbox"
+    for d in 20240115 20240310; do
+        mv "$R/all/"*"_${d}T"* "$R/inbox/"
+        "$CW" run "$R/job-maps.ini" --night "$(echo $d | sed -E 's/(....)(..)(..)/\1-\2-\3/')" 2>&1 | tail -n 1
+    done
+    mv "$R/all/"* "$R/inbox/"
+    cp -a "$R/state" "$R/state0"
+}
+night_setup "$N/run" "$N/tile"
 NIGHT="$CW run $N/run/job.ini --night 2024-03-20"
 NIGHT_MAPS="$CW run $N/run/job-maps.ini --night 2024-03-20"
 RESET="rm -rf $N/run/state $N/run/out; cp -a $N/run/state0 $N/run/state"
@@ -131,6 +137,16 @@ R_NIGHT=$(rss "$NIGHT")
 eval "$RESET"
 R_MAPS=$(rss "$NIGHT_MAPS")
 echo "peak RSS (MB): decode-only $((R_DEC/1024))  nightly update $((R_NIGHT/1024))  with maps and report $((R_MAPS/1024))  (target < 1024)"
+# flat in tile size: the same night on a tile of half the area
+if [ "${BENCH_HALF:-1}" = 1 ]; then
+    if [ ! -f "$N/half/SCL.tif" ]; then
+        echo "generating a tile of half the area (7764 x 7764) in $N/half (once)..."
+        /usr/bin/python3 scripts/s2synth.py bench "$N/half" --size 7764 --bands B02,B03,B04,B08,B11,B12,SCL --no-date
+    fi
+    night_setup "$N/half-run" "$N/half" > /dev/null
+    R_HALF=$(rss "$CW run $N/half-run/job.ini --night 2024-03-20")
+    echo "peak RSS (MB) of the nightly update: half tile $((R_HALF/1024)), full tile $((R_NIGHT/1024))"
+fi
 ls -la "$N/run/out/2024-03-20/maps/" | sed 's/^/  maps: /'
 du -sh "$N/run/state"/* | sed 's/^/  state: /'
 /usr/bin/python3 - "$O/n.json" <<'PY'
