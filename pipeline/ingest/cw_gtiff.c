@@ -2,6 +2,7 @@
  * parallel phase, writing in its ordered commit. */
 #include "ingest/cw_gtiff.h"
 #include "ck_common.h"
+#include "ck_planes.h"
 #include "cw_util.h"
 
 #include <cpl_conv.h>
@@ -187,35 +188,18 @@ void cw_tile_enc_free(cw_tile_enc *e)
     free(e);
 }
 
-/* libtiff's predictors, row by row of a tile: 2 (horizontal differencing
- * of 16-bit samples) and 3 (floating point: each row's bytes split into
- * planes, most significant first, then differenced as bytes); none for
- * bytes.  Returns the buffer to compress. */
+/* libtiff's predictors, row by row of a tile (ck_planes.h): 2 for 16-bit
+ * samples, 3 for floats, none for bytes.  Returns the buffer to compress. */
 static const unsigned char *predict(cw_tile_enc *e, cw_out_type type, const unsigned char *tile)
 {
-    const int T = CW_OUT_TILE;
+    const size_t T = CW_OUT_TILE;
     if (type == CW_OUT_BYTE)
         return tile;
-    if (type == CW_OUT_INT16) {
-        uint16_t *d = (uint16_t *)(void *)e->diff;
-        const uint16_t *s = (const uint16_t *)(const void *)tile;
-        for (int y = 0; y < T; y++, s += T, d += T) {
-            d[0] = s[0];
-            for (int x = 1; x < T; x++)
-                d[x] = (uint16_t)(s[x] - s[x - 1]);
-        }
-        return e->diff;
-    }
-    const int rb = T * 4;
-    for (int y = 0; y < T; y++) {
-        const unsigned char *s = tile + (size_t)y * (size_t)rb;
-        unsigned char *p = e->plane + (size_t)y * (size_t)rb, *d = e->diff + (size_t)y * (size_t)rb;
-        for (int x = 0; x < T; x++) /* little-endian host: byte 3 is the most significant */
-            for (int b = 0; b < 4; b++)
-                p[(3 - b) * T + x] = s[4 * x + b];
-        d[0] = p[0];
-        for (int i = 1; i < rb; i++)
-            d[i] = (unsigned char)(p[i] - p[i - 1]);
+    for (size_t y = 0; y < T; y++) {
+        if (type == CW_OUT_INT16)
+            ck_tiff_pred2_row((const uint16_t *)(const void *)tile + y * T, T, (uint16_t *)(void *)e->diff + y * T);
+        else
+            ck_tiff_pred3_row(tile + y * T * 4, T, e->plane, e->diff + y * T * 4);
     }
     return e->diff;
 }
