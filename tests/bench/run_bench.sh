@@ -31,7 +31,7 @@ CW_IDX="$CW indices $T --index ndvi --out $O/cw"
 # filesystem extra work (ext4 flushes a file renamed over another, about
 # 0.2-0.3 s here) that has nothing to do with computing an index.
 hyperfine --runs "$RUNS" --warmup 1 --export-json "$O/h.json" --style basic \
-    --prepare "rm -rf $O/cw $O/calc.tif" \
+    --prepare "rm -rf $O/cw $O/calc.tif; sync" \
     -n floor "$BUILD/decode_floor 512 $T/B04.tif $T/B08.tif" \
     -n floor_direct "$BUILD/decode_floor --direct 512 $T/B04.tif $T/B08.tif" \
     -n cw_none "$CW_IDX --mask none --codec none" \
