@@ -162,3 +162,59 @@ print(f"  maps and report of the full tile: {r['night_maps'] - r['night']:.2f} s
 print(f"  nightly threads: 1 thread {r['night_1t']:.2f} s, 2 threads {r['night']:.2f} s: speed-up "
       f"{r['night_1t'] / r['night']:.2f}x, efficiency {r['night_1t'] / (2 * r['night']):.0%}")
 PY
+
+# ---------------------------------------------------------------- .SAFE night
+# The same night from JPEG2000 products (.SAFE: B02, B03, B04, B08 at 10 m,
+# B11, B12, SCL at 20 m, lossless OpenJPEG as ESA's), against a decode-only
+# pass of the same seven files through GDAL's JP2OpenJPEG driver.
+[ "${BENCH_SAFE:-1}" = 1 ] || exit 0
+J=$DIR/safe
+if [ ! -f "$J/jp2/SCL_20m.jp2" ]; then
+    echo "encoding the tile as JPEG2000 in $J/jp2 (once)..."
+    mkdir -p "$J/jp2"
+    for b in $BANDS SCL; do
+        case $b in B11|B12|SCL) r=20 ;; *) r=10 ;; esac
+        gdal_translate -q -of JP2OpenJPEG -co REVERSIBLE=YES -co QUALITY=100 "$N/tile/$b.tif" "$J/jp2/${b}_${r}m.jp2"
+        rm -f "$J/jp2/${b}_${r}m.jp2.aux.xml"
+    done
+fi
+rm -rf "$J/run"; mkdir -p "$J/run/inbox"
+for d in 20240115 20240310 20240320; do
+    p="$J/run/inbox/S2B_MSIL2A_${d}T153619_N0510_R068_T18MTD_${d}T171500.SAFE"
+    for b in $BANDS SCL; do
+        case $b in B11|B12|SCL) r=20 ;; *) r=10 ;; esac
+        g="$p/GRANULE/L2A_T18MTD_A012345_${d}T153619/IMG_DATA/R${r}m"
+        mkdir -p "$g"
+        ln -s "$(cd "$J/jp2" && pwd)/${b}_${r}m.jp2" "$g/T18MTD_${d}T153619_${b}_${r}m.jp2"
+    done
+    /usr/bin/python3 -c "
+import sys; sys.path.insert(0, 'scripts'); import s2synth
+d = '$d'; date = d[:4] + '-' + d[4:6] + '-' + d[6:]
+offs = '      <BOA_ADD_OFFSET_VALUES_LIST>\n' + ''.join(
+    f'        <BOA_ADD_OFFSET band_id=\"{i}\">-1000</BOA_ADD_OFFSET>\n' for i in range(13)) + '      </BOA_ADD_OFFSET_VALUES_LIST>\n'
+open('$p/MTD_MSIL2A.xml', 'w').write(s2synth.MTD_TEMPLATE.format(date=date, pid='$(basename "$p" .SAFE)',
+                                                                  baseline='05.10', offsets=offs))"
+done
+cp "$N/run/job.ini" "$J/run/job.ini"
+mv "$J/run/inbox" "$J/run/all"; mkdir "$J/run/inbox"
+for d in 20240115 20240310; do
+    mv "$J/run/all/"*"_${d}T"* "$J/run/inbox/"
+    "$CW" run "$J/run/job.ini" --night "$(echo $d | sed -E 's/(....)(..)(..)/\1-\2-\3/')" 2>&1 | tail -n 1
+done
+mv "$J/run/all/"* "$J/run/inbox/"
+cp -a "$J/run/state" "$J/run/state0"
+JFILES=""
+for b in $BANDS SCL; do
+    case $b in B11|B12|SCL) r=20 ;; *) r=10 ;; esac
+    JFILES="$JFILES $J/jp2/${b}_${r}m.jp2"
+done
+JRESET="rm -rf $J/run/state $J/run/out; cp -a $J/run/state0 $J/run/state"
+hyperfine --runs "${BENCH_SAFE_RUNS:-2}" --warmup 0 --export-json "$O/j.json" --style basic --prepare "$JRESET" \
+    -n decode_jp2 "$BUILD/decode_floor 2048 $JFILES" \
+    -n night_safe "$CW run $J/run/job.ini --night 2024-03-20"
+/usr/bin/python3 - "$O/j.json" <<'PY'
+import json, sys
+r = {x["command"]: x["mean"] for x in json.load(open(sys.argv[1]))["results"]}
+print(f"\n  .SAFE night {r['night_safe']:.2f} s / JPEG2000 decode-only {r['decode_jp2']:.2f} s = "
+      f"{r['night_safe'] / r['decode_jp2']:.2f}x  (target <= 1.15)")
+PY
