@@ -753,6 +753,22 @@ static int tile_locks_take(const cw_config *cfg, const char *tile, tile_locks *l
     return 0;
 }
 
+/* One run at a time on a state (or on a tile of it): the second waits,
+ * then gives up naming the holder (1); 2 when the run cannot start (a
+ * --tile that is no tile id, settings changed under a state). */
+static int run_locks_take(const cw_run_opts *o, const cw_config *cfg, tile_locks *lk)
+{
+    if (o->lock_held)
+        return 0;
+    if (o->only_tile && !is_tile_id(o->only_tile)) {
+        cw_error("--tile %s is not a Sentinel-2 tile id (like 18MTD)", o->only_tile);
+        return 2;
+    }
+    if (o->only_tile ? tile_locks_take(cfg, o->only_tile, lk) : (lk->state = cw_state_lock(cfg)) < 0)
+        return 1;
+    return settings_check(cfg) ? 2 : 0;
+}
+
 /* What must hold before a night writes anything: every inbox is a folder
  * (a typo in the path would make every night quietly empty), and every
  * tile's state was built with the settings of the configuration. */
@@ -782,6 +798,81 @@ static cw_map_scene *map_scenes(const cw_config *cfg, const cw_inbox_item *items
             ms[i].preview[0] = '\0';
     }
     return ms;
+}
+
+/* OUTPUT/<night>/logs/run-<time>[-TILE].log, with the effective
+ * configuration and the warnings raised before it; NULL when it cannot be
+ * made (the run goes on, on stderr). */
+static FILE *run_log_open(const cw_config *cfg, const char *logdir, const char *night, const char *tile)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    char stamp[48], path[PATH_MAX];
+    strftime(stamp, sizeof stamp, "run-%Y%m%dT%H%M%SZ", &tm);
+    /* the tile runs of a night log side by side */
+    snprintf(stamp + strlen(stamp), sizeof stamp - strlen(stamp), "%s%s.log", tile ? "-" : "", tile ? tile : "");
+    FILE *log = cw_path_join(path, sizeof path, logdir, stamp) ? NULL : fopen(path, "a");
+    if (!log)
+        return NULL;
+    setvbuf(log, NULL, _IOLBF, 0);
+    fprintf(log, "chakrawatch %s (GDAL %s), night %s, pid %ld\n", CW_VERSION, GDALVersionInfo("RELEASE_NAME"), night,
+            (long)getpid());
+    cw_config_dump(cfg, log);
+    const char *const *early;
+    int ne = cw_warn_captured(&early); /* the AOI warnings came before the log */
+    for (int k = 0; k < ne; k++)
+        fprintf(log, "warning: %s\n", early[k]);
+    cw_set_log_file(log);
+    return log;
+}
+
+/* Every tile of the inbox items (grouped by tile), or only `only`. */
+static void run_tiles(job_t *j, cw_inbox_item *items, int nitems, const char *only)
+{
+    for (int i = 0; i < nitems;) {
+        int k = i;
+        while (k < nitems && !strcmp(items[k].s.tile, items[i].s.tile))
+            k++;
+        if (!(only && strcmp(only, items[i].s.tile)) && run_tile(j, items + i, k - i)) {
+            cw_warn("tile %s: %s; its scenes are left for the next run", items[i].s.tile, cw_errmsg());
+            j->failed++;
+        }
+        i = k;
+    }
+}
+
+/* The night's outputs from the history: alerts.csv and alerts.xlsx,
+ * aoi_summary.csv, the maps and report.  -1 when one of the first could
+ * not be written; a map or report problem counts as a failed item. */
+static int night_outputs(job_t *j, const cw_inbox_item *items, int nitems, const char *outdir)
+{
+    const cw_config *cfg = j->cfg;
+    char path[PATH_MAX];
+    if (write_alert_sheets(j->h, j->night, outdir, cw_lang_from_code(cfg->language)))
+        return -1;
+    /* per-AOI evidence, for aoi_summary.csv and the report */
+    cw_aoi_summary *summ = NULL;
+    int latest = 0;
+    if (cw_aoi_summaries(cfg, j->as, j->h, &summ, &latest) ||
+        cw_path_join(path, sizeof path, outdir, "aoi_summary.csv") ||
+        write_summary_csv(cfg, j->as, summ, latest, path)) {
+        free(summ);
+        return -1;
+    }
+    if (cfg->maps_enabled) {
+        cw_map_scene *ms = map_scenes(cfg, items, nitems);
+        int mfail = 0;
+        cw_report_in ri = {cfg, j->co, j->as, j->h, j->night, outdir, ms, nitems, summ, NULL};
+        if (!ms || cw_report_night(&ri, &mfail)) {
+            cw_warn("report: %s", cw_errmsg());
+            mfail++;
+        }
+        j->failed += mfail;
+        free(ms);
+    }
+    free(summ);
+    return 0;
 }
 
 int cw_run(const cw_run_opts *o)
@@ -816,18 +907,16 @@ int cw_run(const cw_run_opts *o)
         cw_warn_capture(0);
         return 2;
     }
-    /* one run at a time on a state (or on a tile of it): the second waits,
-     * then gives up naming the holder */
     tile_locks lk = {-1, -1, -1};
-    int lrc = o->lock_held ? 0 : o->only_tile ? tile_locks_take(&cfg, o->only_tile, &lk) : (lk.state = cw_state_lock(&cfg));
-    if (!o->lock_held && (lrc < 0 || settings_check(&cfg))) {
+    int lrc = run_locks_take(o, &cfg, &lk);
+    if (lrc) {
         cw_warn("%s", cw_errmsg());
         tile_locks_drop(&lk);
         cw_aoi_set_free(&as);
         cw_warn_capture(0);
-        return lrc < 0 ? 1 : 2;
+        return lrc;
     }
-    char outdir[PATH_MAX], logdir[PATH_MAX], logpath[PATH_MAX], hpath[PATH_MAX], path[PATH_MAX];
+    char outdir[PATH_MAX], logdir[PATH_MAX], hpath[PATH_MAX], path[PATH_MAX];
     if (cw_path_join(outdir, sizeof outdir, cfg.output_dir, night) ||
         cw_path_join(logdir, sizeof logdir, outdir, "logs") || cw_mkdir_p(logdir) || cw_mkdir_p(cfg.state_dir) ||
         cw_history_location(&cfg, hpath, sizeof hpath)) {
@@ -838,32 +927,14 @@ int cw_run(const cw_run_opts *o)
         return 2;
     }
     char tdir[PATH_MAX];
-    int stale = !o->only_tile                                            ? clean_stale(&cfg)
-                : cw_path_join(tdir, sizeof tdir, cfg.state_dir, o->only_tile) ? 0
-                                                                         : clean_stale_tile(tdir);
+    int stale = 0;
+    if (!o->only_tile)
+        stale = clean_stale(&cfg);
+    else if (cw_path_join(tdir, sizeof tdir, cfg.state_dir, o->only_tile) == 0)
+        stale = clean_stale_tile(tdir);
     if (stale)
         cw_info("removed %d temporary file(s) left by an interrupted run", stale);
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    char stamp[48];
-    strftime(stamp, sizeof stamp, "run-%Y%m%dT%H%M%SZ", &tm);
-    /* the tile runs of a night log side by side */
-    snprintf(stamp + strlen(stamp), sizeof stamp - strlen(stamp), "%s%s.log", o->only_tile ? "-" : "",
-             o->only_tile ? o->only_tile : "");
-    cw_path_join(logpath, sizeof logpath, logdir, stamp);
-    FILE *log = fopen(logpath, "a");
-    if (log) {
-        setvbuf(log, NULL, _IOLBF, 0);
-        fprintf(log, "chakrawatch %s (GDAL %s), night %s, pid %ld\n", CW_VERSION, GDALVersionInfo("RELEASE_NAME"),
-                night, (long)getpid());
-        cw_config_dump(&cfg, log);
-        const char *const *early;
-        int ne = cw_warn_captured(&early); /* the AOI warnings came before the log */
-        for (int k = 0; k < ne; k++)
-            fprintf(log, "warning: %s\n", early[k]);
-        cw_set_log_file(log);
-    }
+    FILE *log = run_log_open(&cfg, logdir, night, o->only_tile);
     /* reproducible GeoPackage bytes: its timestamps are the night */
     char cur[40];
     snprintf(cur, sizeof cur, "%sT00:00:00.000Z", night);
@@ -893,50 +964,17 @@ int cw_run(const cw_run_opts *o)
         goto out_h;
     }
     cw_note("inbox: %d scene(s) readable", nitems);
-    for (int i = 0; i < nitems;) {
-        int k = i;
-        while (k < nitems && !strcmp(items[k].s.tile, items[i].s.tile))
-            k++;
-        if (o->outputs_only || (o->only_tile && strcmp(o->only_tile, items[i].s.tile))) {
-            i = k;
-            continue;
-        }
-        if (run_tile(&j, items + i, k - i)) {
-            cw_warn("tile %s: %s; its scenes are left for the next run", items[i].s.tile, cw_errmsg());
-            j.failed++;
-        }
-        i = k;
-    }
+    if (!o->outputs_only)
+        run_tiles(&j, items, nitems, o->only_tile);
     int orc = 0;
     if (o->only_tile) { /* one tile of an array job: `finish` writes the night's outputs */
         if (tile_warnings_save(logdir, o->only_tile))
             cw_warn("tile %s: its warnings cannot be kept for finish: %s", o->only_tile, cw_errmsg());
-        goto close_history;
+    } else {
+        if (o->outputs_only)
+            tile_warnings_load(logdir);
+        orc = night_outputs(&j, items, nitems, outdir);
     }
-    if (o->outputs_only)
-        tile_warnings_load(logdir);
-    if (write_alert_sheets(j.h, night, outdir, cw_lang_from_code(cfg.language)))
-        orc = -1;
-    /* per-AOI evidence, for aoi_summary.csv and the report */
-    cw_aoi_summary *summ = NULL;
-    int latest = 0;
-    if (!orc && (cw_aoi_summaries(&cfg, &as, j.h, &summ, &latest) ||
-                 cw_path_join(path, sizeof path, outdir, "aoi_summary.csv") ||
-                 write_summary_csv(&cfg, &as, summ, latest, path)))
-        orc = -1;
-    if (cfg.maps_enabled && !orc) {
-        cw_map_scene *ms = map_scenes(&cfg, items, nitems);
-        int mfail = 0;
-        cw_report_in ri = {&cfg, &co, &as, j.h, night, outdir, ms, nitems, summ, NULL};
-        if (!ms || cw_report_night(&ri, &mfail)) {
-            cw_warn("report: %s", cw_errmsg());
-            mfail++;
-        }
-        j.failed += mfail;
-        free(ms);
-    }
-    free(summ);
-close_history:
     if (cw_history_close(j.h) || cw_history_canonicalize(hpath, cur))
         orc = -1;
     j.h = NULL;

@@ -206,6 +206,10 @@ check(p.returncode in (0, 1) and "1 scene(s) processed" in p.stderr, "tile runs 
 fcntl.flock(st, fcntl.LOCK_UN)
 st.close()
 
+p = cw("run", lk["ini"], "--tile", "../../escape", "--night", NIGHTS[0])
+check(p.returncode == 2 and "not a Sentinel-2 tile id" in p.stderr and
+      not os.path.exists(os.path.join(TMP, "escape")), "run --tile with a path is refused, nothing made outside the state")
+
 # ------------------------------------------------------------------ Slurm
 SL = os.path.join(TMP, "slurm")
 env = dict(os.environ)
