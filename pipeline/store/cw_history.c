@@ -1,7 +1,7 @@
 /*
- * cw_history.c - the alert history GeoPackage, through OGR.  Runs once per
- * tile and night, off the pixel path; tables are small (alerts, scenes,
- * AOI observations), so lookups use OGR attribute filters.
+ * cw_history.c - the alert history, a GeoPackage or PostGIS through OGR.
+ * Runs once per tile and night, off the pixel path; tables are small
+ * (alerts, scenes, AOI observations), so lookups use OGR attribute filters.
  */
 #include "store/cw_history.h"
 #include "ck_change.h"

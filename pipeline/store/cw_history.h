@@ -1,10 +1,11 @@
 /*
  * cw_history.h - the alert history: one GeoPackage (QGIS and ogrinfo open
- * it) holding the alerts with their polygons (EPSG:4326), each alert's
+ * it), or the same layers in PostGIS when several machines write it,
+ * holding the alerts with their polygons (EPSG:4326), each alert's
  * lifecycle, the committee's reviews, the scenes processed, per-AOI
  * observations and, per tile, which state generation is current.
  *
- * Each tile's night is one SQLite transaction: the state files of the new
+ * Each tile's night is one transaction: the state files of the new
  * generation are written first, then the transaction that points the tile
  * at them commits, so a job killed anywhere leaves the previous night's
  * history and state consistent, and a rerun redoes the tile from there.
@@ -87,8 +88,10 @@ int cw_history_is_server(const char *loc);
 /* 1 when there is a history to read (a server is assumed to have one). */
 int cw_history_exists(const char *loc);
 
-/* Opens (create 1: creating when missing) the GeoPackage for update;
- * create -1: read-only (chakrawatch verify), nothing is ever written. */
+/* Opens (create 1: creating when missing) the GeoPackage, or the
+ * postgresql:// database (which must exist; its tables are made when
+ * missing), for update; create -1: read-only (chakrawatch verify), nothing
+ * is ever written. */
 cw_history *cw_history_open(const char *path, int create);
 int cw_history_close(cw_history *h);
 int cw_history_begin(cw_history *h);
