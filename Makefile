@@ -139,10 +139,10 @@ check: deps
 	$(MAKE) --no-print-directory OPENMP=0 kernels-check all
 	$(MAKE) --no-print-directory check-run SCALE=1
 	$(MAKE) --no-print-directory fuzz-build
-	$(MAKE) --no-print-directory check-run SANITIZE=address,undefined OPT=-O1 FUZZ_SMOKE=$(FUZZ_BUILD) SEASONS=0
+	$(MAKE) --no-print-directory check-run SANITIZE=address,undefined OPT=-O1 FUZZ_SMOKE=$(FUZZ_BUILD) ONCE=0
 
 check-run: $(BUILD)/chakrawatch $(BUILD)/test_kernels $(BUILD)/test_pipeline
-	BUILD=$(BUILD) FUZZ_SMOKE=$(FUZZ_SMOKE) SCALE=$(SCALE) SEASONS=$(SEASONS) tests/run_tests.sh
+	BUILD=$(BUILD) FUZZ_SMOKE=$(FUZZ_SMOKE) SCALE=$(SCALE) ONCE=$(ONCE) tests/run_tests.sh
 
 # Slurm (munge, slurmctld, slurmd) and PostgreSQL + PostGIS, started by the
 # test on loopback: the array job, four writers, kill -9 of a task.
