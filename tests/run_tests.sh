@@ -51,7 +51,7 @@ if ! /usr/bin/python3 "$HERE/../scripts/s2synth.py" series "$FIX/series" > "$FIX
 else
     /usr/bin/python3 "$HERE/integration/test_run.py" "$BUILD" "$FIX/series" "$FIX/runs" > "$FIX/r.log" 2>&1
     tally nightly "$FIX/r.log" $?
-    echo "== kill -9 at random moments of a night, then the rerun (3 trials; make killtest runs 30)"
+    echo "== kill -9 at random moments of a night, then the rerun (${KILL_TRIALS:-3} trial(s); make killtest runs 30)"
     /usr/bin/python3 "$HERE/integration/test_kill.py" "$BUILD" "$FIX/series" "$FIX/kill" "${KILL_TRIALS:-3}" \
         > "$FIX/kl.log" 2>&1
     tally kill "$FIX/kl.log" $?
