@@ -1,6 +1,8 @@
 /* ck_preview.c - see ck_preview.h. */
 #include "ck_preview.h"
 
+const int ck_preview_bands[CK_PREVIEW_BANDS] = {CK_B02, CK_B03, CK_B04, CK_B08, CK_B11, CK_B12};
+
 void ck_preview_row(const uint16_t *const dn[CK_PREVIEW_BANDS], const uint8_t *flags, size_t width, int f,
                     uint32_t *const sum[CK_PREVIEW_BANDS], uint32_t *nclear)
 {

@@ -10,7 +10,10 @@
 
 #include "ck_common.h"
 
-#define CK_PREVIEW_BANDS 6 /* B02, B03, B04, B08, B11, B12 */
+#define CK_PREVIEW_BANDS 6
+/* The bands of a preview, in its order: B02, B03, B04, B08, B11, B12 (the
+ * maps' true colour, SWIR false colour and MNDWI). */
+extern const int ck_preview_bands[CK_PREVIEW_BANDS];
 
 /* One grid row of width pixels: dn[b][x] of the bands, flags[x] (0 = seen
  * clear); pixel x adds into cell x / f of sum[b] (cells of the row's cell

@@ -57,43 +57,59 @@ static void clean_tile_dir(const char *tile_dir, const cw_tile_rec *r)
     closedir(d);
 }
 
-static int name_desc(const void *a, const void *b) { return strcmp(*(char *const *)b, *(char *const *)a); }
+static int name_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* The names in dir that start with prefix and end with suffix (no
+ * hidden ones), sorted; *n of them, malloc'd (names_free). */
+static char **dir_names(const char *dir, const char *prefix, const char *suffix, size_t *n)
+{
+    char **names = NULL;
+    size_t cap = 0, lp = strlen(prefix), ls = strlen(suffix);
+    *n = 0;
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        size_t l = strlen(e->d_name);
+        if (e->d_name[0] == '.' || l < lp + ls || strncmp(e->d_name, prefix, lp) ||
+            strcmp(e->d_name + l - ls, suffix))
+            continue;
+        if (*n == cap) {
+            char **nn = realloc(names, (cap = cap ? 2 * cap : 64) * sizeof *nn);
+            if (!nn)
+                break;
+            names = nn;
+        }
+        if ((names[*n] = strdup(e->d_name)))
+            (*n)++;
+    }
+    if (d)
+        closedir(d);
+    if (*n > 1)
+        qsort(names, *n, sizeof *names, name_cmp);
+    return names;
+}
+
+static void names_free(char **names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
 
 /* Previews are for the night's overview map, which reads at most [maps]
  * max_scenes of a tile's newest scenes: older ones go (the observation
  * records, which are evidence, stay). */
 static void prune_previews(const char *tile_dir, long keep)
 {
-    char obs[PATH_MAX];
-    DIR *d = cw_path_join(obs, sizeof obs, tile_dir, "obs") ? NULL : opendir(obs);
-    if (!d)
+    char obs[PATH_MAX], path[PATH_MAX];
+    if (cw_path_join(obs, sizeof obs, tile_dir, "obs"))
         return;
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        size_t l = strlen(e->d_name);
-        if (e->d_name[0] == '.' || l < 12 || strcmp(e->d_name + l - 12, ".preview.tif"))
-            continue;
-        if (n == cap) {
-            char **nn = realloc(names, (cap = cap ? 2 * cap : 64) * sizeof *nn);
-            if (!nn)
-                break;
-            names = nn;
-        }
-        if ((names[n] = strdup(e->d_name)))
-            n++;
-    }
-    closedir(d);
-    if (n > 1)
-        qsort(names, n, sizeof *names, name_desc); /* DATE_PRODUCT: newest first */
-    for (size_t i = 0; i < n; i++) {
-        char path[PATH_MAX];
-        if ((long)i >= keep && cw_path_join(path, sizeof path, obs, names[i]) == 0)
+    size_t n;
+    char **names = dir_names(obs, "", ".preview.tif", &n); /* DATE_PRODUCT: oldest first */
+    for (size_t i = 0; (long)(n - i) > keep; i++)
+        if (cw_path_join(path, sizeof path, obs, names[i]) == 0)
             unlink(path);
-        free(names[i]);
-    }
-    free(names);
+    names_free(names, n);
 }
 
 typedef struct {
@@ -673,26 +689,12 @@ static int tile_warnings_save(const char *logdir, const char *tile)
     return cw_file_commit(f, tmp, path);
 }
 
-static int name_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
 /* `finish`: the warnings the night's tile runs saved, in tile order. */
 static void tile_warnings_load(const char *logdir)
 {
-    DIR *d = opendir(logdir);
-    if (!d)
-        return;
-    char *names[1024];
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) && n < 1024) {
-        size_t l = strlen(e->d_name);
-        if (!strncmp(e->d_name, "tile-", 5) && l > 14 && !strcmp(e->d_name + l - 9, ".warnings"))
-            if ((names[n] = strdup(e->d_name)))
-                n++;
-    }
-    closedir(d);
-    qsort(names, (size_t)n, sizeof *names, name_cmp);
-    for (int i = 0; i < n; i++) {
+    size_t n;
+    char **names = dir_names(logdir, "tile-", ".warnings", &n);
+    for (size_t i = 0; i < n; i++) {
         char path[PATH_MAX], line[2048];
         FILE *f = cw_path_join(path, sizeof path, logdir, names[i]) ? NULL : fopen(path, "r");
         while (f && fgets(line, sizeof line, f)) {
@@ -702,8 +704,8 @@ static void tile_warnings_load(const char *logdir)
         }
         if (f)
             fclose(f);
-        free(names[i]);
     }
+    names_free(names, n);
 }
 
 int cw_state_lock(const cw_config *cfg)

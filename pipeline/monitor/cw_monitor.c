@@ -37,8 +37,6 @@ typedef struct {
     uint32_t *psum[CK_PREVIEW_BANDS], *pcnt;
 } pass_ctx;
 
-static const int preview_src[CK_PREVIEW_BANDS] = {CK_B02, CK_B03, CK_B04, CK_B08, CK_B11, CK_B12};
-
 typedef struct {
     cw_state_io *io;
     uint8_t *buf[CW_ST_NKINDS];
@@ -61,7 +59,7 @@ typedef struct {
     uint8_t *rec;      /* the strip's observation record, output tiles (cw_gtiff.h) */
     cw_tile_enc *rec_enc; /* ... compressed by this thread */
     uint32_t *psum[CK_PREVIEW_BANDS], *pcnt; /* the strip's preview cell rows, from pcy0 */
-    int pcy0, prows;
+    int pcy0, prows; /* the strip's first cell row and how many it touches */
     uint8_t *prow; /* one grid row of observation flags */
 } pass_tls;
 
@@ -154,8 +152,7 @@ static void *tls_init(void *ctx, size_t max_px)
                    !(t->rec_enc = cw_tile_enc_new(c->obs, max_rows))))
         goto fail;
     if (c->pf) { /* a strip touches at most max_rows / f + 2 cell rows */
-        t->prows = max_rows / c->pf + 2;
-        size_t pn = (size_t)t->prows * (size_t)c->pw;
+        size_t pn = (size_t)(max_rows / c->pf + 2) * (size_t)c->pw;
         for (int b = 0; b < CK_PREVIEW_BANDS; b++)
             if (!(t->psum[b] = malloc(pn * 4)))
                 goto fail;
@@ -315,8 +312,8 @@ static void preview_strip(const pass_ctx *c, pass_tls *t, const cw_strip *st)
 {
     const int W = (int)st->width, f = c->pf;
     t->pcy0 = st->y0 / f;
-    const int ncy = (st->y0 + st->nrows - 1) / f - t->pcy0 + 1;
-    const size_t pn = (size_t)ncy * (size_t)c->pw;
+    t->prows = (st->y0 + st->nrows - 1) / f - t->pcy0 + 1;
+    const size_t pn = (size_t)t->prows * (size_t)c->pw;
     for (int b = 0; b < CK_PREVIEW_BANDS; b++)
         memset(t->psum[b], 0, pn * 4);
     memset(t->pcnt, 0, pn * 4);
@@ -328,12 +325,11 @@ static void preview_strip(const pass_ctx *c, pass_tls *t, const cw_strip *st)
         uint32_t *sum[CK_PREVIEW_BANDS];
         const size_t cr = (size_t)((st->y0 + y) / f - t->pcy0) * (size_t)c->pw;
         for (int b = 0; b < CK_PREVIEW_BANDS; b++) {
-            dn[b] = st->dn[preview_src[b]] + (size_t)y * (size_t)W;
+            dn[b] = st->dn[ck_preview_bands[b]] + (size_t)y * (size_t)W;
             sum[b] = t->psum[b] + cr;
         }
         ck_preview_row(dn, t->prow, (size_t)W, f, sum, t->pcnt + cr);
     }
-    t->prows = ncy;
 }
 
 static void preview_commit(pass_ctx *c, const pass_tls *t)
@@ -492,7 +488,7 @@ static int preview_write(const cw_pass *p, const pass_ctx *c)
     if (!rc && (GDALSetGeoTransform(ds, gt) != CE_None || GDALSetProjection(ds, s->crs_wkt) != CE_None))
         rc = cw_error("cannot georeference %s: %s", tmp, cw_gdal_errmsg());
     for (int b = 0; b < CK_PREVIEW_BANDS && !rc; b++) {
-        const ck_dn_conv cv = s->src[preview_src[b]].conv;
+        const ck_dn_conv cv = s->src[ck_preview_bands[b]].conv;
         for (int cy = 0; cy < c->ph; cy++)
             for (int cx = 0; cx < c->pw; cx++) {
                 size_t i = (size_t)cy * (size_t)c->pw + (size_t)cx;

@@ -44,9 +44,10 @@ uint32_t cw_alert_rgb(int cls, int confidence)
 
 /* -------------------------------------------------------------- mosaic */
 
-/* bands kept: true colour, SWIR false colour, MNDWI for ponds */
+/* bands kept: true colour, SWIR false colour, MNDWI for ponds; the
+ * previews' bands, in their order (ck_preview_bands) */
 enum { MB_B02, MB_B03, MB_B04, MB_B08, MB_B11, MB_B12, MB_N };
-static const int mb_src[MB_N] = {CK_B02, CK_B03, CK_B04, CK_B08, CK_B11, CK_B12};
+_Static_assert(MB_N == CK_PREVIEW_BANDS, "the mosaic holds the previews' bands");
 
 typedef struct {
     int w, h;
@@ -105,7 +106,7 @@ static long fill_rows(const cw_map_ctx *M, const cw_map_scene *ms, const gwin *g
         dn[b] = buf + (size_t)b * n;
     int srcs[MB_N + 1];
     for (int b = 0; b < MB_N; b++)
-        srcs[b] = mb_src[b];
+        srcs[b] = ck_preview_bands[b];
     srcs[MB_N] = CW_SRC_SCL;
     const int have_scl = have_rec || s->src[CW_SRC_SCL].present;
     for (int k = 0; k < MB_N + 1; k++) {
@@ -146,7 +147,7 @@ static long fill_rows(const cw_map_ctx *M, const cw_map_scene *ms, const gwin *g
     const unsigned bad = (unsigned)ru->invalid | ru->cloud | ru->shadow;
     float add[MB_N], mul[MB_N];
     for (int b = 0; b < MB_N; b++) {
-        ck_dn_conv cv = s->src[mb_src[b]].conv;
+        ck_dn_conv cv = s->src[ck_preview_bands[b]].conv;
         add[b] = cv.add;
         mul[b] = 10000.0f / cv.quantum;
     }

@@ -148,12 +148,15 @@ static const fld never_fields[] = {{"aoi_id", OFTString}, {"tile_id", OFTString}
                                    {"never_clear_pixels", OFTInteger}};
 #define NF(a) ((int)(sizeof a / sizeof a[0]))
 
-/* A statement whose result, if any, is not needed. */
-static void sql_exec(cw_history *h, const char *sql)
+/* A statement whose result, if any, is not needed; -1 when GDAL reported
+ * a failure (the callers that can go on without it ignore that). */
+static int sql_exec(cw_history *h, const char *sql)
 {
+    CPLErrorReset();
     OGRLayerH r = GDALDatasetExecuteSQL(h->ds, sql, NULL, NULL);
     if (r)
         GDALDatasetReleaseResultSet(h->ds, r);
+    return CPLGetLastErrorType() >= CE_Failure ? -1 : 0;
 }
 
 static OGRLayerH get_layer(cw_history *h, const char *name, OGRwkbGeometryType gt, const fld *f, int nf, int create)
@@ -553,11 +556,7 @@ int cw_history_tile_reset(cw_history *h, const char *tile)
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
         char sql[160];
         snprintf(sql, sizeof sql, "DELETE FROM \"%s\" WHERE tile_id = %s", tables[i], q);
-        CPLErrorReset();
-        OGRLayerH r = GDALDatasetExecuteSQL(h->ds, sql, NULL, NULL);
-        if (r)
-            GDALDatasetReleaseResultSet(h->ds, r);
-        if (CPLGetLastErrorType() >= CE_Failure)
+        if (sql_exec(h, sql))
             return cw_error("%s: cannot reset tile %s: %s", h->path, tile, cw_gdal_errmsg());
     }
     return 0;
