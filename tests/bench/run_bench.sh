@@ -91,16 +91,11 @@ if [ ! -f "$N/tile/SCL.tif" ]; then
     echo "generating a full tile with all bands in $N/tile (once)..."
     /usr/bin/python3 scripts/s2synth.py bench "$N/tile" --bands B02,B03,B04,B08,B11,B12,SCL --no-date
 fi
-# a run folder over tile folder $2: three products, the first two nights run
-# (reference, baseline), the state kept in state0 for every timed night
-night_setup() {
-    R=$1 TD=$(cd "$2" && pwd)
-    rm -rf "$R"; mkdir -p "$R/inbox"
-    for d in 20240115 20240310 20240320; do
-        p="$R/inbox/S2B_MSIL2A_${d}T153619_N0510_R068_T18MTD_${d}T171500"
-        mkdir -p "$p"
-        for b in $BANDS SCL; do ln -s "$TD/$b.tif" "$p/$b.tif"; done
-    done
+# A run folder $1 whose inbox holds the three products: the first two
+# nights are run (reference, baseline; with maps, so their previews are
+# there), and the state is kept in state0 for every timed night.
+nights_prime() {
+    R=$1
     cat > "$R/job.ini" <<INI
 [job]
 inbox = inbox
@@ -120,6 +115,17 @@ INI
     done
     mv "$R/all/"* "$R/inbox/"
     cp -a "$R/state" "$R/state0"
+}
+# a run folder over tile folder $2: three folder products linking its bands
+night_setup() {
+    R=$1 TD=$(cd "$2" && pwd)
+    rm -rf "$R"; mkdir -p "$R/inbox"
+    for d in 20240115 20240310 20240320; do
+        p="$R/inbox/S2B_MSIL2A_${d}T153619_N0510_R068_T18MTD_${d}T171500"
+        mkdir -p "$p"
+        for b in $BANDS SCL; do ln -s "$TD/$b.tif" "$p/$b.tif"; done
+    done
+    nights_prime "$R"
 }
 night_setup "$N/run" "$N/tile"
 NIGHT="$CW run $N/run/job.ini --night 2024-03-20"
@@ -195,14 +201,7 @@ offs = '      <BOA_ADD_OFFSET_VALUES_LIST>\n' + ''.join(
 open('$p/MTD_MSIL2A.xml', 'w').write(s2synth.MTD_TEMPLATE.format(date=date, pid='$(basename "$p" .SAFE)',
                                                                   baseline='05.10', offsets=offs))"
 done
-cp "$N/run/job.ini" "$J/run/job.ini"
-mv "$J/run/inbox" "$J/run/all"; mkdir "$J/run/inbox"
-for d in 20240115 20240310; do
-    mv "$J/run/all/"*"_${d}T"* "$J/run/inbox/"
-    "$CW" run "$J/run/job.ini" --night "$(echo $d | sed -E 's/(....)(..)(..)/\1-\2-\3/')" 2>&1 | tail -n 1
-done
-mv "$J/run/all/"* "$J/run/inbox/"
-cp -a "$J/run/state" "$J/run/state0"
+nights_prime "$J/run"
 JFILES=""
 for b in $BANDS SCL; do
     case $b in B11|B12|SCL) r=20 ;; *) r=10 ;; esac
