@@ -12,7 +12,17 @@ are the real loss (about 8 ha of 64, says the data's README).  Checked:
 the confirmed loss published at the end lies between half and twice that
 area; every published confirmed alert first detected in winter
 (November-March) keeps its pixels below their summer expectation the
-following summer.  Prints the figures and
+following summer.
+
+"Back to the summer expectation" is measured against the patch's own
+year-to-year noise, not against the loss threshold: a pixel is back when its
+next summer's median is within twice the typical (median) difference between
+the summer medians of 2016 and 2017, two years without loss (0.05 NDVI here).
+A seasonal false alarm comes back to within that (the build just before the
+seasonal baseline, a3a452c^, confirmed 18 winter alerts on this series, 9 of
+them back within 0.02, and fails this check); a dying stand does not.  0.15 is the bar of severe loss for the
+area reference, not of "still below": pixels 0.13 below their summer level a
+summer later are a decline, not a winter.  Prints the figures and
 "seasons: N passed, N failed".
 """
 import json
@@ -67,6 +77,10 @@ after, na = summer_median((2019,))
 drop = before - after
 ref_ha = float(np.nansum(drop > 0.15)) * 0.04  # 20 m pixels
 print(f"  reference: summer 2016-17 ({nb} dates) vs summer 2019 ({na} dates): {ref_ha:.1f} ha dropped by > 0.15 NDVI")
+# the year-to-year noise of a pixel's summer level, from two years without loss
+back_tol = 2.0 * float(np.nanmedian(np.abs(summer_median((2016,))[0] - summer_median((2017,))[0])))
+print(f"  back to the summer expectation: within {back_tol:.3f} NDVI (twice the median |summer 2016 - summer 2017|)")
+check(0.0 < back_tol <= 0.08, f"the year-to-year summer noise ({back_tol:.3f}) is small enough to tell a winter from a loss")
 
 # ------------------------------------------------- every date as its night
 run = os.path.join(WORK, "run")
@@ -103,13 +117,14 @@ for f in ds.GetLayerByName("alerts"):
         y = int(first[:4]) + (1 if int(first[5:7]) >= 11 else 0)
         nxt, nn = summer_median((y,))
         if nn and m.any():
-            still = np.nanmedian((before - nxt)[m]) > 0.15
-            winter_bad += not still
+            below = float(np.nanmedian((before - nxt)[m]))
+            winter_bad += below <= back_tol
+            print(f"    {f.GetField('alert_id')}: first {first}, {f.GetField('area_ha'):.2f} ha; summer {y} "
+                  f"({nn} date(s)): {below:.3f} below its 2016-17 summer level")
 print(f"  chakrawatch: {conf_ha:.1f} ha confirmed loss at the end; {winter_n} confirmed alert(s) first seen in "
       f"winter, {winter_bad} of them back to their summer expectation the following summer")
 check(0.5 * ref_ha <= conf_ha <= 2.0 * ref_ha,
       f"confirmed loss {conf_ha:.1f} ha within half and twice the summer-to-summer reference {ref_ha:.1f} ha")
-# the issue asks for none; we reach a few (see README): assert they stay a minority, and print them
-check(winter_bad <= max(1, winter_n // 2),
-      f"confirmed winter alerts whose pixels recover by the next summer stay a minority ({winter_bad} of {winter_n})")
+check(winter_bad == 0,
+      f"no confirmed winter alert is back at its summer expectation the next summer ({winter_bad} of {winter_n})")
 finish("seasons")
