@@ -65,7 +65,8 @@ static const char usage[] =
     "  --index LIST               comma-separated, default ndvi: %s\n"
     "  --type float32|int16       Float32 (nodata NaN) or Int16 x 10000 (nodata -32768,\n"
     "                             scale 0.0001 declared); default float32\n"
-    "  --codec zstd|deflate|lzw|none   output compression, default zstd (level 1)\n"
+    "  --codec zstd|deflate|lzw|none   output compression, default zstd\n"
+    "  --level N                  zstd -7..19 (default -3, fast), deflate 1..12 (6)\n"
     "\n"
     "common options:\n"
     "  --mask scl|none            validity mask from SCL (default) or DN 0 only\n"
@@ -116,6 +117,7 @@ static int parse_args(int argc, char **argv, cli_t *cli)
     static const struct option lo[] = {
         {"out", required_argument, 0, 'o'},           {"index", required_argument, 0, 'i'},
         {"type", required_argument, 0, 't'},          {"codec", required_argument, 0, 'c'},
+        {"level", required_argument, 0, 'L'},
         {"mask", required_argument, 0, 'm'},          {"invalid-classes", required_argument, 0, 'I'},
         {"cloud-buffer", required_argument, 0, 'C'},  {"shadow-buffer", required_argument, 0, 'S'},
         {"boa-offset", required_argument, 0, 'b'},    {"threads", required_argument, 0, 'j'},
@@ -143,6 +145,11 @@ static int parse_args(int argc, char **argv, cli_t *cli)
         case 'c':
             if (cw_codec_parse(v, &ix->codec))
                 return fprintf(stderr, "chakrawatch: %s\n", cw_errmsg()), 2;
+            break;
+        case 'L':
+            if (cw_parse_long(v, -7, 19, &lv))
+                return fprintf(stderr, "chakrawatch: --level: %s\n", cw_errmsg()), 2;
+            ix->level = (int)lv;
             break;
         case 'm':
             if (pick2("--mask", v, "scl", "none", &k))
@@ -192,6 +199,8 @@ static int parse_args(int argc, char **argv, cli_t *cli)
         fprintf(stderr, "chakrawatch: unexpected argument %s\n", argv[optind]);
         return 2;
     }
+    if (cw_codec_level_check(ix->codec, ix->level))
+        return fprintf(stderr, "chakrawatch: --level: %s\n", cw_errmsg()), 2;
     return 0;
 }
 
@@ -440,6 +449,7 @@ int main(int argc, char **argv)
     cli.ix.index_list = "ndvi";
     cli.ix.type = CW_OUT_FLOAT32;
     cli.ix.codec = CW_CODEC_ZSTD;
+    cli.ix.level = CW_LEVEL_DEFAULT;
     const char *cmd = argv[1];
     if (!strcmp(cmd, "run") || !strcmp(cmd, "alerts") || !strcmp(cmd, "reprocess") || !strcmp(cmd, "report") ||
         !strcmp(cmd, "plan") || !strcmp(cmd, "finish"))

@@ -23,6 +23,7 @@ struct cw_raster_out {
     TIFF *tif; /* ZSTD outputs: GDAL made the file and its tags, tiles go in raw */
     cw_out_type type;
     int width, height;
+    int level; /* ZSTD level of our encoder */
     char tmp[PATH_MAX], path[PATH_MAX];
     cw_tile_enc *serial; /* for writes whose tiles were not encoded in parallel */
 };
@@ -51,16 +52,33 @@ int cw_codec_parse(const char *s, cw_codec *out)
 
 const char *cw_codec_name(cw_codec c) { return codec_names[c]; }
 
-cw_raster_out *cw_raster_out_create(const char *path, const cw_scene *s, cw_out_type type,
-                                    cw_codec codec, const char *band_desc, char **meta)
+int cw_codec_level_check(cw_codec c, int level)
 {
+    if (level == CW_LEVEL_DEFAULT)
+        return 0;
+    if (c == CW_CODEC_ZSTD && (level < -7 || level > 19))
+        return cw_error("ZSTD level %d: -7..19", level);
+    if (c == CW_CODEC_DEFLATE && (level < 1 || level > 12))
+        return cw_error("DEFLATE level %d: 1..12", level);
+    if (c == CW_CODEC_LZW || c == CW_CODEC_NONE)
+        return cw_error("%s takes no level", codec_names[c]);
+    return 0;
+}
+
+cw_raster_out *cw_raster_out_create(const char *path, const cw_scene *s, cw_out_type type,
+                                    cw_codec codec, int level, const char *band_desc, char **meta)
+{
+    if (cw_codec_level_check(codec, level))
+        return NULL;
     cw_raster_out *o = calloc(1, sizeof *o);
     char **opts = NULL;
+    char zlevel[8];
     if (!o) {
         cw_error("out of memory");
         return NULL;
     }
     o->type = type;
+    o->level = level == CW_LEVEL_DEFAULT ? 1 : level;
     o->width = s->width;
     o->height = s->height;
     cw_strlcpy(o->path, path, sizeof o->path);
@@ -84,8 +102,9 @@ cw_raster_out *cw_raster_out_create(const char *path, const cw_scene *s, cw_out_
         opts = CSLSetNameValue(opts, "SPARSE_OK", "TRUE");
         break;
     case CW_CODEC_DEFLATE:
+        snprintf(zlevel, sizeof zlevel, "%d", level == CW_LEVEL_DEFAULT ? 6 : level);
         opts = CSLSetNameValue(opts, "COMPRESS", "DEFLATE");
-        opts = CSLSetNameValue(opts, "ZLEVEL", "6");
+        opts = CSLSetNameValue(opts, "ZLEVEL", zlevel);
         opts = CSLSetNameValue(opts, "PREDICTOR", pred);
         break;
     case CW_CODEC_LZW:
@@ -217,7 +236,7 @@ int cw_raster_out_encode(const cw_raster_out *o, cw_tile_enc *e, int nrows, cons
     size_t at = 0;
     for (int i = 0; i < n; i++) {
         const unsigned char *src = predict(e, o->type, (const unsigned char *)tiles + (size_t)i * tb);
-        size_t z = ZSTD_compressCCtx(e->cc, e->data + at, e->cap, src, tb, 1);
+        size_t z = ZSTD_compressCCtx(e->cc, e->data + at, e->cap, src, tb, o->level);
         if (ZSTD_isError(z))
             return cw_error("zstd: %s", ZSTD_getErrorName(z));
         e->off[i] = at;

@@ -18,10 +18,16 @@ typedef struct cw_raster_out cw_raster_out;
 
 int cw_codec_parse(const char *s, cw_codec *out);
 const char *cw_codec_name(cw_codec c);
+/* Compression levels: CW_LEVEL_DEFAULT, or ZSTD -7..19 (negative: ZSTD's
+ * fast levels) and DEFLATE 1..12; LZW and none take no level. */
+#define CW_LEVEL_DEFAULT (-100)
+int cw_codec_level_check(cw_codec c, int level);
 
-/* meta: NULL-terminated "KEY=VALUE" list stored as dataset metadata. */
+/* meta: NULL-terminated "KEY=VALUE" list stored as dataset metadata.
+ * level: checked by cw_codec_level_check; CW_LEVEL_DEFAULT is ZSTD 1 or
+ * DEFLATE 6. */
 cw_raster_out *cw_raster_out_create(const char *path, const cw_scene *s, cw_out_type type,
-                                    cw_codec codec, const char *band_desc, char **meta);
+                                    cw_codec codec, int level, const char *band_desc, char **meta);
 /* A strip's tiles compressed ahead of the ordered write, by the thread
  * that made them: ZSTD outputs (the default codec) are encoded here, with
  * libtiff's predictors, and written raw, so compression runs in parallel.

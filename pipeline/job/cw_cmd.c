@@ -299,7 +299,8 @@ int cw_indices_run(const char *scene_path, const cw_indices_opts *o)
         for (int i = 0; i < 8; i++)
             mp[i] = meta[i];
         mp[8] = NULL;
-        c.out[k] = cw_raster_out_create(path, &s, o->type, o->codec, upper, mp);
+        int level = o->level == CW_LEVEL_DEFAULT && o->codec == CW_CODEC_ZSTD ? CW_INDICES_ZSTD_LEVEL : o->level;
+        c.out[k] = cw_raster_out_create(path, &s, o->type, o->codec, level, upper, mp);
         if (!c.out[k])
             goto done;
     }

@@ -445,7 +445,7 @@ static cw_raster_out *obs_create(const cw_pass *p)
     meta[1] = m1;
     meta[2] = m2;
     meta[3] = NULL;
-    return cw_raster_out_create(p->obs_path, p->s, CW_OUT_BYTE, CW_CODEC_ZSTD, "observation", meta);
+    return cw_raster_out_create(p->obs_path, p->s, CW_OUT_BYTE, CW_CODEC_ZSTD, CW_LEVEL_DEFAULT, "observation", meta);
 }
 
 int cw_preview_path(char *buf, size_t n, const char *obs_path)

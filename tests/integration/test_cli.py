@@ -150,6 +150,26 @@ def test_zstd_encoder():
             check(t.returncode == 0 and "error" not in t.stderr.lower(), f"{typ} {name}: libtiff decodes every tile "
                   f"({t.stderr[-200:]})")
             check(os.path.getsize(fz) < 0.8 * os.path.getsize(fn), f"{typ} {name}: compressed")
+    # --level: every level gives the same pixels; ZSTD's fast default trades size for time
+    sizes, z, n = {}, out("zstd_float32"), out("none_float32")
+    for lv in ("-7", "1", "19"):
+        d = out(f"zstd_level{lv}")
+        r = run("indices", f"{FIX}/tall", "--out", d, "--level", lv)
+        f = glob.glob(f"{d}/*_ndvi.tif")[0]
+        check(r.returncode == 0 and np.array_equal(arr(f), arr(glob.glob(f"{n}/*_ndvi.tif")[0]), equal_nan=True),
+              f"--level {lv}: the uncompressed pixels")
+        sizes[lv] = os.path.getsize(f)
+    default = os.path.getsize(glob.glob(f"{z}/*_ndvi.tif")[0])
+    check(sizes["19"] < sizes["1"] <= default <= sizes["-7"],
+          f"a higher ZSTD level makes a smaller file, the default (-3) sits between -7 and 1 ({sizes}, {default})")
+    r = run("indices", f"{FIX}/tall", "--out", out("deflate9"), "--codec", "deflate", "--level", "9")
+    check(r.returncode == 0 and gdal.Info(glob.glob(out("deflate9") + "/*_ndvi.tif")[0], format="json")["metadata"]
+          ["IMAGE_STRUCTURE"].get("COMPRESSION") == "DEFLATE", "--codec deflate --level 9 through GDAL")
+    for bad in (("--level", "20"), ("--level", "-8"), ("--codec", "none", "--level", "1"),
+                ("--level", "3", "--codec", "lzw"), ("--codec", "deflate", "--level", "0")):
+        r = run("indices", f"{FIX}/tall", "--out", out("badlevel"), *bad)
+        check(r.returncode == 2 and "level" in r.stderr and not glob.glob(out("badlevel") + "/*.tif"),
+              f"{' '.join(bad)}: usage error, nothing written ({r.stderr.strip()})")
 
 
 # ---- no SCL: fallback with a warning ------------------------------------------------------
