@@ -140,8 +140,8 @@ void ck_mask_scl(const ck_scl_rules *r, const uint8_t *scl, size_t w,
     }
 }
 
-void ck_pseudo_scl(const float *blue, const float *green, const float *red, const float *swir,
-                   size_t n, float blue_min, float white_max, float swir_ratio_max, uint8_t *scl)
+void ck_pseudo_scl(const float *blue, const float *green, const float *red, const float *swir, size_t n,
+                   const ck_pseudo_scl_params *p, uint8_t *scl)
 {
     for (size_t i = 0; i < n; i++) {
         float b = blue[i], g = green[i], rd = red[i];
@@ -151,10 +151,14 @@ void ck_pseudo_scl(const float *blue, const float *green, const float *red, cons
         }
         float mx = fmaxf(b, fmaxf(g, rd)), mn = fminf(b, fminf(g, rd));
         float mean = (b + g + rd) / 3.0f;
+        float s = swir ? swir[i] : NAN;
         /* clouds stay flat into the SWIR; bright roofs and bare ground rise */
-        int flat = !swir || isnan(swir[i]) || swir[i] < swir_ratio_max * b;
-        int cloud = b > blue_min && mean > 0.0f && (mx - mn) < white_max * mean && flat;
-        scl[i] = cloud ? 9 : 4;
+        int flat = isnan(s) || s < p->swir_ratio_max * b;
+        int cloud = b > p->blue_min && mean > 0.0f && (mx - mn) < p->white_max * mean && flat;
+        /* water reflects next to no SWIR: where it does, under a blue sky-like spectrum, it is haze */
+        int haze = !isnan(s) && g + s > 0.0f && (g - s) > p->water_mndwi_min * (g + s) && s > p->water_swir_max &&
+                   b >= rd;
+        scl[i] = cloud ? 9 : haze ? 10 : 4;
     }
 }
 

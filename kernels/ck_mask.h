@@ -38,16 +38,28 @@ void ck_mask_scl(const ck_scl_rules *r, const uint8_t *scl, size_t w,
 
 /*
  * Fallback without SCL: writes pseudo-SCL classes (0 no data, 9 cloud,
- * 4 clear) from a brightness and whiteness test, to feed ck_mask_scl.
- * Cloud: blue > blue_min, the visible bands' spread (max - min) / mean
- * < white_max, and SWIR (B11, or NULL when absent) below swir_ratio_max x
- * blue: clouds are flat into the SWIR while bright roofs, sand and bare
- * soil rise there (measured on the real Porto Trombetas scene: its town
- * and tailings were 5 % of the scene as "cloud" after the buffer without
- * it).  Thresholds in reflectance units.
+ * 10 haze over water, 4 clear) to feed ck_mask_scl.  Thresholds in
+ * reflectance units.
+ *   Cloud: blue > blue_min, the visible bands' spread (max - min) / mean
+ *   < white_max, and SWIR (B11, or NULL when absent) below swir_ratio_max x
+ *   blue: clouds are flat into the SWIR while bright roofs, sand and bare
+ *   soil rise there (measured on the real Porto Trombetas scene: its town
+ *   and tailings were 5 % of the scene as "cloud" after the buffer without
+ *   it).
+ *   Haze (or glint) over water, needs SWIR: water (MNDWI of green and B11
+ *   > water_mndwi_min) whose B11 is above water_swir_max while blue stays
+ *   at least red.  Open water absorbs nearly all of the SWIR (B11 < 0.01
+ *   on the clear Trombetas river), so a flat brightening there is in the
+ *   air or on the surface: on that river, haze lifts every band by about
+ *   0.005 and B11 from 0.008 to 0.014, while blue stays above red.  Turbid,
+ *   shallow or tailings water, bright in the SWIR too, is red above blue.
  */
-void ck_pseudo_scl(const float *blue, const float *green, const float *red, const float *swir,
-                   size_t n, float blue_min, float white_max, float swir_ratio_max, uint8_t *scl);
+typedef struct {
+    float blue_min, white_max, swir_ratio_max; /* cloud */
+    float water_mndwi_min, water_swir_max;     /* haze over water */
+} ck_pseudo_scl_params;
+void ck_pseudo_scl(const float *blue, const float *green, const float *red, const float *swir, size_t n,
+                   const ck_pseudo_scl_params *p, uint8_t *scl);
 
 /* Pixels of a mask by the first flag that applies: counts[] gets
  * CK_COUNT_NODATA (no data), _CLOUD (cloud, not no data), _SHADOW (shadow

@@ -14,10 +14,15 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Fallback cloud test thresholds (reflectance), see README "No SCL". */
-#define CW_FALLBACK_BLUE_MIN 0.18f
-#define CW_FALLBACK_WHITE_MAX 0.25f
-#define CW_FALLBACK_SWIR_RATIO 1.5f /* cloud: B11 below this x B02 */
+/* Fallback cloud and haze test thresholds (reflectance), see README "No
+ * SCL" and ck_mask.h. */
+static const ck_pseudo_scl_params fallback_params = {
+    .blue_min = 0.18f,
+    .white_max = 0.25f,
+    .swir_ratio_max = 1.5f, /* cloud: B11 below this x B02 */
+    .water_mndwi_min = 0.3f,
+    .water_swir_max = 0.012f, /* haze over water: B11 above this */
+};
 
 struct cw_reader {
     const cw_scene *s;
@@ -321,8 +326,7 @@ static int load_strip(const cw_scene *s, const cw_strip_job *job, int halo, int 
                     return -1;
                 ck_dn_to_reflectance(b->dn, wpx, s->src[band].conv, b->fb[k], b->tmpmask);
             }
-            ck_pseudo_scl(b->fb[0], b->fb[1], b->fb[2], swir ? b->fb[3] : NULL, wpx, CW_FALLBACK_BLUE_MIN,
-                          CW_FALLBACK_WHITE_MAX, CW_FALLBACK_SWIR_RATIO, b->scl);
+            ck_pseudo_scl(b->fb[0], b->fb[1], b->fb[2], swir ? b->fb[3] : NULL, wpx, &fallback_params, b->scl);
         } else if (cw_reader_read(b->rd, CW_SRC_SCL, wy0, wy1 - wy0, b->scl)) {
             return -1;
         }

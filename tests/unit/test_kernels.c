@@ -201,14 +201,25 @@ static void test_mask(void)
     CHECK(water_valid, "water class must never be masked by its class");
 
     /* fallback cloud test */
+    const ck_pseudo_scl_params pp = {.blue_min = 0.18f, .white_max = 0.2f, .swir_ratio_max = 1.5f,
+                                     .water_mndwi_min = 0.3f, .water_swir_max = 0.012f};
     float b[4] = {0.30f, 0.03f, CK_NODATA, 0.25f}, g[4] = {0.31f, 0.06f, 0.1f, 0.26f},
           rd[4] = {0.32f, 0.04f, 0.1f, 0.27f}, sw[4] = {0.28f, 0.15f, 0.2f, 0.45f};
     uint8_t ps[4];
-    ck_pseudo_scl(b, g, rd, sw, 4, 0.18f, 0.2f, 1.5f, ps);
+    ck_pseudo_scl(b, g, rd, sw, 4, &pp, ps);
     CHECK(ps[0] == 9 && ps[1] == 4 && ps[2] == 0 && ps[3] == 4, "pseudo scl %d %d %d %d (a bright roof, SWIR 0.45, is no cloud)",
           ps[0], ps[1], ps[2], ps[3]);
-    ck_pseudo_scl(b, g, rd, NULL, 4, 0.18f, 0.2f, 1.5f, ps);
+    ck_pseudo_scl(b, g, rd, NULL, 4, &pp, ps);
     CHECK(ps[3] == 9, "without SWIR the visible test alone decides");
+    /* haze over water (the Trombetas river's medians): clear river, hazy river, a red tailings pond
+     * bright in the SWIR, hazy water without SWIR */
+    float wb[3] = {0.0229f, 0.0268f, 0.0264f}, wg[3] = {0.0255f, 0.0298f, 0.0398f},
+          wr[3] = {0.0198f, 0.0248f, 0.0482f}, ws[3] = {0.0081f, 0.0141f, 0.0194f};
+    ck_pseudo_scl(wb, wg, wr, ws, 3, &pp, ps);
+    CHECK(ps[0] == 4 && ps[1] == 10 && ps[2] == 4, "haze over water %d %d %d (clear river, hazy river, tailings)",
+          ps[0], ps[1], ps[2]);
+    ck_pseudo_scl(wb, wg, wr, NULL, 3, &pp, ps);
+    CHECK(ps[1] == 4, "without SWIR haze over water is not judged");
 }
 
 /* ---- change state: references written from RECIPES 4 ---- */
