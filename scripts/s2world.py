@@ -308,7 +308,7 @@ def make(a):
         events.append({"id": e["id"], "code": k, "class": e["class"], "start": w.dates[e["start"]],
                        "first_clear": cd[0] if cd else None, "first_seen": first_seen.get(e["id"]),
                        "clear_dates": cd, "area_ha": int(e["mask"].sum()) * 0.01,
-                       "aoi_id": e.get("in_chakra", "")})
+                       "aoi_id": e.get("in_chakra", ""), "haze_beside": bool(e.get("haze_beside"))})
     # decoy pixels lying on events are the events'
     decoys[ev > 0] = 0
     S.write_gtiff(os.path.join(truth, "events.tif"), ev, 10, dtype=gdal.GDT_Byte)
