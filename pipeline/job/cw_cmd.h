@@ -19,7 +19,7 @@ typedef struct {
     int level; /* CW_LEVEL_DEFAULT: ZSTD CW_INDICES_ZSTD_LEVEL, DEFLATE 6 */
 } cw_indices_opts;
 
-/* Index rasters are written at ZSTD's fast level -3 unless told: 6 % larger
+/* Index rasters are written at ZSTD's fast level -3 unless told: 6.5 % larger
  * than level 1 for a third less compression CPU (make bench). */
 #define CW_INDICES_ZSTD_LEVEL (-3)
 
