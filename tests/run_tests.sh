@@ -15,9 +15,9 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 pass=0 fail=0 status=0
 T0=$(date +%s)
-tally() { # name, output file, exit code
+tally() { # name, output file, exit code[, seconds]
     cat "$2"
-    now=$(date +%s); echo "($1: $((now - T0)) s)"; T0=$now
+    now=$(date +%s); echo "($1: ${4:-$((now - T0))} s)"; T0=$now
     line=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$2" | tail -n 1)
     p=$(echo "$line" | sed -E 's/.* ([0-9]+) passed.*/\1/')
     f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
@@ -45,70 +45,95 @@ echo "== integration"
 /usr/bin/python3 "$HERE/integration/test_cli.py" "$BUILD" "$FIX/scenes" > "$FIX/i.log" 2>&1
 tally integration "$FIX/i.log" $?
 
-echo "== nightly job against ground truth"
-if ! /usr/bin/python3 "$HERE/../scripts/s2synth.py" series "$FIX/series" > "$FIX/gs.log" 2>&1; then
-    cat "$FIX/gs.log"; echo "series generation failed"; fail=$((fail + 1)); status=1
-else
-    /usr/bin/python3 "$HERE/integration/test_run.py" "$BUILD" "$FIX/series" "$FIX/runs" > "$FIX/r.log" 2>&1
-    tally nightly "$FIX/r.log" $?
-    echo "== kill -9 at random moments of a night, then the rerun (${KILL_TRIALS:-3} trial(s); make killtest runs 30)"
-    /usr/bin/python3 "$HERE/integration/test_kill.py" "$BUILD" "$FIX/series" "$FIX/kill" "${KILL_TRIALS:-3}" \
-        > "$FIX/kl.log" 2>&1
-    tally kill "$FIX/kl.log" $?
-    echo "== maps and report (PNG, headless Chromium)"
-    /usr/bin/python3 "$HERE/integration/test_maps.py" "$BUILD" "$FIX/series" "$FIX/runs" > "$FIX/m.log" 2>&1
-    tally maps "$FIX/m.log" $?
-    # LibreOffice reads the same bytes whatever the build: once (ONCE=0 in the sanitizer pass)
-    if [ "${ONCE:-1}" = 1 ]; then
-        echo "== alerts.xlsx in headless LibreOffice (es-ES, es-EC)"
-        /usr/bin/python3 "$HERE/integration/test_spreadsheet.py" "$BUILD" "$FIX/series" "$FIX/runs" > "$FIX/x.log" 2>&1
-        tally spreadsheet "$FIX/x.log" $?
-    fi
-    echo "== guards, exit codes, settings against the state, reprocess"
-    /usr/bin/python3 "$HERE/integration/test_guards.py" "$BUILD" "$FIX/series" "$FIX/guards" > "$FIX/g.log" 2>&1
-    tally guards "$FIX/g.log" $?
-    echo "== verify and review (plot verdicts against truth, evidence packs, the committee's reviews)"
-    /usr/bin/python3 "$HERE/integration/test_verify.py" "$BUILD" "$FIX/series" "$FIX/verify" > "$FIX/v.log" 2>&1
-    tally verify "$FIX/v.log" $?
-fi
-
-echo "== real Sentinel-2 (../shared/data/real)"
+# The rest runs in two lanes at once: a test spends about half its time in
+# one thread (Python, the alerts, the history, GDAL), so one lane alone
+# keeps two cores about half busy.  Each step writes its log, exit code and
+# seconds; the lanes share nothing but the read-only series and the build,
+# and each has its own Chromium/LibreOffice profile.  Results are printed
+# and counted in a fixed order once both are done.
+step() { # log, command...
+    log=$1; shift
+    t=$(date +%s)
+    "$@" > "$log" 2>&1
+    echo $? > "$log.rc"
+    echo $(($(date +%s) - t)) > "$log.sec"
+}
+show() { # title, name, log: one lane step, printed and counted
+    [ -f "$3.rc" ] || return 0 # not run in this configuration
+    echo "== $1"
+    tally "$2" "$3" "$(cat "$3.rc")" "$(cat "$3.sec")"
+}
+PY=/usr/bin/python3
+T=$HERE/integration
 REAL=${CW_REAL_DATA:-$HERE/../../shared/data/real}
-if [ -d "$REAL/earth-search-S2A_29RKH_20200219_0_L2A" ]; then
-    /usr/bin/python3 "$HERE/integration/test_real.py" "$BUILD" "$REAL" "$FIX/real" > "$FIX/real.log" 2>&1
-    tally real "$FIX/real.log" $?
-    # 187 nights: an accuracy test of the real series, run once (ONCE=0 in
-    # the sanitizer pass, whose memory checks the generated seasonal series
-    # below already covers)
-    if [ -d "$REAL/fordead-verdun-T31UFQ" ] && [ "${ONCE:-1}" = 1 ]; then
-        echo "== the real five-year series (seasons, recovery)"
-        /usr/bin/python3 "$HERE/integration/test_seasons.py" "$BUILD" "$REAL" "$FIX/seasons" > "$FIX/se.log" 2>&1
-        tally seasons "$FIX/se.log" $?
+series_ok=1
+if ! $PY "$HERE/../scripts/s2synth.py" series "$FIX/series" > "$FIX/gs.log" 2>&1; then
+    cat "$FIX/gs.log"; echo "series generation failed"; fail=$((fail + 1)); status=1; series_ok=0
+fi
+lane_env() { # a profile folder per lane for the browsers and LibreOffice
+    export XDG_CONFIG_HOME="$FIX/home-$1/.config" XDG_CACHE_HOME="$FIX/home-$1/.cache"
+    mkdir -p "$XDG_CONFIG_HOME" "$XDG_CACHE_HOME"
+}
+verify_step() { # in the lane without the scale test, to balance them
+    step "$FIX/v.log" $PY "$T/test_verify.py" "$BUILD" "$FIX/series" "$FIX/verify"
+}
+lane_a() {
+    lane_env a
+    if [ $series_ok = 1 ]; then
+        step "$FIX/r.log" $PY "$T/test_run.py" "$BUILD" "$FIX/series" "$FIX/runs"
+        step "$FIX/kl.log" $PY "$T/test_kill.py" "$BUILD" "$FIX/series" "$FIX/kill" "${KILL_TRIALS:-3}"
+        step "$FIX/m.log" $PY "$T/test_maps.py" "$BUILD" "$FIX/series" "$FIX/runs"
+        # LibreOffice reads the same bytes whatever the build: once (ONCE=0 in the sanitizer pass)
+        [ "${ONCE:-1}" = 1 ] && step "$FIX/x.log" $PY "$T/test_spreadsheet.py" "$BUILD" "$FIX/series" "$FIX/runs"
+        [ "${SCALE:-0}" = 1 ] || verify_step
     fi
+    [ "${SCALE:-0}" = 1 ] && step "$FIX/sc.log" env CW_SCALE_NIGHTS="${CW_SCALE_NIGHTS:-6}" $PY \
+        "$HERE/scale/test_scale.py" "$BUILD" "$FIX/scale"
+    [ -n "${FUZZ_SMOKE:-}" ] && step "$FIX/fz.log" env BUILD="$FUZZ_SMOKE" FUZZ_SECONDS=6 "$HERE/fuzz/run_fuzz.sh"
+    return 0
+}
+lane_b() {
+    lane_env b
+    [ $series_ok = 1 ] && step "$FIX/g.log" $PY "$T/test_guards.py" "$BUILD" "$FIX/series" "$FIX/guards"
+    [ $series_ok = 1 ] && [ "${SCALE:-0}" = 1 ] && verify_step
+    if [ -d "$REAL/earth-search-S2A_29RKH_20200219_0_L2A" ]; then
+        step "$FIX/real.log" $PY "$T/test_real.py" "$BUILD" "$REAL" "$FIX/real"
+        # 187 nights: an accuracy test of the real series, run once (ONCE=0 in
+        # the sanitizer pass, whose memory checks the generated seasonal series
+        # below already covers)
+        [ -d "$REAL/fordead-verdun-T31UFQ" ] && [ "${ONCE:-1}" = 1 ] &&
+            step "$FIX/se.log" $PY "$T/test_seasons.py" "$BUILD" "$REAL" "$FIX/seasons"
+    fi
+    step "$FIX/a.log" $PY "$HERE/accuracy/score.py" "$BUILD" --seeds 1,2 --dates 5,10 --work "$FIX/accuracy" --floors
+    step "$FIX/as.log" $PY "$HERE/accuracy/score.py" "$BUILD" --seeds 1 --dates 40 --season 0.45 \
+        --work "$FIX/accuracy" --floors
+    return 0
+}
+echo "== two lanes at once: nightly, kill, maps, spreadsheet, scale or verify, fuzz | guards, (verify), real, seasons, accuracy"
+(lane_a) &
+pa=$!
+(lane_b) &
+pb=$!
+wait $pa $pb
+T0=$(date +%s)
+show "nightly job against ground truth" nightly "$FIX/r.log"
+show "kill -9 at random moments of a night, then the rerun (${KILL_TRIALS:-3} trial(s); make killtest runs 30)" kill \
+    "$FIX/kl.log"
+show "maps and report (PNG, headless Chromium)" maps "$FIX/m.log"
+show "alerts.xlsx in headless LibreOffice (es-ES, es-EC)" spreadsheet "$FIX/x.log"
+show "guards, exit codes, settings against the state, reprocess" guards "$FIX/g.log"
+show "verify and review (plot verdicts against truth, evidence packs, the committee's reviews)" verify "$FIX/v.log"
+if [ -d "$REAL/earth-search-S2A_29RKH_20200219_0_L2A" ]; then
+    show "real Sentinel-2 (../shared/data/real)" real "$FIX/real.log"
+    show "the real five-year series (seasons, recovery)" seasons "$FIX/se.log"
 else
     echo "real scenes not found in $REAL (set CW_REAL_DATA): real-imagery tests NOT RUN"
 fi
-
-echo "== accuracy floors (randomised series with haze, fringes, a shifted date, river dynamics; two seeds)"
-/usr/bin/python3 "$HERE/accuracy/score.py" "$BUILD" --seeds 1,2 --dates 5,10 --work "$FIX/accuracy" --floors \
-    > "$FIX/a.log" 2>&1
-tally accuracy "$FIX/a.log" $?
-/usr/bin/python3 "$HERE/accuracy/score.py" "$BUILD" --seeds 1 --dates 40 --season 0.45 --work "$FIX/accuracy" \
-    --floors > "$FIX/as.log" 2>&1
-tally accuracy-seasonal "$FIX/as.log" $?
-
-if [ "${SCALE:-0}" = 1 ]; then
-    echo "== scale-out: Slurm array job, PostGIS history with four writers, tile locks (make check-scale)"
-    CW_SCALE_NIGHTS=${CW_SCALE_NIGHTS:-6} /usr/bin/python3 "$HERE/scale/test_scale.py" "$BUILD" "$FIX/scale" \
-        > "$FIX/sc.log" 2>&1
-    tally scale "$FIX/sc.log" $?
-fi
-
-if [ -n "${FUZZ_SMOKE:-}" ]; then
-    echo "== fuzz smoke (libFuzzer + ASan/UBSan, 6 s per target; make fuzz runs longer)"
-    BUILD="$FUZZ_SMOKE" FUZZ_SECONDS=6 "$HERE/fuzz/run_fuzz.sh" > "$FIX/fz.log" 2>&1
-    tally fuzz "$FIX/fz.log" $?
-fi
+show "accuracy floors (randomised series with haze, fringes, a shifted date, river dynamics; two seeds)" accuracy \
+    "$FIX/a.log"
+show "accuracy on a seasonal series" accuracy-seasonal "$FIX/as.log"
+show "scale-out: Slurm array job, PostGIS history with four writers, tile locks (make check-scale)" scale "$FIX/sc.log"
+show "fuzz smoke (libFuzzer + ASan/UBSan, 6 s per target; make fuzz runs longer)" fuzz "$FIX/fz.log"
 
 echo "$BUILD: $pass passed, $fail failed"
 exit $status
