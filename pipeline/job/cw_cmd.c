@@ -60,7 +60,7 @@ int cw_info_run(const char *scene_path, const cw_common_opts *o, FILE *out)
             fprintf(out, "mask:      none (no SCL, and B02/B03/B04 missing for the fallback test)\n");
             job.mask = CW_MASK_NONE;
         } else {
-            fprintf(out, "mask:      no SCL: brightness/whiteness cloud test (fallback), buffers %g m / %g m\n",
+            fprintf(out, "mask:      no SCL: fallback cloud and haze-over-water tests, buffers %g m / %g m\n",
                     o->cloud_buffer_m, o->shadow_buffer_m);
         }
     } else if (job.mask == CW_MASK_SCL) {
@@ -260,7 +260,7 @@ int cw_indices_run(const char *scene_path, const cw_indices_opts *o)
                     s.product_id);
             job.mask = CW_MASK_NONE;
         } else {
-            cw_warn("%s: no SCL band: clouds are masked by the brightness/whiteness fallback test, "
+            cw_warn("%s: no SCL band: clouds and haze over water are masked by the fallback tests, "
                     "shadows are not detected",
                     s.product_id);
         }

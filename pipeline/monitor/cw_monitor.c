@@ -582,7 +582,7 @@ int cw_pass_run(cw_pass *p)
     job.commit = pass_commit;
     job.label = p->s->product_id;
     if (cw_strip_uses_fallback(p->s, &job))
-        cw_warn("%s: no SCL band: clouds are masked by the brightness/whiteness fallback test, shadows are not "
+        cw_warn("%s: no SCL band: clouds and haze over water are masked by the fallback tests, shadows are not "
                 "detected",
                 p->s->product_id);
     if (cw_strip_run(p->s, &job, &p->strip_rows))

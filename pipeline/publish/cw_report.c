@@ -621,8 +621,9 @@ static void html_evidence(FILE *f, const night_rep *N)
 static const char *const es_phrases[][2] = {
     {"is not newer than the tile's latest processed scene; merging it would reorder the observations",
      "no es posterior a la última escena procesada de la tesela; incorporarla desordenaría las observaciones"},
-    {"no SCL band: clouds are masked by the brightness/whiteness fallback test, shadows are not detected",
-     "sin banda SCL: las nubes se enmascaran con la prueba de brillo y blancura, las sombras no se detectan"},
+    {"no SCL band: clouds and haze over water are masked by the fallback tests, shadows are not detected",
+     "sin banda SCL: las nubes y la bruma sobre el agua se enmascaran con las pruebas de respaldo, las sombras no "
+     "se detectan"},
     {"invalid polygon (self-intersecting or degenerate ring)", "polígono inválido (anillo que se cruza o degenerado)"},
     {"; skipped (the tile's state is unchanged by it)", "; omitida (el estado de la tesela no cambia)"},
     {"is a second product of the tile and date already merged", "es un segundo producto de la tesela y fecha ya incorporados"},
