@@ -1,7 +1,8 @@
 /*
  * cw_alerts.c - from the final state's flagged pixels to alerts: 8-connected
  * components (pixels join when their first-anomaly dates are within
- * group_days), object-level class (mining needs new ponds, bare/pond
+ * group_days; mining objects that touch join whatever their dates: a pit
+ * that grows), object-level class (mining needs new ponds, bare/pond
  * evidence and the baseline river nearby), confidence, area, WGS84
  * centroid (PROJ), polygon (GDALPolygonize), relation to the areas of
  * interest, and matching with the tile's alerts in the history by anchor
@@ -357,6 +358,49 @@ static int components_classify(alert_run *r)
     return 0;
 }
 
+/* A pit that grows: mining objects with their own ponds that touch are
+ * one, whatever their dates (a pit's second step, past group_days, is the
+ * pit growing, not a new site).  Bare ground that is mining only for lying
+ * beside a pit is not joined to it: haze on a dry bank looks like that.
+ * Pixels of one component stay together. */
+static int pit_with_ponds(const alert_run *r, const comp_t *c)
+{
+    return c->cls == CW_CLASS_MINING && c->npond >= r->cfg->min_pond_px;
+}
+static int joins_pit(const alert_run *r, const cw_px *a, const cw_px *b)
+{
+    const comp_t *ca = comp_of(r, (size_t)(a - r->px)), *cb = comp_of(r, (size_t)(b - r->px));
+    return ca == cb || (pit_with_ponds(r, ca) && pit_with_ponds(r, cb));
+}
+
+/* Joins touching pits (joins_pit), then collects and classifies the
+ * components again; nothing to do with fewer than two. */
+static int pits_merge(alert_run *r)
+{
+    size_t npits = 0;
+    for (size_t c = 0; c < r->ncomp; c++)
+        npits += pit_with_ponds(r, &r->comps[c]);
+    if (npits < 2)
+        return 0;
+    size_t *par = malloc((r->n ? r->n : 1) * sizeof *par);
+    if (!par)
+        return cw_error("out of memory");
+    uf_join(r, par, joins_pit);
+    size_t roots = 0;
+    for (size_t k = 0; k < r->n; k++)
+        roots += uf_find(par, k) == k;
+    if (roots == r->ncomp) { /* no two touch */
+        free(par);
+        return 0;
+    }
+    free(r->par);
+    r->par = par;
+    free(r->comps);
+    r->comps = NULL;
+    r->ncomp = 0;
+    return components_collect(r) || river_groups(r) || components_classify(r);
+}
+
 static int reviewed_false(const alert_run *r, const cw_alert *a)
 {
     const cw_review *v = cw_review_latest(r->rev, r->nrev, a->id);
@@ -622,7 +666,7 @@ int cw_alerts_update(const cw_config *cfg, const cw_scene *s, const cw_aoi_grid 
         goto done;
     }
     uf_join(&r, r.par, joins_event);
-    if (components_collect(&r) || river_groups(&r) || components_classify(&r))
+    if (components_collect(&r) || river_groups(&r) || components_classify(&r) || pits_merge(&r))
         goto done;
     components_match_history(&r);
     if (transforms_open(&r))
