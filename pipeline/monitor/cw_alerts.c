@@ -1,8 +1,8 @@
 /*
  * cw_alerts.c - from the final state's flagged pixels to alerts: 8-connected
  * components (pixels join when their first-anomaly dates are within
- * group_days; mining objects that touch join whatever their dates: a pit
- * that grows), object-level class (mining needs new ponds, bare/pond
+ * group_days; pits, mining objects with their own ponds, that touch join
+ * whatever their dates: a pit that grows), object-level class (mining needs new ponds, bare/pond
  * evidence and the baseline river nearby), confidence, area, WGS84
  * centroid (PROJ), polygon (GDALPolygonize), relation to the areas of
  * interest, and matching with the tile's alerts in the history by anchor
