@@ -313,6 +313,10 @@ CK_VEC void ck_change_update(const ck_obs *o, size_t n, int day, const ck_change
         float nbr_base = (float)(o->base_nbr_day ? o->base_nbr_day[i] : b->nbr[i]) * 1e-4f;
         float nbr_drop = isnan(r) ? 0.0f : nbr_base - r;
         anom = anom && nbr_drop > p->nbr_evidence; /* the SWIR agrees */
+        if (!anom && (st == CK_ST_NONE || st == CK_ST_EXPIRED || st == CK_ST_REVERTED)) {
+            d->status[i] = st; /* nearly every pixel: no event open, nothing new */
+            continue;
+        }
         float nthr = maxf(p->k_spread * CK_SPREAD_STEP * (float)b->spr_nbr[i], p->nbr_dmin);
         int nbr_ok = anom && !isnan(r) && nbr_base - r > nthr;
         /* back at the expectation (within three quarters of the anomaly
