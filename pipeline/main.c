@@ -147,7 +147,8 @@ static int parse_args(int argc, char **argv, cli_t *cli)
                 return fprintf(stderr, "chakrawatch: %s\n", cw_errmsg()), 2;
             break;
         case 'L':
-            if (cw_parse_long(v, -7, 19, &lv))
+            /* any number here; the codec's own range is checked below (cw_codec_level_check) */
+            if (cw_parse_long(v, -99, 99, &lv))
                 return fprintf(stderr, "chakrawatch: --level: %s\n", cw_errmsg()), 2;
             ix->level = (int)lv;
             break;

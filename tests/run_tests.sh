@@ -115,7 +115,6 @@ pa=$!
 (lane_b) &
 pb=$!
 wait $pa $pb
-T0=$(date +%s)
 show "nightly job against ground truth" nightly "$FIX/r.log"
 show "kill -9 at random moments of a night, then the rerun (${KILL_TRIALS:-3} trial(s); make killtest runs 30)" kill \
     "$FIX/kl.log"

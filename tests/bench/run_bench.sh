@@ -51,13 +51,13 @@ rss() { /usr/bin/time -f %M sh -c "$1" 2>&1 >/dev/null | tail -n 1; }
 echo
 echo "peak RSS (MB):"
 R_FLOOR=$(rss "$BUILD/decode_floor 512 $T/B04.tif $T/B08.tif")
-R_CW=$(rss "$CW_IDX --mask none --codec zstd")
 R_CWS=$(rss "$CW_IDX --codec zstd")
+R_CW=$(rss "$CW_IDX --mask none --codec zstd") # last: its output is the one listed below
 R_CALC=$(rss "$(calc 64 $ZSTD_CO)")
 echo "  floor $((R_FLOOR/1024))  chakrawatch ndvi $((R_CW/1024))  with SCL mask $((R_CWS/1024))  gdal_calc.py(64MB cache) $((R_CALC/1024))"
 echo "output sizes (bytes; NDVI without mask, gdal_calc.py's last run ZSTD 1):"
-rm -rf "$O/cw" "$O/cw1"
-$CW_IDX --mask none --codec zstd && $CW indices $T --index ndvi --out "$O/cw1" --mask none --codec zstd --level 1
+rm -rf "$O/cw1"
+$CW indices $T --index ndvi --out "$O/cw1" --mask none --codec zstd --level 1
 ls -l "$O"/cw/*.tif | awk '{print "  " $5 "  " $NF " (ZSTD, default level -3)"}'
 ls -l "$O"/cw1/*.tif | awk '{print "  " $5 "  " $NF " (ZSTD level 1)"}'
 ls -l "$O/calc.tif" | awk '{print "  " $5 "  " $NF}'

@@ -132,19 +132,12 @@ if p.returncode == 0:
     flag = np.isnan(gdal.Open(os.path.join(d, [f for f in os.listdir(d) if f.endswith("_ndvi.tif")][0]))
                     .ReadAsArray()) & valid
 
-    def near(m, r):  # within r pixels (square) of m
-        o = m.copy()
-        for dy in range(-r, r + 1):
-            for dx in range(-r, r + 1):
-                o |= np.roll(np.roll(m, dy, 0), dx, 1)
-        return o
-
     water = valid & (Rf[7] < 0.04) & (Rf[11] < 0.03)
     lo = [np.percentile(Rf[b][water], 25) for b in range(1, 8)]
     lifted = water & np.all([Rf[b] > lo[b - 1] + 0.003 for b in range(1, 8)], axis=0)
     rows = np.arange(water.shape[0])[:, None]
     hazy, inland = lifted & (rows < 40), water & (rows >= 55)  # the river is the top of this scene
-    land = valid & ~near(water, 12)  # beyond the 100 m buffer of any water
+    land = valid & ~cwtest.disc_dilate(water, 12)  # beyond the 100 m buffer of any water
     print(f"  Trombetas no-SCL fallback: hazy river {flag[hazy].mean():.0%} masked, inland water "
           f"{flag[inland].mean():.1%}, land {flag[land].mean():.2%}")
     check(hazy.sum() > 500 and flag[hazy].mean() >= 0.8,
