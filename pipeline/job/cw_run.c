@@ -555,13 +555,18 @@ static void write_alert_row(FILE *f, const cw_alert *a)
 }
 
 /* alerts.csv and alerts.xlsx of the night: the alerts changed tonight. */
-static int write_alert_sheets(cw_history *h, const char *night, const char *outdir, cw_lang lang)
+static int write_alert_sheets(const cw_config *cfg, cw_history *h, const char *night, const char *outdir)
 {
     cw_alert *al;
     int n;
     char path[PATH_MAX], tmp[PATH_MAX];
+    const cw_lang lang = cw_lang_from_code(cfg->language);
     if (cw_history_alerts_updated(h, night, &al, &n))
         return -1;
+    if (cw_history_same_events(h, cfg->group_days, al, n)) {
+        cw_alert_list_free(al, n);
+        return -1;
+    }
     int rc = cw_path_join(path, sizeof path, outdir, "alerts.csv");
     FILE *f = rc ? NULL : cw_file_create_tmp(path, tmp, sizeof tmp);
     rc = -1;
@@ -851,7 +856,7 @@ static int night_outputs(job_t *j, const cw_inbox_item *items, int nitems, const
 {
     const cw_config *cfg = j->cfg;
     char path[PATH_MAX];
-    if (write_alert_sheets(j->h, j->night, outdir, cw_lang_from_code(cfg->language)))
+    if (write_alert_sheets(cfg, j->h, j->night, outdir))
         return -1;
     /* per-AOI evidence, for aoi_summary.csv and the report */
     cw_aoi_summary *summ = NULL;
@@ -1306,7 +1311,9 @@ int cw_alerts_export(const cw_export_opts *o)
         cw_history_close(h);
         return -1;
     }
-    if (!strcmp(o->format, "csv")) {
+    if (cw_history_same_events(h, cfg.group_days, al, n)) {
+        rc = -1; /* cw_error() said why */
+    } else if (!strcmp(o->format, "csv")) {
         char tmp[PATH_MAX];
         FILE *f = o->out ? cw_file_create_tmp(o->out, tmp, sizeof tmp) : stdout;
         if (f) {

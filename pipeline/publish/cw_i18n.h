@@ -74,6 +74,12 @@ typedef enum { CW_LANG_ES = 0, CW_LANG_EN = 1 } cw_lang;
     X(M_SUM_ALERTS1, "%d alerta nueva o cambiada esta noche", "%d new or changed alert tonight")                 \
     X(M_SUM_ALERTS_P, "%d alertas nuevas o cambiadas en el período", "%d new or changed alerts in the period")   \
     X(M_SUM_ALERTS_P1, "%d alerta nueva o cambiada en el período", "%d new or changed alert in the period")      \
+    X(M_SUM_TWICE, "%d de ellas son eventos ya listados, vistos también en una tesela vecina: contados una vez " \
+      "en las cifras de arriba", "%d of them are events already listed, seen on an overlapping tile too: counted " \
+      "once in the figures above") /* count */                                                                  \
+    X(M_SUM_TWICE1, "%d de ellas es un evento ya listado, visto también en una tesela vecina: contado una vez " \
+      "en las cifras de arriba", "%d of them is an event already listed, seen on an overlapping tile too: "     \
+      "counted once in the figures above")                                                                      \
     X(M_SUM_NONE, "Ninguna alerta nueva o cambiada esta noche.", "No new or changed alert tonight.")            \
     X(M_SUM_SCENES, "%d escenas procesadas", "%d scenes processed")                                              \
     X(M_SUM_SCENES1, "%d escena procesada", "%d scene processed")                                                \
@@ -119,6 +125,7 @@ typedef enum { CW_LANG_ES = 0, CW_LANG_EN = 1 } cw_lang;
     X(M_COL_FIRST, "Primera detección", "First detected")                                                       \
     X(M_COL_CONFIRMED, "Confirmada el", "Confirmed on")                                                          \
     X(M_COL_LAST, "Última observación", "Last observed")                                                         \
+    X(M_COL_SAME_EVENT, "Mismo evento, visto en la tesela vecina", "Same event, seen on the overlapping tile")       \
     X(M_COL_WHERE, "Ubicación", "Location")                                                                      \
     X(M_COL_RELATION, "Relación con el área", "Relation to the area")                                           \
     X(M_COL_OPEN_MAP, "abrir en el mapa", "open on the map")                                                     \

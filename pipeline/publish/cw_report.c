@@ -330,6 +330,11 @@ static void alert_html(FILE *f, cw_lang lang, const rep_alert *ra, const cw_revi
             fprintf(f, ", %.0f m", a->distance_m);
     }
     fputs("</td></tr>\n", f);
+    if (a->same_event[0]) { /* the overlap of two tiles: one event, one trip */
+        fprintf(f, "<tr><th>%s</th><td>", T(M_COL_SAME_EVENT));
+        cw_html_esc(f, a->same_event);
+        fputs("</td></tr>\n", f);
+    }
     fprintf(f,
             "<tr><th>%s</th><td>%.5f, %.5f &middot; <a href=\"https://www.openstreetmap.org/?mlat=%.5f&amp;"
             "mlon=%.5f#map=16/%.5f/%.5f\">%s</a></td></tr>\n</table>\n",
@@ -411,6 +416,20 @@ static int night_failures(const night_rep *N)
 }
 
 /* What a secretariat needs first. */
+/* Alert i is an event an earlier alert of the list was seen as, on an
+ * overlapping tile (its same_event names it). */
+static int listed_before(const rep_alert *ra, int i)
+{
+    const char *se = ra[i].a->same_event;
+    for (int j = 0; j < i && se[0]; j++) {
+        const size_t l = strlen(ra[j].a->id);
+        for (const char *p = se; (p = strstr(p, ra[j].a->id)) != NULL; p += l)
+            if ((p == se || p[-1] == ';') && (p[l] == ';' || p[l] == '\0'))
+                return 1;
+    }
+    return 0;
+}
+
 static void html_summary(FILE *f, const night_rep *N)
 {
     const cw_lang lang = N->lang;
@@ -426,9 +445,13 @@ static void html_summary(FILE *f, const night_rep *N)
                                : (N->nra == 1 ? M_SUM_ALERTS1 : M_SUM_ALERTS)),
                  N->nra);
         fprintf(f, "<li><strong>%s</strong>", b);
-        int g[3] = {0, 0, 0}, cls[2] = {0, 0};
+        int g[3] = {0, 0, 0}, cls[2] = {0, 0}, twice = 0;
         double ha = 0;
         for (int i = 0; i < N->nra; i++) {
+            if (listed_before(ra, i)) { /* one event, counted once */
+                twice++;
+                continue;
+            }
             g[ra[i].group]++;
             cls[ra[i].a->cls]++;
             ha += ra[i].a->area_ha;
@@ -436,6 +459,10 @@ static void html_summary(FILE *f, const night_rep *N)
         fprintf(f, ": %s %d, %s %d &middot; %.2f ha<br>%s %d &middot; %s %d &middot; %s %d</li>\n",
                 T(M_CLASS_LOSS), cls[0], T(M_CLASS_MINING), cls[1], ha, T(M_SEC_CONSERVED), g[0], T(M_SEC_CHAKRAS),
                 g[1], T(M_SEC_OUTSIDE), g[2]);
+        if (twice) {
+            snprintf(b, sizeof b, T(twice == 1 ? M_SUM_TWICE1 : M_SUM_TWICE), twice);
+            fprintf(f, "<li>%s</li>\n", b);
+        }
     } else {
         fprintf(f, "<li>%s</li>\n", T(M_SUM_NONE));
     }
@@ -1108,7 +1135,7 @@ int cw_report_night(const cw_report_in *in, int *failed)
                   : cw_history_alerts_updated(in->h, in->night, &N.al, &N.nal)) ||
         (in->from ? cw_history_scenes_between(in->h, in->from, in->night, &N.sr, &N.nsr)
                   : cw_history_scenes_of_night(in->h, in->night, &N.sr, &N.nsr)) ||
-        cw_history_reviews(in->h, &N.rev, &N.nrev))
+        cw_history_reviews(in->h, &N.rev, &N.nrev) || cw_history_same_events(in->h, in->cfg->group_days, N.al, N.nal))
         goto done;
     make_run_id(in, N.sr, N.nsr, N.run_id, sizeof N.run_id);
     if (night_alloc(&N))

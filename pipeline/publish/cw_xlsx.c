@@ -22,6 +22,7 @@ static const struct {
     {"longitud", 11},         {"ndvi_antes", 10},      {"ndvi_despues", 10}, {"area_id", 12},
     {"tipo_area", 11},        {"nombre_area", 24},     {"relacion", 12},     {"distancia_m", 10},
     {"escenas", 30},          {"otras_areas", 16},     {"pixeles", 8},       {"motivo", 30},
+    {"mismo_evento_que", 30},
 };
 
 /* Strings go in as strings: a cell of text is never a formula, so users'

@@ -66,6 +66,7 @@ const cw_alert_col cw_alert_cols[CW_ALERT_NCOLS] = {
     {"relation", CW_COL_TEXT, 0, 0},         {"distance_m", CW_COL_REAL, 0, 0},
     {"scenes", CW_COL_TEXT, 0, 0},           {"other_aois", CW_COL_TEXT, 0, 1},
     {"pixels", CW_COL_INT, 0, 0},            {"reason", CW_COL_TEXT, 0, 0},
+    {"same_event_as", CW_COL_TEXT, 0, 1},
 };
 
 void cw_alert_cells(const cw_alert *a, cw_alert_cell c[CW_ALERT_NCOLS])
@@ -96,6 +97,7 @@ void cw_alert_cells(const cw_alert *a, cw_alert_cell c[CW_ALERT_NCOLS])
     c[21].text = a->other_aois;
     c[22].num = (double)a->npx;
     c[23].text = a->reason;
+    c[24].text = a->same_event;
 }
 
 void cw_alert_free(cw_alert *a)
@@ -847,6 +849,50 @@ int cw_history_scenes_between(cw_history *h, const char *from, const char *to, c
 int cw_history_alerts_since(cw_history *h, const char *since, cw_alert **out, int *n)
 {
     return published_by_night(h, ">=", since, out, n);
+}
+
+/* The two outlines share ground: they intersect in some area, more than a
+ * touching edge or corner. */
+static int share_ground(OGRGeometryH a, OGRGeometryH b)
+{
+    if (!a || !b || !OGR_G_Intersects(a, b))
+        return 0;
+    OGRGeometryH x = OGR_G_Intersection(a, b);
+    const int some = x && OGR_G_Area(x) > 0;
+    OGR_G_DestroyGeometry(x);
+    return some;
+}
+
+static int same_event(const cw_alert *a, const cw_alert *b, long group_days)
+{
+    return a->cls == b->cls && strcmp(a->tile, b->tile) != 0 && a->first_day <= b->last_day + group_days &&
+           b->first_day <= a->last_day + group_days && share_ground(a->geom, b->geom);
+}
+
+int cw_history_same_events(cw_history *h, long group_days, cw_alert *al, int n)
+{
+    for (int i = 0; i < n; i++)
+        al[i].same_event[0] = '\0';
+    if (n == 0)
+        return 0;
+    cw_alert *all;
+    int nall;
+    if (cw_history_alerts_since(h, "0001-01-01", &all, &nall)) /* tile, first date, id order */
+        return -1;
+    for (int i = 0; i < n; i++) {
+        char *out = al[i].same_event;
+        const size_t cap = sizeof al[i].same_event;
+        for (int j = 0; j < nall; j++) {
+            if (!same_event(&al[i], &all[j], group_days))
+                continue;
+            const size_t len = strlen(out), need = strlen(all[j].id) + (len ? 1 : 0);
+            if (len + need >= cap) /* ids are at most 63 bytes: seven fit, more is no map anyone reads */
+                break;
+            snprintf(out + len, cap - len, "%s%s", len ? ";" : "", all[j].id);
+        }
+    }
+    cw_alert_list_free(all, nall);
+    return 0;
 }
 
 int cw_history_alert_put(cw_history *h, const cw_alert *a, const char *night, const char *event)

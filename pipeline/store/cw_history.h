@@ -44,6 +44,7 @@ typedef struct {
     char created[11], updated[11]; /* nights YYYY-MM-DD */
     OGRGeometryH geom; /* EPSG:4326 lon/lat (owned), may be NULL */
     long long seq;     /* order of making (the row's fid in the history) */
+    char same_event[512]; /* other tiles' alerts of this event, "id;id" (cw_history_same_events); not stored */
 } cw_alert;
 
 /* An alert as the columns of alerts.csv, which every export and
@@ -56,7 +57,7 @@ typedef struct {
     int decimals;
     int is_id;
 } cw_alert_col;
-#define CW_ALERT_NCOLS 24
+#define CW_ALERT_NCOLS 25
 extern const cw_alert_col cw_alert_cols[CW_ALERT_NCOLS];
 /* One alert's values: text (TEXT), num (INT and REAL; NAN none), day
  * (DATE; 0 none). */
@@ -176,6 +177,14 @@ int cw_history_alert_put(cw_history *h, const cw_alert *a, const char *night, co
 
 int cw_history_aoi_obs(cw_history *h, const char *aoi_id, const char *tile, int day, long npx, long nclear);
 int cw_history_aoi_never(cw_history *h, const char *aoi_id, const char *tile, long npx, long nnever);
+
+/* Neighbouring tiles overlap, and an event there is detected on each of
+ * them: fills each alert's same_event with the published alerts of other
+ * tiles of its class whose outlines share ground with it (an intersection
+ * of some area, not a touching edge) and whose observed spans
+ * [first_day, last_day] meet within group_days, ids in tile then id
+ * order.  0, or -1 with cw_error(). */
+int cw_history_same_events(cw_history *h, long group_days, cw_alert *al, int n);
 
 /* Alerts updated on `night` (published only), ordered by tile, date, id. */
 int cw_history_alerts_updated(cw_history *h, const char *night, cw_alert **out, int *n);

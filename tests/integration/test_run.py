@@ -315,8 +315,9 @@ check(all(-80 < f["geometry"]["coordinates"][0][0][0] < -76 if f["geometry"]["ty
           else -80 < f["geometry"]["coordinates"][0][0][0][0] < -76 for f in gj["features"]),
       "GeoJSON coordinates start with the longitude (Napo: about -78)")
 props = gj["features"][0]["properties"] if gj["features"] else {}
-check(set(HEADER.split(",")) | {"other_aois", "pixels", "reason"} <= set(props),
-      f"GeoJSON keeps every field of alerts.csv: missing {set(HEADER.split(',')) | {'other_aois', 'pixels', 'reason'} - set(props)}")
+EXTRA = {"other_aois", "pixels", "reason", "same_event_as"}
+check(set(HEADER.split(",")) | EXTRA <= set(props),
+      f"GeoJSON keeps every field of alerts.csv: missing {set(HEADER.split(',')) | EXTRA - set(props)}")
 check(all(isinstance(f["properties"]["pixels"], int) and isinstance(f["properties"]["area_ha"], float)
           and (f["properties"]["confirmed_on"] is None or len(f["properties"]["confirmed_on"]) == 10)
           for f in gj["features"]), "GeoJSON types: pixels an integer, area a number, confirmed_on a date or null")
@@ -330,7 +331,7 @@ for fmt, name in (("gpkg", "alerts.gpkg"), ("shp", "alerts.shp.zip"), ("kml", "a
     feats = list(lyr) if lyr else []
     check(len(feats) == len(alerts), f"{fmt}: {len(feats)} alerts against {len(alerts)}")
     names = [lyr.GetLayerDefn().GetFieldDefn(i).GetName() for i in range(lyr.GetLayerDefn().GetFieldCount())] if lyr else []
-    want = len(HEADER.split(",")) + 3
+    want = len(HEADER.split(",")) + 4
     check(len([n for n in names if n not in ("Name", "description", "timestamp", "begin", "end", "altitudeMode",
                                              "tessellate", "extrude", "visibility", "drawOrder", "icon")]) >= want,
           f"{fmt} keeps every field ({len(names)} fields: {names[:6]}...)")
@@ -547,6 +548,41 @@ check(p.returncode == 2, "missing configuration exits 2")
 log = glob.glob(os.path.join(A, "out", TRUTH["dates"][0], "logs", "run-*.log"))
 check(log and "[detect]" in open(log[0]).read() and "window_days = 180" in open(log[0]).read(),
       "the effective configuration is in the run log")
+
+# Overlapping tiles: the same ground generated again as tile 18MTE (same
+# seed, so the same pixels).  Each tile alerts the same events; the oracle
+# is run A (one tile): every night both tiles list A's alerts, and each
+# alert names its twin on the other tile, and nothing else, as the same event.
+TWIN = os.path.join(TMP, "twin-series")
+subprocess.run(["/usr/bin/python3", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts",
+                "s2synth.py"), "series", TWIN, "--tile", "18MTE"], check=True, capture_output=True)
+T2 = workdir("T2")
+for pid in scenes():
+    twin = pid.replace("_T18MTD_", "_T18MTE_")
+    os.symlink(os.path.join(TWIN, "inbox", twin), os.path.join(T2, "nightly", twin))
+    night(T2, pid)
+twice_ok, n_twin = True, 0
+for d in TRUTH["dates"]:
+    a_rows = rows(open(os.path.join(A, "out", d, "alerts.csv"), encoding="utf-8-sig").read())
+    t_rows = rows(open(os.path.join(T2, "out", d, "alerts.csv"), encoding="utf-8-sig").read())
+    want = {}
+    for r in a_rows:
+        for tile, other in (("18MTD", "18MTE"), ("18MTE", "18MTD")):
+            w = dict(r, alert_id=r["alert_id"].replace("18MTD", tile, 1), tile_id=tile,
+                     same_event_as=r["alert_id"].replace("18MTD", other, 1))
+            w.pop("scenes")  # product names differ by tile
+            want[w["alert_id"]] = w
+    got = {r["alert_id"]: {k: v for k, v in r.items() if k != "scenes"} for r in t_rows}
+    twice_ok &= got == want
+    n_twin += len(t_rows)
+check(twice_ok and n_twin > 0, f"two overlapping tiles: each night lists run A's alerts on both, each naming its twin, "
+      f"and only it, as the same event ({n_twin} rows)")
+last_d = TRUTH["dates"][-1]
+rep = open(os.path.join(T2, "out", last_d, "report.html"), encoding="utf-8").read()
+n_last = len(rows(open(os.path.join(A, "out", last_d, "alerts.csv"), encoding="utf-8-sig").read()))
+check(rep.count("<th>Mismo evento, visto en la tesela vecina</th>") == 2 * n_last and
+      f"{n_last} de ellas {'es un evento ya listado' if n_last == 1 else 'son eventos ya listados'}" in rep,
+      f"the report names the twin of each of the {2 * n_last} alerts and counts each event once")
 
 if not KEEP:
     shutil.rmtree(TMP)
