@@ -98,7 +98,7 @@ $(BUILD)/test_pipeline: tests/unit/test_pipeline.c $(BUILD)/libchakrawatch.a $(B
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $< $(BUILD)/libchakrawatch.a $(BUILD)/libck.a \
 	  $(LDFLAGS) $(PKG_LIBS) -lm -o $@
 
-$(BUILD)/decode_floor: tests/bench/decode_floor.c $(BUILD)/pipeline/ingest/cw_tiletiff.o
+$(BUILD)/decode_floor: tests/bench/decode_floor.c $(BUILD)/libchakrawatch.a $(BUILD)/libck.a
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $^ $(LDFLAGS) $(PKG_LIBS) -lm -o $@
 
 # ---- fuzzing: clang's libFuzzer with ASan/UBSan, no OpenMP, its own objects

@@ -4,7 +4,13 @@
  * else.  Files coarser than the first (20 m bands, SCL) are read over the
  * same strips of ground at their own resolution.
  *
- *   decode_floor [--direct] ROWS FILE...     (OMP_NUM_THREADS threads)
+ *   decode_floor [--direct] [--state KIND=FILE]... ROWS FILE...
+ *                                            (OMP_NUM_THREADS threads)
+ *
+ * --state also decompresses every chunk of a tile's state file (KIND base
+ * or dyn) with chakrawatch's own reader (pipeline/monitor/cw_state.c), in
+ * the same parallel loop: a nightly update reads its state as it reads its
+ * bands, so both are the decode of its inputs.
  *
  * By default the strips are read with GDALRasterIO (GDAL's own decoder, as
  * any GDAL tool would): the floor the issue's targets refer to.  --direct
@@ -13,6 +19,8 @@
  * benchmark also shows how far the pipeline is from its own decoder.
  */
 #include "ingest/cw_tiletiff.h"
+#include "monitor/cw_state.h"
+#include "cw_util.h"
 
 #include <gdal.h>
 #include <string.h>
@@ -25,18 +33,40 @@ int main(int argc, char **argv)
     int direct = argc > 1 && strcmp(argv[1], "--direct") == 0;
     argc -= direct;
     argv += direct;
+    const char *state_path[CW_ST_NKINDS] = {0};
+    while (argc > 2 && strcmp(argv[1], "--state") == 0) {
+        const char *a = argv[2];
+        if (!strncmp(a, "base=", 5))
+            state_path[CW_ST_BASE] = a + 5;
+        else if (!strncmp(a, "dyn=", 4))
+            state_path[CW_ST_DYN] = a + 4;
+        else
+            argc = 0; /* usage */
+        argc -= 2;
+        argv += 2;
+    }
     if (argc < 3) {
-        fprintf(stderr, "usage: decode_floor [--direct] ROWS FILE...\n");
+        fprintf(stderr, "usage: decode_floor [--direct] [--state base=FILE|dyn=FILE]... ROWS FILE...\n");
         return 2;
     }
     GDALAllRegister();
     GDALSetCacheMax64((GIntBig)96 << 20);
     int rows = atoi(argv[1]), nf = argc - 2;
+    if ((state_path[CW_ST_BASE] || state_path[CW_ST_DYN]) && (rows <= 0 || rows % CW_STATE_ROWS)) {
+        fprintf(stderr, "decode_floor: with --state, ROWS is a multiple of %d\n", CW_STATE_ROWS);
+        return 2;
+    }
     GDALDatasetH probe = GDALOpen(argv[2], GA_ReadOnly);
     if (!probe)
         return 1;
     int W = GDALGetRasterXSize(probe), H = GDALGetRasterYSize(probe);
     GDALClose(probe);
+    cw_state_file *state[CW_ST_NKINDS] = {0};
+    for (int k = 0; k < CW_ST_NKINDS; k++)
+        if (state_path[k] && !(state[k] = cw_state_open(state_path[k], (cw_state_kind)k, W, H))) {
+            fprintf(stderr, "decode_floor: %s\n", cw_errmsg());
+            return 1;
+        }
     int nstrips = (H + rows - 1) / rows, fail = 0;
     unsigned long long sum = 0;
 #pragma omp parallel reduction(+ : sum, fail)
@@ -44,6 +74,9 @@ int main(int argc, char **argv)
         GDALDatasetH *ds = calloc((size_t)nf, sizeof *ds);
         cw_tiletiff **tt = calloc((size_t)nf, sizeof *tt);
         unsigned short *buf = malloc((size_t)W * rows * 2);
+        cw_state_io *io = cw_state_io_new();
+        uint8_t *sbuf = malloc((size_t)W * CW_STATE_ROWS * cw_state_bpp(CW_ST_DYN) +
+                               (size_t)W * CW_STATE_ROWS * cw_state_bpp(CW_ST_BASE));
         for (int i = 0; i < nf; i++) {
             ds[i] = GDALOpen(argv[2 + i], GA_ReadOnly);
             int bw = 0, bh = 0;
@@ -86,6 +119,13 @@ int main(int argc, char **argv)
                 }
                 sum += buf[0];
             }
+            for (int c = y0 / CW_STATE_ROWS; c * CW_STATE_ROWS < y0 + n; c++)
+                for (int s = 0; s < CW_ST_NKINDS; s++)
+                    if (state[s]) {
+                        if (cw_state_read_chunk(state[s], (cw_state_kind)s, W, H, c, io, sbuf))
+                            fail++;
+                        sum += sbuf[0];
+                    }
         }
         for (int i = 0; i < nf; i++) {
             cw_tiletiff_close(tt[i]);
@@ -93,9 +133,13 @@ int main(int argc, char **argv)
                 GDALClose(ds[i]);
         }
         free(buf);
+        free(sbuf);
+        cw_state_io_free(io);
         free(tt);
         free(ds);
     }
+    for (int k = 0; k < CW_ST_NKINDS; k++)
+        cw_state_close(state[k]);
     printf("decoded %d file(s) of %dx%d (checksum %llu)\n", nf, W, H, sum);
     return fail ? 1 : 0;
 }

@@ -140,9 +140,13 @@ NIGHT_MAPS="$CW run $N/run/job-maps.ini --night 2024-03-20"
 RESET="rm -rf $N/run/state $N/run/out; cp -a $N/run/state0 $N/run/state"
 FILES=""
 for b in $BANDS; do FILES="$FILES $N/tile/$b.tif"; done
+# the night's other input: the state it reads (the generation before the night)
+STATE_IN=""
+for k in base dyn; do STATE_IN="$STATE_IN --state $k=$(ls "$N/run/state0/18MTD/$k-"*.cws)"; done
 hyperfine --runs "$RUNS" --warmup 1 --export-json "$O/n.json" --style basic --prepare "$RESET" \
     -n decode_all "$BUILD/decode_floor 512 $FILES $N/tile/SCL.tif" \
     -n decode_all_direct "$BUILD/decode_floor --direct 512 $FILES $N/tile/SCL.tif" \
+    -n decode_inputs "$BUILD/decode_floor --direct $STATE_IN 512 $FILES $N/tile/SCL.tif" \
     -n night "$NIGHT" -n night_1t "$NIGHT --threads 1" -n night_maps "$NIGHT_MAPS"
 eval "$RESET"
 R_DEC=$(rss "$BUILD/decode_floor 512 $FILES $N/tile/SCL.tif")
@@ -168,7 +172,9 @@ r = {x["command"]: x["mean"] for x in json.load(open(sys.argv[1]))["results"]}
 print(f"\n  nightly update {r['night']:.2f} s / decode-only {r['decode_all']:.2f} s = "
       f"{r['night'] / r['decode_all']:.2f}x")
 print(f"  nightly update / decode-only with chakrawatch's tile reader ({r['decode_all_direct']:.2f} s): "
-      f"{r['night'] / r['decode_all_direct']:.2f}x  (target <= 1.3)")
+      f"{r['night'] / r['decode_all_direct']:.2f}x  (the issue's target <= 1.3)")
+print(f"  nightly update / decode of all its inputs with chakrawatch's readers, the bands and the state "
+      f"({r['decode_inputs']:.2f} s): {r['night'] / r['decode_inputs']:.2f}x")
 print(f"  maps and report of the full tile: {r['night_maps'] - r['night']:.2f} s "
       f"(night with maps {r['night_maps']:.2f} s) = {(r['night_maps'] - r['night']) / r['night']:.2f}x the "
       f"nightly pass (target <= 0.25)")
