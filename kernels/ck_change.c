@@ -280,93 +280,147 @@ CK_VEC void ck_clear_update(const uint8_t *mask, const float *ndvi, size_t n, in
 
 static float maxf(float a, float b) { return a > b ? a : b; }
 
-CK_VEC void ck_change_update(const ck_obs *o, size_t n, int day, const ck_change_params *p, const ck_base *b,
-                      ck_dyn *d)
+/* The anomaly test of one clear observation v against the expected value
+ * `base`, its lowest 3 x 3 neighbour `low` (a shifted date is no change),
+ * the pixel's NDVI threshold and its NBR (r, NaN when unknown) against the
+ * NBR expected today.  Branch-free, so the screen below vectorises; the
+ * update calls it too, so both answer the same to the bit. */
+static inline int anom_test(const ck_change_params *p, float v, float mean, float low, float thr, uint8_t info,
+                            uint8_t chakra, float r, float nbr_base)
 {
-    for (size_t i = 0; i < n; i++) {
-        uint8_t st = d->status[i];
-        if (st == CK_ST_CANDIDATE && day - (int)d->first_day[i] > p->window_days)
-            st = CK_ST_EXPIRED; /* ran out of time, clear or not */
-        float v = o->ndvi[i];
-        if (o->mask[i] || isnan(v)) {
-            d->status[i] = st;
-            continue;
-        }
-        d->last_clear[i] = (uint16_t)day;
-        uint8_t info = b->info[i];
-        if (!(info & CK_BI_SET)) {
-            d->status[i] = st;
-            continue;
-        }
-        float mean = (float)b->ndvi[i] * 1e-4f; /* canopy by the year's mean */
-        float base = o->base_ndvi_day ? (float)o->base_ndvi_day[i] * 1e-4f : mean; /* expected today */
-        float low = o->base_min3 && o->base_min3[i] != CK_NODATA_I16 ? (float)o->base_min3[i] * 1e-4f : base;
-        float drop = low - v; /* against the closest neighbour: a shifted date is no change */
-        float thr = maxf(p->k_spread * CK_SPREAD_STEP * (float)b->spr_ndvi[i], p->ndvi_dmin);
-        int canopy = mean >= p->forest_min && !(info & CK_BI_WATER);
-        int anom;
-        if (o->chakra && o->chakra[i])
-            anom = canopy && drop > maxf(thr, p->chakra_drop) && v < p->chakra_ndvi_max;
-        else
-            anom = canopy && ((drop > thr && v < p->ndvi_max_after) || drop > p->clearcut_drop);
-        float r = o->nbr[i];
-        float nbr_base = (float)(o->base_nbr_day ? o->base_nbr_day[i] : b->nbr[i]) * 1e-4f;
-        float nbr_drop = isnan(r) ? 0.0f : nbr_base - r;
-        anom = anom && nbr_drop > p->nbr_evidence; /* the SWIR agrees */
-        if (!anom && (st == CK_ST_NONE || st == CK_ST_EXPIRED || st == CK_ST_REVERTED)) {
-            d->status[i] = st; /* nearly every pixel: no event open, nothing new */
-            continue;
-        }
-        float nthr = maxf(p->k_spread * CK_SPREAD_STEP * (float)b->spr_nbr[i], p->nbr_dmin);
-        int nbr_ok = anom && !isnan(r) && nbr_base - r > nthr;
-        /* back at the expectation (within three quarters of the anomaly
-         * thresholds, NDVI and NBR): the recovery of a dry spell or a winter */
-        int normal = !anom && base - v <= 0.75f * thr && !isnan(r) && nbr_base - r <= 0.75f * nthr;
-        int bare = o->bsi[i] > p->bsi_bare || v < p->ndvi_bare;
-        int pond = o->mndwi[i] > p->mndwi_pond && !(info & CK_BI_BANK);
-        switch (st) {
-        case CK_ST_NONE:
-        case CK_ST_EXPIRED:
-        case CK_ST_REVERTED:
-            if (anom) {
-                d->n_rec[i] = 0;
-                st = CK_ST_CANDIDATE;
-                d->first_day[i] = (uint16_t)day;
-                d->conf_day[i] = 0;
-                d->n_next[i] = 0;
-                d->n_anom[i] = 1;
-                d->n_nbr[i] = (uint8_t)nbr_ok;
-                d->n_bare[i] = (uint8_t)bare;
-                d->n_pond[i] = (uint8_t)pond;
-                d->last_ndvi[i] = q16(v);
-            }
-            break;
-        case CK_ST_CANDIDATE:
-        case CK_ST_CONFIRMED:
-            d->n_next[i] = sat_inc(d->n_next[i], 1);
-            d->n_anom[i] = sat_inc(d->n_anom[i], anom);
-            d->n_nbr[i] = sat_inc(d->n_nbr[i], nbr_ok);
-            d->n_bare[i] = sat_inc(d->n_bare[i], bare);
-            d->n_pond[i] = sat_inc(d->n_pond[i], pond);
-            d->last_ndvi[i] = q16(v);
-            d->n_rec[i] = normal ? sat_inc(d->n_rec[i], 1) : anom ? 0 : d->n_rec[i];
-            if (st == CK_ST_CONFIRMED && d->n_rec[i] >= p->recover_n &&
-                day - (int)d->first_day[i] <= p->recover_days)
-                st = CK_ST_REVERTED;
-            if (st == CK_ST_CANDIDATE) {
-                if (d->n_anom[i] - 1 >= p->confirm_n) {
-                    st = CK_ST_CONFIRMED;
-                    d->conf_day[i] = (uint16_t)day;
-                } else if (d->n_next[i] >= p->window_obs ||
-                           d->n_anom[i] - 1 + (p->window_obs - d->n_next[i]) < p->confirm_n) {
-                    st = CK_ST_EXPIRED; /* cannot reach confirm_n any more */
-                }
-            }
-            break;
-        default:
-            break;
-        }
+    const float drop = low - v;
+    const int canopy = (mean >= p->forest_min) & !(info & CK_BI_WATER);
+    const int in_chakra = canopy & (drop > maxf(thr, p->chakra_drop)) & (v < p->chakra_ndvi_max);
+    const int outside = canopy & (((drop > thr) & (v < p->ndvi_max_after)) | (drop > p->clearcut_drop));
+    const float nbr_drop = r != r ? 0.0f : nbr_base - r;
+    return (chakra ? in_chakra : outside) & (nbr_drop > p->nbr_evidence); /* the SWIR agrees */
+}
+
+static inline float ndvi_thr(const ck_change_params *p, const ck_base *b, size_t i)
+{
+    return maxf(p->k_spread * CK_SPREAD_STEP * (float)b->spr_ndvi[i], p->ndvi_dmin);
+}
+
+/* The expected values of a day: the harmonic's (ck_base_expected) or the
+ * plain baseline, and the lowest of the neighbourhood or the same. */
+typedef struct {
+    const int16_t *ndvi, *min3, *nbr;
+} expect_t;
+
+static expect_t expect_of(const ck_obs *o, const ck_base *b)
+{
+    expect_t e;
+    e.ndvi = o->base_ndvi_day ? o->base_ndvi_day : b->ndvi;
+    e.min3 = o->base_min3 ? o->base_min3 : e.ndvi; /* without it, low = base */
+    e.nbr = o->base_nbr_day ? o->base_nbr_day : b->nbr;
+    return e;
+}
+
+static inline float low_of(const expect_t *e, size_t i, float base)
+{
+    return e->min3[i] != CK_NODATA_I16 ? (float)e->min3[i] * 1e-4f : base;
+}
+
+/* Pixel i with an open event or a new anomaly (the sparse few): the
+ * event's counts, confirmation, expiry and recovery. */
+static void event_update(const ck_obs *o, const expect_t *e, size_t i, int day, const ck_change_params *p,
+                         const ck_base *b, ck_dyn *d)
+{
+    uint8_t st = d->status[i];
+    if (st == CK_ST_CANDIDATE && day - (int)d->first_day[i] > p->window_days)
+        st = CK_ST_EXPIRED; /* ran out of time, clear or not */
+    const float v = o->ndvi[i];
+    const uint8_t info = b->info[i];
+    if (o->mask[i] || v != v || !(info & CK_BI_SET)) {
         d->status[i] = st;
+        return;
+    }
+    const float mean = (float)b->ndvi[i] * 1e-4f, base = (float)e->ndvi[i] * 1e-4f, thr = ndvi_thr(p, b, i);
+    const float r = o->nbr[i], nbr_base = (float)e->nbr[i] * 1e-4f;
+    const int anom =
+        anom_test(p, v, mean, low_of(e, i, base), thr, info, o->chakra ? o->chakra[i] : 0, r, nbr_base);
+    if (!anom && (st == CK_ST_NONE || st == CK_ST_EXPIRED || st == CK_ST_REVERTED)) {
+        d->status[i] = st;
+        return;
+    }
+    float nthr = maxf(p->k_spread * CK_SPREAD_STEP * (float)b->spr_nbr[i], p->nbr_dmin);
+    int nbr_ok = anom && !isnan(r) && nbr_base - r > nthr;
+    /* back at the expectation (within three quarters of the anomaly
+     * thresholds, NDVI and NBR): the recovery of a dry spell or a winter */
+    int normal = !anom && base - v <= 0.75f * thr && !isnan(r) && nbr_base - r <= 0.75f * nthr;
+    int bare = o->bsi[i] > p->bsi_bare || v < p->ndvi_bare;
+    int pond = o->mndwi[i] > p->mndwi_pond && !(info & CK_BI_BANK);
+    switch (st) {
+    case CK_ST_NONE:
+    case CK_ST_EXPIRED:
+    case CK_ST_REVERTED: /* anom: a new event */
+        d->n_rec[i] = 0;
+        st = CK_ST_CANDIDATE;
+        d->first_day[i] = (uint16_t)day;
+        d->conf_day[i] = 0;
+        d->n_next[i] = 0;
+        d->n_anom[i] = 1;
+        d->n_nbr[i] = (uint8_t)nbr_ok;
+        d->n_bare[i] = (uint8_t)bare;
+        d->n_pond[i] = (uint8_t)pond;
+        d->last_ndvi[i] = q16(v);
+        break;
+    case CK_ST_CANDIDATE:
+    case CK_ST_CONFIRMED:
+        d->n_next[i] = sat_inc(d->n_next[i], 1);
+        d->n_anom[i] = sat_inc(d->n_anom[i], anom);
+        d->n_nbr[i] = sat_inc(d->n_nbr[i], nbr_ok);
+        d->n_bare[i] = sat_inc(d->n_bare[i], bare);
+        d->n_pond[i] = sat_inc(d->n_pond[i], pond);
+        d->last_ndvi[i] = q16(v);
+        d->n_rec[i] = normal ? sat_inc(d->n_rec[i], 1) : anom ? 0 : d->n_rec[i];
+        if (st == CK_ST_CONFIRMED && d->n_rec[i] >= p->recover_n && day - (int)d->first_day[i] <= p->recover_days)
+            st = CK_ST_REVERTED;
+        if (st == CK_ST_CANDIDATE) {
+            if (d->n_anom[i] - 1 >= p->confirm_n) {
+                st = CK_ST_CONFIRMED;
+                d->conf_day[i] = (uint16_t)day;
+            } else if (d->n_next[i] >= p->window_obs ||
+                       d->n_anom[i] - 1 + (p->window_obs - d->n_next[i]) < p->confirm_n) {
+                st = CK_ST_EXPIRED; /* cannot reach confirm_n any more */
+            }
+        }
+        break;
+    default:
+        break;
+    }
+    d->status[i] = st;
+}
+
+#define SCREEN_PX 1024 /* pixels screened at a time, their flags in L1 */
+
+/* Nearly every pixel has no open event and nothing new: a branch-free
+ * pass (vectorised) records the clear observation's date and marks the
+ * few pixels event_update must see; those then go one by one. */
+CK_VEC void ck_change_update(const ck_obs *o, size_t n, int day, const ck_change_params *p, const ck_base *b,
+                             ck_dyn *d)
+{
+    static const uint8_t no_chakra[SCREEN_PX];
+    const expect_t e = expect_of(o, b);
+    uint8_t todo[SCREEN_PX];
+    for (size_t i0 = 0; i0 < n; i0 += SCREEN_PX) {
+        const size_t m = n - i0 < SCREEN_PX ? n - i0 : SCREEN_PX;
+        const uint8_t *ch = o->chakra ? o->chakra + i0 : no_chakra;
+        for (size_t k = 0; k < m; k++) {
+            const size_t i = i0 + k;
+            const uint8_t st = d->status[i], info = b->info[i];
+            const float v = o->ndvi[i];
+            const int clear = (o->mask[i] == 0) & (v == v);
+            d->last_clear[i] = clear ? (uint16_t)day : d->last_clear[i];
+            const float mean = (float)b->ndvi[i] * 1e-4f, base = (float)e.ndvi[i] * 1e-4f;
+            const int anom = anom_test(p, v, mean, low_of(&e, i, base), ndvi_thr(p, b, i), info, ch[k], o->nbr[i],
+                                       (float)e.nbr[i] * 1e-4f);
+            const int open = (st == CK_ST_CANDIDATE) | (st == CK_ST_CONFIRMED);
+            todo[k] = (uint8_t)(open | (clear & ((info & CK_BI_SET) != 0) & anom));
+        }
+        for (size_t k = 0; k < m; k++)
+            if (todo[k])
+                event_update(o, &e, i0 + k, day, p, b, d);
     }
 }
 

@@ -126,10 +126,20 @@ void ck_mask_scl(const ck_scl_rules *r, const uint8_t *scl, size_t w,
     if (hi > win_rows)
         hi = win_rows;
     for (size_t y = lo; y < hi; y++) {
-        if (rc > 0)
-            row_hdist(scl + y * w, w, in_cloud, dc + y * w);
-        if (rs > 0)
-            row_hdist(scl + y * w, w, in_shadow, ds + y * w);
+        /* a 20 m SCL read at 10 m repeats every row: the same row, the same distances */
+        const int again = y > lo && memcmp(scl + y * w, scl + (y - 1) * w, w) == 0;
+        if (rc > 0) {
+            if (again)
+                memcpy(dc + y * w, dc + (y - 1) * w, w);
+            else
+                row_hdist(scl + y * w, w, in_cloud, dc + y * w);
+        }
+        if (rs > 0) {
+            if (again)
+                memcpy(ds + y * w, ds + (y - 1) * w, w);
+            else
+                row_hdist(scl + y * w, w, in_shadow, ds + y * w);
+        }
     }
     for (size_t y = 0; y < nrows; y++) {
         uint8_t *m = mask + y * w;

@@ -28,7 +28,7 @@ CK_VEC void ck_quality_merge(const uint8_t *mask, const uint8_t *flags, size_t n
         size_t i1 = i0 + ((size_t)1 << 16) < n ? i0 + ((size_t)1 << 16) : n;
         uint32_t h = 0, s = 0, x = 0;
         for (size_t i = i0; i < i1; i++) {
-            uint8_t q = (uint8_t)(m[i] ? 0 : f[i]);
+            uint8_t q = (uint8_t)(f[i] & -(uint8_t)(m[i] == 0)); /* the flags of pixels the SCL kept */
             h += (q & CK_M_HAZE) != 0;
             s += (q & CK_M_FRINGE) != 0;
             x += (q & CK_M_SUSPECT) != 0;
@@ -47,9 +47,8 @@ CK_VEC void ck_quality_test(const int16_t *blue, const int16_t *nir, const int16
 {
     const float rise = p->haze_blue_rise * 1e4f, per_day = p->haze_blue_per_day * 1e4f, rmax = p->haze_blue_max * 1e4f;
     const float ratio = p->shadow_ratio, pond = p->pond_mndwi;
-    for (size_t i = 0; i < n; i++) {
-        if (mask[i] || last_clear[i] == 0 || ref_nir[i] == 0)
-            continue;
+    for (size_t i = 0; i < n; i++) { /* branch-free: it vectorises */
+        const int tested = (mask[i] == 0) & (last_clear[i] != 0) & (ref_nir[i] != 0);
         float days = (float)(day - (int)last_clear[i]);
         float thr = rise + per_day * days;
         thr = thr < rmax ? thr : rmax;
@@ -59,9 +58,9 @@ CK_VEC void ck_quality_test(const int16_t *blue, const int16_t *nir, const int16
         float dn = (float)nir[i] - rn;
         /* haze adds to every band: SWIR and NIR do not fall (a pond darkens
          * both, a clearing darkens NIR, also where the 20 m SWIR is mixed) */
-        int haze = db > thr && db > ds && ds > -200.0f && dn > -300.0f;
-        int fringe = rn > 500.0f && (float)nir[i] < ratio * rn && (float)swir[i] < ratio * rs && !(mndwi[i] > pond);
-        flags[i] |= (uint8_t)(haze ? CK_M_HAZE : fringe ? CK_M_FRINGE : 0);
+        int haze = (db > thr) & (db > ds) & (ds > -200.0f) & (dn > -300.0f);
+        int fringe = (rn > 500.0f) & ((float)nir[i] < ratio * rn) & ((float)swir[i] < ratio * rs) & !(mndwi[i] > pond);
+        flags[i] |= (uint8_t)(tested ? (haze ? CK_M_HAZE : fringe ? CK_M_FRINGE : 0) : 0);
     }
 }
 
@@ -108,8 +107,15 @@ void ck_quality_suspect(uint8_t *flags, size_t w, size_t h, int r, uint8_t *scra
         return;
     ck_dilate_u8(scratch2, w, h, r, scratch2, scratch);
     for (size_t i = 0; i < n; i++)
-        if (scratch2[i] && !(flags[i] & (CK_M_HAZE | CK_M_FRINGE)))
-            flags[i] |= CK_M_SUSPECT;
+        flags[i] |= (uint8_t)(((scratch2[i] != 0) & !(flags[i] & (CK_M_HAZE | CK_M_FRINGE))) ? CK_M_SUSPECT : 0);
+}
+
+/* no data counts as +inf in a minimum */
+static inline int16_t nd_inf(int16_t v) { return v == CK_NODATA_I16 ? INT16_MAX : v; }
+static inline int16_t min3_i16(int16_t a, int16_t b, int16_t c)
+{
+    int16_t m = a < b ? a : b;
+    return m < c ? m : c;
 }
 
 CK_VEC void ck_min3x3_i16(const int16_t *in, size_t w, size_t h, int16_t *out, int16_t *scratch)
@@ -120,13 +126,12 @@ CK_VEC void ck_min3x3_i16(const int16_t *in, size_t w, size_t h, int16_t *out, i
     for (size_t y = 0; y < h; y++) {
         const int16_t *restrict a = in + y * w;
         int16_t *restrict o = scratch + y * w;
-        for (size_t x = 0; x < w; x++) {
-            int16_t c = a[x] == CK_NODATA_I16 ? NONE : a[x];
-            int16_t l = x ? (a[x - 1] == CK_NODATA_I16 ? NONE : a[x - 1]) : c;
-            int16_t r = x + 1 < w ? (a[x + 1] == CK_NODATA_I16 ? NONE : a[x + 1]) : c;
-            int16_t m = l < c ? l : c;
-            o[x] = m < r ? m : r;
-        }
+        /* the ends have one neighbour; the inside is branch-free */
+        o[0] = min3_i16(nd_inf(a[0]), nd_inf(a[0]), w > 1 ? nd_inf(a[1]) : nd_inf(a[0]));
+        for (size_t x = 1; x + 1 < w; x++)
+            o[x] = min3_i16(nd_inf(a[x - 1]), nd_inf(a[x]), nd_inf(a[x + 1]));
+        if (w > 1)
+            o[w - 1] = min3_i16(nd_inf(a[w - 2]), nd_inf(a[w - 1]), nd_inf(a[w - 1]));
     }
     for (size_t y = 0; y < h; y++) {
         const int16_t *restrict u = scratch + (y ? y - 1 : y) * w, *restrict c = scratch + y * w;
@@ -140,18 +145,24 @@ CK_VEC void ck_min3x3_i16(const int16_t *in, size_t w, size_t h, int16_t *out, i
     }
 }
 
-CK_VEC void ck_quality_ref_update(const uint8_t *mask, const int16_t *blue, const int16_t *nir, const int16_t *swir,
-                                  size_t n, uint8_t *ref_blue, uint8_t *ref_nir, uint8_t *ref_swir)
+static inline uint8_t ref8(int16_t x)
 {
-    for (size_t i = 0; i < n; i++)
-        if (!mask[i] && nir[i] != 0) {
-            /* round to the step, 1..255 (0 means none) */
-            int b = (blue[i] + CK_REF8_STEP / 2) / CK_REF8_STEP, v = (nir[i] + CK_REF8_STEP / 2) / CK_REF8_STEP;
-            int s = (swir[i] + CK_REF8_STEP / 2) / CK_REF8_STEP;
-            ref_blue[i] = (uint8_t)(b < 1 ? 1 : b > 255 ? 255 : b);
-            ref_nir[i] = (uint8_t)(v < 1 ? 1 : v > 255 ? 255 : v);
-            ref_swir[i] = (uint8_t)(s < 1 ? 1 : s > 255 ? 255 : s);
-        }
+    int q = (x + CK_REF8_STEP / 2) / CK_REF8_STEP;
+    q = q < 1 ? 1 : q;
+    return (uint8_t)(q > 255 ? 255 : q);
+}
+
+CK_VEC void ck_quality_ref_update(const uint8_t *restrict m, const int16_t *restrict bl, const int16_t *restrict ni,
+                                  const int16_t *restrict sw, size_t n, uint8_t *restrict rb, uint8_t *restrict rn,
+                                  uint8_t *restrict rs)
+{
+    for (size_t i = 0; i < n; i++) { /* branch-free: it vectorises */
+        const uint8_t k = (uint8_t)-((m[i] == 0) & (ni[i] != 0)); /* 0xff where clear */
+        /* round to the step, 1..255 (0 means none) */
+        rb[i] = (uint8_t)((ref8(bl[i]) & k) | (rb[i] & ~k));
+        rn[i] = (uint8_t)((ref8(ni[i]) & k) | (rn[i] & ~k));
+        rs[i] = (uint8_t)((ref8(sw[i]) & k) | (rs[i] & ~k));
+    }
 }
 
 CK_VEC void ck_shift_cost(const int16_t *obs, const uint8_t *mask, const uint8_t *ref, size_t w, size_t h, int step,
