@@ -7,6 +7,7 @@
 #include "ck_quality.h"
 
 #include <math.h>
+#include <string.h>
 #include <stdio.h>
 
 ck_change_params ck_change_params_default(void)
@@ -257,18 +258,30 @@ CK_VEC void ck_base_expected(const ck_base *b, size_t n, int day, int16_t *ndvi,
     }
 }
 
-void ck_base_mark_river(ck_base *b, size_t w, size_t h, int bank_px, int riparian_px, uint8_t *scratch)
+void ck_ref_water(const uint8_t *nref, const uint8_t *nwater, size_t n, uint8_t *water)
 {
-    const size_t n = w * h;
-    uint8_t *water = scratch, *near = scratch + n, *tmp = scratch + 2 * n;
+    for (size_t i = 0; i < n; i++) /* as ck_base_finalize sets CK_BI_WATER */
+        water[i] = (uint8_t)((nref[i] > 0) & (2 * nwater[i] > nref[i]));
+}
+
+void ck_base_mark_river(ck_base *b, size_t w, size_t h, const uint8_t *above, size_t ha, const uint8_t *below,
+                        size_t hb, int bank_px, int riparian_px, uint8_t *scratch)
+{
+    const size_t n = w * h, N = w * (ha + h + hb);
+    uint8_t *water = scratch, *near = scratch + N, *tmp = scratch + 2 * N;
+    if (ha)
+        memcpy(water, above, w * ha);
     for (size_t i = 0; i < n; i++)
-        water[i] = (uint8_t)((b->info[i] & CK_BI_WATER) != 0);
-    ck_dilate_u8(water, w, h, bank_px, near, tmp);
+        water[w * ha + i] = (uint8_t)((b->info[i] & CK_BI_WATER) != 0);
+    if (hb)
+        memcpy(water + w * (ha + h), below, w * hb);
+    const uint8_t *in = near + w * ha; /* the block's rows of the dilation */
+    ck_dilate_u8(water, w, ha + h + hb, bank_px, near, tmp);
     for (size_t i = 0; i < n; i++)
-        b->info[i] = (uint8_t)((b->info[i] & ~CK_BI_BANK) | (near[i] ? CK_BI_BANK : 0));
-    ck_dilate_u8(water, w, h, riparian_px, near, tmp);
+        b->info[i] = (uint8_t)((b->info[i] & ~CK_BI_BANK) | (in[i] ? CK_BI_BANK : 0));
+    ck_dilate_u8(water, w, ha + h + hb, riparian_px, near, tmp);
     for (size_t i = 0; i < n; i++)
-        b->info[i] = (uint8_t)((b->info[i] & ~CK_BI_RIPARIAN) | (near[i] ? CK_BI_RIPARIAN : 0));
+        b->info[i] = (uint8_t)((b->info[i] & ~CK_BI_RIPARIAN) | (in[i] ? CK_BI_RIPARIAN : 0));
 }
 
 CK_VEC void ck_clear_update(const uint8_t *mask, const float *ndvi, size_t n, int day, uint16_t *last_clear)

@@ -142,10 +142,17 @@ void ck_ref_add(const ck_obs *o, size_t n, int day, ck_base *b);
 void ck_base_finalize(ck_base *b, size_t n);
 /* The baseline NDVI and NBR expected on `day` (x 10000; no data kept). */
 void ck_base_expected(const ck_base *b, size_t n, int day, int16_t *ndvi, int16_t *nbr);
+/* Baseline water as ck_base_finalize marks it (CK_BI_WATER), from a
+ * reference's counts: observed, and water on more than half of them. */
+void ck_ref_water(const uint8_t *nref, const uint8_t *nwater, size_t n, uint8_t *water);
 /* After finalizing a w x h block: CK_BI_BANK and CK_BI_RIPARIAN where
- * baseline water lies within bank_px / riparian_px (square); scratch: 3 x
- * w x h bytes. */
-void ck_base_mark_river(ck_base *b, size_t w, size_t h, int bank_px, int riparian_px, uint8_t *scratch);
+ * baseline water lies within bank_px / riparian_px (square), the water of
+ * the ha rows just above the block (`above`, w x ha, 0/1) and the hb rows
+ * just below it (`below`) included, so that the margins do not stop at the
+ * block's edge (NULL and 0 at the grid's edge); scratch: 3 x w x (ha + h +
+ * hb) bytes. */
+void ck_base_mark_river(ck_base *b, size_t w, size_t h, const uint8_t *above, size_t ha, const uint8_t *below,
+                        size_t hb, int bank_px, int riparian_px, uint8_t *scratch);
 /* Monitoring: one observation on `day`. */
 void ck_change_update(const ck_obs *o, size_t n, int day, const ck_change_params *p, const ck_base *b,
                       ck_dyn *d);

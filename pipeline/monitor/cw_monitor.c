@@ -24,6 +24,7 @@ static const char *ix_names[IX_N] = {"ndvi", "nbr", "bsi", "mndwi"};
 #define CHUNKS_MAX 64 /* chunks per strip: strips are at most 8192 rows */
 #define SUB_PX 2048   /* reflectance is made this many pixels at a time, in cache */
 #define SHIFT_STEP 8  /* misregistration is measured on every 8th row */
+#define HALO_MAX CW_STATE_ROWS /* rows of the neighbouring chunks the river margins look at */
 
 typedef struct {
     cw_pass *p;
@@ -47,7 +48,9 @@ typedef struct {
     uint8_t *qflag, *qmask;  /* temporal-test flags; SCL mask | flags */
     int16_t *min3, *min3_tmp;/* 3 x 3 minimum of the expected NDVI */
     int16_t *exp_ndvi, *exp_nbr; /* the baseline expected on the scene's day */
-    uint8_t *scr1, *scr2, *scr3; /* scratch of the dilations (scr3: 3 planes) */
+    uint8_t *scr1, *scr2, *scr3; /* scratch of the dilations (scr3: 3 planes, with the halos' rows) */
+    uint8_t *halo_raw, *halo;    /* finalize: the neighbouring chunks' counts, and their water rows */
+    size_t ha, hb;               /* ... rows of water above and below the chunk (t->halo, then after) */
     uint64_t q[3];           /* this strip's haze, fringe, suspect pixels */
     uint64_t shift_acc[CK_SHIFT_N], shift_cnt[CK_SHIFT_N]; /* this strip's misregistration costs */
     uint64_t *aoi_clear, *aoi_never;
@@ -103,6 +106,8 @@ static void tls_free(void *ctx, void *p)
     free(t->exp_ndvi);
     free(t->exp_nbr);
     free(t->scr3);
+    free(t->halo_raw);
+    free(t->halo);
     free(t->scr1);
     free(t->scr2);
     free(t->aoi_clear);
@@ -145,8 +150,11 @@ static void *tls_init(void *ctx, size_t max_px)
         if (!(t->obs16[k] = malloc(cpx * 2)))
             goto fail;
     if (!(t->qflag = malloc(cpx)) || !(t->qmask = malloc(cpx)) || !(t->min3 = malloc(cpx * 2)) ||
-        !(t->min3_tmp = malloc(cpx * 2)) || !(t->exp_ndvi = malloc(cpx * 2)) || !(t->exp_nbr = malloc(cpx * 2)) || !(t->scr3 = malloc(3 * cpx)) || !(t->scr1 = malloc(cpx)) ||
+        !(t->min3_tmp = malloc(cpx * 2)) || !(t->exp_ndvi = malloc(cpx * 2)) || !(t->exp_nbr = malloc(cpx * 2)) || !(t->scr3 = malloc(3 * (cpx + 2 * W * HALO_MAX))) || !(t->scr1 = malloc(cpx)) ||
         !(t->scr2 = malloc(cpx)))
+        goto fail;
+    if (p->mode == CW_PASS_FINALIZE &&
+        (!(t->halo_raw = malloc(cpx + W * HALO_MAX)) || !(t->halo = malloc(2 * W * HALO_MAX))))
         goto fail;
     if (c->obs && (!(t->rec = malloc(cw_tiles_pixels((int)W, max_rows))) ||
                    !(t->rec_enc = cw_tile_enc_new(c->obs, max_rows))))
@@ -212,7 +220,8 @@ static void chunk_update(const cw_pass *p, pass_tls *t, const chunk_t *k, const 
     const size_t W = (size_t)p->s->width, n = k->n, rows = (size_t)k->rows;
     if (p->mode == CW_PASS_FINALIZE) {
         ck_base_finalize(base, n);
-        ck_base_mark_river(base, W, rows, p->cfg->det.bank_px, (int)p->cfg->riparian_px, t->scr3);
+        ck_base_mark_river(base, W, rows, t->halo, t->ha, t->halo + W * t->ha, t->hb, p->cfg->det.bank_px,
+                           (int)p->cfg->riparian_px, t->scr3);
     }
     const int monitor = p->mode != CW_PASS_REF;
     if (monitor) { /* today's expectation (the season); a shifted date shows a neighbour: the lowest */
@@ -274,6 +283,45 @@ static void record_rows(pass_tls *t, const cw_strip *st, const chunk_t *k)
     }
 }
 
+/* rows [r0, r0 + nr) of reference chunk ci's baseline water into out */
+static int halo_rows(const pass_ctx *c, pass_tls *t, int ci, int r0, int nr, uint8_t *out)
+{
+    const int W = (int)c->p->s->width, H = c->p->s->height;
+    const int crows = H - ci * CW_STATE_ROWS < CW_STATE_ROWS ? H - ci * CW_STATE_ROWS : CW_STATE_ROWS;
+    const size_t npx = (size_t)W * (size_t)crows, m = (size_t)W * (size_t)nr, at = (size_t)W * (size_t)r0;
+    const size_t off = cw_state_plane_offset(CW_ST_REF, CW_REF_PLANE_NREF, npx) + at; /* nref, then nwater */
+    if (cw_state_read_range(c->in[CW_ST_REF], CW_ST_REF, W, H, ci, t->io, off, npx + m, t->halo_raw))
+        return -1;
+    ck_ref_water(t->halo_raw, t->halo_raw + npx, m, out);
+    return 0;
+}
+
+/* The finalize pass: the baseline water of the rows next to the chunk,
+ * from the neighbouring reference chunks, so that a river along a chunk's
+ * edge has its margins on both sides (t->halo: ha rows above, hb below). */
+static int river_halo(const pass_ctx *c, pass_tls *t, const chunk_t *k)
+{
+    const cw_pass *p = c->p;
+    const int W = (int)p->s->width, H = p->s->height, ci = k->cy / CW_STATE_ROWS;
+    int R = p->cfg->det.bank_px > (int)p->cfg->riparian_px ? p->cfg->det.bank_px : (int)p->cfg->riparian_px;
+    R = R < HALO_MAX ? R : HALO_MAX;
+    t->ha = t->hb = 0;
+    if (R <= 0 || !c->in[CW_ST_REF]) /* no reference: no water anywhere */
+        return 0;
+    if (ci > 0) {
+        if (halo_rows(c, t, ci - 1, CW_STATE_ROWS - R, R, t->halo))
+            return -1;
+        t->ha = (size_t)R;
+    }
+    const int below = k->cy + k->rows < H ? (H - k->cy - k->rows < R ? H - k->cy - k->rows : R) : 0;
+    if (below > 0) {
+        if (halo_rows(c, t, ci + 1, 0, below, t->halo + (size_t)W * t->ha))
+            return -1;
+        t->hb = (size_t)below;
+    }
+    return 0;
+}
+
 /* One state chunk: read, observe, test, update, compress, count. */
 static int pass_chunk(pass_ctx *c, pass_tls *t, const cw_strip *st, const chunk_t *k)
 {
@@ -290,6 +338,8 @@ static int pass_chunk(pass_ctx *c, pass_tls *t, const cw_strip *st, const chunk_
     cw_state_bind_ref(t->buf[CW_ST_REF], k->n, &base);
     cw_state_bind_base(t->buf[CW_ST_BASE], k->n, &base);
     cw_state_bind_dyn(t->buf[CW_ST_DYN], k->n, &dyn);
+    if (p->mode == CW_PASS_FINALIZE && river_halo(c, t, k))
+        return -1;
     chunk_observe(c, t, st, k);
     const uint8_t *qmask = quality_mask(p, t, k->mask, &dyn, (size_t)W, (size_t)k->rows);
     chunk_update(p, t, k, qmask, &base, &dyn);

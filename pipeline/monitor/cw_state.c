@@ -296,6 +296,49 @@ int cw_state_read_chunk(cw_state_file *f, cw_state_kind kind, int width, int hei
     return 0;
 }
 
+size_t cw_state_plane_offset(cw_state_kind k, int plane, size_t npx)
+{
+    size_t off = 0;
+    for (int i = 0; i < plane && i < kinds[k].n; i++)
+        off += kinds[k].el[i] * npx;
+    return off;
+}
+
+int cw_state_read_range(cw_state_file *f, cw_state_kind kind, int width, int height, int c, cw_state_io *io,
+                        size_t off, size_t len, uint8_t *out)
+{
+    const size_t raw = chunk_px(width, height, c) * cw_state_bpp(kind), end = off + len;
+    if (end > raw)
+        return cw_error("state: bytes %zu..%zu are past chunk %d (%zu bytes)", off, end, c, raw);
+    if (!f) {
+        memset(out, 0, len);
+        return 0;
+    }
+    enum { PIECE = 1 << 20 }; /* decompressed through io->tmp, a piece at a time */
+    if (grow(&io->cbuf, &io->cbuf_cap, f->csize[c]) || grow((void **)&io->tmp, &io->tmp_cap, PIECE))
+        return -1;
+    if (pread_full(f->fd, io->cbuf, f->csize[c], f->off[c]))
+        return cw_error("%s: read error in chunk %d", f->path, c);
+    ZSTD_DCtx_reset(io->dc, ZSTD_reset_session_only);
+    ZSTD_inBuffer in = {io->cbuf, f->csize[c], 0};
+    size_t pos = 0; /* serial bytes decompressed so far */
+    int rc = 0;
+    while (pos < end) {
+        ZSTD_outBuffer o = {io->tmp, PIECE, 0};
+        size_t r = ZSTD_decompressStream(io->dc, &o, &in);
+        if (ZSTD_isError(r) || (o.pos == 0 && (r == 0 || in.pos == in.size))) {
+            rc = cw_error("%s: chunk %d is corrupt (%s)", f->path, c, ZSTD_isError(r) ? ZSTD_getErrorName(r) : "short");
+            break;
+        }
+        const size_t a = pos > off ? pos : off, b = pos + o.pos < end ? pos + o.pos : end;
+        if (a < b)
+            memcpy(out + (a - off), io->tmp + (a - pos), b - a);
+        pos += o.pos;
+    }
+    ZSTD_DCtx_reset(io->dc, ZSTD_reset_session_only); /* the rest of the frame is not needed */
+    return rc;
+}
+
 /* --------------------------------------------------------------- write */
 
 struct cw_state_writer {

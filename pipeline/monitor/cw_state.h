@@ -55,6 +55,18 @@ void cw_state_io_free(cw_state_io *io);
 int cw_state_read_chunk(cw_state_file *f, cw_state_kind kind, int width, int height, int c, cw_state_io *io,
                         uint8_t *buf);
 
+/* Where plane `plane` of a kind starts in a chunk of npx pixels (plane
+ * after plane, in the order cw_state_bind_* lays them out). */
+size_t cw_state_plane_offset(cw_state_kind k, int plane, size_t npx);
+/* The reference kind's counts: nref, then nwater (1 byte a pixel each). */
+#define CW_REF_PLANE_NREF (2 * CK_REF_SLOTS + CK_HSUMS)
+/* Bytes [off, off + len) of chunk c's serial form, decompressed only as far
+ * as they go (the rest of the frame, and its checksum, are not read): a
+ * few rows of a neighbouring chunk's 1-byte planes, which the serial form
+ * keeps as they are.  f == NULL: zeros. */
+int cw_state_read_range(cw_state_file *f, cw_state_kind kind, int width, int height, int c, cw_state_io *io,
+                        size_t off, size_t len, uint8_t *out);
+
 typedef struct cw_state_writer cw_state_writer;
 cw_state_writer *cw_state_create(const char *path, cw_state_kind kind, int width, int height);
 /* Compress one chunk (plane-major buffer of the chunk's pixels) into a

@@ -718,8 +718,49 @@ static void test_shift(void)
           dy);
 }
 
+/* River margins across a block's edge: the block's water and its
+ * neighbours' rows (the halos) against a brute-force square dilation of all
+ * the rows together; the water test of the reference's counts. */
+static void test_river_halo(void)
+{
+    enum { W = 41, HA = 5, H = 23, HB = 3, HT = HA + H + HB, BANK = 2, RIP = 5 };
+    static uint8_t water[W * HT], info[W * H], scr[3 * W * HT];
+    unsigned seed = 11;
+    for (int i = 0; i < W * HT; i++)
+        water[i] = (lcg(&seed) >> 16) % 53 == 0;
+    for (int x = 3; x < 30; x++) /* a river along the edge, in the row just above the block */
+        water[(HA - 1) * W + x] = 1;
+    for (int i = 0; i < W * H; i++)
+        info[i] = (uint8_t)(CK_BI_SET | (water[HA * W + i] ? CK_BI_WATER : 0) | CK_BI_BANK); /* stale bank */
+    ck_base b;
+    memset(&b, 0, sizeof b);
+    b.info = info;
+    ck_base_mark_river(&b, W, H, water, HA, water + (HA + H) * W, HB, BANK, RIP, scr);
+    int bad = 0, edge = 0;
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            int bank = 0, rip = 0;
+            for (int yy = y + HA - RIP; yy <= y + HA + RIP; yy++)
+                for (int xx = x - RIP; xx <= x + RIP; xx++) {
+                    int wv = yy >= 0 && yy < HT && xx >= 0 && xx < W && water[yy * W + xx];
+                    rip |= wv;
+                    bank |= wv && abs(yy - y - HA) <= BANK && abs(xx - x) <= BANK;
+                }
+            const uint8_t f = info[y * W + x];
+            bad += !!(f & CK_BI_BANK) != bank || !!(f & CK_BI_RIPARIAN) != rip || !(f & CK_BI_SET);
+            edge += y < RIP && rip && !(water[HA * W + y * W + x]);
+        }
+    CHECK(bad == 0 && edge > 20, "river margins see the neighbours' rows (%d differ from brute force; %d edge pixels)",
+          bad, edge);
+    static uint8_t nref[6] = {0, 4, 4, 4, 9, 200}, nwat[6] = {0, 2, 3, 4, 5, 101}, w6[6];
+    ck_ref_water(nref, nwat, 6, w6);
+    CHECK(!w6[0] && !w6[1] && w6[2] && w6[3] && w6[4] && w6[5], "water when more than half of the observations: %d%d%d%d%d%d",
+          w6[0], w6[1], w6[2], w6[3], w6[4], w6[5]);
+}
+
 int main(void)
 {
+    test_river_halo();
     test_quality();
     test_seasonal();
     test_recovery();

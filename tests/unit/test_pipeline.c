@@ -244,6 +244,19 @@ static void test_state_files(void)
                memcmp(back, data + (size_t)c * W * CW_STATE_ROWS * bpp, npx * bpp) == 0;
     }
     CHECK(same, "every chunk reads back bit for bit");
+    /* a few rows of the 1-byte planes of a chunk, across two planes, and a
+     * whole chunk after that partial read */
+    const size_t cpx = (size_t)W * CW_STATE_ROWS, roff = cw_state_plane_offset(k, 4, cpx) + 7 * (size_t)W;
+    const size_t rlen = cpx + 3 * (size_t)W;
+    uint8_t *part = malloc(rlen);
+    int rok = f && cw_state_read_range(f, k, W, H, 1, io, roff, rlen, part) == 0 &&
+              memcmp(part, data + cpx * bpp + roff, rlen) == 0 && cw_state_read_chunk(f, k, W, H, 0, io, back) == 0 &&
+              memcmp(back, data, cpx * bpp) == 0;
+    CHECK(rok && cw_state_plane_offset(k, 4, cpx) == 8 * cpx,
+          "rows of a chunk's 1-byte planes read alone, then a whole chunk, bit for bit");
+    CHECK(f && cw_state_read_range(f, k, W, H, 1, io, cpx * bpp - 2, 3, part) != 0 && strstr(cw_errmsg(), "past"),
+          "a range past the chunk is refused: %s", cw_errmsg());
+    free(part);
     cw_state_close(f);
     CHECK(cw_state_open(path, k, W + 1, H) == NULL && strstr(cw_errmsg(), "another grid"),
           "a state file of another grid is refused: %s", cw_errmsg());
