@@ -340,7 +340,9 @@ static int components_classify(alert_run *r)
     }
     for (size_t c = 0; c < r->ncomp; c++) {
         comp_t *k = &r->comps[c];
-        if (!cand[c] || k->cls == CW_CLASS_MINING)
+        /* a river group of its own (bank erosion, a bar) is not a pit's
+         * spoil for lying beside wet pockets the erosion left */
+        if (!cand[c] || k->cls == CW_CLASS_MINING || 2 * k->nriver >= (long)k->n)
             continue;
         for (size_t o = 0; o < r->ncomp; o++) {
             const comp_t *m = &r->comps[o];

@@ -226,20 +226,21 @@ def class_of(alert):
 
 
 def class_table(rows):
-    """Per class, over every series; returns each class's median area error."""
+    """Per class, over every series; returns each class's median area error and precision."""
     print(f"{'class':<12} {'recall':>7} {'conf.rec':>8} {'precision':>9} {'class':>6} {'date':>6} {'area err':>8}"
           "  events, published")
-    area = {}
+    area, prec = {}, {}
     for c in CLASSES:
         t = {}
         for r in rows:
             for k, v in r["by_class"][c].items():
                 t[k] = t.get(k, [] if k == "area_err" else 0) + v
         med = area[c] = float(np.median(t["area_err"])) if t["area_err"] else 0.0
+        prec[c] = ratio(t["true"], t["published"])
         print(f"{c:<12} {ratio(t['detected'], t['events']):7.2f} {ratio(t['confirmed'], t['conf_events']):8.2f} "
               f"{ratio(t['true'], t['published']):9.2f} {ratio(t['class_ok'], t['detected']):6.2f} "
               f"{ratio(t['date_ok'], t['detected']):6.2f} {100 * med:7.1f}%  {t['events']}, {t['published']}")
-    return area
+    return area, prec
 
 
 def ratio(a, b):
@@ -306,14 +307,17 @@ def main():
          "precision": ratio(tot["true"], tot["published"]), "class": ratio(tot["class_ok"], tot["detected"]),
          "date": ratio(tot["date_ok"], tot["detected"]), "area_err": med,
          "false_confirmed": sum(1 for f in tot["false"] if f[1] == "confirmed")}
-    for c, v in class_table(rows).items():
-        S["area_err_" + c] = v
+    area, prec = class_table(rows)
+    for c in CLASSES:
+        S["area_err_" + c] = area[c]
+        S["precision_" + c] = prec[c]
     print(f"{'all':<12} {S['recall']:7.2f} {S['confirmed_recall']:8.2f} {S['precision']:9.2f} {S['class']:6.2f} "
           f"{S['date']:6.2f} {100 * med:7.1f}%  {len(tot['false'])} false, {S['false_confirmed']} of them confirmed")
     if a.floors:
         floors = [("recall", 0.9, ">="), ("confirmed_recall", 0.85, ">="), ("precision", 0.85, ">="),
                   ("class", 0.9, ">="), ("date", 0.8, ">="), ("area_err", 0.15, "<="), ("false_confirmed", 0, "<="),
                   ("area_err_canopy_loss", 0.15, "<="), ("area_err_mining_scar", 0.15, "<="),
+                  ("precision_canopy_loss", 0.85, ">="), ("precision_mining_scar", 0.85, ">="),
                   ("cadence", 1, ">="), ("shift", 1, ">="), ("beside", 1, ">="),
                   ("withdrawals", 1, ">=")]
         passed = failed = 0
