@@ -343,16 +343,18 @@ static int pass_chunk(pass_ctx *c, pass_tls *t, const cw_strip *st, const chunk_
     chunk_observe(c, t, st, k);
     const uint8_t *qmask = quality_mask(p, t, k->mask, &dyn, (size_t)W, (size_t)k->rows);
     chunk_update(p, t, k, qmask, &base, &dyn);
-    for (int s = 0; s < CW_ST_NKINDS; s++)
-        if (p->out_path[s][0] && cw_state_compress(t->io, k->local * CW_ST_NKINDS + s, (cw_state_kind)s, t->buf[s], k->n))
-            return -1;
     /* evidence of observation per AOI */
     ck_observation_flags(qmask, t->ix[IX_NDVI], dyn.last_clear, k->n, t->flag, t->flag + k->n);
     cw_aoi_count_rows(p->ag, k->cy, k->rows, W, t->flag, t->aoi_clear);
     cw_aoi_count_rows(p->ag, k->cy, k->rows, W, t->flag + k->n, t->aoi_never);
     if (c->obs)
         record_rows(t, st, k);
-    return p->mode == CW_PASS_REF ? 0 : chunk_flagged(p, t, k, &base, &dyn);
+    if (p->mode != CW_PASS_REF && chunk_flagged(p, t, k, &base, &dyn))
+        return -1;
+    for (int s = 0; s < CW_ST_NKINDS; s++) /* last: compressing shuffles the chunk in place */
+        if (p->out_path[s][0] && cw_state_compress(t->io, k->local * CW_ST_NKINDS + s, (cw_state_kind)s, t->buf[s], k->n))
+            return -1;
+    return 0;
 }
 
 /* The strip's share of the preview: its rows' clear pixels summed into

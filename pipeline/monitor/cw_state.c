@@ -93,20 +93,21 @@ static size_t chunk_px(int width, int height, int c)
     return (size_t)width * (size_t)(rows < CW_STATE_ROWS ? rows : CW_STATE_ROWS);
 }
 
-/* plane-major buffer <-> shuffled serial form */
-static void shuffle(cw_state_kind k, const uint8_t *in, size_t n, uint8_t *out, int inverse)
+/* Plane-major buffer <-> shuffled serial form, in place: 1-byte planes are
+ * the same in both; each 2-byte plane goes through scratch (2 x npx bytes,
+ * one plane: it stays in cache) and back as its low then high bytes. */
+static void shuffle_inplace(cw_state_kind k, uint8_t *buf, size_t n, uint8_t *scratch, int inverse)
 {
     size_t off = 0;
     for (int p = 0; p < kinds[k].n; p++) {
-        size_t e = kinds[k].el[p];
-        const uint8_t *s = in + off;
-        uint8_t *d = out + off;
-        if (e == 1)
-            memcpy(d, s, n);
-        else if (!inverse)
-            ck_planes_split2(s, n, d, d + n);
-        else
-            ck_planes_join2(s, s + n, n, d);
+        const size_t e = kinds[k].el[p];
+        if (e == 2) {
+            memcpy(scratch, buf + off, 2 * n);
+            if (inverse)
+                ck_planes_join2(scratch, scratch + n, n, buf + off);
+            else
+                ck_planes_split2(scratch, n, buf + off, buf + off + n);
+        }
         off += e * n;
     }
 }
@@ -121,7 +122,7 @@ typedef struct {
 struct cw_state_io {
     ZSTD_CCtx *cc;
     ZSTD_DCtx *dc;
-    uint8_t *tmp; /* shuffled raw chunk */
+    uint8_t *tmp; /* one 2-byte plane of a chunk (shuffle_inplace), or a piece of a range read */
     size_t tmp_cap;
     void *cbuf; /* compressed chunk read from a file */
     size_t cbuf_cap;
@@ -284,15 +285,15 @@ int cw_state_read_chunk(cw_state_file *f, cw_state_kind kind, int width, int hei
         memset(buf, 0, raw);
         return 0;
     }
-    if (grow(&io->cbuf, &io->cbuf_cap, f->csize[c]) || grow((void **)&io->tmp, &io->tmp_cap, raw))
+    if (grow(&io->cbuf, &io->cbuf_cap, f->csize[c]) || grow((void **)&io->tmp, &io->tmp_cap, 2 * npx))
         return -1;
     if (pread_full(f->fd, io->cbuf, f->csize[c], f->off[c]))
         return cw_error("%s: read error in chunk %d", f->path, c);
-    size_t r = ZSTD_decompressDCtx(io->dc, io->tmp, raw, io->cbuf, f->csize[c]);
+    size_t r = ZSTD_decompressDCtx(io->dc, buf, raw, io->cbuf, f->csize[c]);
     if (ZSTD_isError(r) || r != raw)
         return cw_error("%s: chunk %d is corrupt (%s)", f->path, c,
                         ZSTD_isError(r) ? ZSTD_getErrorName(r) : "wrong size");
-    shuffle(kind, io->tmp, npx, buf, 1);
+    shuffle_inplace(kind, buf, npx, io->tmp, 1);
     return 0;
 }
 
@@ -381,7 +382,7 @@ fail:
     return NULL;
 }
 
-int cw_state_compress(cw_state_io *io, int slot, cw_state_kind kind, const uint8_t *buf, size_t npx)
+int cw_state_compress(cw_state_io *io, int slot, cw_state_kind kind, uint8_t *buf, size_t npx)
 {
     if (slot >= io->nslots) {
         slot_t *s = realloc(io->slots, (size_t)(slot + 1) * sizeof *s);
@@ -393,10 +394,10 @@ int cw_state_compress(cw_state_io *io, int slot, cw_state_kind kind, const uint8
     }
     slot_t *s = &io->slots[slot];
     size_t raw = npx * cw_state_bpp(kind);
-    if (grow((void **)&io->tmp, &io->tmp_cap, raw) || grow(&s->buf, &s->cap, ZSTD_compressBound(raw)))
+    if (grow((void **)&io->tmp, &io->tmp_cap, 2 * npx) || grow(&s->buf, &s->cap, ZSTD_compressBound(raw)))
         return -1;
-    shuffle(kind, buf, npx, io->tmp, 0);
-    size_t r = ZSTD_compress2(io->cc, s->buf, s->cap, io->tmp, raw);
+    shuffle_inplace(kind, buf, npx, io->tmp, 0);
+    size_t r = ZSTD_compress2(io->cc, s->buf, s->cap, buf, raw);
     if (ZSTD_isError(r))
         return cw_error("zstd: %s", ZSTD_getErrorName(r));
     s->len = r;

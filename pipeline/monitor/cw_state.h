@@ -70,8 +70,10 @@ int cw_state_read_range(cw_state_file *f, cw_state_kind kind, int width, int hei
 typedef struct cw_state_writer cw_state_writer;
 cw_state_writer *cw_state_create(const char *path, cw_state_kind kind, int width, int height);
 /* Compress one chunk (plane-major buffer of the chunk's pixels) into a
- * buffer owned by the caller's slot `slot` of io (parallel phase). */
-int cw_state_compress(cw_state_io *io, int slot, cw_state_kind kind, const uint8_t *buf, size_t npx);
+ * buffer owned by the caller's slot `slot` of io (parallel phase).  The
+ * chunk is shuffled into its serial form in place: buf holds no pixels
+ * after it, so this comes last. */
+int cw_state_compress(cw_state_io *io, int slot, cw_state_kind kind, uint8_t *buf, size_t npx);
 /* Append the compressed chunk c held in io's slot (ordered phase). */
 int cw_state_append(cw_state_writer *w, int c, cw_state_io *io, int slot);
 /* 1: write the table, fsync, close and rename into place; 0: discard. */
