@@ -118,7 +118,8 @@ INI
     mv "$R/inbox" "$R/all"; mkdir "$R/inbox"
     for d in 20240115 20240310; do
         mv "$R/all/"*"_${d}T"* "$R/inbox/"
-        "$CW" run "$R/job-maps.ini" --night "$(echo $d | sed -E 's/(....)(..)(..)/\1-\2-\3/')" 2>&1 | tail -n 1
+        /usr/bin/time -f "peak RSS of that night: %M KB" "$CW" run "$R/job-maps.ini" \
+            --night "$(echo $d | sed -E 's/(....)(..)(..)/\1-\2-\3/')" 2>&1 | tail -n 2
     done
     mv "$R/all/"* "$R/inbox/"
     cp -a "$R/state" "$R/state0"
