@@ -1007,16 +1007,11 @@ static int dominant_day(const mosaic *mo, const cw_poly *p, int w, int h, int ox
     return best;
 }
 
-int cw_map_chip(const cw_map_ctx *M, const cw_alert *a, const char *path, cw_map_info *info)
+/* The alert's outline in the tile's CRS, NULL with cw_error() when it has
+ * none there. */
+static OGRGeometryH chip_outline(const cw_map_ctx *M, const cw_alert *a)
 {
-    const cw_scene *g0 = M->sc[0].s;
     OGRGeometryH gg = NULL;
-    mosaic mo[2];
-    memset(mo, 0, sizeof mo);
-    cw_img im = {0}, pic = {0};
-    cw_poly p;
-    memset(&p, 0, sizeof p);
-    int rc = -1;
     OGRCoordinateTransformationH ct = a->geom ? to_tile_ct(M) : NULL;
     if (ct) {
         gg = OGR_G_Clone(a->geom);
@@ -1026,16 +1021,22 @@ int cw_map_chip(const cw_map_ctx *M, const cw_alert *a, const char *path, cw_map
         }
         OCTDestroyCoordinateTransformation(ct);
     }
-    if (!gg) {
+    if (!gg)
         cw_error("alert %s has no outline on tile %s", a->id, M->tile);
-        goto done;
-    }
+    return gg;
+}
+
+/* The chip's window: a square about three times the alert, at least 400 m,
+ * filling the chip panel at a whole zoom (or read every ds-th pixel), kept
+ * on the grid. */
+static void chip_window(const cw_map_ctx *M, OGRGeometryH gg, int *wx_out, int *wy_out, int *side_out, int *ds_out,
+                        int *zoom_out)
+{
+    const cw_scene *g0 = M->sc[0].s;
     OGREnvelope e;
     OGR_G_GetEnvelope(gg, &e);
     int x0, y0, x1, y1;
     env_window(g0, &e, 0, &x0, &y0, &x1, &y1);
-    /* a square about three times the alert, at least 400 m, filling the
-     * chip panel at a whole zoom, kept on the grid */
     const int P = (int)M->cfg->chip_px;
     int side = 3 * ((x1 - x0) > (y1 - y0) ? (x1 - x0) : (y1 - y0));
     int minside = (int)ceil(400.0 / g0->res);
@@ -1053,7 +1054,43 @@ int cw_map_chip(const cw_map_ctx *M, const cw_alert *a, const char *path, cw_map
     int wx = cx - side / 2, wy = cy - side / 2;
     wx = wx < 0 ? 0 : wx + side > g0->width ? g0->width - side : wx;
     wy = wy < 0 ? 0 : wy + side > g0->height ? g0->height - side : wy;
-    int mw = (side + ds - 1) / ds;
+    *wx_out = wx;
+    *wy_out = wy;
+    *side_out = side;
+    *ds_out = ds;
+    *zoom_out = zoom;
+}
+
+/* The chip's header: id, class, confidence, area, first date, area of interest. */
+static void chip_header(const cw_map_ctx *M, cw_img *im, const cw_alert *a, int gap)
+{
+    char b[512], d1[11];
+    cw_text(im, M->bold, 15, gap, 22, a->id, RGB_TEXT, 0, 0);
+    ck_day_format(a->first_day, d1);
+    const cw_msg conf = a->confidence >= 4 ? M_CONF_HIGHEST : a->confidence == 3 ? M_CONF_HIGH : M_CONF_LOW;
+    snprintf(b, sizeof b, "%s · %s %s · %.2f ha", T(a->cls == CW_CLASS_MINING ? M_CLASS_MINING : M_CLASS_LOSS),
+             T(M_COL_CONF), T(conf), a->area_ha);
+    cw_rect(im, gap, 30, 14, 14, cw_alert_rgb(a->cls, a->confidence), 255);
+    wrap(im, M->font, 13, gap + 20, 42, im->w - 2 * gap - 20, b, RGB_TEXT);
+    snprintf(b, sizeof b, "%s %s · %s", T(M_COL_FIRST), d1, a->aoi_name[0] ? a->aoi_name : T(M_REL_OUTSIDE));
+    wrap(im, M->font, 12, gap, 64, im->w - 2 * gap, b, RGB_MUTED);
+}
+
+int cw_map_chip(const cw_map_ctx *M, const cw_alert *a, const char *path, cw_map_info *info)
+{
+    const cw_scene *g0 = M->sc[0].s;
+    mosaic mo[2];
+    memset(mo, 0, sizeof mo);
+    cw_img im = {0}, pic = {0};
+    cw_poly p;
+    memset(&p, 0, sizeof p);
+    int rc = -1;
+    OGRGeometryH gg = chip_outline(M, a);
+    if (!gg)
+        goto done;
+    int wx, wy, side, ds, zoom;
+    chip_window(M, gg, &wx, &wy, &side, &ds, &zoom);
+    const int mw = (side + ds - 1) / ds;
     gwin g = {wx, wy, side, side};
     int night = ck_day_parse(M->night);
     if (mosaic_alloc(&mo[0], mw, mw) || mosaic_alloc(&mo[1], mw, mw) ||
@@ -1066,7 +1103,7 @@ int cw_map_chip(const cw_map_ctx *M, const cw_alert *a, const char *path, cw_map
     double z = (double)pw / side;
     int dom[2] = {0, 0};
     const mosaic *pair[2] = {&mo[0], &mo[1]};
-    for (int row = 0; row < 2; row++) {
+    for (int row = 0; row < 2; row++) { /* true colour, then SWIR; before, then after */
         stretch st = {{row ? MB_B12 : MB_B04, row ? MB_B08 : MB_B03, row ? MB_B04 : MB_B02}, {0}, {0}};
         if (stretch_fit(&st, pair, 2)) /* one stretch for both dates: colours compare */
             goto done;
@@ -1091,17 +1128,7 @@ int cw_map_chip(const cw_map_ctx *M, const cw_alert *a, const char *path, cw_map
             cw_text(&im, row ? M->font : M->bold, 12, ox, oy + pw + 15, b, RGB_TEXT, 0, 0);
         }
     }
-    /* header: id, class, confidence, area, dates */
-    char b[512], d1[11];
-    cw_text(&im, M->bold, 15, gap, 22, a->id, RGB_TEXT, 0, 0);
-    ck_day_format(a->first_day, d1);
-    const cw_msg conf = a->confidence >= 4 ? M_CONF_HIGHEST : a->confidence == 3 ? M_CONF_HIGH : M_CONF_LOW;
-    snprintf(b, sizeof b, "%s · %s %s · %.2f ha", T(a->cls == CW_CLASS_MINING ? M_CLASS_MINING : M_CLASS_LOSS),
-             T(M_COL_CONF), T(conf), a->area_ha);
-    cw_rect(&im, gap, 30, 14, 14, cw_alert_rgb(a->cls, a->confidence), 255);
-    wrap(&im, M->font, 13, gap + 20, 42, W - 2 * gap - 20, b, RGB_TEXT);
-    snprintf(b, sizeof b, "%s %s · %s", T(M_COL_FIRST), d1, a->aoi_name[0] ? a->aoi_name : T(M_REL_OUTSIDE));
-    wrap(&im, M->font, 12, gap, 64, W - 2 * gap, b, RGB_MUTED);
+    chip_header(M, &im, a, gap);
     scale_bar(M, &im, gap, Hh - 34, pw / 2, g0->res / z);
     char sw[128];
     cw_attribution(M->lang, dom[0], dom[1], sw, sizeof sw);
