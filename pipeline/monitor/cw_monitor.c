@@ -322,7 +322,7 @@ static int river_halo(const pass_ctx *c, pass_tls *t, const chunk_t *k)
     return 0;
 }
 
-/* One state chunk: read, observe, test, update, compress, count. */
+/* One state chunk: read, observe, test, update, count, compress. */
 static int pass_chunk(pass_ctx *c, pass_tls *t, const cw_strip *st, const chunk_t *k)
 {
     cw_pass *p = c->p;
