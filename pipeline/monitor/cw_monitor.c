@@ -150,8 +150,8 @@ static void *tls_init(void *ctx, size_t max_px)
         if (!(t->obs16[k] = malloc(cpx * 2)))
             goto fail;
     if (!(t->qflag = malloc(cpx)) || !(t->qmask = malloc(cpx)) || !(t->min3 = malloc(cpx * 2)) ||
-        !(t->min3_tmp = malloc(cpx * 2)) || !(t->exp_ndvi = malloc(cpx * 2)) || !(t->exp_nbr = malloc(cpx * 2)) || !(t->scr3 = malloc(3 * (cpx + 2 * W * HALO_MAX))) || !(t->scr1 = malloc(cpx)) ||
-        !(t->scr2 = malloc(cpx)))
+        !(t->min3_tmp = malloc(cpx * 2)) || !(t->exp_ndvi = malloc(cpx * 2)) || !(t->exp_nbr = malloc(cpx * 2)) ||
+        !(t->scr3 = malloc(3 * (cpx + 2 * W * HALO_MAX))) || !(t->scr1 = malloc(cpx)) || !(t->scr2 = malloc(cpx)))
         goto fail;
     if (p->mode == CW_PASS_FINALIZE &&
         (!(t->halo_raw = malloc(cpx + W * HALO_MAX)) || !(t->halo = malloc(2 * W * HALO_MAX))))
@@ -352,7 +352,8 @@ static int pass_chunk(pass_ctx *c, pass_tls *t, const cw_strip *st, const chunk_
     if (p->mode != CW_PASS_REF && chunk_flagged(p, t, k, &base, &dyn))
         return -1;
     for (int s = 0; s < CW_ST_NKINDS; s++) /* last: compressing shuffles the chunk in place */
-        if (p->out_path[s][0] && cw_state_compress(t->io, k->local * CW_ST_NKINDS + s, (cw_state_kind)s, t->buf[s], k->n))
+        if (p->out_path[s][0] &&
+            cw_state_compress(t->io, k->local * CW_ST_NKINDS + s, (cw_state_kind)s, t->buf[s], k->n))
             return -1;
     return 0;
 }
