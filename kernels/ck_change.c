@@ -210,6 +210,9 @@ static int finalize_seasonal(ck_base *b, size_t n, size_t i, int nobs)
     return 1;
 }
 
+/* Baseline water: observed, and water on more than half of the observations. */
+static inline int ref_is_water(uint8_t nref, uint8_t nwater) { return (nref > 0) & (2 * nwater > nref); }
+
 void ck_base_finalize(ck_base *b, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -235,7 +238,7 @@ void ck_base_finalize(ck_base *b, size_t n)
                 b->spr_ndvi[i] = spread_u8(mn);
                 b->spr_nbr[i] = spread_u8(mb);
             }
-            b->info[i] = (uint8_t)(cnt | CK_BI_SET | (2 * b->nwater[i] > b->nref[i] ? CK_BI_WATER : 0));
+            b->info[i] = (uint8_t)(cnt | CK_BI_SET | (ref_is_water(b->nref[i], b->nwater[i]) ? CK_BI_WATER : 0));
         }
         for (int k = 0; k < CK_HSUMS; k++)
             b->hsum[(size_t)k * n + i] = 0;
@@ -261,7 +264,7 @@ CK_VEC void ck_base_expected(const ck_base *b, size_t n, int day, int16_t *ndvi,
 void ck_ref_water(const uint8_t *nref, const uint8_t *nwater, size_t n, uint8_t *water)
 {
     for (size_t i = 0; i < n; i++) /* as ck_base_finalize sets CK_BI_WATER */
-        water[i] = (uint8_t)((nref[i] > 0) & (2 * nwater[i] > nref[i]));
+        water[i] = (uint8_t)ref_is_water(nref[i], nwater[i]);
 }
 
 void ck_base_mark_river(ck_base *b, size_t w, size_t h, const uint8_t *above, size_t ha, const uint8_t *below,
@@ -293,11 +296,10 @@ CK_VEC void ck_clear_update(const uint8_t *mask, const float *ndvi, size_t n, in
 
 static float maxf(float a, float b) { return a > b ? a : b; }
 
-/* The anomaly test of one clear observation v against the expected value
- * `base`, its lowest 3 x 3 neighbour `low` (a shifted date is no change),
- * the pixel's NDVI threshold and its NBR (r, NaN when unknown) against the
- * NBR expected today.  Branch-free, so the screen below vectorises; the
- * update calls it too, so both answer the same to the bit. */
+/* The anomaly test of one clear observation v against its lowest 3 x 3
+ * expected neighbour `low` (a shifted date is no change), the pixel's NDVI
+ * threshold and its NBR (r, NaN when unknown) against the NBR expected
+ * today.  Branch-free, so the screen below vectorises. */
 static inline int anom_test(const ck_change_params *p, float v, float mean, float low, float thr, uint8_t info,
                             uint8_t chakra, float r, float nbr_base)
 {
@@ -309,9 +311,10 @@ static inline int anom_test(const ck_change_params *p, float v, float mean, floa
     return (chakra ? in_chakra : outside) & (nbr_drop > p->nbr_evidence); /* the SWIR agrees */
 }
 
-static inline float ndvi_thr(const ck_change_params *p, const ck_base *b, size_t i)
+/* An anomaly threshold: k x the pixel's spread (CK_SPREAD_STEP units), at least dmin. */
+static inline float spread_thr(const ck_change_params *p, uint8_t spread, float dmin)
 {
-    return maxf(p->k_spread * CK_SPREAD_STEP * (float)b->spr_ndvi[i], p->ndvi_dmin);
+    return maxf(p->k_spread * CK_SPREAD_STEP * (float)spread, dmin);
 }
 
 /* The expected values of a day: the harmonic's (ck_base_expected) or the
@@ -335,8 +338,9 @@ static inline float low_of(const expect_t *e, size_t i, float base)
 }
 
 /* Pixel i with an open event or a new anomaly (the sparse few): the
- * event's counts, confirmation, expiry and recovery. */
-static void event_update(const ck_obs *o, const expect_t *e, size_t i, int day, const ck_change_params *p,
+ * event's counts, confirmation, expiry and recovery.  anom: the screen's
+ * anomaly test of today's clear observation (0 when not clear). */
+static void event_update(const ck_obs *o, const expect_t *e, size_t i, int day, int anom, const ck_change_params *p,
                          const ck_base *b, ck_dyn *d)
 {
     uint8_t st = d->status[i];
@@ -344,19 +348,14 @@ static void event_update(const ck_obs *o, const expect_t *e, size_t i, int day, 
         st = CK_ST_EXPIRED; /* ran out of time, clear or not */
     const float v = o->ndvi[i];
     const uint8_t info = b->info[i];
-    if (o->mask[i] || v != v || !(info & CK_BI_SET)) {
+    if (o->mask[i] || v != v || !(info & CK_BI_SET) ||
+        (!anom && (st == CK_ST_NONE || st == CK_ST_EXPIRED || st == CK_ST_REVERTED))) {
         d->status[i] = st;
         return;
     }
-    const float mean = (float)b->ndvi[i] * 1e-4f, base = (float)e->ndvi[i] * 1e-4f, thr = ndvi_thr(p, b, i);
+    const float base = (float)e->ndvi[i] * 1e-4f, thr = spread_thr(p, b->spr_ndvi[i], p->ndvi_dmin);
     const float r = o->nbr[i], nbr_base = (float)e->nbr[i] * 1e-4f;
-    const int anom =
-        anom_test(p, v, mean, low_of(e, i, base), thr, info, o->chakra ? o->chakra[i] : 0, r, nbr_base);
-    if (!anom && (st == CK_ST_NONE || st == CK_ST_EXPIRED || st == CK_ST_REVERTED)) {
-        d->status[i] = st;
-        return;
-    }
-    float nthr = maxf(p->k_spread * CK_SPREAD_STEP * (float)b->spr_nbr[i], p->nbr_dmin);
+    float nthr = spread_thr(p, b->spr_nbr[i], p->nbr_dmin);
     int nbr_ok = anom && !isnan(r) && nbr_base - r > nthr;
     /* back at the expectation (within three quarters of the anomaly
      * thresholds, NDVI and NBR): the recovery of a dry spell or a winter */
@@ -426,14 +425,15 @@ CK_VEC void ck_change_update(const ck_obs *o, size_t n, int day, const ck_change
             const int clear = (o->mask[i] == 0) & (v == v);
             d->last_clear[i] = clear ? (uint16_t)day : d->last_clear[i];
             const float mean = (float)b->ndvi[i] * 1e-4f, base = (float)e.ndvi[i] * 1e-4f;
-            const int anom = anom_test(p, v, mean, low_of(&e, i, base), ndvi_thr(p, b, i), info, ch[k], o->nbr[i],
-                                       (float)e.nbr[i] * 1e-4f);
+            const int anom = clear & ((info & CK_BI_SET) != 0) &
+                             anom_test(p, v, mean, low_of(&e, i, base), spread_thr(p, b->spr_ndvi[i], p->ndvi_dmin),
+                                       info, ch[k], o->nbr[i], (float)e.nbr[i] * 1e-4f);
             const int open = (st == CK_ST_CANDIDATE) | (st == CK_ST_CONFIRMED);
-            todo[k] = (uint8_t)(open | (clear & ((info & CK_BI_SET) != 0) & anom));
+            todo[k] = (uint8_t)(open | (anom << 1)); /* bit 0: an open event, bit 1: a new anomaly */
         }
         for (size_t k = 0; k < m; k++)
             if (todo[k])
-                event_update(o, &e, i0 + k, day, p, b, d);
+                event_update(o, &e, i0 + k, day, todo[k] >> 1, p, b, d);
     }
 }
 
