@@ -51,6 +51,8 @@ typedef struct {
     uint8_t *scr1, *scr2, *scr3; /* scratch of the dilations (scr3: 3 planes, with the halos' rows) */
     uint8_t *halo_raw, *halo;    /* finalize: the neighbouring chunks' counts, and their water rows */
     size_t ha, hb;               /* ... rows of water above and below the chunk (t->halo, then after) */
+    uint8_t *last_water;         /* finalize: the water of the last HALO_MAX rows of ... */
+    int last_ci;                 /* ... the chunk this thread finalized last (-1: none) */
     uint64_t q[3];           /* this strip's haze, fringe, suspect pixels */
     uint64_t shift_acc[CK_SHIFT_N], shift_cnt[CK_SHIFT_N]; /* this strip's misregistration costs */
     uint64_t *aoi_clear, *aoi_never;
@@ -108,6 +110,7 @@ static void tls_free(void *ctx, void *p)
     free(t->scr3);
     free(t->halo_raw);
     free(t->halo);
+    free(t->last_water);
     free(t->scr1);
     free(t->scr2);
     free(t->aoi_clear);
@@ -153,8 +156,9 @@ static void *tls_init(void *ctx, size_t max_px)
         !(t->min3_tmp = malloc(cpx * 2)) || !(t->exp_ndvi = malloc(cpx * 2)) || !(t->exp_nbr = malloc(cpx * 2)) ||
         !(t->scr3 = malloc(3 * (cpx + 2 * W * HALO_MAX))) || !(t->scr1 = malloc(cpx)) || !(t->scr2 = malloc(cpx)))
         goto fail;
-    if (p->mode == CW_PASS_FINALIZE &&
-        (!(t->halo_raw = malloc(cpx + W * HALO_MAX)) || !(t->halo = malloc(2 * W * HALO_MAX))))
+    t->last_ci = -1;
+    if (p->mode == CW_PASS_FINALIZE && (!(t->halo_raw = malloc(cpx + W * HALO_MAX)) ||
+                                        !(t->halo = malloc(2 * W * HALO_MAX)) || !(t->last_water = malloc(W * HALO_MAX))))
         goto fail;
     if (c->obs && (!(t->rec = malloc(cw_tiles_pixels((int)W, max_rows))) ||
                    !(t->rec_enc = cw_tile_enc_new(c->obs, max_rows))))
@@ -222,6 +226,12 @@ static void chunk_update(const cw_pass *p, pass_tls *t, const chunk_t *k, const 
         ck_base_finalize(base, n);
         ck_base_mark_river(base, W, rows, t->halo, t->ha, t->halo + W * t->ha, t->hb, p->cfg->det.bank_px,
                            (int)p->cfg->riparian_px, t->scr3);
+        if (rows >= HALO_MAX) { /* the next chunk's rows above, if this thread does it next */
+            const uint8_t *info = base->info + (rows - HALO_MAX) * W;
+            for (size_t i = 0; i < W * HALO_MAX; i++)
+                t->last_water[i] = (uint8_t)((info[i] & CK_BI_WATER) != 0);
+            t->last_ci = k->cy / CW_STATE_ROWS;
+        }
     }
     const int monitor = p->mode != CW_PASS_REF;
     if (monitor) { /* today's expectation (the season); a shifted date shows a neighbour: the lowest */
@@ -308,8 +318,10 @@ static int river_halo(const pass_ctx *c, pass_tls *t, const chunk_t *k)
     t->ha = t->hb = 0;
     if (R <= 0 || !c->in[CW_ST_REF]) /* no reference: no water anywhere */
         return 0;
-    if (ci > 0) {
-        if (halo_rows(c, t, ci - 1, CW_STATE_ROWS - R, R, t->halo))
+    if (ci > 0) { /* the chunk above: kept from finalizing it, or read again */
+        if (t->last_ci == ci - 1)
+            memcpy(t->halo, t->last_water + (size_t)W * (HALO_MAX - R), (size_t)W * (size_t)R);
+        else if (halo_rows(c, t, ci - 1, CW_STATE_ROWS - R, R, t->halo))
             return -1;
         t->ha = (size_t)R;
     }
