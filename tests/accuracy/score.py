@@ -238,7 +238,7 @@ def class_table(rows):
         med = area[c] = float(np.median(t["area_err"])) if t["area_err"] else 0.0
         prec[c] = ratio(t["true"], t["published"])
         print(f"{c:<12} {ratio(t['detected'], t['events']):7.2f} {ratio(t['confirmed'], t['conf_events']):8.2f} "
-              f"{ratio(t['true'], t['published']):9.2f} {ratio(t['class_ok'], t['detected']):6.2f} "
+              f"{prec[c]:9.2f} {ratio(t['class_ok'], t['detected']):6.2f} "
               f"{ratio(t['date_ok'], t['detected']):6.2f} {100 * med:7.1f}%  {t['events']}, {t['published']}")
     return area, prec
 

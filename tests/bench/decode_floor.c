@@ -75,8 +75,9 @@ int main(int argc, char **argv)
         cw_tiletiff **tt = calloc((size_t)nf, sizeof *tt);
         unsigned short *buf = malloc((size_t)W * rows * 2);
         cw_state_io *io = cw_state_io_new();
-        uint8_t *sbuf = malloc((size_t)W * CW_STATE_ROWS * cw_state_bpp(CW_ST_DYN) +
-                               (size_t)W * CW_STATE_ROWS * cw_state_bpp(CW_ST_BASE));
+        const size_t bpp = cw_state_bpp(CW_ST_DYN) > cw_state_bpp(CW_ST_BASE) ? cw_state_bpp(CW_ST_DYN)
+                                                                                 : cw_state_bpp(CW_ST_BASE);
+        uint8_t *sbuf = malloc((size_t)W * CW_STATE_ROWS * bpp); /* one chunk at a time */
         for (int i = 0; i < nf; i++) {
             ds[i] = GDALOpen(argv[2 + i], GA_ReadOnly);
             int bw = 0, bh = 0;
