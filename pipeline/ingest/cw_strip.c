@@ -24,12 +24,22 @@ static const ck_pseudo_scl_params fallback_params = {
     .water_swir_max = 0.012f, /* haze over water: B11 above this */
 };
 
+/* A coarse source's native rows [y0, y1), whole block rows, kept between
+ * reads: the SCL window's halo reaches into the block rows above and
+ * below a strip, and the next strip of the thread starts where it ended,
+ * so a block row is decoded once by each thread that needs it, not once
+ * per strip that touches it. */
+typedef struct {
+    void *p;
+    size_t cap;
+    int y0, y1;
+} nat_rows;
+
 struct cw_reader {
     const cw_scene *s;
-    GDALDatasetH ds[CW_NSRC];   /* own handles; shared for multi-band files */
+    GDALDatasetH ds[CW_NSRC]; /* own handles; shared for multi-band files */
     GDALRasterBandH band[CW_NSRC];
-    void *nat;                  /* native-resolution rows for coarse bands */
-    size_t nat_bytes;
+    nat_rows nat[CW_NSRC];    /* coarse bands (and a UInt16 SCL) at their native resolution */
     unsigned direct;            /* CW_SRC_BIT: read block by block (below) */
     cw_tiletiff *tt[CW_NSRC];   /* direct tile decoder, or NULL: GDALReadBlock */
     void *blk;                  /* one block of a direct source */
@@ -47,9 +57,10 @@ void cw_reader_close(cw_reader *r)
                 r->ds[j] = NULL;
         GDALClose(r->ds[i]);
     }
-    for (int i = 0; i < CW_NSRC; i++)
+    for (int i = 0; i < CW_NSRC; i++) {
         cw_tiletiff_close(r->tt[i]);
-    free(r->nat);
+        free(r->nat[i].p);
+    }
     free(r->blk);
     free(r);
 }
@@ -97,7 +108,7 @@ static int read_native(cw_reader *r, int src, int ny0, int nh, void *out, GDALDa
     return GDALRasterIO(b, GF_Read, 0, ny0, nw, nh, out, nw, nh, type, 0, 0) == CE_None ? 0 : -1;
 }
 
-cw_reader *cw_reader_open(const cw_scene *s, unsigned srcs, int max_rows)
+cw_reader *cw_reader_open(const cw_scene *s, unsigned srcs)
 {
     cw_reader *r = calloc(1, sizeof *r);
     if (!r) {
@@ -105,7 +116,7 @@ cw_reader *cw_reader_open(const cw_scene *s, unsigned srcs, int max_rows)
         return NULL;
     }
     r->s = s;
-    size_t need = 0, blk = 0;
+    size_t blk = 0;
     for (int i = 0; i < CW_NSRC; i++) {
         if (!(srcs & CW_SRC_BIT(i)))
             continue;
@@ -133,22 +144,7 @@ cw_reader *cw_reader_open(const cw_scene *s, unsigned srcs, int max_rows)
                                         GDALGetDataTypeSizeBytes(GDALGetRasterDataType(r->band[i])), c->block_w,
                                         c->block_h);
         }
-        if (c->factor > 1) {
-            size_t rows = (size_t)max_rows / (size_t)c->factor + 2;
-            size_t b = rows * (size_t)c->nat_w * 2;
-            if (b > need)
-                need = b;
-        } else if (i == CW_SRC_SCL) {
-            size_t b = (size_t)max_rows * (size_t)c->nat_w * 2; /* UInt16 SCL bands */
-            if (b > need)
-                need = b;
-        }
     }
-    if (need && !(r->nat = malloc(need))) {
-        cw_error("out of memory for a %zu-byte read buffer", need);
-        goto fail;
-    }
-    r->nat_bytes = need;
     if (blk && !(r->blk = malloc(blk))) {
         cw_error("out of memory for a %zu-byte block buffer", blk);
         goto fail;
@@ -178,6 +174,44 @@ fail:
 #define AS_IS(v) (v)
 #define CLAMP_U8(v) ((v) > 255 ? 255 : (uint8_t)(v))
 
+/* Native rows [a, b) of a coarse source into r->nat[src] (as `type`):
+ * whole block rows, keeping those it already holds and decoding the others. */
+static int native_rows(cw_reader *r, int src, int a, int b, GDALDataType type)
+{
+    const cw_src *c = &r->s->src[src];
+    nat_rows *nr = &r->nat[src];
+    const int bh = c->block_h > 0 ? c->block_h : 1;
+    a = a / bh * bh;
+    b = (b + bh - 1) / bh * bh;
+    b = b < c->nat_h ? b : c->nat_h;
+    if (nr->y1 > nr->y0 && nr->y0 <= a && b <= nr->y1)
+        return 0;
+    const size_t rowb = (size_t)c->nat_w * (size_t)GDALGetDataTypeSizeBytes(type);
+    if ((size_t)(b - a) * rowb > nr->cap) {
+        void *p = realloc(nr->p, (size_t)(b - a) * rowb);
+        if (!p)
+            return cw_error("out of memory for %d native rows of %s", b - a, cw_src_name(src));
+        nr->p = p;
+        nr->cap = (size_t)(b - a) * rowb;
+    }
+    int k0 = nr->y0 > a ? nr->y0 : a, k1 = nr->y1 < b ? nr->y1 : b; /* rows kept */
+    if (k0 < k1)
+        memmove((char *)nr->p + (size_t)(k0 - a) * rowb, (char *)nr->p + (size_t)(k0 - nr->y0) * rowb,
+                (size_t)(k1 - k0) * rowb);
+    else
+        k0 = k1 = a;
+    nr->y0 = nr->y1 = 0; /* nothing held until the reads are done */
+    const int from[2] = {a, k1}, to[2] = {k0, b};
+    for (int i = 0; i < 2; i++)
+        if (from[i] < to[i] &&
+            read_native(r, src, from[i], to[i] - from[i], (char *)nr->p + (size_t)(from[i] - a) * rowb, type))
+            return cw_error("%s: reading rows %d..%d of %s failed: %s", cw_src_name(src), from[i], to[i] - 1,
+                            c->path, cw_gdal_errmsg());
+    nr->y0 = a;
+    nr->y1 = b;
+    return 0;
+}
+
 int cw_reader_read(cw_reader *r, int src, int y0, int nrows, void *out)
 {
     const cw_src *c = &r->s->src[src];
@@ -187,30 +221,27 @@ int cw_reader_read(cw_reader *r, int src, int y0, int nrows, void *out)
     const int px = is_scl ? 1 : 2;
     if (f == 1 && !(is_scl && GDALGetRasterDataType(r->band[src]) != GDT_Byte)) {
         if (read_native(r, src, y0, nrows, out, want))
-            return cw_error("%s: reading rows %d..%d of %s failed: %s", cw_src_name(src), y0,
-                            y0 + nrows - 1, c->path, cw_gdal_errmsg());
+            return cw_error("%s: reading rows %d..%d of %s failed: %s", cw_src_name(src), y0, y0 + nrows - 1,
+                            c->path, cw_gdal_errmsg());
         return 0;
     }
-    /* coarse band (or SCL stored as UInt16): read native rows, then copy
-     * each native pixel to its f x f grid pixels (nearest neighbour). */
-    int ny0 = y0 / f, ny1 = (y0 + nrows - 1) / f + 1;
-    int nw = c->nat_w, nh = ny1 - ny0;
-    if ((size_t)nh * (size_t)nw * 2 > r->nat_bytes)
-        return cw_error("internal: read of %d rows exceeds the reader's buffer", nrows);
+    /* coarse band (or SCL stored as UInt16): native rows, then each native
+     * pixel copied to its f x f grid pixels (nearest neighbour). */
     /* a direct Byte SCL is read as bytes, everything else as UInt16 */
     const int nat8 = (r->direct & CW_SRC_BIT(src)) && GDALGetRasterDataType(r->band[src]) == GDT_Byte;
-    if (read_native(r, src, ny0, nh, r->nat, nat8 ? GDT_Byte : GDT_UInt16))
-        return cw_error("%s: reading rows %d..%d of %s failed: %s", cw_src_name(src), ny0, ny1 - 1,
-                        c->path, cw_gdal_errmsg());
+    const int nw = c->nat_w;
+    if (native_rows(r, src, y0 / f, (y0 + nrows - 1) / f + 1, nat8 ? GDT_Byte : GDT_UInt16))
+        return -1;
+    const nat_rows *nr = &r->nat[src];
     for (int y = 0; y < nrows; y++) {
-        const size_t row = (size_t)((y0 + y) / f - ny0) * (size_t)nw;
-        const uint16_t *in = (const uint16_t *)r->nat + row;
+        const size_t row = (size_t)((y0 + y) / f - nr->y0) * (size_t)nw;
+        const uint16_t *in = (const uint16_t *)nr->p + row;
         if (y > 0 && (y0 + y) / f == (y0 + y - 1) / f) { /* same native row */
             memcpy((char *)out + (size_t)y * W * px, (char *)out + (size_t)(y - 1) * W * px, (size_t)W * px);
             continue;
         }
         if (nat8)
-            EXPAND_ROW((uint8_t *)out + (size_t)y * W, (const uint8_t *)r->nat + row, W, f, AS_IS);
+            EXPAND_ROW((uint8_t *)out + (size_t)y * W, (const uint8_t *)nr->p + row, W, f, AS_IS);
         else if (is_scl)
             EXPAND_ROW((uint8_t *)out + (size_t)y * W, in, W, f, CLAMP_U8);
         else
@@ -286,7 +317,7 @@ static int alloc_buf(const cw_scene *s, const cw_strip_job *job, int rows, int h
     }
     if (!(b->mask = malloc(W * rows)))
         goto oom;
-    if (!(b->rd = cw_reader_open(s, job_sources(s, job, fallback), (int)win)))
+    if (!(b->rd = cw_reader_open(s, job_sources(s, job, fallback))))
         return -1;
     if (job->tls_init && !(b->tls = job->tls_init(job->ctx, W * rows)))
         return cw_error("out of memory for per-thread buffers");
@@ -350,9 +381,13 @@ void cw_strip_refl_chunk(const cw_strip *st, size_t off, size_t n, float *const 
 }
 
 /* Strip height: a multiple of the quantum that also covers whole block
- * rows of every input (so no block is decoded twice), as small as that,
- * and shrunk to the memory budget if needed.  Larger strips do not decode
- * faster; they only cost memory and load balance. */
+ * rows of every full-resolution input (so none of their blocks is decoded
+ * twice), as small as that, and shrunk to the memory budget if needed.
+ * Larger strips do not decode faster; they only cost memory, fresh pages
+ * and load balance.  A coarse (20 m) block row spans two such strips,
+ * which go to two threads at once: each decodes it (a quarter of the
+ * pixels of a 10 m band; measured cheaper than making one thread wait for
+ * the other, or strips twice as tall). */
 static int pick_rows(const cw_scene *s, const cw_strip_job *job, unsigned srcs, int nthreads, int halo)
 {
     int q = job->quantum > 0 ? job->quantum : 1;
@@ -360,9 +395,9 @@ static int pick_rows(const cw_scene *s, const cw_strip_job *job, unsigned srcs, 
     if (rows <= 0) {
         int want = q;
         for (int i = 0; i < CW_NSRC; i++) {
-            if (!(srcs & CW_SRC_BIT(i)))
+            if (!(srcs & CW_SRC_BIT(i)) || s->src[i].factor > 1)
                 continue;
-            int br = s->src[i].block_h * s->src[i].factor;
+            int br = s->src[i].block_h;
             if (br > 0 && br <= 4096)
                 while (want % br != 0 && want < 4096)
                     want += q;

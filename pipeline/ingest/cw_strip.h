@@ -21,9 +21,8 @@
 
 typedef struct cw_reader cw_reader;
 
-/* Opens the sources of `srcs` (CW_SRC_BIT set) of the scene; max_rows is
- * the largest number of grid rows one read will ask for. */
-cw_reader *cw_reader_open(const cw_scene *s, unsigned srcs, int max_rows);
+/* Opens the sources of `srcs` (CW_SRC_BIT set) of the scene. */
+cw_reader *cw_reader_open(const cw_scene *s, unsigned srcs);
 void cw_reader_close(cw_reader *r);
 /* Rows [y0, y0+nrows) of the 10 m grid, nearest neighbour from coarser
  * bands: spectral sources as uint16 DN, SCL as uint8 classes. */
