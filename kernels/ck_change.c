@@ -409,9 +409,10 @@ static void event_update(const ck_obs *o, const expect_t *e, size_t i, int day, 
 /* Nearly every pixel has no open event and nothing new: a branch-free
  * pass (vectorised) records the clear observation's date and marks the
  * few pixels event_update must see; those then go one by one. */
-CK_VEC void ck_change_update(const ck_obs *o, size_t n, int day, const ck_change_params *p, const ck_base *b,
-                             ck_dyn *d)
+CK_VEC size_t ck_change_update(const ck_obs *o, size_t n, int day, const ck_change_params *p, const ck_base *b,
+                               ck_dyn *d)
 {
+    size_t events = 0;
     static const uint8_t no_chakra[SCREEN_PX];
     const expect_t e = expect_of(o, b);
     uint8_t todo[SCREEN_PX];
@@ -432,9 +433,12 @@ CK_VEC void ck_change_update(const ck_obs *o, size_t n, int day, const ck_change
             todo[k] = (uint8_t)(open | (anom << 1)); /* bit 0: an open event, bit 1: a new anomaly */
         }
         for (size_t k = 0; k < m; k++)
-            if (todo[k])
+            if (todo[k]) {
                 event_update(o, &e, i0 + k, day, todo[k] >> 1, p, b, d);
+                events++;
+            }
     }
+    return events;
 }
 
 CK_VEC void ck_observation_flags(const uint8_t *mask, const float *ndvi, const uint16_t *last_clear, size_t n,

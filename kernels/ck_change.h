@@ -153,9 +153,11 @@ void ck_ref_water(const uint8_t *nref, const uint8_t *nwater, size_t n, uint8_t 
  * hb) bytes. */
 void ck_base_mark_river(ck_base *b, size_t w, size_t h, const uint8_t *above, size_t ha, const uint8_t *below,
                         size_t hb, int bank_px, int riparian_px, uint8_t *scratch);
-/* Monitoring: one observation on `day`. */
-void ck_change_update(const ck_obs *o, size_t n, int day, const ck_change_params *p, const ck_base *b,
-                      ck_dyn *d);
+/* Monitoring: one observation on `day`.  Returns how many pixels had an
+ * open event or a new anomaly; 0 with no clear pixel (mask 0, NDVI
+ * defined) means d is left as it was. */
+size_t ck_change_update(const ck_obs *o, size_t n, int day, const ck_change_params *p, const ck_base *b,
+                        ck_dyn *d);
 /* last_clear update only (reference period). */
 void ck_clear_update(const uint8_t *mask, const float *ndvi, size_t n, int day, uint16_t *last_clear);
 /* Evidence of observation: clear[i] = 1 where this scene saw the pixel

@@ -95,6 +95,7 @@ lane_a() {
 lane_b() {
     lane_env b
     [ $series_ok = 1 ] && step "$FIX/g.log" $PY "$T/test_guards.py" "$BUILD" "$FIX/series" "$FIX/guards"
+    [ $series_ok = 1 ] && step "$FIX/oc.log" $PY "$T/test_overcast.py" "$BUILD" "$FIX/series" "$FIX/overcast"
     [ $series_ok = 1 ] && [ "${SCALE:-0}" = 1 ] && verify_step
     if [ -d "$REAL/earth-search-S2A_29RKH_20200219_0_L2A" ]; then
         step "$FIX/real.log" $PY "$T/test_real.py" "$BUILD" "$REAL" "$FIX/real"
@@ -109,7 +110,7 @@ lane_b() {
         --work "$FIX/accuracy" --floors
     return 0
 }
-echo "== two lanes at once: nightly, kill, maps, spreadsheet, scale or verify, fuzz | guards, (verify), real, seasons, accuracy"
+echo "== two lanes at once: nightly, kill, maps, spreadsheet, scale or verify, fuzz | guards, overcast, (verify), real, seasons, accuracy"
 (lane_a) &
 pa=$!
 (lane_b) &
@@ -121,6 +122,7 @@ show "kill -9 at random moments of a night, then the rerun (${KILL_TRIALS:-3} tr
 show "maps and report (PNG, headless Chromium)" maps "$FIX/m.log"
 show "alerts.xlsx in headless LibreOffice (es-ES, es-EC)" spreadsheet "$FIX/x.log"
 show "guards, exit codes, settings against the state, reprocess" guards "$FIX/g.log"
+show "overcast chunks: frames copied, not compressed again (the same bytes as compressing)" overcast "$FIX/oc.log"
 show "verify and review (plot verdicts against truth, evidence packs, the committee's reviews)" verify "$FIX/v.log"
 if [ -d "$REAL/earth-search-S2A_29RKH_20200219_0_L2A" ]; then
     show "real Sentinel-2 (../shared/data/real)" real "$FIX/real.log"

@@ -33,6 +33,7 @@ typedef struct {
     cw_state_writer *out[CW_ST_NKINDS];
     cw_raster_out *obs; /* the observation record, NULL = none */
     long fault_at; /* test hook: SIGKILL at this commit (0 = never) */
+    int no_copy;   /* test hook: every chunk compressed, none copied (chunk_kept) */
     /* the preview (cw_pass.preview_path): cells of f x f, pw x ph of them */
     int pf, pw, ph;
     uint32_t *psum[CK_PREVIEW_BANDS], *pcnt;
@@ -199,6 +200,8 @@ typedef struct {
     int cy, rows, local; /* first grid row, rows, chunk index within the strip */
     size_t n, off;       /* pixels; their offset in the strip */
     const uint8_t *mask; /* the SCL mask of these pixels */
+    int overcast;        /* none of them can be seen clear (cloud, shadow, no data) */
+    size_t events;       /* pixels with an open event or a new anomaly (ck_change_update) */
 } chunk_t;
 
 /* The chunk's indices (in cache-sized pieces) and its temporal-test bands. */
@@ -218,7 +221,7 @@ static void chunk_observe(const pass_ctx *c, pass_tls *t, const cw_strip *st, co
 
 /* The chunk's pixels into the state: the reference, the baseline (once)
  * and the confirmation, then the temporal references and the shift cost. */
-static void chunk_update(const cw_pass *p, pass_tls *t, const chunk_t *k, const uint8_t *qmask, ck_base *base,
+static void chunk_update(const cw_pass *p, pass_tls *t, chunk_t *k, const uint8_t *qmask, ck_base *base,
                          ck_dyn *dyn)
 {
     const size_t W = (size_t)p->s->width, n = k->n, rows = (size_t)k->rows;
@@ -245,10 +248,11 @@ static void chunk_update(const cw_pass *p, pass_tls *t, const chunk_t *k, const 
     ck_obs obs = {t->ix[IX_NDVI],   t->ix[IX_NBR], t->ix[IX_BSI], t->ix[IX_MNDWI], qmask, t->chakra,
                   monitor ? t->exp_ndvi : NULL, monitor ? t->exp_nbr : NULL, monitor ? t->min3 : NULL};
     if (!monitor) {
-        ck_ref_add(&obs, n, p->day, base);
+        if (!k->overcast) /* else the reference is not read: nothing to add */
+            ck_ref_add(&obs, n, p->day, base);
         ck_clear_update(qmask, t->ix[IX_NDVI], n, p->day, dyn->last_clear);
     } else {
-        ck_change_update(&obs, n, p->day, &p->cfg->det, base, dyn);
+        k->events = ck_change_update(&obs, n, p->day, &p->cfg->det, base, dyn);
     }
     ck_shift_cost(t->obs16[1], k->mask, dyn->ref_nir, W, rows, SHIFT_STEP, t->shift_acc, t->shift_cnt);
     ck_quality_ref_update(qmask, t->obs16[0], t->obs16[1], t->obs16[2], n, dyn->ref_blue, dyn->ref_nir,
@@ -334,13 +338,31 @@ static int river_halo(const pass_ctx *c, pass_tls *t, const chunk_t *k)
     return 0;
 }
 
+/* Whether the pass leaves kind s of the chunk as it read it, so that its
+ * stored frame is copied instead of compressed again: with no pixel seen
+ * clear (qmask 0) nothing is added to the reference or to the temporal
+ * references, and with no open event either, nothing else of the
+ * monitoring state moves.  An overcast chunk of a reference night (no
+ * pixel the SCL leaves clear) does not even read its reference slots. */
+static int chunk_kept(const pass_ctx *c, const chunk_t *k, const uint8_t *qmask, int s)
+{
+    if (!c->in[s] || c->no_copy)
+        return 0;
+    if (s == CW_ST_REF)
+        return c->p->mode == CW_PASS_REF && k->overcast;
+    return s == CW_ST_DYN && k->events == 0 && memchr(qmask, 0, k->n) == NULL;
+}
+
 /* One state chunk: read, observe, test, update, count, compress. */
-static int pass_chunk(pass_ctx *c, pass_tls *t, const cw_strip *st, const chunk_t *k)
+static int pass_chunk(pass_ctx *c, pass_tls *t, const cw_strip *st, chunk_t *k)
 {
     cw_pass *p = c->p;
     const int W = (int)st->width, H = p->s->height, ci = k->cy / CW_STATE_ROWS;
+    k->overcast = memchr(k->mask, 0, k->n) == NULL;
     for (int s = 0; s < CW_ST_NKINDS; s++) {
         int need = c->in[s] != NULL || p->out_path[s][0] || (s == CW_ST_BASE && p->mode == CW_PASS_MONITOR);
+        if (s == CW_ST_REF && chunk_kept(c, k, NULL, s))
+            need = 0;
         if (need && cw_state_read_chunk(c->in[s], (cw_state_kind)s, W, H, ci, t->io, t->buf[s]))
             return -1;
     }
@@ -363,10 +385,14 @@ static int pass_chunk(pass_ctx *c, pass_tls *t, const cw_strip *st, const chunk_
         record_rows(t, st, k);
     if (p->mode != CW_PASS_REF && chunk_flagged(p, t, k, &base, &dyn))
         return -1;
-    for (int s = 0; s < CW_ST_NKINDS; s++) /* last: compressing shuffles the chunk in place */
-        if (p->out_path[s][0] &&
-            cw_state_compress(t->io, k->local * CW_ST_NKINDS + s, (cw_state_kind)s, t->buf[s], k->n))
+    for (int s = 0; s < CW_ST_NKINDS; s++) { /* last: compressing shuffles the chunk in place */
+        if (!p->out_path[s][0])
+            continue;
+        const int slot = k->local * CW_ST_NKINDS + s;
+        if (chunk_kept(c, k, qmask, s) ? cw_state_copy(c->in[s], ci, t->io, slot)
+                                       : cw_state_compress(t->io, slot, (cw_state_kind)s, t->buf[s], k->n))
             return -1;
+    }
     return 0;
 }
 
@@ -596,6 +622,7 @@ int cw_pass_run(cw_pass *p)
     c.p = p;
     const char *fault = getenv("CHAKRAWATCH_FAULT_KILL_AT_STRIP");
     c.fault_at = fault ? atol(fault) : 0;
+    c.no_copy = getenv("CHAKRAWATCH_NO_FRAME_COPY") != NULL;
     cw_strip_job job;
     cw_strip_job_init(&job, p->common, p->s);
     for (int k = 0; k < IX_N; k++) {

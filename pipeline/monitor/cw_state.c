@@ -382,17 +382,39 @@ fail:
     return NULL;
 }
 
-int cw_state_compress(cw_state_io *io, int slot, cw_state_kind kind, uint8_t *buf, size_t npx)
+/* io's slot `slot`, created empty when new; NULL (with cw_error) when out of memory */
+static slot_t *slot_get(cw_state_io *io, int slot)
 {
     if (slot >= io->nslots) {
         slot_t *s = realloc(io->slots, (size_t)(slot + 1) * sizeof *s);
-        if (!s)
-            return cw_error("out of memory");
+        if (!s) {
+            cw_error("out of memory");
+            return NULL;
+        }
         memset(s + io->nslots, 0, (size_t)(slot + 1 - io->nslots) * sizeof *s);
         io->slots = s;
         io->nslots = slot + 1;
     }
-    slot_t *s = &io->slots[slot];
+    return &io->slots[slot];
+}
+
+int cw_state_copy(cw_state_file *f, int c, cw_state_io *io, int slot)
+{
+    slot_t *s = slot_get(io, slot);
+    if (!s || grow(&s->buf, &s->cap, f->csize[c]))
+        return -1;
+    if (pread_full(f->fd, s->buf, f->csize[c], f->off[c]))
+        return cw_error("%s: read error in chunk %d", f->path, c);
+    s->len = f->csize[c];
+    s->raw = f->usize[c];
+    return 0;
+}
+
+int cw_state_compress(cw_state_io *io, int slot, cw_state_kind kind, uint8_t *buf, size_t npx)
+{
+    slot_t *s = slot_get(io, slot);
+    if (!s)
+        return -1;
     size_t raw = npx * cw_state_bpp(kind);
     if (grow((void **)&io->tmp, &io->tmp_cap, 2 * npx) || grow(&s->buf, &s->cap, ZSTD_compressBound(raw)))
         return -1;

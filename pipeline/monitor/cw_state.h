@@ -74,6 +74,11 @@ cw_state_writer *cw_state_create(const char *path, cw_state_kind kind, int width
  * chunk is shuffled into its serial form in place: buf holds no pixels
  * after it, so this comes last. */
 int cw_state_compress(cw_state_io *io, int slot, cw_state_kind kind, uint8_t *buf, size_t npx);
+/* Chunk c of f as it is stored (its compressed frame, read, not decoded)
+ * into io's slot `slot`, for a chunk the pass leaves unchanged: the frame
+ * compressing its pixels again would give (same zstd, same level), without
+ * the work (parallel phase). */
+int cw_state_copy(cw_state_file *f, int c, cw_state_io *io, int slot);
 /* Append the compressed chunk c held in io's slot (ordered phase). */
 int cw_state_append(cw_state_writer *w, int c, cw_state_io *io, int slot);
 /* 1: write the table, fsync, close and rename into place; 0: discard. */

@@ -343,16 +343,19 @@ static void test_confirmation(void)
             bsi[i] = mndwi[i] = -0.3f;
         }
         ck_obs o = {ndvi, nbr, bsi, mndwi, mask, chak, NULL, NULL, m3};
-        ck_change_update(&o, NPX, day, &p, &b, &d);
+        size_t events = ck_change_update(&o, NPX, day, &p, &b, &d), want = 0;
         for (int i = 0; i < NPX; i++) {
             double base = m3[i] * 1e-4, drop = base - ndvi[i];
             double thr = fmax(p.k_spread * 0.002 * sn[i], p.ndvi_dmin);
             int anom = chak[i] ? drop > fmax(thr, p.chakra_drop) && ndvi[i] < p.chakra_ndvi_max
                                : (drop > thr && ndvi[i] < p.ndvi_max_after) || drop > p.clearcut_drop;
             anom = anom && 0.6 - nbr[i] > p.nbr_evidence;
+            /* what the update reports: an event open before it, or a new anomaly */
+            want += ref[i].status == CK_ST_CANDIDATE || ref[i].status == CK_ST_CONFIRMED || (anom && !mask[i]);
             ref_step(&ref[i], day, !mask[i], anom, &p);
             bad += st[i] != ref[i].status || (ref[i].status == CK_ST_CANDIDATE && fd[i] != ref[i].first);
         }
+        bad += events != want;
     }
     for (int i = 0; i < NPX; i++) {
         n_conf += st[i] == CK_ST_CONFIRMED;

@@ -1,0 +1,161 @@
+#!/usr/bin/python3
+"""Overcast chunks: what the pass leaves as it was is copied, not redone.
+
+  test_overcast.py BUILD_DIR SERIES_DIR WORK_DIR
+
+A state chunk none of whose pixels is seen clear (cloud, shadow, no data)
+keeps its reference slots and, without an open event, its monitoring state:
+the pass copies their stored frames instead of compressing them again, and
+a reference night does not even decompress the reference (cw_monitor.c,
+chunk_kept).  Here the `s2synth.py series` scenes are joined by two
+overcast ones, the upper rows under cloud and a band of no data: one in the
+reference period, one in the monitoring period when candidates are open,
+with a 10-day window so that some expire under the cloud.  Oracles:
+  - the same nights with the copy turned off (every chunk compressed
+    again, CHAKRAWATCH_NO_FRAME_COPY) give the same bytes: state, record,
+    alerts, history;
+  - the chunk tables: the overcast nights' new generations hold the
+    previous generation's frames exactly for the overcast chunks (ground
+    truth of the scene: which rows are cloud), and new frames elsewhere;
+  - an overcast chunk with a candidate that expires tonight is written anew.
+"""
+import glob
+import hashlib
+import os
+import shutil
+import struct
+import sys
+
+import numpy as np
+import cwtest
+from cwtest import check, finish
+from osgeo import gdal
+
+gdal.UseExceptions()
+BUILD, SERIES, WORK = sys.argv[1], sys.argv[2], sys.argv[3]
+CW = os.path.join(BUILD, "chakrawatch")
+CHUNK_ROWS = 128  # CW_STATE_ROWS
+SCENES = sorted(os.listdir(os.path.join(SERIES, "inbox")))
+
+
+def overcast_scene(src_pid, day, cloud_rows, nodata_rows):
+    """A copy of scene src_pid dated `day` (YYYYMMDD) whose SCL is cloud
+    (9) over rows [0, cloud_rows) and no data (0) over nodata_rows."""
+    pid = src_pid.replace(src_pid.split("_")[2][:8], day)
+    d = os.path.join(WORK, "scenes", pid)
+    os.makedirs(d)
+    for f in os.listdir(os.path.join(SERIES, "inbox", src_pid)):
+        shutil.copy(os.path.join(SERIES, "inbox", src_pid, f), os.path.join(d, f))
+        ds = gdal.Open(os.path.join(d, f), gdal.GA_Update)
+        ds.SetMetadataItem("ACQUISITION_DATE", f"{day[:4]}-{day[4:6]}-{day[6:]}")
+        if f == "SCL.tif":
+            a = ds.ReadAsArray()
+            k = a.shape[0] / float(H)
+            a[: int(np.ceil(cloud_rows * k))] = 9
+            a[int(nodata_rows[0] * k): int(np.ceil(nodata_rows[1] * k))] = 0
+            ds.GetRasterBand(1).WriteArray(a)
+        ds = None
+    return pid
+
+
+def chunk_frames(path):
+    """The compressed frame of every chunk of a state file (cw_state.h)."""
+    b = open(path, "rb").read()
+    n = struct.unpack_from("<I", b, 28)[0]
+    out = []
+    for c in range(n):
+        off, size, _ = struct.unpack_from("<QII", b, 40 + 16 * c)
+        out.append(b[off:off + size])
+    return out
+
+
+def digest(path):
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+
+
+def tree(d):
+    return {os.path.relpath(p, d): digest(p) for p in sorted(glob.glob(os.path.join(d, "**", "*"), recursive=True))
+            if os.path.isfile(p) and "/logs/" not in p and not p.endswith(".lock")}
+
+
+shutil.rmtree(WORK, ignore_errors=True)
+os.makedirs(WORK)
+H = gdal.Open(os.path.join(SERIES, "inbox", SCENES[0], "B04.tif")).RasterYSize
+# cloud over chunks 0-2, no data over chunk 4 (and a few rows each side)
+CLOUD, NODATA = 3 * CHUNK_ROWS, (4 * CHUNK_ROWS - 3, 5 * CHUNK_ROWS + 3)
+check(H > 5 * CHUNK_ROWS + 3, f"the series is tall enough for the overcast rows ({H})")
+ref_day = overcast_scene(SCENES[1], "20240126", CLOUD, NODATA)  # reference period (to 2024-02-29)
+mon_day = overcast_scene(SCENES[5], "20240409", CLOUD, NODATA)  # monitoring: 11 days after 03-29
+for p in SCENES:
+    os.symlink(os.path.join(SERIES, "inbox", p), os.path.join(WORK, "scenes", p))
+ORDER = sorted(os.listdir(os.path.join(WORK, "scenes")), key=cwtest.night_of)
+OVERCAST = {ref_day, mon_day}
+
+CONFIG = """[job]
+inbox = inbox
+state = state
+output = out
+[reference]
+start = 2024-01-01
+end = 2024-02-29
+[detect]
+window_days = 10
+[maps]
+enabled = 0
+"""
+
+
+def run_all(name, env=None):
+    d = os.path.join(WORK, name)
+    os.makedirs(os.path.join(d, "inbox"))
+    open(os.path.join(d, "job.ini"), "w").write(CONFIG)
+    frames = {}  # pid -> {kind: (previous generation's frames, new frames)}
+    for pid in ORDER:
+        os.symlink(os.path.join(WORK, "scenes", pid), os.path.join(d, "inbox", pid))
+        gens = {k: sorted(glob.glob(os.path.join(d, "state", "18MTD", f"{k}-*.cws"))) for k in ("ref", "dyn")}
+        before = {k: (g[-1], chunk_frames(g[-1])) if g else (None, None) for k, g in gens.items()}
+        p = cwtest.run_checked(CW, "run", os.path.join(d, "job.ini"), "--night", cwtest.night_of(pid), env=env)
+        check(p.returncode == 0, f"{name} {pid}: exit {p.returncode}: {p.stderr[-300:]}")
+        frames[pid] = {}
+        for k in ("ref", "dyn"):
+            g = sorted(glob.glob(os.path.join(d, "state", "18MTD", f"{k}-*.cws")))
+            frames[pid][k] = (before[k][1], chunk_frames(g[-1]) if g and g[-1] != before[k][0] else None)
+    return d, frames
+
+
+A, fa = run_all("copy")
+B, fb = run_all("no-copy", env={"CHAKRAWATCH_NO_FRAME_COPY": "1"})
+ta, tb = tree(os.path.join(A, "state")), tree(os.path.join(B, "state"))
+check(ta == tb, "state, records and history the same with and without copying: " +
+      ", ".join(k for k in ta if ta.get(k) != tb.get(k)))
+oa, ob = tree(os.path.join(A, "out")), tree(os.path.join(B, "out"))
+check(oa == ob, "the nights' outputs the same with and without copying: " +
+      ", ".join(k for k in oa if oa.get(k) != ob.get(k)))
+
+covered = [c for c in range((H + CHUNK_ROWS - 1) // CHUNK_ROWS)
+           if (c + 1) * CHUNK_ROWS <= CLOUD or (c * CHUNK_ROWS >= NODATA[0] and (c + 1) * CHUNK_ROWS <= NODATA[1])]
+check(covered == [0, 1, 2, 4], f"overcast chunks by the scene's truth: {covered}")
+# the reference night: every overcast chunk's slots are the previous generation's frame
+old, new = fa[ref_day]["ref"]
+check(old is not None and new is not None, "the overcast reference night wrote a new reference generation")
+if old and new:
+    same = [c for c in range(len(new)) if new[c] == old[c]]
+    check(same == covered, f"reference night: the frames kept are the overcast chunks' ({same})")
+    old_d, new_d = fa[ref_day]["dyn"]
+    same_d = [c for c in range(len(new_d)) if new_d[c] == old_d[c]]
+    check(same_d == covered, f"reference night: monitoring-state frames kept for the overcast chunks ({same_d})")
+# the monitoring night: overcast chunks are kept unless an event was open in them
+old, new = fa[mon_day]["dyn"]
+check(old is not None and new is not None, "the overcast monitoring night wrote a new state generation")
+if old and new:
+    same = [c for c in range(len(new)) if new[c] == old[c]]
+    check(set(same) <= set(covered) and same, f"monitoring night: frames kept only in overcast chunks ({same})")
+    # an overcast chunk with a candidate 11 days old: it expires under the cloud, the chunk is written anew
+    moved = [c for c in covered if c not in same]
+    check(moved, f"an overcast chunk with an open event is written anew ({moved})")
+# the copies are what compressing again gave (run B), frame for frame
+for pid in OVERCAST:
+    for k in ("ref", "dyn"):
+        if fa[pid][k][1] is not None:
+            check(fa[pid][k][1] == fb[pid][k][1], f"{pid} {k}: copied frames equal the compressed ones")
+finish("overcast")
