@@ -32,14 +32,15 @@ static const ck_pseudo_scl_params fallback_params = {
 typedef struct {
     void *p;
     size_t cap;
-    int y0, y1;
+    int src, y0, y1; /* whose rows it holds */
 } nat_rows;
+#define NAT_VIA_GDAL CW_NSRC /* the one buffer of the sources read through GDAL */
 
 struct cw_reader {
     const cw_scene *s;
     GDALDatasetH ds[CW_NSRC]; /* own handles; shared for multi-band files */
     GDALRasterBandH band[CW_NSRC];
-    nat_rows nat[CW_NSRC];    /* coarse bands (and a UInt16 SCL) at their native resolution */
+    nat_rows nat[CW_NSRC + 1]; /* coarse bands (and a UInt16 SCL) at their native resolution */
     unsigned direct;            /* CW_SRC_BIT: read block by block (below) */
     cw_tiletiff *tt[CW_NSRC];   /* direct tile decoder, or NULL: GDALReadBlock */
     void *blk;                  /* one block of a direct source */
@@ -57,10 +58,10 @@ void cw_reader_close(cw_reader *r)
                 r->ds[j] = NULL;
         GDALClose(r->ds[i]);
     }
-    for (int i = 0; i < CW_NSRC; i++) {
+    for (int i = 0; i < CW_NSRC; i++)
         cw_tiletiff_close(r->tt[i]);
+    for (int i = 0; i <= NAT_VIA_GDAL; i++)
         free(r->nat[i].p);
-    }
     free(r->blk);
     free(r);
 }
@@ -174,23 +175,32 @@ fail:
 #define AS_IS(v) (v)
 #define CLAMP_U8(v) ((v) > 255 ? 255 : (uint8_t)(v))
 
-/* Native rows [a, b) of a coarse source into r->nat[src] (as `type`):
- * whole block rows, keeping those it already holds and decoding the others. */
-static int native_rows(cw_reader *r, int src, int a, int b, GDALDataType type)
+/* Native rows [a, b) of a coarse source (as `type`), keeping those it
+ * already holds and decoding the others: whole block rows of a direct
+ * source, in a buffer of its own (its blocks are decoded whole); just those
+ * rows of the sources read through GDAL, in one buffer they share (GDAL's
+ * block cache holds the rest of their blocks).  The buffer they are in. */
+static const nat_rows *native_rows(cw_reader *r, int src, int a, int b, GDALDataType type)
 {
     const cw_src *c = &r->s->src[src];
-    nat_rows *nr = &r->nat[src];
-    const int bh = c->block_h > 0 ? c->block_h : 1;
+    const int direct = (r->direct & CW_SRC_BIT(src)) != 0;
+    nat_rows *nr = &r->nat[direct ? src : NAT_VIA_GDAL];
+    const int bh = direct && c->block_h > 0 ? c->block_h : 1;
+    if (nr->src != src)
+        nr->y0 = nr->y1 = 0;
+    nr->src = src;
     a = a / bh * bh;
     b = (b + bh - 1) / bh * bh;
     b = b < c->nat_h ? b : c->nat_h;
     if (nr->y1 > nr->y0 && nr->y0 <= a && b <= nr->y1)
-        return 0;
+        return nr;
     const size_t rowb = (size_t)c->nat_w * (size_t)GDALGetDataTypeSizeBytes(type);
     if ((size_t)(b - a) * rowb > nr->cap) {
         void *p = realloc(nr->p, (size_t)(b - a) * rowb);
-        if (!p)
-            return cw_error("out of memory for %d native rows of %s", b - a, cw_src_name(src));
+        if (!p) {
+            cw_error("out of memory for %d native rows of %s", b - a, cw_src_name(src));
+            return NULL;
+        }
         nr->p = p;
         nr->cap = (size_t)(b - a) * rowb;
     }
@@ -204,12 +214,14 @@ static int native_rows(cw_reader *r, int src, int a, int b, GDALDataType type)
     const int from[2] = {a, k1}, to[2] = {k0, b};
     for (int i = 0; i < 2; i++)
         if (from[i] < to[i] &&
-            read_native(r, src, from[i], to[i] - from[i], (char *)nr->p + (size_t)(from[i] - a) * rowb, type))
-            return cw_error("%s: reading rows %d..%d of %s failed: %s", cw_src_name(src), from[i], to[i] - 1,
-                            c->path, cw_gdal_errmsg());
+            read_native(r, src, from[i], to[i] - from[i], (char *)nr->p + (size_t)(from[i] - a) * rowb, type)) {
+            cw_error("%s: reading rows %d..%d of %s failed: %s", cw_src_name(src), from[i], to[i] - 1, c->path,
+                     cw_gdal_errmsg());
+            return NULL;
+        }
     nr->y0 = a;
     nr->y1 = b;
-    return 0;
+    return nr;
 }
 
 int cw_reader_read(cw_reader *r, int src, int y0, int nrows, void *out)
@@ -230,9 +242,9 @@ int cw_reader_read(cw_reader *r, int src, int y0, int nrows, void *out)
     /* a direct Byte SCL is read as bytes, everything else as UInt16 */
     const int nat8 = (r->direct & CW_SRC_BIT(src)) && GDALGetRasterDataType(r->band[src]) == GDT_Byte;
     const int nw = c->nat_w;
-    if (native_rows(r, src, y0 / f, (y0 + nrows - 1) / f + 1, nat8 ? GDT_Byte : GDT_UInt16))
+    const nat_rows *nr = native_rows(r, src, y0 / f, (y0 + nrows - 1) / f + 1, nat8 ? GDT_Byte : GDT_UInt16);
+    if (!nr)
         return -1;
-    const nat_rows *nr = &r->nat[src];
     for (int y = 0; y < nrows; y++) {
         const size_t row = (size_t)((y0 + y) / f - nr->y0) * (size_t)nw;
         const uint16_t *in = (const uint16_t *)nr->p + row;
