@@ -66,18 +66,26 @@ void cw_reader_close(cw_reader *r)
     free(r);
 }
 
-/* A GeoTIFF band whose pixels are stored as the type we read is read block
- * by block straight into our buffer: no trip through GDAL's block cache
- * (allocation, locking, eviction) and nothing decoded twice; the common
- * COG layouts are decoded by cw_tiletiff, the rest by GDALReadBlock.
+/* The driver of a dataset is `name`. */
+static int driver_is(GDALDatasetH ds, const char *name)
+{
+    GDALDriverH drv = GDALGetDatasetDriver(ds);
+    return drv && strcmp(GDALGetDriverShortName(drv), name) == 0;
+}
+
+/* A GeoTIFF or JPEG2000 band whose pixels are stored as the type we read
+ * is read block by block straight into our buffer: no trip through GDAL's
+ * block cache (allocation, locking, eviction; for a .SAFE's JPEG2000 tiles
+ * the cache filled its 96 MB on every night) and nothing decoded twice; the
+ * common COG layouts are decoded by cw_tiletiff, the rest by GDALReadBlock.
  * Anything else goes through GDALRasterIO. */
 static size_t direct_block_bytes(GDALDatasetH ds, GDALRasterBandH b, int is_scl)
 {
-    GDALDriverH drv = GDALGetDatasetDriver(ds);
     GDALDataType t = GDALGetRasterDataType(b);
     int bw = 0, bh = 0;
     GDALGetBlockSize(b, &bw, &bh);
-    int ok = drv && strcmp(GDALGetDriverShortName(drv), "GTiff") == 0 && bw > 0 && bh > 0 &&
+    int ok = (driver_is(ds, "GTiff") || driver_is(ds, "JP2OpenJPEG")) && bw > 0 && bh > 0 &&
+             (size_t)bw * (size_t)bh <= (size_t)4096 * 4096 && /* not a whole untiled image */
              (t == GDT_UInt16 || (is_scl && t == GDT_Byte));
     return ok ? (size_t)bw * (size_t)bh * (size_t)GDALGetDataTypeSizeBytes(t) : 0;
 }
@@ -141,10 +149,11 @@ cw_reader *cw_reader_open(const cw_scene *s, unsigned srcs)
         if (bb) {
             r->direct |= CW_SRC_BIT(i);
             blk = bb > blk ? bb : blk;
+        }
+        if (bb && driver_is(r->ds[i], "GTiff"))
             r->tt[i] = cw_tiletiff_open(c->path, c->band_index,
                                         GDALGetDataTypeSizeBytes(GDALGetRasterDataType(r->band[i])), c->block_w,
                                         c->block_h);
-        }
     }
     if (blk && !(r->blk = malloc(blk))) {
         cw_error("out of memory for a %zu-byte block buffer", blk);
