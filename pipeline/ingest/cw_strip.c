@@ -24,7 +24,7 @@ static const ck_pseudo_scl_params fallback_params = {
     .water_swir_max = 0.012f, /* haze over water: B11 above this */
 };
 
-/* A coarse source's native rows [y0, y1), whole block rows, kept between
+/* A coarse source's native rows [y0, y1) (native_rows), kept between
  * reads: the SCL window's halo reaches into the block rows above and
  * below a strip, and the next strip of the thread starts where it ended,
  * so a block row is decoded once by each thread that needs it, not once
@@ -38,9 +38,9 @@ typedef struct {
 
 struct cw_reader {
     const cw_scene *s;
-    GDALDatasetH ds[CW_NSRC]; /* own handles; shared for multi-band files */
+    GDALDatasetH ds[CW_NSRC];   /* own handles; shared for multi-band files */
     GDALRasterBandH band[CW_NSRC];
-    nat_rows nat[CW_NSRC + 1]; /* coarse bands (and a UInt16 SCL) at their native resolution */
+    nat_rows nat[CW_NSRC + 1];  /* coarse bands (and a UInt16 SCL) at their native resolution */
     unsigned direct;            /* CW_SRC_BIT: read block by block (below) */
     cw_tiletiff *tt[CW_NSRC];   /* direct tile decoder, or NULL: GDALReadBlock */
     void *blk;                  /* one block of a direct source */
