@@ -159,8 +159,9 @@ fi
 rm -rf "$N/oc-run"; cp -a "$N/run" "$N/oc-run"
 ln -sf "$(cd "$N/overcast" && pwd)/SCL.tif" "$N/oc-run/inbox/"*"_20240320T"*/SCL.tif
 NIGHT_OC="$CW run $N/oc-run/job.ini --night 2024-03-20"
+# sync: the copies' writeback is not left to land in the timed run
 RESET="rm -rf $N/run/state $N/run/out $N/oc-run/state $N/oc-run/out; cp -a $N/run/state0 $N/run/state; \
-cp -a $N/oc-run/state0 $N/oc-run/state"
+cp -a $N/oc-run/state0 $N/oc-run/state; sync"
 FILES=""
 for b in $BANDS; do FILES="$FILES $N/tile/$b.tif"; done
 # the night's other input: the state it reads (the generation before the night)
@@ -246,7 +247,7 @@ for b in $BANDS SCL; do
     case $b in B11|B12|SCL) r=20 ;; *) r=10 ;; esac
     JFILES="$JFILES $J/jp2/${b}_${r}m.jp2"
 done
-JRESET="rm -rf $J/run/state $J/run/out; cp -a $J/run/state0 $J/run/state"
+JRESET="rm -rf $J/run/state $J/run/out; cp -a $J/run/state0 $J/run/state; sync"
 hyperfine --runs "${BENCH_SAFE_RUNS:-2}" --warmup 0 --export-json "$O/j.json" --style basic --prepare "$JRESET" \
     -n decode_jp2 "$BUILD/decode_floor 2048 $JFILES" \
     -n night_safe "$CW run $J/run/job.ini --night 2024-03-20"
