@@ -277,6 +277,16 @@ void cw_state_close(cw_state_file *f)
     free(f);
 }
 
+/* Chunk c's stored frame, read as it is into *buf (grown to hold it). */
+static int read_frame(cw_state_file *f, int c, void **buf, size_t *cap)
+{
+    if (grow(buf, cap, f->csize[c]))
+        return -1;
+    if (pread_full(f->fd, *buf, f->csize[c], f->off[c]))
+        return cw_error("%s: read error in chunk %d", f->path, c);
+    return 0;
+}
+
 int cw_state_read_chunk(cw_state_file *f, cw_state_kind kind, int width, int height, int c, cw_state_io *io,
                         uint8_t *buf)
 {
@@ -285,10 +295,8 @@ int cw_state_read_chunk(cw_state_file *f, cw_state_kind kind, int width, int hei
         memset(buf, 0, raw);
         return 0;
     }
-    if (grow(&io->cbuf, &io->cbuf_cap, f->csize[c]) || grow((void **)&io->tmp, &io->tmp_cap, 2 * npx))
+    if (grow((void **)&io->tmp, &io->tmp_cap, 2 * npx) || read_frame(f, c, &io->cbuf, &io->cbuf_cap))
         return -1;
-    if (pread_full(f->fd, io->cbuf, f->csize[c], f->off[c]))
-        return cw_error("%s: read error in chunk %d", f->path, c);
     size_t r = ZSTD_decompressDCtx(io->dc, buf, raw, io->cbuf, f->csize[c]);
     if (ZSTD_isError(r) || r != raw)
         return cw_error("%s: chunk %d is corrupt (%s)", f->path, c,
@@ -316,10 +324,8 @@ int cw_state_read_range(cw_state_file *f, cw_state_kind kind, int width, int hei
         return 0;
     }
     enum { PIECE = 1 << 20 }; /* decompressed through io->tmp, a piece at a time */
-    if (grow(&io->cbuf, &io->cbuf_cap, f->csize[c]) || grow((void **)&io->tmp, &io->tmp_cap, PIECE))
+    if (grow((void **)&io->tmp, &io->tmp_cap, PIECE) || read_frame(f, c, &io->cbuf, &io->cbuf_cap))
         return -1;
-    if (pread_full(f->fd, io->cbuf, f->csize[c], f->off[c]))
-        return cw_error("%s: read error in chunk %d", f->path, c);
     ZSTD_DCtx_reset(io->dc, ZSTD_reset_session_only);
     ZSTD_inBuffer in = {io->cbuf, f->csize[c], 0};
     size_t pos = 0; /* serial bytes decompressed so far */
@@ -401,10 +407,8 @@ static slot_t *slot_get(cw_state_io *io, int slot)
 int cw_state_copy(cw_state_file *f, int c, cw_state_io *io, int slot)
 {
     slot_t *s = slot_get(io, slot);
-    if (!s || grow(&s->buf, &s->cap, f->csize[c]))
+    if (!s || read_frame(f, c, &s->buf, &s->cap))
         return -1;
-    if (pread_full(f->fd, s->buf, f->csize[c], f->off[c]))
-        return cw_error("%s: read error in chunk %d", f->path, c);
     s->len = f->csize[c];
     s->raw = f->usize[c];
     return 0;
