@@ -182,9 +182,9 @@ cw_tile_enc *cw_tile_enc_new(const cw_raster_out *o, int max_rows)
     e->max_tiles = (o->width + T - 1) / T * ((max_rows + T - 1) / T);
     e->cap = ZSTD_compressBound(tb);
     e->cc = ZSTD_createCCtx();
-    e->plane = malloc(tb);
-    e->diff = malloc(tb);
-    e->data = malloc(e->cap * (size_t)e->max_tiles);
+    e->plane = cw_big_malloc(tb);
+    e->diff = cw_big_malloc(tb);
+    e->data = cw_big_malloc(e->cap * (size_t)e->max_tiles);
     e->size = calloc((size_t)e->max_tiles, sizeof *e->size);
     e->off = calloc((size_t)e->max_tiles, sizeof *e->off);
     if (!e->cc || !e->plane || !e->diff || !e->data || !e->size || !e->off) {

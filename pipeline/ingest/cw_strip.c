@@ -205,7 +205,7 @@ static const nat_rows *native_rows(cw_reader *r, int src, int a, int b, GDALData
         return nr;
     const size_t rowb = (size_t)c->nat_w * (size_t)GDALGetDataTypeSizeBytes(type);
     if ((size_t)(b - a) * rowb > nr->cap) {
-        void *p = realloc(nr->p, (size_t)(b - a) * rowb);
+        void *p = cw_big_realloc(nr->p, (size_t)(b - a) * rowb);
         if (!p) {
             cw_error("out of memory for %d native rows of %s", b - a, cw_src_name(src));
             return NULL;
@@ -323,20 +323,20 @@ static int alloc_buf(const cw_scene *s, const cw_strip_job *job, int rows, int h
 {
     size_t W = (size_t)s->width, win = (size_t)(rows + 2 * halo);
     for (int i = 0; i < CK_NBANDS; i++)
-        if ((job->bands & CK_BAND_BIT(i)) && !(b->dnb[i] = malloc(W * rows * sizeof(uint16_t))))
+        if ((job->bands & CK_BAND_BIT(i)) && !(b->dnb[i] = cw_big_malloc(W * rows * sizeof(uint16_t))))
             goto oom;
     if (job->mask == CW_MASK_SCL) {
         if (fallback) {
             for (int i = 0; i < 4; i++)
-                if (!(b->fb[i] = malloc(W * win * sizeof(float))))
+                if (!(b->fb[i] = cw_big_malloc(W * win * sizeof(float))))
                     goto oom;
-            if (!(b->tmpmask = malloc(W * win)) || !(b->dn = malloc(W * win * sizeof(uint16_t))))
+            if (!(b->tmpmask = cw_big_malloc(W * win)) || !(b->dn = cw_big_malloc(W * win * sizeof(uint16_t))))
                 goto oom;
         }
-        if (!(b->scl = malloc(W * win)) || !(b->scratch = malloc(ck_mask_scratch_size(W, win))))
+        if (!(b->scl = cw_big_malloc(W * win)) || !(b->scratch = cw_big_malloc(ck_mask_scratch_size(W, win))))
             goto oom;
     }
-    if (!(b->mask = malloc(W * rows)))
+    if (!(b->mask = cw_big_malloc(W * rows)))
         goto oom;
     if (!(b->rd = cw_reader_open(s, job_sources(s, job, fallback))))
         return -1;

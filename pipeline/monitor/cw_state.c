@@ -164,7 +164,7 @@ static int grow(void **p, size_t *cap, size_t need)
 {
     if (*cap >= need)
         return 0;
-    void *q = realloc(*p, need);
+    void *q = cw_big_realloc(*p, need);
     if (!q)
         return cw_error("out of memory (%zu bytes of state buffer)", need);
     *p = q;
@@ -354,8 +354,25 @@ struct cw_state_writer {
     cw_state_kind kind;
     int width, height, nchunks, next;
     uint64_t pos;
+    uint64_t handed; /* bytes before this offset are being written back (writeback) */
     uint8_t *table;
 };
+
+/* The chunks are handed to the disk as they come (every WRITEBACK_BYTES),
+ * not all at the final fsync: the disk writes while the pass computes, and
+ * the fsync that makes the generation durable only waits for the tail. */
+#define WRITEBACK_BYTES ((uint64_t)16 << 20)
+
+static int writeback(cw_state_writer *w)
+{
+    if (fflush(w->fp))
+        return cw_error("%s: write failed: %s", w->tmp, strerror(errno));
+#ifdef SYNC_FILE_RANGE_WRITE
+    (void)sync_file_range(fileno(w->fp), (off_t)w->handed, (off_t)(w->pos - w->handed), SYNC_FILE_RANGE_WRITE);
+#endif
+    w->handed = w->pos;
+    return 0;
+}
 
 cw_state_writer *cw_state_create(const char *path, cw_state_kind kind, int width, int height)
 {
@@ -378,6 +395,7 @@ cw_state_writer *cw_state_create(const char *path, cw_state_kind kind, int width
         goto fail;
     }
     w->pos = HDR_BYTES + (uint64_t)w->nchunks * 16;
+    w->handed = w->pos;
     if (fseeko(w->fp, (off_t)w->pos, SEEK_SET)) {
         cw_error("%s: seek failed", w->tmp);
         goto fail;
@@ -445,7 +463,7 @@ int cw_state_append(cw_state_writer *w, int c, cw_state_io *io, int slot)
     wr32(t + 12, (uint32_t)s->raw);
     w->pos += s->len;
     w->next++;
-    return 0;
+    return w->pos - w->handed >= WRITEBACK_BYTES ? writeback(w) : 0;
 }
 
 int cw_state_finish(cw_state_writer *w, int commit)
