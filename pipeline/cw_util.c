@@ -3,21 +3,21 @@
 
 #include <cpl_conv.h>
 #include <cpl_error.h>
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <gdal.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <time.h>
 #include <sys/file.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
+#include <fcntl.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -49,14 +49,8 @@ int cw_error_prefix(const char *fmt, ...)
     return -1;
 }
 
-const char *cw_errmsg(void)
-{
-    return err_buf[0] ? err_buf : "unknown error";
-}
-const char *cw_gdal_errmsg(void)
-{
-    return gdal_err_buf;
-}
+const char *cw_errmsg(void) { return err_buf[0] ? err_buf : "unknown error"; }
+const char *cw_gdal_errmsg(void) { return gdal_err_buf; }
 
 static void CPL_STDCALL gdal_handler(CPLErr cls, CPLErrorNum no, const char *msg)
 {
@@ -83,10 +77,7 @@ void cw_gdal_init(void)
 
 static FILE *log_fp;
 
-void cw_set_log_file(FILE *f)
-{
-    log_fp = f;
-}
+void cw_set_log_file(FILE *f) { log_fp = f; }
 
 static void vlog_to(int to_stderr, const char *tag, const char *fmt, va_list ap)
 {
@@ -103,10 +94,7 @@ static void vlog_to(int to_stderr, const char *tag, const char *fmt, va_list ap)
     }
 }
 
-static void vlog(const char *tag, const char *fmt, va_list ap)
-{
-    vlog_to(1, tag, fmt, ap);
-}
+static void vlog(const char *tag, const char *fmt, va_list ap) { vlog_to(1, tag, fmt, ap); }
 
 void cw_note(const char *fmt, ...)
 {
@@ -200,14 +188,8 @@ void cw_info(const char *fmt, ...)
     va_end(ap);
 }
 
-void cw_set_verbose(int v)
-{
-    verbose = v;
-}
-int cw_warn_count(void)
-{
-    return warn_count;
-}
+void cw_set_verbose(int v) { verbose = v; }
+int cw_warn_count(void) { return warn_count; }
 
 int cw_parse_long(const char *s, long lo, long hi, long *out)
 {
@@ -276,8 +258,8 @@ int cw_tmp_path(char *buf, size_t n, const char *final_path)
 {
     const char *slash = strrchr(final_path, '/');
     int dl = slash ? (int)(slash - final_path + 1) : 0;
-    int r =
-        snprintf(buf, n, "%.*s.%s.tmp%ld", dl, final_path, slash ? slash + 1 : final_path, (long)getpid());
+    int r = snprintf(buf, n, "%.*s.%s.tmp%ld", dl, final_path,
+                     slash ? slash + 1 : final_path, (long)getpid());
     if (r < 0 || (size_t)r >= n)
         return cw_error("path too long: %s", final_path);
     return 0;
@@ -363,10 +345,7 @@ static size_t utf8_seq(const unsigned char *s)
 {
     if (s[0] < 0x80)
         return 1;
-    size_t len = s[0] >= 0xc2 && s[0] <= 0xdf   ? 2
-                 : s[0] >= 0xe0 && s[0] <= 0xef ? 3
-                 : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4
-                                                : 0;
+    size_t len = s[0] >= 0xc2 && s[0] <= 0xdf ? 2 : s[0] >= 0xe0 && s[0] <= 0xef ? 3 : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : 0;
     if (!len)
         return 0;
     for (size_t k = 1; k < len; k++)
@@ -411,10 +390,9 @@ const char *cw_file_problem(const char *path, char *buf, size_t n)
     }
     if (stat(path, &st) != 0) {
         int e = errno;
-        snprintf(buf, n, "%s",
-                 S_ISLNK(ls.st_mode) && e == ELOOP    ? "a loop of symbolic links"
-                 : S_ISLNK(ls.st_mode) && e == ENOENT ? "a dangling symbolic link (its target is missing)"
-                                                      : strerror(e));
+        snprintf(buf, n, "%s", S_ISLNK(ls.st_mode) && e == ELOOP    ? "a loop of symbolic links"
+                               : S_ISLNK(ls.st_mode) && e == ENOENT ? "a dangling symbolic link (its target is missing)"
+                                                                     : strerror(e));
         return buf;
     }
     if (S_ISDIR(st.st_mode))
@@ -506,8 +484,8 @@ int cw_safe_name(char *out, size_t n, const char *s)
     uint32_t h = 2166136261u;
     for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
         h = (h ^ *c) * 16777619u;
-        int ok = (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
-                 *c == '-' || *c == '_' || (*c == '.' && k > 0);
+        int ok = (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-' ||
+                 *c == '_' || (*c == '.' && k > 0);
         changed |= !ok;
         if (k < 120)
             safe[k++] = ok ? (char)*c : '_';
@@ -587,8 +565,7 @@ static int lock_take(const char *path, long wait_s, int shared)
         if (waited >= wait_s) {
             close(fd);
             return cw_error("%s is still in use by %s after %ld s; nothing was done (run again when it has "
-                            "finished)",
-                            path, was[0] ? was : "another run", wait_s);
+                            "finished)", path, was[0] ? was : "another run", wait_s);
         }
         sleep(1);
         r = pread(fd, was, sizeof was - 1, 0);
@@ -612,14 +589,8 @@ static int lock_take(const char *path, long wait_s, int shared)
     return fd;
 }
 
-int cw_lock_take(const char *path, long wait_s)
-{
-    return lock_take(path, wait_s, 0);
-}
-int cw_lock_take_shared(const char *path, long wait_s)
-{
-    return lock_take(path, wait_s, 1);
-}
+int cw_lock_take(const char *path, long wait_s) { return lock_take(path, wait_s, 0); }
+int cw_lock_take_shared(const char *path, long wait_s) { return lock_take(path, wait_s, 1); }
 
 void cw_lock_drop(int fd)
 {
@@ -656,12 +627,6 @@ static void *advise_huge(void *p, size_t n)
     return p;
 }
 
-void *cw_big_malloc(size_t n)
-{
-    return advise_huge(malloc(n), n);
-}
+void *cw_big_malloc(size_t n) { return advise_huge(malloc(n), n); }
 
-void *cw_big_realloc(void *p, size_t n)
-{
-    return advise_huge(realloc(p, n), n);
-}
+void *cw_big_realloc(void *p, size_t n) { return advise_huge(realloc(p, n), n); }

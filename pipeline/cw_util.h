@@ -124,8 +124,8 @@ const char *cw_file_problem(const char *path, char *buf, size_t n);
 /* GDAL's last message, or `fallback` when GDAL said nothing. */
 const char *cw_gdal_reason(const char *fallback);
 
-int cw_omp_threads(void);    /* threads an OpenMP region would use */
-int cw_omp_thread_num(void); /* 0 without OpenMP */
+int cw_omp_threads(void);      /* threads an OpenMP region would use */
+int cw_omp_thread_num(void);   /* 0 without OpenMP */
 void cw_omp_set_threads(int n);
 
 #endif

@@ -90,9 +90,20 @@ static size_t direct_block_bytes(GDALDatasetH ds, GDALRasterBandH b, int is_scl)
     return ok ? (size_t)bw * (size_t)bh * (size_t)GDALGetDataTypeSizeBytes(t) : 0;
 }
 
+/* Blocks of bw x bh over w x h pixels from a block row's start. */
+static size_t blocks_over(int w, int h, int bw, int bh)
+{
+    bw = bw > 0 ? bw : 1;
+    bh = bh > 0 ? bh : 1;
+    return (size_t)((w + bw - 1) / bw) * (size_t)((h + bh - 1) / bh);
+}
+
 /* Native rows [ny0, ny0 + nh) of a source, as `type` (its own type when
- * direct), into out (nh x native width). */
-static int read_native(cw_reader *r, int src, int ny0, int nh, void *out, GDALDataType type)
+ * direct), into out (nh x native width).  skip (NULL: none), one flag per
+ * block of those rows (row-major, from the block row at ny0): on entry the
+ * blocks the caller does not need; on return the ones left undecoded
+ * (zeros), which are only those of a source read block by block. */
+static int read_native(cw_reader *r, int src, int ny0, int nh, void *out, GDALDataType type, uint8_t *skip)
 {
     const cw_src *c = &r->s->src[src];
     GDALRasterBandH b = r->band[src];
@@ -102,11 +113,16 @@ static int read_native(cw_reader *r, int src, int ny0, int nh, void *out, GDALDa
         for (int by = ny0 / bh; by * bh < ny0 + nh; by++) {
             int rows = ny0 + nh - by * bh < bh ? ny0 + nh - by * bh : bh;
             for (int bx = 0; bx * bw < nw; bx++) {
+                int cols = nw - bx * bw < bw ? nw - bx * bw : bw;
+                char *o = (char *)out + ((size_t)(by * bh - ny0) * (size_t)nw + (size_t)bx * (size_t)bw) * ps;
+                if (skip && skip[(size_t)(by - ny0 / bh) * (size_t)((nw + bw - 1) / bw) + (size_t)bx]) {
+                    for (int y = 0; y < rows; y++)
+                        memset(o + (size_t)y * (size_t)nw * ps, 0, (size_t)cols * ps);
+                    continue;
+                }
                 if ((!r->tt[src] || cw_tiletiff_read(r->tt[src], bx, by, r->blk) != 0) &&
                     GDALReadBlock(b, bx, by, r->blk) != CE_None)
                     return -1;
-                int cols = nw - bx * bw < bw ? nw - bx * bw : bw;
-                char *o = (char *)out + ((size_t)(by * bh - ny0) * (size_t)nw + (size_t)bx * (size_t)bw) * ps;
                 for (int y = 0; y < rows; y++)
                     memcpy(o + (size_t)y * (size_t)nw * ps, (const char *)r->blk + (size_t)y * (size_t)bw * ps,
                            (size_t)cols * ps);
@@ -114,6 +130,8 @@ static int read_native(cw_reader *r, int src, int ny0, int nh, void *out, GDALDa
         }
         return 0;
     }
+    if (skip)
+        memset(skip, 0, blocks_over(nw, nh, bw, bh));
     return GDALRasterIO(b, GF_Read, 0, ny0, nw, nh, out, nw, nh, type, 0, 0) == CE_None ? 0 : -1;
 }
 
@@ -223,7 +241,7 @@ static const nat_rows *native_rows(cw_reader *r, int src, int a, int b, GDALData
     const int from[2] = {a, k1}, to[2] = {k0, b};
     for (int i = 0; i < 2; i++)
         if (from[i] < to[i] &&
-            read_native(r, src, from[i], to[i] - from[i], (char *)nr->p + (size_t)(from[i] - a) * rowb, type)) {
+            read_native(r, src, from[i], to[i] - from[i], (char *)nr->p + (size_t)(from[i] - a) * rowb, type, NULL)) {
             cw_error("%s: reading rows %d..%d of %s failed: %s", cw_src_name(src), from[i], to[i] - 1, c->path,
                      cw_gdal_errmsg());
             return NULL;
@@ -233,7 +251,9 @@ static const nat_rows *native_rows(cw_reader *r, int src, int a, int b, GDALData
     return nr;
 }
 
-int cw_reader_read(cw_reader *r, int src, int y0, int nrows, void *out)
+/* cw_reader_read; skip as read_native's, for a full-resolution source only
+ * (NULL for the others). */
+static int reader_read(cw_reader *r, int src, int y0, int nrows, void *out, uint8_t *skip)
 {
     const cw_src *c = &r->s->src[src];
     const int W = r->s->width, f = c->factor;
@@ -241,7 +261,7 @@ int cw_reader_read(cw_reader *r, int src, int y0, int nrows, void *out)
     const GDALDataType want = is_scl ? GDT_Byte : GDT_UInt16;
     const int px = is_scl ? 1 : 2;
     if (f == 1 && !(is_scl && GDALGetRasterDataType(r->band[src]) != GDT_Byte)) {
-        if (read_native(r, src, y0, nrows, out, want))
+        if (read_native(r, src, y0, nrows, out, want, skip))
             return cw_error("%s: reading rows %d..%d of %s failed: %s", cw_src_name(src), y0, y0 + nrows - 1,
                             c->path, cw_gdal_errmsg());
         return 0;
@@ -271,6 +291,11 @@ int cw_reader_read(cw_reader *r, int src, int y0, int nrows, void *out)
     return 0;
 }
 
+int cw_reader_read(cw_reader *r, int src, int y0, int nrows, void *out)
+{
+    return reader_read(r, src, y0, nrows, out, NULL);
+}
+
 /* ------------------------------------------------------------ the driver */
 
 typedef struct {
@@ -279,6 +304,8 @@ typedef struct {
     float *fb[4];        /* fallback: B02..B04 and B11 (when present) reflectance over the window */
     uint16_t *dn;        /* fallback: one band's DN over the window */
     uint8_t *mask, *scl, *scratch, *tmpmask;
+    uint8_t *skip;       /* skip_masked: the strip's blocks not decoded (read_native) */
+    size_t skip_cap;
     void *tls;
 } thread_buf;
 
@@ -313,6 +340,7 @@ static void free_buf(const cw_strip_job *job, thread_buf *b)
     free(b->scl);
     free(b->scratch);
     free(b->tmpmask);
+    free(b->skip);
     if (b->tls && job->tls_free)
         job->tls_free(job->ctx, b->tls);
     memset(b, 0, sizeof *b);
@@ -347,45 +375,108 @@ oom:
     return cw_error("out of memory for strip buffers of %d rows; lower the memory budget or strip rows", rows);
 }
 
-/* Read and mask one strip into b; fill st. */
+/* The SCL mask of the strip (with its buffers) into b->mask, and st->scl. */
+static int mask_strip(const cw_scene *s, const cw_strip_job *job, int halo, int fallback, thread_buf *b,
+                      cw_strip *st)
+{
+    const size_t W = (size_t)s->width;
+    const int y0 = st->y0, n = st->nrows;
+    int wy0 = y0 - halo < 0 ? 0 : y0 - halo;
+    int wy1 = y0 + n + halo > s->height ? s->height : y0 + n + halo;
+    size_t wpx = W * (size_t)(wy1 - wy0);
+    if (fallback) {
+        const int swir = s->src[CK_B11].present;
+        static const int fbands[4] = {CK_B02, CK_B03, CK_B04, CK_B11};
+        for (int k = 0; k < 3 + swir; k++) {
+            int band = fbands[k];
+            if (cw_reader_read(b->rd, band, wy0, wy1 - wy0, b->dn))
+                return -1;
+            ck_dn_to_reflectance(b->dn, wpx, s->src[band].conv, b->fb[k], b->tmpmask);
+        }
+        ck_pseudo_scl(b->fb[0], b->fb[1], b->fb[2], swir ? b->fb[3] : NULL, wpx, &fallback_params, b->scl);
+    } else if (cw_reader_read(b->rd, CW_SRC_SCL, wy0, wy1 - wy0, b->scl)) {
+        return -1;
+    }
+    ck_mask_scl(&job->rules, b->scl, W, (size_t)(wy1 - wy0), (size_t)(y0 - wy0), (size_t)n, b->mask, b->scratch);
+    st->scl = b->scl + (size_t)(y0 - wy0) * W;
+    return 0;
+}
+
+/* *p holds at least n bytes; -1 when out of memory (the caller goes on without). */
+static int grow_bytes(uint8_t **p, size_t *cap, size_t n)
+{
+    if (n <= *cap)
+        return 0;
+    uint8_t *q = realloc(*p, n);
+    if (!q)
+        return -1;
+    *p = q;
+    *cap = n;
+    return 0;
+}
+
+/* skip: which bw x bh blocks of the n x w mask (row-major) it masks whole. */
+static void masked_blocks(const uint8_t *mask, size_t w, size_t n, size_t bw, size_t bh, uint8_t *skip)
+{
+    for (size_t y0 = 0; y0 < n; y0 += bh)
+        for (size_t x0 = 0; x0 < w; x0 += bw) {
+            const size_t len = w - x0 < bw ? w - x0 : bw;
+            uint8_t all = 1;
+            for (size_t y = y0; y < n && y < y0 + bh && all; y++)
+                all = memchr(mask + y * w + x0, 0, len) == NULL;
+            *skip++ = all;
+        }
+}
+
+/* ck_dn_mark_nodata over the blocks of the strip that were decoded. */
+static void mark_nodata_decoded(const uint16_t *dn, size_t w, size_t n, size_t bw, size_t bh,
+                                const uint8_t *skip, uint8_t *mask)
+{
+    for (size_t y0 = 0; y0 < n; y0 += bh)
+        for (size_t x0 = 0; x0 < w; x0 += bw)
+            if (!*skip++)
+                for (size_t y = y0; y < n && y < y0 + bh; y++)
+                    ck_dn_mark_nodata(dn + y * w + x0, w - x0 < bw ? w - x0 : bw, mask + y * w + x0);
+}
+
+/* Read and mask one strip into b; fill st.  With job->skip_masked the SCL
+ * comes first, and the blocks of a full-resolution band that it masks
+ * whole are not decoded: their DN are 0 and not taken for no data (the
+ * mask says why they are not seen already). */
 static int load_strip(const cw_scene *s, const cw_strip_job *job, int halo, int fallback, thread_buf *b,
                       cw_strip *st)
 {
     const size_t W = (size_t)s->width;
     const int y0 = st->y0, n = st->nrows;
     const size_t npx = W * (size_t)n;
+    const int skipping = job->skip_masked && job->mask == CW_MASK_SCL && !fallback;
     memset(b->mask, 0, npx);
+    st->scl = NULL;
+    if (skipping && mask_strip(s, job, halo, fallback, b, st))
+        return -1;
     for (int i = 0; i < CK_NBANDS; i++) {
         if (!(job->bands & CK_BAND_BIT(i)))
             continue;
-        if (cw_reader_read(b->rd, i, y0, n, b->dnb[i]))
+        const cw_src *c = &s->src[i];
+        const size_t nb = blocks_over((int)W, n, c->block_w, c->block_h);
+        uint8_t *skip = NULL;
+        if (skipping && c->factor == 1 && c->block_w > 0 && c->block_h > 0 &&
+            grow_bytes(&b->skip, &b->skip_cap, nb) == 0) {
+            skip = b->skip;
+            masked_blocks(b->mask, W, (size_t)n, (size_t)c->block_w, (size_t)c->block_h, skip);
+        }
+        if (reader_read(b->rd, i, y0, n, b->dnb[i], skip))
             return -1;
-        ck_dn_mark_nodata(b->dnb[i], npx, b->mask);
+        if (skip && memchr(skip, 1, nb)) /* no data where decoded */
+            mark_nodata_decoded(b->dnb[i], W, (size_t)n, (size_t)c->block_w, (size_t)c->block_h, skip,
+                                b->mask);
+        else
+            ck_dn_mark_nodata(b->dnb[i], npx, b->mask);
         st->dn[i] = b->dnb[i];
         st->conv[i] = s->src[i].conv;
     }
-    st->scl = NULL;
-    if (job->mask == CW_MASK_SCL) {
-        int wy0 = y0 - halo < 0 ? 0 : y0 - halo;
-        int wy1 = y0 + n + halo > s->height ? s->height : y0 + n + halo;
-        size_t wpx = W * (size_t)(wy1 - wy0);
-        if (fallback) {
-            const int swir = s->src[CK_B11].present;
-            static const int fbands[4] = {CK_B02, CK_B03, CK_B04, CK_B11};
-            for (int k = 0; k < 3 + swir; k++) {
-                int band = fbands[k];
-                if (cw_reader_read(b->rd, band, wy0, wy1 - wy0, b->dn))
-                    return -1;
-                ck_dn_to_reflectance(b->dn, wpx, s->src[band].conv, b->fb[k], b->tmpmask);
-            }
-            ck_pseudo_scl(b->fb[0], b->fb[1], b->fb[2], swir ? b->fb[3] : NULL, wpx, &fallback_params, b->scl);
-        } else if (cw_reader_read(b->rd, CW_SRC_SCL, wy0, wy1 - wy0, b->scl)) {
-            return -1;
-        }
-        ck_mask_scl(&job->rules, b->scl, W, (size_t)(wy1 - wy0), (size_t)(y0 - wy0), (size_t)n, b->mask,
-                    b->scratch);
-        st->scl = b->scl + (size_t)(y0 - wy0) * W;
-    }
+    if (job->mask == CW_MASK_SCL && !skipping && mask_strip(s, job, halo, fallback, b, st))
+        return -1;
     st->mask = b->mask;
     return 0;
 }

@@ -5,25 +5,25 @@
  */
 #include "monitor/cw_monitor.h"
 #include "ck_indices.h"
-#include "ck_preview.h"
 #include "ck_quality.h"
-#include "cw_util.h"
 #include "ingest/cw_gtiff.h"
+#include "ck_preview.h"
+#include "cw_util.h"
 
 #include <cpl_string.h>
 #include <gdal.h>
+#include <unistd.h>
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 enum { IX_NDVI, IX_NBR, IX_BSI, IX_MNDWI, IX_N };
 static const char *ix_names[IX_N] = {"ndvi", "nbr", "bsi", "mndwi"};
 
-#define CHUNKS_MAX 64          /* chunks per strip: strips are at most 8192 rows */
-#define SUB_PX 2048            /* reflectance is made this many pixels at a time, in cache */
-#define SHIFT_STEP 8           /* misregistration is measured on every 8th row */
+#define CHUNKS_MAX 64 /* chunks per strip: strips are at most 8192 rows */
+#define SUB_PX 2048   /* reflectance is made this many pixels at a time, in cache */
+#define SHIFT_STEP 8  /* misregistration is measured on every 8th row */
 #define HALO_MAX CW_STATE_ROWS /* rows of the neighbouring chunks the river margins look at */
 
 typedef struct {
@@ -32,8 +32,8 @@ typedef struct {
     cw_state_file *in[CW_ST_NKINDS];
     cw_state_writer *out[CW_ST_NKINDS];
     cw_raster_out *obs; /* the observation record, NULL = none */
-    long fault_at;      /* test hook: SIGKILL at this commit (0 = never) */
-    int no_copy;        /* test hook: every chunk compressed, none copied (chunk_kept) */
+    long fault_at; /* test hook: SIGKILL at this commit (0 = never) */
+    int no_copy;   /* test hook: every chunk compressed, none copied (chunk_kept) */
     /* the preview (cw_pass.preview_path): cells of f x f, pw x ph of them */
     int pf, pw, ph;
     uint32_t *psum[CK_PREVIEW_BANDS], *pcnt;
@@ -45,28 +45,28 @@ typedef struct {
     float *ix[IX_N];
     float *refl[CK_NBANDS]; /* SUB_PX pixels of each band */
     uint8_t *chakra, *flag;
-    int16_t *obs16[3];           /* the chunk's B02, B08, B11, x 10000 */
-    uint8_t *qflag, *qmask;      /* temporal-test flags; SCL mask | flags */
-    int16_t *min3, *min3_tmp;    /* 3 x 3 minimum of the expected NDVI */
+    int16_t *obs16[3];       /* the chunk's B02, B08, B11, x 10000 */
+    uint8_t *qflag, *qmask;  /* temporal-test flags; SCL mask | flags */
+    int16_t *min3, *min3_tmp;/* 3 x 3 minimum of the expected NDVI */
     int16_t *exp_ndvi, *exp_nbr; /* the baseline expected on the scene's day */
     uint8_t *scr1, *scr2, *scr3; /* scratch of the dilations (scr3: 3 planes, with the halos' rows) */
     uint8_t *halo_raw, *halo;    /* finalize: the neighbouring chunks' counts, and their water rows */
     size_t ha, hb;               /* ... rows of water above and below the chunk (t->halo, then after) */
     uint8_t *last_water;         /* finalize: the water of the last HALO_MAX rows of ... */
     int last_ci;                 /* ... the chunk this thread finalized last (-1: none) */
-    uint64_t q[3];               /* this strip's haze, fringe, suspect pixels */
+    uint64_t q[3];           /* this strip's haze, fringe, suspect pixels */
     uint64_t shift_acc[CK_SHIFT_N], shift_cnt[CK_SHIFT_N]; /* this strip's misregistration costs */
     uint64_t *aoi_clear, *aoi_never;
     cw_px_vec flagged;
     uint8_t *cells; /* cell rows of this strip */
     int cell_y0, cell_rows;
     int nchunks, first_chunk;
-    cw_pixel_stats ps;                       /* this strip's, added in order by the commit */
-    uint8_t *rec;                            /* the strip's observation record, output tiles (cw_gtiff.h) */
-    cw_tile_enc *rec_enc;                    /* ... compressed by this thread */
+    cw_pixel_stats ps; /* this strip's, added in order by the commit */
+    uint8_t *rec;      /* the strip's observation record, output tiles (cw_gtiff.h) */
+    cw_tile_enc *rec_enc; /* ... compressed by this thread */
     uint32_t *psum[CK_PREVIEW_BANDS], *pcnt; /* the strip's preview cell rows, from pcy0 */
-    int pcy0, prows;                         /* the strip's first cell row and how many it touches */
-    uint8_t *prow;                           /* one grid row of observation flags */
+    int pcy0, prows; /* the strip's first cell row and how many it touches */
+    uint8_t *prow; /* one grid row of observation flags */
 } pass_tls;
 
 static long commits_done; /* across passes of the run, for the fault hook */
@@ -185,8 +185,8 @@ fail:
 /* The observation's mask after the temporal tests against each pixel's
  * last clear observation (haze, shadow fringe, and pixels next to them);
  * the strip's counts of each. */
-static const uint8_t *quality_mask(const cw_pass *p, pass_tls *t, const uint8_t *mask, const ck_dyn *dyn,
-                                   size_t w, size_t rows)
+static const uint8_t *quality_mask(const cw_pass *p, pass_tls *t, const uint8_t *mask, const ck_dyn *dyn, size_t w,
+                                   size_t rows)
 {
     const size_t n = w * rows;
     const ck_quality_params *q = &p->cfg->det.quality;
@@ -197,6 +197,7 @@ static const uint8_t *quality_mask(const cw_pass *p, pass_tls *t, const uint8_t 
     ck_quality_merge(mask, t->qflag, n, t->qmask, t->q);
     return t->qmask;
 }
+
 
 /* One state chunk's rows of the strip, as the pass sees them. */
 typedef struct {
@@ -248,15 +249,8 @@ static void chunk_update(const cw_pass *p, pass_tls *t, chunk_t *k, const uint8_
      * gets the chakra's rule (rotation thinning is not loss) */
     if (cw_aoi_chakra_rows(p->ag, p->as, k->cy, k->rows, (int)W, t->chakra))
         ck_dilate_u8(t->chakra, W, rows, 1, t->chakra, t->scr1);
-    ck_obs obs = {t->ix[IX_NDVI],
-                  t->ix[IX_NBR],
-                  t->ix[IX_BSI],
-                  t->ix[IX_MNDWI],
-                  qmask,
-                  t->chakra,
-                  monitor ? t->exp_ndvi : NULL,
-                  monitor ? t->exp_nbr : NULL,
-                  monitor ? t->min3 : NULL};
+    ck_obs obs = {t->ix[IX_NDVI],   t->ix[IX_NBR], t->ix[IX_BSI], t->ix[IX_MNDWI], qmask, t->chakra,
+                  monitor ? t->exp_ndvi : NULL, monitor ? t->exp_nbr : NULL, monitor ? t->min3 : NULL};
     if (!monitor) {
         if (!k->overcast) /* else the reference is not read: nothing to add */
             ck_ref_add(&obs, n, p->day, base);
@@ -270,33 +264,22 @@ static void chunk_update(const cw_pass *p, pass_tls *t, chunk_t *k, const uint8_
 }
 
 /* The chunk's flagged pixels (sparse, row-major) and baseline-water cells. */
-static int chunk_flagged(const cw_pass *p, pass_tls *t, const chunk_t *k, const ck_base *base,
-                         const ck_dyn *dyn)
+static int chunk_flagged(const cw_pass *p, pass_tls *t, const chunk_t *k, const ck_base *base, const ck_dyn *dyn)
 {
     const size_t W = (size_t)p->s->width;
     for (size_t i = 0; i < k->n; i++) {
         if (base->info[i] & CK_BI_WATER) {
             int y = k->cy + (int)(i / W), x = (int)(i % W);
-            t->cells[(size_t)(y / CW_WATER_CELL - t->cell_y0) * (size_t)p->cells_w +
-                     (size_t)(x / CW_WATER_CELL)] = 1;
+            t->cells[(size_t)(y / CW_WATER_CELL - t->cell_y0) * (size_t)p->cells_w + (size_t)(x / CW_WATER_CELL)] = 1;
         }
         uint8_t s = dyn->status[i];
         if (s != CK_ST_CANDIDATE && s != CK_ST_CONFIRMED)
             continue;
-        cw_px px = {(uint32_t)((size_t)k->cy * W + i),
-                    dyn->first_day[i],
-                    dyn->conf_day[i],
-                    dyn->last_clear[i],
-                    s,
-                    dyn->n_next[i],
-                    dyn->n_anom[i],
-                    dyn->n_nbr[i],
-                    dyn->n_bare[i],
-                    dyn->n_pond[i],
+        cw_px px = {(uint32_t)((size_t)k->cy * W + i), dyn->first_day[i], dyn->conf_day[i], dyn->last_clear[i],
+                    s, dyn->n_next[i], dyn->n_anom[i], dyn->n_nbr[i], dyn->n_bare[i], dyn->n_pond[i],
                     (uint8_t)((base->info[i] & CK_BI_BANK ? CW_PX_BANK : 0) |
                               (base->info[i] & CK_BI_RIPARIAN ? CW_PX_RIPARIAN : 0)),
-                    dyn->last_ndvi[i],
-                    t->exp_ndvi[i]};
+                    dyn->last_ndvi[i], t->exp_ndvi[i]};
         if (vec_push(&t->flagged, &px))
             return -1;
     }
@@ -313,8 +296,7 @@ static void record_rows(pass_tls *t, const cw_strip *st, const chunk_t *k)
         const int y = k->cy - st->y0 + r;
         for (int x = 0; x < W; x += CW_OUT_TILE) {
             const int len = W - x < CW_OUT_TILE ? W - x : CW_OUT_TILE;
-            memcpy(t->rec + cw_tiles_index(W, x, y), t->scr1 + (size_t)r * (size_t)W + (size_t)x,
-                   (size_t)len);
+            memcpy(t->rec + cw_tiles_index(W, x, y), t->scr1 + (size_t)r * (size_t)W + (size_t)x, (size_t)len);
         }
     }
 }
@@ -558,8 +540,7 @@ static cw_raster_out *obs_create(const cw_pass *p)
     meta[1] = m1;
     meta[2] = m2;
     meta[3] = NULL;
-    return cw_raster_out_create(p->obs_path, p->s, CW_OUT_BYTE, CW_CODEC_ZSTD, CW_LEVEL_DEFAULT,
-                                "observation", meta);
+    return cw_raster_out_create(p->obs_path, p->s, CW_OUT_BYTE, CW_CODEC_ZSTD, CW_LEVEL_DEFAULT, "observation", meta);
 }
 
 int cw_preview_path(char *buf, size_t n, const char *obs_path)
@@ -665,8 +646,7 @@ int cw_pass_run(cw_pass *p)
     memset(p->shift_cnt, 0, sizeof p->shift_cnt);
     int rc = -1;
     for (int k = 0; k < CW_ST_NKINDS; k++) {
-        if (p->in_path[k][0] &&
-            !(c.in[k] = cw_state_open(p->in_path[k], (cw_state_kind)k, p->s->width, p->s->height)))
+        if (p->in_path[k][0] && !(c.in[k] = cw_state_open(p->in_path[k], (cw_state_kind)k, p->s->width, p->s->height)))
             goto done;
         if (p->out_path[k][0] &&
             !(c.out[k] = cw_state_create(p->out_path[k], (cw_state_kind)k, p->s->width, p->s->height)))
@@ -691,6 +671,8 @@ int cw_pass_run(cw_pass *p)
     }
     job.quantum = 512; /* a multiple of CW_STATE_ROWS, of the usual input blocks and of CW_OUT_TILE */
     job.tls_bytes_per_px = c.obs ? 3 : 2;
+    /* every kernel of the pass reads DN where the mask is 0 only (test hook: decode every block) */
+    job.skip_masked = getenv("CHAKRAWATCH_DECODE_MASKED") == NULL;
     job.ctx = &c;
     job.tls_init = tls_init;
     job.tls_free = tls_free;
@@ -698,10 +680,9 @@ int cw_pass_run(cw_pass *p)
     job.commit = pass_commit;
     job.label = p->s->product_id;
     if (cw_strip_uses_fallback(p->s, &job))
-        cw_warn(
-            "%s: no SCL band: clouds and haze over water are masked by the fallback tests, shadows are not "
-            "detected",
-            p->s->product_id);
+        cw_warn("%s: no SCL band: clouds and haze over water are masked by the fallback tests, shadows are not "
+                "detected",
+                p->s->product_id);
     if (cw_strip_run(p->s, &job, &p->strip_rows))
         goto done;
     rc = 0;

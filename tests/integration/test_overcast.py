@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Overcast chunks: what the pass leaves as it was is copied, not redone.
+"""Overcast chunks and blocks: what the pass leaves as it was is copied,
+not redone; what the SCL masks whole is not decoded.
 
   test_overcast.py BUILD_DIR SERIES_DIR WORK_DIR
 
@@ -17,7 +18,12 @@ with a 10-day window so that some expire under the cloud.  Oracles:
   - the chunk tables: the overcast nights' new generations hold the
     previous generation's frames exactly for the overcast chunks (ground
     truth of the scene: which rows are cloud), and new frames elsewhere;
-  - an overcast chunk with a candidate that expires tonight is written anew.
+  - an overcast chunk with a candidate that expires tonight is written anew;
+  - the blocks of the 10 m bands that the SCL masks whole are not decoded
+    (cw_strip.c, skip_masked): the nights with every block decoded
+    (CHAKRAWATCH_DECODE_MASKED, with the copy off too) give the same bytes,
+    and the same nights with those blocks corrupt (which `indices --mask
+    none` cannot read) give them too.
 """
 import glob
 import hashlib
@@ -105,13 +111,29 @@ enabled = 0
 """
 
 
-def run_all(name, env=None):
+def corrupt_blocks(path, block_row):
+    """Overwrites every block of a block row of a GeoTIFF band with bytes no
+    decoder accepts (0xff: a reserved DEFLATE block type)."""
+    ds = gdal.Open(path)
+    b = ds.GetRasterBand(1)
+    bw = b.GetBlockSize()[0]
+    spans = [(int(b.GetMetadataItem(f"BLOCK_OFFSET_{bx}_{block_row}", "TIFF")),
+              int(b.GetMetadataItem(f"BLOCK_SIZE_{bx}_{block_row}", "TIFF")))
+             for bx in range((ds.RasterXSize + bw - 1) // bw)]
+    ds = None
+    with open(path, "r+b") as f:
+        for off, size in spans:
+            f.seek(off)
+            f.write(b"\xff" * size)
+
+
+def run_all(name, env=None, scenes="scenes"):
     d = os.path.join(WORK, name)
     os.makedirs(os.path.join(d, "inbox"))
     open(os.path.join(d, "job.ini"), "w").write(CONFIG)
     frames = {}  # pid -> {kind: (previous generation's frames, new frames)}
     for pid in ORDER:
-        os.symlink(os.path.join(WORK, "scenes", pid), os.path.join(d, "inbox", pid))
+        os.symlink(os.path.join(WORK, scenes, pid), os.path.join(d, "inbox", pid))
         gens = {k: sorted(glob.glob(os.path.join(d, "state", "18MTD", f"{k}-*.cws"))) for k in ("ref", "dyn")}
         before = {k: (g[-1], chunk_frames(g[-1])) if g else (None, None) for k, g in gens.items()}
         p = cwtest.run_checked(CW, "run", os.path.join(d, "job.ini"), "--night", cwtest.night_of(pid), env=env)
@@ -124,13 +146,29 @@ def run_all(name, env=None):
 
 
 A, fa = run_all("copy")
-B, fb = run_all("no-copy", env={"CHAKRAWATCH_NO_FRAME_COPY": "1"})
-ta, tb = tree(os.path.join(A, "state")), tree(os.path.join(B, "state"))
-check(ta == tb, "state, records and history the same with and without copying: " +
-      ", ".join(k for k in ta if ta.get(k) != tb.get(k)))
-oa, ob = tree(os.path.join(A, "out")), tree(os.path.join(B, "out"))
-check(oa == ob, "the nights' outputs the same with and without copying: " +
-      ", ".join(k for k in oa if oa.get(k) != ob.get(k)))
+B, fb = run_all("no-copy", env={"CHAKRAWATCH_NO_FRAME_COPY": "1", "CHAKRAWATCH_DECODE_MASKED": "1"})
+# the overcast scenes again, the 10 m bands' first block row (under the cloud) corrupt
+os.makedirs(os.path.join(WORK, "scenes-corrupt"))
+for pid in ORDER:
+    src, dst = os.path.join(WORK, "scenes", pid), os.path.join(WORK, "scenes-corrupt", pid)
+    if pid not in OVERCAST:
+        os.symlink(src, dst)
+        continue
+    shutil.copytree(src, dst)
+    for band in ("B02", "B03", "B04", "B08"):
+        check(gdal.Open(os.path.join(dst, band + ".tif")).GetRasterBand(1).GetBlockSize()[1] <= CLOUD,
+              f"{pid} {band}: a block row lies under the cloud")
+        corrupt_blocks(os.path.join(dst, band + ".tif"), 0)
+bad = cwtest.run_checked(CW, "indices", os.path.join(WORK, "scenes-corrupt", mon_day), "--index", "ndvi", "--mask",
+                         "none", "--out", os.path.join(WORK, "corrupt-ndvi"))
+check(bad.returncode != 0, f"the corrupt blocks cannot be decoded (indices --mask none: exit {bad.returncode})")
+C, fc = run_all("corrupt", scenes="scenes-corrupt")
+for name, other in (("without copying or skipping", B), ("with the blocks under the cloud corrupt", C)):
+    ta, tb = tree(os.path.join(A, "state")), tree(os.path.join(other, "state"))
+    check(ta == tb, f"state, records and history the same {name}: " +
+          ", ".join(k for k in ta if ta.get(k) != tb.get(k)))
+    oa, ob = tree(os.path.join(A, "out")), tree(os.path.join(other, "out"))
+    check(oa == ob, f"the nights' outputs the same {name}: " + ", ".join(k for k in oa if oa.get(k) != ob.get(k)))
 
 covered = [c for c in range((H + CHUNK_ROWS - 1) // CHUNK_ROWS)
            if (c + 1) * CHUNK_ROWS <= CLOUD or (c * CHUNK_ROWS >= NODATA[0] and (c + 1) * CHUNK_ROWS <= NODATA[1])]
