@@ -90,12 +90,20 @@ static size_t direct_block_bytes(GDALDatasetH ds, GDALRasterBandH b, int is_scl)
     return ok ? (size_t)bw * (size_t)bh * (size_t)GDALGetDataTypeSizeBytes(t) : 0;
 }
 
-/* Blocks of bw x bh over w x h pixels from a block row's start. */
-static size_t blocks_over(int w, int h, int bw, int bh)
+/* A source's blocks over grid rows [y0, y0 + n) of a w-wide grid, in grid
+ * pixels (f x f a native pixel): bw x bh each, the first block row at grid
+ * row top (<= y0); n of them. */
+typedef struct {
+    size_t bw, n;
+    int bh, top;
+} block_grid;
+
+static block_grid blocks_of(const cw_src *c, size_t w, int y0, int n)
 {
-    bw = bw > 0 ? bw : 1;
-    bh = bh > 0 ? bh : 1;
-    return (size_t)((w + bw - 1) / bw) * (size_t)((h + bh - 1) / bh);
+    const int f = c->factor, nbh = c->block_h > 0 ? c->block_h : 1;
+    block_grid g = {(size_t)(c->block_w > 0 ? c->block_w : 1) * (size_t)f, 0, nbh * f, y0 / f / nbh * nbh * f};
+    g.n = (w + g.bw - 1) / g.bw * (size_t)((y0 + n - g.top + g.bh - 1) / g.bh);
+    return g;
 }
 
 /* Native rows [ny0, ny0 + nh) of a source, as `type` (its own type when
@@ -130,8 +138,8 @@ static int read_native(cw_reader *r, int src, int ny0, int nh, void *out, GDALDa
         }
         return 0;
     }
-    if (skip)
-        memset(skip, 0, blocks_over(nw, nh, bw, bh));
+    if (skip) /* every block decoded */
+        memset(skip, 0, (size_t)((nw + bw - 1) / bw) * (size_t)((ny0 + nh - ny0 / bh * bh + bh - 1) / bh));
     return GDALRasterIO(b, GF_Read, 0, ny0, nw, nh, out, nw, nh, type, 0, 0) == CE_None ? 0 : -1;
 }
 
@@ -207,7 +215,7 @@ fail:
  * source, in a buffer of its own (its blocks are decoded whole); just those
  * rows of the sources read through GDAL, in one buffer they share (GDAL's
  * block cache holds the rest of their blocks).  The buffer they are in. */
-static const nat_rows *native_rows(cw_reader *r, int src, int a, int b, GDALDataType type)
+static const nat_rows *native_rows(cw_reader *r, int src, int a, int b, GDALDataType type, uint8_t *skip)
 {
     const cw_src *c = &r->s->src[src];
     const int direct = (r->direct & CW_SRC_BIT(src)) != 0;
@@ -216,6 +224,8 @@ static const nat_rows *native_rows(cw_reader *r, int src, int a, int b, GDALData
     if (nr->src != src)
         nr->y0 = nr->y1 = 0;
     nr->src = src;
+    if (skip) /* the rows are read anew, some blocks left out (reader_read drops them after) */
+        nr->y0 = nr->y1 = 0;
     a = a / bh * bh;
     b = (b + bh - 1) / bh * bh;
     b = b < c->nat_h ? b : c->nat_h;
@@ -241,7 +251,7 @@ static const nat_rows *native_rows(cw_reader *r, int src, int a, int b, GDALData
     const int from[2] = {a, k1}, to[2] = {k0, b};
     for (int i = 0; i < 2; i++)
         if (from[i] < to[i] &&
-            read_native(r, src, from[i], to[i] - from[i], (char *)nr->p + (size_t)(from[i] - a) * rowb, type, NULL)) {
+            read_native(r, src, from[i], to[i] - from[i], (char *)nr->p + (size_t)(from[i] - a) * rowb, type, skip)) {
             cw_error("%s: reading rows %d..%d of %s failed: %s", cw_src_name(src), from[i], to[i] - 1, c->path,
                      cw_gdal_errmsg());
             return NULL;
@@ -251,8 +261,8 @@ static const nat_rows *native_rows(cw_reader *r, int src, int a, int b, GDALData
     return nr;
 }
 
-/* cw_reader_read; skip as read_native's, for a full-resolution source only
- * (NULL for the others). */
+/* cw_reader_read; skip (NULL: none) as read_native's, for the source's
+ * blocks from the block row that holds grid row y0 (blocks_of). */
 static int reader_read(cw_reader *r, int src, int y0, int nrows, void *out, uint8_t *skip)
 {
     const cw_src *c = &r->s->src[src];
@@ -271,7 +281,7 @@ static int reader_read(cw_reader *r, int src, int y0, int nrows, void *out, uint
     /* a direct Byte SCL is read as bytes, everything else as UInt16 */
     const int nat8 = (r->direct & CW_SRC_BIT(src)) && GDALGetRasterDataType(r->band[src]) == GDT_Byte;
     const int nw = c->nat_w;
-    const nat_rows *nr = native_rows(r, src, y0 / f, (y0 + nrows - 1) / f + 1, nat8 ? GDT_Byte : GDT_UInt16);
+    const nat_rows *nr = native_rows(r, src, y0 / f, (y0 + nrows - 1) / f + 1, nat8 ? GDT_Byte : GDT_UInt16, skip);
     if (!nr)
         return -1;
     for (int y = 0; y < nrows; y++) {
@@ -288,6 +298,8 @@ static int reader_read(cw_reader *r, int src, int y0, int nrows, void *out, uint
         else
             EXPAND_ROW((uint16_t *)out + (size_t)y * W, in, W, f, AS_IS);
     }
+    if (skip && memchr(skip, 1, blocks_of(c, W, y0, nrows).n)) /* rows with blocks left out: not kept */
+        r->nat[src].y0 = r->nat[src].y1 = 0;
     return 0;
 }
 
@@ -415,28 +427,35 @@ static int grow_bytes(uint8_t **p, size_t *cap, size_t n)
     return 0;
 }
 
-/* skip: which bw x bh blocks of the n x w mask (row-major) it masks whole. */
-static void masked_blocks(const uint8_t *mask, size_t w, size_t n, size_t bw, size_t bh, uint8_t *skip)
+/* skip: which of the blocks of a source over the strip's rows [y0, y0 + n)
+ * (blocks_of) the strip's mask covers whole, where they meet the strip. */
+static void masked_blocks(const cw_src *c, const uint8_t *mask, size_t w, int y0, int n, uint8_t *skip)
 {
-    for (size_t y0 = 0; y0 < n; y0 += bh)
-        for (size_t x0 = 0; x0 < w; x0 += bw) {
-            const size_t len = w - x0 < bw ? w - x0 : bw;
+    const block_grid g = blocks_of(c, w, y0, n);
+    for (int by = g.top; by < y0 + n; by += g.bh)
+        for (size_t x0 = 0; x0 < w; x0 += g.bw) {
+            const size_t len = w - x0 < g.bw ? w - x0 : g.bw;
+            const int r1 = by + g.bh < y0 + n ? by + g.bh : y0 + n;
             uint8_t all = 1;
-            for (size_t y = y0; y < n && y < y0 + bh && all; y++)
-                all = memchr(mask + y * w + x0, 0, len) == NULL;
+            for (int y = by > y0 ? by : y0; y < r1 && all; y++)
+                all = memchr(mask + (size_t)(y - y0) * w + x0, 0, len) == NULL;
             *skip++ = all;
         }
 }
 
-/* ck_dn_mark_nodata over the blocks of the strip that were decoded. */
-static void mark_nodata_decoded(const uint16_t *dn, size_t w, size_t n, size_t bw, size_t bh,
+/* ck_dn_mark_nodata over the strip's pixels of the blocks that were decoded. */
+static void mark_nodata_decoded(const cw_src *c, const uint16_t *dn, size_t w, int y0, int n,
                                 const uint8_t *skip, uint8_t *mask)
 {
-    for (size_t y0 = 0; y0 < n; y0 += bh)
-        for (size_t x0 = 0; x0 < w; x0 += bw)
+    const block_grid g = blocks_of(c, w, y0, n);
+    for (int by = g.top; by < y0 + n; by += g.bh)
+        for (size_t x0 = 0; x0 < w; x0 += g.bw) {
+            const int r1 = by + g.bh < y0 + n ? by + g.bh : y0 + n;
             if (!*skip++)
-                for (size_t y = y0; y < n && y < y0 + bh; y++)
-                    ck_dn_mark_nodata(dn + y * w + x0, w - x0 < bw ? w - x0 : bw, mask + y * w + x0);
+                for (int y = by > y0 ? by : y0; y < r1; y++)
+                    ck_dn_mark_nodata(dn + (size_t)(y - y0) * w + x0, w - x0 < g.bw ? w - x0 : g.bw,
+                                      mask + (size_t)(y - y0) * w + x0);
+        }
 }
 
 /* Read and mask one strip into b; fill st.  With job->skip_masked the SCL
@@ -458,18 +477,16 @@ static int load_strip(const cw_scene *s, const cw_strip_job *job, int halo, int 
         if (!(job->bands & CK_BAND_BIT(i)))
             continue;
         const cw_src *c = &s->src[i];
-        const size_t nb = blocks_over((int)W, n, c->block_w, c->block_h);
+        const size_t nb = blocks_of(c, W, y0, n).n;
         uint8_t *skip = NULL;
-        if (skipping && c->factor == 1 && c->block_w > 0 && c->block_h > 0 &&
-            grow_bytes(&b->skip, &b->skip_cap, nb) == 0) {
+        if (skipping && c->block_w > 0 && c->block_h > 0 && grow_bytes(&b->skip, &b->skip_cap, nb) == 0) {
             skip = b->skip;
-            masked_blocks(b->mask, W, (size_t)n, (size_t)c->block_w, (size_t)c->block_h, skip);
+            masked_blocks(c, b->mask, W, y0, n, skip);
         }
         if (reader_read(b->rd, i, y0, n, b->dnb[i], skip))
             return -1;
         if (skip && memchr(skip, 1, nb)) /* no data where decoded */
-            mark_nodata_decoded(b->dnb[i], W, (size_t)n, (size_t)c->block_w, (size_t)c->block_h, skip,
-                                b->mask);
+            mark_nodata_decoded(c, b->dnb[i], W, y0, n, skip, b->mask);
         else
             ck_dn_mark_nodata(b->dnb[i], npx, b->mask);
         st->dn[i] = b->dnb[i];

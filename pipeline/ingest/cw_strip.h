@@ -54,9 +54,9 @@ typedef struct {
     int threads;            /* 0 = OpenMP default */
     size_t mem_budget;      /* bytes for all threads' strip buffers, 0 = 256 MiB */
     size_t tls_bytes_per_px;/* the job's own per-pixel scratch, for sizing */
-    int skip_masked;        /* with the SCL mask: a full-resolution band's blocks that the SCL masks
-                               whole are not decoded (DN 0 there, not marked no data): for jobs that
-                               read no DN under the mask */
+    int skip_masked;        /* with the SCL mask: the SCL is read first, and a band's blocks that it
+                               masks whole over the strip are not decoded (DN 0 there, no data taken
+                               from the SCL alone): for jobs that read no DN under the mask */
     void *ctx;
     void *(*tls_init)(void *ctx, size_t max_pixels); /* per thread, before work */
     void (*tls_free)(void *ctx, void *tls);

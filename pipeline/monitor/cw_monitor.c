@@ -34,6 +34,7 @@ typedef struct {
     cw_raster_out *obs; /* the observation record, NULL = none */
     long fault_at; /* test hook: SIGKILL at this commit (0 = never) */
     int no_copy;   /* test hook: every chunk compressed, none copied (chunk_kept) */
+    int skip_masked; /* cw_strip_job.skip_masked: nor is an overcast chunk observed (pass_chunk) */
     /* the preview (cw_pass.preview_path): cells of f x f, pw x ph of them */
     int pf, pw, ph;
     uint32_t *psum[CK_PREVIEW_BANDS], *pcnt;
@@ -139,9 +140,11 @@ static void *tls_init(void *ctx, size_t max_px)
     for (int k = 0; k < CW_ST_NKINDS; k++)
         if (!(t->buf[k] = cw_big_malloc(cpx * cw_state_bpp((cw_state_kind)k))))
             goto fail;
-    for (int k = 0; k < IX_N; k++)
+    for (int k = 0; k < IX_N; k++) {
         if (!(t->ix[k] = cw_big_malloc(cpx * sizeof(float))))
             goto fail;
+        memset(t->ix[k], 0, cpx * sizeof(float)); /* an overcast chunk leaves them as they were */
+    }
     for (int b = 0; b < CK_NBANDS; b++)
         if (!(t->refl[b] = malloc(SUB_PX * sizeof(float))))
             goto fail;
@@ -205,6 +208,7 @@ typedef struct {
     size_t n, off;       /* pixels; their offset in the strip */
     const uint8_t *mask; /* the SCL mask of these pixels */
     int overcast;        /* none of them can be seen clear (cloud, shadow, no data) */
+    int observed;        /* their indices and temporal tests are computed (not when overcast) */
     size_t events;       /* pixels with an open event or a new anomaly (ck_change_update) */
 } chunk_t;
 
@@ -258,9 +262,11 @@ static void chunk_update(const cw_pass *p, pass_tls *t, chunk_t *k, const uint8_
     } else {
         k->events = ck_change_update(&obs, n, p->day, &p->cfg->det, base, dyn);
     }
-    ck_shift_cost(t->obs16[1], k->mask, dyn->ref_nir, W, rows, SHIFT_STEP, t->shift_acc, t->shift_cnt);
-    ck_quality_ref_update(qmask, t->obs16[0], t->obs16[1], t->obs16[2], n, dyn->ref_blue, dyn->ref_nir,
-                          dyn->ref_swir);
+    if (k->observed) { /* else no pixel is clear: nothing to measure or keep */
+        ck_shift_cost(t->obs16[1], k->mask, dyn->ref_nir, W, rows, SHIFT_STEP, t->shift_acc, t->shift_cnt);
+        ck_quality_ref_update(qmask, t->obs16[0], t->obs16[1], t->obs16[2], n, dyn->ref_blue, dyn->ref_nir,
+                              dyn->ref_swir);
+    }
 }
 
 /* The chunk's flagged pixels (sparse, row-major) and baseline-water cells. */
@@ -378,8 +384,16 @@ static int pass_chunk(pass_ctx *c, pass_tls *t, const cw_strip *st, chunk_t *k)
     cw_state_bind_dyn(t->buf[CW_ST_DYN], k->n, &dyn);
     if (p->mode == CW_PASS_FINALIZE && river_halo(c, t, k))
         return -1;
-    chunk_observe(c, t, st, k);
-    const uint8_t *qmask = quality_mask(p, t, k->mask, &dyn, (size_t)W, (size_t)k->rows);
+    /* an overcast chunk has no clear pixel to compute indices or temporal
+     * tests of: the kernels look at neither where the mask is set */
+    k->observed = !k->overcast || !c->skip_masked;
+    const uint8_t *qmask = t->qmask;
+    if (k->observed) {
+        chunk_observe(c, t, st, k);
+        qmask = quality_mask(p, t, k->mask, &dyn, (size_t)W, (size_t)k->rows);
+    } else {
+        memcpy(t->qmask, k->mask, k->n);
+    }
     chunk_update(p, t, k, qmask, &base, &dyn);
     /* evidence of observation per AOI */
     ck_observation_flags(qmask, t->ix[IX_NDVI], dyn.last_clear, k->n, t->flag, t->flag + k->n);
@@ -671,8 +685,9 @@ int cw_pass_run(cw_pass *p)
     }
     job.quantum = 512; /* a multiple of CW_STATE_ROWS, of the usual input blocks and of CW_OUT_TILE */
     job.tls_bytes_per_px = c.obs ? 3 : 2;
-    /* every kernel of the pass reads DN where the mask is 0 only (test hook: decode every block) */
-    job.skip_masked = getenv("CHAKRAWATCH_DECODE_MASKED") == NULL;
+    /* every kernel of the pass reads DN where the mask is 0 only (test hook: decode every block and
+     * observe every chunk) */
+    job.skip_masked = c.skip_masked = getenv("CHAKRAWATCH_DECODE_MASKED") == NULL;
     job.ctx = &c;
     job.tls_init = tls_init;
     job.tls_free = tls_free;

@@ -140,7 +140,8 @@ NIGHT="$CW run $N/run/job.ini --night 2024-03-20"
 NIGHT_MAPS="$CW run $N/run/job-maps.ini --night 2024-03-20"
 # The same night under cloud, as Napo's nights mostly are: the same bands,
 # an SCL with the upper 60 % of the tile cloud and the next 10 % no data
-# (chunks nobody sees clear keep their stored state frames).
+# (blocks the SCL masks whole are not decoded; chunks nobody sees clear are
+# not observed and keep their stored state frames).
 if [ ! -f "$N/overcast/SCL.tif" ]; then
     mkdir -p "$N/overcast"
     /usr/bin/python3 - "$N/tile/SCL.tif" "$N/overcast/SCL.tif" <<'PY'
@@ -149,7 +150,8 @@ from osgeo import gdal
 src = gdal.Open(sys.argv[1])
 a = src.ReadAsArray()
 h = a.shape[0]
-a[: int(0.6 * h)] = 9
+top = a[: int(0.6 * h)]
+top[top != 0] = 9  # cloud where the swath is (the SCL stays 0 where the bands have no data, as in L2A)
 a[int(0.6 * h): int(0.7 * h)] = 0
 out = gdal.GetDriverByName("GTiff").CreateCopy(sys.argv[2], src, options=["TILED=YES", "COMPRESS=DEFLATE"])
 out.GetRasterBand(1).WriteArray(a)
