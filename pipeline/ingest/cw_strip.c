@@ -428,7 +428,11 @@ static int grow_bytes(uint8_t **p, size_t *cap, size_t n)
 }
 
 /* skip: which of the blocks of a source over the strip's rows [y0, y0 + n)
- * (blocks_of) the strip's mask covers whole, where they meet the strip. */
+ * (blocks_of) the strip's mask covers whole where they meet the strip, with
+ * the no-data flag on all of those pixels or on none.  A band's DN 0 where
+ * the SCL has a class comes at a swath's edge, where a 20 m SCL pixel lies
+ * partly outside it: a block across that edge is decoded, so that its
+ * pixels are flagged no data as the bands say. */
 static void masked_blocks(const cw_src *c, const uint8_t *mask, size_t w, int y0, int n, uint8_t *skip)
 {
     const block_grid g = blocks_of(c, w, y0, n);
@@ -436,10 +440,16 @@ static void masked_blocks(const cw_src *c, const uint8_t *mask, size_t w, int y0
         for (size_t x0 = 0; x0 < w; x0 += g.bw) {
             const size_t len = w - x0 < g.bw ? w - x0 : g.bw;
             const int r1 = by + g.bh < y0 + n ? by + g.bh : y0 + n;
-            uint8_t all = 1;
-            for (int y = by > y0 ? by : y0; y < r1 && all; y++)
-                all = memchr(mask + (size_t)(y - y0) * w + x0, 0, len) == NULL;
-            *skip++ = all;
+            unsigned seen = 0, any = 0, all = CK_M_NODATA;
+            for (int y = by > y0 ? by : y0; y < r1 && !seen; y++) {
+                const uint8_t *m = mask + (size_t)(y - y0) * w + x0;
+                for (size_t x = 0; x < len; x++) {
+                    seen |= m[x] == 0;
+                    any |= m[x];
+                    all &= m[x];
+                }
+            }
+            *skip++ = !seen && (!(any & CK_M_NODATA) || (all & CK_M_NODATA));
         }
 }
 

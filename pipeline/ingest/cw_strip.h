@@ -55,8 +55,8 @@ typedef struct {
     size_t mem_budget;      /* bytes for all threads' strip buffers, 0 = 256 MiB */
     size_t tls_bytes_per_px;/* the job's own per-pixel scratch, for sizing */
     int skip_masked;        /* with the SCL mask: the SCL is read first, and a band's blocks that it
-                               masks whole over the strip are not decoded (DN 0 there, no data taken
-                               from the SCL alone): for jobs that read no DN under the mask */
+                               masks whole over the strip (and not across a swath's edge) are not
+                               decoded, DN 0 there: for jobs that read no DN under the mask */
     void *ctx;
     void *(*tls_init)(void *ctx, size_t max_pixels); /* per thread, before work */
     void (*tls_free)(void *ctx, void *tls);

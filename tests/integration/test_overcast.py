@@ -19,11 +19,12 @@ with a 10-day window so that some expire under the cloud.  Oracles:
     previous generation's frames exactly for the overcast chunks (ground
     truth of the scene: which rows are cloud), and new frames elsewhere;
   - an overcast chunk with a candidate that expires tonight is written anew;
-  - the blocks of the 10 m bands that the SCL masks whole are not decoded
-    (cw_strip.c, skip_masked): the nights with every block decoded
-    (CHAKRAWATCH_DECODE_MASKED, with the copy off too) give the same bytes,
-    and the same nights with those blocks corrupt (which `indices --mask
-    none` cannot read) give them too.
+  - the bands' blocks that the SCL masks whole are not decoded (cw_strip.c,
+    skip_masked), nor are overcast chunks observed: the nights with every
+    block decoded and every chunk observed (CHAKRAWATCH_DECODE_MASKED, with
+    the copy off too) give the same bytes, and the same nights with those
+    blocks corrupt, 10 m and 20 m (which `indices --mask none` cannot read),
+    give them too.
 """
 import glob
 import hashlib
@@ -46,7 +47,8 @@ SCENES = sorted(os.listdir(os.path.join(SERIES, "inbox")))
 
 def overcast_scene(src_pid, day, cloud_rows, nodata_rows):
     """A copy of scene src_pid dated `day` (YYYYMMDD) whose SCL is cloud
-    (9) over rows [0, cloud_rows) and no data (0) over nodata_rows."""
+    (9) over rows [0, cloud_rows) where it is not no data, and no data (0)
+    over nodata_rows."""
     pid = src_pid.replace(src_pid.split("_")[2][:8], day)
     d = os.path.join(WORK, "scenes", pid)
     os.makedirs(d)
@@ -57,7 +59,8 @@ def overcast_scene(src_pid, day, cloud_rows, nodata_rows):
         if f == "SCL.tif":
             a = ds.ReadAsArray()
             k = a.shape[0] / float(H)
-            a[: int(np.ceil(cloud_rows * k))] = 9
+            top = a[: int(np.ceil(cloud_rows * k))]
+            top[top != 0] = 9  # the swath's edge stays no data (0), as in L2A
             a[int(nodata_rows[0] * k): int(np.ceil(nodata_rows[1] * k))] = 0
             ds.GetRasterBand(1).WriteArray(a)
         ds = None
@@ -87,8 +90,9 @@ def tree(d):
 shutil.rmtree(WORK, ignore_errors=True)
 os.makedirs(WORK)
 H = gdal.Open(os.path.join(SERIES, "inbox", SCENES[0], "B04.tif")).RasterYSize
-# cloud over chunks 0-2, no data over chunk 4 (and a few rows each side)
-CLOUD, NODATA = 3 * CHUNK_ROWS, (4 * CHUNK_ROWS - 3, 5 * CHUNK_ROWS + 3)
+# cloud over chunks 0-3 (the first 512-row strip: the 20 m bands' first block
+# row too), no data over chunk 4 (and a few rows below)
+CLOUD, NODATA = 4 * CHUNK_ROWS, (4 * CHUNK_ROWS, 5 * CHUNK_ROWS + 3)
 check(H > 5 * CHUNK_ROWS + 3, f"the series is tall enough for the overcast rows ({H})")
 ref_day = overcast_scene(SCENES[1], "20240126", CLOUD, NODATA)  # reference period (to 2024-02-29)
 mon_day = overcast_scene(SCENES[5], "20240409", CLOUD, NODATA)  # monitoring: 11 days after 03-29
@@ -111,20 +115,30 @@ enabled = 0
 """
 
 
-def corrupt_blocks(path, block_row):
-    """Overwrites every block of a block row of a GeoTIFF band with bytes no
-    decoder accepts (0xff: a reserved DEFLATE block type)."""
+def corrupt_blocks(path, rows, scl):
+    """Overwrites the blocks of a GeoTIFF band that lie within the first
+    `rows` rows of the 10 m grid and where the SCL (array `scl`) is no data
+    all over or nowhere, with bytes no decoder accepts (0xff: a reserved
+    DEFLATE block type); how many.  (A block across the swath's edge is
+    decoded: its no-data pixels are the bands' to say.)"""
     ds = gdal.Open(path)
     b = ds.GetRasterBand(1)
-    bw = b.GetBlockSize()[0]
-    spans = [(int(b.GetMetadataItem(f"BLOCK_OFFSET_{bx}_{block_row}", "TIFF")),
-              int(b.GetMetadataItem(f"BLOCK_SIZE_{bx}_{block_row}", "TIFF")))
-             for bx in range((ds.RasterXSize + bw - 1) // bw)]
+    bw, bh = b.GetBlockSize()
+    k = scl.shape[0] / ds.RasterYSize  # SCL pixels per band pixel
+    spans = []
+    for by in range(rows * ds.RasterYSize // H // bh):
+        for bx in range((ds.RasterXSize + bw - 1) // bw):
+            nd = scl[int(by * bh * k): int(np.ceil((by + 1) * bh * k)),
+                     int(bx * bw * k): int(np.ceil((bx + 1) * bw * k))] == 0
+            if nd.all() or not nd.any():
+                spans.append((int(b.GetMetadataItem(f"BLOCK_OFFSET_{bx}_{by}", "TIFF")),
+                              int(b.GetMetadataItem(f"BLOCK_SIZE_{bx}_{by}", "TIFF"))))
     ds = None
     with open(path, "r+b") as f:
         for off, size in spans:
             f.seek(off)
             f.write(b"\xff" * size)
+    return len(spans)
 
 
 def run_all(name, env=None, scenes="scenes"):
@@ -147,7 +161,7 @@ def run_all(name, env=None, scenes="scenes"):
 
 A, fa = run_all("copy")
 B, fb = run_all("no-copy", env={"CHAKRAWATCH_NO_FRAME_COPY": "1", "CHAKRAWATCH_DECODE_MASKED": "1"})
-# the overcast scenes again, the 10 m bands' first block row (under the cloud) corrupt
+# the overcast scenes again, every band's blocks under the cloud corrupt
 os.makedirs(os.path.join(WORK, "scenes-corrupt"))
 for pid in ORDER:
     src, dst = os.path.join(WORK, "scenes", pid), os.path.join(WORK, "scenes-corrupt", pid)
@@ -155,10 +169,10 @@ for pid in ORDER:
         os.symlink(src, dst)
         continue
     shutil.copytree(src, dst)
-    for band in ("B02", "B03", "B04", "B08"):
-        check(gdal.Open(os.path.join(dst, band + ".tif")).GetRasterBand(1).GetBlockSize()[1] <= CLOUD,
-              f"{pid} {band}: a block row lies under the cloud")
-        corrupt_blocks(os.path.join(dst, band + ".tif"), 0)
+    scl = gdal.Open(os.path.join(dst, "SCL.tif")).ReadAsArray()
+    for band in ("B02", "B03", "B04", "B08", "B11", "B12"):
+        check(corrupt_blocks(os.path.join(dst, band + ".tif"), CLOUD, scl) >= 1,
+              f"{pid} {band}: blocks under the cloud corrupt")
 bad = cwtest.run_checked(CW, "indices", os.path.join(WORK, "scenes-corrupt", mon_day), "--index", "ndvi", "--mask",
                          "none", "--out", os.path.join(WORK, "corrupt-ndvi"))
 check(bad.returncode != 0, f"the corrupt blocks cannot be decoded (indices --mask none: exit {bad.returncode})")
@@ -172,7 +186,7 @@ for name, other in (("without copying or skipping", B), ("with the blocks under 
 
 covered = [c for c in range((H + CHUNK_ROWS - 1) // CHUNK_ROWS)
            if (c + 1) * CHUNK_ROWS <= CLOUD or (c * CHUNK_ROWS >= NODATA[0] and (c + 1) * CHUNK_ROWS <= NODATA[1])]
-check(covered == [0, 1, 2, 4], f"overcast chunks by the scene's truth: {covered}")
+check(covered == [0, 1, 2, 3, 4], f"overcast chunks by the scene's truth: {covered}")
 # the reference night: every overcast chunk's slots are the previous generation's frame
 old, new = fa[ref_day]["ref"]
 check(old is not None and new is not None, "the overcast reference night wrote a new reference generation")
