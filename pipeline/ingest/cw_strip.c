@@ -281,6 +281,8 @@ static int reader_read(cw_reader *r, int src, int y0, int nrows, void *out, uint
     /* a direct Byte SCL is read as bytes, everything else as UInt16 */
     const int nat8 = (r->direct & CW_SRC_BIT(src)) && GDALGetRasterDataType(r->band[src]) == GDT_Byte;
     const int nw = c->nat_w;
+    if (skip && !memchr(skip, 1, blocks_of(c, W, y0, nrows).n))
+        skip = NULL; /* nothing to leave out: the rows kept from the last read serve */
     const nat_rows *nr = native_rows(r, src, y0 / f, (y0 + nrows - 1) / f + 1, nat8 ? GDT_Byte : GDT_UInt16, skip);
     if (!nr)
         return -1;
