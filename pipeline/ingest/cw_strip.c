@@ -221,11 +221,9 @@ static const nat_rows *native_rows(cw_reader *r, int src, int a, int b, GDALData
     const int direct = (r->direct & CW_SRC_BIT(src)) != 0;
     nat_rows *nr = &r->nat[direct ? src : NAT_VIA_GDAL];
     const int bh = direct && c->block_h > 0 ? c->block_h : 1;
-    if (nr->src != src)
+    if (nr->src != src || skip) /* skip: read anew, some blocks left out (reader_read drops them after) */
         nr->y0 = nr->y1 = 0;
     nr->src = src;
-    if (skip) /* the rows are read anew, some blocks left out (reader_read drops them after) */
-        nr->y0 = nr->y1 = 0;
     a = a / bh * bh;
     b = (b + bh - 1) / bh * bh;
     b = b < c->nat_h ? b : c->nat_h;
@@ -282,7 +280,8 @@ static int reader_read(cw_reader *r, int src, int y0, int nrows, void *out, uint
     const int nat8 = (r->direct & CW_SRC_BIT(src)) && GDALGetRasterDataType(r->band[src]) == GDT_Byte;
     const int nw = c->nat_w;
     if (skip && !memchr(skip, 1, blocks_of(c, W, y0, nrows).n))
-        skip = NULL; /* nothing to leave out: the rows kept from the last read serve */
+        skip = NULL; /* nothing to leave out: the rows kept from the last read serve; else they are
+                        dropped after this read */
     const nat_rows *nr = native_rows(r, src, y0 / f, (y0 + nrows - 1) / f + 1, nat8 ? GDT_Byte : GDT_UInt16, skip);
     if (!nr)
         return -1;
@@ -300,7 +299,7 @@ static int reader_read(cw_reader *r, int src, int y0, int nrows, void *out, uint
         else
             EXPAND_ROW((uint16_t *)out + (size_t)y * W, in, W, f, AS_IS);
     }
-    if (skip && memchr(skip, 1, blocks_of(c, W, y0, nrows).n)) /* rows with blocks left out: not kept */
+    if (skip)
         r->nat[src].y0 = r->nat[src].y1 = 0;
     return 0;
 }
@@ -319,7 +318,6 @@ typedef struct {
     uint16_t *dn;        /* fallback: one band's DN over the window */
     uint8_t *mask, *scl, *scratch, *tmpmask;
     uint8_t *skip;       /* skip_masked: the strip's blocks not decoded (read_native) */
-    size_t skip_cap;
     void *tls;
 } thread_buf;
 
@@ -380,6 +378,18 @@ static int alloc_buf(const cw_scene *s, const cw_strip_job *job, int rows, int h
     }
     if (!(b->mask = cw_big_malloc(W * rows)))
         goto oom;
+    if (job->skip_masked) { /* the most blocks a strip of a band meets (blocks_of) */
+        size_t nmax = 0;
+        for (int i = 0; i < CK_NBANDS; i++)
+            if (job->bands & CK_BAND_BIT(i)) {
+                const cw_src *c = &s->src[i];
+                const block_grid g = blocks_of(c, W, 0, rows);
+                const size_t nb = g.n + (W + g.bw - 1) / g.bw; /* a strip can start inside a block row */
+                nmax = nb > nmax ? nb : nmax;
+            }
+        if (!(b->skip = malloc(nmax ? nmax : 1)))
+            goto oom;
+    }
     if (!(b->rd = cw_reader_open(s, job_sources(s, job, fallback))))
         return -1;
     if (job->tls_init && !(b->tls = job->tls_init(job->ctx, W * rows)))
@@ -413,19 +423,6 @@ static int mask_strip(const cw_scene *s, const cw_strip_job *job, int halo, int 
     }
     ck_mask_scl(&job->rules, b->scl, W, (size_t)(wy1 - wy0), (size_t)(y0 - wy0), (size_t)n, b->mask, b->scratch);
     st->scl = b->scl + (size_t)(y0 - wy0) * W;
-    return 0;
-}
-
-/* *p holds at least n bytes; -1 when out of memory (the caller goes on without). */
-static int grow_bytes(uint8_t **p, size_t *cap, size_t n)
-{
-    if (n <= *cap)
-        return 0;
-    uint8_t *q = realloc(*p, n);
-    if (!q)
-        return -1;
-    *p = q;
-    *cap = n;
     return 0;
 }
 
@@ -491,7 +488,7 @@ static int load_strip(const cw_scene *s, const cw_strip_job *job, int halo, int 
         const cw_src *c = &s->src[i];
         const size_t nb = blocks_of(c, W, y0, n).n;
         uint8_t *skip = NULL;
-        if (skipping && c->block_w > 0 && c->block_h > 0 && grow_bytes(&b->skip, &b->skip_cap, nb) == 0) {
+        if (skipping && c->block_w > 0 && c->block_h > 0) {
             skip = b->skip;
             masked_blocks(c, b->mask, W, y0, n, skip);
         }
