@@ -12,6 +12,7 @@
 
 #include <gdal.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -444,6 +445,12 @@ int main(int argc, char **argv)
         printf("chakrawatch %s (GDAL %s)\n", CW_VERSION, GDALVersionInfo("RELEASE_NAME"));
         return 0;
     }
+    /* Buffers of 8 MiB and more (strips, state chunks) always mapped on
+     * their own and returned at free: glibc raises its threshold to 32 MiB
+     * once the first pass frees them, so the next scene's pass carved them
+     * from the heap, which keeps them after free; a catch-up night of three
+     * .SAFE scenes peaked 70 MB above the worst of its nights run alone. */
+    mallopt(M_MMAP_THRESHOLD, 8 << 20);
     cli_t cli;
     memset(&cli, 0, sizeof cli);
     cw_common_opts_default(&cli.ix.c);

@@ -160,11 +160,17 @@ void cw_state_io_free(cw_state_io *io)
     free(io);
 }
 
-static int grow(void **p, size_t *cap, size_t need)
+/* *p grown to hold need bytes.  huge: in transparent huge pages, for a
+ * buffer filled whole (a chunk's plane); a compressed frame fills only its
+ * length of a capacity sized for the worst case, and stays in 4 KiB pages,
+ * so that the frames a strip holds until its commit (several per thread,
+ * tens of MB on a reference night) take what they hold, not that rounded
+ * up to 2 MB each. */
+static int grow(void **p, size_t *cap, size_t need, int huge)
 {
     if (*cap >= need)
         return 0;
-    void *q = cw_big_realloc(*p, need);
+    void *q = huge ? cw_big_realloc(*p, need) : realloc(*p, need);
     if (!q)
         return cw_error("out of memory (%zu bytes of state buffer)", need);
     *p = q;
@@ -280,7 +286,7 @@ void cw_state_close(cw_state_file *f)
 /* Chunk c's stored frame, read as it is into *buf (grown to hold it). */
 static int read_frame(cw_state_file *f, int c, void **buf, size_t *cap)
 {
-    if (grow(buf, cap, f->csize[c]))
+    if (grow(buf, cap, f->csize[c], 0))
         return -1;
     if (pread_full(f->fd, *buf, f->csize[c], f->off[c]))
         return cw_error("%s: read error in chunk %d", f->path, c);
@@ -295,7 +301,7 @@ int cw_state_read_chunk(cw_state_file *f, cw_state_kind kind, int width, int hei
         memset(buf, 0, raw);
         return 0;
     }
-    if (grow((void **)&io->tmp, &io->tmp_cap, 2 * npx) || read_frame(f, c, &io->cbuf, &io->cbuf_cap))
+    if (grow((void **)&io->tmp, &io->tmp_cap, 2 * npx, 1) || read_frame(f, c, &io->cbuf, &io->cbuf_cap))
         return -1;
     size_t r = ZSTD_decompressDCtx(io->dc, buf, raw, io->cbuf, f->csize[c]);
     if (ZSTD_isError(r) || r != raw)
@@ -324,7 +330,7 @@ int cw_state_read_range(cw_state_file *f, cw_state_kind kind, int width, int hei
         return 0;
     }
     enum { PIECE = 1 << 20 }; /* decompressed through io->tmp, a piece at a time */
-    if (grow((void **)&io->tmp, &io->tmp_cap, PIECE) || read_frame(f, c, &io->cbuf, &io->cbuf_cap))
+    if (grow((void **)&io->tmp, &io->tmp_cap, PIECE, 1) || read_frame(f, c, &io->cbuf, &io->cbuf_cap))
         return -1;
     ZSTD_DCtx_reset(io->dc, ZSTD_reset_session_only);
     ZSTD_inBuffer in = {io->cbuf, f->csize[c], 0};
@@ -438,7 +444,7 @@ int cw_state_compress(cw_state_io *io, int slot, cw_state_kind kind, uint8_t *bu
     if (!s)
         return -1;
     size_t raw = npx * cw_state_bpp(kind);
-    if (grow((void **)&io->tmp, &io->tmp_cap, 2 * npx) || grow(&s->buf, &s->cap, ZSTD_compressBound(raw)))
+    if (grow((void **)&io->tmp, &io->tmp_cap, 2 * npx, 1) || grow(&s->buf, &s->cap, ZSTD_compressBound(raw), 0))
         return -1;
     shuffle_inplace(kind, buf, npx, io->tmp, 0);
     size_t r = ZSTD_compress2(io->cc, s->buf, s->cap, buf, raw);

@@ -190,6 +190,12 @@ if [ "${BENCH_HALF:-1}" = 1 ]; then
     R_HALF=$(rss "$CW run $N/half-run/job.ini --night 2024-03-20")
     echo "peak RSS (MB) of the nightly update: half tile $((R_HALF/1024)), full tile $((R_NIGHT/1024))"
 fi
+# a catch-up night: the three scenes in one run (reference, baseline,
+# monitoring), no higher than the worst of them run alone
+rm -rf "$N/cu-run"; mkdir -p "$N/cu-run"; cp -a "$N/run/inbox" "$N/run/job.ini" "$N/cu-run/"
+R_CU=$(rss "cd $N/cu-run && $(cd "$(dirname "$CW")" && pwd)/$(basename "$CW") run job.ini --night 2024-03-20")
+echo "peak RSS (MB) of a catch-up night (its three scenes in one run, no maps): $((R_CU/1024))"
+rm -rf "$N/cu-run"
 ls -la "$N/run/out/2024-03-20/maps/" | sed 's/^/  maps: /'
 du -sh "$N/run/state"/* | sed 's/^/  state: /'
 /usr/bin/python3 - "$O/n.json" <<'PY'
