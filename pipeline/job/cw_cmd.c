@@ -304,6 +304,7 @@ int cw_indices_run(const char *scene_path, const cw_indices_opts *o)
         if (!c.out[k])
             goto done;
     }
+    job.skip_masked = 1; /* an index is no data wherever the mask is set (ck_indices.c) */
     job.ctx = &c;
     job.tls_init = indices_tls_init;
     job.tls_free = indices_tls_free;

@@ -24,7 +24,7 @@ with a 10-day window so that some expire under the cloud.  Oracles:
     block decoded and every chunk observed (CHAKRAWATCH_DECODE_MASKED, with
     the copy off too) give the same bytes, and the same nights with those
     blocks corrupt, 10 m and 20 m (which `indices --mask none` cannot read),
-    give them too.
+    give them too; and so do `indices --mask scl`'s six indices.
 """
 import glob
 import hashlib
@@ -177,6 +177,15 @@ bad = cwtest.run_checked(CW, "indices", os.path.join(WORK, "scenes-corrupt", mon
                          "none", "--out", os.path.join(WORK, "corrupt-ndvi"))
 check(bad.returncode != 0, f"the corrupt blocks cannot be decoded (indices --mask none: exit {bad.returncode})")
 C, fc = run_all("corrupt", scenes="scenes-corrupt")
+# `indices --mask scl` skips them too: every index of the corrupt scene, as
+# those of the intact one
+for scenes in ("scenes", "scenes-corrupt"):
+    p = cwtest.run_checked(CW, "indices", os.path.join(WORK, scenes, mon_day), "--index", "ndvi,nbr,ndmi,bsi,mndwi,ndti",
+                           "--mask", "scl", "--out", os.path.join(WORK, "indices-" + scenes))
+    check(p.returncode == 0, f"indices --mask scl of the {scenes} overcast scene: exit {p.returncode}: {p.stderr[-300:]}")
+ti, tc = tree(os.path.join(WORK, "indices-scenes")), tree(os.path.join(WORK, "indices-scenes-corrupt"))
+check(len(ti) == 6 and ti == tc, f"indices --mask scl: the same six files with the blocks under the cloud corrupt "
+      f"({', '.join(k for k in ti if ti.get(k) != tc.get(k))})")
 for name, other in (("without copying or skipping", B), ("with the blocks under the cloud corrupt", C)):
     ta, tb = tree(os.path.join(A, "state")), tree(os.path.join(other, "state"))
     check(ta == tb, f"state, records and history the same {name}: " +
