@@ -27,8 +27,8 @@ static const ck_pseudo_scl_params fallback_params = {
 /* A coarse source's native rows [y0, y1) (native_rows), kept between
  * reads: the SCL window's halo reaches into the block rows above and
  * below a strip, and the next strip of the thread starts where it ended,
- * so a block row is decoded once by each thread that needs it, not once
- * per strip that touches it. */
+ * so a block row is decoded once by the thread whose strips it spans
+ * (strips_per_turn), not once per strip that touches it. */
 typedef struct {
     void *p;
     size_t cap;
@@ -44,6 +44,7 @@ struct cw_reader {
     unsigned direct;            /* CW_SRC_BIT: read block by block (below) */
     cw_tiletiff *tt[CW_NSRC];   /* direct tile decoder, or NULL: GDALReadBlock */
     void *blk;                  /* one block of a direct source */
+    long decoded[CW_NSRC];      /* blocks of each direct source decoded (CHAKRAWATCH_COUNT_BLOCKS) */
 };
 
 void cw_reader_close(cw_reader *r)
@@ -131,6 +132,7 @@ static int read_native(cw_reader *r, int src, int ny0, int nh, void *out, GDALDa
                 if ((!r->tt[src] || cw_tiletiff_read(r->tt[src], bx, by, r->blk) != 0) &&
                     GDALReadBlock(b, bx, by, r->blk) != CE_None)
                     return -1;
+                r->decoded[src]++;
                 for (int y = 0; y < rows; y++)
                     memcpy(o + (size_t)y * (size_t)nw * ps, (const char *)r->blk + (size_t)y * (size_t)bw * ps,
                            (size_t)cols * ps);
@@ -558,6 +560,25 @@ static int pick_rows(const cw_scene *s, const cw_strip_job *job, unsigned srcs, 
     return rows;
 }
 
+/* Consecutive strips a thread takes (OpenMP's static chunk): as many as a
+ * block row of a source spans at most, when that is a whole
+ * number of strips (a 20 m band's 512-row blocks span two 512-row strips
+ * of the 10 m grid; a .SAFE's 1024-row JPEG2000 tiles of a 20 m band, two
+ * strips of 1024), so that one thread decodes the block row, once, and
+ * keeps it for its next strip (native_rows; GDAL's block cache for what
+ * is read through GDAL) instead of both threads decoding it. */
+static int strips_per_turn(const cw_scene *s, unsigned srcs, int rows)
+{
+    int k = 1;
+    for (int i = 0; i < CW_NSRC; i++) {
+        const cw_src *c = &s->src[i];
+        const long span = (long)c->block_h * c->factor; /* grid rows of a block row */
+        if ((srcs & CW_SRC_BIT(i)) && c->block_h > 0 && span > rows && span % rows == 0 && span / rows > k)
+            k = (int)(span / rows);
+    }
+    return k < 4 ? k : 4;
+}
+
 /* "label: 0...10...20...30" for done of n strips. */
 static void progress_line(const char *label, int done, int n)
 {
@@ -577,8 +598,9 @@ int cw_strip_run(const cw_scene *s, const cw_strip_job *job, int *used_rows)
     int halo = 0;
     if (job->mask == CW_MASK_SCL)
         halo = job->rules.cloud_r > job->rules.shadow_r ? job->rules.cloud_r : job->rules.shadow_r;
-    const int rows = pick_rows(s, job, job_sources(s, job, fallback), nthreads, halo);
-    const int nstrips = (s->height + rows - 1) / rows;
+    const unsigned srcs = job_sources(s, job, fallback);
+    const int rows = pick_rows(s, job, srcs, nthreads, halo);
+    const int nstrips = (s->height + rows - 1) / rows, turn = strips_per_turn(s, srcs, rows);
     if (nthreads > nstrips)
         nthreads = nstrips;
     if (used_rows)
@@ -587,6 +609,7 @@ int cw_strip_run(const cw_scene *s, const cw_strip_job *job, int *used_rows)
 
     int failed = 0;
     char first_err[2048] = "";
+    long decoded[CW_NSRC] = {0};
     thread_buf *bufs = calloc((size_t)nthreads, sizeof *bufs);
     if (!bufs)
         return cw_error("out of memory");
@@ -606,7 +629,7 @@ int cw_strip_run(const cw_scene *s, const cw_strip_job *job, int *used_rows)
             }
         }
 #pragma omp barrier
-#pragma omp for ordered schedule(static, 1)
+#pragma omp for ordered schedule(static, turn)
         for (int k = 0; k < nstrips; k++) {
             cw_strip st;
             memset(&st, 0, sizeof st);
@@ -642,11 +665,21 @@ int cw_strip_run(const cw_scene *s, const cw_strip_job *job, int *used_rows)
                     progress_line(job->label, k + 1, nstrips);
             }
         }
+        for (int i = 0; b->rd && i < CW_NSRC; i++)
+#pragma omp atomic
+            decoded[i] += b->rd->decoded[i];
         free_buf(job, b);
     }
     if (tty)
         fputs("\r\033[K", stderr); /* leaves no text behind */
     free(bufs);
+    if (getenv("CHAKRAWATCH_COUNT_BLOCKS")) { /* test hook: the blocks decoded, by source */
+        fputs("blocks decoded:", stderr);
+        for (int i = 0; i < CW_NSRC; i++)
+            if (srcs & CW_SRC_BIT(i))
+                fprintf(stderr, " %s %ld", cw_src_name(i), decoded[i]);
+        fputc('\n', stderr);
+    }
     if (failed)
         return cw_error("%s", first_err);
     return 0;

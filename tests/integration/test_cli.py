@@ -129,6 +129,30 @@ def test_determinism():
     check(a == b, "int16 identical for 1 and 2 threads")
 
 
+# ---- each block decoded once -------------------------------------------------------------------
+def test_blocks_decoded_once():
+    """A 20 m band in 512-row blocks (1024 rows of the 10 m grid, two strips
+    of 512): the thread that decodes a block row keeps it for the strip
+    after, which is its own (cw_strip.c, strips_per_turn), so with two
+    threads every block of every band is decoded once: as many as GDAL
+    says the band has."""
+    d = out("blocks-once")
+    shutil.copytree(f"{FIX}/tall", d)
+    for b in ("B11", "B12"):
+        gdal.Translate(f"{d}/{b}.tif", f"{FIX}/tall/{b}.tif",
+                       creationOptions=["TILED=YES", "BLOCKXSIZE=512", "BLOCKYSIZE=512", "COMPRESS=DEFLATE"])
+    r = run("indices", d, "--out", out("blocks-once-out"), "--index", "ndvi,nbr,ndmi,bsi", "--strip-rows", "512",
+            "--threads", "2", env={"CHAKRAWATCH_COUNT_BLOCKS": "1"})
+    check(r.returncode == 0, f"indices of the re-tiled scene: {r.stderr[-300:]}")
+    line = [x for x in r.stderr.splitlines() if x.startswith("blocks decoded:")]
+    got = dict(zip(line[0].split()[2::2], map(int, line[0].split()[3::2]))) if line else {}
+    for b in ("B02", "B04", "B08", "B11", "B12"):
+        band = gdal.Open(f"{d}/{b}.tif").GetRasterBand(1)
+        (bw, bh), w, h = band.GetBlockSize(), band.XSize, band.YSize
+        want = -(-w // bw) * -(-h // bh)
+        check(got.get(b) == want, f"{b} ({w} x {h}, blocks {bw} x {bh}): {got.get(b)} blocks decoded, {want} in the file")
+
+
 # ---- our ZSTD encoder against libtiff and GDAL -----------------------------------------------
 def test_zstd_encoder():
     """The default codec's tiles are compressed by chakrawatch (predictors 3
@@ -333,7 +357,8 @@ def test_info():
     del lc
 
 
-for t in [test_gdal_calc, test_all_indices_and_int16, test_determinism, test_zstd_encoder, test_no_scl, test_bad_input, test_info]:
+for t in [test_gdal_calc, test_all_indices_and_int16, test_determinism, test_blocks_decoded_once, test_zstd_encoder,
+          test_no_scl, test_bad_input, test_info]:
     try:
         t()
     except Exception as e:  # a crash of the test itself is a failure, not a pass
