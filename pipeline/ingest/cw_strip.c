@@ -27,8 +27,9 @@ static const ck_pseudo_scl_params fallback_params = {
 /* A coarse source's native rows [y0, y1) (native_rows), kept between
  * reads: the SCL window's halo reaches into the block rows above and
  * below a strip, and the next strip of the thread starts where it ended,
- * so a block row is decoded once by the thread whose strips it spans
- * (strips_per_turn), not once per strip that touches it. */
+ * so a block row is decoded once by each thread that needs it (by one
+ * thread only where strips_per_turn gives it all the strips the block row
+ * spans), not once per strip that touches it. */
 typedef struct {
     void *p;
     size_t cap;
@@ -560,14 +561,31 @@ static int pick_rows(const cw_scene *s, const cw_strip_job *job, unsigned srcs, 
     return rows;
 }
 
+/* When the last of n strips is committed, in strips' time, if each of T
+ * threads takes `turn` consecutive strips in OpenMP's static order and
+ * commits them in order (a strip's commit waits for the one before). */
+static int strips_makespan(int n, int T, int turn)
+{
+    int clock[64] = {0}, done = 0; /* when each thread is free; the last commit */
+    for (int j = 0; j < n; j++) {
+        int *c = &clock[j / turn % T];
+        *c = *c + 1 > done ? *c + 1 : done;
+        done = *c;
+    }
+    return done;
+}
+
 /* Consecutive strips a thread takes (OpenMP's static chunk): as many as a
- * block row of a source spans at most, when that is a whole
- * number of strips (a 20 m band's 512-row blocks span two 512-row strips
- * of the 10 m grid; a .SAFE's 1024-row JPEG2000 tiles of a 20 m band, two
- * strips of 1024), so that one thread decodes the block row, once, and
- * keeps it for its next strip (native_rows; GDAL's block cache for what
- * is read through GDAL) instead of both threads decoding it. */
-static int strips_per_turn(const cw_scene *s, unsigned srcs, int rows)
+ * block row of a source spans at most, when that is a whole number of
+ * strips (a 20 m band's 512-row blocks span two 512-row strips of the
+ * 10 m grid; a .SAFE's 1024-row JPEG2000 tiles of a 20 m band, two strips
+ * of 1024), so that one thread decodes the block row once and keeps it for
+ * its next strip (native_rows; GDAL's block cache for what is read through
+ * GDAL), instead of two threads decoding it each.  Only where that costs no
+ * time: the threads after the first wait a turn for the first commits, and
+ * turns may split the strips less evenly (22 strips in turns of 2 on 2
+ * threads end a strip later than one at a time; 11 do not). */
+static int strips_per_turn(const cw_scene *s, unsigned srcs, int rows, int nstrips, int nthreads)
 {
     int k = 1;
     for (int i = 0; i < CW_NSRC; i++) {
@@ -576,7 +594,9 @@ static int strips_per_turn(const cw_scene *s, unsigned srcs, int rows)
         if ((srcs & CW_SRC_BIT(i)) && c->block_h > 0 && span > rows && span % rows == 0 && span / rows > k)
             k = (int)(span / rows);
     }
-    return k < 4 ? k : 4;
+    if (k > 4 || nthreads > 64 || strips_makespan(nstrips, nthreads, k) > strips_makespan(nstrips, nthreads, 1))
+        return 1;
+    return k;
 }
 
 /* "label: 0...10...20...30" for done of n strips. */
@@ -600,9 +620,10 @@ int cw_strip_run(const cw_scene *s, const cw_strip_job *job, int *used_rows)
         halo = job->rules.cloud_r > job->rules.shadow_r ? job->rules.cloud_r : job->rules.shadow_r;
     const unsigned srcs = job_sources(s, job, fallback);
     const int rows = pick_rows(s, job, srcs, nthreads, halo);
-    const int nstrips = (s->height + rows - 1) / rows, turn = strips_per_turn(s, srcs, rows);
+    const int nstrips = (s->height + rows - 1) / rows;
     if (nthreads > nstrips)
         nthreads = nstrips;
+    const int turn = strips_per_turn(s, srcs, rows, nstrips, nthreads);
     if (used_rows)
         *used_rows = rows;
     const int tty = job->label && isatty(2);

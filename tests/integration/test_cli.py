@@ -132,10 +132,11 @@ def test_determinism():
 # ---- each block decoded once -------------------------------------------------------------------
 def test_blocks_decoded_once():
     """A 20 m band in 512-row blocks (1024 rows of the 10 m grid, two strips
-    of 512): the thread that decodes a block row keeps it for the strip
-    after, which is its own (cw_strip.c, strips_per_turn), so with two
-    threads every block of every band is decoded once: as many as GDAL
-    says the band has."""
+    of 512; the scene's 1300 rows, three strips): the thread that decodes
+    a block row keeps it for the strip after, which is its own (cw_strip.c,
+    strips_per_turn: three strips in turns of two on two threads end no
+    later than one at a time), so with two threads every block of every
+    band is decoded once: as many as GDAL says the band has."""
     d = out("blocks-once")
     shutil.copytree(f"{FIX}/tall", d)
     for b in ("B11", "B12"):
