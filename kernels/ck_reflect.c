@@ -25,6 +25,31 @@ CK_VEC void ck_dn_to_reflectance(const uint16_t *dn, size_t n, ck_dn_conv conv,
     }
 }
 
+CK_VEC void ck_dn_expand(const uint16_t *nat, size_t x, size_t n, int f, uint16_t *out)
+{
+    const uint16_t *restrict in = nat;
+    uint16_t *restrict o = out;
+    if (f != 2) {
+        for (size_t i = 0; i < n; i++)
+            o[i] = in[(x + i) / (size_t)f];
+        return;
+    }
+    size_t i = 0;
+    if (n && (x & 1)) { /* starts on the second half of a 20 m pixel */
+        o[0] = in[x >> 1];
+        i = 1;
+    }
+    in += (x + i) >> 1;
+    o += i;
+    const size_t pairs = (n - i) / 2;
+    for (size_t j = 0; j < pairs; j++) {
+        o[2 * j] = in[j];
+        o[2 * j + 1] = in[j];
+    }
+    if ((n - i) & 1)
+        o[2 * pairs] = in[pairs];
+}
+
 CK_VEC void ck_dn_mark_nodata(const uint16_t *dn, size_t n, uint8_t *mask)
 {
     const uint16_t *restrict d = dn;

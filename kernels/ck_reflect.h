@@ -30,6 +30,10 @@ void ck_dn_to_reflectance(const uint16_t *dn, size_t n, ck_dn_conv conv,
  * bands, without a float round trip. */
 void ck_dn_to_q16(const uint16_t *dn, size_t n, ck_dn_conv conv, int16_t *out);
 
+/* out[i] = nat[(x + i) / f], i < n: pixels x .. x + n - 1 of a row of the
+ * 10 m grid from the row of a band f times coarser (nearest neighbour). */
+void ck_dn_expand(const uint16_t *nat, size_t x, size_t n, int f, uint16_t *out);
+
 /* mask |= CK_M_NODATA where dn == 0: the no-data part of
  * ck_dn_to_reflectance, for callers that convert later in small chunks. */
 void ck_dn_mark_nodata(const uint16_t *dn, size_t n, uint8_t *mask);

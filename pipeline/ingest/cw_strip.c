@@ -29,19 +29,21 @@ static const ck_pseudo_scl_params fallback_params = {
  * below a strip, and the next strip of the thread starts where it ended,
  * so a block row is decoded once by each thread that needs it (by one
  * thread only where strips_per_turn gives it all the strips the block row
- * spans), not once per strip that touches it. */
+ * spans), not once per strip that touches it.  They are also the strip's
+ * pixels of a coarse band (cw_strip.nat): a 20 m band is not copied to
+ * the 10 m grid for a whole strip, but a piece at a time as it is used. */
 typedef struct {
     void *p;
     size_t cap;
-    int src, y0, y1; /* whose rows it holds */
+    int y0, y1; /* the rows kept */
+    int at;     /* the native row at p since the last read (kept or not) */
 } nat_rows;
-#define NAT_VIA_GDAL CW_NSRC /* the one buffer of the sources read through GDAL */
 
 struct cw_reader {
     const cw_scene *s;
     GDALDatasetH ds[CW_NSRC];   /* own handles; shared for multi-band files */
     GDALRasterBandH band[CW_NSRC];
-    nat_rows nat[CW_NSRC + 1];  /* coarse bands (and a UInt16 SCL) at their native resolution */
+    nat_rows nat[CW_NSRC];      /* coarse bands (and a UInt16 SCL) at their native resolution */
     unsigned direct;            /* CW_SRC_BIT: read block by block (below) */
     cw_tiletiff *tt[CW_NSRC];   /* direct tile decoder, or NULL: GDALReadBlock */
     void *blk;                  /* one block of a direct source */
@@ -62,7 +64,7 @@ void cw_reader_close(cw_reader *r)
     }
     for (int i = 0; i < CW_NSRC; i++)
         cw_tiletiff_close(r->tt[i]);
-    for (int i = 0; i <= NAT_VIA_GDAL; i++)
+    for (int i = 0; i < CW_NSRC; i++)
         free(r->nat[i].p);
     free(r->blk);
     free(r);
@@ -215,18 +217,17 @@ fail:
 
 /* Native rows [a, b) of a coarse source (as `type`), keeping those it
  * already holds and decoding the others: whole block rows of a direct
- * source, in a buffer of its own (its blocks are decoded whole); just those
- * rows of the sources read through GDAL, in one buffer they share (GDAL's
- * block cache holds the rest of their blocks).  The buffer they are in. */
+ * source (its blocks are decoded whole); just those rows of a source read
+ * through GDAL (GDAL's block cache holds the rest of its blocks).  The
+ * source's buffer they are in. */
 static const nat_rows *native_rows(cw_reader *r, int src, int a, int b, GDALDataType type, uint8_t *skip)
 {
     const cw_src *c = &r->s->src[src];
     const int direct = (r->direct & CW_SRC_BIT(src)) != 0;
-    nat_rows *nr = &r->nat[direct ? src : NAT_VIA_GDAL];
+    nat_rows *nr = &r->nat[src];
     const int bh = direct && c->block_h > 0 ? c->block_h : 1;
-    if (nr->src != src || skip) /* skip: read anew, some blocks left out (reader_read drops them after) */
+    if (skip) /* read anew, some blocks left out (reader_native drops them after) */
         nr->y0 = nr->y1 = 0;
-    nr->src = src;
     a = a / bh * bh;
     b = (b + bh - 1) / bh * bh;
     b = b < c->nat_h ? b : c->nat_h;
@@ -257,13 +258,30 @@ static const nat_rows *native_rows(cw_reader *r, int src, int a, int b, GDALData
                      cw_gdal_errmsg());
             return NULL;
         }
-    nr->y0 = a;
+    nr->y0 = nr->at = a;
     nr->y1 = b;
     return nr;
 }
 
-/* cw_reader_read; skip (NULL: none) as read_native's, for the source's
- * blocks from the block row that holds grid row y0 (blocks_of). */
+/* The native rows of a coarse source (or of an SCL stored as UInt16) over
+ * grid rows [y0, y0 + nrows); skip (NULL: none) as read_native's, for the
+ * source's blocks from the block row that holds grid row y0 (blocks_of).
+ * *nat8: they are bytes (a direct Byte SCL), else UInt16. */
+static const nat_rows *reader_native(cw_reader *r, int src, int y0, int nrows, uint8_t *skip, int *nat8)
+{
+    const cw_src *c = &r->s->src[src];
+    const int f = c->factor;
+    *nat8 = (r->direct & CW_SRC_BIT(src)) && GDALGetRasterDataType(r->band[src]) == GDT_Byte;
+    if (skip && !memchr(skip, 1, blocks_of(c, (size_t)r->s->width, y0, nrows).n))
+        skip = NULL; /* nothing to leave out: the rows kept from the last read serve; else they are
+                        dropped after this read */
+    const nat_rows *nr = native_rows(r, src, y0 / f, (y0 + nrows - 1) / f + 1, *nat8 ? GDT_Byte : GDT_UInt16, skip);
+    if (nr && skip)
+        r->nat[src].y0 = r->nat[src].y1 = 0;
+    return nr;
+}
+
+/* cw_reader_read; skip as reader_native's. */
 static int reader_read(cw_reader *r, int src, int y0, int nrows, void *out, uint8_t *skip)
 {
     const cw_src *c = &r->s->src[src];
@@ -279,17 +297,13 @@ static int reader_read(cw_reader *r, int src, int y0, int nrows, void *out, uint
     }
     /* coarse band (or SCL stored as UInt16): native rows, then each native
      * pixel copied to its f x f grid pixels (nearest neighbour). */
-    /* a direct Byte SCL is read as bytes, everything else as UInt16 */
-    const int nat8 = (r->direct & CW_SRC_BIT(src)) && GDALGetRasterDataType(r->band[src]) == GDT_Byte;
-    const int nw = c->nat_w;
-    if (skip && !memchr(skip, 1, blocks_of(c, W, y0, nrows).n))
-        skip = NULL; /* nothing to leave out: the rows kept from the last read serve; else they are
-                        dropped after this read */
-    const nat_rows *nr = native_rows(r, src, y0 / f, (y0 + nrows - 1) / f + 1, nat8 ? GDT_Byte : GDT_UInt16, skip);
+    int nat8;
+    const nat_rows *nr = reader_native(r, src, y0, nrows, skip, &nat8);
     if (!nr)
         return -1;
+    const int nw = c->nat_w;
     for (int y = 0; y < nrows; y++) {
-        const size_t row = (size_t)((y0 + y) / f - nr->y0) * (size_t)nw;
+        const size_t row = (size_t)((y0 + y) / f - nr->at) * (size_t)nw;
         const uint16_t *in = (const uint16_t *)nr->p + row;
         if (y > 0 && (y0 + y) / f == (y0 + y - 1) / f) { /* same native row */
             memcpy((char *)out + (size_t)y * W * px, (char *)out + (size_t)(y - 1) * W * px, (size_t)W * px);
@@ -300,10 +314,8 @@ static int reader_read(cw_reader *r, int src, int y0, int nrows, void *out, uint
         else if (is_scl)
             EXPAND_ROW((uint8_t *)out + (size_t)y * W, in, W, f, CLAMP_U8);
         else
-            EXPAND_ROW((uint16_t *)out + (size_t)y * W, in, W, f, AS_IS);
+            ck_dn_expand(in, 0, (size_t)W, f, (uint16_t *)out + (size_t)y * W);
     }
-    if (skip)
-        r->nat[src].y0 = r->nat[src].y1 = 0;
     return 0;
 }
 
@@ -316,7 +328,8 @@ int cw_reader_read(cw_reader *r, int src, int y0, int nrows, void *out)
 
 typedef struct {
     cw_reader *rd;
-    uint16_t *dnb[CK_NBANDS]; /* each requested band's DN */
+    uint16_t *dnb[CK_NBANDS]; /* each requested 10 m band's DN */
+    uint16_t *row;       /* one grid row of a coarse band's DN */
     float *fb[4];        /* fallback: B02..B04 and B11 (when present) reflectance over the window */
     uint16_t *dn;        /* fallback: one band's DN over the window */
     uint8_t *mask, *scl, *scratch, *tmpmask;
@@ -351,6 +364,7 @@ static void free_buf(const cw_strip_job *job, thread_buf *b)
     for (int i = 0; i < 4; i++)
         free(b->fb[i]);
     free(b->dn);
+    free(b->row);
     free(b->mask);
     free(b->scl);
     free(b->scratch);
@@ -366,8 +380,11 @@ static int alloc_buf(const cw_scene *s, const cw_strip_job *job, int rows, int h
 {
     size_t W = (size_t)s->width, win = (size_t)(rows + 2 * halo);
     for (int i = 0; i < CK_NBANDS; i++)
-        if ((job->bands & CK_BAND_BIT(i)) && !(b->dnb[i] = cw_big_malloc(W * rows * sizeof(uint16_t))))
+        if ((job->bands & CK_BAND_BIT(i)) && s->src[i].factor == 1 &&
+            !(b->dnb[i] = cw_big_malloc(W * rows * sizeof(uint16_t))))
             goto oom;
+    if (!(b->row = malloc(W * sizeof(uint16_t))))
+        goto oom;
     if (job->mask == CW_MASK_SCL) {
         if (fallback) {
             for (int i = 0; i < 4; i++)
@@ -455,19 +472,38 @@ static void masked_blocks(const cw_src *c, const uint8_t *mask, size_t w, int y0
         }
 }
 
-/* ck_dn_mark_nodata over the strip's pixels of the blocks that were decoded. */
-static void mark_nodata_decoded(const cw_src *c, const uint16_t *dn, size_t w, int y0, int n,
-                                const uint8_t *skip, uint8_t *mask)
+/* ck_dn_mark_nodata over the strip's rows [y0, y0 + n) of a band: its DN
+ * in the strip (dn), or a coarse band's native rows (nat, from the one
+ * that holds row y0) a grid row at a time through row; with skip
+ * (blocks_of, NULL: none), over the blocks that were decoded only. */
+static void mark_nodata(const cw_src *c, const uint16_t *dn, const uint16_t *nat, size_t w, int y0, int n,
+                        const uint8_t *skip, uint16_t *row, uint8_t *mask)
 {
+    if (dn && !skip) {
+        ck_dn_mark_nodata(dn, w * (size_t)n, mask);
+        return;
+    }
     const block_grid g = blocks_of(c, w, y0, n);
-    for (int by = g.top; by < y0 + n; by += g.bh)
-        for (size_t x0 = 0; x0 < w; x0 += g.bw) {
-            const int r1 = by + g.bh < y0 + n ? by + g.bh : y0 + n;
-            if (!*skip++)
-                for (int y = by > y0 ? by : y0; y < r1; y++)
-                    ck_dn_mark_nodata(dn + (size_t)(y - y0) * w + x0, w - x0 < g.bw ? w - x0 : g.bw,
-                                      mask + (size_t)(y - y0) * w + x0);
+    const size_t ncol = (w + g.bw - 1) / g.bw;
+    const int f = c->factor;
+    for (int y = y0; y < y0 + n; y++) {
+        const uint16_t *d = row;
+        if (dn)
+            d = dn + (size_t)(y - y0) * w;
+        else if (y == y0 || y / f != (y - 1) / f)
+            ck_dn_expand(nat + (size_t)(y / f - y0 / f) * (size_t)c->nat_w, 0, w, f, row);
+        uint8_t *m = mask + (size_t)(y - y0) * w;
+        if (!skip) {
+            ck_dn_mark_nodata(d, w, m);
+            continue;
         }
+        const uint8_t *sk = skip + (size_t)((y - g.top) / g.bh) * ncol;
+        for (size_t bx = 0; bx < ncol; bx++)
+            if (!sk[bx]) {
+                const size_t x0 = bx * g.bw;
+                ck_dn_mark_nodata(d + x0, w - x0 < g.bw ? w - x0 : g.bw, m + x0);
+            }
+    }
 }
 
 /* Read and mask one strip into b; fill st.  With job->skip_masked the SCL
@@ -495,28 +531,64 @@ static int load_strip(const cw_scene *s, const cw_strip_job *job, int halo, int 
             skip = b->skip;
             masked_blocks(c, b->mask, W, y0, n, skip);
         }
-        if (reader_read(b->rd, i, y0, n, b->dnb[i], skip))
+        const nat_rows *nr = NULL;
+        int nat8;
+        if (c->factor == 1 ? reader_read(b->rd, i, y0, n, b->dnb[i], skip) != 0
+                           : !(nr = reader_native(b->rd, i, y0, n, skip, &nat8)))
             return -1;
-        if (skip && memchr(skip, 1, nb)) /* no data where decoded */
-            mark_nodata_decoded(c, b->dnb[i], W, y0, n, skip, b->mask);
+        if (skip && !memchr(skip, 1, nb))
+            skip = NULL; /* every block decoded */
+        if (nr)
+            mark_nodata(c, NULL, (const uint16_t *)nr->p + (size_t)(y0 / c->factor - nr->at) * (size_t)c->nat_w,
+                        W, y0, n, skip, b->row, b->mask);
         else
-            ck_dn_mark_nodata(b->dnb[i], npx, b->mask);
+            mark_nodata(c, b->dnb[i], NULL, W, y0, n, skip, NULL, b->mask);
         st->dn[i] = b->dnb[i];
         st->conv[i] = s->src[i].conv;
     }
     if (job->mask == CW_MASK_SCL && !skipping && mask_strip(s, job, halo, fallback, b, st))
         return -1;
+    for (int i = 0; i < CK_NBANDS; i++) /* where the coarse bands' rows are now (mask_strip may read them too) */
+        if ((job->bands & CK_BAND_BIT(i)) && s->src[i].factor > 1) {
+            const nat_rows *nr = &b->rd->nat[i];
+            st->nat[i] = (const uint16_t *)nr->p + (size_t)(y0 / s->src[i].factor - nr->at) * (size_t)s->src[i].nat_w;
+            st->nat_w[i] = s->src[i].nat_w;
+            st->factor[i] = s->src[i].factor;
+        }
     st->mask = b->mask;
     return 0;
+}
+
+const uint16_t *cw_strip_dn(const cw_strip *st, int band, size_t off, size_t n, uint16_t *buf)
+{
+    if (st->dn[band])
+        return st->dn[band] + off;
+    const size_t W = st->width;
+    const int f = st->factor[band], r0 = st->y0 / f;
+    for (size_t done = 0; done < n;) {
+        const size_t y = (off + done) / W, x = (off + done) % W, len = W - x < n - done ? W - x : n - done;
+        const uint16_t *in = st->nat[band] + (size_t)((st->y0 + (int)y) / f - r0) * (size_t)st->nat_w[band];
+        ck_dn_expand(in, x, len, f, buf + done);
+        done += len;
+    }
+    return buf;
 }
 
 void cw_strip_refl_chunk(const cw_strip *st, size_t off, size_t n, float *const *buf, const float **refl)
 {
     for (int b = 0; b < CK_NBANDS; b++) {
         refl[b] = NULL;
-        if (!st->dn[b])
+        if (st->dn[b]) {
+            ck_dn_to_reflectance(st->dn[b] + off, n, st->conv[b], buf[b], NULL);
+        } else if (st->nat[b]) { /* a coarse band, a cache-sized piece at a time */
+            uint16_t dn[1024];
+            for (size_t i = 0; i < n; i += 1024) {
+                const size_t len = n - i < 1024 ? n - i : 1024;
+                ck_dn_to_reflectance(cw_strip_dn(st, b, off + i, len, dn), len, st->conv[b], buf[b] + i, NULL);
+            }
+        } else {
             continue;
-        ck_dn_to_reflectance(st->dn[b] + off, n, st->conv[b], buf[b], NULL);
+        }
         refl[b] = buf[b];
     }
 }
@@ -525,10 +597,11 @@ void cw_strip_refl_chunk(const cw_strip *st, size_t off, size_t n, float *const 
  * rows of every full-resolution input (so none of their blocks is decoded
  * twice), as small as that, and shrunk to the memory budget if needed.
  * Larger strips do not decode faster; they only cost memory, fresh pages
- * and load balance.  A coarse (20 m) block row spans two such strips,
- * which go to two threads at once: each decodes it (a quarter of the
- * pixels of a 10 m band; measured cheaper than making one thread wait for
- * the other, or strips twice as tall). */
+ * and load balance.  A coarse (20 m) block row spans two such strips:
+ * one thread takes both where strips_per_turn finds that costs no time,
+ * else two threads decode it each (a quarter of the pixels of a 10 m band;
+ * measured cheaper than making one thread wait for the other, or strips
+ * twice as tall).  A coarse band costs a strip its native rows only. */
 static int pick_rows(const cw_scene *s, const cw_strip_job *job, unsigned srcs, int nthreads, int halo)
 {
     int q = job->quantum > 0 ? job->quantum : 1;
@@ -545,8 +618,8 @@ static int pick_rows(const cw_scene *s, const cw_strip_job *job, unsigned srcs, 
         }
         size_t budget = job->mem_budget ? job->mem_budget : ((size_t)256 << 20);
         size_t per_px = 1 + job->tls_bytes_per_px; /* mask */
-        for (int i = 0; i < CK_NBANDS; i++)
-            per_px += (job->bands & CK_BAND_BIT(i)) ? 2 : 0;
+        for (int i = 0; i < CK_NBANDS; i++) /* a coarse band's native rows: 2 / f^2 bytes a pixel */
+            per_px += (job->bands & CK_BAND_BIT(i)) ? (s->src[i].factor == 1 ? 2 : 1) : 0;
         if (job->mask == CW_MASK_SCL)
             per_px += 3 + (cw_strip_uses_fallback(s, job) ? 19 : 0);
         size_t fit = budget / (size_t)nthreads / ((size_t)s->width * per_px);

@@ -5,10 +5,11 @@
  * The driver cuts the 10 m grid into full-width strips whose height is a
  * multiple of `quantum` (the output tile height) sized from a memory
  * budget; each OpenMP thread opens its own GDAL datasets, reads its
- * strip's bands as DN, builds the validity mask (with a halo of SCL rows so
- * buffers do not depend on the strip height) and calls work(), which
- * converts cache-sized pieces to reflectance (cw_strip_refl_chunk) rather
- * than the driver keeping a full-strip float copy of every band; commit() is
+ * strip's bands as DN (20 m bands at their own resolution), builds the
+ * validity mask (with a halo of SCL rows so buffers do not depend on the
+ * strip height) and calls work(), which converts cache-sized pieces to
+ * reflectance (cw_strip_refl_chunk) or 10 m DN (cw_strip_dn) rather than
+ * the driver keeping a full-strip 10 m copy of every band; commit() is
  * then called for the strips strictly in order, one at a time, so outputs
  * are written in one fixed order whatever the thread count.
  */
@@ -33,8 +34,11 @@ typedef struct {
     int nstrips;
     int y0, nrows;       /* grid rows of this strip */
     size_t width;        /* grid columns */
-    const uint16_t *dn[CK_NBANDS];/* DN of the requested bands, NULL for others */
-    ck_dn_conv conv[CK_NBANDS];   /* ... and how DN become reflectance */
+    const uint16_t *dn[CK_NBANDS];/* DN of the requested 10 m bands, NULL for others (cw_strip_dn) */
+    const uint16_t *nat[CK_NBANDS];/* a requested coarse band's native rows, from the one that holds
+                                     the strip's first row (nat_w DN each), or NULL */
+    int nat_w[CK_NBANDS], factor[CK_NBANDS];
+    ck_dn_conv conv[CK_NBANDS];   /* how a requested band's DN become reflectance */
     const uint8_t *mask; /* CK_M_* flags, 0 = valid */
     const uint8_t *scl;  /* SCL (or fallback pseudo-SCL) classes, or NULL */
     int thread;          /* 0..threads-1 */
@@ -65,6 +69,10 @@ typedef struct {
     const char *label;      /* progress label, NULL for none */
 } cw_strip_job;
 
+/* DN of the strip's pixels [off, off + n) of a requested band: in the
+ * strip (a 10 m band), or a coarse band's copied to its grid pixels in buf
+ * (n values; nearest neighbour). */
+const uint16_t *cw_strip_dn(const cw_strip *st, int band, size_t off, size_t n, uint16_t *buf);
 /* Reflectance of the strip's pixels [off, off + n) of every requested band
  * into buf[b] (n floats each); refl[b] points there, NULL for the other
  * bands.  No data (DN 0) is already flagged in st->mask. */

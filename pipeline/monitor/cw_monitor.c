@@ -45,6 +45,7 @@ typedef struct {
     uint8_t *buf[CW_ST_NKINDS];
     float *ix[IX_N];
     float *refl[CK_NBANDS]; /* SUB_PX pixels of each band */
+    uint16_t *dn;           /* SUB_PX DN of a coarse band; a grid row of each preview band */
     uint8_t *chakra, *flag;
     int16_t *obs16[3];       /* the chunk's B02, B08, B11, x 10000 */
     uint8_t *qflag, *qmask;  /* temporal-test flags; SCL mask | flags */
@@ -103,6 +104,7 @@ static void tls_free(void *ctx, void *p)
     free(t->flag);
     for (int k = 0; k < 3; k++)
         free(t->obs16[k]);
+    free(t->dn);
     free(t->qflag);
     free(t->qmask);
     free(t->min3);
@@ -148,6 +150,8 @@ static void *tls_init(void *ctx, size_t max_px)
     for (int b = 0; b < CK_NBANDS; b++)
         if (!(t->refl[b] = malloc(SUB_PX * sizeof(float))))
             goto fail;
+    if (!(t->dn = malloc((SUB_PX > CK_PREVIEW_BANDS * W ? SUB_PX : CK_PREVIEW_BANDS * W) * sizeof(uint16_t))))
+        goto fail;
     size_t na = (size_t)(p->ag->n ? p->ag->n : 1);
     t->cell_rows = max_rows / CW_WATER_CELL + 2;
     if (!(t->chakra = cw_big_malloc(cpx)) || !(t->flag = cw_big_malloc(2 * cpx)) ||
@@ -224,7 +228,10 @@ static void chunk_observe(const pass_ctx *c, pass_tls *t, const cw_strip *st, co
     }
     static const int qb[3] = {CK_B02, CK_B08, CK_B11};
     for (int i = 0; i < 3; i++)
-        ck_dn_to_q16(st->dn[qb[i]] + k->off, k->n, st->conv[qb[i]], t->obs16[i]);
+        for (size_t s0 = 0; s0 < k->n; s0 += SUB_PX) { /* B11: its 20 m DN a piece at a time */
+            const size_t len = k->n - s0 < SUB_PX ? k->n - s0 : SUB_PX;
+            ck_dn_to_q16(cw_strip_dn(st, qb[i], k->off + s0, len, t->dn), len, st->conv[qb[i]], t->obs16[i] + s0);
+        }
 }
 
 /* The chunk's pixels into the state: the reference, the baseline (once)
@@ -434,7 +441,7 @@ static void preview_strip(const pass_ctx *c, pass_tls *t, const cw_strip *st)
         uint32_t *sum[CK_PREVIEW_BANDS];
         const size_t cr = (size_t)((st->y0 + y) / f - t->pcy0) * (size_t)c->pw;
         for (int b = 0; b < CK_PREVIEW_BANDS; b++) {
-            dn[b] = st->dn[ck_preview_bands[b]] + (size_t)y * (size_t)W;
+            dn[b] = cw_strip_dn(st, ck_preview_bands[b], (size_t)y * (size_t)W, (size_t)W, t->dn + (size_t)b * W);
             sum[b] = t->psum[b] + cr;
         }
         ck_preview_row(dn, t->prow, (size_t)W, f, sum, t->pcnt + cr);

@@ -692,6 +692,29 @@ static void test_dn_q16(void)
     }
 }
 
+/* A coarse row onto the 10 m grid against the definition: every start
+ * (even and odd), length and factor. */
+static void test_dn_expand(void)
+{
+    enum { NAT = 70 };
+    uint16_t nat[NAT], out[6 * NAT];
+    unsigned seed = 5;
+    for (int i = 0; i < NAT; i++)
+        nat[i] = (uint16_t)(lcg(&seed) >> 16);
+    int bad = 0, cases = 0;
+    for (int f = 1; f <= 6; f++)
+        for (size_t x = 0; x < 9; x++)
+            for (size_t n = 0; x + n <= (size_t)f * NAT; n += 1 + n / 3) {
+                memset(out, 0xab, sizeof out);
+                ck_dn_expand(nat, x, n, f, out);
+                for (size_t i = 0; i < n; i++)
+                    bad += out[i] != nat[(x + i) / (size_t)f];
+                bad += n < 6 * NAT && out[n] != 0xabab; /* nothing written past n */
+                cases++;
+            }
+    CHECK(bad == 0 && cases > 500, "coarse rows onto the 10 m grid: %d differ in %d cases", bad, cases);
+}
+
 /* A scene shifted by one pixel east is measured as such; the same scene
  * unshifted as no shift. */
 static void test_shift(void)
@@ -774,6 +797,7 @@ int main(void)
     test_confirmation();
     test_baseline();
     test_reflectance();
+    test_dn_expand();
     test_indices();
     test_mask();
     test_planes();
