@@ -281,6 +281,12 @@ static const nat_rows *reader_native(cw_reader *r, int src, int y0, int nrows, u
     return nr;
 }
 
+/* A coarse UInt16 source's native row that holds grid row y, in nr. */
+static const uint16_t *nat_row(const nat_rows *nr, const cw_src *c, int y)
+{
+    return (const uint16_t *)nr->p + (size_t)(y / c->factor - nr->at) * (size_t)c->nat_w;
+}
+
 /* cw_reader_read; skip as reader_native's. */
 static int reader_read(cw_reader *r, int src, int y0, int nrows, void *out, uint8_t *skip)
 {
@@ -539,8 +545,7 @@ static int load_strip(const cw_scene *s, const cw_strip_job *job, int halo, int 
         if (skip && !memchr(skip, 1, nb))
             skip = NULL; /* every block decoded */
         if (nr)
-            mark_nodata(c, NULL, (const uint16_t *)nr->p + (size_t)(y0 / c->factor - nr->at) * (size_t)c->nat_w,
-                        W, y0, n, skip, b->row, b->mask);
+            mark_nodata(c, NULL, nat_row(nr, c, y0), W, y0, n, skip, b->row, b->mask);
         else
             mark_nodata(c, b->dnb[i], NULL, W, y0, n, skip, NULL, b->mask);
         st->dn[i] = b->dnb[i];
@@ -551,7 +556,7 @@ static int load_strip(const cw_scene *s, const cw_strip_job *job, int halo, int 
     for (int i = 0; i < CK_NBANDS; i++) /* where the coarse bands' rows are now (mask_strip may read them too) */
         if ((job->bands & CK_BAND_BIT(i)) && s->src[i].factor > 1) {
             const nat_rows *nr = &b->rd->nat[i];
-            st->nat[i] = (const uint16_t *)nr->p + (size_t)(y0 / s->src[i].factor - nr->at) * (size_t)s->src[i].nat_w;
+            st->nat[i] = nat_row(nr, &s->src[i], y0);
             st->nat_w[i] = s->src[i].nat_w;
             st->factor[i] = s->src[i].factor;
         }
