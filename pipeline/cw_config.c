@@ -33,7 +33,9 @@ static const cfg_item items[] = {
     {"job", "state", T_PATH, O(state_dir), S(state_dir), 0, 0, "state", "per-tile state and alert history"},
     {"job", "output", T_PATH, O(output_dir), S(output_dir), 0, 0, "output", "one folder per night"},
     {"job", "threads", T_LONG, O(threads), 0, 0, 256, "0", "OpenMP threads, 0 = all cores"},
-    {"job", "memory_mb", T_LONG, O(memory_mb), 0, 64, 65536, "512", "strip buffer budget"},
+    {"job", "memory_mb", T_LONG, O(memory_mb), 0, 0, 1048576, "0",
+     "memory for a pass's buffers, all threads (MB); fewer threads when they do not fit; 0 = half the "
+     "machine's (or its cgroup's) memory"},
     {"job", "lock_wait_s", T_LONG, O(lock_wait_s), 0, 0, 86400, "900",
      "a run finding the state in use by another waits this long, then gives up naming the holder"},
     {"job", "language", T_LANG, O(language), S(language), 0, 0, "es", "report language: es or en"},

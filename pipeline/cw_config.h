@@ -25,7 +25,7 @@ typedef struct {
     char state_dir[PATH_MAX];
     char output_dir[PATH_MAX];
     long threads;   /* 0 = OpenMP default */
-    long memory_mb; /* strip buffer budget */
+    long memory_mb; /* buffers of a pass, all threads (MB); 0 = cw_mem_auto() */
     long lock_wait_s; /* seconds to wait for the state's lock */
     char history_url[1024]; /* [history] url: postgresql://... (PostGIS), "" = STATE/history.gpkg */
     char language[8]; /* es | en */

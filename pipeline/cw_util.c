@@ -320,6 +320,42 @@ int cw_omp_threads(void)
 #endif
 }
 
+/* cgroup v2 memory.max of this process's group: bytes, or 0 for none
+ * ("max", no cgroup v2, unreadable). */
+static size_t cgroup_mem_max(void)
+{
+    char rel[512] = "", path[600], buf[64];
+    FILE *f = fopen("/proc/self/cgroup", "r");
+    if (f) {
+        char line[600];
+        while (fgets(line, sizeof line, f))
+            if (!strncmp(line, "0::", 3)) { /* the unified hierarchy */
+                line[strcspn(line, "\n")] = '\0';
+                cw_strlcpy(rel, line + 3, sizeof rel);
+            }
+        fclose(f);
+    }
+    snprintf(path, sizeof path, "/sys/fs/cgroup%s/memory.max", strcmp(rel, "/") ? rel : "");
+    f = fopen(path, "r");
+    size_t v = 0;
+    if (f) {
+        if (fgets(buf, sizeof buf, f) && buf[0] >= '0' && buf[0] <= '9')
+            v = (size_t)strtoull(buf, NULL, 10);
+        fclose(f);
+    }
+    return v;
+}
+
+size_t cw_mem_auto(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+    size_t total = pages > 0 && psz > 0 ? (size_t)pages * (size_t)psz : (size_t)1 << 30;
+    size_t cg = cgroup_mem_max();
+    if (cg && cg < total)
+        total = cg;
+    return total / 2;
+}
+
 int cw_omp_thread_num(void)
 {
 #ifdef _OPENMP

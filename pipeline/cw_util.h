@@ -125,6 +125,10 @@ const char *cw_file_problem(const char *path, char *buf, size_t n);
 const char *cw_gdal_reason(const char *fallback);
 
 int cw_omp_threads(void);      /* threads an OpenMP region would use */
+/* The memory a pass may take when the job sets no budget: half of what the
+ * process may use, the machine's physical memory or its cgroup's limit
+ * (a Slurm job's, a container's) when that is lower. */
+size_t cw_mem_auto(void);
 int cw_omp_thread_num(void);   /* 0 without OpenMP */
 void cw_omp_set_threads(int n);
 

@@ -78,7 +78,8 @@ static const char usage[] =
     "  --boa-offset DN            override the BOA_ADD_OFFSET of every band (e.g. -1000)\n"
     "  --threads N                OpenMP threads (default: OMP_NUM_THREADS or cores)\n"
     "  --strip-rows N             rows per strip, rounded to 512 (default: from memory)\n"
-    "  --memory-mb N              strip buffer budget for all threads, default 256\n"
+    "  --memory-mb N              buffers of all threads (MB); fewer threads when they do not\n"
+    "                             fit; default: half the machine's memory\n"
     "  -v, --verbose              more messages (twice: GDAL's too)\n";
 
 static void print_usage(FILE *f)
@@ -186,7 +187,7 @@ static int parse_args(int argc, char **argv, cli_t *cli)
             c->strip_rows = (int)lv;
             break;
         case 'M':
-            if (cw_parse_long(v, 16, 1 << 20, &lv))
+            if (cw_parse_long(v, 1, 1 << 20, &lv))
                 return fprintf(stderr, "chakrawatch: --memory-mb: %s\n", cw_errmsg()), 2;
             c->mem_budget = (size_t)lv << 20;
             break;

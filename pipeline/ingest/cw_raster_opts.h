@@ -18,7 +18,7 @@ typedef struct {
     cw_scene_opts scene;
     int threads;       /* 0 = OpenMP default */
     int strip_rows;    /* 0 = from mem_budget */
-    size_t mem_budget; /* bytes, 0 = default */
+    size_t mem_budget; /* bytes for a pass's buffers, all threads; 0 = cw_mem_auto() */
     cw_mask_mode mask;
     double cloud_buffer_m;  /* default 100 */
     double shadow_buffer_m; /* default 50 */

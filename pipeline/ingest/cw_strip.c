@@ -598,6 +598,24 @@ void cw_strip_refl_chunk(const cw_strip *st, size_t off, size_t n, float *const 
     }
 }
 
+/* Bytes a strip takes per grid pixel: its mask, the job's own scratch,
+ * every requested band (a coarse band's native rows: 2 / f^2 bytes a
+ * pixel, counted as 1), the SCL and its fallback's planes. */
+static size_t strip_bytes_per_px(const cw_scene *s, const cw_strip_job *job)
+{
+    size_t per_px = 1 + job->tls_bytes_per_px;
+    for (int i = 0; i < CK_NBANDS; i++)
+        per_px += (job->bands & CK_BAND_BIT(i)) ? (s->src[i].factor == 1 ? 2 : 1) : 0;
+    if (job->mask == CW_MASK_SCL)
+        per_px += 3 + (cw_strip_uses_fallback(s, job) ? 19 : 0);
+    return per_px;
+}
+
+static size_t budget_of(const cw_strip_job *job)
+{
+    return job->mem_budget ? job->mem_budget : cw_mem_auto();
+}
+
 /* Strip height: a multiple of the quantum that also covers whole block
  * rows of every full-resolution input (so none of their blocks is decoded
  * twice), as small as that, and shrunk to the memory budget if needed.
@@ -621,13 +639,9 @@ static int pick_rows(const cw_scene *s, const cw_strip_job *job, unsigned srcs, 
                 while (want % br != 0 && want < 4096)
                     want += q;
         }
-        size_t budget = job->mem_budget ? job->mem_budget : ((size_t)256 << 20);
-        size_t per_px = 1 + job->tls_bytes_per_px; /* mask */
-        for (int i = 0; i < CK_NBANDS; i++) /* a coarse band's native rows: 2 / f^2 bytes a pixel */
-            per_px += (job->bands & CK_BAND_BIT(i)) ? (s->src[i].factor == 1 ? 2 : 1) : 0;
-        if (job->mask == CW_MASK_SCL)
-            per_px += 3 + (cw_strip_uses_fallback(s, job) ? 19 : 0);
-        size_t fit = budget / (size_t)nthreads / ((size_t)s->width * per_px);
+        size_t share = budget_of(job) / (size_t)nthreads;
+        share = share > job->tls_bytes_fixed ? share - job->tls_bytes_fixed : 0;
+        size_t fit = share / ((size_t)s->width * strip_bytes_per_px(s, job));
         fit = fit > (size_t)2 * halo ? fit - (size_t)2 * halo : 0;
         rows = (size_t)want <= fit ? want : (int)fit;
     }
@@ -637,6 +651,30 @@ static int pick_rows(const cw_scene *s, const cw_strip_job *job, unsigned srcs, 
     if (rows > s->height)
         rows = ((s->height + q - 1) / q) * q;
     return rows;
+}
+
+static int halo_of(const cw_strip_job *job)
+{
+    if (job->mask != CW_MASK_SCL)
+        return 0;
+    return job->rules.cloud_r > job->rules.shadow_r ? job->rules.cloud_r : job->rules.shadow_r;
+}
+
+cw_strip_plan cw_strip_plan_for(const cw_scene *s, const cw_strip_job *job, int *over)
+{
+    const int want = job->threads > 0 ? job->threads : cw_omp_threads(), halo = halo_of(job);
+    cw_strip_plan p;
+    p.rows = pick_rows(s, job, job_sources(s, job, cw_strip_uses_fallback(s, job)), want, halo);
+    p.thread_bytes =
+        job->tls_bytes_fixed + (size_t)s->width * (size_t)(p.rows + 2 * halo) * strip_bytes_per_px(s, job);
+    const size_t fit = budget_of(job) / p.thread_bytes;
+    p.threads = fit < 1 ? 1 : fit < (size_t)want ? (int)fit : want;
+    const int nstrips = (s->height + p.rows - 1) / p.rows;
+    if (p.threads > nstrips)
+        p.threads = nstrips;
+    if (over)
+        *over = fit < 1;
+    return p;
 }
 
 /* When the last of n strips is committed, in strips' time, if each of T
@@ -689,21 +727,27 @@ static void progress_line(const char *label, int done, int n)
     fprintf(stderr, "\r%s: %s", label, b);
 }
 
-int cw_strip_run(const cw_scene *s, const cw_strip_job *job, int *used_rows)
+int cw_strip_run(const cw_scene *s, const cw_strip_job *job, cw_strip_plan *plan)
 {
-    int nthreads = job->threads > 0 ? job->threads : cw_omp_threads();
-    const int fallback = cw_strip_uses_fallback(s, job);
-    int halo = 0;
-    if (job->mask == CW_MASK_SCL)
-        halo = job->rules.cloud_r > job->rules.shadow_r ? job->rules.cloud_r : job->rules.shadow_r;
+    static int warned; /* the budget's warning, once a process (the main thread runs the jobs) */
+    const int fallback = cw_strip_uses_fallback(s, job), halo = halo_of(job);
     const unsigned srcs = job_sources(s, job, fallback);
-    const int rows = pick_rows(s, job, srcs, nthreads, halo);
-    const int nstrips = (s->height + rows - 1) / rows;
-    if (nthreads > nstrips)
-        nthreads = nstrips;
+    int over;
+    const cw_strip_plan pl = cw_strip_plan_for(s, job, &over);
+    const int rows = pl.rows, nstrips = (s->height + rows - 1) / rows;
+    int nthreads = pl.threads;
+    if (over && !warned++) { /* the operator's concern, not the night's report's: not captured */
+        const int cap = cw_warn_capturing(0);
+        cw_warn("memory budget of %zu MB is less than one thread needs for this %d-pixel-wide scene "
+                "(about %zu MB): running one thread ([job] memory_mb or --memory-mb)",
+                budget_of(job) >> 20, s->width, pl.thread_bytes >> 20);
+        cw_warn_capturing(cap);
+    }
+    cw_info("%s: strips of %d rows, %d thread(s), about %zu MB of buffers each",
+            job->label ? job->label : "pass", rows, nthreads, pl.thread_bytes >> 20);
     const int turn = strips_per_turn(s, srcs, rows, nstrips, nthreads);
-    if (used_rows)
-        *used_rows = rows;
+    if (plan)
+        *plan = pl;
     const int tty = job->label && isatty(2);
 
     int failed = 0;

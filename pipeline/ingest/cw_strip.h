@@ -56,8 +56,10 @@ typedef struct {
     int quantum;            /* strip heights are multiples of this (>= 1) */
     int strip_rows;         /* requested height, 0 = from the memory budget */
     int threads;            /* 0 = OpenMP default */
-    size_t mem_budget;      /* bytes for all threads' strip buffers, 0 = 256 MiB */
-    size_t tls_bytes_per_px;/* the job's own per-pixel scratch, for sizing */
+    size_t mem_budget;      /* bytes for all threads' buffers (the strips' and the job's own), 0 =
+                               cw_mem_auto(); threads are fewer when that many do not fit it */
+    size_t tls_bytes_per_px;/* the job's own scratch per pixel of a strip, for sizing */
+    size_t tls_bytes_fixed; /* the job's own scratch per thread that does not grow with the strip */
     int skip_masked;        /* with the SCL mask: the SCL is read first, and a band's blocks that it
                                masks whole over the strip (and not across a swath's edge) are not
                                decoded, DN 0 there: for jobs that read no DN under the mask */
@@ -78,9 +80,23 @@ const uint16_t *cw_strip_dn(const cw_strip *st, int band, size_t off, size_t n, 
  * bands.  No data (DN 0) is already flagged in st->mask. */
 void cw_strip_refl_chunk(const cw_strip *st, size_t off, size_t n, float *const *buf, const float **refl);
 
+/* How a run was cut: strip height, threads, and the buffers of one thread
+ * (bytes, as the budget counts them). */
+typedef struct {
+    int rows, threads;
+    size_t thread_bytes;
+} cw_strip_plan;
+
+/* The plan cw_strip_run follows: strips as small as the inputs' blocks
+ * allow (and the budget, down to the quantum), then as many of the
+ * requested threads as the budget holds, at least one; *over is set when
+ * even one thread needs more than the budget. */
+cw_strip_plan cw_strip_plan_for(const cw_scene *s, const cw_strip_job *job, int *over);
+
 /* Runs the job; -1 with the first failing strip's message on error.
- * *used_rows (may be NULL) receives the strip height chosen. */
-int cw_strip_run(const cw_scene *s, const cw_strip_job *job, int *used_rows);
+ * *plan (may be NULL) receives how it was cut.  A budget one thread does
+ * not fit is a warning (once a process), not an error: the run goes on. */
+int cw_strip_run(const cw_scene *s, const cw_strip_job *job, cw_strip_plan *plan);
 
 /* Whether the SCL-less fallback will be used for this scene/job. */
 int cw_strip_uses_fallback(const cw_scene *s, const cw_strip_job *job);

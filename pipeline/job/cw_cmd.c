@@ -241,7 +241,8 @@ int cw_indices_run(const char *scene_path, const cw_indices_opts *o)
     cw_scene s;
     if (cw_scene_open(scene_path, &o->c.scene, &s))
         return -1;
-    int rc = -1, used_rows = 0;
+    int rc = -1;
+    cw_strip_plan plan = {0};
     cw_strip_job job;
     cw_strip_job_init(&job, &o->c, &s);
     job.quantum = CW_OUT_TILE;
@@ -313,7 +314,7 @@ int cw_indices_run(const char *scene_path, const cw_indices_opts *o)
     job.work = indices_work;
     job.commit = indices_commit;
     job.label = s.product_id;
-    if (cw_strip_run(&s, &job, &used_rows))
+    if (cw_strip_run(&s, &job, &plan))
         goto done;
     rc = 0;
     for (int k = 0; k < c.n; k++) {
@@ -324,7 +325,7 @@ int cw_indices_run(const char *scene_path, const cw_indices_opts *o)
     if (rc == 0)
         cw_info("%s: %d index(es) written to %s (strips of %d rows); valid %.2f %%, cloud %.2f %%, "
                 "shadow %.2f %%, no data %.2f %%",
-                s.product_id, c.n, o->out_dir, used_rows, pct(c.ps.valid, c.ps.total), pct(c.ps.cloud, c.ps.total),
+                s.product_id, c.n, o->out_dir, plan.rows, pct(c.ps.valid, c.ps.total), pct(c.ps.cloud, c.ps.total),
                 pct(c.ps.shadow, c.ps.total), pct(c.ps.nodata, c.ps.total));
 done:
     for (int k = 0; k < c.n; k++)

@@ -130,6 +130,30 @@ static void tls_free(void *ctx, void *p)
     free(t);
 }
 
+/* Whether the pass reads or writes kind s of the state (pass_chunk). */
+static int kind_used(const pass_ctx *c, int s)
+{
+    const cw_pass *p = c->p;
+    return c->in[s] != NULL || p->out_path[s][0] || (s == CW_ST_BASE && p->mode == CW_PASS_MONITOR);
+}
+
+/* The per-thread buffers of tls_init a pass touches, in bytes (a kind's
+ * chunk buffer only where the pass uses that kind: untouched pages take no
+ * memory), for the strip driver's memory budget. */
+static size_t tls_fixed_bytes(const pass_ctx *c)
+{
+    const size_t W = (size_t)c->p->s->width, cpx = W * CW_STATE_ROWS;
+    /* indices; chakra, 2 flags, 3 bands, qflag, qmask, min3 and its
+     * scratch, 2 expectations, 3 + 2 dilation planes */
+    size_t per_px = IX_N * sizeof(float) + 1 + 2 + 3 * 2 + 2 + 2 * 2 + 2 * 2 + 3 + 2;
+    for (int s = 0; s < CW_ST_NKINDS; s++)
+        per_px += kind_used(c, s) ? cw_state_bpp((cw_state_kind)s) : 0;
+    size_t b = cpx * per_px + 3 * 2 * W * HALO_MAX;
+    if (c->p->mode == CW_PASS_FINALIZE)
+        b += cpx + 4 * W * HALO_MAX;
+    return b;
+}
+
 static void *tls_init(void *ctx, size_t max_px)
 {
     pass_ctx *c = ctx;
@@ -377,7 +401,7 @@ static int pass_chunk(pass_ctx *c, pass_tls *t, const cw_strip *st, chunk_t *k)
     const int W = (int)st->width, H = p->s->height, ci = k->cy / CW_STATE_ROWS;
     k->overcast = memchr(k->mask, 0, k->n) == NULL;
     for (int s = 0; s < CW_ST_NKINDS; s++) {
-        int need = c->in[s] != NULL || p->out_path[s][0] || (s == CW_ST_BASE && p->mode == CW_PASS_MONITOR);
+        int need = kind_used(c, s);
         if (s == CW_ST_REF && chunk_kept(c, k, NULL, s))
             need = 0;
         if (need && cw_state_read_chunk(c->in[s], (cw_state_kind)s, W, H, ci, t->io, t->buf[s]))
@@ -692,6 +716,10 @@ int cw_pass_run(cw_pass *p)
     }
     job.quantum = 512; /* a multiple of CW_STATE_ROWS, of the usual input blocks and of CW_OUT_TILE */
     job.tls_bytes_per_px = c.obs ? 3 : 2;
+    for (int k = 0; k < CW_ST_NKINDS; k++) /* the strip's compressed chunks, until its commit (a quarter
+                                              of their pixels' bytes: more than zstd leaves of them) */
+        job.tls_bytes_per_px += p->out_path[k][0] ? (cw_state_bpp((cw_state_kind)k) + 3) / 4 : 0;
+    job.tls_bytes_fixed = tls_fixed_bytes(&c);
     /* every kernel of the pass reads DN where the mask is 0 only (test hook: decode every block and
      * observe every chunk) */
     job.skip_masked = c.skip_masked = getenv("CHAKRAWATCH_DECODE_MASKED") == NULL;
@@ -705,8 +733,10 @@ int cw_pass_run(cw_pass *p)
         cw_warn("%s: no SCL band: clouds and haze over water are masked by the fallback tests, shadows are not "
                 "detected",
                 p->s->product_id);
-    if (cw_strip_run(p->s, &job, &p->strip_rows))
+    cw_strip_plan plan;
+    if (cw_strip_run(p->s, &job, &plan))
         goto done;
+    p->strip_rows = plan.rows;
     rc = 0;
     for (int k = 0; k < CW_ST_NKINDS; k++) {
         if (c.out[k] && cw_state_finish(c.out[k], 1))

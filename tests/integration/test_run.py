@@ -24,6 +24,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -73,12 +74,12 @@ chakras = {aoi}/chakras.gpkg
 """
 
 
-def workdir(name, threads=2):
+def workdir(name, threads=2, memory_mb=0):
     d = os.path.join(TMP, name)
     os.makedirs(os.path.join(d, "nightly"))
     with open(os.path.join(d, "job.ini"), "w") as f:
         f.write(CONFIG.format(threads=threads, r0=TRUTH["reference"][0], r1=TRUTH["reference"][1],
-                              aoi=os.path.join(SERIES, "aoi")))
+                              aoi=os.path.join(SERIES, "aoi")).replace("[job]\n", f"[job]\nmemory_mb = {memory_mb}\n"))
     return d
 
 
@@ -358,9 +359,18 @@ after = {**tree_digest(A, "out"), **tree_digest(A, "state")}
 check(before == after, "re-running a night changes no byte of state or outputs")
 
 # ---------------------------------------------- B: one thread, same bytes
-B = workdir("B", threads=1)
-for pid in scenes():
-    night(B, pid)
+# Three threads asked for, and a memory budget of 1 MB, which not even one
+# thread's buffers fit: the job runs one thread, says why, and goes on.
+B = workdir("B", threads=3, memory_mb=1)
+for i, pid in enumerate(scenes()):
+    deliver(B, pid)
+    p = cw("run", os.path.join(B, "job.ini"), "--night", cwtest.night_of(pid), "-v")
+    threads_used = set(re.findall(r"strips of \d+ rows, (\d+) thread", p.stderr))
+    check(p.returncode == codes[i] and threads_used == {"1"},
+          f"B {pid}: one thread under a 1 MB budget ({threads_used}), exit {p.returncode} as A's night")
+    if i == 0:
+        check("memory budget of 1 MB is less than one thread needs" in p.stderr,
+              f"B: the budget's warning on stderr: {p.stderr[-300:]}")
 da, db = tree_digest(A, "out"), tree_digest(B, "out")
 check(da == db, "outputs identical for 1 and 2 threads: " +
       ", ".join(k for k in da if da.get(k) != db.get(k)))

@@ -267,15 +267,64 @@ static uint8_t *scene_mask(const cw_scene *s, int rows, int threads)
     return c.mask;
 }
 
-static void test_mask(void)
+/* The fixture scene "folder", or a failed check. */
+static int open_folder(cw_scene *s)
 {
     char p[4096];
     snprintf(p, sizeof p, "%s/folder", fix);
-    cw_scene s;
-    if (cw_scene_open(p, NULL, &s)) {
+    if (cw_scene_open(p, NULL, s)) {
         CHECK(0, "open: %s", cw_errmsg());
-        return;
+        return -1;
     }
+    return 0;
+}
+
+/* The memory budget: one thread's buffers are the job's fixed scratch and
+ * its strip's rows of every plane (mask, the job's per-pixel scratch, two
+ * bytes of each 10 m band); as many threads as that fits, at least one. */
+static void test_strip_plan(void)
+{
+    cw_scene s;
+    if (open_folder(&s))
+        return;
+    cw_strip_job job;
+    memset(&job, 0, sizeof job);
+    job.mask = CW_MASK_NONE;
+    job.bands = CK_BAND_BIT(CK_B04) | CK_BAND_BIT(CK_B08);
+    job.quantum = 1;
+    job.strip_rows = 50;
+    job.threads = 4;
+    job.tls_bytes_fixed = 1000000;
+    job.tls_bytes_per_px = 5;
+    const size_t one = 1000000 + (size_t)s.width * 50 * (1 + 5 + 2 * 2);
+    static const struct {
+        double budget;
+        int threads, over;
+    } cases[] = {{2.5, 2, 0}, {1.0, 1, 0}, {0.99, 1, 1}, {0.01, 1, 1},
+                 {3.0, 3, 0}, {4.0, 4, 0}, {40.0, 4, 0}};
+    CHECK(s.height >= 4 * 50, "fixture scene tall enough for 4 strips (%d rows)", s.height);
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        job.mem_budget = (size_t)(cases[k].budget * (double)one);
+        int over = -1;
+        cw_strip_plan pl = cw_strip_plan_for(&s, &job, &over);
+        CHECK(
+            pl.rows == 50 && pl.thread_bytes == one && pl.threads == cases[k].threads &&
+                over == cases[k].over,
+            "budget %.2f x one thread: %d rows, %zu bytes (expected %zu), %d threads (expected %d), over %d",
+            cases[k].budget, pl.rows, pl.thread_bytes, one, pl.threads, cases[k].threads, over);
+    }
+    job.mem_budget = 0; /* half the machine's memory: far more than 4 threads of this small scene */
+    cw_strip_plan pl = cw_strip_plan_for(&s, &job, NULL);
+    CHECK(pl.threads == 4 && cw_mem_auto() >= ((size_t)16 << 20), "no budget set: %d threads, auto %zu MB",
+          pl.threads, cw_mem_auto() >> 20);
+    cw_scene_free(&s);
+}
+
+static void test_mask(void)
+{
+    cw_scene s;
+    if (open_folder(&s))
+        return;
     uint8_t *a = scene_mask(&s, 803, 1), *b = scene_mask(&s, 13, 2), *c = scene_mask(&s, 100, 2);
     size_t n = (size_t)s.width * s.height;
     CHECK(a && b && c && !memcmp(a, b, n) && !memcmp(a, c, n), "mask identical for strip heights 803/13/100");
@@ -709,6 +758,7 @@ int main(int argc, char **argv)
     cw_gdal_init();
     test_layouts();
     test_strip_bands();
+    test_strip_plan();
     test_mask();
     test_state_files();
     test_draw();
