@@ -735,8 +735,9 @@ int cw_strip_run(const cw_scene *s, const cw_strip_job *job, cw_strip_plan *plan
     int over;
     const cw_strip_plan pl = cw_strip_plan_for(s, job, &over);
     const int rows = pl.rows, nstrips = (s->height + rows - 1) / rows;
-    int nthreads = pl.threads;
-    if (over && !warned++) { /* the operator's concern, not the night's report's: not captured */
+    const int nthreads = pl.threads;
+    if (over && !warned) { /* the operator's concern, not the night's report's: not captured */
+        warned = 1;
         const int cap = cw_warn_capturing(0);
         cw_warn("memory budget of %zu MB is less than one thread needs for this %d-pixel-wide scene "
                 "(about %zu MB): running one thread ([job] memory_mb or --memory-mb)",
