@@ -320,22 +320,31 @@ int cw_omp_threads(void)
 #endif
 }
 
-/* cgroup v2 memory.max of this process's group: bytes, or 0 for none
- * ("max", no cgroup v2, unreadable). */
+/* The memory limit of this process's cgroup in bytes, 0 for none: v2's
+ * memory.max ("max": none), or v1's memory controller's
+ * memory.limit_in_bytes (a huge number when unlimited; the caller takes
+ * the lower of it and the machine's memory). */
 static size_t cgroup_mem_max(void)
 {
-    char rel[512] = "", path[600], buf[64];
+    char v2[512] = "", v1[512] = "", line[600], path[700], buf[64];
     FILE *f = fopen("/proc/self/cgroup", "r");
     if (f) {
-        char line[600];
-        while (fgets(line, sizeof line, f))
-            if (!strncmp(line, "0::", 3)) { /* the unified hierarchy */
-                line[strcspn(line, "\n")] = '\0';
-                cw_strlcpy(rel, line + 3, sizeof rel);
-            }
+        while (fgets(line, sizeof line, f)) {
+            line[strcspn(line, "\n")] = '\0';
+            const char *c = strchr(line, ':'), *d = c ? strchr(c + 1, ':') : NULL;
+            if (!d)
+                continue;
+            if (!strncmp(line, "0::", 3))
+                cw_strlcpy(v2, d + 1, sizeof v2);
+            else if ((size_t)(d - c - 1) == strlen("memory") && !strncmp(c + 1, "memory", 6))
+                cw_strlcpy(v1, d + 1, sizeof v1);
+        }
         fclose(f);
     }
-    snprintf(path, sizeof path, "/sys/fs/cgroup%s/memory.max", strcmp(rel, "/") ? rel : "");
+    if (v1[0])
+        snprintf(path, sizeof path, "/sys/fs/cgroup/memory%s/memory.limit_in_bytes", strcmp(v1, "/") ? v1 : "");
+    else
+        snprintf(path, sizeof path, "/sys/fs/cgroup%s/memory.max", strcmp(v2, "/") ? v2 : "");
     f = fopen(path, "r");
     size_t v = 0;
     if (f) {

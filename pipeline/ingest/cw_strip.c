@@ -744,8 +744,8 @@ int cw_strip_run(const cw_scene *s, const cw_strip_job *job, cw_strip_plan *plan
                 budget_of(job) >> 20, s->width, pl.thread_bytes >> 20);
         cw_warn_capturing(cap);
     }
-    cw_info("%s: strips of %d rows, %d thread(s), about %zu MB of buffers each",
-            job->label ? job->label : "pass", rows, nthreads, pl.thread_bytes >> 20);
+    cw_info("%s: strips of %d rows, %d thread(s), about %zu MB of buffers each, memory budget %zu MB",
+            job->label ? job->label : "pass", rows, nthreads, pl.thread_bytes >> 20, budget_of(job) >> 20);
     const int turn = strips_per_turn(s, srcs, rows, nstrips, nthreads);
     if (plan)
         *plan = pl;

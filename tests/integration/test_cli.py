@@ -358,8 +358,63 @@ def test_info():
     del lc
 
 
+# ---- the memory budget ------------------------------------------------------
+def in_memory_cgroup(limit):
+    """A preexec function putting the child in a new memory cgroup of `limit`
+    bytes (v1 or v2, as this machine mounts it), and its cleanup; (None,
+    reason) where this process may not make one."""
+    rel = {}
+    for line in open("/proc/self/cgroup"):
+        n, ctl, path = line.rstrip("\n").split(":", 2)
+        rel[ctl] = path
+    if "memory" in rel:
+        d, knob = f"/sys/fs/cgroup/memory{rel['memory'].rstrip('/')}/cw-test-{os.getpid()}", "memory.limit_in_bytes"
+    else:
+        d, knob = f"/sys/fs/cgroup{rel.get('', '/').rstrip('/')}/cw-test-{os.getpid()}", "memory.max"
+    try:
+        os.mkdir(d)
+        with open(os.path.join(d, knob), "w") as f:
+            f.write(str(limit))
+    except OSError as e:
+        try:
+            os.rmdir(d)
+        except OSError:
+            pass
+        return None, f"{d}: {e}"
+
+    def enter():
+        with open(os.path.join(d, "cgroup.procs"), "w") as f:
+            f.write(str(os.getpid()))
+    return (enter, d), ""
+
+
+def test_memory_budget():
+    # a budget below one thread's buffers: one thread, a warning, the same bytes
+    args = ["indices", f"{FIX}/folder", "--index", "ndvi", "--mask", "none", "--threads", "2", "-v"]
+    r = run(*args, "--out", out("mem1"), "--memory-mb", "1")
+    check(r.returncode == 0 and "memory budget of 1 MB is less than one thread needs" in r.stderr and
+          "1 thread(s)" in r.stderr, f"--memory-mb 1: one thread and a warning: {r.stderr[-400:]}")
+    r2 = run(*args, "--out", out("mem0"))
+    check("2 thread(s)" in r2.stderr and "less than one thread" not in r2.stderr,
+          f"no budget given: both threads, no warning: {r2.stderr[-300:]}")
+    a, b = (open(out(f"{d}/18MTD_20240115_ndvi.tif"), "rb").read() for d in ("mem1", "mem0"))
+    check(a == b, "the same bytes under a 1 MB budget (one thread) as with two threads")
+    # no budget given: half of the memory the process may use, its cgroup's limit when lower
+    cg, why = in_memory_cgroup(768 << 20)
+    if cg is None:
+        print(f"skipped: the cgroup limit (cannot make a memory cgroup here: {why})")
+        return
+    enter, d = cg
+    try:
+        p = subprocess.run([CW, *args, "--out", out("memcg")], capture_output=True, text=True, preexec_fn=enter)
+    finally:
+        os.rmdir(d)
+    check(p.returncode == 0 and "memory budget 384 MB" in p.stderr,
+          f"in a cgroup of 768 MB the default budget is half of it: {p.stderr[-300:]}")
+
+
 for t in [test_gdal_calc, test_all_indices_and_int16, test_determinism, test_blocks_decoded_once, test_zstd_encoder,
-          test_no_scl, test_bad_input, test_info]:
+          test_no_scl, test_bad_input, test_info, test_memory_budget]:
     try:
         t()
     except Exception as e:  # a crash of the test itself is a failure, not a pass
