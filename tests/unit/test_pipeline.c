@@ -24,9 +24,10 @@
 #include <gdal.h>
 #include <math.h>
 #include <png.h>
-#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <zstd.h>
 
 static const char *fix;
 
@@ -389,6 +390,38 @@ static void test_state_files(void)
                memcmp(back, data + (size_t)c * W * CW_STATE_ROWS * bpp, npx * bpp) == 0;
     }
     CHECK(same, "every chunk reads back bit for bit");
+    /* the serial form against the format's description (cw_state.h): a
+     * chunk's frame holds its planes in turn, each 2-byte plane as its low
+     * bytes then its high bytes */
+    for (int c = 0; c < nch; c += nch - 1) { /* a full chunk, and the last (an odd number of pixels) */
+        const size_t npx = (size_t)W * (size_t)(c == nch - 1 ? H - c * CW_STATE_ROWS : CW_STATE_ROWS);
+        const uint8_t *in = data + (size_t)c * W * CW_STATE_ROWS * bpp;
+        uint8_t ent[16], *frame = NULL, *serial = malloc(npx * bpp), *dec = malloc(npx * bpp);
+        FILE *sf = fopen(path, "rb");
+        int got = sf && fseek(sf, 40 + 16 * c, SEEK_SET) == 0 && fread(ent, 1, 16, sf) == 16;
+        const uint64_t at =
+            got ? (uint64_t)ent[0] | (uint64_t)ent[1] << 8 | (uint64_t)ent[2] << 16 | (uint64_t)ent[3] << 24
+                : 0;
+        const size_t len =
+            got ? (size_t)ent[8] | (size_t)ent[9] << 8 | (size_t)ent[10] << 16 | (size_t)ent[11] << 24 : 0;
+        got = got && (frame = malloc(len)) && fseek(sf, (long)at, SEEK_SET) == 0 &&
+              fread(frame, 1, len, sf) == len && ZSTD_decompress(dec, npx * bpp, frame, len) == npx * bpp;
+        size_t o = 0;
+        for (int pl = 0; pl < 18 - 4; pl++) { /* dyn: four 2-byte planes, then ten 1-byte planes */
+            const size_t e = pl < 4 ? 2 : 1;
+            for (size_t i = 0; i < npx; i++)
+                for (size_t b = 0; b < e; b++)
+                    serial[o + b * npx + i] = in[o + e * i + b];
+            o += e * npx;
+        }
+        CHECK(got && o == npx * bpp && memcmp(dec, serial, npx * bpp) == 0,
+              "chunk %d's frame is its planes, 16-bit ones low bytes then high bytes (%zu pixels)", c, npx);
+        if (sf)
+            fclose(sf);
+        free(frame);
+        free(serial);
+        free(dec);
+    }
     /* a few rows of the 1-byte planes of a chunk, across two planes, and a
      * whole chunk after that partial read */
     const size_t cpx = (size_t)W * CW_STATE_ROWS, roff = cw_state_plane_offset(k, 4, cpx) + 7 * (size_t)W;
