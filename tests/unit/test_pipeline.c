@@ -31,6 +31,12 @@
 
 static const char *fix;
 
+/* a little-endian 32-bit field of a file's bytes */
+static uint32_t le32(const unsigned char *b)
+{
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
 static float *read_truth(const char *name, int *w, int *h)
 {
     char p[4096];
@@ -393,21 +399,21 @@ static void test_state_files(void)
     /* the serial form against the format's description (cw_state.h): a
      * chunk's frame holds its planes in turn, each 2-byte plane as its low
      * bytes then its high bytes */
-    for (int c = 0; c < nch; c += nch - 1) { /* a full chunk, and the last (an odd number of pixels) */
+    const int frame_chunks[2] = {0, nch - 1}; /* a full chunk, and the last (an odd number of pixels) */
+    for (int fc = 0; fc < 2; fc++) {
+        const int c = frame_chunks[fc];
         const size_t npx = (size_t)W * (size_t)(c == nch - 1 ? H - c * CW_STATE_ROWS : CW_STATE_ROWS);
         const uint8_t *in = data + (size_t)c * W * CW_STATE_ROWS * bpp;
         uint8_t ent[16], *frame = NULL, *serial = malloc(npx * bpp), *dec = malloc(npx * bpp);
         FILE *sf = fopen(path, "rb");
         int got = sf && fseek(sf, 40 + 16 * c, SEEK_SET) == 0 && fread(ent, 1, 16, sf) == 16;
         const uint64_t at =
-            got ? (uint64_t)ent[0] | (uint64_t)ent[1] << 8 | (uint64_t)ent[2] << 16 | (uint64_t)ent[3] << 24
-                : 0;
-        const size_t len =
-            got ? (size_t)ent[8] | (size_t)ent[9] << 8 | (size_t)ent[10] << 16 | (size_t)ent[11] << 24 : 0;
+            got ? le32(ent) | (uint64_t)le32(ent + 4) << 32 : 0; /* table: u64 offset, u32 size */
+        const size_t len = got ? le32(ent + 8) : 0;
         got = got && (frame = malloc(len)) && fseek(sf, (long)at, SEEK_SET) == 0 &&
               fread(frame, 1, len, sf) == len && ZSTD_decompress(dec, npx * bpp, frame, len) == npx * bpp;
         size_t o = 0;
-        for (int pl = 0; pl < 18 - 4; pl++) { /* dyn: four 2-byte planes, then ten 1-byte planes */
+        for (int pl = 0; pl < (int)bpp - 4; pl++) { /* dyn: four 2-byte planes, then 1-byte planes */
             const size_t e = pl < 4 ? 2 : 1;
             for (size_t i = 0; i < npx; i++)
                 for (size_t b = 0; b < e; b++)
@@ -654,7 +660,7 @@ static int patch_short_tag(const char *path, uint16_t tag, uint16_t value)
     int rc = -1;
     if (!f || fread(h, 1, 8, f) != 8 || h[0] != 'I' || h[2] != 42)
         goto out;
-    long ifd = (long)(h[4] | h[5] << 8 | h[6] << 16 | (unsigned long)h[7] << 24);
+    long ifd = (long)le32(h + 4);
     unsigned char c[2];
     if (fseek(f, ifd, SEEK_SET) || fread(c, 1, 2, f) != 2)
         goto out;
