@@ -246,19 +246,28 @@ void ck_base_finalize(ck_base *b, size_t n)
     }
 }
 
+/* base + c x hc + s x hs of m pixels, rounded half to even as lrintf
+ * would (adding 1.5 x 2^23 to |x| < 2^22 leaves no fraction bits; the
+ * build does not reassociate floats, so it is not folded away), in
+ * arithmetic the vectoriser takes; no data kept. */
+static inline void expected_plane(const int16_t *restrict base, const int16_t *restrict hc,
+                                  const int16_t *restrict hs, size_t m, float c, float s, int16_t *restrict out)
+{
+    const float magic = 12582912.0f;
+    for (size_t i = 0; i < m; i++) {
+        const float v = (float)base[i] + c * (float)hc[i] + s * (float)hs[i];
+        const int16_t e = (int16_t)(int32_t)((v + magic) - magic);
+        out[i] = base[i] == CK_NODATA_I16 ? CK_NODATA_I16 : e;
+    }
+}
+
 CK_VEC void ck_base_expected(const ck_base *b, size_t n, int day, int16_t *ndvi, int16_t *nbr)
 {
     double cd, sd;
     annual(day, &cd, &sd);
     const float c = (float)cd, s = (float)sd;
-    const int16_t *restrict hn = b->harm, *restrict hs = b->harm + n, *restrict rn = b->harm + 2 * n,
-                            *restrict rs = b->harm + 3 * n;
-    for (size_t i = 0; i < n; i++) {
-        float v = (float)b->ndvi[i] + c * (float)hn[i] + s * (float)hs[i];
-        float r = (float)b->nbr[i] + c * (float)rn[i] + s * (float)rs[i];
-        ndvi[i] = b->ndvi[i] == CK_NODATA_I16 ? CK_NODATA_I16 : (int16_t)lrintf(v);
-        nbr[i] = b->nbr[i] == CK_NODATA_I16 ? CK_NODATA_I16 : (int16_t)lrintf(r);
-    }
+    expected_plane(b->ndvi, b->harm, b->harm + n, n, c, s, ndvi);
+    expected_plane(b->nbr, b->harm + 2 * n, b->harm + 3 * n, n, c, s, nbr);
 }
 
 void ck_ref_water(const uint8_t *nref, const uint8_t *nwater, size_t n, uint8_t *water)

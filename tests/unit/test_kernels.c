@@ -444,6 +444,43 @@ static void test_seasonal(void)
     CHECK(hs[0] == 0 && nref[0] == 0, "the harmonic sums are cleared with the slots");
 }
 
+/* The expectation against the scalar formula it vectorises (lrintf of the
+ * float sum), for random baselines and terms, the extremes and no data,
+ * over a year of days. */
+static void test_expected_scalar(void)
+{
+    enum { NPX = 1031 };
+    static int16_t bn[NPX], bb[NPX], hm[CK_HARMS * NPX], en[NPX], eb[NPX];
+    unsigned seed = 17;
+    for (int i = 0; i < NPX; i++) {
+        bn[i] = (int16_t)(lcg(&seed) >> 16);
+        bb[i] = (int16_t)((int)(lcg(&seed) >> 17) % 20001 - 10000);
+        for (int k = 0; k < CK_HARMS; k++)
+            hm[k * NPX + i] = (int16_t)(i % 3 ? (int)(lcg(&seed) >> 17) % 4001 - 2000 : (int)(lcg(&seed) >> 16));
+    }
+    bn[0] = bb[1] = CK_NODATA_I16;
+    bn[2] = bb[2] = INT16_MAX;
+    hm[2] = hm[NPX + 2] = hm[2 * NPX + 2] = hm[3 * NPX + 2] = INT16_MAX;
+    ck_base b = {0};
+    b.ndvi = bn;
+    b.nbr = bb;
+    b.harm = hm;
+    int bad = 0;
+    for (int day = 3000; day < 3366; day += 5) {
+        ck_base_expected(&b, NPX, day, en, eb);
+        const double a = 2.0 * M_PI * day / 365.2425;
+        const float c = (float)cos(a), sn = (float)sin(a);
+        for (size_t i = 0; i < NPX; i++) {
+            const float v = (float)bn[i] + c * (float)hm[i] + sn * (float)hm[NPX + i];
+            const float r = (float)bb[i] + c * (float)hm[2 * NPX + i] + sn * (float)hm[3 * NPX + i];
+            const int16_t wn = bn[i] == CK_NODATA_I16 ? CK_NODATA_I16 : (int16_t)lrintf(v);
+            const int16_t wb = bb[i] == CK_NODATA_I16 ? CK_NODATA_I16 : (int16_t)lrintf(r);
+            bad += en[i] != wn || eb[i] != wb;
+        }
+    }
+    CHECK(bad == 0, "the expectation is lrintf of the float sum (%d pixel-days differ)", bad);
+}
+
 /* A confirmed drop that returns to its expectation within weeks reverts; a
  * clearing whose NDVI regrows while its NBR stays low does not, nor does a
  * return after recover_days. */
@@ -789,6 +826,7 @@ int main(void)
     test_river_halo();
     test_quality();
     test_seasonal();
+    test_expected_scalar();
     test_recovery();
     test_shift();
     test_dn_q16();
