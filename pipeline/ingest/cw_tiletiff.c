@@ -93,23 +93,38 @@ no:
     return NULL;
 }
 
-/* Horizontal differencing undone row by row: a running sum kept in a
- * register (libtiff's loop adds through memory, one stall per pixel). */
+/* Horizontal differencing undone: each row a running sum kept in a
+ * register (libtiff's loop adds through memory, one stall per pixel), four
+ * rows at a time so that their four chains of dependent adds overlap. */
+#define UNDO_ROWS(T)                                                                                         \
+    do {                                                                                                     \
+        T *p = buf;                                                                                          \
+        const size_t W = (size_t)w;                                                                          \
+        int y = 0;                                                                                           \
+        for (; y + 4 <= h; y += 4) {                                                                         \
+            T *restrict r0 = p + (size_t)y * W, *restrict r1 = r0 + W, *restrict r2 = r1 + W,                \
+                        *restrict r3 = r2 + W;                                                               \
+            T a0 = r0[0], a1 = r1[0], a2 = r2[0], a3 = r3[0];                                                \
+            for (size_t x = 1; x < W; x++) {                                                                 \
+                r0[x] = a0 = (T)(a0 + r0[x]);                                                                \
+                r1[x] = a1 = (T)(a1 + r1[x]);                                                                \
+                r2[x] = a2 = (T)(a2 + r2[x]);                                                                \
+                r3[x] = a3 = (T)(a3 + r3[x]);                                                                \
+            }                                                                                                \
+        }                                                                                                    \
+        for (; y < h; y++) { /* tiles are multiples of 16 rows: not for a valid TIFF */                      \
+            T *r = p + (size_t)y * W, a = r[0];                                                              \
+            for (size_t x = 1; x < W; x++)                                                                   \
+                r[x] = a = (T)(a + r[x]);                                                                    \
+        }                                                                                                    \
+    } while (0)
+
 static void undo_predictor(void *buf, int bpp, int w, int h)
 {
-    for (int y = 0; y < h; y++) {
-        if (bpp == 2) {
-            uint16_t *r = (uint16_t *)buf + (size_t)y * (size_t)w;
-            uint16_t acc = r[0];
-            for (int x = 1; x < w; x++)
-                r[x] = acc = (uint16_t)(acc + r[x]);
-        } else {
-            uint8_t *r = (uint8_t *)buf + (size_t)y * (size_t)w;
-            uint8_t acc = r[0];
-            for (int x = 1; x < w; x++)
-                r[x] = acc = (uint8_t)(acc + r[x]);
-        }
-    }
+    if (bpp == 2)
+        UNDO_ROWS(uint16_t);
+    else
+        UNDO_ROWS(uint8_t);
 }
 
 int cw_tiletiff_read(cw_tiletiff *t, int bx, int by, void *out)
