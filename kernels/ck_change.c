@@ -246,17 +246,14 @@ void ck_base_finalize(ck_base *b, size_t n)
     }
 }
 
-/* base + c x hc + s x hs of m pixels, rounded half to even as lrintf
- * would (adding 1.5 x 2^23 to |x| < 2^22 leaves no fraction bits; the
- * build does not reassociate floats, so it is not folded away), in
- * arithmetic the vectoriser takes; no data kept. */
+/* base + c x hc + s x hs of m pixels, rounded as lrintf would, in one
+ * branch-free loop that vectorises; no data kept. */
 static inline void expected_plane(const int16_t *restrict base, const int16_t *restrict hc,
                                   const int16_t *restrict hs, size_t m, float c, float s, int16_t *restrict out)
 {
-    const float magic = 12582912.0f;
     for (size_t i = 0; i < m; i++) {
-        const float v = (float)base[i] + c * (float)hc[i] + s * (float)hs[i];
-        const int16_t e = (int16_t)(int32_t)((v + magic) - magic);
+        const float v = (float)base[i] + c * (float)hc[i] + s * (float)hs[i]; /* |v| < 3 x 2^15 */
+        const int16_t e = (int16_t)(int32_t)ck_round_even(v);
         out[i] = base[i] == CK_NODATA_I16 ? CK_NODATA_I16 : e;
     }
 }
@@ -298,9 +295,11 @@ void ck_base_mark_river(ck_base *b, size_t w, size_t h, const uint8_t *above, si
 
 CK_VEC void ck_clear_update(const uint8_t *mask, const float *ndvi, size_t n, int day, uint16_t *last_clear)
 {
-    for (size_t i = 0; i < n; i++)
-        if (!mask[i] && !isnan(ndvi[i]))
-            last_clear[i] = (uint16_t)day;
+    const uint8_t *restrict m = mask;
+    const float *restrict v = ndvi;
+    uint16_t *restrict lc = last_clear;
+    for (size_t i = 0; i < n; i++) /* branch-free: it vectorises */
+        lc[i] = (m[i] == 0) & (v[i] == v[i]) ? (uint16_t)day : lc[i];
 }
 
 static float maxf(float a, float b) { return a > b ? a : b; }

@@ -23,6 +23,17 @@
 #define CK_VEC
 #endif
 
+/* lrintf(x) for |x| < 2^22 (round half to even) in arithmetic the
+ * vectoriser takes (GCC leaves loops calling lrintf scalar): adding 1.5 x
+ * 2^23 leaves no fraction bits, so the sum is x rounded as lrintf rounds it,
+ * and subtracting gives it back exactly.  The build does not reassociate
+ * floats, so this is not folded away. */
+static inline float ck_round_even(float x)
+{
+    const float magic = 12582912.0f;
+    return (x + magic) - magic;
+}
+
 /* The one no-data value of float strips (reflectance and indices). */
 #define CK_NODATA (__builtin_nanf(""))
 /* No data of Int16 x 10000 index outputs. */

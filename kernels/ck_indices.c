@@ -69,9 +69,12 @@ const ck_index_desc *ck_index_find(const char *name)
 
 CK_VEC void ck_index_to_i16(const float *in, size_t n, int16_t *out)
 {
-    for (size_t i = 0; i < n; i++) {
-        float v = in[i];
+    const float *restrict a = in;
+    int16_t *restrict o = out;
+    for (size_t i = 0; i < n; i++) { /* branch-free: it vectorises */
+        const float v = a[i];
         /* v is within -1..1 by construction, so the product fits Int16 */
-        out[i] = isnan(v) ? CK_NODATA_I16 : (int16_t)lrintf(v * 10000.0f);
+        const int16_t q = (int16_t)(int32_t)ck_round_even(v * 10000.0f);
+        o[i] = v == v ? q : CK_NODATA_I16;
     }
 }

@@ -142,6 +142,21 @@ static void test_indices(void)
     ck_index_to_i16(f, 5, q);
     CHECK(q[0] == 10000 && q[1] == -10000 && q[2] == 1234 && q[3] == CK_NODATA_I16 && q[4] == 0,
           "int16: %d %d %d %d %d", q[0], q[1], q[2], q[3], q[4]);
+    /* against lrintf over random values in -1..1, ties (k + 0.5) / 10000
+     * among them, and no data */
+    enum { NQ = 4099 };
+    static float fv[NQ];
+    static int16_t qv[NQ];
+    unsigned seed = 23;
+    for (int i = 0; i < NQ; i++)
+        fv[i] = i % 7 == 0    ? ((float)((int)(lcg(&seed) >> 17) % 20000 - 10000) + 0.5f) / 10000.0f
+                : i % 11 == 0 ? CK_NODATA
+                              : (float)((double)lcg(&seed) / 4294967296.0 * 2.0 - 1.0);
+    ck_index_to_i16(fv, NQ, qv);
+    int bad = 0;
+    for (int i = 0; i < NQ; i++)
+        bad += qv[i] != (isnan(fv[i]) ? CK_NODATA_I16 : (int16_t)lrintf(fv[i] * 10000.0f));
+    CHECK(bad == 0, "int16 is lrintf of the index x 10000 (%d of %d differ)", bad, NQ);
 }
 
 /* brute-force disc dilation reference over the whole image */
@@ -479,6 +494,30 @@ static void test_expected_scalar(void)
         }
     }
     CHECK(bad == 0, "the expectation is lrintf of the float sum (%d pixel-days differ)", bad);
+}
+
+/* last_clear moves to the day exactly where the pixel is clear (mask 0,
+ * NDVI defined), against the rule pixel by pixel. */
+static void test_clear_update(void)
+{
+    enum { NPX = 517 };
+    static uint8_t mask[NPX];
+    static float ndvi[NPX];
+    static uint16_t lc[NPX], before[NPX];
+    unsigned seed = 29;
+    for (int i = 0; i < NPX; i++) {
+        mask[i] = (uint8_t)((lcg(&seed) >> 16) % 3 == 0 ? CK_M_CLOUD : 0);
+        ndvi[i] = (lcg(&seed) >> 16) % 5 == 0 ? CK_NODATA : 0.5f;
+        lc[i] = before[i] = (uint16_t)(lcg(&seed) >> 20);
+    }
+    ck_clear_update(mask, ndvi, NPX, 3456, lc);
+    int bad = 0, moved = 0;
+    for (int i = 0; i < NPX; i++) {
+        const int clear = mask[i] == 0 && !isnan(ndvi[i]);
+        bad += lc[i] != (clear ? 3456 : before[i]);
+        moved += clear;
+    }
+    CHECK(bad == 0 && moved > NPX / 3 && moved < NPX, "last clear day: %d of %d pixels wrong", bad, NPX);
 }
 
 /* A confirmed drop that returns to its expectation within weeks reverts; a
@@ -827,6 +866,7 @@ int main(void)
     test_quality();
     test_seasonal();
     test_expected_scalar();
+    test_clear_update();
     test_recovery();
     test_shift();
     test_dn_q16();
