@@ -72,9 +72,9 @@ CK_VEC void ck_index_to_i16(const float *in, size_t n, int16_t *out)
     const float *restrict a = in;
     int16_t *restrict o = out;
     for (size_t i = 0; i < n; i++) { /* branch-free: it vectorises */
-        const float v = a[i];
+        const float v = a[i], d = v == v ? v : 0.0f; /* no NaN to convert to an integer */
         /* v is within -1..1 by construction, so the product fits Int16 */
-        const int16_t q = (int16_t)(int32_t)ck_round_even(v * 10000.0f);
+        const int16_t q = (int16_t)(int32_t)ck_round_even(d * 10000.0f);
         o[i] = v == v ? q : CK_NODATA_I16;
     }
 }
