@@ -293,13 +293,17 @@ void ck_base_mark_river(ck_base *b, size_t w, size_t h, const uint8_t *above, si
         b->info[i] = (uint8_t)((b->info[i] & ~CK_BI_RIPARIAN) | (in[i] ? CK_BI_RIPARIAN : 0));
 }
 
+/* A pixel this observation saw clear: not masked, its NDVI defined (v == v:
+ * not NaN); branch-free, so the loops that test it vectorise. */
+static inline int seen_clear(uint8_t mask, float ndvi) { return (mask == 0) & (ndvi == ndvi); }
+
 CK_VEC void ck_clear_update(const uint8_t *mask, const float *ndvi, size_t n, int day, uint16_t *last_clear)
 {
     const uint8_t *restrict m = mask;
     const float *restrict v = ndvi;
     uint16_t *restrict lc = last_clear;
-    for (size_t i = 0; i < n; i++) /* branch-free: it vectorises */
-        lc[i] = (m[i] == 0) & (v[i] == v[i]) ? (uint16_t)day : lc[i];
+    for (size_t i = 0; i < n; i++)
+        lc[i] = seen_clear(m[i], v[i]) ? (uint16_t)day : lc[i];
 }
 
 static float maxf(float a, float b) { return a > b ? a : b; }
@@ -431,7 +435,7 @@ CK_VEC size_t ck_change_update(const ck_obs *o, size_t n, int day, const ck_chan
             const size_t i = i0 + k;
             const uint8_t st = d->status[i], info = b->info[i];
             const float v = o->ndvi[i];
-            const int clear = (o->mask[i] == 0) & (v == v);
+            const int clear = seen_clear(o->mask[i], v);
             d->last_clear[i] = clear ? (uint16_t)day : d->last_clear[i];
             const float mean = (float)b->ndvi[i] * 1e-4f, base = (float)e.ndvi[i] * 1e-4f;
             const int anom = clear & ((info & CK_BI_SET) != 0) &
@@ -458,7 +462,7 @@ CK_VEC void ck_observation_flags(const uint8_t *mask, const float *ndvi, const u
     uint8_t *restrict c = clear;
     uint8_t *restrict nv = never;
     for (size_t i = 0; i < n; i++) {
-        c[i] = (uint8_t)((m[i] == 0) & (v[i] == v[i])); /* v == v: not NaN */
+        c[i] = (uint8_t)seen_clear(m[i], v[i]);
         nv[i] = (uint8_t)(lc[i] == 0);
     }
 }
