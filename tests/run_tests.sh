@@ -30,6 +30,13 @@ tally() { # name, output file, exit code[, seconds]
 echo "== layers"
 "$HERE/layers.sh" > "$FIX/l.log" 2>&1; tally layers "$FIX/l.log" $?
 
+# the AVX2 copies of the kernels are vectorised (not under the sanitizers,
+# whose instrumentation keeps GCC from vectorising)
+case "$BUILD" in *-san*) ;; *)
+    echo "== vectorised ($BUILD)"
+    "$HERE/vectorised.sh" "$BUILD" > "$FIX/v.log" 2>&1; tally vectorised "$FIX/v.log" $? ;;
+esac
+
 echo "== kernels ($BUILD)"
 "$BUILD/test_kernels" > "$FIX/k.log" 2>&1; tally kernels "$FIX/k.log" $?
 
