@@ -15,8 +15,11 @@
  *   header  "CWSTATE\0", u32 version, u32 kind, u32 width, u32 height,
  *           u32 chunk_rows, u32 nchunks, u32 bytes_per_pixel, u32 reserved
  *   table   nchunks x { u64 offset, u32 compressed size, u32 raw size }
- *   chunks  zstd frames (with checksum) of the chunk's planes, plane after
- *           plane, 16-bit planes byte-shuffled (low bytes, then high bytes).
+ *   chunks  the chunk's planes, plane after plane, 16-bit planes
+ *           byte-shuffled (low bytes, then high bytes), as zstd frames with
+ *           checksums, one after the other: one frame, or for dyn three (the
+ *           planes before ref_blue; ref_blue, its literals only, no match;
+ *           the planes after), which any zstd decoder reads as one stream.
  */
 #ifndef CW_STATE_H
 #define CW_STATE_H

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#define ZSTD_STATIC_LINKING_ONLY /* ZSTD_frameHeaderSize */
 #include <zstd.h>
 
 static const char *fix;
@@ -362,6 +363,40 @@ static void test_mask(void)
     cw_scene_free(&s);
 }
 
+/* The zstd frames one after the other in [f, f + n): their number, each
+ * one's decompressed size in sizes[], and in *nomatch how many of frame
+ * `which`'s compressed blocks end their sequences section at once (no
+ * sequence: the block ends with the byte 0 that counts them, where a
+ * block with sequences ends with its bitstream's closing bit, never 0),
+ * in *nblocks how many it has. */
+static int zstd_frames(const uint8_t *f, size_t n, unsigned long long *sizes, int max, int which,
+                       int *nomatch, int *nblocks)
+{
+    int k = 0;
+    *nomatch = *nblocks = 0;
+    while (n > 0 && k < max) {
+        const size_t len = ZSTD_findFrameCompressedSize(f, n);
+        if (ZSTD_isError(len))
+            return -1;
+        sizes[k] = ZSTD_getFrameContentSize(f, len);
+        size_t at = ZSTD_frameHeaderSize(f, len);
+        for (int last = 0; k == which && !last && at + 3 <= len;) { /* block headers: last, type, size */
+            const uint32_t h = f[at] | (uint32_t)f[at + 1] << 8 | (uint32_t)f[at + 2] << 16;
+            const size_t bs = (h >> 3) & 0x1fffff;
+            last = h & 1;
+            if (((h >> 1) & 3) == 2) {
+                (*nblocks)++;
+                *nomatch += bs > 0 && f[at + 3 + bs - 1] == 0;
+            }
+            at += 3 + (((h >> 1) & 3) == 1 ? 1 : bs);
+        }
+        f += len;
+        n -= len;
+        k++;
+    }
+    return k;
+}
+
 /* State files: what is written reads back bit for bit, chunk by chunk, in
  * any order; damage and another grid are refused with a message. */
 static void test_state_files(void)
@@ -377,6 +412,13 @@ static void test_state_files(void)
     unsigned seed = 5;
     for (size_t i = 0; i < (size_t)W * H * bpp; i++)
         data[i] = (uint8_t)((seed = seed * 1103515245u + 12345u) >> 24 & (i % 3 ? 0x0f : 0xff));
+    for (int c = 0; c < nch;
+         c++) { /* the blue as forest's is: a few low values, where a match finder finds matches */
+        const size_t npx = (size_t)W * (size_t)(c == nch - 1 ? H - c * CW_STATE_ROWS : CW_STATE_ROWS);
+        uint8_t *blue = data + (size_t)c * W * CW_STATE_ROWS * bpp + cw_state_plane_offset(k, 4, npx);
+        for (size_t i = 0; i < npx; i++)
+            blue[i] = (uint8_t)(4 + ((seed = seed * 1103515245u + 12345u) >> 29));
+    }
     cw_state_writer *w = cw_state_create(path, k, W, H);
     int ok = w != NULL;
     size_t off = 0;
@@ -422,6 +464,16 @@ static void test_state_files(void)
         }
         CHECK(got && o == npx * bpp && memcmp(dec, serial, npx * bpp) == 0,
               "chunk %d's frame is its planes, 16-bit ones low bytes then high bytes (%zu pixels)", c, npx);
+        /* three frames: the planes before ref_blue, ref_blue as literals
+         * only (every block without a sequence), the planes after */
+        unsigned long long fs[4] = {0};
+        int nomatch = 0, nblocks = 0;
+        const int nf = got ? zstd_frames(frame, len, fs, 4, 1, &nomatch, &nblocks) : -1;
+        CHECK(
+            nf == 3 && fs[0] == 8 * npx && fs[1] == npx && fs[2] == 9 * npx && nblocks > 0 &&
+                nomatch == nblocks,
+            "chunk %d: three frames of %llu, %llu and %llu bytes; the blue's %d of %d blocks without a match",
+            c, fs[0], fs[1], fs[2], nomatch, nblocks);
         if (sf)
             fclose(sf);
         free(frame);
