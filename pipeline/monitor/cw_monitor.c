@@ -300,11 +300,29 @@ static void chunk_update(const cw_pass *p, pass_tls *t, chunk_t *k, const uint8_
     }
 }
 
+/* Whether any of the n pixels at i is baseline water or has an open event
+ * (candidate, confirmed): a loop the compiler vectorises, so that the
+ * pixels of most of a scene are passed over a block at a time. */
+#define FLAG_BLOCK 64
+static int block_flagged(const uint8_t *restrict info, const uint8_t *restrict status, size_t n)
+{
+    unsigned any = 0;
+    for (size_t i = 0; i < n; i++)
+        any |= (info[i] & CK_BI_WATER) |
+               ((uint8_t)(status[i] - CK_ST_CANDIDATE) <= CK_ST_CONFIRMED - CK_ST_CANDIDATE);
+    return any != 0;
+}
+
 /* The chunk's flagged pixels (sparse, row-major) and baseline-water cells. */
 static int chunk_flagged(const cw_pass *p, pass_tls *t, const chunk_t *k, const ck_base *base, const ck_dyn *dyn)
 {
     const size_t W = (size_t)p->s->width;
     for (size_t i = 0; i < k->n; i++) {
+        if (i % FLAG_BLOCK == 0 && k->n - i >= FLAG_BLOCK &&
+            !block_flagged(base->info + i, dyn->status + i, FLAG_BLOCK)) {
+            i += FLAG_BLOCK - 1;
+            continue;
+        }
         if (base->info[i] & CK_BI_WATER) {
             int y = k->cy + (int)(i / W), x = (int)(i % W);
             t->cells[(size_t)(y / CW_WATER_CELL - t->cell_y0) * (size_t)p->cells_w + (size_t)(x / CW_WATER_CELL)] = 1;
