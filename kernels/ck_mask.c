@@ -28,25 +28,50 @@ size_t ck_mask_scratch_size(size_t w, size_t win_rows)
     return 2 * w * win_rows;
 }
 
-/* Horizontal distance to the nearest pixel whose class is in the set
- * (in_set[class byte] = 1), <= 255.  Runs of 64 pixels far from any hit
- * (the running distance already saturated, no hit inside) are filled
- * without the dependent per-pixel scan: most of a scene. */
+/* A set of SCL classes, by the class in the low 4 bits of the byte (as
+ * the rules' bit masks read it): a table for the per-pixel scan, and the
+ * members for the test of a whole run, which compares bytes (vectorised)
+ * instead of looking each one up. */
+typedef struct {
+    uint8_t in[256];
+    uint8_t cls[16];
+    int n;
+} class_set;
+
+static void class_set_of(unsigned bits, class_set *s)
+{
+    s->n = 0;
+    for (unsigned c = 0; c < 256; c++)
+        s->in[c] = (uint8_t)((bits >> (c & 15u)) & 1u);
+    for (unsigned c = 0; c < 16; c++)
+        if ((bits >> c) & 1u)
+            s->cls[s->n++] = (uint8_t)c;
+}
+
+/* Horizontal distance to the nearest pixel whose class is in the set,
+ * <= 255.  Runs of 64 pixels far from any hit (the running distance
+ * already saturated, no hit inside) are filled without the dependent
+ * per-pixel scan: most of a scene. */
 #define HD_RUN 64
-static void row_hdist(const uint8_t *scl, size_t w, const uint8_t *in_set, uint8_t *d)
+static void row_hdist(const uint8_t *restrict scl, size_t w, const class_set *set, uint8_t *restrict d)
 {
     unsigned run = 255;
     for (size_t x0 = 0; x0 < w; x0 += HD_RUN) {
         size_t x1 = x0 + HD_RUN < w ? x0 + HD_RUN : w;
-        unsigned any = 0;
-        for (size_t x = x0; x < x1; x++)
-            any |= in_set[scl[x]];
-        if (!any && run == 255) {
-            memset(d + x0, 255, x1 - x0);
-            continue;
+        if (run == 255) {
+            unsigned any = 0;
+            for (int j = 0; j < set->n; j++) {
+                const uint8_t c = set->cls[j];
+                for (size_t x = x0; x < x1; x++)
+                    any |= (scl[x] & 15u) == c;
+            }
+            if (!any) {
+                memset(d + x0, 255, x1 - x0);
+                continue;
+            }
         }
         for (size_t x = x0; x < x1; x++) {
-            run = in_set[scl[x]] ? 0 : (run < 255 ? run + 1 : 255);
+            run = set->in[scl[x]] ? 0 : (run < 255 ? run + 1 : 255);
             d[x] = (uint8_t)run;
         }
     }
@@ -54,8 +79,9 @@ static void row_hdist(const uint8_t *scl, size_t w, const uint8_t *in_set, uint8
     for (size_t x1 = w; x1 > 0;) {
         size_t x0 = x1 > HD_RUN ? x1 - HD_RUN : 0;
         unsigned zero = run < 255;
-        for (size_t x = x0; x < x1 && !zero; x++)
-            zero |= d[x] == 0;
+        if (!zero) /* a whole run at once: no early exit, so that it vectorises */
+            for (size_t x = x0; x < x1; x++)
+                zero |= d[x] == 0;
         if (zero) /* else nothing here is nearer from the right */
             for (size_t x = x1; x-- > x0;) {
                 run = d[x] == 0 ? 0 : (run < 255 ? run + 1 : 255);
@@ -114,11 +140,9 @@ void ck_mask_scl(const ck_scl_rules *r, const uint8_t *scl, size_t w,
     if (rc <= 0 && rs <= 0)
         return;
     uint8_t *dc = scratch, *ds = scratch + w * win_rows;
-    uint8_t in_cloud[256], in_shadow[256];
-    for (unsigned c = 0; c < 256; c++) {
-        in_cloud[c] = (uint8_t)((r->cloud >> (c & 15u)) & 1u);
-        in_shadow[c] = (uint8_t)((r->shadow >> (c & 15u)) & 1u);
-    }
+    class_set in_cloud, in_shadow;
+    class_set_of(r->cloud, &in_cloud);
+    class_set_of(r->shadow, &in_shadow);
     /* only rows within reach of the output rows are needed */
     int rmax = rc > rs ? rc : rs;
     size_t lo = row0 > (size_t)rmax ? row0 - (size_t)rmax : 0;
@@ -132,13 +156,13 @@ void ck_mask_scl(const ck_scl_rules *r, const uint8_t *scl, size_t w,
             if (again)
                 memcpy(dc + y * w, dc + (y - 1) * w, w);
             else
-                row_hdist(scl + y * w, w, in_cloud, dc + y * w);
+                row_hdist(scl + y * w, w, &in_cloud, dc + y * w);
         }
         if (rs > 0) {
             if (again)
                 memcpy(ds + y * w, ds + (y - 1) * w, w);
             else
-                row_hdist(scl + y * w, w, in_shadow, ds + y * w);
+                row_hdist(scl + y * w, w, &in_shadow, ds + y * w);
         }
     }
     for (size_t y = 0; y < nrows; y++) {
