@@ -465,7 +465,10 @@ int cw_png_write(const cw_img *im, const char *path, const char *const *kv)
         return cw_error_prefix("%s", path);
     }
     png_set_write_fn(png, f, png_write_fn, png_flush_fn);
-    png_set_compression_level(png, 6);
+    /* zlib level 4: on imagery (a real L2A scene's colour composite, the
+     * bench tile's overview) a third of level 6's time for at most 3.4 %
+     * more bytes; maps of flat colour come out the same size either way */
+    png_set_compression_level(png, 4);
     png_set_IHDR(png, info, (png_uint_32)im->w, (png_uint_32)im->h, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
                  PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     int nt = 0;
