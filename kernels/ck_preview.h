@@ -15,16 +15,11 @@
  * maps' true colour, SWIR false colour and MNDWI). */
 extern const int ck_preview_bands[CK_PREVIEW_BANDS];
 
-/* One grid row of width pixels into per-column sums: where flags[x] is 0
- * (seen clear), acc[b][x] += dn[b][x] and acc_n[x] += 1.  A column adds at
- * most f rows before ck_preview_flush: f x 65535 fits. */
-void ck_preview_add_row(const uint16_t *const dn[CK_PREVIEW_BANDS], const uint8_t *flags, size_t width,
-                        uint32_t *const acc[CK_PREVIEW_BANDS], uint32_t *acc_n);
-/* The column sums of one cell row into its cells (column x into cell x / f
- * of sum[b] and nclear), then zeroed for the next: the rows of a cell row
- * are summed a column at a time, and across the f columns of a cell once. */
-void ck_preview_flush(uint32_t *const acc[CK_PREVIEW_BANDS], uint32_t *acc_n, size_t width, int f,
-                      uint32_t *const sum[CK_PREVIEW_BANDS], uint32_t *nclear);
+/* One grid row of width pixels: dn[b][x] of the bands, flags[x] (0 = seen
+ * clear); pixel x adds into cell x / f of sum[b] (cells of the row's cell
+ * row) and nclear. */
+void ck_preview_row(const uint16_t *const dn[CK_PREVIEW_BANDS], const uint8_t *flags, size_t width, int f,
+                    uint32_t *const sum[CK_PREVIEW_BANDS], uint32_t *nclear);
 
 /* The reduction of a w x h tile to an overview whose longer side is at
  * most about longest pixels: ceil(max(w, h) / longest), moved up (by at

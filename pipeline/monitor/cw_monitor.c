@@ -69,7 +69,6 @@ typedef struct {
     uint32_t *psum[CK_PREVIEW_BANDS], *pcnt; /* the strip's preview cell rows, from pcy0 */
     int pcy0, prows; /* the strip's first cell row and how many it touches */
     uint8_t *prow; /* one grid row of observation flags */
-    uint32_t *pacc[CK_PREVIEW_BANDS], *pacc_n; /* column sums of the rows of the current cell row */
 } pass_tls;
 
 static long commits_done; /* across passes of the run, for the fault hook */
@@ -128,9 +127,6 @@ static void tls_free(void *ctx, void *p)
         free(t->psum[b]);
     free(t->pcnt);
     free(t->prow);
-    for (int b = 0; b < CK_PREVIEW_BANDS; b++)
-        free(t->pacc[b]);
-    free(t->pacc_n);
     free(t);
 }
 
@@ -208,11 +204,8 @@ static void *tls_init(void *ctx, size_t max_px)
         for (int b = 0; b < CK_PREVIEW_BANDS; b++)
             if (!(t->psum[b] = malloc(pn * 4)))
                 goto fail;
-        if (!(t->pcnt = malloc(pn * 4)) || !(t->prow = malloc(W)) || !(t->pacc_n = calloc(W, 4)))
+        if (!(t->pcnt = malloc(pn * 4)) || !(t->prow = malloc(W)))
             goto fail;
-        for (int b = 0; b < CK_PREVIEW_BANDS; b++) /* zero, and zeroed by every flush */
-            if (!(t->pacc[b] = calloc(W, 4)))
-                goto fail;
     }
     return t;
 fail:
@@ -487,17 +480,13 @@ static void preview_strip(const pass_ctx *c, pass_tls *t, const cw_strip *st)
             memcpy(t->prow + x0, t->rec + cw_tiles_index(W, x0, y),
                    (size_t)(W - x0 < CW_OUT_TILE ? W - x0 : CW_OUT_TILE));
         const uint16_t *dn[CK_PREVIEW_BANDS];
-        for (int b = 0; b < CK_PREVIEW_BANDS; b++)
+        uint32_t *sum[CK_PREVIEW_BANDS];
+        const size_t cr = (size_t)((st->y0 + y) / f - t->pcy0) * (size_t)c->pw;
+        for (int b = 0; b < CK_PREVIEW_BANDS; b++) {
             dn[b] = cw_strip_dn(st, ck_preview_bands[b], (size_t)y * (size_t)W, (size_t)W, t->dn + (size_t)b * W);
-        ck_preview_add_row(dn, t->prow, (size_t)W, t->pacc, t->pacc_n);
-        const int gy = st->y0 + y;
-        if ((gy + 1) % f == 0 || y == st->nrows - 1) { /* the cell row's last row, or the strip's */
-            uint32_t *sum[CK_PREVIEW_BANDS];
-            const size_t cr = (size_t)(gy / f - t->pcy0) * (size_t)c->pw;
-            for (int b = 0; b < CK_PREVIEW_BANDS; b++)
-                sum[b] = t->psum[b] + cr;
-            ck_preview_flush(t->pacc, t->pacc_n, (size_t)W, f, sum, t->pcnt + cr);
+            sum[b] = t->psum[b] + cr;
         }
+        ck_preview_row(dn, t->prow, (size_t)W, f, sum, t->pcnt + cr);
     }
 }
 

@@ -624,7 +624,7 @@ static void test_preview(void)
     enum { W = 1003 };
     static uint16_t band[CK_PREVIEW_BANDS][W];
     static uint8_t fl[W];
-    static uint32_t sum[CK_PREVIEW_BANDS][W], cnt[W], acc[CK_PREVIEW_BANDS][W], acc_n[W];
+    static uint32_t sum[CK_PREVIEW_BANDS][W], cnt[W];
     uint32_t x = 11u;
     for (int i = 0; i < W; i++) {
         for (int b = 0; b < CK_PREVIEW_BANDS; b++) {
@@ -634,23 +634,18 @@ static void test_preview(void)
         fl[i] = (x >> 7) % 5 == 0 ? CK_M_CLOUD : 0;
     }
     const uint16_t *dn[CK_PREVIEW_BANDS];
-    uint32_t *sp[CK_PREVIEW_BANDS], *ap[CK_PREVIEW_BANDS];
+    uint32_t *sp[CK_PREVIEW_BANDS];
     for (int b = 0; b < CK_PREVIEW_BANDS; b++) {
         dn[b] = band[b];
         sp[b] = sum[b];
-        ap[b] = acc[b];
     }
-    memset(acc, 0, sizeof acc);
-    memset(acc_n, 0, sizeof acc_n);
     static const int fs[] = {1, 7, 10, 12, 1003, 2000};
     for (size_t k = 0; k < sizeof fs / sizeof fs[0]; k++) {
         const int f = fs[k];
         memset(sum, 0, sizeof sum);
         memset(cnt, 0, sizeof cnt);
-        ck_preview_add_row(dn, fl, W, ap, acc_n);
-        ck_preview_add_row(dn, fl, W, ap, acc_n); /* two rows of a cell row: every cell twice */
-        ck_preview_flush(ap, acc_n, W, f, sp, cnt);
-        ck_preview_flush(ap, acc_n, W, f, sp, cnt); /* the sums were zeroed: adds nothing */
+        ck_preview_row(dn, fl, W, f, sp, cnt);
+        ck_preview_row(dn, fl, W, f, sp, cnt); /* accumulates: every cell twice */
         int bad = 0, cells = (W + f - 1) / f;
         for (int c = 0; c < cells; c++) {
             uint64_t n = 0, s[CK_PREVIEW_BANDS] = {0};
