@@ -300,7 +300,7 @@ static void chunk_update(const cw_pass *p, pass_tls *t, chunk_t *k, const uint8_
     }
 }
 
-/* Whether any of the n pixels at i is baseline water or has an open event
+/* Whether any of n pixels is baseline water or has an open event
  * (candidate, confirmed): a loop the compiler vectorises, so that the
  * pixels of most of a scene are passed over a block at a time. */
 #define FLAG_BLOCK 64
