@@ -8,7 +8,7 @@
 # usage: vectorised.sh BUILD    Prints each scalar clone and "N passed, N failed".
 B=${1:-build}
 SERIAL="ck_tiff_pred2_row" # running sums along a row, no 256-bit lanes to fill
-case "$(uname -m)" in x86_64) ;; *) echo "not x86-64: no AVX2 copies to check"; echo "0 passed, 0 failed"; exit 0 ;; esac
+case "$(uname -m)" in x86_64) ;; *) echo "not x86-64: no AVX2 copies to check"; echo "vectorised: 0 passed, 0 failed"; exit 0 ;; esac
 pass=0 fail=0
 for o in "$B"/kernels/*.o; do
     objdump -d --no-show-raw-insn "$o" | awk '
@@ -17,7 +17,7 @@ for o in "$B"/kernels/*.o; do
         END { if (f != "") print f, n }'
 done > "$B/vectorised.txt"
 if [ ! -s "$B/vectorised.txt" ]; then
-    echo "no AVX2 copies found in $B/kernels/*.o (is CK_VEC on for this build?)"; echo "0 passed, 1 failed"; exit 1
+    echo "no AVX2 copies found in $B/kernels/*.o (is CK_VEC on for this build?)"; echo "vectorised: 0 passed, 1 failed"; exit 1
 fi
 while read -r fn n; do
     base=${fn%.avx2}
@@ -27,5 +27,5 @@ while read -r fn n; do
         fail=$((fail + 1))
     fi
 done < "$B/vectorised.txt"
-echo "$pass passed, $fail failed"
+echo "vectorised: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
