@@ -458,7 +458,7 @@ static int compress_frame(cw_state_io *io, slot_t *s, const uint8_t *p, size_t n
 {
     size_t r;
     if (literals_only) {
-        const size_t nb = n ? (n + ZSTD_BLOCKSIZE_MAX - 1) / ZSTD_BLOCKSIZE_MAX : 1;
+        const size_t nb = (n + ZSTD_BLOCKSIZE_MAX - 1) / ZSTD_BLOCKSIZE_MAX; /* n > 0: the caller's guard */
         if (grow((void **)&io->seq, &io->seq_cap, nb * sizeof *io->seq, 0))
             return -1;
         for (size_t i = 0; i < nb; i++) { /* a delimiter: the block's bytes as its last literals */
