@@ -59,6 +59,9 @@ $(shell mkdir -p $(BUILD) && printf '#define CW_COMMIT "%s"\n' '$(COMMIT)' > $(B
   rm -f $(BUILD)/cw_commit.h.new)
 
 
+# 'make' alone builds; install and the other targets are defined below
+.DEFAULT_GOAL := all
+
 PREFIX ?= /usr/local
 DESTDIR ?=
 

@@ -31,5 +31,10 @@ for f in kernels/*.[ch]; do
         echo "layering: $f includes pipeline, GDAL, PROJ or libpng"; fail=$((fail + 1))
     else pass=$((pass + 1)); fi
 done
+# 'make' alone builds and installs nothing (it once ran install, the first
+# rule in the Makefile, into /usr/local)
+if make -n 2>/dev/null | grep -q 'install -m'; then
+    echo "layers: 'make' with no target would install"; fail=$((fail + 1))
+else pass=$((pass + 1)); fi
 echo "layers: $pass passed, $fail failed"
 [ $fail -eq 0 ]
