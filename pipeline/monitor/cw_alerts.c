@@ -161,6 +161,8 @@ typedef struct {
     size_t *par, *order, *root_comp;
     comp_t *comps;
     size_t ncomp;
+    char (*fresh)[sizeof((cw_alert *)0)->id]; /* ids given to new alerts tonight */
+    size_t nfresh;
     PJ_CONTEXT *pj_ctx;
     PJ *pj; /* tile CRS -> WGS84, lon/lat */
     OGRSpatialReferenceH tsrs, wgs;
@@ -503,9 +505,22 @@ static void alert_relate(const alert_run *r, OGRGeometryH poly, cw_alert *a)
         snprintf(a->reason, sizeof a->reason, "below the minimum mapping unit (%.2f ha)", mmu);
 }
 
+static int id_taken(const alert_run *r, const char *id)
+{
+    for (int a = 0; a < r->nold; a++)
+        if (!strcmp(r->old[a].id, id))
+            return 1;
+    for (size_t a = 0; a < r->nfresh; a++)
+        if (!strcmp(r->fresh[a], id))
+            return 1;
+    return 0;
+}
+
 /* A new alert's anchor (its earliest-dated pixel, first in row order) and
- * id TILE-L|M-firstdate-E100m-N100m, suffixed when another event has it. */
-static void alert_identify(const alert_run *r, const comp_t *k, cw_alert *a)
+ * id TILE-L|M-firstdate-E100m-N100m, suffixed -2, -3, ... when an alert of
+ * the history or another new one tonight has it (two events of one date
+ * within 100 m). */
+static void alert_identify(alert_run *r, const comp_t *k, cw_alert *a)
 {
     size_t best = r->order[k->start];
     for (size_t m = 1; m < k->n; m++) {
@@ -514,16 +529,14 @@ static void alert_identify(const alert_run *r, const comp_t *k, cw_alert *a)
             best = q;
     }
     a->anchor = r->px[best].idx;
-    char d[11];
+    char d[11], base[sizeof a->id];
     ck_day_format(a->first_day, d);
-    snprintf(a->id, sizeof a->id, "%s-%c-%.4s%.2s%.2s-%ld-%ld", r->s->tile, a->cls == CW_CLASS_MINING ? 'M' : 'L', d,
+    snprintf(base, sizeof base, "%s-%c-%.4s%.2s%.2s-%ld-%ld", r->s->tile, a->cls == CW_CLASS_MINING ? 'M' : 'L', d,
              d + 5, d + 8, lround(comp_easting(r->s, k) / 100.0), lround(comp_northing(r->s, k) / 100.0));
-    for (int a2 = 0, sfx = 2; a2 < r->nold; a2++)
-        if (!strcmp(r->old[a2].id, a->id)) {
-            size_t l = strlen(a->id);
-            snprintf(a->id + l, sizeof a->id - l, "-%d", sfx++);
-            a2 = -1;
-        }
+    cw_strlcpy(a->id, base, sizeof a->id);
+    for (int sfx = 2; id_taken(r, a->id); sfx++)
+        snprintf(a->id, sizeof a->id, "%.50s-%d", base, sfx);
+    cw_strlcpy(r->fresh[r->nfresh++], a->id, sizeof r->fresh[0]);
 }
 
 /* One component as an alert: written to the history when new or changed. */
@@ -640,6 +653,7 @@ static void alert_run_free(alert_run *r)
     free(r->root_comp);
     free(r->comps);
     free(r->taken);
+    free(r->fresh);
     free(r->rev);
     proj_destroy(r->pj);
     proj_context_destroy(r->pj_ctx);
@@ -671,6 +685,11 @@ int cw_alerts_update(const cw_config *cfg, const cw_scene *s, const cw_aoi_grid 
     if (components_collect(&r) || river_groups(&r) || components_classify(&r) || pits_merge(&r))
         goto done;
     components_match_history(&r);
+    r.fresh = malloc((r.ncomp ? r.ncomp : 1) * sizeof *r.fresh);
+    if (!r.fresh) {
+        cw_error("out of memory (%zu components)", r.ncomp);
+        goto done;
+    }
     if (transforms_open(&r))
         goto done;
     for (size_t c = 0; c < r.ncomp; c++)

@@ -147,6 +147,16 @@ def withdrawals_listed(history, run_dir):
     return ok, len(rej)
 
 
+def ids_once(history):
+    """Every alert of the history was created once, on one night, and every
+    created event names an alert of its own (two events of one night that
+    shared an id once overwrote each other): (alerts, created events, ok)."""
+    ds = ogr.Open(history)
+    ids = [f.GetField("alert_id") for f in ds.GetLayerByName("alerts")]
+    created = [f.GetField("alert_id") for f in ds.GetLayerByName("alert_events") if f.GetField("event") == "created"]
+    return len(ids), len(created), sorted(ids) == sorted(created) and len(set(ids)) == len(ids)
+
+
 def score(series, history):
     truth = json.load(open(os.path.join(series, "truth", "truth.json")))
     ev = gdal.Open(os.path.join(series, "truth", "events.tif")).ReadAsArray()
@@ -270,9 +280,10 @@ def main():
                                    work)
             r = score(series, hist)
             r["withdrawn_listed"], r["withdrawn"] = withdrawals_listed(hist, rd)
+            r["nalerts"], r["ncreated"], r["ids_ok"] = ids_once(hist)
             shutil.rmtree(rd, ignore_errors=True)
             rows.append(r)
-            for k in ("transient_false", "withdrawn_listed", "withdrawn", "shift_ok", "published", "true", "events", "detected", "conf_events", "confirmed", "class_ok",
+            for k in ("transient_false", "withdrawn_listed", "withdrawn", "ids_ok", "nalerts", "ncreated", "shift_ok", "published", "true", "events", "detected", "conf_events", "confirmed", "class_ok",
                       "date_ok", "beside", "beside_ok"):
                 tot[k] = tot.get(k, 0) + r[k]
             tot.setdefault("area_err", []).extend(r["area_err"])
@@ -300,10 +311,12 @@ def main():
     print(f"withdrawals: {tot['withdrawn_listed']} of {tot['withdrawn']} published alerts that ended rejected are "
           f"listed, rejected with their reason, in that night's alerts.csv; {tot['transient_false']} of them lay off "
           "every true event (shown for a while, then withdrawn)")
+    print(f"ids: each alert created once under its own id on {tot['ids_ok']} of {len(rows)} series "
+          f"({tot['nalerts']} alerts, {tot['ncreated']} created events)")
     print(f"misregistration: the shifted date measured (+1 px) and no other on {tot['shift_ok']} of {len(rows)} series")
     print(f"objects: the clearing beside a haze patch is its own alert (>= 90 % of its pixels on the clearing) with "
           f"its area within 10 % on {tot['beside_ok']} of {tot['beside']} series")
-    S = {"withdrawals": ratio(tot["withdrawn_listed"], tot["withdrawn"]), "shift": ratio(tot["shift_ok"], len(rows)), "cadence": 1 if same else 0, "beside": ratio(tot["beside_ok"], tot["beside"]), "recall": ratio(tot["detected"], tot["events"]), "confirmed_recall": ratio(tot["confirmed"], tot["conf_events"]),
+    S = {"withdrawals": ratio(tot["withdrawn_listed"], tot["withdrawn"]), "shift": ratio(tot["shift_ok"], len(rows)), "ids": ratio(tot["ids_ok"], len(rows)), "cadence": 1 if same else 0, "beside": ratio(tot["beside_ok"], tot["beside"]), "recall": ratio(tot["detected"], tot["events"]), "confirmed_recall": ratio(tot["confirmed"], tot["conf_events"]),
          "precision": ratio(tot["true"], tot["published"]), "class": ratio(tot["class_ok"], tot["detected"]),
          "date": ratio(tot["date_ok"], tot["detected"]), "area_err": med,
          "false_confirmed": sum(1 for f in tot["false"] if f[1] == "confirmed")}
@@ -318,7 +331,7 @@ def main():
                   ("class", 0.9, ">="), ("date", 0.8, ">="), ("area_err", 0.15, "<="), ("false_confirmed", 0, "<="),
                   ("area_err_canopy_loss", 0.15, "<="), ("area_err_mining_scar", 0.15, "<="),
                   ("precision_canopy_loss", 0.85, ">="), ("precision_mining_scar", 0.85, ">="),
-                  ("cadence", 1, ">="), ("shift", 1, ">="), ("beside", 1, ">="),
+                  ("cadence", 1, ">="), ("shift", 1, ">="), ("ids", 1, ">="), ("beside", 1, ">="),
                   ("withdrawals", 1, ">=")]
         passed = failed = 0
         for k, v, op in floors:
