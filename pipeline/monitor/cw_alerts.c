@@ -609,9 +609,24 @@ static int alert_publish(alert_run *r, comp_t *k, cw_alert_counts *counts)
     return 0;
 }
 
-/* Alerts of the history no longer flagged: candidates expired (rejected);
- * confirmed alerts whose pixels all came back to their seasonal
- * expectation (reverted), published once more with the reason. */
+/* The history alert whose component took old alert a's anchor pixel
+ * tonight (two events grown into one: the earliest keeps the id), or NULL. */
+static const cw_alert *merged_into(const alert_run *r, int a)
+{
+    int64_t anchor = r->old[a].anchor;
+    if (anchor < 0 || (uint64_t)anchor > UINT32_MAX)
+        return NULL;
+    size_t q = px_find(r->px, r->n, (uint32_t)anchor);
+    if (q == (size_t)-1)
+        return NULL;
+    int m = comp_of(r, q)->matched;
+    return m >= 0 && m != a ? &r->old[m] : NULL;
+}
+
+/* Alerts of the history no longer flagged: merged into another one or
+ * expired candidates (rejected); confirmed alerts whose pixels all came
+ * back to their seasonal expectation (reverted), published once more with
+ * the reason. */
 static int retire_unflagged(alert_run *r, cw_alert_counts *counts)
 {
     const ck_change_params *d = &r->cfg->det;
@@ -623,7 +638,14 @@ static int retire_unflagged(alert_run *r, cw_alert_counts *counts)
             continue;
         cw_alert x = *o;
         x.geom = NULL;
-        if (o->status == CW_AL_CANDIDATE) {
+        const cw_alert *into = merged_into(r, a);
+        if (into) {
+            x.status = CW_AL_REJECTED;
+            snprintf(x.reason, sizeof x.reason,
+                     "merged into %s: its pixels grew together with that alert's (the earliest of the event) "
+                     "and are reported there",
+                     into->id);
+        } else if (o->status == CW_AL_CANDIDATE) {
             x.status = CW_AL_REJECTED;
             x.confidence = 2;
             snprintf(x.reason, sizeof x.reason,
@@ -636,7 +658,10 @@ static int retire_unflagged(alert_run *r, cw_alert_counts *counts)
                      "within %d days of the first anomaly; not loss (a dry spell, a winter, a flood)",
                      d->recover_n, d->recover_days);
         }
-        if (cw_history_alert_put(r->h, &x, r->night, x.status == CW_AL_REJECTED ? "rejected" : "reverted"))
+        if (cw_history_alert_put(r->h, &x, r->night,
+                                 into                         ? "merged"
+                                 : x.status == CW_AL_REJECTED ? "rejected"
+                                                              : "reverted"))
             return -1;
         counts->n_rejected++;
     }

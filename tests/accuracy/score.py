@@ -150,11 +150,16 @@ def withdrawals_listed(history, run_dir):
 def ids_once(history):
     """Every alert of the history was created once, on one night, and every
     created event names an alert of its own (two events of one night that
-    shared an id once overwrote each other): (alerts, created events, ok)."""
+    shared an id once overwrote each other), and an alert merged into another
+    names one of the history: (alerts, created events, ok)."""
     ds = ogr.Open(history)
+    alerts = {f.GetField("alert_id"): f.GetField("reason") or "" for f in ds.GetLayerByName("alerts")}
     ids = [f.GetField("alert_id") for f in ds.GetLayerByName("alerts")]
     created = [f.GetField("alert_id") for f in ds.GetLayerByName("alert_events") if f.GetField("event") == "created"]
-    return len(ids), len(created), sorted(ids) == sorted(created) and len(set(ids)) == len(ids)
+    # an alert merged into another names one that exists and is not itself
+    into = [(a, r.split(":")[0][len("merged into "):]) for a, r in alerts.items() if r.startswith("merged into ")]
+    merged_ok = all(i in alerts and i != a for a, i in into)
+    return len(ids), len(created), sorted(ids) == sorted(created) and len(set(ids)) == len(ids) and merged_ok
 
 
 def score(series, history):
