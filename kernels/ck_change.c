@@ -312,15 +312,19 @@ static float maxf(float a, float b) { return a > b ? a : b; }
  * expected neighbour `low` (a shifted date is no change), the pixel's NDVI
  * threshold and its NBR (r, NaN when unknown) against the NBR expected
  * today.  Branch-free, so the screen below vectorises. */
-static inline int anom_test(const ck_change_params *p, float v, float mean, float low, float thr, uint8_t info,
-                            uint8_t chakra, float r, float nbr_base)
+static inline int anom_test(const ck_change_params *p, float v, float mean, float low, float thr,
+                            uint8_t info, uint8_t chakra, float r, float nbr_base, float mndwi)
 {
     const float drop = low - v;
     const int canopy = (mean >= p->forest_min) & !(info & CK_BI_WATER);
     const int in_chakra = canopy & (drop > maxf(thr, p->chakra_drop)) & (v < p->chakra_ndvi_max);
     const int outside = canopy & (((drop > thr) & (v < p->ndvi_max_after)) | (drop > p->clearcut_drop));
     const float nbr_drop = r != r ? 0.0f : nbr_base - r;
-    return (chakra ? in_chakra : outside) & (nbr_drop > p->nbr_evidence); /* the SWIR agrees */
+    /* the SWIR agrees; or the land became water (MNDWI says so and NIR
+     * fell below red, which neither haze nor a shadow does), whose NBR is
+     * a ratio of two near-zero reflectances and says nothing */
+    const int water = (mndwi > p->mndwi_pond) & (v < 0.0f);
+    return (chakra ? in_chakra : outside) & ((nbr_drop > p->nbr_evidence) | water);
 }
 
 /* An anomaly threshold: k x the pixel's spread (CK_SPREAD_STEP units), at least dmin. */
@@ -438,9 +442,10 @@ CK_VEC size_t ck_change_update(const ck_obs *o, size_t n, int day, const ck_chan
             const int clear = seen_clear(o->mask[i], v);
             d->last_clear[i] = clear ? (uint16_t)day : d->last_clear[i];
             const float mean = (float)b->ndvi[i] * 1e-4f, base = (float)e.ndvi[i] * 1e-4f;
-            const int anom = clear & ((info & CK_BI_SET) != 0) &
-                             anom_test(p, v, mean, low_of(&e, i, base), spread_thr(p, b->spr_ndvi[i], p->ndvi_dmin),
-                                       info, ch[k], o->nbr[i], (float)e.nbr[i] * 1e-4f);
+            const int anom =
+                clear & ((info & CK_BI_SET) != 0) &
+                anom_test(p, v, mean, low_of(&e, i, base), spread_thr(p, b->spr_ndvi[i], p->ndvi_dmin), info,
+                          ch[k], o->nbr[i], (float)e.nbr[i] * 1e-4f, o->mndwi[i]);
             const int open = (st == CK_ST_CANDIDATE) | (st == CK_ST_CONFIRMED);
             todo[k] = (uint8_t)(open | (anom << 1)); /* bit 0: an open event, bit 1: a new anomaly */
         }

@@ -108,7 +108,8 @@ typedef struct {
     float bsi_bare;       /* bare when BSI > this ... */
     float ndvi_bare;      /* ... or NDVI < this */
     float mndwi_pond;     /* pond when MNDWI > this where the baseline was land */
-    float nbr_evidence;   /* an anomaly needs the SWIR to agree: NBR drop > this */
+    float nbr_evidence;   /* an anomaly needs the SWIR to agree: NBR drop > this (or new water:
+                             MNDWI > mndwi_pond and NDVI < 0) */
     int confirm_n;        /* anomalous observations among the next ones to confirm */
     int window_obs;       /* the next clear observations considered */
     int window_days;      /* and the days after the first anomaly */

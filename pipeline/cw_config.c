@@ -67,7 +67,8 @@ static const cfg_item items[] = {
     {"detect", "ndvi_bare", T_FLT, D(ndvi_bare), 0, -1, 1, "0.3", "or NDVI below this"},
     {"detect", "mndwi_pond", T_FLT, D(mndwi_pond), 0, -1, 1, "0", "pond when MNDWI above this on former land"},
     {"detect", "nbr_evidence", T_FLT, D(nbr_evidence), 0, 0, 1, "0.10",
-     "an anomaly needs the SWIR to agree: NBR drop above this (haze lowers NDVI, not NBR)"},
+     "an anomaly needs the SWIR to agree: NBR drop above this (haze lowers NDVI, not NBR), or the land to become "
+     "water (MNDWI above mndwi_pond and NDVI below 0)"},
     {"detect", "recover_n", T_INT, D(recover_n), 0, 1, 20, "3",
      "a confirmed pixel back at its seasonal expectation on this many clear observations in a row ..."},
     {"detect", "recover_days", T_INT, D(recover_days), 0, 0, 3650, "240",

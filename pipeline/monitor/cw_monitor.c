@@ -222,8 +222,8 @@ static const uint8_t *quality_mask(const cw_pass *p, pass_tls *t, const uint8_t 
     const size_t n = w * rows;
     const ck_quality_params *q = &p->cfg->det.quality;
     memset(t->qflag, 0, n);
-    ck_quality_test(t->obs16[0], t->obs16[1], t->obs16[2], t->ix[IX_MNDWI], mask, dyn->ref_blue, dyn->ref_nir,
-                    dyn->ref_swir, dyn->last_clear, n, p->day, q, t->qflag);
+    ck_quality_test(t->obs16[0], t->obs16[1], t->obs16[2], t->ix[IX_MNDWI], t->ix[IX_NDVI], mask,
+                    dyn->ref_blue, dyn->ref_nir, dyn->ref_swir, dyn->last_clear, n, p->day, q, t->qflag);
     ck_quality_suspect(t->qflag, w, rows, q->suspect_px, t->scr1, t->scr2);
     ck_quality_merge(mask, t->qflag, n, t->qmask, t->q);
     return t->qmask;

@@ -356,6 +356,10 @@ static void test_confirmation(void)
             ndvi[i] = 0.05f + 0.85f * (float)(lcg(&seed) % 1000) / 1000.0f;
             nbr[i] = 0.6f - 0.25f * (float)(lcg(&seed) % 1000) / 1000.0f; /* SWIR agrees or not */
             bsi[i] = mndwi[i] = -0.3f;
+            if ((lcg(&seed) >> 16) % 8 == 0) { /* water, or its edge (mixed SWIR), whose NBR says nothing */
+                ndvi[i] = -0.3f + 0.4f * (float)((lcg(&seed) >> 16) % 1000) / 1000.0f;
+                mndwi[i] = (lcg(&seed) >> 16) % 2 ? 0.6f : -0.1f;
+            }
         }
         ck_obs o = {ndvi, nbr, bsi, mndwi, mask, chak, NULL, NULL, m3};
         size_t events = ck_change_update(&o, NPX, day, &p, &b, &d), want = 0;
@@ -364,7 +368,7 @@ static void test_confirmation(void)
             double thr = fmax(p.k_spread * 0.002 * sn[i], p.ndvi_dmin);
             int anom = chak[i] ? drop > fmax(thr, p.chakra_drop) && ndvi[i] < p.chakra_ndvi_max
                                : (drop > thr && ndvi[i] < p.ndvi_max_after) || drop > p.clearcut_drop;
-            anom = anom && 0.6 - nbr[i] > p.nbr_evidence;
+            anom = anom && (0.6 - nbr[i] > p.nbr_evidence || (mndwi[i] > p.mndwi_pond && ndvi[i] < 0));
             /* what the update reports: an event open before it, or a new anomaly */
             want += ref[i].status == CK_ST_CANDIDATE || ref[i].status == CK_ST_CONFIRMED || (anom && !mask[i]);
             ref_step(&ref[i], day, !mask[i], anom, &p);
@@ -671,7 +675,7 @@ static void test_quality(void)
     enum { NP = 777 };
     static int16_t ob[NP], on[NP], os_[NP];
     static uint8_t rb[NP], rn[NP], rs[NP];
-    static float mw[NP];
+    static float mw[NP], nd[NP];
     static uint8_t mask[NP], fl[NP];
     static uint16_t lc[NP];
     ck_quality_params q = ck_quality_params_default();
@@ -686,9 +690,14 @@ static void test_quality(void)
         on[i] = (int16_t)(kind == 2 ? 1600 : kind == 1 ? 3800 : kind == 3 ? 2000 : 3200);
         os_[i] = (int16_t)(kind == 2 ? 800 : kind == 1 ? 1800 : kind == 3 ? (i & 1 ? 3000 : 40) : 1500);
         mw[i] = kind == 3 && !(i & 1) ? 0.5f : -0.3f;
+        nd[i] = kind == 3 ? 0.1f : 0.8f;
+        if (kind == 2 && i % 3 == 0) { /* new water beside land: the 20 m SWIR mixed, NIR below red */
+            mw[i] = -0.1f;
+            nd[i] = -0.4f;
+        }
     }
     memset(fl, 0, sizeof fl);
-    ck_quality_test(ob, on, os_, mw, mask, rb, rn, rs, lc, NP, day, &q, fl);
+    ck_quality_test(ob, on, os_, mw, nd, mask, rb, rn, rs, lc, NP, day, &q, fl);
     for (int i = 0; i < NP; i++) {
         int want = 0;
         if (!mask[i] && lc[i]) {
@@ -696,7 +705,7 @@ static void test_quality(void)
                    ds = os_[i] - R * rs[i];
             if (db > thr && db > ds && ds > -200 && on[i] - R * rn[i] > -300)
                 want = CK_M_HAZE;
-            else if (on[i] < 0.75 * R * rn[i] && os_[i] < 0.75 * R * rs[i] && !(mw[i] > 0))
+            else if (on[i] < 0.75 * R * rn[i] && os_[i] < 0.75 * R * rs[i] && !(mw[i] > 0) && !(nd[i] < 0))
                 want = CK_M_FRINGE;
         }
         bad += fl[i] != want;
@@ -710,6 +719,14 @@ static void test_quality(void)
     for (int i = 0; i < NP; i++)
         cleared += ob[i] - rb[i] * CK_REF8_STEP == 600 && fl[i] != 0;
     CHECK(cleared == 0, "no clearing or pond flagged as haze or shadow (%d)", cleared);
+    int edge = 0, nedge = 0;
+    for (int i = 0; i < NP; i++)
+        if (nd[i] < 0) {
+            nedge++;
+            edge += fl[i] != 0;
+        }
+    CHECK(edge == 0 && nedge > 20,
+          "no new water under a mixed 20 m SWIR flagged as a shadow fringe (%d of %d)", edge, nedge);
 
     enum { W = 37, H = 11 };
     static uint8_t in[W * H], out[W * H], scr[W * H];
