@@ -321,7 +321,7 @@ def main():
     print(f"misregistration: the shifted date measured (+1 px) and no other on {tot['shift_ok']} of {len(rows)} series")
     print(f"objects: the clearing beside a haze patch is its own alert (>= 90 % of its pixels on the clearing) with "
           f"its area within 10 % on {tot['beside_ok']} of {tot['beside']} series")
-    S = {"withdrawals": ratio(tot["withdrawn_listed"], tot["withdrawn"]), "shift": ratio(tot["shift_ok"], len(rows)), "ids": ratio(tot["ids_ok"], len(rows)), "cadence": 1 if same else 0, "beside": ratio(tot["beside_ok"], tot["beside"]), "recall": ratio(tot["detected"], tot["events"]), "confirmed_recall": ratio(tot["confirmed"], tot["conf_events"]),
+    S = {"withdrawals": ratio(tot["withdrawn_listed"], tot["withdrawn"]), "shift": ratio(tot["shift_ok"], len(rows)), "ids": ratio(tot["ids_ok"], len(rows)), "transient_false": tot["transient_false"], "cadence": 1 if same else 0, "beside": ratio(tot["beside_ok"], tot["beside"]), "recall": ratio(tot["detected"], tot["events"]), "confirmed_recall": ratio(tot["confirmed"], tot["conf_events"]),
          "precision": ratio(tot["true"], tot["published"]), "class": ratio(tot["class_ok"], tot["detected"]),
          "date": ratio(tot["date_ok"], tot["detected"]), "area_err": med,
          "false_confirmed": sum(1 for f in tot["false"] if f[1] == "confirmed")}
@@ -337,7 +337,7 @@ def main():
                   ("area_err_canopy_loss", 0.15, "<="), ("area_err_mining_scar", 0.15, "<="),
                   ("precision_canopy_loss", 0.85, ">="), ("precision_mining_scar", 0.85, ">="),
                   ("cadence", 1, ">="), ("shift", 1, ">="), ("ids", 1, ">="), ("beside", 1, ">="),
-                  ("withdrawals", 1, ">=")]
+                  ("withdrawals", 1, ">="), ("transient_false", 0, "<=")]
         passed = failed = 0
         for k, v, op in floors:
             ok = S[k] >= v if op == ">=" else S[k] <= v
