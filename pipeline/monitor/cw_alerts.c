@@ -502,7 +502,7 @@ static void alert_relate(const alert_run *r, OGRGeometryH poly, cw_alert *a)
     double mmu = touching ? r->cfg->mmu_aoi_ha : r->cfg->mmu_ha;
     a->published = a->area_ha + 1e-9 >= mmu;
     if (!a->published)
-        snprintf(a->reason, sizeof a->reason, "below the minimum mapping unit (%.2f ha)", mmu);
+        snprintf(a->reason, sizeof a->reason, CW_REASON_MMU, mmu);
 }
 
 static int id_taken(const alert_run *r, const char *id)
@@ -551,21 +551,21 @@ static int alert_publish(alert_run *r, comp_t *k, cw_alert_counts *counts)
     alert_relate(r, poly, &a);
     if (k->river) {
         a.published = 0;
-        snprintf(a.reason, sizeof a.reason,
-                 "river dynamics: bare or wet ground beside the baseline channel with no pond away from it "
-                 "(bank erosion or a sand bar)");
+        cw_strlcpy(a.reason, CW_REASON_RIVER, sizeof a.reason);
     }
     const cw_review *rv = prev ? cw_review_latest(r->rev, r->nrev, prev->id) : NULL;
     if (rv && rv->review == CW_RV_FALSE_POSITIVE) { /* the committee's word stands: never published again */
         char d[11];
         ck_day_format(rv->day, d);
         a.published = 0;
-        snprintf(a.reason, sizeof a.reason, "reviewed as a false positive on %s%s%.60s: not published again", d,
-                 rv->reviewer[0] ? " by " : "", rv->reviewer);
+        if (rv->reviewer[0])
+            snprintf(a.reason, sizeof a.reason, CW_REASON_REVIEWED_BY, d, rv->reviewer);
+        else
+            snprintf(a.reason, sizeof a.reason, CW_REASON_REVIEWED, d);
     } else if (prev && prev->published && !a.published) { /* published before: withdrawn once, in the open */
         char why[sizeof a.reason];
         cw_strlcpy(why, a.reason, sizeof why);
-        snprintf(a.reason, sizeof a.reason, "withdrawn: %s", why);
+        snprintf(a.reason, sizeof a.reason, CW_REASON_WITHDRAWN, why);
         a.status = CW_AL_REJECTED;
         a.published = 1;
     }
@@ -641,22 +641,15 @@ static int retire_unflagged(alert_run *r, cw_alert_counts *counts)
         const cw_alert *into = merged_into(r, a);
         if (into) {
             x.status = CW_AL_REJECTED;
-            snprintf(x.reason, sizeof x.reason,
-                     "merged into %s: its pixels grew together with that alert's (the earliest of the event) "
-                     "and are reported there",
-                     into->id);
+            snprintf(x.reason, sizeof x.reason, CW_REASON_MERGED, into->id);
         } else if (o->status == CW_AL_CANDIDATE) {
             x.status = CW_AL_REJECTED;
             x.confidence = 2;
-            snprintf(x.reason, sizeof x.reason,
-                     "not confirmed: fewer than %d anomalous of the next %d clear observations within %d days",
-                     d->confirm_n, d->window_obs, d->window_days);
+            snprintf(x.reason, sizeof x.reason, CW_REASON_EXPIRED, d->confirm_n, d->window_obs,
+                     d->window_days);
         } else {
             x.status = CW_AL_REVERTED;
-            snprintf(x.reason, sizeof x.reason,
-                     "reverted: back to its seasonal expectation (NDVI and NBR) on %d clear observations in a row "
-                     "within %d days of the first anomaly; not loss (a dry spell, a winter, a flood)",
-                     d->recover_n, d->recover_days);
+            snprintf(x.reason, sizeof x.reason, CW_REASON_REVERTED, d->recover_n, d->recover_days);
         }
         if (cw_history_alert_put(r->h, &x, r->night,
                                  into                         ? "merged"

@@ -125,6 +125,7 @@ typedef enum { CW_LANG_ES = 0, CW_LANG_EN = 1 } cw_lang;
     X(M_COL_FIRST, "Primera detección", "First detected")                                                       \
     X(M_COL_CONFIRMED, "Confirmada el", "Confirmed on")                                                          \
     X(M_COL_LAST, "Última observación", "Last observed")                                                         \
+    X(M_COL_REASON, "Motivo", "Reason")                                                                          \
     X(M_COL_SAME_EVENT, "Mismo evento, visto en la tesela vecina", "Same event, seen on the overlapping tile")       \
     X(M_COL_WHERE, "Ubicación", "Location")                                                                      \
     X(M_COL_RELATION, "Relación con el área", "Relation to the area")                                           \
@@ -237,5 +238,9 @@ const char *cw_msg_get(cw_lang l, cw_msg m);
 /* "Contains modified Copernicus Sentinel data 2023-2024" for imagery of
  * ck days d0..d1 (0: no year). */
 void cw_attribution(cw_lang l, int d0, int d1, char *buf, size_t n);
+/* An alert's reason (the history's, CW_REASON_* of cw_history.h) in the
+ * language: each format's Spanish, its values kept as written; a reason of
+ * no known format (a history written by another version) as it is. */
+void cw_reason_text(cw_lang l, const char *reason, char *buf, size_t n);
 
 #endif

@@ -330,6 +330,13 @@ static void alert_html(FILE *f, cw_lang lang, const rep_alert *ra, const cw_revi
             fprintf(f, ", %.0f m", a->distance_m);
     }
     fputs("</td></tr>\n", f);
+    if (a->reason[0]) { /* why it is withdrawn, rejected, reverted */
+        char why[320];
+        cw_reason_text(lang, a->reason, why, sizeof why);
+        fprintf(f, "<tr><th>%s</th><td>", T(M_COL_REASON));
+        cw_html_esc(f, why);
+        fputs("</td></tr>\n", f);
+    }
     if (a->same_event[0]) { /* the overlap of two tiles: one event, one trip */
         fprintf(f, "<tr><th>%s</th><td>", T(M_COL_SAME_EVENT));
         cw_html_esc(f, a->same_event);

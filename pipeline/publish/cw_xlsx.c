@@ -28,10 +28,17 @@ static const struct {
 /* Strings go in as strings: a cell of text is never a formula, so users'
  * names need no quote mark here; numbers are the CSV's, with its decimals
  * as their display format. */
-static void alert_row(lxw_worksheet *ws, lxw_row_t r, const cw_alert *a, lxw_format *date, lxw_format *const *num)
+static void alert_row(lxw_worksheet *ws, lxw_row_t r, cw_lang lang, const cw_alert *a, lxw_format *date,
+                      lxw_format *const *num)
 {
     cw_alert_cell c[CW_ALERT_NCOLS];
     cw_alert_cells(a, c);
+    char why[320];
+    for (lxw_col_t k = 0; k < CW_ALERT_NCOLS; k++)
+        if (c[k].text == a->reason) { /* the reason column, in the sheet's language */
+            cw_reason_text(lang, a->reason, why, sizeof why);
+            c[k].text = why;
+        }
     for (lxw_col_t k = 0; k < CW_ALERT_NCOLS; k++) {
         const cw_alert_col *col = &cw_alert_cols[k];
         if (col->type == CW_COL_TEXT && c[k].text && c[k].text[0]) {
@@ -80,7 +87,7 @@ int cw_xlsx_alerts(const char *path, cw_lang lang, const char *night, const cw_a
     }
     lxw_format *const num[2] = {num4, num6};
     for (int i = 0; i < n; i++)
-        alert_row(ws, (lxw_row_t)(i + 1), &al[i], date, num);
+        alert_row(ws, (lxw_row_t)(i + 1), lang, &al[i], date, num);
     worksheet_freeze_panes(ws, 1, 0);
     worksheet_autofilter(ws, 0, 0, (lxw_row_t)(n > 0 ? n : 1), CW_ALERT_NCOLS - 1);
     lxw_error e = workbook_close(wb);

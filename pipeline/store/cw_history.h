@@ -26,6 +26,28 @@ const char *cw_class_name(int c);
 const char *cw_status_name(int s);
 const char *cw_conf_label(int confidence); /* 2 low, 3 high, 4 highest */
 
+/* Why an alert is not (or no longer) published, as the history stores it:
+ * English printf formats, the only place their wording lives; the report
+ * and the Spanish spreadsheet translate them (cw_reason_text).  Every
+ * conversion is followed by literal text or ends the format. */
+#define CW_REASON_MMU "below the minimum mapping unit (%.2f ha)"
+#define CW_REASON_RIVER                                                                                      \
+    "river dynamics: bare or wet ground beside the baseline channel with no pond away from it (bank "        \
+    "erosion or a "                                                                                          \
+    "sand bar)"
+#define CW_REASON_REVIEWED "reviewed as a false positive on %s: not published again"
+#define CW_REASON_REVIEWED_BY "reviewed as a false positive on %s by %.60s: not published again"
+#define CW_REASON_WITHDRAWN "withdrawn: %s" /* the reason it no longer qualifies */
+#define CW_REASON_MERGED                                                                                     \
+    "merged into %s: its pixels grew together with that alert's (the earliest of the event) and are "        \
+    "reported there"
+#define CW_REASON_EXPIRED                                                                                    \
+    "not confirmed: fewer than %d anomalous of the next %d clear observations within %d days"
+#define CW_REASON_REVERTED                                                                                   \
+    "reverted: back to its seasonal expectation (NDVI and NBR) on %d clear observations in a row within %d " \
+    "days "                                                                                                  \
+    "of the first anomaly; not loss (a dry spell, a winter, a flood)"
+
 typedef struct {
     char id[64];
     char tile[8];
@@ -40,7 +62,7 @@ typedef struct {
     char scenes[4096];
     int published; /* at or above its minimum mapping unit */
     long long anchor; /* pixel index on the tile grid that identifies the event */
-    char reason[160];
+    char reason[256]; /* CW_REASON_*, the longest (reverted) about 190 bytes */
     char created[11], updated[11]; /* nights YYYY-MM-DD */
     OGRGeometryH geom; /* EPSG:4326 lon/lat (owned), may be NULL */
     long long seq;     /* order of making (the row's fid in the history) */

@@ -32,12 +32,14 @@ False alerts are attributed to what lies under them (truth/decoys.tif).
 """
 import argparse
 import csv
+from html import escape as html_escape, unescape as html_unescape
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
 
 import numpy as np
 from osgeo import gdal, ogr, osr
@@ -133,17 +135,40 @@ def grow(m, r=1):
     return o
 
 
-def withdrawals_listed(history, run_dir):
+def withdrawals_listed(build, history, run_dir):
     """Published alerts that ended rejected each appear, rejected, in the
-    alerts.csv of the night they were withdrawn: (listed, all)."""
+    alerts.csv of the night they were withdrawn, and the first of them in
+    that night's report and spreadsheet (Spanish, the default) with its
+    reason in Spanish:
+    (listed, all)."""
     ds = ogr.Open(history)
     rej = [(f.GetField("alert_id"), f.GetField("updated_night")[:10].replace("/", "-"))
            for f in ds.GetLayerByName("alerts") if f.GetField("status") == "rejected" and f.GetField("published") == 1]
     ok = 0
-    for aid, night in rej:
+    for k, (aid, night) in enumerate(rej):
         p = os.path.join(run_dir, "out", night, "alerts.csv")
-        ok += os.path.exists(p) and any(r["alert_id"] == aid and r["status"] == "rejected"
-                                        for r in csv.DictReader(open(p, encoding="utf-8-sig")))
+        row = [r for r in csv.DictReader(open(p, encoding="utf-8-sig")) if r["alert_id"] == aid] \
+            if os.path.exists(p) else []
+        listed = len(row) == 1 and row[0]["status"] == "rejected"
+        if listed and k == 0:  # the first also in that night's report (Spanish), with its reason in Spanish
+            out = os.path.join(run_dir, "report-" + night)
+            subprocess.run([os.path.join(build, "chakrawatch"), "report", os.path.join(run_dir, "job.ini"), "--from",
+                            night, "--to", night, "--out", out], capture_output=True)
+            html = open(os.path.join(out, "report.html"), encoding="utf-8-sig").read() \
+                if os.path.exists(os.path.join(out, "report.html")) else ""
+            block = html.split(f'id="alert-{aid}"')[1].split("</table>")[0] if f'id="alert-{aid}"' in html else ""
+            why = block.split("<th>Motivo</th><td>")[1].split("</td>")[0] if "<th>Motivo</th>" in block else ""
+            listed = why != "" and why != html_escape(row[0]["reason"]) and \
+                why.startswith(("retirada: ", "no confirmada: ", "unida a ", "revertida: "))
+            # and the night's spreadsheet (Spanish) has the same words (its shared strings, XML-escaped)
+            xlsx = os.path.join(run_dir, "out", night, "alerts.xlsx")
+            with zipfile.ZipFile(xlsx) as z:
+                shared = z.read("xl/sharedStrings.xml").decode("utf-8")
+            listed = listed and f">{html_unescape(why)}</t>" in html_unescape(shared)
+            if not listed:
+                print(f"  {aid}: the report or the spreadsheet of {night} gives no Spanish reason: {why!r} "
+                      f"({row[0]['reason']!r})")
+        ok += listed
     return ok, len(rej)
 
 
@@ -284,7 +309,7 @@ def main():
             hist, rd = run_nightly(a.build, series, json.load(open(os.path.join(series, "truth", "truth.json"))),
                                    work)
             r = score(series, hist)
-            r["withdrawn_listed"], r["withdrawn"] = withdrawals_listed(hist, rd)
+            r["withdrawn_listed"], r["withdrawn"] = withdrawals_listed(a.build, hist, rd)
             r["nalerts"], r["ncreated"], r["ids_ok"] = ids_once(hist)
             shutil.rmtree(rd, ignore_errors=True)
             rows.append(r)
@@ -314,7 +339,8 @@ def main():
     shutil.rmtree(d2, ignore_errors=True)
     med = float(np.median(tot["area_err"])) if tot["area_err"] else 0.0
     print(f"withdrawals: {tot['withdrawn_listed']} of {tot['withdrawn']} published alerts that ended rejected are "
-          f"listed, rejected with their reason, in that night's alerts.csv; {tot['transient_false']} of them lay off "
+          f"listed, rejected with their reason, in that night's alerts.csv (the first of each series in its report too, "
+          f"the reason in Spanish); {tot['transient_false']} of them lay off "
           "every true event (shown for a while, then withdrawn)")
     print(f"ids: each alert created once under its own id on {tot['ids_ok']} of {len(rows)} series "
           f"({tot['nalerts']} alerts, {tot['ncreated']} created events)")

@@ -12,13 +12,14 @@
  */
 #include "../test.h"
 #include "ck_reflect.h"
-#include "job/cw_cmd.h"
-#include "publish/cw_draw.h"
-#include "publish/cw_i18n.h"
-#include "monitor/cw_state.h"
+#include "cw_util.h"
 #include "ingest/cw_strip.h"
 #include "ingest/cw_tiletiff.h"
-#include "cw_util.h"
+#include "job/cw_cmd.h"
+#include "monitor/cw_state.h"
+#include "publish/cw_draw.h"
+#include "publish/cw_i18n.h"
+#include "store/cw_history.h"
 
 #include <cpl_string.h>
 #include <gdal.h>
@@ -839,6 +840,62 @@ static void test_path_tidy(void)
     unlink(link);
 }
 
+/* Every reason the history stores reads in Spanish with its values, the
+ * oracle each Spanish sentence filled in with printf; English and reasons
+ * of no known format stay as written. */
+static void test_reasons(void)
+{
+    char en[256], es[320], want[320], in[256];
+    int bad = 0;
+#define REASON_CASE(es_fmt, ...)                                                                             \
+    do {                                                                                                     \
+        cw_reason_text(CW_LANG_ES, en, es, sizeof es);                                                       \
+        snprintf(want, sizeof want, es_fmt, __VA_ARGS__);                                                    \
+        if (strcmp(es, want)) {                                                                              \
+            fprintf(stderr, "  %s\n  -> %s\n  want %s\n", en, es, want);                                     \
+            bad++;                                                                                           \
+        }                                                                                                    \
+        cw_reason_text(CW_LANG_EN, en, es, sizeof es);                                                       \
+        bad += strcmp(es, en) != 0;                                                                          \
+    } while (0)
+    snprintf(en, sizeof en, CW_REASON_MMU, 0.3);
+    REASON_CASE("por debajo de la unidad mínima de mapeo (%s ha)", "0.30");
+    snprintf(en, sizeof en, CW_REASON_EXPIRED, 2, 4, 180);
+    REASON_CASE(
+        "no confirmada: menos de %d observaciones anómalas entre las %d siguientes despejadas en %d días", 2,
+        4, 180);
+    snprintf(en, sizeof en, CW_REASON_REVERTED, 3, 240);
+    REASON_CASE(
+        "revertida: volvió a lo esperado para la estación (NDVI y NBR) en %d observaciones despejadas "
+        "seguidas dentro de %d días desde la primera anomalía; no es pérdida (una sequía, un invierno, una "
+        "inundación)",
+        3, 240);
+    snprintf(en, sizeof en, CW_REASON_MERGED, "18MTD-M-20250804-1834-99065-2");
+    REASON_CASE("unida a %s: sus píxeles crecieron junto con los de esa alerta (la primera del evento) y se "
+                "informan allí",
+                "18MTD-M-20250804-1834-99065-2");
+    snprintf(en, sizeof en, CW_REASON_REVIEWED_BY, "2026-03-01", "Rosa Grefa: técnica");
+    REASON_CASE("revisada como falso positivo el %s por %s: no se vuelve a publicar", "2026-03-01",
+                "Rosa Grefa: técnica");
+    snprintf(en, sizeof en, CW_REASON_REVIEWED, "2026-03-01");
+    REASON_CASE("revisada como falso positivo el %s: no se vuelve a publicar", "2026-03-01");
+    snprintf(en, sizeof en, "%s", CW_REASON_RIVER);
+    REASON_CASE("%s",
+                "dinámica del río: suelo desnudo o húmedo junto al cauce de referencia, sin poza apartada "
+                "de él (erosión de la orilla o una playa de arena)");
+    snprintf(in, sizeof in, CW_REASON_MMU, 0.5);
+    snprintf(en, sizeof en, CW_REASON_WITHDRAWN, in);
+    REASON_CASE("retirada: por debajo de la unidad mínima de mapeo (%s ha)", "0.50");
+    snprintf(en, sizeof en, "%s",
+             "below the minimum mapping unit (0.30 ha) and more"); /* no format of ours */
+    REASON_CASE("%s", en);
+    snprintf(en, sizeof en, "%s", "");
+    REASON_CASE("%s", "");
+#undef REASON_CASE
+    CHECK(bad == 0,
+          "every reason of the history in Spanish with its values, the others as written (%d wrong)", bad);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -856,6 +913,7 @@ int main(int argc, char **argv)
     test_tiletiff();
     test_tiletiff_strict();
     test_path_tidy();
+    test_reasons();
     GDALDestroyDriverManager();
     return TEST_SUMMARY("pipeline");
 }
