@@ -4,6 +4,7 @@
  * the hot path; relations are computed per alert with OGR/GEOS.
  */
 #include "monitor/cw_aoi.h"
+#include "ck_quality.h"
 #include "cw_util.h"
 
 #include <gdal.h>
@@ -286,6 +287,16 @@ int cw_aoi_chakra_rows(const cw_aoi_grid *g, const cw_aoi_set *set, int y0, int 
         }
     }
     return any;
+}
+
+const uint8_t *cw_aoi_chakra_near(const cw_aoi_grid *g, const cw_aoi_set *set, int y0, int nrows, int height,
+                                  int width, uint8_t *out, uint8_t *scratch)
+{
+    const int a = y0 > 0 ? y0 - 1 : 0, b = y0 + nrows < height ? y0 + nrows + 1 : y0 + nrows;
+    if (!cw_aoi_chakra_rows(g, set, a, b - a, width, out))
+        return NULL;
+    ck_dilate_u8(out, (size_t)width, (size_t)(b - a), 1, out, scratch);
+    return out + (size_t)(y0 - a) * (size_t)width;
 }
 
 void cw_aoi_count_rows(const cw_aoi_grid *g, int y0, int nrows, int width, const uint8_t *flag, uint64_t *counts)

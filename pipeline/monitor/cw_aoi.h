@@ -65,6 +65,13 @@ void cw_aoi_grid_free(cw_aoi_grid *g);
 /* Rows [y0, y0+nrows) of the grid: 1 where a chakra covers the pixel;
  * returns 0 when no chakra reaches these rows. */
 int cw_aoi_chakra_rows(const cw_aoi_grid *g, const cw_aoi_set *set, int y0, int nrows, int width, uint8_t *out);
+/* Rows [y0, y0+nrows) of a grid of height rows: 1 on a chakra or next to
+ * one (8 neighbours), the rows beside [y0, y0+nrows) looked at, so where
+ * the rows start changes nothing.  out and scratch hold (nrows + 2) x width
+ * bytes; returns where row y0 is in out, or NULL when no chakra reaches
+ * these rows or the ones beside (no pixel is near one). */
+const uint8_t *cw_aoi_chakra_near(const cw_aoi_grid *g, const cw_aoi_set *set, int y0, int nrows, int height,
+                                  int width, uint8_t *out, uint8_t *scratch);
 /* Per AOI of the grid, add to counts[k] the pixels of rows [y0, y0+nrows)
  * inside AOI k for which flag[] (row-major over those rows) is nonzero. */
 void cw_aoi_count_rows(const cw_aoi_grid *g, int y0, int nrows, int width, const uint8_t *flag, uint64_t *counts);

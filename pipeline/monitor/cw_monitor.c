@@ -148,7 +148,7 @@ static size_t tls_fixed_bytes(const pass_ctx *c)
     size_t per_px = IX_N * sizeof(float) + 1 + 2 + 3 * 2 + 2 + 2 * 2 + 2 * 2 + 3 + 2;
     for (int s = 0; s < CW_ST_NKINDS; s++)
         per_px += kind_used(c, s) ? cw_state_bpp((cw_state_kind)s) : 0;
-    size_t b = cpx * per_px + 3 * 2 * W * HALO_MAX;
+    size_t b = cpx * per_px + 3 * 2 * W * HALO_MAX + 2 * 2 * W; /* + the chakra rows beside the chunk */
     if (c->p->mode == CW_PASS_FINALIZE)
         b += cpx + 4 * W * HALO_MAX;
     return b;
@@ -178,7 +178,7 @@ static void *tls_init(void *ctx, size_t max_px)
         goto fail;
     size_t na = (size_t)(p->ag->n ? p->ag->n : 1);
     t->cell_rows = max_rows / CW_WATER_CELL + 2;
-    if (!(t->chakra = cw_big_malloc(cpx)) || !(t->flag = cw_big_malloc(2 * cpx)) ||
+    if (!(t->chakra = cw_big_malloc(cpx + 2 * W)) || !(t->flag = cw_big_malloc(2 * cpx)) ||
         !(t->aoi_clear = calloc(na, 8)) || !(t->aoi_never = calloc(na, 8)) ||
         !(t->cells = calloc((size_t)t->cell_rows * (size_t)p->cells_w, 1)))
         goto fail;
@@ -188,7 +188,7 @@ static void *tls_init(void *ctx, size_t max_px)
     if (!(t->qflag = cw_big_malloc(cpx)) || !(t->qmask = cw_big_malloc(cpx)) ||
         !(t->min3 = cw_big_malloc(cpx * 2)) || !(t->min3_tmp = cw_big_malloc(cpx * 2)) ||
         !(t->exp_ndvi = cw_big_malloc(cpx * 2)) || !(t->exp_nbr = cw_big_malloc(cpx * 2)) ||
-        !(t->scr3 = cw_big_malloc(3 * (cpx + 2 * W * HALO_MAX))) || !(t->scr1 = cw_big_malloc(cpx)) ||
+        !(t->scr3 = cw_big_malloc(3 * (cpx + 2 * W * HALO_MAX))) || !(t->scr1 = cw_big_malloc(cpx + 2 * W)) ||
         !(t->scr2 = cw_big_malloc(cpx)))
         goto fail;
     t->last_ci = -1;
@@ -282,9 +282,9 @@ static void chunk_update(const cw_pass *p, pass_tls *t, chunk_t *k, const uint8_
     }
     /* a pixel next to a chakra may show the chakra on a shifted date: it
      * gets the chakra's rule (rotation thinning is not loss) */
-    if (cw_aoi_chakra_rows(p->ag, p->as, k->cy, k->rows, (int)W, t->chakra))
-        ck_dilate_u8(t->chakra, W, rows, 1, t->chakra, t->scr1);
-    ck_obs obs = {t->ix[IX_NDVI],   t->ix[IX_NBR], t->ix[IX_BSI], t->ix[IX_MNDWI], qmask, t->chakra,
+    const uint8_t *chakra =
+        cw_aoi_chakra_near(p->ag, p->as, k->cy, k->rows, p->s->height, (int)W, t->chakra, t->scr1);
+    ck_obs obs = {t->ix[IX_NDVI],   t->ix[IX_NBR], t->ix[IX_BSI], t->ix[IX_MNDWI], qmask, chakra,
                   monitor ? t->exp_ndvi : NULL, monitor ? t->exp_nbr : NULL, monitor ? t->min3 : NULL};
     if (!monitor) {
         if (!k->overcast) /* else the reference is not read: nothing to add */

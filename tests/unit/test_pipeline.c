@@ -16,6 +16,7 @@
 #include "ingest/cw_strip.h"
 #include "ingest/cw_tiletiff.h"
 #include "job/cw_cmd.h"
+#include "monitor/cw_aoi.h"
 #include "monitor/cw_state.h"
 #include "publish/cw_draw.h"
 #include "publish/cw_i18n.h"
@@ -840,6 +841,47 @@ static void test_path_tidy(void)
     unlink(link);
 }
 
+/* A pixel next to a chakra, rows at a time: the same as the whole grid's
+ * 3 x 3 dilation (brute force) wherever the rows start, chakras ending on
+ * the last row before a chunk and starting on its first; a conserved area
+ * counts for nothing. */
+static void test_chakra_near(void)
+{
+    enum { W = 37, H = 300, CH = 128 };
+    static uint8_t m1[10 * 8], m2[3 * 5], m3[20 * 20], whole[W * H], out[(CH + 2) * W], scr[(CH + 2) * W];
+    memset(m1, 1, sizeof m1);
+    memset(m2, 1, sizeof m2);
+    memset(m3, 1, sizeof m3);
+    cw_aoi a[3] = {{.kind = CW_AOI_CHAKRA}, {.kind = CW_AOI_CHAKRA}, {.kind = CW_AOI_CONSERVED}};
+    cw_aoi_set set = {a, 3, 0};
+    cw_aoi_tile t[3] = {{.aoi = 0, .x0 = 4, .y0 = 120, .w = 10, .h = 8, .mask = m1},    /* rows 120-127 */
+                        {.aoi = 1, .x0 = 30, .y0 = 256, .w = 3, .h = 5, .mask = m2},    /* rows 256-260 */
+                        {.aoi = 2, .x0 = 15, .y0 = 118, .w = 20, .h = 20, .mask = m3}}; /* not a chakra */
+    cw_aoi_grid g = {t, 3};
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            int near = 0;
+            for (int k = 0; k < 2; k++)
+                near |=
+                    y >= t[k].y0 - 1 && y <= t[k].y0 + t[k].h && x >= t[k].x0 - 1 && x <= t[k].x0 + t[k].w;
+            whole[y * W + x] = (uint8_t)near;
+        }
+    int bad = 0, nil = 0;
+    for (int y0 = 0; y0 < H; y0 += CH) {
+        const int n = H - y0 < CH ? H - y0 : CH;
+        const uint8_t *r = cw_aoi_chakra_near(&g, &set, y0, n, H, W, out, scr);
+        nil += r == NULL;
+        for (int i = 0; i < n * W; i++)
+            bad += (r ? r[i] != 0 : 0) != whole[y0 * W + i];
+    }
+    const uint8_t *none = cw_aoi_chakra_near(&g, &set, 0, 100, H, W, out, scr);
+    CHECK(bad == 0 && nil == 0 && none == NULL,
+          "chakras and their neighbours, 128 rows at a time, as over the whole grid, across chunk edges (%d "
+          "differ); "
+          "none near rows 0-99: %s",
+          bad, none ? "some" : "none");
+}
+
 /* Every reason the history stores reads in Spanish with its values, the
  * oracle each Spanish sentence filled in with printf; English and reasons
  * of no known format stay as written. */
@@ -914,6 +956,7 @@ int main(int argc, char **argv)
     test_tiletiff_strict();
     test_path_tidy();
     test_reasons();
+    test_chakra_near();
     GDALDestroyDriverManager();
     return TEST_SUMMARY("pipeline");
 }
