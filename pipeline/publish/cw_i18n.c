@@ -77,16 +77,14 @@ static int unformat(const char *fmt, const char *text, char args[REASON_ARGS][25
             continue;
         }
         fmt += strcspn(fmt, "dfs") + 1; /* flags, precision: up to the conversion */
-        size_t lit = strcspn(fmt, "%");
-        const char *end = text + strlen(text);
-        if (lit) { /* the first place the literal text up to the next conversion follows */
-            char want[160];
-            snprintf(want, sizeof want, "%.*s", (int)lit, fmt);
-            end = strstr(text, want);
-            if (!end)
-                return -1;
-        }
-        if (n == REASON_ARGS || end == text)
+        const size_t lit = strcspn(fmt, "%"); /* the literal text up to the next conversion */
+        const char *end = text;
+        if (!lit)
+            end += strlen(end); /* the last conversion: the rest */
+        else
+            while (*end && strncmp(end, fmt, lit)) /* where that literal text first follows */
+                end++;
+        if (n == REASON_ARGS || end == text || (lit && !*end))
             return -1;
         snprintf(args[n++], sizeof args[0], "%.*s", (int)(end - text), text);
         text = end;
