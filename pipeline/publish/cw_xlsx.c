@@ -25,20 +25,57 @@ static const struct {
     {"mismo_evento_que", 30},
 };
 
+/* A coded word of alerts.csv (class, confidence, status, area kind,
+ * relation) in the sheet's language: each code and its message. */
+static const struct {
+    const char *col, *code;
+    cw_msg m;
+} words[] = {
+    {"class", "canopy_loss", M_CLASS_LOSS},
+    {"class", "mining_scar", M_CLASS_MINING},
+    {"confidence_label", "low", M_CONF_LOW},
+    {"confidence_label", "high", M_CONF_HIGH},
+    {"confidence_label", "highest", M_CONF_HIGHEST},
+    {"status", "candidate", M_STS_CANDIDATE},
+    {"status", "confirmed", M_STS_CONFIRMED},
+    {"status", "rejected", M_STS_REJECTED},
+    {"status", "reverted", M_STS_REVERTED},
+    {"aoi_kind", "conserved", M_KIND_CONSERVED},
+    {"aoi_kind", "chakra", M_KIND_CHAKRA},
+    {"aoi_kind", "none", M_KIND_NONE},
+    {"relation", "inside", M_REL_INSIDE},
+    {"relation", "ring_0_500", M_REL_0_500},
+    {"relation", "ring_500_1000", M_REL_500_1000},
+    {"relation", "ring_1000_2000", M_REL_1000_2000},
+    {"relation", "outside", M_REL_OUTSIDE},
+};
+
+static const char *sheet_word(cw_lang lang, const char *col, const char *code)
+{
+    for (size_t i = 0; lang != CW_LANG_EN && i < sizeof words / sizeof words[0]; i++)
+        if (!strcmp(words[i].col, col) && !strcmp(words[i].code, code))
+            return cw_msg_get(lang, words[i].m);
+    return code;
+}
+
 /* Strings go in as strings: a cell of text is never a formula, so users'
  * names need no quote mark here; numbers are the CSV's, with its decimals
- * as their display format. */
+ * as their display format; coded words and reasons in the sheet's
+ * language. */
 static void alert_row(lxw_worksheet *ws, lxw_row_t r, cw_lang lang, const cw_alert *a, lxw_format *date,
                       lxw_format *const *num)
 {
     cw_alert_cell c[CW_ALERT_NCOLS];
     cw_alert_cells(a, c);
     char why[320];
-    for (lxw_col_t k = 0; k < CW_ALERT_NCOLS; k++)
-        if (c[k].text == a->reason) { /* the reason column, in the sheet's language */
+    for (lxw_col_t k = 0; k < CW_ALERT_NCOLS; k++) {
+        if (c[k].text == a->reason) {
             cw_reason_text(lang, a->reason, why, sizeof why);
             c[k].text = why;
+        } else if (c[k].text) {
+            c[k].text = sheet_word(lang, cw_alert_cols[k].name, c[k].text);
         }
+    }
     for (lxw_col_t k = 0; k < CW_ALERT_NCOLS; k++) {
         const cw_alert_col *col = &cw_alert_cols[k];
         if (col->type == CW_COL_TEXT && c[k].text && c[k].text[0]) {

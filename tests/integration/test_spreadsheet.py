@@ -30,6 +30,15 @@ with zipfile.ZipFile(xlsx) as z:
 check('state="frozen"' in sheet and 'ySplit="1"' in sheet, "the header row is frozen")
 check("<autoFilter" in sheet, "the header has filters")
 
+# the Spanish sheet's words for alerts.csv's codes (the report's words; the CSV keeps the codes)
+WORD_COLS = ("class", "confidence_label", "status", "aoi_kind", "relation")
+WORDS = (("clase", {"canopy_loss": "Pérdida de bosque", "mining_scar": "Minería"}),
+         ("nivel_confianza", {"low": "baja", "high": "alta", "highest": "máxima"}),
+         ("estado", {"candidate": "candidata", "confirmed": "confirmada", "rejected": "descartada",
+                     "reverted": "revertida"}),
+         ("tipo_area", {"conserved": "conservación", "chakra": "chakra", "none": "ninguna"}),
+         ("relacion", {"inside": "dentro", "ring_0_500": "a menos de 500 m", "ring_500_1000": "a 500 m – 1 km",
+                       "ring_1000_2000": "a 1 – 2 km", "outside": "fuera de toda área registrada"}))
 soffice = shutil.which("soffice")
 check(soffice is not None, "LibreOffice (soffice) is installed (scripts/install-deps.sh)")
 for loc, dec in (("es_ES", ","), ("es_EC", None)):
@@ -55,6 +64,10 @@ for loc, dec in (("es_ES", ","), ("es_EC", None)):
         check(b.get("primera_deteccion") == a["first_detected"] and re.fullmatch(r"\d{4}-\d\d-\d\d",
                                                                                   b.get("primera_deteccion", "")),
               f"{loc}: dates as dates ({b.get('primera_deteccion')})")
+        got_words = tuple(b.get(es) for es, _ in WORDS)
+        want_words = tuple(WORDS[i][1].get(a[en], "?" + a[en]) for i, en in enumerate(WORD_COLS))
+        check(got_words == want_words, f"{loc}: class, confidence, status, area kind and relation in Spanish "
+              f"{got_words} (alerts.csv: {tuple(a[en] for en in WORD_COLS)})")
 # alerts.csv in LibreOffice under es-ES, imported as a secretariat does in the dialog (UTF-8, comma,
 # quoted fields as text, English number format): every cell as Python's csv module reads it
 src = os.path.join(RUNS, "lo-csv")
