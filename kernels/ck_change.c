@@ -311,7 +311,7 @@ static float maxf(float a, float b) { return a > b ? a : b; }
 /* The anomaly test of one clear observation v against its lowest 3 x 3
  * expected neighbour `low` (a shifted date is no change), the pixel's NDVI
  * threshold and its NBR (r, NaN when unknown) against the NBR expected
- * today.  Branch-free, so the screen below vectorises. */
+ * today, and its MNDWI.  Branch-free, so the screen below vectorises. */
 static inline int anom_test(const ck_change_params *p, float v, float mean, float low, float thr,
                             uint8_t info, uint8_t chakra, float r, float nbr_base, float mndwi)
 {

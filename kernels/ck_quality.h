@@ -56,8 +56,8 @@ void ck_quality_merge(const uint8_t *mask, const uint8_t *flags, size_t n, uint8
 /* Per pixel: flags |= CK_M_HAZE or CK_M_FRINGE where mask is 0, a
  * reference exists and a test fails.  obs_* are int16 x 10000, ref_*
  * bytes of CK_REF8_STEP;
- * mndwi and ndvi the observation's (NaN allowed: water is neither a
- * shadow nor haze where MNDWI > pond or NDVI < 0); last_clear the day of the
+ * mndwi and ndvi the observation's (NaN allowed; water, MNDWI > pond or
+ * NDVI < 0, is never a shadow fringe); last_clear the day of the
  * reference (0 = none); flags must be zeroed by the caller. */
 void ck_quality_test(const int16_t *blue, const int16_t *nir, const int16_t *swir, const float *mndwi,
                      const float *ndvi, const uint8_t *mask, const uint8_t *ref_blue, const uint8_t *ref_nir,
