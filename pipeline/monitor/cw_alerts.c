@@ -411,6 +411,15 @@ static int reviewed_false(const alert_run *r, const cw_alert *a)
     return v && v->review == CW_RV_FALSE_POSITIVE;
 }
 
+/* The component tonight that holds history alert o's anchor pixel, or NULL. */
+static comp_t *anchor_comp(const alert_run *r, const cw_alert *o)
+{
+    if (o->anchor < 0 || (uint64_t)o->anchor >= (uint64_t)r->W * (uint64_t)r->s->height)
+        return NULL;
+    size_t q = px_find(r->px, r->n, (uint32_t)o->anchor);
+    return q == (size_t)-1 ? NULL : comp_of(r, q);
+}
+
 /* Each history alert's anchor pixel names the component it continues
  * (the earliest alert wins a component).  An alert the committee found
  * false keeps its pixels even after it expired: the same event
@@ -420,14 +429,8 @@ static void components_match_history(alert_run *r)
     for (int a = 0; a < r->nold; a++) {
         const cw_alert *o = &r->old[a];
         int retired = o->status == CW_AL_REJECTED || o->status == CW_AL_REVERTED;
-        if ((retired && !reviewed_false(r, o)) || o->anchor < 0 ||
-            (uint64_t)o->anchor >= (uint64_t)r->W * (uint64_t)r->s->height)
-            continue;
-        size_t q = px_find(r->px, r->n, (uint32_t)o->anchor);
-        if (q == (size_t)-1)
-            continue;
-        comp_t *c = comp_of(r, q);
-        if (c->matched < 0 || hist_cmp_created(o, &r->old[c->matched]) < 0)
+        comp_t *c = retired && !reviewed_false(r, o) ? NULL : anchor_comp(r, o);
+        if (c && (c->matched < 0 || hist_cmp_created(o, &r->old[c->matched]) < 0))
             c->matched = a;
     }
 }
@@ -613,14 +616,8 @@ static int alert_publish(alert_run *r, comp_t *k, cw_alert_counts *counts)
  * tonight (two events grown into one: the earliest keeps the id), or NULL. */
 static const cw_alert *merged_into(const alert_run *r, int a)
 {
-    int64_t anchor = r->old[a].anchor;
-    if (anchor < 0 || (uint64_t)anchor > UINT32_MAX)
-        return NULL;
-    size_t q = px_find(r->px, r->n, (uint32_t)anchor);
-    if (q == (size_t)-1)
-        return NULL;
-    int m = comp_of(r, q)->matched;
-    return m >= 0 && m != a ? &r->old[m] : NULL;
+    const comp_t *c = anchor_comp(r, &r->old[a]);
+    return c && c->matched >= 0 && c->matched != a ? &r->old[c->matched] : NULL;
 }
 
 /* Alerts of the history no longer flagged: merged into another one or

@@ -32,21 +32,19 @@ const char *cw_conf_label(int confidence); /* 2 low, 3 high, 4 highest */
  * conversion is followed by literal text or ends the format. */
 #define CW_REASON_MMU "below the minimum mapping unit (%.2f ha)"
 #define CW_REASON_RIVER                                                                                      \
-    "river dynamics: bare or wet ground beside the baseline channel with no pond away from it (bank "        \
-    "erosion or a "                                                                                          \
-    "sand bar)"
+    "river dynamics: bare or wet ground beside the baseline channel with no pond away from it "              \
+    "(bank erosion or a sand bar)"
 #define CW_REASON_REVIEWED "reviewed as a false positive on %s: not published again"
 #define CW_REASON_REVIEWED_BY "reviewed as a false positive on %s by %.60s: not published again"
 #define CW_REASON_WITHDRAWN "withdrawn: %s" /* the reason it no longer qualifies */
 #define CW_REASON_MERGED                                                                                     \
-    "merged into %s: its pixels grew together with that alert's (the earliest of the event) and are "        \
-    "reported there"
+    "merged into %s: its pixels grew together with that alert's (the earliest of the event) "                \
+    "and are reported there"
 #define CW_REASON_EXPIRED                                                                                    \
     "not confirmed: fewer than %d anomalous of the next %d clear observations within %d days"
 #define CW_REASON_REVERTED                                                                                   \
-    "reverted: back to its seasonal expectation (NDVI and NBR) on %d clear observations in a row within %d " \
-    "days "                                                                                                  \
-    "of the first anomaly; not loss (a dry spell, a winter, a flood)"
+    "reverted: back to its seasonal expectation (NDVI and NBR) on %d clear observations in a row "           \
+    "within %d days of the first anomaly; not loss (a dry spell, a winter, a flood)"
 
 typedef struct {
     char id[64];

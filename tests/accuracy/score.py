@@ -178,8 +178,8 @@ def ids_once(history):
     shared an id once overwrote each other), and an alert merged into another
     names one of the history: (alerts, created events, ok)."""
     ds = ogr.Open(history)
-    alerts = {f.GetField("alert_id"): f.GetField("reason") or "" for f in ds.GetLayerByName("alerts")}
-    ids = [f.GetField("alert_id") for f in ds.GetLayerByName("alerts")]
+    rows = [(f.GetField("alert_id"), f.GetField("reason") or "") for f in ds.GetLayerByName("alerts")]
+    alerts, ids = dict(rows), [a for a, _ in rows]
     created = [f.GetField("alert_id") for f in ds.GetLayerByName("alert_events") if f.GetField("event") == "created"]
     # an alert merged into another names one that exists and is not itself
     into = [(a, r.split(":")[0][len("merged into "):]) for a, r in alerts.items() if r.startswith("merged into ")]
