@@ -277,7 +277,8 @@ static int tile_forest(verify_t *V, int ti)
         cw_state_close(f);
         return -1;
     }
-    const size_t cpx = (size_t)W * CW_STATE_ROWS;
+    const int CR = cw_state_chunk_rows(f); /* verify reads a state as any build wrote it */
+    const size_t cpx = (size_t)W * (size_t)CR;
     uint8_t *buf = malloc(cpx * cw_state_bpp(CW_ST_BASE));
     cw_state_io *io = cw_state_io_new();
     uint64_t *canopy = calloc(2 * ((size_t)t->ag.n + 1), 8), *based = canopy ? canopy + t->ag.n + 1 : NULL;
@@ -287,8 +288,8 @@ static int tile_forest(verify_t *V, int ti)
         goto done;
     }
     const int16_t fmin = (int16_t)lrintf(V->cfg.det.forest_min * 10000.0f);
-    for (int c = 0; c * CW_STATE_ROWS < H; c++) {
-        const int cy = c * CW_STATE_ROWS, rows = cy + CW_STATE_ROWS <= H ? CW_STATE_ROWS : H - cy;
+    for (int c = 0; c * CR < H; c++) {
+        const int cy = c * CR, rows = cy + CR <= H ? CR : H - cy;
         int need = 0;
         for (int k = 0; k < t->ag.n && !need; k++) {
             const cw_aoi_tile *e = &t->ag.t[k];

@@ -21,10 +21,16 @@
 enum { IX_NDVI, IX_NBR, IX_BSI, IX_MNDWI, IX_N };
 static const char *ix_names[IX_N] = {"ndvi", "nbr", "bsi", "mndwi"};
 
-#define CHUNKS_MAX 64 /* chunks per strip: strips are at most 8192 rows */
+#define CHUNKS_MAX (8192 / CW_STATE_ROWS) /* chunks per strip: strips are at most 8192 rows */
 #define SUB_PX 2048   /* reflectance is made this many pixels at a time, in cache */
 #define SHIFT_STEP 8  /* misregistration is measured on every 8th row */
-#define HALO_MAX CW_STATE_ROWS /* rows of the neighbouring chunks the river margins look at */
+#define HALO_MAX 64   /* rows beside a chunk the river margins look at (riparian_px <= 50) */
+/* The neighbourhoods of an observation (the suspect margin around a pixel
+ * that failed a temporal test, the 3 x 3 minimum of the expectation) look
+ * across chunks but stop at every BLOCK_ROWS rows of the grid: strips are
+ * whole blocks (the strip driver's quantum), so what a pixel sees does not
+ * depend on the strips' height, which follows the inputs' blocks. */
+#define BLOCK_ROWS 512
 
 typedef struct {
     cw_pass *p;
@@ -34,28 +40,52 @@ typedef struct {
     cw_raster_out *obs; /* the observation record, NULL = none */
     long fault_at; /* test hook: SIGKILL at this commit (0 = never) */
     int no_copy;   /* test hook: every chunk compressed, none copied (chunk_kept) */
-    int skip_masked; /* cw_strip_job.skip_masked: nor is an overcast chunk observed (pass_chunk) */
+    int skip_masked; /* cw_strip_job.skip_masked: nor is an overcast chunk observed (chunk_read) */
+    int ahead;     /* chunks read ahead of the one finished: the rows its neighbourhoods look at */
     /* the preview (cw_pass.preview_path): cells of f x f, pw x ph of them */
     int pf, pw, ph;
     uint32_t *psum[CK_PREVIEW_BANDS], *pcnt;
 } pass_ctx;
 
+/* One state chunk's rows of the strip, as the pass sees them. */
+typedef struct {
+    int cy, rows, local; /* first grid row, rows, chunk index within the strip */
+    size_t n, off;       /* pixels; their offset in the strip */
+    const uint8_t *mask; /* the SCL mask of these pixels */
+    int overcast;        /* none of them can be seen clear (cloud, shadow, no data) */
+    int observed;        /* their indices and temporal tests are computed (not when overcast) */
+    size_t events;       /* pixels with an open event or a new anomaly (ck_change_update) */
+} chunk_t;
+
+/* A chunk in flight: its state read, its pixels observed and tested
+ * (chunk_read), until the chunks after it that its neighbourhoods look at
+ * are too and it is finished (chunk_finish). */
+typedef struct {
+    chunk_t k;
+    uint8_t *buf[CW_ST_NKINDS]; /* its state, plane-major */
+    float *ix[IX_N];
+    int16_t *obs16[3]; /* B02, B08, B11, x 10000 */
+    int16_t *exp_nbr;  /* the baseline's NBR expected on the scene's day */
+} chunk_slot;
+
 typedef struct {
     cw_state_io *io;
-    uint8_t *buf[CW_ST_NKINDS];
-    float *ix[IX_N];
+    chunk_slot *slot; /* ctx->ahead + 1 of them, chunk j of the strip in slot j % nslot */
+    int nslot;
+    /* over the strip's rows: */
+    uint8_t *qraw;     /* the temporal tests' flags, before the suspect margin */
+    int16_t *exp_ndvi; /* the baseline NDVI expected on the scene's day */
+    uint8_t *water;    /* finalize: the reference's water */
+    /* a chunk's, while it is finished: */
     float *refl[CK_NBANDS]; /* SUB_PX pixels of each band */
     uint16_t *dn;           /* SUB_PX DN of a coarse band; a grid row of each preview band */
     uint8_t *chakra, *flag;
-    int16_t *obs16[3];       /* the chunk's B02, B08, B11, x 10000 */
-    uint8_t *qflag, *qmask;  /* temporal-test flags; SCL mask | flags */
-    int16_t *min3, *min3_tmp;/* 3 x 3 minimum of the expected NDVI */
-    int16_t *exp_ndvi, *exp_nbr; /* the baseline expected on the scene's day */
-    uint8_t *scr1, *scr2, *scr3; /* scratch of the dilations (scr3: 3 planes, with the halos' rows) */
-    uint8_t *halo_raw, *halo;    /* finalize: the neighbouring chunks' counts, and their water rows */
-    size_t ha, hb;               /* ... rows of water above and below the chunk (t->halo, then after) */
-    uint8_t *last_water;         /* finalize: the water of the last HALO_MAX rows of ... */
-    int last_ci;                 /* ... the chunk this thread finalized last (-1: none) */
+    uint8_t *qmask;          /* SCL mask | temporal-test flags */
+    uint8_t *qwin, *qs1, *qs2; /* the chunk's rows of qraw and those of the suspect margin beside, scratch */
+    int16_t *min3, *min3_tmp;  /* 3 x 3 minimum of the expected NDVI over the chunk's rows and one beside */
+    uint8_t *scr1, *scr3;      /* scratch (scr3: the river margins' 3 planes, with the halos' rows) */
+    uint8_t *halo_raw, *halo;  /* finalize: the neighbouring chunks' counts, and their water rows */
+    size_t ha, hb;             /* ... rows of water above and below the chunk (t->halo, then after) */
     uint64_t q[3];           /* this strip's haze, fringe, suspect pixels */
     uint64_t shift_acc[CK_SHIFT_N], shift_cnt[CK_SHIFT_N]; /* this strip's misregistration costs */
     uint64_t *aoi_clear, *aoi_never;
@@ -94,29 +124,35 @@ static void tls_free(void *ctx, void *p)
     if (!t)
         return;
     cw_state_io_free(t->io);
-    for (int k = 0; k < CW_ST_NKINDS; k++)
-        free(t->buf[k]);
-    for (int k = 0; k < IX_N; k++)
-        free(t->ix[k]);
+    for (int j = 0; t->slot && j < t->nslot; j++) {
+        chunk_slot *sl = &t->slot[j];
+        for (int k = 0; k < CW_ST_NKINDS; k++)
+            free(sl->buf[k]);
+        for (int k = 0; k < IX_N; k++)
+            free(sl->ix[k]);
+        for (int k = 0; k < 3; k++)
+            free(sl->obs16[k]);
+        free(sl->exp_nbr);
+    }
+    free(t->slot);
+    free(t->qraw);
+    free(t->exp_ndvi);
+    free(t->water);
     for (int b = 0; b < CK_NBANDS; b++)
         free(t->refl[b]);
     free(t->chakra);
     free(t->flag);
-    for (int k = 0; k < 3; k++)
-        free(t->obs16[k]);
     free(t->dn);
-    free(t->qflag);
     free(t->qmask);
+    free(t->qwin);
+    free(t->qs1);
+    free(t->qs2);
     free(t->min3);
     free(t->min3_tmp);
-    free(t->exp_ndvi);
-    free(t->exp_nbr);
+    free(t->scr1);
     free(t->scr3);
     free(t->halo_raw);
     free(t->halo);
-    free(t->last_water);
-    free(t->scr1);
-    free(t->scr2);
     free(t->aoi_clear);
     free(t->aoi_never);
     free(t->flagged.p);
@@ -130,27 +166,51 @@ static void tls_free(void *ctx, void *p)
     free(t);
 }
 
-/* Whether the pass reads or writes kind s of the state (pass_chunk). */
+/* Whether the pass reads or writes kind s of the state (chunk_read). */
 static int kind_used(const pass_ctx *c, int s)
 {
     const cw_pass *p = c->p;
     return c->in[s] != NULL || p->out_path[s][0] || (s == CW_ST_BASE && p->mode == CW_PASS_MONITOR);
 }
 
-/* The per-thread buffers of tls_init a pass touches, in bytes (a kind's
- * chunk buffer only where the pass uses that kind: untouched pages take no
- * memory), for the strip driver's memory budget. */
+/* Rows of the suspect margin (cw_config bounds it). */
+static int suspect_rows(const cw_pass *p)
+{
+    const int r = p->cfg->det.quality.suspect_px;
+    return r > 0 ? r : 0;
+}
+
+/* Rows of the river margins the finalize pass looks at beside a chunk. */
+static int river_rows(const cw_pass *p)
+{
+    const int R = p->cfg->det.bank_px > (int)p->cfg->riparian_px ? p->cfg->det.bank_px : (int)p->cfg->riparian_px;
+    return R < 0 ? 0 : R < HALO_MAX ? R : HALO_MAX;
+}
+
+/* Bytes per pixel of a chunk slot: the kinds of state the pass uses,
+ * indices, 3 bands, the expected NBR. */
+static size_t slot_bpp(const pass_ctx *c)
+{
+    size_t b = IX_N * sizeof(float) + 3 * 2 + 2;
+    for (int s = 0; s < CW_ST_NKINDS; s++)
+        b += kind_used(c, s) ? cw_state_bpp((cw_state_kind)s) : 0;
+    return b;
+}
+
+/* The per-thread buffers of tls_init a pass touches that do not grow with
+ * the strip, in bytes (a kind's chunk buffer only where the pass uses that
+ * kind: untouched pages take no memory), for the strip driver's memory
+ * budget; the strip's rows of qraw, exp_ndvi and water are
+ * cw_strip_job.tls_bytes_per_px. */
 static size_t tls_fixed_bytes(const pass_ctx *c)
 {
     const size_t W = (size_t)c->p->s->width, cpx = W * CW_STATE_ROWS;
-    /* indices; chakra, 2 flags, 3 bands, qflag, qmask, min3 and its
-     * scratch, 2 expectations, 3 + 2 dilation planes */
-    size_t per_px = IX_N * sizeof(float) + 1 + 2 + 3 * 2 + 2 + 2 * 2 + 2 * 2 + 3 + 2;
-    for (int s = 0; s < CW_ST_NKINDS; s++)
-        per_px += kind_used(c, s) ? cw_state_bpp((cw_state_kind)s) : 0;
-    size_t b = cpx * per_px + 3 * 2 * W * HALO_MAX + 2 * 2 * W; /* + the chakra rows beside the chunk */
+    const size_t win = W * (size_t)(CW_STATE_ROWS + 2 * suspect_rows(c->p));
+    /* chakra, 2 flags, qmask, scr1 (and the chakra rows beside), min3 and its scratch, river planes */
+    size_t b = (size_t)(c->ahead + 1) * cpx * slot_bpp(c) + cpx * 5 + 4 * W + 3 * win +
+               2 * 2 * W * (CW_STATE_ROWS + 2) + 3 * (cpx + 2 * W * HALO_MAX);
     if (c->p->mode == CW_PASS_FINALIZE)
-        b += cpx + 4 * W * HALO_MAX;
+        b += cpx + W * CW_STATE_ROWS + 2 * W * HALO_MAX;
     return b;
 }
 
@@ -163,14 +223,28 @@ static void *tls_init(void *ctx, size_t max_px)
     pass_tls *t = calloc(1, sizeof *t);
     if (!t || !(t->io = cw_state_io_new()))
         goto fail;
-    for (int k = 0; k < CW_ST_NKINDS; k++)
-        if (!(t->buf[k] = cw_big_malloc(cpx * cw_state_bpp((cw_state_kind)k))))
+    t->nslot = c->ahead + 1;
+    if (!(t->slot = calloc((size_t)t->nslot, sizeof *t->slot)))
+        goto fail;
+    for (int j = 0; j < t->nslot; j++) {
+        chunk_slot *sl = &t->slot[j];
+        for (int k = 0; k < CW_ST_NKINDS; k++)
+            if (!(sl->buf[k] = cw_big_malloc(cpx * cw_state_bpp((cw_state_kind)k))))
+                goto fail;
+        for (int k = 0; k < IX_N; k++) {
+            if (!(sl->ix[k] = cw_big_malloc(cpx * sizeof(float))))
+                goto fail;
+            memset(sl->ix[k], 0, cpx * sizeof(float)); /* an overcast chunk leaves them as they were */
+        }
+        for (int k = 0; k < 3; k++)
+            if (!(sl->obs16[k] = cw_big_malloc(cpx * 2)))
+                goto fail;
+        if (!(sl->exp_nbr = cw_big_malloc(cpx * 2)))
             goto fail;
-    for (int k = 0; k < IX_N; k++) {
-        if (!(t->ix[k] = cw_big_malloc(cpx * sizeof(float))))
-            goto fail;
-        memset(t->ix[k], 0, cpx * sizeof(float)); /* an overcast chunk leaves them as they were */
     }
+    if (!(t->qraw = cw_big_malloc(max_px)) || !(t->exp_ndvi = cw_big_malloc(max_px * 2)) ||
+        (p->mode == CW_PASS_FINALIZE && !(t->water = cw_big_malloc(max_px))))
+        goto fail;
     for (int b = 0; b < CK_NBANDS; b++)
         if (!(t->refl[b] = malloc(SUB_PX * sizeof(float))))
             goto fail;
@@ -182,19 +256,14 @@ static void *tls_init(void *ctx, size_t max_px)
         !(t->aoi_clear = calloc(na, 8)) || !(t->aoi_never = calloc(na, 8)) ||
         !(t->cells = calloc((size_t)t->cell_rows * (size_t)p->cells_w, 1)))
         goto fail;
-    for (int k = 0; k < 3; k++)
-        if (!(t->obs16[k] = cw_big_malloc(cpx * 2)))
-            goto fail;
-    if (!(t->qflag = cw_big_malloc(cpx)) || !(t->qmask = cw_big_malloc(cpx)) ||
-        !(t->min3 = cw_big_malloc(cpx * 2)) || !(t->min3_tmp = cw_big_malloc(cpx * 2)) ||
-        !(t->exp_ndvi = cw_big_malloc(cpx * 2)) || !(t->exp_nbr = cw_big_malloc(cpx * 2)) ||
-        !(t->scr3 = cw_big_malloc(3 * (cpx + 2 * W * HALO_MAX))) || !(t->scr1 = cw_big_malloc(cpx + 2 * W)) ||
-        !(t->scr2 = cw_big_malloc(cpx)))
+    const size_t win = W * (size_t)(CW_STATE_ROWS + 2 * suspect_rows(p)), mwin = W * (CW_STATE_ROWS + 2);
+    if (!(t->qmask = cw_big_malloc(cpx)) || !(t->qwin = cw_big_malloc(win)) || !(t->qs1 = cw_big_malloc(win)) ||
+        !(t->qs2 = cw_big_malloc(win)) || !(t->min3 = cw_big_malloc(mwin * 2)) ||
+        !(t->min3_tmp = cw_big_malloc(mwin * 2)) || !(t->scr3 = cw_big_malloc(3 * (cpx + 2 * W * HALO_MAX))) ||
+        !(t->scr1 = cw_big_malloc(cpx + 2 * W)))
         goto fail;
-    t->last_ci = -1;
     if (p->mode == CW_PASS_FINALIZE &&
-        (!(t->halo_raw = cw_big_malloc(cpx + W * HALO_MAX)) || !(t->halo = cw_big_malloc(2 * W * HALO_MAX)) ||
-         !(t->last_water = cw_big_malloc(W * HALO_MAX))))
+        (!(t->halo_raw = cw_big_malloc(cpx + W * CW_STATE_ROWS)) || !(t->halo = cw_big_malloc(2 * W * HALO_MAX))))
         goto fail;
     if (c->obs && (!(t->rec = cw_big_malloc(cw_tiles_pixels((int)W, max_rows))) ||
                    !(t->rec_enc = cw_tile_enc_new(c->obs, max_rows))))
@@ -213,89 +282,89 @@ fail:
     return NULL;
 }
 
-/* The observation's mask after the temporal tests against each pixel's
- * last clear observation (haze, shadow fringe, and pixels next to them);
- * the strip's counts of each. */
-static const uint8_t *quality_mask(const cw_pass *p, pass_tls *t, const uint8_t *mask, const ck_dyn *dyn, size_t w,
-                                   size_t rows)
+/* Rows [*y0, *y1) of the grid that the neighbourhoods of a chunk's rows
+ * look at: r rows each side, within its block of BLOCK_ROWS. */
+static void block_window(const chunk_t *k, int r, int height, int *y0, int *y1)
 {
-    const size_t n = w * rows;
-    const ck_quality_params *q = &p->cfg->det.quality;
-    memset(t->qflag, 0, n);
-    ck_quality_test(t->obs16[0], t->obs16[1], t->obs16[2], t->ix[IX_MNDWI], t->ix[IX_NDVI], mask,
-                    dyn->ref_blue, dyn->ref_nir, dyn->ref_swir, dyn->last_clear, n, p->day, q, t->qflag);
-    ck_quality_suspect(t->qflag, w, rows, q->suspect_px, t->scr1, t->scr2);
-    ck_quality_merge(mask, t->qflag, n, t->qmask, t->q);
+    const int b0 = k->cy / BLOCK_ROWS * BLOCK_ROWS, b1 = b0 + BLOCK_ROWS < height ? b0 + BLOCK_ROWS : height;
+    *y0 = k->cy - r > b0 ? k->cy - r : b0;
+    *y1 = k->cy + k->rows + r < b1 ? k->cy + k->rows + r : b1;
+}
+
+/* The chunk's mask after the temporal tests against each pixel's last
+ * clear observation (haze, shadow fringe, and pixels within the suspect
+ * margin of them, the rows of the chunks beside it in its block included);
+ * the strip's counts of each. */
+static const uint8_t *quality_mask(const cw_pass *p, pass_tls *t, const cw_strip *st, const chunk_t *k)
+{
+    if (!k->observed) { /* no pixel is clear: the flags would all go */
+        memcpy(t->qmask, k->mask, k->n);
+        return t->qmask;
+    }
+    const int r = suspect_rows(p);
+    int y0, y1;
+    block_window(k, r, p->s->height, &y0, &y1);
+    const size_t W = st->width;
+    memcpy(t->qwin, t->qraw + (size_t)(y0 - st->y0) * W, (size_t)(y1 - y0) * W);
+    ck_quality_suspect(t->qwin, W, (size_t)(y1 - y0), r, t->qs1, t->qs2);
+    ck_quality_merge(k->mask, t->qwin + (size_t)(k->cy - y0) * W, k->n, t->qmask, t->q);
     return t->qmask;
 }
 
-
-/* One state chunk's rows of the strip, as the pass sees them. */
-typedef struct {
-    int cy, rows, local; /* first grid row, rows, chunk index within the strip */
-    size_t n, off;       /* pixels; their offset in the strip */
-    const uint8_t *mask; /* the SCL mask of these pixels */
-    int overcast;        /* none of them can be seen clear (cloud, shadow, no data) */
-    int observed;        /* their indices and temporal tests are computed (not when overcast) */
-    size_t events;       /* pixels with an open event or a new anomaly (ck_change_update) */
-} chunk_t;
-
 /* The chunk's indices (in cache-sized pieces) and its temporal-test bands. */
-static void chunk_observe(const pass_ctx *c, pass_tls *t, const cw_strip *st, const chunk_t *k)
+static void chunk_observe(const pass_ctx *c, pass_tls *t, const cw_strip *st, chunk_slot *sl)
 {
+    const chunk_t *k = &sl->k;
     for (size_t s0 = 0; s0 < k->n; s0 += SUB_PX) {
         const size_t len = k->n - s0 < SUB_PX ? k->n - s0 : SUB_PX;
         const float *bands[CK_NBANDS];
         cw_strip_refl_chunk(st, k->off + s0, len, t->refl, bands);
         for (int i = 0; i < IX_N; i++)
-            c->ix[i]->fn(bands, k->mask + s0, len, t->ix[i] + s0);
+            c->ix[i]->fn(bands, k->mask + s0, len, sl->ix[i] + s0);
     }
     static const int qb[3] = {CK_B02, CK_B08, CK_B11};
     for (int i = 0; i < 3; i++)
         for (size_t s0 = 0; s0 < k->n; s0 += SUB_PX) { /* B11: its 20 m DN a piece at a time */
             const size_t len = k->n - s0 < SUB_PX ? k->n - s0 : SUB_PX;
-            ck_dn_to_q16(cw_strip_dn(st, qb[i], k->off + s0, len, t->dn), len, st->conv[qb[i]], t->obs16[i] + s0);
+            ck_dn_to_q16(cw_strip_dn(st, qb[i], k->off + s0, len, t->dn), len, st->conv[qb[i]], sl->obs16[i] + s0);
         }
 }
 
-/* The chunk's pixels into the state: the reference, the baseline (once)
- * and the confirmation, then the temporal references and the shift cost. */
-static void chunk_update(const cw_pass *p, pass_tls *t, chunk_t *k, const uint8_t *qmask, ck_base *base,
-                         ck_dyn *dyn)
+/* The chunk's pixels into the state: the reference, the baseline's river
+ * margins (once) and the confirmation, then the temporal references and
+ * the shift cost. */
+static void chunk_update(const cw_pass *p, pass_tls *t, const cw_strip *st, chunk_slot *sl, const uint8_t *qmask,
+                         ck_base *base, ck_dyn *dyn)
 {
+    chunk_t *k = &sl->k;
     const size_t W = (size_t)p->s->width, n = k->n, rows = (size_t)k->rows;
-    if (p->mode == CW_PASS_FINALIZE) {
-        ck_base_finalize(base, n);
+    if (p->mode == CW_PASS_FINALIZE)
         ck_base_mark_river(base, W, rows, t->halo, t->ha, t->halo + W * t->ha, t->hb, p->cfg->det.bank_px,
                            (int)p->cfg->riparian_px, t->scr3);
-        if (rows >= HALO_MAX) { /* the next chunk's rows above, if this thread does it next */
-            const uint8_t *info = base->info + (rows - HALO_MAX) * W;
-            for (size_t i = 0; i < W * HALO_MAX; i++)
-                t->last_water[i] = (uint8_t)((info[i] & CK_BI_WATER) != 0);
-            t->last_ci = k->cy / CW_STATE_ROWS;
-        }
-    }
     const int monitor = p->mode != CW_PASS_REF;
-    if (monitor) { /* today's expectation (the season); a shifted date shows a neighbour: the lowest */
-        ck_base_expected(base, n, p->day, t->exp_ndvi, t->exp_nbr);
-        ck_min3x3_i16(t->exp_ndvi, W, rows, t->min3, t->min3_tmp);
+    const int16_t *min3 = NULL;
+    if (monitor) { /* a shifted date shows a neighbour: the lowest expectation around */
+        int y0, y1;
+        block_window(k, 1, p->s->height, &y0, &y1);
+        ck_min3x3_i16(t->exp_ndvi + (size_t)(y0 - st->y0) * W, W, (size_t)(y1 - y0), t->min3, t->min3_tmp);
+        min3 = t->min3 + (size_t)(k->cy - y0) * W;
     }
     /* a pixel next to a chakra may show the chakra on a shifted date: it
      * gets the chakra's rule (rotation thinning is not loss) */
     const uint8_t *chakra =
         cw_aoi_chakra_near(p->ag, p->as, k->cy, k->rows, p->s->height, (int)W, t->chakra, t->scr1);
-    ck_obs obs = {t->ix[IX_NDVI],   t->ix[IX_NBR], t->ix[IX_BSI], t->ix[IX_MNDWI], qmask, chakra,
-                  monitor ? t->exp_ndvi : NULL, monitor ? t->exp_nbr : NULL, monitor ? t->min3 : NULL};
+    ck_obs obs = {sl->ix[IX_NDVI], sl->ix[IX_NBR], sl->ix[IX_BSI], sl->ix[IX_MNDWI], qmask, chakra,
+                  monitor ? t->exp_ndvi + k->off : NULL, monitor ? sl->exp_nbr : NULL, min3};
     if (!monitor) {
         if (!k->overcast) /* else the reference is not read: nothing to add */
             ck_ref_add(&obs, n, p->day, base);
-        ck_clear_update(qmask, t->ix[IX_NDVI], n, p->day, dyn->last_clear);
+        ck_clear_update(qmask, sl->ix[IX_NDVI], n, p->day, dyn->last_clear);
     } else {
         k->events = ck_change_update(&obs, n, p->day, &p->cfg->det, base, dyn);
     }
     if (k->observed) { /* else no pixel is clear: nothing to measure or keep */
-        ck_shift_cost(t->obs16[1], k->mask, dyn->ref_nir, W, rows, SHIFT_STEP, t->shift_acc, t->shift_cnt);
-        ck_quality_ref_update(qmask, t->obs16[0], t->obs16[1], t->obs16[2], n, dyn->ref_blue, dyn->ref_nir,
+        ck_shift_cost(sl->obs16[1], k->mask, dyn->ref_nir, W, rows, SHIFT_STEP, t->shift_acc, t->shift_cnt);
+        ck_quality_ref_update(qmask, sl->obs16[0], sl->obs16[1], sl->obs16[2], n, dyn->ref_blue, dyn->ref_nir,
                               dyn->ref_swir);
     }
 }
@@ -317,6 +386,7 @@ static int block_flagged(const uint8_t *restrict info, const uint8_t *restrict s
 static int chunk_flagged(const cw_pass *p, pass_tls *t, const chunk_t *k, const ck_base *base, const ck_dyn *dyn)
 {
     const size_t W = (size_t)p->s->width;
+    const int16_t *exp_ndvi = t->exp_ndvi + k->off;
     for (size_t i = 0; i < k->n; i++) {
         if (i % FLAG_BLOCK == 0 && k->n - i >= FLAG_BLOCK &&
             !block_flagged(base->info + i, dyn->status + i, FLAG_BLOCK)) {
@@ -334,7 +404,7 @@ static int chunk_flagged(const cw_pass *p, pass_tls *t, const chunk_t *k, const 
                     s, dyn->n_next[i], dyn->n_anom[i], dyn->n_nbr[i], dyn->n_bare[i], dyn->n_pond[i],
                     (uint8_t)((base->info[i] & CK_BI_BANK ? CW_PX_BANK : 0) |
                               (base->info[i] & CK_BI_RIPARIAN ? CW_PX_RIPARIAN : 0)),
-                    dyn->last_ndvi[i], t->exp_ndvi[i]};
+                    dyn->last_ndvi[i], exp_ndvi[i]};
         if (vec_push(&t->flagged, &px))
             return -1;
     }
@@ -369,32 +439,44 @@ static int halo_rows(const pass_ctx *c, pass_tls *t, int ci, int r0, int nr, uin
     return 0;
 }
 
+/* Rows [y0, y1) of the reference's water into out: the strip's from
+ * t->water (its chunks are read ahead far enough), the others' from the
+ * counts of their chunks in the reference file. */
+static int water_rows(const pass_ctx *c, pass_tls *t, const cw_strip *st, int y0, int y1, uint8_t *out)
+{
+    const size_t W = st->width;
+    const int s0 = st->y0, s1 = st->y0 + st->nrows;
+    for (int y = y0; y < y1;) {
+        uint8_t *o = out + (size_t)(y - y0) * W;
+        if (y >= s0 && y < s1) {
+            const int e = y1 < s1 ? y1 : s1;
+            memcpy(o, t->water + (size_t)(y - s0) * W, (size_t)(e - y) * W);
+            y = e;
+            continue;
+        }
+        const int ci = y / CW_STATE_ROWS;
+        int e = (ci + 1) * CW_STATE_ROWS < y1 ? (ci + 1) * CW_STATE_ROWS : y1;
+        e = y < s0 && e > s0 ? s0 : e;
+        if (halo_rows(c, t, ci, y - ci * CW_STATE_ROWS, e - y, o))
+            return -1;
+        y = e;
+    }
+    return 0;
+}
+
 /* The finalize pass: the baseline water of the rows next to the chunk,
  * from the neighbouring reference chunks, so that a river along a chunk's
  * edge has its margins on both sides (t->halo: ha rows above, hb below). */
-static int river_halo(const pass_ctx *c, pass_tls *t, const chunk_t *k)
+static int river_halo(const pass_ctx *c, pass_tls *t, const cw_strip *st, const chunk_t *k)
 {
-    const cw_pass *p = c->p;
-    const int W = (int)p->s->width, H = p->s->height, ci = k->cy / CW_STATE_ROWS;
-    int R = p->cfg->det.bank_px > (int)p->cfg->riparian_px ? p->cfg->det.bank_px : (int)p->cfg->riparian_px;
-    R = R < HALO_MAX ? R : HALO_MAX;
+    const int H = c->p->s->height, R = river_rows(c->p);
     t->ha = t->hb = 0;
     if (R <= 0 || !c->in[CW_ST_REF]) /* no reference: no water anywhere */
         return 0;
-    if (ci > 0) { /* the chunk above: kept from finalizing it, or read again */
-        if (t->last_ci == ci - 1)
-            memcpy(t->halo, t->last_water + (size_t)W * (HALO_MAX - R), (size_t)W * (size_t)R);
-        else if (halo_rows(c, t, ci - 1, CW_STATE_ROWS - R, R, t->halo))
-            return -1;
-        t->ha = (size_t)R;
-    }
-    const int below = k->cy + k->rows < H ? (H - k->cy - k->rows < R ? H - k->cy - k->rows : R) : 0;
-    if (below > 0) {
-        if (halo_rows(c, t, ci + 1, 0, below, t->halo + (size_t)W * t->ha))
-            return -1;
-        t->hb = (size_t)below;
-    }
-    return 0;
+    const int a0 = k->cy - R > 0 ? k->cy - R : 0, end = k->cy + k->rows, b1 = end + R < H ? end + R : H;
+    t->ha = (size_t)(k->cy - a0);
+    t->hb = (size_t)(b1 - end);
+    return water_rows(c, t, st, a0, k->cy, t->halo) || water_rows(c, t, st, end, b1, t->halo + st->width * t->ha);
 }
 
 /* Whether the pass leaves kind s of the chunk as it read it, so that its
@@ -412,40 +494,83 @@ static int chunk_kept(const pass_ctx *c, const chunk_t *k, const uint8_t *qmask,
     return s == CW_ST_DYN && k->events == 0 && memchr(qmask, 0, k->n) == NULL;
 }
 
-/* One state chunk: read, observe, test, update, count, compress. */
-static int pass_chunk(pass_ctx *c, pass_tls *t, const cw_strip *st, chunk_t *k)
+/* The kernels' view of the state in slot sl. */
+static void slot_bind(chunk_slot *sl, ck_base *base, ck_dyn *dyn)
+{
+    memset(base, 0, sizeof *base);
+    cw_state_bind_ref(sl->buf[CW_ST_REF], sl->k.n, base);
+    cw_state_bind_base(sl->buf[CW_ST_BASE], sl->k.n, base);
+    cw_state_bind_dyn(sl->buf[CW_ST_DYN], sl->k.n, dyn);
+}
+
+/* Chunk j of the strip, into its slot: its state read; its pixels
+ * observed and tested against their last clear observation (the strip's
+ * qraw); what the pixels' neighbours need of it (the expectation, the
+ * reference's water) into the strip's rows. */
+static int chunk_read(pass_ctx *c, pass_tls *t, const cw_strip *st, int j)
 {
     cw_pass *p = c->p;
-    const int W = (int)st->width, H = p->s->height, ci = k->cy / CW_STATE_ROWS;
+    const int W = (int)st->width, H = p->s->height;
+    chunk_slot *sl = &t->slot[j % t->nslot];
+    chunk_t *k = &sl->k;
+    memset(k, 0, sizeof *k);
+    k->cy = st->y0 + j * CW_STATE_ROWS;
+    k->local = j;
+    k->rows = k->cy + CW_STATE_ROWS <= st->y0 + st->nrows ? CW_STATE_ROWS : st->y0 + st->nrows - k->cy;
+    k->n = (size_t)W * (size_t)k->rows;
+    k->off = (size_t)j * CW_STATE_ROWS * (size_t)W;
+    k->mask = st->mask + k->off;
+    if (j >= CHUNKS_MAX)
+        return cw_error("strip of %d rows is too tall for the state chunks", st->nrows);
+    const int ci = k->cy / CW_STATE_ROWS;
     k->overcast = memchr(k->mask, 0, k->n) == NULL;
     for (int s = 0; s < CW_ST_NKINDS; s++) {
         int need = kind_used(c, s);
         if (s == CW_ST_REF && chunk_kept(c, k, NULL, s))
             need = 0;
-        if (need && cw_state_read_chunk(c->in[s], (cw_state_kind)s, W, H, ci, t->io, t->buf[s]))
+        if (need && cw_state_read_chunk(c->in[s], (cw_state_kind)s, W, H, ci, t->io, sl->buf[s]))
             return -1;
     }
     ck_base base;
     ck_dyn dyn;
-    memset(&base, 0, sizeof base);
-    cw_state_bind_ref(t->buf[CW_ST_REF], k->n, &base);
-    cw_state_bind_base(t->buf[CW_ST_BASE], k->n, &base);
-    cw_state_bind_dyn(t->buf[CW_ST_DYN], k->n, &dyn);
-    if (p->mode == CW_PASS_FINALIZE && river_halo(c, t, k))
-        return -1;
+    slot_bind(sl, &base, &dyn);
     /* an overcast chunk has no clear pixel to compute indices or temporal
      * tests of: the kernels look at neither where the mask is set */
     k->observed = !k->overcast || !c->skip_masked;
-    const uint8_t *qmask = t->qmask;
+    uint8_t *qraw = t->qraw + k->off;
+    memset(qraw, 0, k->n);
     if (k->observed) {
-        chunk_observe(c, t, st, k);
-        qmask = quality_mask(p, t, k->mask, &dyn, (size_t)W, (size_t)k->rows);
-    } else {
-        memcpy(t->qmask, k->mask, k->n);
+        chunk_observe(c, t, st, sl);
+        ck_quality_test(sl->obs16[0], sl->obs16[1], sl->obs16[2], sl->ix[IX_MNDWI], sl->ix[IX_NDVI], k->mask,
+                        dyn.ref_blue, dyn.ref_nir, dyn.ref_swir, dyn.last_clear, k->n, p->day,
+                        &p->cfg->det.quality, qraw);
     }
-    chunk_update(p, t, k, qmask, &base, &dyn);
+    if (p->mode == CW_PASS_FINALIZE) {
+        if (c->in[CW_ST_REF])
+            ck_ref_water(base.nref, base.nwater, k->n, t->water + k->off);
+        ck_base_finalize(&base, k->n);
+    }
+    if (p->mode != CW_PASS_REF) /* today's expectation (the season) */
+        ck_base_expected(&base, k->n, p->day, t->exp_ndvi + k->off, sl->exp_nbr);
+    return 0;
+}
+
+/* The chunk of slot sl, its neighbours read: tested (the suspect margin),
+ * updated, counted, recorded, compressed. */
+static int chunk_finish(pass_ctx *c, pass_tls *t, const cw_strip *st, chunk_slot *sl)
+{
+    cw_pass *p = c->p;
+    chunk_t *k = &sl->k;
+    const int W = (int)st->width, ci = k->cy / CW_STATE_ROWS;
+    ck_base base;
+    ck_dyn dyn;
+    slot_bind(sl, &base, &dyn);
+    if (p->mode == CW_PASS_FINALIZE && river_halo(c, t, st, k))
+        return -1;
+    const uint8_t *qmask = quality_mask(p, t, st, k);
+    chunk_update(p, t, st, sl, qmask, &base, &dyn);
     /* evidence of observation per AOI */
-    ck_observation_flags(qmask, t->ix[IX_NDVI], dyn.last_clear, k->n, t->flag, t->flag + k->n);
+    ck_observation_flags(qmask, sl->ix[IX_NDVI], dyn.last_clear, k->n, t->flag, t->flag + k->n);
     cw_aoi_count_rows(p->ag, k->cy, k->rows, W, t->flag, t->aoi_clear);
     cw_aoi_count_rows(p->ag, k->cy, k->rows, W, t->flag + k->n, t->aoi_never);
     if (c->obs)
@@ -457,7 +582,7 @@ static int pass_chunk(pass_ctx *c, pass_tls *t, const cw_strip *st, chunk_t *k)
             continue;
         const int slot = k->local * CW_ST_NKINDS + s;
         if (chunk_kept(c, k, qmask, s) ? cw_state_copy(c->in[s], ci, t->io, slot)
-                                       : cw_state_compress(t->io, slot, (cw_state_kind)s, t->buf[s], k->n))
+                                       : cw_state_compress(t->io, slot, (cw_state_kind)s, sl->buf[s], k->n))
             return -1;
     }
     return 0;
@@ -513,23 +638,21 @@ static int pass_work(void *ctx, const cw_strip *st, void *tp)
     t->cell_y0 = st->y0 / CW_WATER_CELL;
     memset(t->cells, 0, (size_t)t->cell_rows * (size_t)p->cells_w);
     t->first_chunk = st->y0 / CW_STATE_ROWS;
-    t->nchunks = 0;
     memset(t->q, 0, sizeof t->q);
     memset(t->shift_acc, 0, sizeof t->shift_acc);
     memset(t->shift_cnt, 0, sizeof t->shift_cnt);
     if (c->obs) /* the parts of edge tiles outside the grid: no data */
         memset(t->rec, CK_M_NODATA, cw_tiles_pixels(W, st->nrows));
-    for (int cy = st->y0; cy < st->y0 + st->nrows; cy += CW_STATE_ROWS) {
-        chunk_t k = {.cy = cy, .local = t->nchunks++};
-        k.rows = cy + CW_STATE_ROWS <= st->y0 + st->nrows ? CW_STATE_ROWS : st->y0 + st->nrows - cy;
-        k.n = (size_t)W * (size_t)k.rows;
-        k.off = (size_t)(cy - st->y0) * (size_t)W;
-        k.mask = st->mask + k.off;
-        if (k.local >= CHUNKS_MAX)
-            return cw_error("strip of %d rows is too tall for the state chunks", st->nrows);
-        if (pass_chunk(c, t, st, &k))
+    /* chunk j is finished once the chunks its neighbourhoods look at are read */
+    const int nc = (st->nrows + CW_STATE_ROWS - 1) / CW_STATE_ROWS;
+    for (int j = 0, read = 0; j < nc; j++) {
+        for (; read < nc && read <= j + c->ahead; read++)
+            if (chunk_read(c, t, st, read))
+                return -1;
+        if (chunk_finish(c, t, st, &t->slot[j % t->nslot]))
             return -1;
     }
+    t->nchunks = nc;
     if (c->obs && cw_raster_out_encode(c->obs, t->rec_enc, st->nrows, t->rec))
         return -1;
     if (c->pf)
@@ -709,7 +832,11 @@ int cw_pass_run(cw_pass *p)
     memset(p->shift_cnt, 0, sizeof p->shift_cnt);
     int rc = -1;
     for (int k = 0; k < CW_ST_NKINDS; k++) {
-        if (p->in_path[k][0] && !(c.in[k] = cw_state_open(p->in_path[k], (cw_state_kind)k, p->s->width, p->s->height)))
+        /* a state an older build wrote is cut into this build's chunks first, once (the pass runs
+         * under the tile's lock) */
+        if (p->in_path[k][0] && (cw_state_upgrade(p->in_path[k], (cw_state_kind)k, p->s->width, p->s->height) ||
+                                 !(c.in[k] = cw_state_open(p->in_path[k], (cw_state_kind)k, p->s->width,
+                                                           p->s->height))))
             goto done;
         if (p->out_path[k][0] &&
             !(c.out[k] = cw_state_create(p->out_path[k], (cw_state_kind)k, p->s->width, p->s->height)))
@@ -732,8 +859,14 @@ int cw_pass_run(cw_pass *p)
             goto done;
         }
     }
-    job.quantum = 512; /* a multiple of CW_STATE_ROWS, of the usual input blocks and of CW_OUT_TILE */
-    job.tls_bytes_per_px = c.obs ? 3 : 2;
+    job.quantum = BLOCK_ROWS; /* a multiple of CW_STATE_ROWS, of the usual input blocks and of CW_OUT_TILE */
+    /* chunks read ahead: the rows beside a chunk that the suspect margin, the 3 x 3 minimum and the
+     * river margins look at */
+    const int look = suspect_rows(p) > 1 ? suspect_rows(p) : 1;
+    const int need = p->mode == CW_PASS_FINALIZE && river_rows(p) > look ? river_rows(p) : look;
+    c.ahead = (need + CW_STATE_ROWS - 1) / CW_STATE_ROWS;
+    /* the strip's qraw and exp_ndvi (and water), the observation record's tiles, the flags' vector */
+    job.tls_bytes_per_px = 3 + (p->mode == CW_PASS_FINALIZE) + (c.obs ? 3 : 2);
     for (int k = 0; k < CW_ST_NKINDS; k++) /* the strip's compressed chunks, until its commit (a quarter
                                               of their pixels' bytes: more than zstd leaves of them) */
         job.tls_bytes_per_px += p->out_path[k][0] ? (cw_state_bpp((cw_state_kind)k) + 3) / 4 : 0;

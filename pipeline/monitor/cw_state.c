@@ -95,11 +95,12 @@ void cw_state_bind_dyn(uint8_t *buf, size_t n, ck_dyn *d)
     d->n_rec = p + 6 * n;
 }
 
-static int nchunks_of(int height) { return (height + CW_STATE_ROWS - 1) / CW_STATE_ROWS; }
-static size_t chunk_px(int width, int height, int c)
+static int nchunks_of(int height, int rows) { return (height + rows - 1) / rows; }
+/* pixels of chunk c of a grid cut in chunks of `rows` rows */
+static size_t chunk_px(int width, int height, int rows, int c)
 {
-    int rows = height - c * CW_STATE_ROWS;
-    return (size_t)width * (size_t)(rows < CW_STATE_ROWS ? rows : CW_STATE_ROWS);
+    int r = height - c * rows;
+    return (size_t)width * (size_t)(r < rows ? r : rows);
 }
 
 /* Plane-major buffer <-> shuffled serial form, in place: 1-byte planes are
@@ -197,6 +198,7 @@ static int grow(void **p, size_t *cap, size_t need, int huge)
 struct cw_state_file {
     int fd;
     char path[4096];
+    int rows; /* rows per chunk (CW_STATE_ROWS; 128 in a version 4 file) */
     int nchunks;
     uint64_t *off;
     uint32_t *csize, *usize;
@@ -243,18 +245,20 @@ cw_state_file *cw_state_open(const char *path, cw_state_kind kind, int width, in
         cw_error("%s: not a chakrawatch state file", path);
         goto fail;
     }
-    if (rd32(h + 8) != CW_STATE_VERSION) {
-        cw_error("%s: state format version %u, this build reads version %d", path, rd32(h + 8), CW_STATE_VERSION);
+    const uint32_t ver = rd32(h + 8), rows = rd32(h + 24);
+    if (ver != CW_STATE_VERSION && ver != 4) {
+        cw_error("%s: state format version %u, this build reads versions 4 and %d", path, ver, CW_STATE_VERSION);
         goto fail;
     }
     if (rd32(h + 12) != (uint32_t)kind || rd32(h + 16) != (uint32_t)width || rd32(h + 20) != (uint32_t)height ||
-        rd32(h + 24) != CW_STATE_ROWS || rd32(h + 28) != (uint32_t)nchunks_of(height) ||
-        rd32(h + 32) != cw_state_bpp(kind)) {
+        rows == 0 || rows > CW_STATE_ROWS_MAX || (ver == 4 && rows != 128) ||
+        rd32(h + 28) != (uint32_t)nchunks_of(height, (int)rows) || rd32(h + 32) != cw_state_bpp(kind)) {
         cw_error("%s: state file is for another grid or kind (%ux%u, kind %u; expected %dx%d, %s)", path,
                  rd32(h + 16), rd32(h + 20), rd32(h + 12), width, height, kinds[kind].name);
         goto fail;
     }
-    f->nchunks = nchunks_of(height);
+    f->rows = (int)rows;
+    f->nchunks = nchunks_of(height, f->rows);
     size_t tn = (size_t)f->nchunks * 16;
     uint8_t *t = malloc(tn);
     f->off = malloc((size_t)f->nchunks * sizeof *f->off);
@@ -272,7 +276,7 @@ cw_state_file *cw_state_open(const char *path, cw_state_kind kind, int width, in
         f->csize[c] = rd32(t + 16 * c + 8);
         f->usize[c] = rd32(t + 16 * c + 12);
         if (f->off[c] + f->csize[c] > (uint64_t)sb.st_size ||
-            f->usize[c] != chunk_px(width, height, c) * cw_state_bpp(kind)) {
+            f->usize[c] != chunk_px(width, height, f->rows, c) * cw_state_bpp(kind)) {
             free(t);
             cw_error("%s: corrupt chunk table (chunk %d)", path, c);
             goto fail;
@@ -310,7 +314,7 @@ static int read_frame(cw_state_file *f, int c, void **buf, size_t *cap)
 int cw_state_read_chunk(cw_state_file *f, cw_state_kind kind, int width, int height, int c, cw_state_io *io,
                         uint8_t *buf)
 {
-    size_t npx = chunk_px(width, height, c), raw = npx * cw_state_bpp(kind);
+    size_t npx = chunk_px(width, height, f ? f->rows : CW_STATE_ROWS, c), raw = npx * cw_state_bpp(kind);
     if (!f) {
         memset(buf, 0, raw);
         return 0;
@@ -336,7 +340,7 @@ size_t cw_state_plane_offset(cw_state_kind k, int plane, size_t npx)
 int cw_state_read_range(cw_state_file *f, cw_state_kind kind, int width, int height, int c, cw_state_io *io,
                         size_t off, size_t len, uint8_t *out)
 {
-    const size_t raw = chunk_px(width, height, c) * cw_state_bpp(kind), end = off + len;
+    const size_t raw = chunk_px(width, height, f ? f->rows : CW_STATE_ROWS, c) * cw_state_bpp(kind), end = off + len;
     if (end > raw)
         return cw_error("state: bytes %zu..%zu are past chunk %d (%zu bytes)", off, end, c, raw);
     if (!f) {
@@ -372,7 +376,7 @@ struct cw_state_writer {
     FILE *fp;
     char path[4096], tmp[4096];
     cw_state_kind kind;
-    int width, height, nchunks, next;
+    int width, height, rows, nchunks, next;
     uint64_t pos;
     uint64_t handed; /* bytes before this offset are being written back (writeback) */
     uint8_t *table;
@@ -396,6 +400,11 @@ static int writeback(cw_state_writer *w)
 
 cw_state_writer *cw_state_create(const char *path, cw_state_kind kind, int width, int height)
 {
+    return cw_state_create_rows(path, kind, width, height, CW_STATE_ROWS);
+}
+
+cw_state_writer *cw_state_create_rows(const char *path, cw_state_kind kind, int width, int height, int rows)
+{
     cw_state_writer *w = calloc(1, sizeof *w);
     if (!w) {
         cw_error("out of memory");
@@ -405,7 +414,8 @@ cw_state_writer *cw_state_create(const char *path, cw_state_kind kind, int width
     w->kind = kind;
     w->width = width;
     w->height = height;
-    w->nchunks = nchunks_of(height);
+    w->rows = rows;
+    w->nchunks = nchunks_of(height, rows);
     w->table = calloc((size_t)w->nchunks, 16);
     if (!w->table || cw_tmp_path(w->tmp, sizeof w->tmp, path))
         goto fail;
@@ -526,7 +536,7 @@ int cw_state_finish(cw_state_writer *w, int commit)
         wr32(h + 12, (uint32_t)w->kind);
         wr32(h + 16, (uint32_t)w->width);
         wr32(h + 20, (uint32_t)w->height);
-        wr32(h + 24, CW_STATE_ROWS);
+        wr32(h + 24, (uint32_t)w->rows);
         wr32(h + 28, (uint32_t)w->nchunks);
         wr32(h + 32, (uint32_t)cw_state_bpp(w->kind));
         if (w->next != w->nchunks)
@@ -545,4 +555,68 @@ int cw_state_finish(cw_state_writer *w, int commit)
     free(w->table);
     free(w);
     return commit ? rc : 0;
+}
+
+/* -------------------------------------------------------------- upgrade */
+
+int cw_state_chunk_rows(const cw_state_file *f) { return f ? f->rows : CW_STATE_ROWS; }
+
+/* Rows [r0, r0 + nrows) of a plane-major chunk of src_npx pixels (width
+ * pixels a row) into dst, plane-major over those rows. */
+static void chunk_rows_copy(cw_state_kind k, const uint8_t *src, size_t src_npx, size_t width, size_t r0,
+                            size_t nrows, uint8_t *dst)
+{
+    const size_t npx = width * nrows;
+    size_t so = 0, dof = 0;
+    for (int p = 0; p < kinds[k].n; p++) {
+        const size_t e = kinds[k].el[p];
+        memcpy(dst + dof, src + so + r0 * width * e, npx * e);
+        so += e * src_npx;
+        dof += e * npx;
+    }
+}
+
+int cw_state_upgrade(const char *path, cw_state_kind kind, int width, int height)
+{
+    cw_state_file *f = cw_state_open(path, kind, width, height);
+    if (!f)
+        return -1;
+    if (f->rows == CW_STATE_ROWS) {
+        cw_state_close(f);
+        return 0;
+    }
+    const int old_rows = f->rows;
+    if (old_rows % CW_STATE_ROWS) {
+        cw_state_close(f);
+        return cw_error("%s: chunks of %d rows cannot be cut into chunks of %d", path, old_rows, CW_STATE_ROWS);
+    }
+    const size_t bpp = cw_state_bpp(kind), W = (size_t)width;
+    uint8_t *big = cw_big_malloc(W * (size_t)old_rows * bpp), *small = malloc(W * CW_STATE_ROWS * bpp);
+    cw_state_io *io = cw_state_io_new();
+    cw_state_writer *w = big && small && io ? cw_state_create(path, kind, width, height) : NULL;
+    int rc = w ? 0 : big && small && io ? -1 : cw_error("out of memory");
+    for (int oc = 0; rc == 0 && oc < f->nchunks; oc++) {
+        const size_t opx = chunk_px(width, height, old_rows, oc), orows = opx / W;
+        if (cw_state_read_chunk(f, kind, width, height, oc, io, big)) {
+            rc = -1;
+            break;
+        }
+        for (size_t r0 = 0; rc == 0 && r0 < orows; r0 += CW_STATE_ROWS) {
+            const size_t nr = orows - r0 < CW_STATE_ROWS ? orows - r0 : CW_STATE_ROWS;
+            chunk_rows_copy(kind, big, opx, W, r0, nr, small);
+            const int c = (int)(((size_t)oc * (size_t)old_rows + r0) / CW_STATE_ROWS);
+            if (cw_state_compress(io, 0, kind, small, W * nr) || cw_state_append(w, c, io, 0))
+                rc = -1;
+        }
+    }
+    cw_state_close(f);
+    if (cw_state_finish(w, rc == 0))
+        rc = -1;
+    if (rc == 0)
+        cw_info("%s: state chunks of %d rows cut into chunks of %d (format version %d)", path, old_rows,
+                CW_STATE_ROWS, CW_STATE_VERSION);
+    free(big);
+    free(small);
+    cw_state_io_free(io);
+    return rc;
 }

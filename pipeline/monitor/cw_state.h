@@ -11,7 +11,8 @@
  * generation (`<kind>-<gen>.cws`) and the history database says which
  * generation is current, so a killed job leaves the previous state intact.
  *
- * Format (little-endian), version CW_STATE_VERSION:
+ * Format (little-endian), version CW_STATE_VERSION (version 4 is the same
+ * with chunks of 128 rows; cw_state_upgrade cuts them):
  *   header  "CWSTATE\0", u32 version, u32 kind, u32 width, u32 height,
  *           u32 chunk_rows, u32 nchunks, u32 bytes_per_pixel, u32 reserved
  *   table   nchunks x { u64 offset, u32 compressed size, u32 raw size }
@@ -29,8 +30,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CW_STATE_VERSION 4 /* 3: dyn keeps the last clear observation's bands; 4: harmonic sums and terms */
-#define CW_STATE_ROWS 128 /* rows per chunk; strips are multiples of it */
+#define CW_STATE_VERSION 5 /* 3: dyn keeps the last clear observation's bands; 4: harmonic sums and terms;
+                              5: chunks of CW_STATE_ROWS rows (128 before) */
+#define CW_STATE_ROWS 16 /* rows per chunk; strips are multiples of it.  A chunk's planes, about 10 MB
+                            across a full tile, stay in the cache while the pass goes through them */
+#define CW_STATE_ROWS_MAX 8192
 
 typedef enum { CW_ST_REF = 0, CW_ST_BASE = 1, CW_ST_DYN = 2, CW_ST_NKINDS } cw_state_kind;
 
@@ -49,6 +53,14 @@ typedef struct cw_state_file cw_state_file;
  * cw_error() when missing, corrupt or of another grid. */
 cw_state_file *cw_state_open(const char *path, cw_state_kind kind, int width, int height);
 void cw_state_close(cw_state_file *f);
+/* Rows per chunk of f: CW_STATE_ROWS, or another height in a file written
+ * before (read_chunk's c counts chunks of that height). */
+int cw_state_chunk_rows(const cw_state_file *f);
+/* A state file whose chunks are not CW_STATE_ROWS rows (a version 4 file,
+ * 128) rewritten in chunks of CW_STATE_ROWS: the same pixels, under the
+ * same name (a temporary file renamed over it, so an interruption leaves
+ * the old file whole).  0 when done or nothing to do. */
+int cw_state_upgrade(const char *path, cw_state_kind kind, int width, int height);
 /* Per-thread scratch for reading/writing chunks (zstd contexts, buffers). */
 typedef struct cw_state_io cw_state_io;
 cw_state_io *cw_state_io_new(void);
@@ -72,6 +84,8 @@ int cw_state_read_range(cw_state_file *f, cw_state_kind kind, int width, int hei
 
 typedef struct cw_state_writer cw_state_writer;
 cw_state_writer *cw_state_create(const char *path, cw_state_kind kind, int width, int height);
+/* The same, in chunks of `rows` rows (tests: a file as an older build wrote it). */
+cw_state_writer *cw_state_create_rows(const char *path, cw_state_kind kind, int width, int height, int rows);
 /* Compress one chunk (plane-major buffer of the chunk's pixels) into a
  * buffer owned by the caller's slot `slot` of io (parallel phase).  The
  * chunk is shuffled into its serial form in place: buf holds no pixels

@@ -21,6 +21,9 @@ truth/events.tif:
   area error        median |alert ha - event ha| / event ha, best alert
   misregistration   the shifted date's measured shift is +1 px east, no other date's is
   cadence           night by night and one catch-up night give the same alerts and ids
+  suspect margins   each observation record flags as "next to haze or a
+                    fringe" exactly the pixels within 2 px of one (within
+                    512-row blocks, across the state's chunks)
   objects           the clearing beside a haze patch is its own alert (>= 90 %
                     of its pixels on the clearing), its area within 10 %
 The same figures per class (canopy_loss, mining_scar) after the table:
@@ -133,6 +136,43 @@ def grow(m, r=1):
         for dx in range(-r, r + 1):
             o |= np.roll(np.roll(m, dy, 0), dx, 1)
     return o
+
+
+def dilate(m, r):
+    """Square dilation of radius r that does not wrap around the edges."""
+    p, (h, w) = np.pad(m, r), m.shape
+    o = np.zeros_like(m)
+    for dy in range(2 * r + 1):
+        for dx in range(2 * r + 1):
+            o |= p[dy:dy + h, dx:dx + w]
+    return o
+
+
+def suspect_margins(run_dir, r=2, block=512):
+    """Every observation record of the run against its own flags: a pixel
+    the SCL kept (no flag 1, 2, 4 or 8) is 'next to haze or a fringe' (64)
+    exactly when it is within r pixels (square) of a pixel flagged haze or
+    fringe (16, 32) in the same block of `block` rows (the margins stop at
+    those rows, wherever the pass's strips and state chunks end) and is not
+    one itself.  Returns (records, records that agree, pixels that do not)."""
+    n = ok = bad = 0
+    state = os.path.join(run_dir, "state")
+    for tile in sorted(os.listdir(state)):
+        obs = os.path.join(state, tile, "obs")
+        for f in sorted(os.listdir(obs)) if os.path.isdir(obs) else []:
+            if not f.endswith(".tif") or f.endswith(".preview.tif"):
+                continue
+            a = gdal.Open(os.path.join(obs, f)).ReadAsArray()
+            hf = (a & 48) != 0
+            want = np.zeros_like(hf)
+            for b0 in range(0, a.shape[0], block):
+                want[b0:b0 + block] = dilate(hf[b0:b0 + block], r)
+            kept = (a & 15) == 0
+            d = int(((want & ~hf & kept) != (((a & 64) != 0) & kept)).sum())
+            n += 1
+            ok += d == 0
+            bad += d
+    return n, ok, bad
 
 
 def withdrawals_listed(build, history, run_dir):
@@ -311,10 +351,11 @@ def main():
             r = score(series, hist)
             r["withdrawn_listed"], r["withdrawn"] = withdrawals_listed(a.build, hist, rd)
             r["nalerts"], r["ncreated"], r["ids_ok"] = ids_once(hist)
+            r["records"], r["records_ok"], r["margin_px"] = suspect_margins(rd)
             shutil.rmtree(rd, ignore_errors=True)
             rows.append(r)
             for k in ("transient_false", "withdrawn_listed", "withdrawn", "ids_ok", "nalerts", "ncreated", "shift_ok", "published", "true", "events", "detected", "conf_events", "confirmed", "class_ok",
-                      "date_ok", "beside", "beside_ok"):
+                      "date_ok", "beside", "beside_ok", "records", "records_ok", "margin_px"):
                 tot[k] = tot.get(k, 0) + r[k]
             tot.setdefault("area_err", []).extend(r["area_err"])
             tot.setdefault("false", []).extend(r["false"])
@@ -344,10 +385,12 @@ def main():
           "every true event (shown for a while, then withdrawn)")
     print(f"ids: each alert created once under its own id on {tot['ids_ok']} of {len(rows)} series "
           f"({tot['nalerts']} alerts, {tot['ncreated']} created events)")
+    print(f"suspect margins: {tot['records_ok']} of {tot['records']} observation records flag exactly the pixels "
+          f"within 2 px of haze or a fringe, across state chunks ({tot['margin_px']} pixels differ)")
     print(f"misregistration: the shifted date measured (+1 px) and no other on {tot['shift_ok']} of {len(rows)} series")
     print(f"objects: the clearing beside a haze patch is its own alert (>= 90 % of its pixels on the clearing) with "
           f"its area within 10 % on {tot['beside_ok']} of {tot['beside']} series")
-    S = {"withdrawals": ratio(tot["withdrawn_listed"], tot["withdrawn"]), "shift": ratio(tot["shift_ok"], len(rows)), "ids": ratio(tot["ids_ok"], len(rows)), "transient_false": tot["transient_false"], "cadence": 1 if same else 0, "beside": ratio(tot["beside_ok"], tot["beside"]), "recall": ratio(tot["detected"], tot["events"]), "confirmed_recall": ratio(tot["confirmed"], tot["conf_events"]),
+    S = {"withdrawals": ratio(tot["withdrawn_listed"], tot["withdrawn"]), "shift": ratio(tot["shift_ok"], len(rows)), "ids": ratio(tot["ids_ok"], len(rows)), "margins": ratio(tot["records_ok"], tot["records"]), "transient_false": tot["transient_false"], "cadence": 1 if same else 0, "beside": ratio(tot["beside_ok"], tot["beside"]), "recall": ratio(tot["detected"], tot["events"]), "confirmed_recall": ratio(tot["confirmed"], tot["conf_events"]),
          "precision": ratio(tot["true"], tot["published"]), "class": ratio(tot["class_ok"], tot["detected"]),
          "date": ratio(tot["date_ok"], tot["detected"]), "area_err": med,
          "false_confirmed": sum(1 for f in tot["false"] if f[1] == "confirmed")}
@@ -362,7 +405,7 @@ def main():
                   ("class", 0.9, ">="), ("date", 0.8, ">="), ("area_err", 0.15, "<="), ("false_confirmed", 0, "<="),
                   ("area_err_canopy_loss", 0.15, "<="), ("area_err_mining_scar", 0.15, "<="),
                   ("precision_canopy_loss", 0.85, ">="), ("precision_mining_scar", 0.85, ">="),
-                  ("cadence", 1, ">="), ("shift", 1, ">="), ("ids", 1, ">="), ("beside", 1, ">="),
+                  ("cadence", 1, ">="), ("shift", 1, ">="), ("ids", 1, ">="), ("margins", 1, ">="), ("beside", 1, ">="),
                   ("withdrawals", 1, ">="), ("transient_false", 0, "<=")]
         passed = failed = 0
         for k, v, op in floors:

@@ -52,10 +52,6 @@ int main(int argc, char **argv)
     GDALAllRegister();
     GDALSetCacheMax64((GIntBig)96 << 20);
     int rows = atoi(argv[1]), nf = argc - 2;
-    if ((state_path[CW_ST_BASE] || state_path[CW_ST_DYN]) && (rows <= 0 || rows % CW_STATE_ROWS)) {
-        fprintf(stderr, "decode_floor: with --state, ROWS is a multiple of %d\n", CW_STATE_ROWS);
-        return 2;
-    }
     GDALDatasetH probe = GDALOpen(argv[2], GA_ReadOnly);
     if (!probe)
         return 1;
@@ -67,6 +63,16 @@ int main(int argc, char **argv)
             fprintf(stderr, "decode_floor: %s\n", cw_errmsg());
             return 1;
         }
+    int srows = 0; /* the state files' chunk rows (the largest) */
+    for (int k = 0; k < CW_ST_NKINDS; k++)
+        if (state[k]) {
+            const int r = cw_state_chunk_rows(state[k]);
+            if (rows <= 0 || rows % r) {
+                fprintf(stderr, "decode_floor: with --state, ROWS is a multiple of %d\n", r);
+                return 2;
+            }
+            srows = r > srows ? r : srows;
+        }
     int nstrips = (H + rows - 1) / rows, fail = 0;
     unsigned long long sum = 0;
 #pragma omp parallel reduction(+ : sum, fail)
@@ -77,7 +83,7 @@ int main(int argc, char **argv)
         cw_state_io *io = cw_state_io_new();
         const size_t bpp = cw_state_bpp(CW_ST_DYN) > cw_state_bpp(CW_ST_BASE) ? cw_state_bpp(CW_ST_DYN)
                                                                                  : cw_state_bpp(CW_ST_BASE);
-        uint8_t *sbuf = malloc((size_t)W * CW_STATE_ROWS * bpp); /* one chunk at a time */
+        uint8_t *sbuf = malloc((size_t)W * (size_t)(srows ? srows : 1) * bpp); /* one chunk at a time */
         for (int i = 0; i < nf; i++) {
             ds[i] = GDALOpen(argv[2 + i], GA_ReadOnly);
             int bw = 0, bh = 0;
@@ -120,13 +126,14 @@ int main(int argc, char **argv)
                 }
                 sum += buf[0];
             }
-            for (int c = y0 / CW_STATE_ROWS; c * CW_STATE_ROWS < y0 + n; c++)
-                for (int s = 0; s < CW_ST_NKINDS; s++)
-                    if (state[s]) {
-                        if (cw_state_read_chunk(state[s], (cw_state_kind)s, W, H, c, io, sbuf))
-                            fail++;
-                        sum += sbuf[0];
-                    }
+            for (int s = 0; s < CW_ST_NKINDS; s++) {
+                const int r = cw_state_chunk_rows(state[s]);
+                for (int c = y0 / r; state[s] && c * r < y0 + n; c++) {
+                    if (cw_state_read_chunk(state[s], (cw_state_kind)s, W, H, c, io, sbuf))
+                        fail++;
+                    sum += sbuf[0];
+                }
+            }
         }
         for (int i = 0; i < nf; i++) {
             cw_tiletiff_close(tt[i]);

@@ -399,6 +399,83 @@ static int zstd_frames(const uint8_t *f, size_t n, unsigned long long *sizes, in
     return k;
 }
 
+/* Rows [y0, y0 + n) of a grid of planes (each the whole grid, plane after
+ * plane, el[p] bytes a pixel) as a state chunk holds them: plane-major over
+ * those rows. */
+static void grid_chunk(const uint8_t *grid, cw_state_kind k, size_t w, size_t h, size_t y0, size_t n, uint8_t *out)
+{
+    const size_t bpp = cw_state_bpp(k);
+    size_t go = 0, co = 0;
+    for (int p = 0; go < bpp * w * h; p++) {
+        const size_t e = cw_state_plane_offset(k, p + 1, 1) - cw_state_plane_offset(k, p, 1);
+        memcpy(out + co, grid + go + y0 * w * e, n * w * e);
+        go += e * w * h;
+        co += e * w * n;
+    }
+}
+
+/* A state as an older build wrote it (chunks of 128 rows, format 4) is cut
+ * into this build's chunks once: the same pixels, read back against the
+ * grid they were made from; a second upgrade changes nothing; chunks that
+ * do not cut evenly are refused. */
+static void test_state_upgrade(void)
+{
+    const int W = 301, OLD = 128, H = 3 * OLD + 45;
+    const cw_state_kind k = CW_ST_DYN;
+    const size_t bpp = cw_state_bpp(k), gpx = (size_t)W * H;
+    char path[512];
+    snprintf(path, sizeof path, "%s/test-state-v4.cws", fix);
+    uint8_t *grid = malloc(gpx * bpp), *chunk = malloc((size_t)W * OLD * bpp), *back = malloc((size_t)W * OLD * bpp);
+    unsigned seed = 11;
+    for (size_t i = 0; i < gpx * bpp; i++)
+        grid[i] = (uint8_t)((seed = seed * 1103515245u + 12345u) >> 24);
+    cw_state_io *io = cw_state_io_new();
+    cw_state_writer *w = cw_state_create_rows(path, k, W, H, OLD);
+    int ok = w != NULL;
+    for (int c = 0; ok && c * OLD < H; c++) {
+        const size_t n = (size_t)(H - c * OLD < OLD ? H - c * OLD : OLD);
+        grid_chunk(grid, k, (size_t)W, (size_t)H, (size_t)c * OLD, n, chunk);
+        ok = cw_state_compress(io, 0, k, chunk, (size_t)W * n) == 0 && cw_state_append(w, c, io, 0) == 0;
+    }
+    ok = ok && cw_state_finish(w, 1) == 0;
+    FILE *fp = fopen(path, "r+b"); /* the version an older build wrote */
+    const uint8_t v4[4] = {4, 0, 0, 0};
+    ok = ok && fp && fseek(fp, 8, SEEK_SET) == 0 && fwrite(v4, 1, 4, fp) == 4;
+    if (fp)
+        fclose(fp);
+    cw_state_file *f = ok ? cw_state_open(path, k, W, H) : NULL;
+    CHECK(f && cw_state_chunk_rows(f) == OLD, "a version 4 state of 128-row chunks opens (%s)", f ? "" : cw_errmsg());
+    cw_state_close(f);
+    CHECK(cw_state_upgrade(path, k, W, H) == 0, "it is cut into chunks of %d rows (%s)", CW_STATE_ROWS,
+          cw_errmsg());
+    f = cw_state_open(path, k, W, H);
+    int same = f && cw_state_chunk_rows(f) == CW_STATE_ROWS, nch = 0;
+    for (int c = 0; same && c * CW_STATE_ROWS < H; c++, nch++) {
+        const size_t n = (size_t)(H - c * CW_STATE_ROWS < CW_STATE_ROWS ? H - c * CW_STATE_ROWS : CW_STATE_ROWS);
+        grid_chunk(grid, k, (size_t)W, (size_t)H, (size_t)c * CW_STATE_ROWS, n, chunk);
+        same = cw_state_read_chunk(f, k, W, H, c, io, back) == 0 && memcmp(back, chunk, (size_t)W * n * bpp) == 0;
+    }
+    CHECK(same && nch == (H + CW_STATE_ROWS - 1) / CW_STATE_ROWS,
+          "each of its %d chunks of %d rows holds the grid's pixels of its rows", nch, CW_STATE_ROWS);
+    cw_state_close(f);
+    struct stat a, b;
+    int st = stat(path, &a) == 0 && cw_state_upgrade(path, k, W, H) == 0 && stat(path, &b) == 0;
+    CHECK(st && a.st_ino == b.st_ino && a.st_mtime == b.st_mtime, "a state already in %d-row chunks is left as it is",
+          CW_STATE_ROWS);
+    /* chunks of 24 rows do not cut into chunks of 16 */
+    w = cw_state_create_rows(path, k, W, 24, 24);
+    grid_chunk(grid, k, (size_t)W, 24, 0, 24, chunk);
+    ok = w && cw_state_compress(io, 0, k, chunk, (size_t)W * 24) == 0 && cw_state_append(w, 0, io, 0) == 0 &&
+         cw_state_finish(w, 1) == 0;
+    CHECK(ok && cw_state_upgrade(path, k, W, 24) != 0 && strstr(cw_errmsg(), "cannot be cut"),
+          "chunks that do not cut evenly are refused: %s", cw_errmsg());
+    unlink(path);
+    cw_state_io_free(io);
+    free(grid);
+    free(chunk);
+    free(back);
+}
+
 /* State files: what is written reads back bit for bit, chunk by chunk, in
  * any order; damage and another grid are refused with a message. */
 static void test_state_files(void)
@@ -951,6 +1028,7 @@ int main(int argc, char **argv)
     test_strip_plan();
     test_mask();
     test_state_files();
+    test_state_upgrade();
     test_draw();
     test_tiletiff();
     test_tiletiff_strict();
