@@ -72,10 +72,14 @@ typedef struct {
     cw_state_io *io;
     chunk_slot *slot; /* ctx->ahead + 1 of them, chunk j of the strip in slot j % nslot */
     int nslot;
-    /* over the strip's rows: */
+    /* what the neighbours of a chunk's pixels look at, chunk j's rows at
+     * ring_at(j): a ring of 2 x ahead + 1 chunks, the chunk being finished
+     * with `ahead` chunks before it and the `ahead` read after it */
+    int nring;
     uint8_t *qraw;     /* the temporal tests' flags, before the suspect margin */
     int16_t *exp_ndvi; /* the baseline NDVI expected on the scene's day */
     uint8_t *water;    /* finalize: the reference's water */
+    int16_t *expwin;   /* a chunk's rows of exp_ndvi and one beside, in a row */
     /* a chunk's, while it is finished: */
     float *refl[CK_NBANDS]; /* SUB_PX pixels of each band */
     uint16_t *dn;           /* SUB_PX DN of a coarse band; a grid row of each preview band */
@@ -138,6 +142,7 @@ static void tls_free(void *ctx, void *p)
     free(t->qraw);
     free(t->exp_ndvi);
     free(t->water);
+    free(t->expwin);
     for (int b = 0; b < CK_NBANDS; b++)
         free(t->refl[b]);
     free(t->chakra);
@@ -200,17 +205,18 @@ static size_t slot_bpp(const pass_ctx *c)
 /* The per-thread buffers of tls_init a pass touches that do not grow with
  * the strip, in bytes (a kind's chunk buffer only where the pass uses that
  * kind: untouched pages take no memory), for the strip driver's memory
- * budget; the strip's rows of qraw, exp_ndvi and water are
- * cw_strip_job.tls_bytes_per_px. */
+ * budget. */
 static size_t tls_fixed_bytes(const pass_ctx *c)
 {
     const size_t W = (size_t)c->p->s->width, cpx = W * CW_STATE_ROWS;
     const size_t win = W * (size_t)(CW_STATE_ROWS + 2 * suspect_rows(c->p));
-    /* chakra, 2 flags, qmask, scr1 (and the chakra rows beside), min3 and its scratch, river planes */
-    size_t b = (size_t)(c->ahead + 1) * cpx * slot_bpp(c) + cpx * 5 + 4 * W + 3 * win +
-               2 * 2 * W * (CW_STATE_ROWS + 2) + 3 * (cpx + 2 * W * HALO_MAX);
-    if (c->p->mode == CW_PASS_FINALIZE)
-        b += cpx + W * CW_STATE_ROWS + 2 * W * HALO_MAX;
+    const size_t nring = (size_t)(2 * c->ahead + 1);
+    /* the slots; the ring (qraw, exp_ndvi); chakra, 2 flags, qmask, scr1 (and the chakra rows beside);
+     * the suspect margin's window; the expectation's window, its minimum and scratch; river planes */
+    size_t b = (size_t)(c->ahead + 1) * cpx * slot_bpp(c) + nring * cpx * 3 + cpx * 5 + 4 * W + 3 * win +
+               3 * 2 * W * (CW_STATE_ROWS + 2) + 3 * (cpx + 2 * W * HALO_MAX);
+    if (c->p->mode == CW_PASS_FINALIZE) /* the ring's water, halo_raw, halo */
+        b += nring * cpx + cpx + W * CW_STATE_ROWS + 2 * W * HALO_MAX;
     return b;
 }
 
@@ -242,8 +248,10 @@ static void *tls_init(void *ctx, size_t max_px)
         if (!(sl->exp_nbr = cw_big_malloc(cpx * 2)))
             goto fail;
     }
-    if (!(t->qraw = cw_big_malloc(max_px)) || !(t->exp_ndvi = cw_big_malloc(max_px * 2)) ||
-        (p->mode == CW_PASS_FINALIZE && !(t->water = cw_big_malloc(max_px))))
+    t->nring = 2 * c->ahead + 1;
+    const size_t ring = (size_t)t->nring * cpx;
+    if (!(t->qraw = cw_big_malloc(ring)) || !(t->exp_ndvi = cw_big_malloc(ring * 2)) ||
+        (p->mode == CW_PASS_FINALIZE && !(t->water = cw_big_malloc(ring))))
         goto fail;
     for (int b = 0; b < CK_NBANDS; b++)
         if (!(t->refl[b] = malloc(SUB_PX * sizeof(float))))
@@ -259,7 +267,7 @@ static void *tls_init(void *ctx, size_t max_px)
     const size_t win = W * (size_t)(CW_STATE_ROWS + 2 * suspect_rows(p)), mwin = W * (CW_STATE_ROWS + 2);
     if (!(t->qmask = cw_big_malloc(cpx)) || !(t->qwin = cw_big_malloc(win)) || !(t->qs1 = cw_big_malloc(win)) ||
         !(t->qs2 = cw_big_malloc(win)) || !(t->min3 = cw_big_malloc(mwin * 2)) ||
-        !(t->min3_tmp = cw_big_malloc(mwin * 2)) || !(t->scr3 = cw_big_malloc(3 * (cpx + 2 * W * HALO_MAX))) ||
+        !(t->min3_tmp = cw_big_malloc(mwin * 2)) || !(t->expwin = cw_big_malloc(mwin * 2)) || !(t->scr3 = cw_big_malloc(3 * (cpx + 2 * W * HALO_MAX))) ||
         !(t->scr1 = cw_big_malloc(cpx + 2 * W)))
         goto fail;
     if (p->mode == CW_PASS_FINALIZE &&
@@ -291,6 +299,26 @@ static void block_window(const chunk_t *k, int r, int height, int *y0, int *y1)
     *y1 = k->cy + k->rows + r < b1 ? k->cy + k->rows + r : b1;
 }
 
+/* Where the ring planes keep chunk j of the strip's rows (pixels). */
+static size_t ring_at(const pass_tls *t, const cw_strip *st, int j)
+{
+    return (size_t)(j % t->nring) * st->width * CW_STATE_ROWS;
+}
+
+/* Grid rows [y0, y1) of the strip from a ring plane (el bytes a pixel)
+ * into out, in a row: their chunks are those the ring holds. */
+static void ring_rows(const pass_tls *t, const cw_strip *st, const void *ring, size_t el, int y0, int y1, void *out)
+{
+    const size_t W = st->width;
+    for (int y = y0; y < y1;) {
+        const int j = (y - st->y0) / CW_STATE_ROWS, r = (y - st->y0) % CW_STATE_ROWS;
+        const int e = st->y0 + (j + 1) * CW_STATE_ROWS < y1 ? st->y0 + (j + 1) * CW_STATE_ROWS : y1;
+        memcpy((uint8_t *)out + (size_t)(y - y0) * W * el,
+               (const uint8_t *)ring + (ring_at(t, st, j) + (size_t)r * W) * el, (size_t)(e - y) * W * el);
+        y = e;
+    }
+}
+
 /* The chunk's mask after the temporal tests against each pixel's last
  * clear observation (haze, shadow fringe, and pixels within the suspect
  * margin of them, the rows of the chunks beside it in its block included);
@@ -305,7 +333,7 @@ static const uint8_t *quality_mask(const cw_pass *p, pass_tls *t, const cw_strip
     int y0, y1;
     block_window(k, r, p->s->height, &y0, &y1);
     const size_t W = st->width;
-    memcpy(t->qwin, t->qraw + (size_t)(y0 - st->y0) * W, (size_t)(y1 - y0) * W);
+    ring_rows(t, st, t->qraw, 1, y0, y1, t->qwin);
     ck_quality_suspect(t->qwin, W, (size_t)(y1 - y0), r, t->qs1, t->qs2);
     ck_quality_merge(k->mask, t->qwin + (size_t)(k->cy - y0) * W, k->n, t->qmask, t->q);
     return t->qmask;
@@ -346,7 +374,8 @@ static void chunk_update(const cw_pass *p, pass_tls *t, const cw_strip *st, chun
     if (monitor) { /* a shifted date shows a neighbour: the lowest expectation around */
         int y0, y1;
         block_window(k, 1, p->s->height, &y0, &y1);
-        ck_min3x3_i16(t->exp_ndvi + (size_t)(y0 - st->y0) * W, W, (size_t)(y1 - y0), t->min3, t->min3_tmp);
+        ring_rows(t, st, t->exp_ndvi, 2, y0, y1, t->expwin);
+        ck_min3x3_i16(t->expwin, W, (size_t)(y1 - y0), t->min3, t->min3_tmp);
         min3 = t->min3 + (size_t)(k->cy - y0) * W;
     }
     /* a pixel next to a chakra may show the chakra on a shifted date: it
@@ -354,7 +383,7 @@ static void chunk_update(const cw_pass *p, pass_tls *t, const cw_strip *st, chun
     const uint8_t *chakra =
         cw_aoi_chakra_near(p->ag, p->as, k->cy, k->rows, p->s->height, (int)W, t->chakra, t->scr1);
     ck_obs obs = {sl->ix[IX_NDVI], sl->ix[IX_NBR], sl->ix[IX_BSI], sl->ix[IX_MNDWI], qmask, chakra,
-                  monitor ? t->exp_ndvi + k->off : NULL, monitor ? sl->exp_nbr : NULL, min3};
+                  monitor ? t->exp_ndvi + ring_at(t, st, k->local) : NULL, monitor ? sl->exp_nbr : NULL, min3};
     if (!monitor) {
         if (!k->overcast) /* else the reference is not read: nothing to add */
             ck_ref_add(&obs, n, p->day, base);
@@ -383,10 +412,11 @@ static int block_flagged(const uint8_t *restrict info, const uint8_t *restrict s
 }
 
 /* The chunk's flagged pixels (sparse, row-major) and baseline-water cells. */
-static int chunk_flagged(const cw_pass *p, pass_tls *t, const chunk_t *k, const ck_base *base, const ck_dyn *dyn)
+static int chunk_flagged(const cw_pass *p, pass_tls *t, const cw_strip *st, const chunk_t *k, const ck_base *base,
+                         const ck_dyn *dyn)
 {
     const size_t W = (size_t)p->s->width;
-    const int16_t *exp_ndvi = t->exp_ndvi + k->off;
+    const int16_t *exp_ndvi = t->exp_ndvi + ring_at(t, st, k->local);
     for (size_t i = 0; i < k->n; i++) {
         if (i % FLAG_BLOCK == 0 && k->n - i >= FLAG_BLOCK &&
             !block_flagged(base->info + i, dyn->status + i, FLAG_BLOCK)) {
@@ -439,9 +469,9 @@ static int halo_rows(const pass_ctx *c, pass_tls *t, int ci, int r0, int nr, uin
     return 0;
 }
 
-/* Rows [y0, y1) of the reference's water into out: the strip's from
- * t->water (its chunks are read ahead far enough), the others' from the
- * counts of their chunks in the reference file. */
+/* Rows [y0, y1) of the reference's water into out: the strip's from the
+ * ring (its chunks are read ahead far enough), the others' from the counts
+ * of their chunks in the reference file. */
 static int water_rows(const pass_ctx *c, pass_tls *t, const cw_strip *st, int y0, int y1, uint8_t *out)
 {
     const size_t W = st->width;
@@ -450,7 +480,7 @@ static int water_rows(const pass_ctx *c, pass_tls *t, const cw_strip *st, int y0
         uint8_t *o = out + (size_t)(y - y0) * W;
         if (y >= s0 && y < s1) {
             const int e = y1 < s1 ? y1 : s1;
-            memcpy(o, t->water + (size_t)(y - s0) * W, (size_t)(e - y) * W);
+            ring_rows(t, st, t->water, 1, y, e, o);
             y = e;
             continue;
         }
@@ -537,7 +567,8 @@ static int chunk_read(pass_ctx *c, pass_tls *t, const cw_strip *st, int j)
     /* an overcast chunk has no clear pixel to compute indices or temporal
      * tests of: the kernels look at neither where the mask is set */
     k->observed = !k->overcast || !c->skip_masked;
-    uint8_t *qraw = t->qraw + k->off;
+    const size_t at = ring_at(t, st, j);
+    uint8_t *qraw = t->qraw + at;
     memset(qraw, 0, k->n);
     if (k->observed) {
         chunk_observe(c, t, st, sl);
@@ -547,11 +578,11 @@ static int chunk_read(pass_ctx *c, pass_tls *t, const cw_strip *st, int j)
     }
     if (p->mode == CW_PASS_FINALIZE) {
         if (c->in[CW_ST_REF])
-            ck_ref_water(base.nref, base.nwater, k->n, t->water + k->off);
+            ck_ref_water(base.nref, base.nwater, k->n, t->water + at);
         ck_base_finalize(&base, k->n);
     }
     if (p->mode != CW_PASS_REF) /* today's expectation (the season) */
-        ck_base_expected(&base, k->n, p->day, t->exp_ndvi + k->off, sl->exp_nbr);
+        ck_base_expected(&base, k->n, p->day, t->exp_ndvi + at, sl->exp_nbr);
     return 0;
 }
 
@@ -575,7 +606,7 @@ static int chunk_finish(pass_ctx *c, pass_tls *t, const cw_strip *st, chunk_slot
     cw_aoi_count_rows(p->ag, k->cy, k->rows, W, t->flag + k->n, t->aoi_never);
     if (c->obs)
         record_rows(t, st, k);
-    if (p->mode != CW_PASS_REF && chunk_flagged(p, t, k, &base, &dyn))
+    if (p->mode != CW_PASS_REF && chunk_flagged(p, t, st, k, &base, &dyn))
         return -1;
     for (int s = 0; s < CW_ST_NKINDS; s++) { /* last: compressing shuffles the chunk in place */
         if (!p->out_path[s][0])
@@ -865,8 +896,7 @@ int cw_pass_run(cw_pass *p)
     const int look = suspect_rows(p) > 1 ? suspect_rows(p) : 1;
     const int need = p->mode == CW_PASS_FINALIZE && river_rows(p) > look ? river_rows(p) : look;
     c.ahead = (need + CW_STATE_ROWS - 1) / CW_STATE_ROWS;
-    /* the strip's qraw and exp_ndvi (and water), the observation record's tiles, the flags' vector */
-    job.tls_bytes_per_px = 3 + (p->mode == CW_PASS_FINALIZE) + (c.obs ? 3 : 2);
+    job.tls_bytes_per_px = c.obs ? 3 : 2;
     for (int k = 0; k < CW_ST_NKINDS; k++) /* the strip's compressed chunks, until its commit (a quarter
                                               of their pixels' bytes: more than zstd leaves of them) */
         job.tls_bytes_per_px += p->out_path[k][0] ? (cw_state_bpp((cw_state_kind)k) + 3) / 4 : 0;
