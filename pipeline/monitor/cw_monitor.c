@@ -80,7 +80,7 @@ typedef struct {
     int16_t *exp_ndvi; /* the baseline NDVI expected on the scene's day */
     uint8_t *water;    /* finalize: the reference's water */
     int16_t *expwin;   /* a chunk's rows of exp_ndvi and one beside, in a row */
-    /* a chunk's, while it is finished: */
+    /* scratch of the steps of a chunk: */
     float *refl[CK_NBANDS]; /* SUB_PX pixels of each band */
     uint16_t *dn;           /* SUB_PX DN of a coarse band; a grid row of each preview band */
     uint8_t *chakra, *flag;
