@@ -11,7 +11,7 @@ set -eu
 PKGS="build-essential pkg-config libgdal-dev gdal-bin python3-gdal python3-numpy \
 libproj-dev proj-bin libpng-dev libsqlite3-dev libzstd-dev libtiff-dev libdeflate-dev \
 libfreetype-dev libssl-dev libxlsxwriter-dev fonts-dejavu-core chromium chromium-driver python3-selenium clang libclang-rt-14-dev libreoffice-calc-nogui \
-slurmctld slurmd slurm-client munge postgresql-15 postgresql-15-postgis-3 procps libtiff-tools"
+slurmctld slurmd slurm-client munge postgresql-15 postgresql-15-postgis-3 procps libtiff-tools zstd"
 if [ "${1:-}" = "--bench" ]; then
     PKGS="$PKGS hyperfine time"
 fi

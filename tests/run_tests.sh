@@ -103,6 +103,7 @@ lane_b() {
     lane_env b
     [ $series_ok = 1 ] && step "$FIX/g.log" $PY "$T/test_guards.py" "$BUILD" "$FIX/series" "$FIX/guards"
     [ $series_ok = 1 ] && step "$FIX/oc.log" $PY "$T/test_overcast.py" "$BUILD" "$FIX/series" "$FIX/overcast"
+    [ $series_ok = 1 ] && step "$FIX/up.log" $PY "$T/test_upgrade.py" "$BUILD" "$FIX/series" "$FIX/upgrade"
     [ $series_ok = 1 ] && [ "${SCALE:-0}" = 1 ] && verify_step
     if [ -d "$REAL/earth-search-S2A_29RKH_20200219_0_L2A" ]; then
         step "$FIX/real.log" $PY "$T/test_real.py" "$BUILD" "$REAL" "$FIX/real"

@@ -740,7 +740,7 @@ int cw_strip_run(const cw_scene *s, const cw_strip_job *job, cw_strip_plan *plan
         warned = 1;
         const int cap = cw_warn_capturing(0);
         cw_warn("memory budget of %zu MB is less than one thread needs for this %d-pixel-wide scene "
-                "(about %zu MB): running one thread ([job] memory_mb or --memory-mb)",
+                "(about %zu MB): running one thread ([job] memory_mb; --memory-mb for indices and info)",
                 budget_of(job) >> 20, s->width, pl.thread_bytes >> 20);
         cw_warn_capturing(cap);
     }

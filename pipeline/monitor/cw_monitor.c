@@ -869,6 +869,11 @@ int cw_pass_run(cw_pass *p)
                                  !(c.in[k] = cw_state_open(p->in_path[k], (cw_state_kind)k, p->s->width,
                                                            p->s->height))))
             goto done;
+        if (c.in[k] && cw_state_chunk_rows(c.in[k]) != CW_STATE_ROWS) {
+            cw_error("%s: chunks of %d rows, where the pass reads chunks of %d", p->in_path[k],
+                     cw_state_chunk_rows(c.in[k]), CW_STATE_ROWS);
+            goto done;
+        }
         if (p->out_path[k][0] &&
             !(c.out[k] = cw_state_create(p->out_path[k], (cw_state_kind)k, p->s->width, p->s->height)))
             goto done;
