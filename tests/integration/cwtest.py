@@ -8,6 +8,18 @@ import numpy as np
 
 _count = {"passed": 0, "failed": 0}
 
+# a job over an inbox of the `s2synth.py series` scenes (its reference period), without maps
+SERIES_CONFIG = """[job]
+inbox = inbox
+state = state
+output = out
+[reference]
+start = 2024-01-01
+end = 2024-02-29
+[maps]
+enabled = 0
+"""
+
 
 def check(cond, what):
     _count["passed" if cond else "failed"] += 1

@@ -102,18 +102,7 @@ for p in SCENES:
 ORDER = sorted(os.listdir(os.path.join(WORK, "scenes")), key=cwtest.night_of)
 OVERCAST = {ref_day, mon_day}
 
-CONFIG = """[job]
-inbox = inbox
-state = state
-output = out
-[reference]
-start = 2024-01-01
-end = 2024-02-29
-[detect]
-window_days = 10
-[maps]
-enabled = 0
-"""
+CONFIG = cwtest.SERIES_CONFIG.replace("[maps]", "[detect]\nwindow_days = 10\n[maps]")
 
 
 def corrupt_blocks(path, rows, scl):

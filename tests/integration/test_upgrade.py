@@ -31,16 +31,7 @@ TILE = "18MTD"
 PLANES = {0: [2] * 29 + [1, 1], 1: [2] * 6 + [1] * 3, 2: [2] * 4 + [1] * 10}
 OLD_ROWS = 128
 
-CONFIG = """[job]
-inbox = inbox
-state = state
-output = out
-[reference]
-start = 2024-01-01
-end = 2024-02-29
-[maps]
-enabled = 0
-"""
+CONFIG = cwtest.SERIES_CONFIG
 
 
 def zstd(data, *args):
