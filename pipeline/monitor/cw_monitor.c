@@ -534,9 +534,9 @@ static void slot_bind(chunk_slot *sl, ck_base *base, ck_dyn *dyn)
 }
 
 /* Chunk j of the strip, into its slot: its state read; its pixels
- * observed and tested against their last clear observation (the strip's
- * qraw); what the pixels' neighbours need of it (the expectation, the
- * reference's water) into the strip's rows. */
+ * observed and tested against their last clear observation (qraw); what
+ * the pixels' neighbours need of it (the expectation, the reference's
+ * water): those into the ring. */
 static int chunk_read(pass_ctx *c, pass_tls *t, const cw_strip *st, int j)
 {
     cw_pass *p = c->p;
