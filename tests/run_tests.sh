@@ -131,6 +131,7 @@ show "maps and report (PNG, headless Chromium)" maps "$FIX/m.log"
 show "alerts.xlsx in headless LibreOffice (es-ES, es-EC)" spreadsheet "$FIX/x.log"
 show "guards, exit codes, settings against the state, reprocess" guards "$FIX/g.log"
 show "overcast chunks: frames copied, not compressed again (the same bytes as compressing)" overcast "$FIX/oc.log"
+show "a state of the old format (128-row chunks) cut on its first night, the same outputs" upgrade "$FIX/up.log"
 show "verify and review (plot verdicts against truth, evidence packs, the committee's reviews)" verify "$FIX/v.log"
 if [ -d "$REAL/earth-search-S2A_29RKH_20200219_0_L2A" ]; then
     show "real Sentinel-2 (../shared/data/real)" real "$FIX/real.log"
