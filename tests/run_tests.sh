@@ -116,6 +116,9 @@ lane_b() {
     step "$FIX/a.log" $PY "$HERE/accuracy/score.py" "$BUILD" --seeds 1,2 --dates 5,10 --work "$FIX/accuracy" --floors
     step "$FIX/as.log" $PY "$HERE/accuracy/score.py" "$BUILD" --seeds 1,6 --dates 40 --season 0.45 \
         --work "$FIX/accuracy" --floors
+    # a suspect margin wider than a state chunk (the pass reads two chunks ahead)
+    step "$FIX/am.log" $PY "$HERE/accuracy/score.py" "$BUILD" --seeds 3 --dates 10 --margins 20 \
+        --work "$FIX/accuracy-margins"
     return 0
 }
 echo "== two lanes at once: nightly, kill, maps, spreadsheet, scale or verify, fuzz | guards, overcast, (verify), real, seasons, accuracy"
@@ -142,6 +145,7 @@ fi
 show "accuracy floors (randomised series with haze, fringes, a shifted date, river dynamics; two seeds)" accuracy \
     "$FIX/a.log"
 show "accuracy on two seasonal series (seed 6: a river bar beside the erosion's wet pockets)" accuracy-seasonal "$FIX/as.log"
+show "suspect margins of 20 px, across state chunks" accuracy-margins "$FIX/am.log"
 show "scale-out: Slurm array job, PostGIS history with four writers, tile locks (make check-scale)" scale "$FIX/sc.log"
 show "fuzz smoke (libFuzzer + ASan/UBSan, 6 s per target; make fuzz runs longer)" fuzz "$FIX/fz.log"
 
