@@ -865,15 +865,9 @@ int cw_pass_run(cw_pass *p)
     for (int k = 0; k < CW_ST_NKINDS; k++) {
         /* a state an older build wrote is cut into this build's chunks first, once (the pass runs
          * under the tile's lock) */
-        if (p->in_path[k][0] && (cw_state_upgrade(p->in_path[k], (cw_state_kind)k, p->s->width, p->s->height) ||
-                                 !(c.in[k] = cw_state_open(p->in_path[k], (cw_state_kind)k, p->s->width,
-                                                           p->s->height))))
+        if (p->in_path[k][0] &&
+            !(c.in[k] = cw_state_open_current(p->in_path[k], (cw_state_kind)k, p->s->width, p->s->height)))
             goto done;
-        if (c.in[k] && cw_state_chunk_rows(c.in[k]) != CW_STATE_ROWS) {
-            cw_error("%s: chunks of %d rows, where the pass reads chunks of %d", p->in_path[k],
-                     cw_state_chunk_rows(c.in[k]), CW_STATE_ROWS);
-            goto done;
-        }
         if (p->out_path[k][0] &&
             !(c.out[k] = cw_state_create(p->out_path[k], (cw_state_kind)k, p->s->width, p->s->height)))
             goto done;

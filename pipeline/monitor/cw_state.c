@@ -620,3 +620,12 @@ int cw_state_upgrade(const char *path, cw_state_kind kind, int width, int height
     cw_state_io_free(io);
     return rc;
 }
+
+cw_state_file *cw_state_open_current(const char *path, cw_state_kind kind, int width, int height)
+{
+    cw_state_file *f = cw_state_open(path, kind, width, height);
+    if (!f || f->rows == CW_STATE_ROWS)
+        return f;
+    cw_state_close(f);
+    return cw_state_upgrade(path, kind, width, height) ? NULL : cw_state_open(path, kind, width, height);
+}

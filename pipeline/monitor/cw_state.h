@@ -61,6 +61,10 @@ int cw_state_chunk_rows(const cw_state_file *f);
  * same name (a temporary file renamed over it, so an interruption leaves
  * the old file whole).  0 when done or nothing to do. */
 int cw_state_upgrade(const char *path, cw_state_kind kind, int width, int height);
+/* cw_state_open of a file in chunks of CW_STATE_ROWS, cut first when an
+ * older build wrote it (the caller holds the tile's lock); NULL with
+ * cw_error() as cw_state_open, or when it cannot be cut. */
+cw_state_file *cw_state_open_current(const char *path, cw_state_kind kind, int width, int height);
 /* Per-thread scratch for reading/writing chunks (zstd contexts, buffers). */
 typedef struct cw_state_io cw_state_io;
 cw_state_io *cw_state_io_new(void);

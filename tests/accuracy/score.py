@@ -82,13 +82,14 @@ def generate(work, seed, ndates, season=0.0):
     return d
 
 
-def run_nightly(build, series, truth, work, catch_up=False):
+def run_nightly(build, series, truth, work, catch_up=False, config=CONFIG):
     """Every date as its night, in order (catch_up: all dates in one night,
-    the last); returns the history path and the run folder."""
+    the last), with job configuration `config`; returns the history path
+    and the run folder."""
     d = tempfile.mkdtemp(prefix="run-", dir=work)
     os.makedirs(os.path.join(d, "inbox"))
     with open(os.path.join(d, "job.ini"), "w") as f:
-        f.write(CONFIG.format(r0=truth["reference"][0], r1=truth["reference"][1], aoi=os.path.join(series, "aoi")))
+        f.write(config.format(r0=truth["reference"][0], r1=truth["reference"][1], aoi=os.path.join(series, "aoi")))
     pids = sorted(os.listdir(os.path.join(series, "inbox")))
     for i, pid in enumerate(pids):
         os.symlink(os.path.join(series, "inbox", pid), os.path.join(d, "inbox", pid))
@@ -332,13 +333,13 @@ def margins_only(a, work):
     observation record's margin against a PX-pixel dilation of its own flags
     (and against a dilation one pixel narrower, which must not fit: the
     oracle tells the two apart)."""
-    global CONFIG
-    CONFIG = CONFIG.replace("[maps]", f"[quality]\nsuspect_px = {a.margins}\n\n[maps]")
+    config = CONFIG.replace("[maps]", f"[quality]\nsuspect_px = {a.margins}\n\n[maps]")
     passed = failed = 0
     for nd in [int(x) for x in a.dates.split(",")]:
         for seed in [int(x) for x in a.seeds.split(",")]:
             series = generate(work, seed, nd, a.season)
-            _, rd = run_nightly(a.build, series, json.load(open(os.path.join(series, "truth", "truth.json"))), work)
+            truth = json.load(open(os.path.join(series, "truth", "truth.json")))
+            _, rd = run_nightly(a.build, series, truth, work, config=config)
             n, ok, bad = suspect_margins(rd, r=a.margins)
             n1, ok1, _ = suspect_margins(rd, r=a.margins - 1)
             shutil.rmtree(rd, ignore_errors=True)
