@@ -41,6 +41,37 @@ CK_VEC static void ck_bsi(const float *const *bands, const uint8_t *mask, size_t
     }
 }
 
+/* rho of one DN, as ck_dn_to_reflectance makes it */
+static inline float refl_of(uint16_t d, float add, float q)
+{
+    const float v = ((float)d + add) / q;
+    return d == 0 ? CK_NODATA : v;
+}
+
+CK_VEC void ck_change_indices(const uint16_t *const *dn, const ck_dn_conv *conv, const uint8_t *mask, size_t n,
+                              ck_change_ix out)
+{
+    const uint16_t *restrict d02 = dn[CK_B02], *restrict d03 = dn[CK_B03], *restrict d04 = dn[CK_B04];
+    const uint16_t *restrict d08 = dn[CK_B08], *restrict d11 = dn[CK_B11], *restrict d12 = dn[CK_B12];
+    const float a02 = conv[CK_B02].add, q02 = conv[CK_B02].quantum, a03 = conv[CK_B03].add,
+                q03 = conv[CK_B03].quantum, a04 = conv[CK_B04].add, q04 = conv[CK_B04].quantum,
+                a08 = conv[CK_B08].add, q08 = conv[CK_B08].quantum, a11 = conv[CK_B11].add,
+                q11 = conv[CK_B11].quantum, a12 = conv[CK_B12].add, q12 = conv[CK_B12].quantum;
+    float *restrict ndvi = out.ndvi, *restrict nbr = out.nbr, *restrict bsi = out.bsi, *restrict mndwi = out.mndwi;
+    for (size_t i = 0; i < n; i++) {
+        const float b02 = refl_of(d02[i], a02, q02), b03 = refl_of(d03[i], a03, q03),
+                    b04 = refl_of(d04[i], a04, q04), b08 = refl_of(d08[i], a08, q08),
+                    b11 = refl_of(d11[i], a11, q11), b12 = refl_of(d12[i], a12, q12);
+        const int m = mask[i] != 0;
+        const float v1 = ck_nd(b08, b04), v2 = ck_nd(b08, b12), v3 = ck_nd(b11 + b04, b08 + b02),
+                    v4 = ck_nd(b03, b11);
+        ndvi[i] = m ? CK_NODATA : v1;
+        nbr[i] = m ? CK_NODATA : v2;
+        bsi[i] = m ? CK_NODATA : v3;
+        mndwi[i] = m ? CK_NODATA : v4;
+    }
+}
+
 #define BB(b) CK_BAND_BIT(b)
 const ck_index_desc ck_index_table[] = {
     {"ndvi", "Normalized Difference Vegetation Index", "(B08-B04)/(B08+B04)",

@@ -11,6 +11,7 @@
 #define CK_INDICES_H
 
 #include "ck_common.h"
+#include "ck_reflect.h"
 
 /* bands[CK_NBANDS]: strips indexed by ck_band (unused bands may be NULL). */
 typedef void (*ck_index_fn)(const float *const *bands, const uint8_t *mask,
@@ -43,6 +44,19 @@ static inline float ck_nd(float a, float b)
         v = -1.0f;
     return v;
 }
+
+/* The four indices change detection reads, straight from DN: each band's
+ * reflectance made in registers as ck_dn_to_reflectance makes it (CK_NODATA
+ * where DN is 0), then each index as its kernel computes it, so the values
+ * are those of ck_dn_to_reflectance followed by ck_ndvi, ck_nbr, ck_bsi and
+ * ck_mndwi, bit for bit, without six reflectance strips written and read
+ * back.  dn and conv indexed by ck_band (B02, B03, B04, B08, B11, B12
+ * used). */
+typedef struct {
+    float *ndvi, *nbr, *bsi, *mndwi;
+} ck_change_ix;
+void ck_change_indices(const uint16_t *const *dn, const ck_dn_conv *conv, const uint8_t *mask, size_t n,
+                       ck_change_ix out);
 
 /* Float index -> Int16 x 10000 (round half to even), CK_NODATA -> CK_NODATA_I16. */
 void ck_index_to_i16(const float *in, size_t n, int16_t *out);

@@ -22,7 +22,7 @@ enum { IX_NDVI, IX_NBR, IX_BSI, IX_MNDWI, IX_N };
 static const char *ix_names[IX_N] = {"ndvi", "nbr", "bsi", "mndwi"};
 
 #define CHUNKS_MAX (8192 / CW_STATE_ROWS) /* chunks per strip: strips are at most 8192 rows */
-#define SUB_PX 2048   /* reflectance is made this many pixels at a time, in cache */
+#define SUB_PX 2048   /* indices are made this many pixels at a time, their DN in cache */
 #define SHIFT_STEP 8  /* misregistration is measured on every 8th row */
 #define HALO_MAX 64   /* rows beside a chunk the river margins look at (riparian_px <= 50) */
 /* The neighbourhoods of an observation (the suspect margin around a pixel
@@ -81,8 +81,8 @@ typedef struct {
     uint8_t *water;    /* finalize: the reference's water */
     int16_t *expwin;   /* a chunk's rows of exp_ndvi and one beside, in a row */
     /* scratch of the steps of a chunk: */
-    float *refl[CK_NBANDS]; /* SUB_PX pixels of each band */
-    uint16_t *dn;           /* SUB_PX DN of a coarse band; a grid row of each preview band */
+    uint16_t *dnp;          /* SUB_PX DN of each coarse band on the grid */
+    uint16_t *dn;           /* a grid row of each preview band */
     uint8_t *chakra, *flag;
     uint8_t *qmask;          /* SCL mask | temporal-test flags */
     uint8_t *qwin, *qs1, *qs2; /* the chunk's rows of qraw and those of the suspect margin beside, scratch */
@@ -143,8 +143,7 @@ static void tls_free(void *ctx, void *p)
     free(t->exp_ndvi);
     free(t->water);
     free(t->expwin);
-    for (int b = 0; b < CK_NBANDS; b++)
-        free(t->refl[b]);
+    free(t->dnp);
     free(t->chakra);
     free(t->flag);
     free(t->dn);
@@ -253,10 +252,8 @@ static void *tls_init(void *ctx, size_t max_px)
     if (!(t->qraw = cw_big_malloc(ring)) || !(t->exp_ndvi = cw_big_malloc(ring * 2)) ||
         (p->mode == CW_PASS_FINALIZE && !(t->water = cw_big_malloc(ring))))
         goto fail;
-    for (int b = 0; b < CK_NBANDS; b++)
-        if (!(t->refl[b] = malloc(SUB_PX * sizeof(float))))
-            goto fail;
-    if (!(t->dn = malloc((SUB_PX > CK_PREVIEW_BANDS * W ? SUB_PX : CK_PREVIEW_BANDS * W) * sizeof(uint16_t))))
+    if (!(t->dnp = malloc(CK_NBANDS * SUB_PX * sizeof(uint16_t))) ||
+        !(t->dn = malloc(CK_PREVIEW_BANDS * W * sizeof(uint16_t))))
         goto fail;
     size_t na = (size_t)(p->ag->n ? p->ag->n : 1);
     t->cell_rows = max_rows / CW_WATER_CELL + 2;
@@ -339,23 +336,24 @@ static const uint8_t *quality_mask(const cw_pass *p, pass_tls *t, const cw_strip
     return t->qmask;
 }
 
-/* The chunk's indices (in cache-sized pieces) and its temporal-test bands. */
-static void chunk_observe(const pass_ctx *c, pass_tls *t, const cw_strip *st, chunk_slot *sl)
+/* The chunk's indices and its temporal-test bands, from DN in cache-sized
+ * pieces (a coarse band's DN copied to the grid a piece at a time). */
+static void chunk_observe(const pass_tls *t, const cw_strip *st, chunk_slot *sl)
 {
+    static const int used[] = {CK_B02, CK_B03, CK_B04, CK_B08, CK_B11, CK_B12};
+    static const int qb[3] = {CK_B02, CK_B08, CK_B11};
     const chunk_t *k = &sl->k;
     for (size_t s0 = 0; s0 < k->n; s0 += SUB_PX) {
         const size_t len = k->n - s0 < SUB_PX ? k->n - s0 : SUB_PX;
-        const float *bands[CK_NBANDS];
-        cw_strip_refl_chunk(st, k->off + s0, len, t->refl, bands);
-        for (int i = 0; i < IX_N; i++)
-            c->ix[i]->fn(bands, k->mask + s0, len, sl->ix[i] + s0);
+        const uint16_t *dn[CK_NBANDS] = {NULL};
+        for (size_t i = 0; i < sizeof used / sizeof used[0]; i++)
+            dn[used[i]] = cw_strip_dn(st, used[i], k->off + s0, len, t->dnp + (size_t)used[i] * SUB_PX);
+        ck_change_indices(dn, st->conv, k->mask + s0, len,
+                          (ck_change_ix){sl->ix[IX_NDVI] + s0, sl->ix[IX_NBR] + s0, sl->ix[IX_BSI] + s0,
+                                         sl->ix[IX_MNDWI] + s0});
+        for (int i = 0; i < 3; i++)
+            ck_dn_to_q16(dn[qb[i]], len, st->conv[qb[i]], sl->obs16[i] + s0);
     }
-    static const int qb[3] = {CK_B02, CK_B08, CK_B11};
-    for (int i = 0; i < 3; i++)
-        for (size_t s0 = 0; s0 < k->n; s0 += SUB_PX) { /* B11: its 20 m DN a piece at a time */
-            const size_t len = k->n - s0 < SUB_PX ? k->n - s0 : SUB_PX;
-            ck_dn_to_q16(cw_strip_dn(st, qb[i], k->off + s0, len, t->dn), len, st->conv[qb[i]], sl->obs16[i] + s0);
-        }
 }
 
 /* The chunk's pixels into the state: the reference, the baseline's river
@@ -571,7 +569,7 @@ static int chunk_read(pass_ctx *c, pass_tls *t, const cw_strip *st, int j)
     uint8_t *qraw = t->qraw + at;
     memset(qraw, 0, k->n);
     if (k->observed) {
-        chunk_observe(c, t, st, sl);
+        chunk_observe(t, st, sl);
         ck_quality_test(sl->obs16[0], sl->obs16[1], sl->obs16[2], sl->ix[IX_MNDWI], sl->ix[IX_NDVI], k->mask,
                         dyn.ref_blue, dyn.ref_nir, dyn.ref_swir, dyn.last_clear, k->n, p->day,
                         &p->cfg->det.quality, qraw);

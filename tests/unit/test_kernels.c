@@ -765,6 +765,57 @@ static void test_quality(void)
 }
 
 /* DN to int16 x 10000 against the definition, both conventions. */
+/* The four indices of change detection straight from DN: bit for bit
+ * what the conversion and the index kernels give one after the other, and
+ * within TOL of the double-precision formulas, with no data, DN around the
+ * offset, saturation, masks, and bands of different offsets. */
+static void test_change_indices(void)
+{
+    static uint16_t dn[CK_NBANDS][N];
+    static float refl[CK_NBANDS][N], out[4][N], want[N];
+    static uint8_t mask[N];
+    unsigned s = 99;
+    for (int b = 0; b < CK_NBANDS; b++)
+        for (int i = 0; i < N; i++) {
+            const unsigned r = lcg(&s) >> 16;
+            dn[b][i] = (uint16_t)(r % 53 == 0 ? 0 : r % 41 == 0 ? 1000 - r % 3 : r % 29 == 0 ? 65535 : 800 + r % 8000);
+        }
+    for (int i = 0; i < N; i++)
+        mask[i] = i % 89 == 5 ? CK_M_CLOUD : 0;
+    static const char *names[4] = {"ndvi", "nbr", "bsi", "mndwi"};
+    for (int k = 0; k < 2; k++) {
+        ck_dn_conv conv[CK_NBANDS];
+        const uint16_t *dp[CK_NBANDS];
+        const float *rp[CK_NBANDS];
+        for (int b = 0; b < CK_NBANDS; b++) {
+            conv[b] = (ck_dn_conv){k ? -1000.0f : 0.0f, 10000.0f};
+            dp[b] = dn[b];
+            rp[b] = refl[b];
+        }
+        if (k)
+            conv[CK_B11] = (ck_dn_conv){-900.0f, 10000.0f}; /* a band of its own offset */
+        for (int b = 0; b < CK_NBANDS; b++)
+            ck_dn_to_reflectance(dn[b], N, conv[b], refl[b], NULL);
+        ck_change_indices(dp, conv, mask, N, (ck_change_ix){out[0], out[1], out[2], out[3]});
+        for (int j = 0; j < 4; j++) {
+            ck_index_find(names[j])->fn(rp, mask, N, want);
+            int bits = 0, bad = 0;
+            for (int i = 0; i < N; i++) {
+                bits += memcmp(&out[j][i], &want[i], sizeof(float)) != 0;
+                double r[CK_NBANDS];
+                for (int b = 0; b < CK_NBANDS; b++)
+                    r[b] = dn[b][i] ? ((double)dn[b][i] + conv[b].add) / conv[b].quantum : NAN;
+                const double ref = mask[i] ? NAN : ref_index(names[j], r);
+                bad += isnan(ref) ? !isnan(out[j][i]) : !(fabs(out[j][i] - ref) <= TOL);
+            }
+            CHECK(bits == 0, "%s from DN (add %g): %d of %d pixels not the kernels' bits", names[j], conv[0].add,
+                  bits, N);
+            CHECK(bad == 0, "%s from DN (add %g): %d of %d pixels differ from the formula", names[j], conv[0].add,
+                  bad, N);
+        }
+    }
+}
+
 static void test_dn_q16(void)
 {
     enum { NQ = 300 };
@@ -894,6 +945,7 @@ int main(void)
     test_reflectance();
     test_dn_expand();
     test_indices();
+    test_change_indices();
     test_mask();
     test_planes();
     test_preview();
