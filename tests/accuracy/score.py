@@ -131,14 +131,6 @@ def final_alerts(history):
                   for f in ds.GetLayerByName("alerts"))
 
 
-def grow(m, r=1):
-    o = m.copy()
-    for dy in range(-r, r + 1):
-        for dx in range(-r, r + 1):
-            o |= np.roll(np.roll(m, dy, 0), dx, 1)
-    return o
-
-
 def dilate(m, r):
     """Square dilation of radius r that does not wrap around the edges."""
     p, (h, w) = np.pad(m, r), m.shape
@@ -234,7 +226,7 @@ def score(series, history):
     dec = gdal.Open(os.path.join(series, "truth", "decoys.tif")).ReadAsArray()
     alerts = alert_rasters(history, truth)
     pub = [a for a in alerts if a["published"] and a["status"] != "rejected"]
-    on_event = grow(ev > 0)
+    on_event = dilate(ev > 0, 1)
     # misregistration: the shifted date is measured, and no other
     ds = ogr.Open(history)
     sl = ds.GetLayerByName("scenes")
@@ -246,7 +238,7 @@ def score(series, history):
     # published for a while, then withdrawn (expired, below the MMU, river):
     # the committee saw them; the ones off every event cost a trip
     gone = [a for a in alerts if a["published"] and a["status"] == "rejected"]
-    transient_false = sum(1 for a in gone if a["mask"].sum() and (a["mask"] & grow(ev > 0)).sum() < 0.5 * a["mask"].sum())
+    transient_false = sum(1 for a in gone if a["mask"].sum() and (a["mask"] & dilate(ev > 0, 1)).sum() < 0.5 * a["mask"].sum())
     r = {"shift_ok": int(shift_ok), "transient_false": transient_false, "published": len(pub), "true": 0, "false": [], "events": 0, "detected": 0, "conf_events": 0,
          "confirmed": 0, "class_ok": 0, "date_ok": 0, "area_err": [], "misses": [], "beside": 0, "beside_ok": 0}
     r["by_class"] = {c: {"published": 0, "true": 0, "events": 0, "detected": 0, "conf_events": 0, "confirmed": 0,
