@@ -191,31 +191,62 @@ static int river_rows(const cw_pass *p)
     return R < 0 ? 0 : R < HALO_MAX ? R : HALO_MAX;
 }
 
-/* Bytes per pixel of a chunk slot: the kinds of state the pass uses,
- * indices, 3 bands, the expected NBR. */
-static size_t slot_bpp(const pass_ctx *c)
+/* The per-thread buffers of a pass that do not grow with the strip, in one
+ * place: allocated into t, or with t NULL only counted.  *touched: the bytes
+ * the pass touches of them (a kind's chunk buffers only where the pass uses
+ * that kind: untouched pages take no memory), for the strip driver's
+ * memory budget.  -1: out of memory. */
+static int fixed_buffers(const pass_ctx *c, pass_tls *t, size_t *touched)
 {
-    size_t b = IX_N * sizeof(float) + 3 * 2 + 2;
-    for (int s = 0; s < CW_ST_NKINDS; s++)
-        b += kind_used(c, s) ? cw_state_bpp((cw_state_kind)s) : 0;
-    return b;
+    const cw_pass *p = c->p;
+    const size_t W = (size_t)p->s->width, cpx = W * CW_STATE_ROWS;
+    const size_t ring = (size_t)(2 * c->ahead + 1) * cpx, win = W * (size_t)(CW_STATE_ROWS + 2 * suspect_rows(p)),
+                 mwin = W * (CW_STATE_ROWS + 2);
+    const int finalize = p->mode == CW_PASS_FINALIZE;
+    *touched = 0;
+#define TAKE(field, bytes, used)                                                                                   \
+    do {                                                                                                           \
+        const size_t b_ = (bytes);                                                                                 \
+        *touched += (used) ? b_ : 0;                                                                               \
+        if (t && !((field) = cw_big_malloc(b_)))                                                                   \
+            return -1;                                                                                             \
+    } while (0)
+    for (int j = 0; j < c->ahead + 1; j++) { /* the slots: state, indices, 3 bands, the expected NBR */
+        chunk_slot *sl = t ? &t->slot[j] : NULL;
+        for (int k = 0; k < CW_ST_NKINDS; k++)
+            TAKE(sl->buf[k], cpx * cw_state_bpp((cw_state_kind)k), kind_used(c, k));
+        for (int k = 0; k < IX_N; k++)
+            TAKE(sl->ix[k], cpx * sizeof(float), 1);
+        for (int k = 0; k < 3; k++)
+            TAKE(sl->obs16[k], cpx * 2, 1);
+        TAKE(sl->exp_nbr, cpx * 2, 1);
+    }
+    TAKE(t->qraw, ring, 1); /* the ring */
+    TAKE(t->exp_ndvi, ring * 2, 1);
+    TAKE(t->chakra, cpx + 2 * W, 1); /* and the chakra rows beside */
+    TAKE(t->flag, 2 * cpx, 1);
+    TAKE(t->qmask, cpx, 1);
+    TAKE(t->scr1, cpx + 2 * W, 1);
+    TAKE(t->qwin, win, 1); /* the suspect margin's window */
+    TAKE(t->qs1, win, 1);
+    TAKE(t->qs2, win, 1);
+    TAKE(t->expwin, mwin * 2, 1); /* the expectation's window, its minimum and scratch */
+    TAKE(t->min3, mwin * 2, 1);
+    TAKE(t->min3_tmp, mwin * 2, 1);
+    TAKE(t->scr3, 3 * (cpx + 2 * W * HALO_MAX), 1); /* river planes */
+    if (finalize) {
+        TAKE(t->water, ring, 1);
+        TAKE(t->halo_raw, cpx + W * CW_STATE_ROWS, 1);
+        TAKE(t->halo, 2 * W * HALO_MAX, 1);
+    }
+#undef TAKE
+    return 0;
 }
 
-/* The per-thread buffers of tls_init a pass touches that do not grow with
- * the strip, in bytes (a kind's chunk buffer only where the pass uses that
- * kind: untouched pages take no memory), for the strip driver's memory
- * budget. */
 static size_t tls_fixed_bytes(const pass_ctx *c)
 {
-    const size_t W = (size_t)c->p->s->width, cpx = W * CW_STATE_ROWS;
-    const size_t win = W * (size_t)(CW_STATE_ROWS + 2 * suspect_rows(c->p));
-    const size_t nring = (size_t)(2 * c->ahead + 1);
-    /* the slots; the ring (qraw, exp_ndvi); chakra, 2 flags, qmask, scr1 (and the chakra rows beside);
-     * the suspect margin's window; the expectation's window, its minimum and scratch; river planes */
-    size_t b = (size_t)(c->ahead + 1) * cpx * slot_bpp(c) + nring * cpx * 3 + cpx * 5 + 4 * W + 3 * win +
-               3 * 2 * W * (CW_STATE_ROWS + 2) + 3 * (cpx + 2 * W * HALO_MAX);
-    if (c->p->mode == CW_PASS_FINALIZE) /* the ring's water, halo_raw, halo */
-        b += nring * cpx + cpx + W * CW_STATE_ROWS + 2 * W * HALO_MAX;
+    size_t b;
+    fixed_buffers(c, NULL, &b);
     return b;
 }
 
@@ -229,46 +260,20 @@ static void *tls_init(void *ctx, size_t max_px)
     if (!t || !(t->io = cw_state_io_new()))
         goto fail;
     t->nslot = c->ahead + 1;
-    if (!(t->slot = calloc((size_t)t->nslot, sizeof *t->slot)))
-        goto fail;
-    for (int j = 0; j < t->nslot; j++) {
-        chunk_slot *sl = &t->slot[j];
-        for (int k = 0; k < CW_ST_NKINDS; k++)
-            if (!(sl->buf[k] = cw_big_malloc(cpx * cw_state_bpp((cw_state_kind)k))))
-                goto fail;
-        for (int k = 0; k < IX_N; k++) {
-            if (!(sl->ix[k] = cw_big_malloc(cpx * sizeof(float))))
-                goto fail;
-            memset(sl->ix[k], 0, cpx * sizeof(float)); /* an overcast chunk leaves them as they were */
-        }
-        for (int k = 0; k < 3; k++)
-            if (!(sl->obs16[k] = cw_big_malloc(cpx * 2)))
-                goto fail;
-        if (!(sl->exp_nbr = cw_big_malloc(cpx * 2)))
-            goto fail;
-    }
     t->nring = 2 * c->ahead + 1;
-    const size_t ring = (size_t)t->nring * cpx;
-    if (!(t->qraw = cw_big_malloc(ring)) || !(t->exp_ndvi = cw_big_malloc(ring * 2)) ||
-        (p->mode == CW_PASS_FINALIZE && !(t->water = cw_big_malloc(ring))))
+    size_t touched;
+    if (!(t->slot = calloc((size_t)t->nslot, sizeof *t->slot)) || fixed_buffers(c, t, &touched))
         goto fail;
+    for (int j = 0; j < t->nslot; j++) /* an overcast chunk leaves its indices as they were */
+        for (int k = 0; k < IX_N; k++)
+            memset(t->slot[j].ix[k], 0, cpx * sizeof(float));
     if (!(t->dnp = malloc(CK_NBANDS * SUB_PX * sizeof(uint16_t))) ||
         !(t->dn = malloc(CK_PREVIEW_BANDS * W * sizeof(uint16_t))))
         goto fail;
     size_t na = (size_t)(p->ag->n ? p->ag->n : 1);
     t->cell_rows = max_rows / CW_WATER_CELL + 2;
-    if (!(t->chakra = cw_big_malloc(cpx + 2 * W)) || !(t->flag = cw_big_malloc(2 * cpx)) ||
-        !(t->aoi_clear = calloc(na, 8)) || !(t->aoi_never = calloc(na, 8)) ||
+    if (!(t->aoi_clear = calloc(na, 8)) || !(t->aoi_never = calloc(na, 8)) ||
         !(t->cells = calloc((size_t)t->cell_rows * (size_t)p->cells_w, 1)))
-        goto fail;
-    const size_t win = W * (size_t)(CW_STATE_ROWS + 2 * suspect_rows(p)), mwin = W * (CW_STATE_ROWS + 2);
-    if (!(t->qmask = cw_big_malloc(cpx)) || !(t->qwin = cw_big_malloc(win)) || !(t->qs1 = cw_big_malloc(win)) ||
-        !(t->qs2 = cw_big_malloc(win)) || !(t->min3 = cw_big_malloc(mwin * 2)) ||
-        !(t->min3_tmp = cw_big_malloc(mwin * 2)) || !(t->expwin = cw_big_malloc(mwin * 2)) || !(t->scr3 = cw_big_malloc(3 * (cpx + 2 * W * HALO_MAX))) ||
-        !(t->scr1 = cw_big_malloc(cpx + 2 * W)))
-        goto fail;
-    if (p->mode == CW_PASS_FINALIZE &&
-        (!(t->halo_raw = cw_big_malloc(cpx + W * CW_STATE_ROWS)) || !(t->halo = cw_big_malloc(2 * W * HALO_MAX))))
         goto fail;
     if (c->obs && (!(t->rec = cw_big_malloc(cw_tiles_pixels((int)W, max_rows))) ||
                    !(t->rec_enc = cw_tile_enc_new(c->obs, max_rows))))
