@@ -10,6 +10,8 @@
 #include "cw_util.h"
 
 #include <gdal.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,11 +27,11 @@ static const ck_pseudo_scl_params fallback_params = {
 };
 
 /* A coarse source's native rows [y0, y1) (native_rows), kept between
- * reads: the SCL window's halo reaches into the block rows above and
- * below a strip, and the next strip of the thread starts where it ended,
- * so a block row is decoded once by each thread that needs it (by one
- * thread only where strips_per_turn gives it all the strips the block row
- * spans), not once per strip that touches it.  They are also the strip's
+ * reads (the SCL window's halo reaches into the rows of the strips beside
+ * a strip).  A direct source's rows are copied from the run's decoded
+ * blocks (blk_cache: each decoded once, whichever threads' strips need
+ * it); another's are read through GDAL (its block cache holds the rest of
+ * their blocks, for the thread's next strip).  They are also the strip's
  * pixels of a coarse band (cw_strip.nat): a 20 m band is not copied to
  * the 10 m grid for a whole strip, but a piece at a time as it is used. */
 typedef struct {
@@ -47,6 +49,9 @@ struct cw_reader {
     unsigned direct;            /* CW_SRC_BIT: read block by block (below) */
     cw_tiletiff *tt[CW_NSRC];   /* direct tile decoder, or NULL: GDALReadBlock */
     void *blk;                  /* one block of a direct source */
+    struct blk_cache *shared;   /* the run's coarse blocks, shared by its readers (NULL: none) */
+    uint8_t *pend;              /* a block row's blocks left for another thread to finish decoding */
+    size_t pend_cap;
     long decoded[CW_NSRC];      /* blocks of each direct source decoded (CHAKRAWATCH_COUNT_BLOCKS) */
 };
 
@@ -67,6 +72,7 @@ void cw_reader_close(cw_reader *r)
     for (int i = 0; i < CW_NSRC; i++)
         free(r->nat[i].p);
     free(r->blk);
+    free(r->pend);
     free(r);
 }
 
@@ -110,6 +116,181 @@ static block_grid blocks_of(const cw_src *c, size_t w, int y0, int n)
     return g;
 }
 
+/* A coarse source's block row (a 20 m band's 512 rows: 1024 rows of the
+ * 10 m grid) spans two strips, which OpenMP's static order mostly gives to
+ * two threads at once: their readers share its decoded blocks.  A reader
+ * takes each block it needs from here: decoded by whoever comes first (the
+ * others copy it, or go on to the next block while it is being decoded and
+ * come back to it), and kept until every strip whose rows reach the block
+ * row has been loaded (counted from the strips' rows beforehand) and no
+ * reader holds it.  A block is the same bytes whoever decodes it, so
+ * nothing depends on the threads. */
+enum { BLK_NONE, BLK_DECODING, BLK_READY, BLK_FAILED };
+typedef struct {
+    uint8_t *data;           /* the row's blocks, block after block, or NULL */
+    _Atomic uint8_t *state;  /* BLK_* per block */
+    int left;                /* strips still to load whose rows reach it */
+    int busy;                /* readers holding it */
+} shared_row;
+
+#define SPARE_ROWS 4
+typedef struct blk_cache {
+    shared_row *row[CW_NSRC]; /* a shared source's block rows, NULL for the others */
+    int nrows[CW_NSRC], nbx[CW_NSRC];
+    size_t bytes[CW_NSRC];    /* of a block */
+    uint8_t *spare[CW_NSRC][SPARE_ROWS]; /* rows' buffers freed, for the next rows (no fresh pages) */
+    int nspare[CW_NSRC];
+} blk_cache;
+
+/* Block row `by` of source src held for reading (made when absent); NULL
+ * when out of memory. */
+static shared_row *shared_hold(blk_cache *c, int src, int by)
+{
+    shared_row *sr = &c->row[src][by];
+    int ok = 1;
+#pragma omp critical(cw_blk_cache)
+    {
+        if (!sr->data) {
+            sr->data = c->nspare[src] ? c->spare[src][--c->nspare[src]]
+                                      : cw_big_malloc((size_t)c->nbx[src] * c->bytes[src]);
+            sr->state = calloc((size_t)c->nbx[src], sizeof *sr->state);
+            if (!sr->data || !sr->state) {
+                free(sr->data);
+                free((void *)sr->state);
+                sr->data = NULL;
+                sr->state = NULL;
+                ok = 0;
+            }
+        }
+        sr->busy += ok;
+    }
+    return ok ? sr : NULL;
+}
+
+/* Called under cw_blk_cache: a row nobody needs any more is freed (its
+ * buffer kept for another row of source src while there is room). */
+static void shared_drop_if_done(blk_cache *c, int src, shared_row *sr)
+{
+    if (sr->left <= 0 && sr->busy == 0 && sr->data) {
+        if (c->nspare[src] < SPARE_ROWS)
+            c->spare[src][c->nspare[src]++] = sr->data;
+        else
+            free(sr->data);
+        free((void *)sr->state);
+        sr->data = NULL;
+        sr->state = NULL;
+    }
+}
+
+static void shared_release(blk_cache *c, int src, shared_row *sr)
+{
+#pragma omp critical(cw_blk_cache)
+    {
+        sr->busy--;
+        shared_drop_if_done(c, src, sr);
+    }
+}
+
+/* Block rows [*b0, *b1] of source src that a strip's rows [y0, y0 + n) reach,
+ * with `halo` rows each side (the SCL window). */
+static void strip_block_rows(const cw_scene *s, int src, int y0, int n, int halo, int *b0, int *b1)
+{
+    const cw_src *c = &s->src[src];
+    const int a = y0 - halo > 0 ? y0 - halo : 0, b = y0 + n + halo < s->height ? y0 + n + halo : s->height;
+    *b0 = a / c->factor / c->block_h;
+    *b1 = (b - 1) / c->factor / c->block_h;
+}
+
+/* A source whose blocks the threads share: a coarse one, in blocks (read
+ * block by block where its file allows). */
+static int shareable(const cw_src *sc) { return sc->factor >= 2 && sc->block_w > 0 && sc->block_h > 0; }
+
+/* The cache of a run over strips of `rows` rows: the coarse sources of
+ * srcs in blocks, each block row counting the strips that reach it (with
+ * the halo for the sources the mask reads: halo_srcs).  NULL without one. */
+static blk_cache *shared_new(const cw_scene *s, unsigned srcs, unsigned halo_srcs, int rows, int halo)
+{
+    blk_cache *c = NULL;
+    for (int i = 0; i < CW_NSRC; i++) {
+        const cw_src *sc = &s->src[i];
+        if (!(srcs & CW_SRC_BIT(i)) || !shareable(sc))
+            continue;
+        if (!c && !(c = calloc(1, sizeof *c)))
+            return NULL;
+        c->nrows[i] = (sc->nat_h + sc->block_h - 1) / sc->block_h;
+        c->nbx[i] = (sc->nat_w + sc->block_w - 1) / sc->block_w;
+        c->bytes[i] = (size_t)sc->block_w * (size_t)sc->block_h * 2; /* UInt16, or a Byte SCL */
+        if (!(c->row[i] = calloc((size_t)c->nrows[i], sizeof *c->row[i])))
+            return c; /* not shared: read as before */
+        for (int y0 = 0; y0 < s->height; y0 += rows) {
+            int b0, b1;
+            strip_block_rows(s, i, y0, s->height - y0 < rows ? s->height - y0 : rows,
+                             (halo_srcs & CW_SRC_BIT(i)) ? halo : 0, &b0, &b1);
+            for (int by = b0; by <= b1 && by < c->nrows[i]; by++)
+                c->row[i][by].left++;
+        }
+    }
+    return c;
+}
+
+/* About what the shared rows of a run's sources srcs take at once: two
+ * block rows of each (the threads' strips reach one or two). */
+static size_t shared_bytes(const cw_scene *s, unsigned srcs)
+{
+    size_t b = 0;
+    for (int i = 0; i < CW_NSRC; i++) {
+        const cw_src *sc = &s->src[i];
+        if ((srcs & CW_SRC_BIT(i)) && shareable(sc))
+            b += 2 * (size_t)((sc->nat_w + sc->block_w - 1) / sc->block_w) * (size_t)sc->block_w *
+                 (size_t)sc->block_h * 2;
+    }
+    return b;
+}
+
+/* A strip loaded: the block rows it reached are needed by one strip fewer. */
+static void shared_strip_done(blk_cache *c, const cw_scene *s, unsigned halo_srcs, int y0, int n, int halo)
+{
+    if (!c)
+        return;
+    for (int i = 0; i < CW_NSRC; i++) {
+        if (!c->row[i])
+            continue;
+        int b0, b1;
+        strip_block_rows(s, i, y0, n, (halo_srcs & CW_SRC_BIT(i)) ? halo : 0, &b0, &b1);
+#pragma omp critical(cw_blk_cache)
+        for (int by = b0; by <= b1 && by < c->nrows[i]; by++) {
+            c->row[i][by].left--;
+            shared_drop_if_done(c, i, &c->row[i][by]);
+        }
+    }
+}
+
+static void shared_free(blk_cache *c)
+{
+    if (!c)
+        return;
+    for (int i = 0; i < CW_NSRC; i++) {
+        for (int by = 0; c->row[i] && by < c->nrows[i]; by++) {
+            free(c->row[i][by].data);
+            free((void *)c->row[i][by].state);
+        }
+        free(c->row[i]);
+        for (int k = 0; k < c->nspare[i]; k++)
+            free(c->spare[i][k]);
+    }
+    free(c);
+}
+
+/* Block (bx, by) of a direct source decoded into out; 0 when done. */
+static int decode_block(cw_reader *r, int src, int bx, int by, void *out)
+{
+    if ((!r->tt[src] || cw_tiletiff_read(r->tt[src], bx, by, out) != 0) &&
+        GDALReadBlock(r->band[src], bx, by, out) != CE_None)
+        return -1;
+    r->decoded[src]++;
+    return 0;
+}
+
 /* Native rows [ny0, ny0 + nh) of a source, as `type` (its own type when
  * direct), into out (nh x native width).  skip (NULL: none), one flag per
  * block of those rows (row-major, from the block row at ny0): on entry the
@@ -120,26 +301,76 @@ static int read_native(cw_reader *r, int src, int ny0, int nh, void *out, GDALDa
     const cw_src *c = &r->s->src[src];
     GDALRasterBandH b = r->band[src];
     const int nw = c->nat_w, bw = c->block_w, bh = c->block_h;
-    if ((r->direct & CW_SRC_BIT(src)) && ny0 % bh == 0 && (nh % bh == 0 || ny0 + nh == c->nat_h)) {
-        const size_t ps = (size_t)GDALGetDataTypeSizeBytes(type);
+    blk_cache *sh = (r->direct & CW_SRC_BIT(src)) && r->shared && r->shared->row[src] ? r->shared : NULL;
+    if (sh || ((r->direct & CW_SRC_BIT(src)) && ny0 % bh == 0 && (nh % bh == 0 || ny0 + nh == c->nat_h))) {
+        /* whole block rows, or any rows of a shared source (its blocks are kept for the others) */
+        const size_t ps = (size_t)GDALGetDataTypeSizeBytes(type), nbx = (size_t)((nw + bw - 1) / bw);
+        if (sh && nbx > r->pend_cap) {
+            uint8_t *p = realloc(r->pend, nbx);
+            if (!p)
+                return -1;
+            r->pend = p;
+            r->pend_cap = nbx;
+        }
         for (int by = ny0 / bh; by * bh < ny0 + nh; by++) {
-            int rows = ny0 + nh - by * bh < bh ? ny0 + nh - by * bh : bh;
-            for (int bx = 0; bx * bw < nw; bx++) {
-                int cols = nw - bx * bw < bw ? nw - bx * bw : bw;
-                char *o = (char *)out + ((size_t)(by * bh - ny0) * (size_t)nw + (size_t)bx * (size_t)bw) * ps;
-                if (skip && skip[(size_t)(by - ny0 / bh) * (size_t)((nw + bw - 1) / bw) + (size_t)bx]) {
+            /* the block's rows [r0, r1) are rows [by * bh + r0, by * bh + r1) of out's */
+            const int r0 = ny0 > by * bh ? ny0 - by * bh : 0;
+            const int r1 = ny0 + nh - by * bh < bh ? ny0 + nh - by * bh : bh, rows = r1 - r0;
+            char *orow = (char *)out + (size_t)(by * bh + r0 - ny0) * (size_t)nw * ps;
+            shared_row *sr = sh ? shared_hold(sh, src, by) : NULL;
+            if (sh && !sr)
+                return -1;
+            int fail = 0;
+            /* a block being decoded by another reader is left for a second round */
+            for (int round = 0; round < (sr ? 2 : 1) && !fail; round++)
+                for (int bx = 0; bx * bw < nw && !fail; bx++) {
+                    const int cols = nw - bx * bw < bw ? nw - bx * bw : bw;
+                    char *o = orow + (size_t)bx * (size_t)bw * ps;
+                    const void *blk = r->blk;
+                    if (round == 0 && skip && skip[(size_t)(by - ny0 / bh) * nbx + (size_t)bx]) {
+                        for (int y = 0; y < rows; y++)
+                            memset(o + (size_t)y * (size_t)nw * ps, 0, (size_t)cols * ps);
+                        if (sr)
+                            r->pend[bx] = 0;
+                        continue;
+                    }
+                    if (sr) {
+                        _Atomic uint8_t *st = &sr->state[bx];
+                        uint8_t *sb = sr->data + (size_t)bx * sh->bytes[src];
+                        if (round == 1 && !r->pend[bx])
+                            continue;
+                        uint8_t want = BLK_NONE;
+                        if (atomic_compare_exchange_strong(st, &want, BLK_DECODING)) {
+                            const int bad = decode_block(r, src, bx, by, sb);
+                            atomic_store_explicit(st, bad ? BLK_FAILED : BLK_READY, memory_order_release);
+                        }
+                        uint8_t now = atomic_load_explicit(st, memory_order_acquire);
+                        if (now == BLK_DECODING && round == 0) {
+                            r->pend[bx] = 1;
+                            continue;
+                        }
+                        while (now == BLK_DECODING) {
+                            sched_yield();
+                            now = atomic_load_explicit(st, memory_order_acquire);
+                        }
+                        r->pend[bx] = 0;
+                        if (now != BLK_READY) {
+                            fail = cw_error("a block of row %d decoded by another thread failed", by) != 0;
+                            break;
+                        }
+                        blk = sb;
+                    } else if (decode_block(r, src, bx, by, r->blk)) {
+                        fail = 1;
+                        break;
+                    }
                     for (int y = 0; y < rows; y++)
-                        memset(o + (size_t)y * (size_t)nw * ps, 0, (size_t)cols * ps);
-                    continue;
+                        memcpy(o + (size_t)y * (size_t)nw * ps,
+                               (const char *)blk + (size_t)(r0 + y) * (size_t)bw * ps, (size_t)cols * ps);
                 }
-                if ((!r->tt[src] || cw_tiletiff_read(r->tt[src], bx, by, r->blk) != 0) &&
-                    GDALReadBlock(b, bx, by, r->blk) != CE_None)
-                    return -1;
-                r->decoded[src]++;
-                for (int y = 0; y < rows; y++)
-                    memcpy(o + (size_t)y * (size_t)nw * ps, (const char *)r->blk + (size_t)y * (size_t)bw * ps,
-                           (size_t)cols * ps);
-            }
+            if (sr)
+                shared_release(sh, src, sr);
+            if (fail)
+                return -1;
         }
         return 0;
     }
@@ -216,16 +447,17 @@ fail:
 #define CLAMP_U8(v) ((v) > 255 ? 255 : (uint8_t)(v))
 
 /* Native rows [a, b) of a coarse source (as `type`), keeping those it
- * already holds and decoding the others: whole block rows of a direct
- * source (its blocks are decoded whole); just those rows of a source read
- * through GDAL (GDAL's block cache holds the rest of its blocks).  The
- * source's buffer they are in. */
+ * already holds and reading the others: just those rows of a shared direct
+ * source (the run's decoded blocks hold the rest) or of one read through
+ * GDAL (GDAL's block cache does); whole block rows of another direct
+ * source (its blocks are decoded whole).  The source's buffer they are
+ * in. */
 static const nat_rows *native_rows(cw_reader *r, int src, int a, int b, GDALDataType type, uint8_t *skip)
 {
     const cw_src *c = &r->s->src[src];
     const int direct = (r->direct & CW_SRC_BIT(src)) != 0;
     nat_rows *nr = &r->nat[src];
-    const int bh = direct && c->block_h > 0 ? c->block_h : 1;
+    const int bh = direct && !(r->shared && r->shared->row[src]) && c->block_h > 0 ? c->block_h : 1;
     if (skip) /* read anew, some blocks left out (reader_native drops them after) */
         nr->y0 = nr->y1 = 0;
     a = a / bh * bh;
@@ -350,16 +582,22 @@ int cw_strip_uses_fallback(const cw_scene *s, const cw_strip_job *job)
 
 /* Every source the job reads: its bands, then SCL or the fallback's
  * visible bands for the mask. */
+/* The sources the mask reads (over the strip's rows and a halo each side). */
+static unsigned mask_sources(const cw_scene *s, const cw_strip_job *job, int fallback)
+{
+    if (job->mask != CW_MASK_SCL)
+        return 0;
+    return fallback ? CW_SRC_BIT(CK_B02) | CW_SRC_BIT(CK_B03) | CW_SRC_BIT(CK_B04) |
+                          (s->src[CK_B11].present ? CW_SRC_BIT(CK_B11) : 0)
+                    : CW_SRC_BIT(CW_SRC_SCL);
+}
+
 static unsigned job_sources(const cw_scene *s, const cw_strip_job *job, int fallback)
 {
     unsigned srcs = 0;
     for (int i = 0; i < CK_NBANDS; i++)
         srcs |= (job->bands & CK_BAND_BIT(i)) ? CW_SRC_BIT(i) : 0;
-    if (job->mask == CW_MASK_SCL)
-        srcs |= fallback ? CW_SRC_BIT(CK_B02) | CW_SRC_BIT(CK_B03) | CW_SRC_BIT(CK_B04) |
-                               (s->src[CK_B11].present ? CW_SRC_BIT(CK_B11) : 0)
-                         : CW_SRC_BIT(CW_SRC_SCL);
-    return srcs;
+    return srcs | mask_sources(s, job, fallback);
 }
 
 static void free_buf(const cw_strip_job *job, thread_buf *b)
@@ -620,11 +858,10 @@ static size_t budget_of(const cw_strip_job *job)
  * rows of every full-resolution input (so none of their blocks is decoded
  * twice), as small as that, and shrunk to the memory budget if needed.
  * Larger strips do not decode faster; they only cost memory, fresh pages
- * and load balance.  A coarse (20 m) block row spans two such strips:
- * one thread takes both where strips_per_turn finds that costs no time,
- * else two threads decode it each (a quarter of the pixels of a 10 m band;
- * measured cheaper than making one thread wait for the other, or strips
- * twice as tall).  A coarse band costs a strip its native rows only. */
+ * and load balance.  A coarse (20 m) block row spans two such strips,
+ * mostly taken by two threads at once: they share its blocks, each decoded
+ * once (blk_cache; strips twice as tall, or one thread taking both, were
+ * measured slower).  A coarse band costs a strip its native rows only. */
 static int pick_rows(const cw_scene *s, const cw_strip_job *job, unsigned srcs, int nthreads, int halo)
 {
     int q = job->quantum > 0 ? job->quantum : 1;
@@ -664,9 +901,11 @@ cw_strip_plan cw_strip_plan_for(const cw_scene *s, const cw_strip_job *job, int 
 {
     const int want = job->threads > 0 ? job->threads : cw_omp_threads(), halo = halo_of(job);
     cw_strip_plan p;
-    p.rows = pick_rows(s, job, job_sources(s, job, cw_strip_uses_fallback(s, job)), want, halo);
-    p.thread_bytes =
-        job->tls_bytes_fixed + (size_t)s->width * (size_t)(p.rows + 2 * halo) * strip_bytes_per_px(s, job);
+    const unsigned srcs = job_sources(s, job, cw_strip_uses_fallback(s, job));
+    p.rows = pick_rows(s, job, srcs, want, halo);
+    p.thread_bytes = job->tls_bytes_fixed +
+                     (size_t)s->width * (size_t)(p.rows + 2 * halo) * strip_bytes_per_px(s, job) +
+                     (shared_bytes(s, srcs) + (size_t)want - 1) / (size_t)want;
     const size_t fit = budget_of(job) / p.thread_bytes;
     p.threads = fit < 1 ? 1 : fit < (size_t)want ? (int)fit : want;
     const int nstrips = (s->height + p.rows - 1) / p.rows;
@@ -695,9 +934,10 @@ static int strips_makespan(int n, int T, int turn)
  * block row of a source spans at most, when that is a whole number of
  * strips (a 20 m band's 512-row blocks span two 512-row strips of the
  * 10 m grid; a .SAFE's 1024-row JPEG2000 tiles of a 20 m band, two strips
- * of 1024), so that one thread decodes the block row once and keeps it for
- * its next strip (native_rows; GDAL's block cache for what is read through
- * GDAL), instead of two threads decoding it each.  Only where that costs no
+ * of 1024), so that one thread reads the block row for both (GDAL's block
+ * cache keeps what is read through GDAL for the thread's next strip; a
+ * direct source's blocks are shared by the threads anyway, blk_cache),
+ * instead of two threads decoding it each.  Only where that costs no
  * time: the threads after the first wait a turn for the first commits, and
  * turns may split the strips less evenly (22 strips in turns of 2 on 2
  * threads end a strip later than one at a time; 11 do not). */
@@ -754,15 +994,21 @@ int cw_strip_run(const cw_scene *s, const cw_strip_job *job, cw_strip_plan *plan
     int failed = 0;
     char first_err[2048] = "";
     long decoded[CW_NSRC] = {0};
+    const unsigned halo_srcs = mask_sources(s, job, fallback);
+    blk_cache *shared = shared_new(s, srcs, halo_srcs, rows, halo);
     thread_buf *bufs = calloc((size_t)nthreads, sizeof *bufs);
-    if (!bufs)
+    if (!bufs) {
+        shared_free(shared);
         return cw_error("out of memory");
+    }
 
 #pragma omp parallel num_threads(nthreads)
     {
         const int t = cw_omp_thread_num();
         thread_buf *b = &bufs[t];
         int my_fail = alloc_buf(s, job, rows, halo, fallback, b);
+        if (b->rd)
+            b->rd->shared = shared;
         if (my_fail) {
 #pragma omp critical(cw_strip_err)
             {
@@ -787,9 +1033,11 @@ int cw_strip_run(const cw_scene *s, const cw_strip_job *job, cw_strip_plan *plan
             int f;
 #pragma omp atomic read
             f = failed;
-            if (!f)
-                ok = load_strip(s, job, halo, fallback, b, &st) == 0 &&
-                     (!job->work || job->work(job->ctx, &st, b->tls) == 0);
+            if (!f) {
+                ok = load_strip(s, job, halo, fallback, b, &st) == 0;
+                shared_strip_done(shared, s, halo_srcs, st.y0, st.nrows, halo);
+                ok = ok && (!job->work || job->work(job->ctx, &st, b->tls) == 0);
+            }
 #pragma omp ordered
             {
                 /* `failed` is only written here (and before the loop, under
@@ -817,6 +1065,7 @@ int cw_strip_run(const cw_scene *s, const cw_strip_job *job, cw_strip_plan *plan
     if (tty)
         fputs("\r\033[K", stderr); /* leaves no text behind */
     free(bufs);
+    shared_free(shared);
     if (getenv("CHAKRAWATCH_COUNT_BLOCKS")) { /* test hook: the blocks decoded, by source */
         fputs("blocks decoded:", stderr);
         for (int i = 0; i < CW_NSRC; i++)

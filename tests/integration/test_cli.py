@@ -152,6 +152,33 @@ def test_blocks_decoded_once():
         (bw, bh), w, h = band.GetBlockSize(), band.XSize, band.YSize
         want = -(-w // bw) * -(-h // bh)
         check(got.get(b) == want, f"{b} ({w} x {h}, blocks {bw} x {bh}): {got.get(b)} blocks decoded, {want} in the file")
+    # 2048 rows, all bands in 512-row blocks: four strips of 512, two to a
+    # 20 m block row, which the two threads take one each (in turns of two
+    # the second thread would wait a strip for the first commits): the
+    # threads share the 20 m blocks (cw_strip.c, blk_cache), each decoded
+    # once by whichever comes first, and the indices are the bytes of one
+    # thread's
+    d = out("blocks-shared")
+    subprocess.run(GEN + [d, "--layout", "folder", "--height", "2048", "--width", "600", "--seed", "5",
+                          "--block", "512"], check=True, capture_output=True)
+    outs = {}
+    for thr in ("1", "2"):
+        o = out(f"blocks-shared-{thr}")
+        r = run("indices", d, "--out", o, "--index", "ndvi,nbr,ndmi,bsi", "--threads", thr,
+                env={"CHAKRAWATCH_COUNT_BLOCKS": "1"})
+        check(r.returncode == 0, f"indices of 2048 rows, {thr} thread(s): {r.stderr[-300:]}")
+        outs[thr] = o
+        line = [x for x in r.stderr.splitlines() if x.startswith("blocks decoded:")]
+        got = dict(zip(line[0].split()[2::2], map(int, line[0].split()[3::2]))) if line else {}
+        for b in ("B02", "B04", "B08", "B11", "B12", "SCL"):
+            band = gdal.Open(f"{d}/{b}.tif").GetRasterBand(1)
+            (bw, bh), w, h = band.GetBlockSize(), band.XSize, band.YSize
+            want = -(-w // bw) * -(-h // bh)
+            check(got.get(b) == want, f"2048 rows, {thr} thread(s), {b} ({w} x {h}, blocks {bw} x {bh}): "
+                  f"{got.get(b)} blocks decoded, {want} in the file")
+    for name in ("ndvi", "nbr", "ndmi", "bsi"):
+        x, y = (open(glob.glob(f"{outs[t]}/*_{name}.tif")[0], "rb").read() for t in ("1", "2"))
+        check(x == y, f"{name} of 2048 rows: the same bytes with 1 and 2 threads")
 
 
 # ---- our ZSTD encoder against libtiff and GDAL -----------------------------------------------
