@@ -118,7 +118,9 @@ static block_grid blocks_of(const cw_src *c, size_t w, int y0, int n)
 
 /* A coarse source's block row (a 20 m band's 512 rows: 1024 rows of the
  * 10 m grid) spans two strips, which OpenMP's static order mostly gives to
- * two threads at once: their readers share its decoded blocks.  A reader
+ * two threads at once: their readers share its decoded blocks (a run in
+ * turns of several strips, strips_per_turn, has one thread read the block
+ * row for all its strips and keep it instead).  A reader
  * takes each block it needs from here: decoded by whoever comes first (the
  * others copy it, or go on to the next block while it is being decoded and
  * come back to it), and kept until every strip whose rows reach the block
@@ -995,7 +997,10 @@ int cw_strip_run(const cw_scene *s, const cw_strip_job *job, cw_strip_plan *plan
     char first_err[2048] = "";
     long decoded[CW_NSRC] = {0};
     const unsigned halo_srcs = mask_sources(s, job, fallback);
-    blk_cache *shared = shared_new(s, srcs, halo_srcs, rows, halo);
+    /* in turns of several strips a thread reads a block row for all of them
+     * and keeps it (native_rows): nothing to share, and shared rows would
+     * stay while the thread works through the first strip */
+    blk_cache *shared = turn == 1 ? shared_new(s, srcs, halo_srcs, rows, halo) : NULL;
     thread_buf *bufs = calloc((size_t)nthreads, sizeof *bufs);
     if (!bufs) {
         shared_free(shared);
