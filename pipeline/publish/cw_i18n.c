@@ -4,6 +4,7 @@
 #include "publish/cw_i18n.h"
 #include "ck_change.h"
 #include "cw_util.h"
+#include "monitor/cw_aoi.h"
 #include "store/cw_history.h"
 
 #include <stdio.h>
@@ -107,4 +108,13 @@ void cw_reason_text(cw_lang l, const char *reason, char *buf, size_t n)
             return;
         }
     cw_strlcpy(buf, reason, n);
+}
+
+cw_msg cw_rel_msg(const char *rel)
+{
+    static const cw_msg m[CW_REL_OUTSIDE] = {M_REL_INSIDE, M_REL_0_500, M_REL_500_1000, M_REL_1000_2000};
+    for (int r = 0; r < CW_REL_OUTSIDE; r++)
+        if (!strcmp(rel, cw_rel_name(r)))
+            return m[r];
+    return M_REL_OUTSIDE;
 }

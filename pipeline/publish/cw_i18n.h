@@ -247,5 +247,8 @@ void cw_attribution(cw_lang l, int d0, int d1, char *buf, size_t n);
  * language: each format's Spanish, its values kept as written; a reason of
  * no known format (a history written by another version) as it is. */
 void cw_reason_text(cw_lang l, const char *reason, char *buf, size_t n);
+/* The words of an alert's relation to its area (cw_rel_name's code:
+ * "inside", "ring_0_500", ...; anything else "outside"). */
+cw_msg cw_rel_msg(const char *rel);
 
 #endif

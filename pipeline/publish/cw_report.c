@@ -269,15 +269,6 @@ static void conf_text(cw_lang lang, const cw_alert *a, char *b, size_t n)
         snprintf(b, n, T(a->confidence >= 4 ? M_EXPLAIN_HIGHEST : M_EXPLAIN_HIGH), a->n_anom);
 }
 
-static const char *rel_text(cw_lang lang, const char *rel)
-{
-    static const cw_msg m[] = {M_REL_INSIDE, M_REL_0_500, M_REL_500_1000, M_REL_1000_2000};
-    for (int r = 0; r < 4; r++)
-        if (!strcmp(rel, cw_rel_name(r)))
-            return T(m[r]);
-    return T(M_REL_OUTSIDE);
-}
-
 /* rv: the committee's latest review of the alert, or NULL; a false
  * positive is struck out. */
 static void alert_html(FILE *f, cw_lang lang, const rep_alert *ra, const cw_review *rv)
@@ -319,7 +310,7 @@ static void alert_html(FILE *f, cw_lang lang, const rep_alert *ra, const cw_revi
         fprintf(f, "<tr><th>%s</th><td>%s</td></tr>\n", T(M_COL_CONFIRMED), d2);
     fprintf(f, "<tr><th>%s</th><td>%s</td></tr>\n", T(M_COL_LAST), d3);
     fprintf(f, "<tr><th>%s</th><td>", T(M_COL_RELATION));
-    cw_html_esc(f, rel_text(lang, a->relation));
+    cw_html_esc(f, T(cw_rel_msg(a->relation)));
     if (a->aoi_id[0]) {
         fputs(": ", f);
         cw_html_esc(f, a->aoi_name[0] ? a->aoi_name : a->aoi_id);
@@ -600,7 +591,7 @@ static void html_overview(FILE *f, const night_rep *N)
             fprintf(f, "%s</td><td>%s</td><td>%s</td><td class=\"n\">%.2f</td><td>%s</td><td>", listed ? "</a>" : "",
                     T(a->cls == CW_CLASS_MINING ? M_CLASS_MINING : M_CLASS_LOSS),
                     T(a->status == CW_AL_CONFIRMED ? M_ST_CONFIRMED : M_ST_CANDIDATE), a->area_ha, d);
-            cw_html_esc(f, rel_text(lang, a->relation));
+            cw_html_esc(f, T(cw_rel_msg(a->relation)));
             if (a->aoi_id[0]) {
                 fputs(": ", f);
                 cw_html_esc(f, a->aoi_name[0] ? a->aoi_name : a->aoi_id);

@@ -26,7 +26,7 @@ static const struct {
 };
 
 /* A coded word of alerts.csv (class, confidence, status, area kind,
- * relation) in the sheet's language: each code and its message. */
+ * relation, cw_rel_msg's) in the sheet's language: each code and its message. */
 static const struct {
     const char *col, *code;
     cw_msg m;
@@ -43,15 +43,12 @@ static const struct {
     {"aoi_kind", "conserved", M_KIND_CONSERVED},
     {"aoi_kind", "chakra", M_KIND_CHAKRA},
     {"aoi_kind", "none", M_KIND_NONE},
-    {"relation", "inside", M_REL_INSIDE},
-    {"relation", "ring_0_500", M_REL_0_500},
-    {"relation", "ring_500_1000", M_REL_500_1000},
-    {"relation", "ring_1000_2000", M_REL_1000_2000},
-    {"relation", "outside", M_REL_OUTSIDE},
 };
 
 static const char *sheet_word(cw_lang lang, const char *col, const char *code)
 {
+    if (lang != CW_LANG_EN && !strcmp(col, "relation"))
+        return cw_msg_get(lang, cw_rel_msg(code));
     for (size_t i = 0; lang != CW_LANG_EN && i < sizeof words / sizeof words[0]; i++)
         if (!strcmp(words[i].col, col) && !strcmp(words[i].code, code))
             return cw_msg_get(lang, words[i].m);
