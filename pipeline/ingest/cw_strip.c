@@ -133,6 +133,7 @@ typedef struct {
     _Atomic uint8_t *state;  /* BLK_* per block */
     int left;                /* strips still to load whose rows reach it */
     int busy;                /* readers holding it */
+    char why[256];           /* why a block of it failed (BLK_FAILED), for every reader */
 } shared_row;
 
 #define SPARE_ROWS 4
@@ -283,12 +284,15 @@ static void shared_free(blk_cache *c)
     free(c);
 }
 
-/* Block (bx, by) of a direct source decoded into out; 0 when done. */
+/* Block (bx, by) of a direct source decoded into out; 0 when done, else
+ * -1 with cw_error(). */
 static int decode_block(cw_reader *r, int src, int bx, int by, void *out)
 {
-    if ((!r->tt[src] || cw_tiletiff_read(r->tt[src], bx, by, out) != 0) &&
-        GDALReadBlock(r->band[src], bx, by, out) != CE_None)
-        return -1;
+    const int tt = r->tt[src] ? cw_tiletiff_read(r->tt[src], bx, by, out) : 1;
+    if (tt < 0)
+        return cw_error("its block %d,%d is corrupt (its compressed bytes do not decode)", bx, by);
+    if (tt != 0 && GDALReadBlock(r->band[src], bx, by, out) != CE_None)
+        return cw_error("%s", cw_gdal_reason("GDAL cannot read its block"));
     r->decoded[src]++;
     return 0;
 }
@@ -310,7 +314,7 @@ static int read_native(cw_reader *r, int src, int ny0, int nh, void *out, GDALDa
         if (sh && nbx > r->pend_cap) {
             uint8_t *p = realloc(r->pend, nbx);
             if (!p)
-                return -1;
+                return cw_error("out of memory");
             r->pend = p;
             r->pend_cap = nbx;
         }
@@ -321,7 +325,7 @@ static int read_native(cw_reader *r, int src, int ny0, int nh, void *out, GDALDa
             char *orow = (char *)out + (size_t)(by * bh + r0 - ny0) * (size_t)nw * ps;
             shared_row *sr = sh ? shared_hold(sh, src, by) : NULL;
             if (sh && !sr)
-                return -1;
+                return cw_error("out of memory for a row of blocks");
             int fail = 0;
             /* a block being decoded by another reader is left for a second round */
             for (int round = 0; round < (sr ? 2 : 1) && !fail; round++)
@@ -344,6 +348,10 @@ static int read_native(cw_reader *r, int src, int ny0, int nh, void *out, GDALDa
                         uint8_t want = BLK_NONE;
                         if (atomic_compare_exchange_strong(st, &want, BLK_DECODING)) {
                             const int bad = decode_block(r, src, bx, by, sb);
+                            if (bad) {
+#pragma omp critical(cw_blk_cache)
+                                cw_strlcpy(sr->why, cw_errmsg(), sizeof sr->why);
+                            }
                             atomic_store_explicit(st, bad ? BLK_FAILED : BLK_READY, memory_order_release);
                         }
                         uint8_t now = atomic_load_explicit(st, memory_order_acquire);
@@ -356,8 +364,9 @@ static int read_native(cw_reader *r, int src, int ny0, int nh, void *out, GDALDa
                             now = atomic_load_explicit(st, memory_order_acquire);
                         }
                         r->pend[bx] = 0;
-                        if (now != BLK_READY) {
-                            fail = cw_error("a block of row %d decoded by another thread failed", by) != 0;
+                        if (now != BLK_READY) { /* the decoder's reason, whichever thread it was */
+#pragma omp critical(cw_blk_cache)
+                            fail = cw_error("%s", sr->why) != 0;
                             break;
                         }
                         blk = sb;
@@ -378,7 +387,9 @@ static int read_native(cw_reader *r, int src, int ny0, int nh, void *out, GDALDa
     }
     if (skip) /* every block decoded */
         memset(skip, 0, (size_t)((nw + bw - 1) / bw) * (size_t)((ny0 + nh - ny0 / bh * bh + bh - 1) / bh));
-    return GDALRasterIO(b, GF_Read, 0, ny0, nw, nh, out, nw, nh, type, 0, 0) == CE_None ? 0 : -1;
+    if (GDALRasterIO(b, GF_Read, 0, ny0, nw, nh, out, nw, nh, type, 0, 0) != CE_None)
+        return cw_error("%s", cw_gdal_reason("GDAL cannot read them"));
+    return 0;
 }
 
 cw_reader *cw_reader_open(const cw_scene *s, unsigned srcs)
@@ -488,8 +499,7 @@ static const nat_rows *native_rows(cw_reader *r, int src, int a, int b, GDALData
     for (int i = 0; i < 2; i++)
         if (from[i] < to[i] &&
             read_native(r, src, from[i], to[i] - from[i], (char *)nr->p + (size_t)(from[i] - a) * rowb, type, skip)) {
-            cw_error("%s: reading rows %d..%d of %s failed: %s", cw_src_name(src), from[i], to[i] - 1, c->path,
-                     cw_gdal_errmsg());
+            cw_error_prefix("%s: reading rows %d..%d of %s failed", cw_src_name(src), from[i], to[i] - 1, c->path);
             return NULL;
         }
     nr->y0 = nr->at = a;
@@ -531,8 +541,8 @@ static int reader_read(cw_reader *r, int src, int y0, int nrows, void *out, uint
     const int px = is_scl ? 1 : 2;
     if (f == 1 && !(is_scl && GDALGetRasterDataType(r->band[src]) != GDT_Byte)) {
         if (read_native(r, src, y0, nrows, out, want, skip))
-            return cw_error("%s: reading rows %d..%d of %s failed: %s", cw_src_name(src), y0, y0 + nrows - 1,
-                            c->path, cw_gdal_errmsg());
+            return cw_error_prefix("%s: reading rows %d..%d of %s failed", cw_src_name(src), y0, y0 + nrows - 1,
+                                   c->path);
         return 0;
     }
     /* coarse band (or SCL stored as UInt16): native rows, then each native

@@ -9,6 +9,7 @@
 #include <tiffio.h>
 #define ZSTD_STATIC_LINKING_ONLY /* ZSTD_getFrameHeader */
 #include <zstd.h>
+#include <zstd_errors.h>
 
 struct cw_tiletiff {
     TIFF *tif;
@@ -158,8 +159,14 @@ int cw_tiletiff_read(cw_tiletiff *t, int bx, int by, void *out)
         return 1;
     if (t->inflate) {
         size_t got = 0;
-        if (libdeflate_zlib_decompress(t->inflate, t->raw, (size_t)n, out, want, &got) != LIBDEFLATE_SUCCESS ||
-            got != want)
+        const enum libdeflate_result res = libdeflate_zlib_decompress(t->inflate, t->raw, (size_t)n, out, want, &got);
+        /* bytes that are no DEFLATE stream, or one that runs past the tile
+         * (garbage within a Huffman block decodes into codes until the
+         * buffer is full: zlib, and GDAL through it, return that without
+         * an error, its checksum never reached) */
+        if (res == LIBDEFLATE_BAD_DATA || res == LIBDEFLATE_INSUFFICIENT_SPACE)
+            return -1;
+        if (res != LIBDEFLATE_SUCCESS || got != want)
             return 1;
     } else {
         /* libtiff streams with zstd's default window limit: a frame asking
@@ -168,6 +175,10 @@ int cw_tiletiff_read(cw_tiletiff *t, int bx, int by, void *out)
         if (ZSTD_getFrameHeader(&fh, t->raw, (size_t)n) != 0 || fh.windowSize > ((unsigned long long)1 << 27))
             return 1;
         size_t got = ZSTD_decompressDCtx(t->zstd, out, want, t->raw, (size_t)n);
+        if (ZSTD_isError(got) && (ZSTD_getErrorCode(got) == ZSTD_error_corruption_detected ||
+                                  ZSTD_getErrorCode(got) == ZSTD_error_checksum_wrong ||
+                                  ZSTD_getErrorCode(got) == ZSTD_error_dstSize_tooSmall))
+            return -1;
         if (ZSTD_isError(got) || got != want)
             return 1;
     }

@@ -23,7 +23,9 @@ typedef struct cw_tiletiff cw_tiletiff;
  * here (not an error: read through GDAL). */
 cw_tiletiff *cw_tiletiff_open(const char *path, int band, int bytes_per_px, int bw, int bh);
 /* Tile (bx, by) into out (bw * bh pixels): 0 done, 1 not handled here
- * (read it through GDAL). */
+ * (read it through GDAL), -1 corrupt: its compressed bytes do not decode
+ * (not given to GDAL, whose GeoTIFF reader can return such a tile's pixels
+ * wrong, or zero, without an error). */
 int cw_tiletiff_read(cw_tiletiff *t, int bx, int by, void *out);
 void cw_tiletiff_close(cw_tiletiff *t);
 

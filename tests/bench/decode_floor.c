@@ -90,13 +90,15 @@ int main(int argc, char **argv)
             if (ds[i] && direct) {
                 GDALRasterBandH b = GDALGetRasterBand(ds[i], 1);
                 GDALGetBlockSize(b, &bw, &bh);
-                if ((size_t)bw * bh > (size_t)W * rows) {
-                    fprintf(stderr, "decode_floor: blocks larger than a strip\n");
-                    fail++;
-                } else {
-                    tt[i] = cw_tiletiff_open(argv[2 + i], 1, GDALGetDataTypeSizeBytes(GDALGetRasterDataType(b)),
-                                             bw, bh);
+                if ((size_t)bw * bh > (size_t)W * rows) { /* a block decoded whole is larger than a strip */
+                    unsigned short *p = realloc(buf, (size_t)bw * bh * 2);
+                    if (!p) {
+                        fail++;
+                        continue;
+                    }
+                    buf = p;
                 }
+                tt[i] = cw_tiletiff_open(argv[2 + i], 1, GDALGetDataTypeSizeBytes(GDALGetRasterDataType(b)), bw, bh);
             }
         }
 #pragma omp for schedule(static, 1)
@@ -116,10 +118,11 @@ int main(int argc, char **argv)
                     int bw, bh;
                     GDALGetBlockSize(band, &bw, &bh);
                     for (int by = a / bh; by * bh < b; by++)
-                        for (int bx = 0; bx * bw < w; bx++)
-                            if ((!tt[i] || cw_tiletiff_read(tt[i], bx, by, buf) != 0) &&
-                                GDALReadBlock(band, bx, by, buf) != CE_None)
+                        for (int bx = 0; bx * bw < w; bx++) {
+                            const int rc = tt[i] ? cw_tiletiff_read(tt[i], bx, by, buf) : 1; /* -1: corrupt */
+                            if (rc < 0 || (rc > 0 && GDALReadBlock(band, bx, by, buf) != CE_None))
                                 fail++;
+                        }
                 } else if (b > a && GDALRasterIO(band, GF_Read, 0, a, w, b - a, buf, w, b - a, GDT_UInt16, 0, 0) !=
                                         CE_None) {
                     fail++;

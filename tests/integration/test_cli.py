@@ -179,6 +179,26 @@ def test_blocks_decoded_once():
     for name in ("ndvi", "nbr", "ndmi", "bsi"):
         x, y = (open(glob.glob(f"{outs[t]}/*_{name}.tif")[0], "rb").read() for t in ("1", "2"))
         check(x == y, f"{name} of 2048 rows: the same bytes with 1 and 2 threads")
+    # a corrupt shared block (B11's second block row, which both threads
+    # need; garbage within its DEFLATE data, which zlib and GDAL decode into
+    # wrong pixels without an error): whichever thread decodes it fails, the
+    # other is told why, and the scene is refused with the band and block
+    # named, without a hang and without an output
+    ds = gdal.Open(f"{d}/B11.tif")  # the dataset held while its band is asked
+    off, size = (int(ds.GetRasterBand(1).GetMetadataItem(f"BLOCK_{k}_0_1", "TIFF")) for k in ("OFFSET", "SIZE"))
+    ds = None
+    with open(f"{d}/B11.tif", "r+b") as f:
+        f.seek(off + size // 4)
+        f.write(b"\xff" * (size // 2))
+    for thr in ("1", "2"):
+        o = out(f"blocks-corrupt-{thr}")
+        try:
+            r = run("indices", d, "--out", o, "--index", "ndvi,ndmi", "--threads", thr)
+            check(r.returncode == 1 and "B11" in r.stderr and "block 0,1 is corrupt" in r.stderr and no_outputs(o),
+                  f"a corrupt shared B11 block, {thr} thread(s): exit {r.returncode}, {r.stderr.strip()[-200:]!r}, "
+                  f"outputs left: {not no_outputs(o)}")
+        except subprocess.TimeoutExpired:
+            check(False, f"a corrupt shared B11 block, {thr} thread(s): the job hangs")
 
 
 # ---- our ZSTD encoder against libtiff and GDAL -----------------------------------------------
