@@ -297,6 +297,41 @@ static int decode_block(cw_reader *r, int src, int bx, int by, void *out)
     return 0;
 }
 
+/* Block (bx, by) of a shared source from row sr: decoded here if no reader
+ * has claimed it, else the other reader's.  1: being decoded by another
+ * reader and `later` (come back to it); 0: *blk points at it; -1: it could
+ * not be read (the decoder's reason in cw_error(), whichever thread). */
+static int shared_block(cw_reader *r, const blk_cache *sh, shared_row *sr, int src, int bx, int by, int later,
+                        const void **blk)
+{
+    _Atomic uint8_t *st = &sr->state[bx];
+    uint8_t *sb = sr->data + (size_t)bx * sh->bytes[src];
+    uint8_t want = BLK_NONE;
+    if (atomic_compare_exchange_strong(st, &want, BLK_DECODING)) {
+        const int bad = decode_block(r, src, bx, by, sb);
+        if (bad) {
+#pragma omp critical(cw_blk_cache)
+            cw_strlcpy(sr->why, cw_errmsg(), sizeof sr->why);
+        }
+        atomic_store_explicit(st, bad ? BLK_FAILED : BLK_READY, memory_order_release);
+    }
+    uint8_t now = atomic_load_explicit(st, memory_order_acquire);
+    if (now == BLK_DECODING && later)
+        return 1;
+    while (now == BLK_DECODING) {
+        sched_yield();
+        now = atomic_load_explicit(st, memory_order_acquire);
+    }
+    if (now != BLK_READY) {
+        int rc;
+#pragma omp critical(cw_blk_cache)
+        rc = cw_error("%s", sr->why);
+        return rc;
+    }
+    *blk = sb;
+    return 0;
+}
+
 /* Native rows [ny0, ny0 + nh) of a source, as `type` (its own type when
  * direct), into out (nh x native width).  skip (NULL: none), one flag per
  * block of those rows (row-major, from the block row at ny0): on entry the
@@ -340,37 +375,15 @@ static int read_native(cw_reader *r, int src, int ny0, int nh, void *out, GDALDa
                             r->pend[bx] = 0;
                         continue;
                     }
-                    if (sr) {
-                        _Atomic uint8_t *st = &sr->state[bx];
-                        uint8_t *sb = sr->data + (size_t)bx * sh->bytes[src];
-                        if (round == 1 && !r->pend[bx])
-                            continue;
-                        uint8_t want = BLK_NONE;
-                        if (atomic_compare_exchange_strong(st, &want, BLK_DECODING)) {
-                            const int bad = decode_block(r, src, bx, by, sb);
-                            if (bad) {
-#pragma omp critical(cw_blk_cache)
-                                cw_strlcpy(sr->why, cw_errmsg(), sizeof sr->why);
-                            }
-                            atomic_store_explicit(st, bad ? BLK_FAILED : BLK_READY, memory_order_release);
-                        }
-                        uint8_t now = atomic_load_explicit(st, memory_order_acquire);
-                        if (now == BLK_DECODING && round == 0) {
-                            r->pend[bx] = 1;
-                            continue;
-                        }
-                        while (now == BLK_DECODING) {
-                            sched_yield();
-                            now = atomic_load_explicit(st, memory_order_acquire);
-                        }
-                        r->pend[bx] = 0;
-                        if (now != BLK_READY) { /* the decoder's reason, whichever thread it was */
-#pragma omp critical(cw_blk_cache)
-                            fail = cw_error("%s", sr->why) != 0;
-                            break;
-                        }
-                        blk = sb;
-                    } else if (decode_block(r, src, bx, by, r->blk)) {
+                    if (round == 1 && !r->pend[bx])
+                        continue;
+                    const int got = sr ? shared_block(r, sh, sr, src, bx, by, round == 0, &blk)
+                                       : decode_block(r, src, bx, by, r->blk);
+                    if (sr)
+                        r->pend[bx] = got > 0;
+                    if (got > 0)
+                        continue;
+                    if (got < 0) {
                         fail = 1;
                         break;
                     }
