@@ -6,8 +6,9 @@
 #   make demo       run the main job on the generated demo data
 #   make bench      full-tile benchmark against gdal_calc.py (not in check)
 #   make killtest   30 kills at random moments of a night, each rerun compared byte for byte
-#   make accuracy   the accuracy table over many seeds and lengths (not in check;
-#                   check runs its floors on two seeds)
+#   make accuracy   the accuracy table over many seeds and lengths, and on two real
+#                   windows of Napo (not in check; check runs its floors on two seeds
+#                   and one window)
 #   make OPENMP=0   build without OpenMP;  make SANITIZE=address,undefined
 #   make kernels-check   kernel tests only; needs no GDAL
 #   make install PREFIX=/usr/local   the binary and its man page (man/chakrawatch.1)
@@ -166,6 +167,8 @@ ACC_DATES ?= 5,10
 accuracy: deps $(BUILD)/chakrawatch
 	/usr/bin/python3 tests/accuracy/score.py $(BUILD) --seeds $(ACC_SEEDS) --dates $(ACC_DATES)
 	/usr/bin/python3 tests/accuracy/score.py $(BUILD) --seeds $(ACC_SEEDS) --dates 40 --season 0.45
+	for site in arajuno coca; do \
+	    /usr/bin/python3 tests/accuracy/score.py $(BUILD) --seeds $(ACC_SEEDS) --dates 10 --site $$site || exit 1; done
 
 bench: deps-bench $(BUILD)/chakrawatch $(BUILD)/decode_floor
 	BUILD=$(BUILD) tests/bench/run_bench.sh

@@ -33,7 +33,7 @@ import shutil
 import sys
 
 import numpy as np
-from osgeo import gdal, osr
+from osgeo import gdal, ogr, osr
 
 gdal.UseExceptions()
 
@@ -180,6 +180,30 @@ def write_gtiff(path, arr, res, block=256, desc=None, meta=None, scale_offset=No
     if meta:
         ds.SetMetadata(meta)
     ds = None
+
+
+def rasterize(g, srs, gt, width, height, all_touched=False):
+    """The cells of a grid (srs, geotransform gt) whose centres a polygon in
+    srs covers (all_touched: every cell it touches), rasterised by GDAL."""
+    mem = gdal.GetDriverByName("MEM").Create("", width, height, 1, gdal.GDT_Byte)
+    mem.SetGeoTransform(gt)
+    vds = ogr.GetDriverByName("Memory").CreateDataSource("")
+    vl = vds.CreateLayer("a", srs, ogr.wkbMultiPolygon)
+    ft = ogr.Feature(vl.GetLayerDefn())
+    ft.SetGeometry(g)
+    vl.CreateFeature(ft)
+    gdal.RasterizeLayer(mem, [1], vl, burn_values=[1], options=["ALL_TOUCHED=TRUE"] if all_touched else [])
+    return mem.ReadAsArray().astype(bool)
+
+
+def dilate_clip(m, r=1):
+    """Square dilation of radius r that does not wrap around the edges."""
+    p, (h, w) = np.pad(m, r), m.shape
+    o = np.zeros_like(m)
+    for dy in range(2 * r + 1):
+        for dx in range(2 * r + 1):
+            o |= p[dy:dy + h, dx:dx + w]
+    return o
 
 
 def write_jp2(path, arr, res):
@@ -613,6 +637,9 @@ def main():
     q.add_argument("--width", type=int, default=600)
     q.add_argument("--height", type=int, default=600)
     q.add_argument("--season", type=float, default=0.0, help="dry-season bare-soil mix, 0 = aseasonal")
+    q.add_argument("--site", help="a real window of Napo with Amazon Mining Watch's pits and territories "
+                   "(s2world.AMW_SITES: arajuno, coca; the data in $CW_AMW_DATA or ../shared/data/amw); "
+                   "--width and --height are the site's")
     a = p.parse_args()
     if a.cmd == "accuracy":
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

@@ -29,6 +29,7 @@ Scene pixels follow s2synth's reflectance table, DN with the -1000 offset.
 """
 import json
 import os
+import shutil
 
 import numpy as np
 from osgeo import gdal, ogr, osr
@@ -104,6 +105,7 @@ class World:
             self.chakras.append((f"CH-{k + 1:03d}", x0, y0, x0 + w, y0 + h))
             base[y0:y0 + h, x0:x0 + w] = AGRO
         self.conserved = ("CA-01", int(W * 0.05), int(H * 0.05), int(W * 0.45), int(H * 0.6))
+        self.reserved = np.zeros((H, W), bool)  # where a subclass's own events lie
         self.plan_events()
         self.plan_decoys()
 
@@ -120,7 +122,7 @@ class World:
         n, m0 = self.n, self.first_monitor()
         land = (np.abs(self.off) >= self.half + 8) & (self.base == FOREST)
         self.events = []
-        taken = np.zeros((H, W), bool)
+        taken = self.reserved.copy()
 
         def place(r, region):
             for _ in range(200):
@@ -206,7 +208,7 @@ class World:
         cls = self.base.copy()
         decoy = np.zeros(cls.shape, np.uint8)
         for e in self.events:
-            if di < e["start"]:
+            if di < e["start"] or "steps" in e:  # steps: a pit of AmwWorld, drawn there
                 continue
             if e["class"] == "mining_scar":
                 pit0, pit1, so, y0 = self.pit
@@ -282,9 +284,191 @@ class World:
         return clear, decoy
 
 
+# Amazon Mining Watch sites: windows of the real grid (UTM 18S, 10 m; upper-left
+# corner, width, height in pixels) where AMW mapped new mining in 2024-2025
+# inside or beside indigenous territories that share borders.
+AMW_SITES = {
+    # Arajuno, Puca Hurco, Pucachicta, Tuyano Alto Tuyano, Puni Arajuno: 4 pits
+    # of 2024 and 3 of 2025, one across two territories
+    "arajuno": (200000.0, 9890000.0, 1000, 1400),
+    # Coca Sardinas and Comuna Guayusa: 12 pits of 2024 (one of 537 ha) beside
+    # the mining of 2023
+    "coca": (247000.0, 9985000.0, 1700, 1200),
+}
+AMW_TERRITORIES = "napo_indigenous_territories_mining_impacts.geojson"
+
+
+def amw_dir():
+    here = os.path.dirname(os.path.abspath(__file__))
+    return os.environ.get("CW_AMW_DATA") or os.path.join(here, "..", "..", "shared", "data", "amw")
+
+
+class AmwWorld(World):
+    """A World on a real window of Napo: the mining Amazon Mining Watch
+    mapped there (its polygons, of coarse cells, and the hectares mined in
+    each) drawn as pits of that area inside each polygon, grown from a core
+    with ponds; up to 2023 already open in the reference, 2024 and 2025 new
+    during the series (pits of >= 10 ha in two steps); the real territories
+    as the conserved areas.  The world's own clearings, pit, river, haze,
+    fringes, clouds and shifted date stay."""
+
+    def __init__(self, seed, ndates, site, season=0.0, data=None):
+        self.site, self.data = site, data or amw_dir()
+        self.x0, self.y0, W, H = AMW_SITES[site]
+        self.amw_rng = np.random.default_rng(7000 + seed)
+        super().__init__(seed, ndates, W, H, season)
+        self.conserved = None
+
+    def polygons(self):
+        """(name, year, mined ha in the window, polygon mask) of every AMW polygon on the window."""
+        ll, utm = osr.SpatialReference(), osr.SpatialReference()
+        ll.ImportFromEPSG(4326)
+        ll.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+        utm.ImportFromEPSG(S.EPSG)
+        ct = osr.CoordinateTransformation(ll, utm)
+        out = []
+        for f in sorted(os.listdir(self.data)):
+            if not (f.startswith("napo_mining_") and f.endswith(".geojson")):
+                continue
+            ds = ogr.Open(os.path.join(self.data, f))
+            lyr = ds.GetLayer(0)
+            for ft in lyr:
+                g = ft.GetGeometryRef().Clone()
+                g.Transform(ct)
+                m = S.rasterize(g, utm, (self.x0, 10.0, 0, self.y0, 0, -10.0), self.W, self.H)
+                if m.sum() == 0:
+                    continue
+                share = m.sum() * 100.0 / g.GetArea()  # of the polygon on the window
+                ha = float(ft.GetField("Mined area (ha)") or 0) * min(1.0, share)
+                out.append((f"{f[12:16]}-{ft.GetFID()}", int(f[12:16]), ha, m))
+        return out
+
+    def grow(self, region, npx):
+        """npx pixels of region grown from a core on the stream's bank, in
+        the order taken: alluvial pits follow the river, so the farther a
+        pixel lies from the stream the less often the pit takes it."""
+        rng, across = self.amw_rng, self.across
+        ys, xs = np.nonzero(region)
+        if len(ys) == 0:
+            return []
+        y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+        reg, acr = region[y0:y1, x0:x1], across[y0:y1, x0:x1]
+        cur = np.zeros(reg.shape, bool)
+        bank = np.nonzero(across[ys, xs] < across[ys, xs].min() + 3)[0]
+        k = int(bank[rng.integers(0, len(bank))])
+        cur[ys[k] - y0, xs[k] - x0] = True
+        order = [(ys[k], xs[k])]
+        while len(order) < npx:
+            front = S.dilate_clip(cur) & reg & ~cur
+            fy, fx = np.nonzero(front)
+            if len(fy) == 0:
+                break
+            keep = rng.uniform(size=len(fy)) < 0.6 * np.exp(-(acr[fy, fx] - 6.0) / 25.0)
+            if not keep.any():
+                continue
+            fy, fx = fy[keep], fx[keep]
+            take = rng.permutation(len(fy))[:npx - len(order)]
+            cur[fy[take], fx[take]] = True
+            order += [(fy[t] + y0, fx[t] + x0) for t in take]
+        return order
+
+    def pit_of(self, order, upto):
+        """The mask of the first `upto` pixels of a grown pit and its ponds:
+        discs inside it, as the pools that fill Napo's alluvial pits (MAAP's
+        images of the Jatunyacu and the Punino: chains of turbid pools)."""
+        m = np.zeros((self.H, self.W), bool)
+        if upto:
+            yy, xx = zip(*order[:upto])
+            m[list(yy), list(xx)] = True
+        inner = m & ~S.dilate_clip(~m, 2)
+        ponds = np.zeros_like(m)
+        iy, ix = np.nonzero(inner)
+        for _ in range(max(1, upto // 250) if len(iy) else 0):  # pools over about a fifth of the pit
+            k = int(self.amw_rng.integers(0, len(iy)))
+            r = self.amw_rng.uniform(3.0, 6.0)
+            ponds |= ((self.yy - iy[k]) ** 2 + (self.xx - ix[k]) ** 2 <= r * r) & inner
+        return m, ponds
+
+    def creek(self, poly):
+        """The stream a cell of alluvial mining lies on (Napo's mining is along
+        rivers): 4 px wide, through the cell's centre along its long axis and
+        30 px beyond it, sand on its banks, clear of the world's river; AMW
+        gives no rivers, so each cell gets its own."""
+        ys, xs = np.nonzero(poly)
+        cy, cx = ys.mean(), xs.mean()
+        w, v = np.linalg.eigh(np.cov(np.vstack([xs - cx, ys - cy])) + 1e-9 * np.eye(2))
+        dx, dy = v[:, 1]  # the long axis
+        along = (self.xx - cx) * dx + (self.yy - cy) * dy
+        across = np.abs(-(self.xx - cx) * dy + (self.yy - cy) * dx)
+        reach = np.abs(((xs - cx) * dx + (ys - cy) * dy)).max() + 30
+        apart = np.abs(self.off) >= self.half + 40  # clear of the world's own river, its pit and its bars
+        c = (across < 2.0) & (np.abs(along) <= reach) & apart
+        bank = (across < 3.0) & (np.abs(along) <= reach) & ~c & (self.base == FOREST) & apart
+        self.base[c] = WATER
+        self.base[bank] = SAND
+        self.across = np.where(np.abs(along) <= reach, across, 1e9)  # the distance grow() follows
+        return (across < 6.0) & (np.abs(along) <= reach + 4)
+
+    def plan_events(self):
+        # away from the world's own river too (its pit, its erosion and bars)
+        land = (np.abs(self.off) >= self.half + 40) & (self.base == FOREST)
+        fresh = []
+        for name, year, ha, poly in self.polygons():
+            land &= ~self.creek(poly)
+            order = self.grow(poly & land, int(round(ha * 100)))
+            if len(order) < 10:
+                continue
+            if year <= 2023:  # open before the series: part of the reference
+                m, ponds = self.pit_of(order, len(order))
+                self.base[m] = SAND
+                self.base[ponds] = WATER
+                land &= ~m
+            else:
+                fresh.append((name, year, order))
+                yy, xx = zip(*order)
+                land[list(yy), list(xx)] = False
+                self.reserved[list(yy), list(xx)] = True
+        super().plan_events()  # the world's own events, 6 px or more from the pits below
+        n, m0 = self.n, self.first_monitor()
+        for name, year, order in fresh:
+            start = int(self.amw_rng.integers(m0, n))
+            steps = [(start, *self.pit_of(order, len(order) // 2 if len(order) >= 1000 else len(order)))]
+            if len(order) >= 1000 and start + 2 < n:  # a pit of >= 10 ha opens in two steps
+                steps.append((start + 2, *self.pit_of(order, len(order))))
+            mask = steps[-1][1]
+            assert not (mask & self.taken & ~self.reserved).any(), "events overlap"
+            self.events.append({"id": "AMW" + name, "class": "mining_scar", "mask": mask, "start": start,
+                                "steps": steps, "center": (0, 0)})
+
+    def plan_decoys(self):
+        super().plan_decoys()
+        # as many clouds and haze patches per area as the world's 600 x 600
+        extra = self.W * self.H / 360000.0 - 1
+        for di in range(self.n):
+            for _ in range(int(self.amw_rng.poisson(max(0.0, extra)))):
+                self.clouds[di].append((self.amw_rng.uniform(0, self.H), self.amw_rng.uniform(0, self.W),
+                                        self.amw_rng.uniform(12, 30)))
+                self.hazes[di].append((self.amw_rng.uniform(0, self.H), self.amw_rng.uniform(0, self.W),
+                                       self.amw_rng.uniform(15, 45), self.amw_rng.uniform(0.35, 1.0)))
+
+    def cover(self, di):
+        cls, *rest = super().cover(di)
+        for e in self.events:
+            for start, m, ponds in e.get("steps", []):
+                if di >= start:
+                    cls[m] = SAND
+                    cls[ponds] = WATER
+        return (cls, *rest)
+
+
 def make(a):
-    W, H, n = a.width, a.height, a.dates
-    w = World(a.seed, n, W, H, getattr(a, "season", 0.0))
+    site = getattr(a, "site", None)
+    if site:
+        w = AmwWorld(a.seed, a.dates, site, getattr(a, "season", 0.0))
+        S.X0, S.Y0 = w.x0, w.y0  # the scenes, truth and AOIs on the site's grid
+    else:
+        w = World(a.seed, a.dates, a.width, a.height, getattr(a, "season", 0.0))
+    W, H, n = w.W, w.H, w.n
     inbox, truth, aoi = (os.path.join(a.out, d) for d in ("inbox", "truth", "aoi"))
     for d in (inbox, truth, aoi):
         os.makedirs(d, exist_ok=True)
@@ -325,11 +509,15 @@ def make(a):
 def write_aois(w, aoi):
     srs = osr.SpatialReference()
     srs.ImportFromEPSG(S.EPSG)
+    if w.conserved is None:  # AmwWorld: the real territories, the file as AMW publishes it
+        shutil.copyfile(os.path.join(w.data, AMW_TERRITORIES), os.path.join(aoi, "conserved.geojson"))
 
     def ring(x0, y0, x1, y1):
         (ax, ay), (bx, by) = S.px_to_utm(x0, y0), S.px_to_utm(x1, y1)
         return f"POLYGON(({ax} {ay},{bx} {ay},{bx} {by},{ax} {by},{ax} {ay}))"
-    for name, feats in (("conserved", [w.conserved]), ("chakras", w.chakras)):
+    for name, feats in (("conserved", [w.conserved] if w.conserved else []), ("chakras", w.chakras)):
+        if not feats:
+            continue
         path = os.path.join(aoi, name + ".gpkg")
         if os.path.exists(path):
             os.remove(path)

@@ -24,6 +24,7 @@ typedef struct {
     int x0, y0, x1, y1;
     int first, conf, last;
     long nconf, nmine, npond, nnbr;
+    long nsettled; /* pixels confirmed or seen on confirm_n observations after their first anomaly */
     long nriver;  /* pixels in river groups (river_groups) */
     int river;    /* the river moving (erosion, a bar): not published */
     int n_anom;
@@ -207,10 +208,13 @@ static int joins_event(const alert_run *r, const cw_px *a, const cw_px *b)
 
 static int px_wet(const cw_px *p) { return p->n_pond >= 1; }
 static int px_bare_or_wet(const cw_px *p) { return p->n_bare + p->n_pond >= 1; }
-static int joins_wet(const alert_run *r, const cw_px *a, const cw_px *b)
+/* new water, or a flagged pixel on the baseline river's bank (within
+ * bank_px, where no pond is counted: the river eating its bank) */
+static int px_channel_side(const cw_px *p) { return px_wet(p) || (p->river & CW_PX_BANK); }
+static int joins_channel(const alert_run *r, const cw_px *a, const cw_px *b)
 {
     (void)r;
-    return px_wet(a) && px_wet(b);
+    return px_channel_side(a) && px_channel_side(b);
 }
 static int joins_bare(const alert_run *r, const cw_px *a, const cw_px *b)
 {
@@ -218,7 +222,7 @@ static int joins_bare(const alert_run *r, const cw_px *a, const cw_px *b)
     return px_bare_or_wet(a) && px_bare_or_wet(b);
 }
 
-static void comp_add_pixel(comp_t *c, const cw_px *p, uint32_t W)
+static void comp_add_pixel(comp_t *c, const cw_px *p, uint32_t W, int confirm_n)
 {
     int y = (int)(p->idx / W), x = (int)(p->idx % W);
     c->x0 = x < c->x0 ? x : c->x0;
@@ -232,6 +236,7 @@ static void comp_add_pixel(comp_t *c, const cw_px *p, uint32_t W)
         c->conf = p->conf < c->conf ? p->conf : c->conf;
         c->nnbr += p->n_nbr >= 2;
     }
+    c->nsettled += p->status == CK_ST_CONFIRMED || p->n_next >= confirm_n;
     /* bare or pond on >= 2 observations (on every one while fewer) */
     c->nmine += p->n_bare + p->n_pond >= (p->n_next >= 1 ? 2 : 1);
     c->n_anom = p->n_anom > c->n_anom ? p->n_anom : c->n_anom;
@@ -267,34 +272,45 @@ static int components_collect(alert_run *r)
     for (size_t k = 0; k < r->n; k++) {
         comp_t *c = comp_of(r, k);
         r->order[c->start + c->n++] = k;
-        comp_add_pixel(c, &r->px[k], r->W);
+        comp_add_pixel(c, &r->px[k], r->W, r->cfg->det.confirm_n);
     }
     return 0;
 }
 
 /* The river moving, and ponds in a pit.  New water that a chain of new
- * water joins to the riparian strip is the channel (bank erosion widens
- * it); other new water is a pit's pond (counted per component in npond).
- * Bare or wet ground connected (whatever its dates) to the riparian strip
- * is a river group when river_share of it is riparian or channel water and
- * it holds fewer than min_pond_px pit ponds: bank erosion or a bar; a
- * component mostly in river groups is marked river. */
+ * water joins to the river's bank (a flagged pixel within bank_px of the
+ * baseline river), or whose chain lies mostly in the riparian strip (the
+ * mixed 20 m fringe along a channel), is the channel (bank erosion widens
+ * it); other new water is a pit's pond (counted per component in npond):
+ * the pools of a pit dug beside the bank touch the strip with their mixed
+ * edge pixels only.  Bare or wet ground connected (whatever its dates) to
+ * the riparian strip is a river group when river_share of it is riparian or
+ * channel water and it holds fewer than min_pond_px pit ponds: bank erosion
+ * or a bar; a component mostly in river groups is marked river. */
 static int river_groups(alert_run *r)
 {
     const cw_px *px = r->px;
     const size_t n1 = r->n ? r->n : 1;
     size_t *par = malloc(n1 * sizeof *par);
-    uint32_t *g = calloc(3 * n1, sizeof *g); /* per root: pixels, riparian or channel, pit ponds */
+    uint32_t *g = calloc(3 * n1, sizeof *g); /* per root, of each union-find in turn (see the loops) */
     uint8_t *chan = calloc(n1, 1), *pit = calloc(n1, 1);
     int rc = -1;
     if (!par || !g || !chan || !pit) {
         cw_error("out of memory");
         goto done;
     }
-    uf_join(r, par, joins_wet);
-    for (size_t k = 0; k < r->n; k++)
-        if (px_wet(&px[k]) && (px[k].river & CW_PX_RIPARIAN))
-            chan[uf_find(par, k)] = 1;
+    uf_join(r, par, joins_channel);
+    for (size_t k = 0; k < r->n; k++) { /* per root: on the bank, wet pixels, riparian wet pixels */
+        uint32_t *gr = &g[3 * uf_find(par, k)];
+        gr[0] |= (px[k].river & CW_PX_BANK) != 0;
+        gr[1] += px_wet(&px[k]);
+        gr[2] += px_wet(&px[k]) && (px[k].river & CW_PX_RIPARIAN);
+    }
+    for (size_t k = 0; k < r->n; k++) {
+        const uint32_t *gr = &g[3 * uf_find(par, k)];
+        chan[uf_find(par, k)] = gr[0] || 2 * gr[2] >= gr[1];
+    }
+    memset(g, 0, 3 * n1 * sizeof *g); /* now per root: pixels, riparian or channel, pit ponds */
     for (size_t k = 0; k < r->n; k++)
         if (px_wet(&px[k]) && !chan[uf_find(par, k)]) {
             pit[k] = 1;
@@ -467,7 +483,15 @@ static void alert_describe(const alert_run *r, const comp_t *k, const cw_alert *
     a->n_anom = k->n_anom;
     a->ndvi_before = k->before / (double)k->n;
     a->ndvi_after = k->after / (double)k->n;
-    int confirmed = 2 * k->nconf >= (long)k->n || (prev && prev->status == CW_AL_CONFIRMED);
+    /* Confirmed when half its pixels are; or when its confirmed pixels make
+     * the MMU and half of those that have had their confirm_n observations
+     * since their first anomaly: pixels first seen on the last nights cannot
+     * be confirmed yet, and a pit that grows each time it is seen (half of
+     * it new every few weeks, as Napo's largest did) would otherwise stay a
+     * candidate however long its core has been confirmed. */
+    const double px_ha = r->rx * r->ry / 1e4;
+    const int core = (double)k->nconf * px_ha >= r->cfg->mmu_ha && 2 * k->nconf >= k->nsettled;
+    int confirmed = 2 * k->nconf >= (long)k->n || core || (prev && prev->status == CW_AL_CONFIRMED);
     a->status = confirmed ? CW_AL_CONFIRMED : CW_AL_CANDIDATE;
     /* the first confirmation stands; later nights do not move it */
     a->conf_day = !confirmed ? 0 : prev && prev->conf_day ? prev->conf_day : k->nconf ? k->conf : 0;

@@ -54,6 +54,31 @@ static const char *geom_problem(OGRGeometryH g, int *is_point)
     return NULL;
 }
 
+/* The field of `defn` named by `names`, a comma-separated list of
+ * candidates ("name_field, name"): the first the layer has, so one setting
+ * serves files from different sources (the committee's chakras, Amazon
+ * Mining Watch's territories).  -1: none of them. */
+static int field_of(OGRFeatureDefnH defn, const char *names)
+{
+    const char *p = names;
+    while (*p) {
+        p += strspn(p, " ,");
+        size_t len = strcspn(p, ",");
+        while (len && p[len - 1] == ' ')
+            len--;
+        char one[64];
+        if (len && len < sizeof one) {
+            memcpy(one, p, len);
+            one[len] = 0;
+            int i = OGR_FD_GetFieldIndex(defn, one);
+            if (i >= 0)
+                return i;
+        }
+        p += strcspn(p, ",");
+    }
+    return -1;
+}
+
 static int load_file(const cw_config *c, const char *path, cw_aoi_kind kind, cw_aoi_set *set)
 {
     char fwhy[160];
@@ -71,20 +96,21 @@ static int load_file(const cw_config *c, const char *path, cw_aoi_kind kind, cw_
             continue;
         }
         OGRFeatureDefnH defn = OGR_L_GetLayerDefn(lyr);
-        int fi_id = OGR_FD_GetFieldIndex(defn, c->id_field);
+        int fi_id = field_of(defn, c->id_field);
         if (fi_id < 0) { /* ids made up from feature numbers would change with any edit of the file */
             char list[512] = "";
             for (int k = 0; k < OGR_FD_GetFieldCount(defn); k++) {
                 size_t l = strlen(list);
                 snprintf(list + l, sizeof list - l, "%s%s", k ? ", " : "", OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, k)));
             }
-            cw_error("AOI file %s, layer %s: no field '%s' (the id field, [aoi] id_field); its fields: %s", path,
-                     OGR_L_GetName(lyr), c->id_field, list[0] ? list : "none");
+            cw_error("AOI file %s, layer %s: no field '%s' (the id field, [aoi] id_field, a comma-separated list of "
+                     "candidates); its fields: %s",
+                     path, OGR_L_GetName(lyr), c->id_field, list[0] ? list : "none");
             GDALClose(ds);
             return -1;
         }
-        int fi_name = OGR_FD_GetFieldIndex(defn, c->name_field);
-        int fi_rad = OGR_FD_GetFieldIndex(defn, c->radius_field);
+        int fi_name = field_of(defn, c->name_field);
+        int fi_rad = field_of(defn, c->radius_field);
         OGR_L_ResetReading(lyr);
         OGRFeatureH f;
         while ((f = OGR_L_GetNextFeature(lyr)) != NULL) {
@@ -351,4 +377,72 @@ int cw_aoi_relate(const cw_aoi_grid *g, const cw_aoi_set *set, OGRGeometryH geom
         out[pos] = r;
     }
     return n;
+}
+
+/* The UTM zone's CRS of a longitude and latitude, made once per zone. */
+static OGRSpatialReferenceH utm_of(double lon, double lat, OGRSpatialReferenceH utm[120])
+{
+    int zone = (int)floor((lon + 180.0) / 6.0);
+    zone = zone < 0 ? 0 : zone > 59 ? 59 : zone;
+    const int k = zone + (lat < 0 ? 60 : 0);
+    if (!utm[k]) {
+        OGRSpatialReferenceH s = OSRNewSpatialReference(NULL);
+        if (OSRImportFromEPSG(s, (lat < 0 ? 32701 : 32601) + zone) != OGRERR_NONE) {
+            OSRDestroySpatialReference(s);
+            return NULL;
+        }
+        OSRSetAxisMappingStrategy(s, OAMS_TRADITIONAL_GIS_ORDER);
+        utm[k] = s;
+    }
+    return utm[k];
+}
+
+void cw_aoi_utm_free(OGRSpatialReferenceH utm[120])
+{
+    for (int k = 0; k < 120; k++)
+        if (utm[k])
+            OSRDestroySpatialReference(utm[k]);
+}
+
+/* g (owned) transformed from src to dst; NULL (g freed) when it cannot be */
+static OGRGeometryH transformed(OGRGeometryH g, OGRSpatialReferenceH src, OGRSpatialReferenceH dst)
+{
+    OGRCoordinateTransformationH ct = OCTNewCoordinateTransformation(src, dst);
+    if (!ct || OGR_G_Transform(g, ct) != OGRERR_NONE) {
+        OGR_G_DestroyGeometry(g);
+        g = NULL;
+    }
+    OCTDestroyCoordinateTransformation(ct);
+    return g;
+}
+
+double cw_aoi_share_inside(const cw_aoi *a, OGRGeometryH g_ll, OGRSpatialReferenceH utm[120])
+{
+    OGREnvelope e;
+    OGR_G_GetEnvelope(g_ll, &e);
+    OGRSpatialReferenceH zone = utm_of(0.5 * (e.MinX + e.MaxX), 0.5 * (e.MinY + e.MaxY), utm);
+    OGRSpatialReferenceH ll = OSRNewSpatialReference(NULL);
+    double share = -1;
+    if (zone && OSRImportFromEPSG(ll, 4326) == OGRERR_NONE) {
+        OSRSetAxisMappingStrategy(ll, OAMS_TRADITIONAL_GIS_ORDER);
+        OGRGeometryH g = transformed(OGR_G_Clone(g_ll), ll, zone), ag = transformed(OGR_G_Clone(a->geom), a->srs, zone);
+        if (ag && a->radius_m > 0) {
+            OGRGeometryH b = OGR_G_Buffer(ag, a->radius_m, 30);
+            OGR_G_DestroyGeometry(ag);
+            ag = b;
+        }
+        const double area = g ? OGR_G_Area(g) : 0;
+        if (g && ag && area > 0) {
+            OGRGeometryH x = OGR_G_Intersection(g, ag);
+            if (x) {
+                share = OGR_G_Area(x) / area;
+                share = share > 1 ? 1 : share;
+                OGR_G_DestroyGeometry(x);
+            }
+        }
+        OGR_G_DestroyGeometry(g);
+        OGR_G_DestroyGeometry(ag);
+    }
+    OSRDestroySpatialReference(ll);
+    return share;
 }

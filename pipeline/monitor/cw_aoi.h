@@ -89,4 +89,13 @@ typedef struct {
  * (conserved before chakra, then id, on ties); returns how many (<= max). */
 int cw_aoi_relate(const cw_aoi_grid *g, const cw_aoi_set *set, OGRGeometryH geom, cw_aoi_rel *out, int max);
 
+/* The share of a geometry in WGS84 (an alert of the history) that lies
+ * inside an AOI, both measured in the UTM zone of the geometry's centre (a
+ * point AOI buffered by its radius there): an alert across a territory's
+ * border counts there with its part inside.  -1 when they cannot be
+ * related (no transformation).  utm caches the zones' CRSs: NULL-filled,
+ * 120 long, freed with cw_aoi_utm_free. */
+double cw_aoi_share_inside(const cw_aoi *a, OGRGeometryH g_ll, OGRSpatialReferenceH utm[120]);
+void cw_aoi_utm_free(OGRSpatialReferenceH utm[120]);
+
 #endif

@@ -51,7 +51,9 @@ gdal.UseExceptions()
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
 import cwtest  # noqa: E402
+import s2synth  # noqa: E402
 
 CONFIG = """[job]
 inbox = inbox
@@ -73,13 +75,36 @@ enabled = 0
 DECOYS = {1: "haze", 2: "shadow fringe", 3: "river bank/bar", 4: "harvest", 5: "cloud/shadow"}
 
 
-def generate(work, seed, ndates, season=0.0):
-    d = os.path.join(work, f"series-s{seed}-n{ndates}" + (f"-g{season:g}" if season else ""))
+def generate(work, seed, ndates, season=0.0, site=None):
+    d = os.path.join(work, f"series-s{seed}-n{ndates}" + (f"-g{season:g}" if season else "") +
+                     (f"-{site}" if site else ""))
     if not os.path.exists(os.path.join(d, "truth", "truth.json")):
         shutil.rmtree(d, ignore_errors=True)
         subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "scripts", "s2synth.py"), "accuracy", d,
-                        "--seed", str(seed), "--dates", str(ndates), "--season", str(season)], check=True)
+                        "--seed", str(seed), "--dates", str(ndates), "--season", str(season)] +
+                       (["--site", site] if site else []), check=True)
     return d
+
+
+SETTINGS = []  # --set SECTION.KEY=VALUE: settings to calibrate, added to every job's configuration
+
+
+def job_config(series, truth, config=CONFIG):
+    """The job's configuration for a series; a site of Napo (--site) has the
+    real territories as its conserved areas, their names in `name_field`."""
+    aoi = os.path.join(series, "aoi")
+    text = config.format(r0=truth["reference"][0], r1=truth["reference"][1], aoi=aoi)
+    if os.path.exists(os.path.join(aoi, "conserved.geojson")):
+        text = text.replace("conserved.gpkg", "conserved.geojson").replace(
+            "[aoi]\n", "[aoi]\nname_field = name_field, name\n")
+    for item in SETTINGS:
+        key, value = item.split("=", 1)
+        sec, name = key.split(".", 1)
+        if f"[{sec}]\n" in text:
+            text = text.replace(f"[{sec}]\n", f"[{sec}]\n{name} = {value}\n")
+        else:
+            text += f"\n[{sec}]\n{name} = {value}\n"
+    return text
 
 
 def run_nightly(build, series, truth, work, catch_up=False, config=CONFIG):
@@ -89,7 +114,7 @@ def run_nightly(build, series, truth, work, catch_up=False, config=CONFIG):
     d = tempfile.mkdtemp(prefix="run-", dir=work)
     os.makedirs(os.path.join(d, "inbox"))
     with open(os.path.join(d, "job.ini"), "w") as f:
-        f.write(config.format(r0=truth["reference"][0], r1=truth["reference"][1], aoi=os.path.join(series, "aoi")))
+        f.write(job_config(series, truth, config))
     pids = sorted(os.listdir(os.path.join(series, "inbox")))
     for i, pid in enumerate(pids):
         os.symlink(os.path.join(series, "inbox", pid), os.path.join(d, "inbox", pid))
@@ -123,6 +148,69 @@ def alert_rasters(history, truth):
     return out
 
 
+def territories(series, history, run_dir, truth):
+    """A site of Napo (--site): the real territories against each alert and
+    the last night's aoi_summary.csv, with GDAL's pixels as the oracle.  An
+    alert is listed inside (aoi_id or other_aois) every territory its pixels
+    reach, and inside no territory that its pixels and their neighbours do
+    not reach; each territory's loss_ha_inside and mining_ha_inside are the
+    hectares of the published confirmed alerts' pixels inside it (within 0.3 ha + 3 %:
+    GEOS cuts the outline, GDAL counts pixel centres); every territory has
+    its name from its file's name_field, and the chakras theirs from name.
+    Returns (checks, failures)."""
+    path = os.path.join(series, "aoi", "conserved.geojson")
+    W, H = truth["width"], truth["height"]
+    utm = osr.SpatialReference()
+    utm.ImportFromEPSG(truth["epsg"])
+    src = ogr.Open(path)
+    lyr = src.GetLayer(0)
+    terr, names = {}, {}
+    for f in lyr:
+        m = cwtest.alert_mask(f, lyr, utm, (truth["origin"][0], 10.0, 0, truth["origin"][1], 0, -10.0), W, H)
+        names[f.GetField("id")] = f.GetField("name_field")
+        if m.any():
+            terr[f.GetField("id")] = m
+    ds = ogr.Open(history)
+    rel = {}
+    for f in ds.GetLayerByName("alerts"):
+        inside = {f.GetField("aoi_id")} if f.GetField("relation") == "inside" else set()
+        for item in (f.GetField("other_aois") or "").split(";"):
+            parts = item.split(":")
+            if len(parts) == 3 and parts[1] == "inside":
+                inside.add(parts[0])
+        rel[f.GetField("alert_id")] = inside
+    ds = None
+    checks, bad = 0, []
+    want = {t: [0.0, 0.0] for t in terr}
+    for a in alert_rasters(history, truth):
+        if a["status"] == "rejected":
+            continue
+        listed = rel[a["id"]] & set(terr) | {t for t in rel[a["id"]] if t not in terr and t.startswith("EC")}
+        reach = {t for t, m in terr.items() if (m & a["mask"]).any()}
+        near = {t for t, m in terr.items() if (m & dilate(a["mask"], 1)).any()}
+        checks += 1
+        if not reach <= listed <= near:
+            bad.append(f"{a['id']}: listed inside {sorted(listed)}, its pixels reach {sorted(reach)}")
+        if a["status"] == "confirmed" and a["published"]:  # what the summary counts
+            for t in reach:
+                want[t][class_of(a) == "mining_scar"] += (terr[t] & a["mask"]).sum() * 0.01
+    nights = sorted(os.listdir(os.path.join(run_dir, "out")))
+    rows = {r["aoi_id"]: r for r in csv.DictReader(open(os.path.join(run_dir, "out", nights[-1], "aoi_summary.csv"),
+                                                        encoding="utf-8-sig"))}
+    # every territory named from its own field, the chakras from theirs (name_field = name_field, name)
+    for t, name in list(names.items()) + [(c, c) for c in ("CH-001", "CH-002")]:
+        checks += 1
+        if t not in rows or rows[t]["aoi_name"] != name:
+            bad.append(f"{t}: named {rows.get(t, {}).get('aoi_name')!r} in aoi_summary.csv, {name!r} in its file")
+    for t, (loss, mining) in want.items():
+        for col, ha in (("loss_ha_inside", loss), ("mining_ha_inside", mining)):
+            got = float(rows[t][col]) if t in rows else -1
+            checks += 1
+            if abs(got - ha) > 0.3 + 0.03 * ha:
+                bad.append(f"{t} ({rows.get(t, {}).get('aoi_name', '?')}): {col} {got:.2f}, its pixels {ha:.2f}")
+    return checks, bad
+
+
 def final_alerts(history):
     """What the history holds at the end, independent of when it was learnt."""
     ds = ogr.Open(history)
@@ -131,14 +219,7 @@ def final_alerts(history):
                   for f in ds.GetLayerByName("alerts"))
 
 
-def dilate(m, r):
-    """Square dilation of radius r that does not wrap around the edges."""
-    p, (h, w) = np.pad(m, r), m.shape
-    o = np.zeros_like(m)
-    for dy in range(2 * r + 1):
-        for dx in range(2 * r + 1):
-            o |= p[dy:dy + h, dx:dx + w]
-    return o
+dilate = s2synth.dilate_clip  # square, radius r, not wrapping around the edges
 
 
 def suspect_margins(run_dir, r=2, block=512):
@@ -329,7 +410,7 @@ def margins_only(a, work):
     passed = failed = 0
     for nd in [int(x) for x in a.dates.split(",")]:
         for seed in [int(x) for x in a.seeds.split(",")]:
-            series = generate(work, seed, nd, a.season)
+            series = generate(work, seed, nd, a.season, a.site)
             truth = json.load(open(os.path.join(series, "truth", "truth.json")))
             _, rd = run_nightly(a.build, series, truth, work, config=config)
             n, ok, bad = suspect_margins(rd, r=a.margins)
@@ -354,10 +435,15 @@ def main():
     ap.add_argument("--season", type=float, default=0.0,
                     help="dry-season bare-soil mix of the series (0.3: ~0.2 NDVI swing); long series take a year "
                          "of reference")
+    ap.add_argument("--site", help="series on a real window of Napo: Amazon Mining Watch's pits and the real "
+                    "territories (s2synth.py accuracy --site)")
     ap.add_argument("--margins", type=int, metavar="PX",
                     help="only the suspect margins, with [quality] suspect_px = PX (wider than a state chunk: "
                          "the pass reads more chunks ahead)")
+    ap.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                    help="a setting added to every night's configuration (to calibrate; repeatable)")
     a = ap.parse_args()
+    SETTINGS.extend(a.set)
     work = a.work or tempfile.mkdtemp(prefix="cw-acc-")
     os.makedirs(work, exist_ok=True)
     if a.margins is not None:
@@ -367,16 +453,21 @@ def main():
           f"  false alerts")
     for nd in [int(x) for x in a.dates.split(",")]:
         for seed in [int(x) for x in a.seeds.split(",")]:
-            series = generate(work, seed, nd, a.season)
+            series = generate(work, seed, nd, a.season, a.site)
             hist, rd = run_nightly(a.build, series, json.load(open(os.path.join(series, "truth", "truth.json"))),
                                    work)
             r = score(series, hist)
             r["withdrawn_listed"], r["withdrawn"] = withdrawals_listed(a.build, hist, rd)
             r["nalerts"], r["ncreated"], r["ids_ok"] = ids_once(hist)
             r["records"], r["records_ok"], r["margin_px"] = suspect_margins(rd)
+            r["terr_checks"], r["terr_bad"] = territories(series, hist, rd, json.load(open(
+                os.path.join(series, "truth", "truth.json")))) if a.site else (0, [])
+            for b in r["terr_bad"]:
+                print(f"  territories: {b}")
             shutil.rmtree(rd, ignore_errors=True)
             rows.append(r)
-            for k in ("transient_false", "withdrawn_listed", "withdrawn", "ids_ok", "nalerts", "ncreated", "shift_ok", "published", "true", "events", "detected", "conf_events", "confirmed", "class_ok",
+            tot["terr_bad"] = tot.get("terr_bad", 0) + len(r["terr_bad"])
+            for k in ("terr_checks", "transient_false", "withdrawn_listed", "withdrawn", "ids_ok", "nalerts", "ncreated", "shift_ok", "published", "true", "events", "detected", "conf_events", "confirmed", "class_ok",
                       "date_ok", "beside", "beside_ok", "records", "records_ok", "margin_px"):
                 tot[k] = tot.get(k, 0) + r[k]
             tot.setdefault("area_err", []).extend(r["area_err"])
@@ -389,7 +480,7 @@ def main():
                   f"{' missed ' + ','.join(r['misses']) if r['misses'] else ''}")
     # cadence: the same scenes in one catch-up night give the same alerts and ids
     nd0, seed0 = int(a.dates.split(",")[-1]), int(a.seeds.split(",")[0])
-    series = generate(work, seed0, nd0, a.season)
+    series = generate(work, seed0, nd0, a.season, a.site)
     truth0 = json.load(open(os.path.join(series, "truth", "truth.json")))
     h1, d1 = run_nightly(a.build, series, truth0, work)
     h2, d2 = run_nightly(a.build, series, truth0, work, catch_up=True)
@@ -409,10 +500,13 @@ def main():
           f"({tot['nalerts']} alerts, {tot['ncreated']} created events)")
     print(f"suspect margins: {tot['records_ok']} of {tot['records']} observation records flag exactly the pixels "
           f"within 2 px of haze or a fringe, across state chunks ({tot['margin_px']} pixels differ)")
+    if a.site:
+        print(f"territories: {tot['terr_checks'] - tot['terr_bad']} of {tot['terr_checks']} checks of the alerts' "
+              f"territories and the summary's hectares inside each agree with GDAL's pixels")
     print(f"misregistration: the shifted date measured (+1 px) and no other on {tot['shift_ok']} of {len(rows)} series")
     print(f"objects: the clearing beside a haze patch is its own alert (>= 90 % of its pixels on the clearing) with "
           f"its area within 10 % on {tot['beside_ok']} of {tot['beside']} series")
-    S = {"withdrawals": ratio(tot["withdrawn_listed"], tot["withdrawn"]), "shift": ratio(tot["shift_ok"], len(rows)), "ids": ratio(tot["ids_ok"], len(rows)), "margins": ratio(tot["records_ok"], tot["records"]), "transient_false": tot["transient_false"], "cadence": 1 if same else 0, "beside": ratio(tot["beside_ok"], tot["beside"]), "recall": ratio(tot["detected"], tot["events"]), "confirmed_recall": ratio(tot["confirmed"], tot["conf_events"]),
+    S = {"withdrawals": ratio(tot["withdrawn_listed"], tot["withdrawn"]), "shift": ratio(tot["shift_ok"], len(rows)), "ids": ratio(tot["ids_ok"], len(rows)), "margins": ratio(tot["records_ok"], tot["records"]), "transient_false": tot["transient_false"], "territories": tot["terr_bad"], "cadence": 1 if same else 0, "beside": ratio(tot["beside_ok"], tot["beside"]), "recall": ratio(tot["detected"], tot["events"]), "confirmed_recall": ratio(tot["confirmed"], tot["conf_events"]),
          "precision": ratio(tot["true"], tot["published"]), "class": ratio(tot["class_ok"], tot["detected"]),
          "date": ratio(tot["date_ok"], tot["detected"]), "area_err": med,
          "false_confirmed": sum(1 for f in tot["false"] if f[1] == "confirmed")}
@@ -428,7 +522,7 @@ def main():
                   ("area_err_canopy_loss", 0.15, "<="), ("area_err_mining_scar", 0.15, "<="),
                   ("precision_canopy_loss", 0.85, ">="), ("precision_mining_scar", 0.85, ">="),
                   ("cadence", 1, ">="), ("shift", 1, ">="), ("ids", 1, ">="), ("margins", 1, ">="), ("beside", 1, ">="),
-                  ("withdrawals", 1, ">="), ("transient_false", 0, "<=")]
+                  ("withdrawals", 1, ">="), ("transient_false", 0, "<="), ("territories", 0, "<=")]
         passed = failed = 0
         for k, v, op in floors:
             ok = S[k] >= v if op == ">=" else S[k] <= v

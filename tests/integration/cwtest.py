@@ -77,21 +77,14 @@ def alert_mask(feature, layer, utm, gt, width, height, touched_fallback=False):
     """The pixels of an alert's outline (from the history, any CRS) on a grid
     in `utm` with geotransform gt, rasterised by GDAL; with touched_fallback an
     outline that covers no cell centre gets the cells it touches."""
-    from osgeo import gdal, ogr, osr
+    from osgeo import osr
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
+    import s2synth
     g = feature.GetGeometryRef().Clone()
     src = g.GetSpatialReference() or layer.GetSpatialRef()
     src.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
     g.Transform(osr.CoordinateTransformation(src, utm))
-    mem = gdal.GetDriverByName("MEM").Create("", width, height, 1, gdal.GDT_Byte)
-    mem.SetGeoTransform(gt)
-    vds = ogr.GetDriverByName("Memory").CreateDataSource("")
-    vl = vds.CreateLayer("a", utm, ogr.wkbMultiPolygon)
-    ft = ogr.Feature(vl.GetLayerDefn())
-    ft.SetGeometry(g)
-    vl.CreateFeature(ft)
-    gdal.RasterizeLayer(mem, [1], vl, burn_values=[1])
-    m = mem.ReadAsArray().astype(bool)
+    m = s2synth.rasterize(g, utm, gt, width, height)
     if touched_fallback and not m.any():
-        gdal.RasterizeLayer(mem, [1], vl, burn_values=[1], options=["ALL_TOUCHED=TRUE"])
-        m = mem.ReadAsArray().astype(bool)
+        m = s2synth.rasterize(g, utm, gt, width, height, all_touched=True)
     return m
