@@ -363,9 +363,9 @@ class AmwWorld(World):
             fy, fx = np.nonzero(front)
             if len(fy) == 0:
                 break
-            keep = rng.uniform(size=len(fy)) < 0.6 * np.exp(-(acr[fy, fx] - 6.0) / 25.0)
-            if not keep.any():
-                continue
+            p = 0.6 * np.exp(-(acr[fy, fx] - 6.0) / 25.0)
+            keep = rng.uniform(size=len(fy)) < p
+            keep[np.argmax(p)] = True  # the nearest always: the pit grows every round
             fy, fx = fy[keep], fx[keep]
             take = rng.permutation(len(fy))[:npx - len(order)]
             cur[fy[take], fx[take]] = True
