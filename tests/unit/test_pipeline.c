@@ -959,6 +959,54 @@ static void test_chakra_near(void)
           bad, none ? "some" : "none");
 }
 
+/* An AOI from WKT in the CRS of an EPSG code (owned by the caller: geom, srs). */
+static cw_aoi aoi_of(const char *wkt, int epsg, double radius_m)
+{
+    cw_aoi a = {.radius_m = radius_m};
+    a.srs = OSRNewSpatialReference(NULL);
+    OSRImportFromEPSG(a.srs, epsg);
+    OSRSetAxisMappingStrategy(a.srs, OAMS_TRADITIONAL_GIS_ORDER);
+    char *w = (char *)wkt;
+    OGR_G_CreateFromWkt(&w, a.srs, &a.geom);
+    return a;
+}
+
+/* The share of an alert (WGS84, as the history holds it) inside an AOI,
+ * against the geometry worked out by hand: a 100 x 100 m alert half over
+ * a square plot of UTM 18S, a point plot of radius 40 m inside it (its
+ * circle's area over the alert's; GEOS buffers with 30 segments a quarter,
+ * 0.05 % less), a plot in WGS84 a kilometre away. */
+static void test_share_inside(void)
+{
+    cw_aoi sq = aoi_of("POLYGON((200000 9890000,200100 9890000,200100 9890100,200000 9890100,200000 9890000))", 32718,
+                       0);
+    cw_aoi pt = aoi_of("POINT(200100 9890050)", 32718, 40.0);
+    cw_aoi far = aoi_of("POLYGON((-77.68 -1.0,-77.67 -1.0,-77.67 -0.99,-77.68 -0.99,-77.68 -1.0))", 4326, 0);
+    cw_aoi al = aoi_of("POLYGON((200050 9890000,200150 9890000,200150 9890100,200050 9890100,200050 9890000))",
+                       32718, 0);
+    OGRSpatialReferenceH ll = OSRNewSpatialReference(NULL);
+    OSRImportFromEPSG(ll, 4326);
+    OSRSetAxisMappingStrategy(ll, OAMS_TRADITIONAL_GIS_ORDER);
+    OGRCoordinateTransformationH ct = OCTNewCoordinateTransformation(al.srs, ll);
+    OGR_G_Transform(al.geom, ct);
+    OGRSpatialReferenceH utm[120] = {NULL};
+    const double s_sq = cw_aoi_share_inside(&sq, al.geom, utm), s_pt = cw_aoi_share_inside(&pt, al.geom, utm),
+                 s_far = cw_aoi_share_inside(&far, al.geom, utm);
+    const double circle = M_PI * 40.0 * 40.0 / 1e4;
+    CHECK(fabs(s_sq - 0.5) < 1e-4 && fabs(s_pt - circle) < 1e-3 && s_far == 0.0,
+          "share of an alert inside a plot: half over a square %.5f (0.5), a 40 m point plot inside it %.5f "
+          "(%.5f), a plot 1 km away %.5f (0)",
+          s_sq, s_pt, circle, s_far);
+    cw_aoi_utm_free(utm);
+    OCTDestroyCoordinateTransformation(ct);
+    OSRDestroySpatialReference(ll);
+    cw_aoi *all[] = {&sq, &pt, &far, &al};
+    for (int i = 0; i < 4; i++) {
+        OGR_G_DestroyGeometry(all[i]->geom);
+        OSRDestroySpatialReference(all[i]->srs);
+    }
+}
+
 /* Every reason the history stores reads in Spanish with its values, the
  * oracle each Spanish sentence filled in with printf; English and reasons
  * of no known format stay as written. */
@@ -1035,6 +1083,7 @@ int main(int argc, char **argv)
     test_path_tidy();
     test_reasons();
     test_chakra_near();
+    test_share_inside();
     GDALDestroyDriverManager();
     return TEST_SUMMARY("pipeline");
 }
