@@ -543,19 +543,27 @@ static int id_taken(const alert_run *r, const char *id)
     return 0;
 }
 
+/* The earliest-dated pixel of component k, first in row order, among its
+ * confirmed pixels only when only_confirmed; (size_t)-1 when there is none. */
+static size_t earliest_px(const alert_run *r, const comp_t *k, int only_confirmed)
+{
+    size_t best = (size_t)-1;
+    for (size_t m = 0; m < k->n; m++) {
+        size_t q = r->order[k->start + m];
+        if ((!only_confirmed || r->px[q].status == CK_ST_CONFIRMED) &&
+            (best == (size_t)-1 || r->px[q].first < r->px[best].first))
+            best = q;
+    }
+    return best;
+}
+
 /* A new alert's anchor (its earliest-dated pixel, first in row order) and
  * id TILE-L|M-firstdate-E100m-N100m, suffixed -2, -3, ... when an alert of
  * the history or another new one tonight has it (two events of one date
  * within 100 m). */
 static void alert_identify(alert_run *r, const comp_t *k, cw_alert *a)
 {
-    size_t best = r->order[k->start];
-    for (size_t m = 1; m < k->n; m++) {
-        size_t q = r->order[k->start + m];
-        if (r->px[q].first < r->px[best].first)
-            best = q;
-    }
-    a->anchor = r->px[best].idx;
+    a->anchor = r->px[earliest_px(r, k, 0)].idx;
     char d[11], base[sizeof a->id];
     ck_day_format(a->first_day, d);
     snprintf(base, sizeof base, "%s-%c-%.4s%.2s%.2s-%ld-%ld", r->s->tile, a->cls == CW_CLASS_MINING ? 'M' : 'L', d,
@@ -603,6 +611,16 @@ static int alert_publish(alert_run *r, comp_t *k, cw_alert_counts *counts)
     if (prev) {
         cw_strlcpy(a.id, prev->id, sizeof a.id);
         a.anchor = prev->anchor;
+        /* an anchor that can still expire moves to a confirmed pixel once
+         * the alert has one: an alert confirmed with pixels still pending
+         * (a pit that grows) lost its component, and was reported reverted
+         * beside a new alert of the same pit, when its anchor expired */
+        const size_t q = px_find(r->px, r->n, (uint32_t)prev->anchor);
+        const size_t c = k->nconf && (q == (size_t)-1 || r->px[q].status != CK_ST_CONFIRMED)
+                             ? earliest_px(r, k, 1)
+                             : (size_t)-1;
+        if (c != (size_t)-1)
+            a.anchor = r->px[c].idx;
         r->taken[k->matched] = 1;
     } else {
         alert_identify(r, k, &a);
