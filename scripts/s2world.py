@@ -306,8 +306,9 @@ def amw_dir():
 class AmwWorld(World):
     """A World on a real window of Napo: the mining Amazon Mining Watch
     mapped there (its polygons, of coarse cells, and the hectares mined in
-    each) drawn as pits of that area inside each polygon, grown from a core
-    with ponds; up to 2023 already open in the reference, 2024 and 2025 new
+    each) drawn as pits of that area inside each polygon, on a stream through
+    it, grown from the stream's bank, with ponds; up to 2023 already open in
+    the reference, 2024 and 2025 new
     during the series (pits of >= 10 ha in two steps); the real territories
     as the conserved areas.  The world's own clearings, pit, river, haze,
     fringes, clouds and shifted date stay."""
@@ -374,8 +375,8 @@ class AmwWorld(World):
 
     def pit_of(self, order, upto):
         """The mask of the first `upto` pixels of a grown pit and its ponds:
-        discs inside it, as the pools that fill Napo's alluvial pits (MAAP's
-        images of the Jatunyacu and the Punino: chains of turbid pools)."""
+        discs inside it, about a fifth of it (alluvial pits hold ponds, often
+        in rows: RECIPES section 5)."""
         m = np.zeros((self.H, self.W), bool)
         if upto:
             yy, xx = zip(*order[:upto])
@@ -383,7 +384,7 @@ class AmwWorld(World):
         inner = m & ~S.dilate_clip(~m, 2)
         ponds = np.zeros_like(m)
         iy, ix = np.nonzero(inner)
-        for _ in range(max(1, upto // 250) if len(iy) else 0):  # pools over about a fifth of the pit
+        for _ in range(max(1, upto // 250) if len(iy) else 0):
             k = int(self.amw_rng.integers(0, len(iy)))
             r = self.amw_rng.uniform(3.0, 6.0)
             ponds |= ((self.yy - iy[k]) ** 2 + (self.xx - ix[k]) ** 2 <= r * r) & inner

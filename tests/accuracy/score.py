@@ -154,10 +154,10 @@ def territories(series, history, run_dir, truth):
     alert is listed inside (aoi_id or other_aois) every territory its pixels
     reach, and inside no territory that its pixels and their neighbours do
     not reach; each territory's loss_ha_inside and mining_ha_inside are the
-    hectares of the published confirmed alerts' pixels inside it (within 0.3 ha + 3 %:
-    GEOS cuts the outline, GDAL counts pixel centres); every territory has
-    its name from its file's name_field, and the chakras theirs from name.
-    Returns (checks, failures)."""
+    hectares of the published confirmed alerts' pixels inside it (within
+    0.3 ha + 3 %: GEOS cuts the outline, GDAL counts pixel centres); every
+    territory has its name from its file's name_field, and the chakras
+    theirs from name.  Returns (checks, failures)."""
     path = os.path.join(series, "aoi", "conserved.geojson")
     W, H = truth["width"], truth["height"]
     utm = osr.SpatialReference()
@@ -185,7 +185,7 @@ def territories(series, history, run_dir, truth):
     for a in alert_rasters(history, truth):
         if a["status"] == "rejected":
             continue
-        listed = rel[a["id"]] & set(terr) | {t for t in rel[a["id"]] if t not in terr and t.startswith("EC")}
+        listed = {t for t in rel[a["id"]] if t in names}  # the territories, not the chakras
         reach = {t for t, m in terr.items() if (m & a["mask"]).any()}
         near = {t for t, m in terr.items() if (m & dilate(a["mask"], 1)).any()}
         checks += 1
