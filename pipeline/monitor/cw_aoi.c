@@ -227,6 +227,31 @@ static int rasterize(cw_aoi_tile *t, const cw_scene *s)
     return rc;
 }
 
+/* g (owned) transformed from src to dst; NULL (g freed) when it cannot be */
+static OGRGeometryH transformed(OGRGeometryH g, OGRSpatialReferenceH src, OGRSpatialReferenceH dst)
+{
+    OGRCoordinateTransformationH ct = OCTNewCoordinateTransformation(src, dst);
+    if (!ct || OGR_G_Transform(g, ct) != OGRERR_NONE) {
+        OGR_G_DestroyGeometry(g);
+        g = NULL;
+    }
+    OCTDestroyCoordinateTransformation(ct);
+    return g;
+}
+
+/* AOI a's geometry in CRS dst, a point buffered by its radius there; NULL
+ * when it cannot be transformed. */
+static OGRGeometryH aoi_geom_in(const cw_aoi *a, OGRSpatialReferenceH dst)
+{
+    OGRGeometryH g = transformed(OGR_G_Clone(a->geom), a->srs, dst);
+    if (g && a->radius_m > 0) {
+        OGRGeometryH b = OGR_G_Buffer(g, a->radius_m, 30);
+        OGR_G_DestroyGeometry(g);
+        g = b;
+    }
+    return g;
+}
+
 int cw_aoi_grid_build(const cw_aoi_set *set, const cw_scene *s, cw_aoi_grid *g)
 {
     memset(g, 0, sizeof *g);
@@ -237,20 +262,11 @@ int cw_aoi_grid_build(const cw_aoi_set *set, const cw_scene *s, cw_aoi_grid *g)
     int rc = 0;
     for (int i = 0; i < set->n && rc == 0; i++) {
         const cw_aoi *a = &set->a[i];
-        OGRGeometryH geom = OGR_G_Clone(a->geom);
-        OGRCoordinateTransformationH ct = OCTNewCoordinateTransformation(a->srs, tsrs);
-        if (!ct || OGR_G_Transform(geom, ct) != OGRERR_NONE) {
+        OGRGeometryH geom = aoi_geom_in(a, tsrs);
+        if (!geom) {
             cw_warn("AOI %s (%s): cannot be transformed to %s; skipped on this tile", a->id, a->source,
                     s->crs_name);
-            OCTDestroyCoordinateTransformation(ct);
-            OGR_G_DestroyGeometry(geom);
             continue;
-        }
-        OCTDestroyCoordinateTransformation(ct);
-        if (a->radius_m > 0) {
-            OGRGeometryH b = OGR_G_Buffer(geom, a->radius_m, 30);
-            OGR_G_DestroyGeometry(geom);
-            geom = b;
         }
         OGREnvelope e;
         OGR_G_GetEnvelope(geom, &e);
@@ -379,70 +395,54 @@ int cw_aoi_relate(const cw_aoi_grid *g, const cw_aoi_set *set, OGRGeometryH geom
     return n;
 }
 
-/* The UTM zone's CRS of a longitude and latitude, made once per zone. */
-static OGRSpatialReferenceH utm_of(double lon, double lat, OGRSpatialReferenceH utm[120])
+/* A CRS of EPSG code `code` in traditional GIS order, made once into *slot;
+ * NULL when PROJ does not know it. */
+static OGRSpatialReferenceH srs_once(OGRSpatialReferenceH *slot, int code)
 {
-    int zone = (int)floor((lon + 180.0) / 6.0);
-    zone = zone < 0 ? 0 : zone > 59 ? 59 : zone;
-    const int k = zone + (lat < 0 ? 60 : 0);
-    if (!utm[k]) {
+    if (!*slot) {
         OGRSpatialReferenceH s = OSRNewSpatialReference(NULL);
-        if (OSRImportFromEPSG(s, (lat < 0 ? 32701 : 32601) + zone) != OGRERR_NONE) {
+        if (OSRImportFromEPSG(s, code) != OGRERR_NONE) {
             OSRDestroySpatialReference(s);
             return NULL;
         }
         OSRSetAxisMappingStrategy(s, OAMS_TRADITIONAL_GIS_ORDER);
-        utm[k] = s;
+        *slot = s;
     }
-    return utm[k];
+    return *slot;
 }
 
-void cw_aoi_utm_free(OGRSpatialReferenceH utm[120])
+void cw_aoi_zones_free(cw_aoi_zones *z)
 {
     for (int k = 0; k < 120; k++)
-        if (utm[k])
-            OSRDestroySpatialReference(utm[k]);
+        if (z->utm[k])
+            OSRDestroySpatialReference(z->utm[k]);
+    if (z->ll)
+        OSRDestroySpatialReference(z->ll);
 }
 
-/* g (owned) transformed from src to dst; NULL (g freed) when it cannot be */
-static OGRGeometryH transformed(OGRGeometryH g, OGRSpatialReferenceH src, OGRSpatialReferenceH dst)
-{
-    OGRCoordinateTransformationH ct = OCTNewCoordinateTransformation(src, dst);
-    if (!ct || OGR_G_Transform(g, ct) != OGRERR_NONE) {
-        OGR_G_DestroyGeometry(g);
-        g = NULL;
-    }
-    OCTDestroyCoordinateTransformation(ct);
-    return g;
-}
-
-double cw_aoi_share_inside(const cw_aoi *a, OGRGeometryH g_ll, OGRSpatialReferenceH utm[120])
+double cw_aoi_share_inside(const cw_aoi *a, OGRGeometryH g_ll, cw_aoi_zones *z)
 {
     OGREnvelope e;
     OGR_G_GetEnvelope(g_ll, &e);
-    OGRSpatialReferenceH zone = utm_of(0.5 * (e.MinX + e.MaxX), 0.5 * (e.MinY + e.MaxY), utm);
-    OGRSpatialReferenceH ll = OSRNewSpatialReference(NULL);
+    const double lon = 0.5 * (e.MinX + e.MaxX), lat = 0.5 * (e.MinY + e.MaxY);
+    int zone = (int)floor((lon + 180.0) / 6.0);
+    zone = zone < 0 ? 0 : zone > 59 ? 59 : zone;
+    OGRSpatialReferenceH utm = srs_once(&z->utm[zone + (lat < 0 ? 60 : 0)], (lat < 0 ? 32701 : 32601) + zone);
+    OGRSpatialReferenceH ll = srs_once(&z->ll, 4326);
+    if (!utm || !ll)
+        return -1;
+    OGRGeometryH g = transformed(OGR_G_Clone(g_ll), ll, utm), ag = aoi_geom_in(a, utm);
+    const double area = g ? OGR_G_Area(g) : 0;
     double share = -1;
-    if (zone && OSRImportFromEPSG(ll, 4326) == OGRERR_NONE) {
-        OSRSetAxisMappingStrategy(ll, OAMS_TRADITIONAL_GIS_ORDER);
-        OGRGeometryH g = transformed(OGR_G_Clone(g_ll), ll, zone), ag = transformed(OGR_G_Clone(a->geom), a->srs, zone);
-        if (ag && a->radius_m > 0) {
-            OGRGeometryH b = OGR_G_Buffer(ag, a->radius_m, 30);
-            OGR_G_DestroyGeometry(ag);
-            ag = b;
+    if (g && ag && area > 0) {
+        OGRGeometryH x = OGR_G_Intersection(g, ag);
+        if (x) {
+            share = OGR_G_Area(x) / area;
+            share = share > 1 ? 1 : share;
+            OGR_G_DestroyGeometry(x);
         }
-        const double area = g ? OGR_G_Area(g) : 0;
-        if (g && ag && area > 0) {
-            OGRGeometryH x = OGR_G_Intersection(g, ag);
-            if (x) {
-                share = OGR_G_Area(x) / area;
-                share = share > 1 ? 1 : share;
-                OGR_G_DestroyGeometry(x);
-            }
-        }
-        OGR_G_DestroyGeometry(g);
-        OGR_G_DestroyGeometry(ag);
     }
-    OSRDestroySpatialReference(ll);
+    OGR_G_DestroyGeometry(g);
+    OGR_G_DestroyGeometry(ag);
     return share;
 }

@@ -89,13 +89,18 @@ typedef struct {
  * (conserved before chakra, then id, on ties); returns how many (<= max). */
 int cw_aoi_relate(const cw_aoi_grid *g, const cw_aoi_set *set, OGRGeometryH geom, cw_aoi_rel *out, int max);
 
+/* The CRSs cw_aoi_share_inside works in, made once each: WGS84 and the UTM
+ * zones (north then south).  Zero-initialise; free with cw_aoi_zones_free. */
+typedef struct {
+    OGRSpatialReferenceH ll, utm[120];
+} cw_aoi_zones;
+void cw_aoi_zones_free(cw_aoi_zones *z);
+
 /* The share of a geometry in WGS84 (an alert of the history) that lies
  * inside an AOI, both measured in the UTM zone of the geometry's centre (a
  * point AOI buffered by its radius there): an alert across a territory's
  * border counts there with its part inside.  -1 when they cannot be
- * related (no transformation).  utm caches the zones' CRSs: NULL-filled,
- * 120 long, freed with cw_aoi_utm_free. */
-double cw_aoi_share_inside(const cw_aoi *a, OGRGeometryH g_ll, OGRSpatialReferenceH utm[120]);
-void cw_aoi_utm_free(OGRSpatialReferenceH utm[120]);
+ * related (no transformation). */
+double cw_aoi_share_inside(const cw_aoi *a, OGRGeometryH g_ll, cw_aoi_zones *z);
 
 #endif

@@ -129,7 +129,7 @@ int cw_aoi_summaries(const cw_config *cfg, const cw_aoi_set *as, cw_history *h, 
     cw_review *rev = NULL;
     int nal = 0, nobs = 0, nnev = 0, nrev = 0, rc = -1;
     cw_aoi_summary *S = calloc((size_t)(as->n ? as->n : 1), sizeof *S);
-    OGRSpatialReferenceH utm[120] = {NULL};
+    cw_aoi_zones zones = {0};
     *out = NULL;
     if (!S || cw_history_alerts_since(h, "0001-01-01", &al, &nal) || cw_history_aoi_obs_all(h, &obs, &nobs) ||
         cw_history_aoi_never_all(h, &nev, &nnev) || cw_history_reviews(h, &rev, &nrev))
@@ -165,7 +165,7 @@ int cw_aoi_summaries(const cw_config *cfg, const cw_aoi_set *as, cw_history *h, 
             if (r < 0 || (rv && rv->review == CW_RV_FALSE_POSITIVE) || seen_twice(al, nal, i, a->id, home))
                 continue;
             /* inside: the part of the alert within the area; a ring: the whole alert */
-            const double share = r == CW_REL_INSIDE && al[i].geom ? cw_aoi_share_inside(a, al[i].geom, utm) : 1;
+            const double share = r == CW_REL_INSIDE && al[i].geom ? cw_aoi_share_inside(a, al[i].geom, &zones) : 1;
             s->ha[al[i].cls][r] += al[i].area_ha * (share >= 0 ? share : 1);
         }
         long npx = 0, nnever = 0;
@@ -184,7 +184,7 @@ int cw_aoi_summaries(const cw_config *cfg, const cw_aoi_set *as, cw_history *h, 
     S = NULL;
     rc = 0;
 done:
-    cw_aoi_utm_free(utm);
+    cw_aoi_zones_free(&zones);
     cw_alert_list_free(al, nal);
     free(obs);
     free(nev);

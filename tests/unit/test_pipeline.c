@@ -989,15 +989,15 @@ static void test_share_inside(void)
     OSRSetAxisMappingStrategy(ll, OAMS_TRADITIONAL_GIS_ORDER);
     OGRCoordinateTransformationH ct = OCTNewCoordinateTransformation(al.srs, ll);
     OGR_G_Transform(al.geom, ct);
-    OGRSpatialReferenceH utm[120] = {NULL};
-    const double s_sq = cw_aoi_share_inside(&sq, al.geom, utm), s_pt = cw_aoi_share_inside(&pt, al.geom, utm),
-                 s_far = cw_aoi_share_inside(&far, al.geom, utm);
+    cw_aoi_zones zones = {0};
+    const double s_sq = cw_aoi_share_inside(&sq, al.geom, &zones), s_pt = cw_aoi_share_inside(&pt, al.geom, &zones),
+                 s_far = cw_aoi_share_inside(&far, al.geom, &zones);
     const double circle = M_PI * 40.0 * 40.0 / 1e4;
     CHECK(fabs(s_sq - 0.5) < 1e-4 && fabs(s_pt - circle) < 1e-3 && s_far == 0.0,
           "share of an alert inside a plot: half over a square %.5f (0.5), a 40 m point plot inside it %.5f "
           "(%.5f), a plot 1 km away %.5f (0)",
           s_sq, s_pt, circle, s_far);
-    cw_aoi_utm_free(utm);
+    cw_aoi_zones_free(&zones);
     OCTDestroyCoordinateTransformation(ct);
     OSRDestroySpatialReference(ll);
     cw_aoi *all[] = {&sq, &pt, &far, &al};
