@@ -133,7 +133,7 @@ void ck_ref_add(const ck_obs *o, size_t n, int day, ck_base *b)
                 h[(size_t)k * n + i] = (int16_t)(h[(size_t)k * n + i] + add[k]);
         }
         b->nref[i] = sat_inc(b->nref[i], 1);
-        b->nwater[i] = sat_inc(b->nwater[i], o->mndwi[i] > 0.0f);
+        b->nwater[i] = sat_inc(b->nwater[i], o->water[i] > 0.0f);
     }
 }
 
@@ -274,7 +274,7 @@ void ck_ref_water(const uint8_t *nref, const uint8_t *nwater, size_t n, uint8_t 
 }
 
 void ck_base_mark_river(ck_base *b, size_t w, size_t h, const uint8_t *above, size_t ha, const uint8_t *below,
-                        size_t hb, int bank_px, int riparian_px, uint8_t *scratch)
+                        size_t hb, const ck_river_px *r, uint8_t *scratch)
 {
     const size_t n = w * h, N = w * (ha + h + hb);
     uint8_t *water = scratch, *near = scratch + N, *tmp = scratch + 2 * N;
@@ -285,12 +285,22 @@ void ck_base_mark_river(ck_base *b, size_t w, size_t h, const uint8_t *above, si
     if (hb)
         memcpy(water + w * (ha + h), below, w * hb);
     const uint8_t *in = near + w * ha; /* the block's rows of the dilation */
-    ck_dilate_u8(water, w, ha + h + hb, bank_px, near, tmp);
+    ck_dilate_u8(water, w, ha + h + hb, r->bank, near, tmp);
     for (size_t i = 0; i < n; i++)
         b->info[i] = (uint8_t)((b->info[i] & ~CK_BI_BANK) | (in[i] ? CK_BI_BANK : 0));
-    ck_dilate_u8(water, w, ha + h + hb, riparian_px, near, tmp);
+    ck_dilate_u8(water, w, ha + h + hb, r->stream, near, tmp);
     for (size_t i = 0; i < n; i++)
         b->info[i] = (uint8_t)((b->info[i] & ~CK_BI_RIPARIAN) | (in[i] ? CK_BI_RIPARIAN : 0));
+    if (r->core > 0) { /* the river's core: the water eroded (the land dilated; beyond the rows given, water) */
+        for (size_t i = 0; i < N; i++)
+            near[i] = !water[i];
+        ck_dilate_u8(near, w, ha + h + hb, r->core, water, tmp);
+        for (size_t i = 0; i < N; i++)
+            water[i] = !water[i];
+    }
+    ck_dilate_u8(water, w, ha + h + hb, r->core + r->riparian, near, tmp);
+    for (size_t i = 0; i < n; i++)
+        b->info[i] = (uint8_t)(b->info[i] | (in[i] ? CK_BI_RIPARIAN : 0));
 }
 
 /* A pixel this observation saw clear: not masked, its NDVI defined (v == v:
@@ -311,19 +321,19 @@ static float maxf(float a, float b) { return a > b ? a : b; }
 /* The anomaly test of one clear observation v against its lowest 3 x 3
  * expected neighbour `low` (a shifted date is no change), the pixel's NDVI
  * threshold and its NBR (r, NaN when unknown) against the NBR expected
- * today, and its MNDWI.  Branch-free, so the screen below vectorises. */
+ * today, and its water index.  Branch-free, so the screen below vectorises. */
 static inline int anom_test(const ck_change_params *p, float v, float mean, float low, float thr,
-                            uint8_t info, uint8_t chakra, float r, float nbr_base, float mndwi)
+                            uint8_t info, uint8_t chakra, float r, float nbr_base, float wi)
 {
     const float drop = low - v;
     const int canopy = (mean >= p->forest_min) & !(info & CK_BI_WATER);
     const int in_chakra = canopy & (drop > maxf(thr, p->chakra_drop)) & (v < p->chakra_ndvi_max);
     const int outside = canopy & (((drop > thr) & (v < p->ndvi_max_after)) | (drop > p->clearcut_drop));
     const float nbr_drop = r != r ? 0.0f : nbr_base - r;
-    /* the SWIR agrees; or the land became water (MNDWI says so and NIR
+    /* the SWIR agrees; or the land became water (the water index says so and NIR
      * fell below red, which neither haze nor a shadow does), whose NBR is
      * a ratio of two near-zero reflectances and says nothing */
-    const int water = (mndwi > p->mndwi_pond) & (v < 0.0f);
+    const int water = (wi > p->mndwi_pond) & (v < 0.0f);
     return (chakra ? in_chakra : outside) & ((nbr_drop > p->nbr_evidence) | water);
 }
 
@@ -377,7 +387,7 @@ static void event_update(const ck_obs *o, const expect_t *e, size_t i, int day, 
      * thresholds, NDVI and NBR): the recovery of a dry spell or a winter */
     int normal = !anom && base - v <= 0.75f * thr && !isnan(r) && nbr_base - r <= 0.75f * nthr;
     int bare = o->bsi[i] > p->bsi_bare || v < p->ndvi_bare;
-    int pond = o->mndwi[i] > p->mndwi_pond && !(info & CK_BI_BANK);
+    int pond = o->water[i] > p->mndwi_pond && !(info & CK_BI_BANK);
     switch (st) {
     case CK_ST_NONE:
     case CK_ST_EXPIRED:
@@ -445,7 +455,7 @@ CK_VEC size_t ck_change_update(const ck_obs *o, size_t n, int day, const ck_chan
             const int anom =
                 clear & ((info & CK_BI_SET) != 0) &
                 anom_test(p, v, mean, low_of(&e, i, base), spread_thr(p, b->spr_ndvi[i], p->ndvi_dmin), info,
-                          ch[k], o->nbr[i], (float)e.nbr[i] * 1e-4f, o->mndwi[i]);
+                          ch[k], o->nbr[i], (float)e.nbr[i] * 1e-4f, o->water[i]);
             const int open = (st == CK_ST_CANDIDATE) | (st == CK_ST_CONFIRMED);
             todo[k] = (uint8_t)(open | (anom << 1)); /* bit 0: an open event, bit 1: a new anomaly */
         }

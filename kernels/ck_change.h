@@ -87,7 +87,7 @@ typedef struct {
  * masked), the pixel's area-of-interest flags and what the baseline's
  * neighbourhood says. */
 typedef struct {
-    const float *ndvi, *nbr, *bsi, *mndwi;
+    const float *ndvi, *nbr, *bsi, *water; /* water: the water index (ck_change_indices) */
     const uint8_t *mask;   /* 0 = clear (SCL and the temporal tests) */
     const uint8_t *chakra; /* 1 inside a registered chakra, or NULL */
     const int16_t *base_ndvi_day, *base_nbr_day; /* the baseline expected on this day (x 10000,
@@ -107,9 +107,9 @@ typedef struct {
     float chakra_ndvi_max;/* inside chakras: the new NDVI must be below this */
     float bsi_bare;       /* bare when BSI > this ... */
     float ndvi_bare;      /* ... or NDVI < this */
-    float mndwi_pond;     /* pond when MNDWI > this where the baseline was land */
+    float mndwi_pond;     /* pond when the water index > this where the baseline was land */
     float nbr_evidence;   /* an anomaly needs the SWIR to agree: NBR drop > this (or new water:
-                             MNDWI > mndwi_pond and NDVI < 0) */
+                             water index > mndwi_pond and NDVI < 0) */
     int confirm_n;        /* anomalous observations among the next ones to confirm */
     int window_obs;       /* the next clear observations considered */
     int window_days;      /* and the days after the first anomaly */
@@ -146,14 +146,23 @@ void ck_base_expected(const ck_base *b, size_t n, int day, int16_t *ndvi, int16_
 /* Baseline water as ck_base_finalize marks it (CK_BI_WATER), from a
  * reference's counts: observed, and water on more than half of them. */
 void ck_ref_water(const uint8_t *nref, const uint8_t *nwater, size_t n, uint8_t *water);
-/* After finalizing a w x h block: CK_BI_BANK and CK_BI_RIPARIAN where
- * baseline water lies within bank_px / riparian_px (square), the water of
+/* The baseline water's margins, in pixels (square distances). */
+typedef struct {
+    int bank;     /* the bank: within this of any water */
+    int stream;   /* riparian: within this of any water (a stream's banks and bars move by little) ... */
+    int riparian; /* ... or within this of a river's core (its banks erode, its bars grow) */
+    int core;     /* the core: water whose (2 core + 1)-pixel square is all water (0: any water) */
+} ck_river_px;
+
+/* After finalizing a w x h block: CK_BI_BANK and CK_BI_RIPARIAN as r says
+ * (the core's strip measured from its edge, core + riparian), the water of
  * the ha rows just above the block (`above`, w x ha, 0/1) and the hb rows
  * just below it (`below`) included, so that the margins do not stop at the
- * block's edge (NULL and 0 at the grid's edge); scratch: 3 x w x (ha + h +
- * hb) bytes. */
+ * block's edge: exact with ha and hb >= max(bank, stream, 2 core +
+ * riparian) (NULL and 0 at the grid's edge, beyond which the core goes on
+ * as water); scratch: 3 x w x (ha + h + hb) bytes. */
 void ck_base_mark_river(ck_base *b, size_t w, size_t h, const uint8_t *above, size_t ha, const uint8_t *below,
-                        size_t hb, int bank_px, int riparian_px, uint8_t *scratch);
+                        size_t hb, const ck_river_px *r, uint8_t *scratch);
 /* Monitoring: one observation on `day`.  Returns how many pixels had an
  * open event or a new anomaly; 0 with no clear pixel (mask 0, NDVI
  * defined) means d is left as it was. */

@@ -1,6 +1,6 @@
 /*
  * ck_indices.c - normalised-difference index kernels (NDVI, NBR, NDMI, BSI,
- * MNDWI, NDTI).  Called once per strip per index from the pipeline's
+ * MNDWI, NDWI, NDTI).  Called once per strip per index from the pipeline's
  * OpenMP strip loop; the inner loops are branch-light so they vectorise.
  */
 #include "ck_indices.h"
@@ -25,6 +25,7 @@ CK_ND_KERNEL(ck_ndvi, CK_B08, CK_B04)
 CK_ND_KERNEL(ck_nbr, CK_B08, CK_B12)
 CK_ND_KERNEL(ck_ndmi, CK_B08, CK_B11)
 CK_ND_KERNEL(ck_mndwi, CK_B03, CK_B11)
+CK_ND_KERNEL(ck_ndwi, CK_B03, CK_B08)
 CK_ND_KERNEL(ck_ndti, CK_B04, CK_B03)
 
 /* BSI = ((B11 + B04) - (B08 + B02)) / ((B11 + B04) + (B08 + B02)) */
@@ -57,18 +58,19 @@ CK_VEC void ck_change_indices(const uint16_t *const *dn, const ck_dn_conv *conv,
                 q03 = conv[CK_B03].quantum, a04 = conv[CK_B04].add, q04 = conv[CK_B04].quantum,
                 a08 = conv[CK_B08].add, q08 = conv[CK_B08].quantum, a11 = conv[CK_B11].add,
                 q11 = conv[CK_B11].quantum, a12 = conv[CK_B12].add, q12 = conv[CK_B12].quantum;
-    float *restrict ndvi = out.ndvi, *restrict nbr = out.nbr, *restrict bsi = out.bsi, *restrict mndwi = out.mndwi;
+    float *restrict ndvi = out.ndvi, *restrict nbr = out.nbr, *restrict bsi = out.bsi, *restrict water = out.water;
     for (size_t i = 0; i < n; i++) {
         const float b02 = refl_of(d02[i], a02, q02), b03 = refl_of(d03[i], a03, q03),
                     b04 = refl_of(d04[i], a04, q04), b08 = refl_of(d08[i], a08, q08),
                     b11 = refl_of(d11[i], a11, q11), b12 = refl_of(d12[i], a12, q12);
         const int m = mask[i] != 0;
         const float v1 = ck_nd(b08, b04), v2 = ck_nd(b08, b12), v3 = ck_nd(b11 + b04, b08 + b02),
-                    v4 = ck_nd(b03, b11);
+                    mw = ck_nd(b03, b11), nw = ck_nd(b03, b08) - CK_NDWI_WATER;
+        const float nw2 = nw == nw ? nw : mw, v4 = !(mw >= nw2) ? nw2 : mw; /* the higher; NaN: the other */
         ndvi[i] = m ? CK_NODATA : v1;
         nbr[i] = m ? CK_NODATA : v2;
         bsi[i] = m ? CK_NODATA : v3;
-        mndwi[i] = m ? CK_NODATA : v4;
+        water[i] = m ? CK_NODATA : v4;
     }
 }
 
@@ -84,6 +86,8 @@ const ck_index_desc ck_index_table[] = {
      BB(CK_B11) | BB(CK_B04) | BB(CK_B08) | BB(CK_B02), ck_bsi},
     {"mndwi", "Modified Normalized Difference Water Index",
      "(B03-B11)/(B03+B11)", BB(CK_B03) | BB(CK_B11), ck_mndwi},
+    {"ndwi", "Normalized Difference Water Index (McFeeters)", "(B03-B08)/(B03+B08)",
+     BB(CK_B03) | BB(CK_B08), ck_ndwi},
     {"ndti", "Normalized Difference Turbidity Index", "(B04-B03)/(B04+B03)",
      BB(CK_B04) | BB(CK_B03), ck_ndti},
 };

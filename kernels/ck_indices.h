@@ -45,15 +45,22 @@ static inline float ck_nd(float a, float b)
     return v;
 }
 
+/* NDWI (B03 and B08, both 10 m) above this is water (RECIPES section 5:
+ * MNDWI > 0 or NDWI > 0.2). */
+#define CK_NDWI_WATER 0.2f
+
 /* The four indices change detection reads, straight from DN: each band's
  * reflectance made in registers as ck_dn_to_reflectance makes it (CK_NODATA
  * where DN is 0), then each index as its kernel computes it, so the values
- * are those of ck_dn_to_reflectance followed by ck_ndvi, ck_nbr, ck_bsi and
- * ck_mndwi, bit for bit, without six reflectance strips written and read
- * back.  dn and conv indexed by ck_band (B02, B03, B04, B08, B11, B12
- * used). */
+ * are those of ck_dn_to_reflectance followed by ck_ndvi, ck_nbr and ck_bsi,
+ * bit for bit, without six reflectance strips written and read back.  The
+ * water index is MNDWI, or NDWI - CK_NDWI_WATER where that is higher (or
+ * MNDWI no data), so that it is above 0 where either says water: at 10 m
+ * NDWI sees the water of a stream or a pool whose 20 m SWIR pixel mixes it
+ * with its bank.  dn and conv indexed by ck_band (B02, B03, B04, B08, B11,
+ * B12 used). */
 typedef struct {
-    float *ndvi, *nbr, *bsi, *mndwi;
+    float *ndvi, *nbr, *bsi, *water;
 } ck_change_ix;
 void ck_change_indices(const uint16_t *const *dn, const ck_dn_conv *conv, const uint8_t *mask, size_t n,
                        ck_change_ix out);

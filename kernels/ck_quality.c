@@ -40,7 +40,7 @@ CK_VEC void ck_quality_merge(const uint8_t *mask, const uint8_t *flags, size_t n
     }
 }
 
-CK_VEC void ck_quality_test(const int16_t *blue, const int16_t *nir, const int16_t *swir, const float *mndwi,
+CK_VEC void ck_quality_test(const int16_t *blue, const int16_t *nir, const int16_t *swir, const float *water,
                             const float *ndvi, const uint8_t *mask, const uint8_t *ref_blue,
                             const uint8_t *ref_nir, const uint8_t *ref_swir, const uint16_t *last_clear,
                             size_t n, int day, const ck_quality_params *p, uint8_t *flags)
@@ -59,11 +59,11 @@ CK_VEC void ck_quality_test(const int16_t *blue, const int16_t *nir, const int16
         /* haze adds to every band: SWIR and NIR do not fall (a pond darkens
          * both, a clearing darkens NIR, also where the 20 m SWIR is mixed) */
         int haze = (db > thr) & (db > ds) & (ds > -200.0f) & (dn > -300.0f);
-        /* water is no shadow: MNDWI says so, or NIR below red where the
+        /* water is no shadow: the water index says so, or NIR below red where the
          * 20 m SWIR is mixed with the land beside (a shadow darkens red and
          * NIR alike, vegetation keeps NIR above red) */
-        int water = (mndwi[i] > pond) | (ndvi[i] < 0.0f);
-        int fringe = (rn > 500.0f) & ((float)nir[i] < ratio * rn) & ((float)swir[i] < ratio * rs) & !water;
+        int wet = (water[i] > pond) | (ndvi[i] < 0.0f);
+        int fringe = (rn > 500.0f) & ((float)nir[i] < ratio * rn) & ((float)swir[i] < ratio * rs) & !wet;
         flags[i] |= (uint8_t)(tested ? (haze ? CK_M_HAZE : fringe ? CK_M_FRINGE : 0) : 0);
     }
 }

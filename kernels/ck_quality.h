@@ -41,7 +41,7 @@ typedef struct {
     float haze_blue_per_day; /* ... widened by this per day since the last clear */
     float haze_blue_max;     /* ... up to this */
     float shadow_ratio;      /* NIR and SWIR below this share of the reference */
-    float pond_mndwi;        /* water (MNDWI above this) is not a shadow */
+    float pond_mndwi;        /* water (the water index above this) is not a shadow */
     int suspect_px;          /* dilation of failed pixels, pixels (0 = none) */
 } ck_quality_params;
 
@@ -56,10 +56,11 @@ void ck_quality_merge(const uint8_t *mask, const uint8_t *flags, size_t n, uint8
 /* Per pixel: flags |= CK_M_HAZE or CK_M_FRINGE where mask is 0, a
  * reference exists and a test fails.  obs_* are int16 x 10000, ref_*
  * bytes of CK_REF8_STEP;
- * mndwi and ndvi the observation's (NaN allowed; water, MNDWI > pond or
+ * water (the water index, ck_change_indices) and ndvi the observation's
+ * (NaN allowed; water, water index > pond or
  * NDVI < 0, is never a shadow fringe); last_clear the day of the
  * reference (0 = none); flags must be zeroed by the caller. */
-void ck_quality_test(const int16_t *blue, const int16_t *nir, const int16_t *swir, const float *mndwi,
+void ck_quality_test(const int16_t *blue, const int16_t *nir, const int16_t *swir, const float *water,
                      const float *ndvi, const uint8_t *mask, const uint8_t *ref_blue, const uint8_t *ref_nir,
                      const uint8_t *ref_swir, const uint16_t *last_clear, size_t n, int day,
                      const ck_quality_params *p, uint8_t *flags);

@@ -45,7 +45,9 @@ typedef struct {
     /* [mining] */
     double river_distance_m; /* a mining object lies within this of the baseline river */
     long min_pond_px;        /* pixels with a new pond an object needs, away from the river */
-    long riparian_px;        /* pixels within this of the baseline river are riparian */
+    long riparian_px;        /* pixels within this of a baseline river are riparian ... */
+    long river_width_px;     /* ... of water this wide (a square of this side fits) */
+    long stream_px;          /* pixels within this of narrower water (a stream) are riparian */
     double river_share;      /* an object with this share riparian, bare or wet and no pit ponds is the river moving */
     double mining_share;     /* share of its pixels with bare or pond evidence */
     /* [alerts] */

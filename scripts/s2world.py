@@ -14,6 +14,8 @@ carries what real L2A has and the SCL misses:
   - one monitoring date shifted by one pixel (misregistration);
   - bank erosion (forest becomes channel) and new sand bars on forested
     banks beside the channel;
+  - a stream 4 px wide into the river, a clearing on its bank and, on
+    another stretch, its bank scoured bare 2 px beyond its sand;
   - a chakra harvest that regrows on the next date; a persistent cloud;
   - with --season G, a dry season: vegetation mixes with up to G of bare
     soil's reflectance in an annual cycle (G = 0.3 lowers forest NDVI by
@@ -104,10 +106,24 @@ class World:
             w, h = int(rng.integers(14, 22)), int(rng.integers(14, 22))
             self.chakras.append((f"CH-{k + 1:03d}", x0, y0, x0 + w, y0 + h))
             base[y0:y0 + h, x0:x0 + w] = AGRO
+        self.creek_std(seed)
         self.conserved = ("CA-01", int(W * 0.05), int(H * 0.05), int(W * 0.45), int(H * 0.6))
         self.reserved = np.zeros((H, W), bool)  # where a subclass's own events lie
         self.plan_events()
         self.plan_decoys()
+
+    def creek_std(self, seed):
+        """A stream 4 px wide with sand banks from the west edge into the
+        river, between the conserved forest and the chakras: Napo's
+        families clear beside streams.  Drawn with its own generator, so the
+        rest of the world is drawn as before."""
+        self.xrng = xr = np.random.default_rng(5000 + seed)
+        W, H, yy, xx = self.W, self.H, self.yy, self.xx
+        cy = H * 0.64 + xr.uniform(3, 6) * np.sin(2 * np.pi * xx / (W * xr.uniform(0.4, 0.9)) + xr.uniform(0, 6.3))
+        self.kacross = np.where(xx < self.cx, np.abs(yy - cy), 1e9)  # pixels across from the stream's centre
+        self.kside = np.sign(yy - cy)
+        self.base[(self.kacross >= 2) & (self.kacross < 3) & (self.base == FOREST)] = SAND
+        self.base[self.kacross < 2] = WATER
 
     def first_monitor(self):
         return self.m0
@@ -121,6 +137,8 @@ class World:
         rng, W, H, yy, xx = self.rng, self.W, self.H, self.yy, self.xx
         n, m0 = self.n, self.first_monitor()
         land = (np.abs(self.off) >= self.half + 8) & (self.base == FOREST)
+        creekland = land.copy()
+        land &= self.kacross >= 10  # the stream's clearing is drawn below
         self.events = []
         taken = self.reserved.copy()
 
@@ -164,6 +182,18 @@ class World:
         grown = pit0 | pit1 if self.n > m0 + 2 else pit0  # the final extent within the series
         self.events.append({"id": "M1", "class": "mining_scar", "mask": grown, "start": m0,
                             "center": (y0 + 22, 0)})
+        # a clearing on the stream's bank, from the bank inwards
+        xr, farm = self.xrng, dilate(self.base == AGRO, 6) | dilate(taken, 6)
+        for _ in range(200):
+            r, side = xr.uniform(6, 11), xr.choice([-1, 1])
+            cx = xr.uniform(r + 5, self.rx0 - self.amp - 40)
+            cy = H * 0.64 + side * (3 + 0.8 * r)
+            m = blob(xr, yy, xx, cy, cx, r) & creekland & (self.kside == side)
+            if not (m & farm).any() and m.sum() > 40 and (m & (self.kacross < 4)).any():
+                taken |= m
+                self.events.append({"id": "LK", "class": "canopy_loss", "mask": m, "start": int(xr.integers(m0, n)),
+                                    "center": (cy, cx)})
+                break
         self.taken = taken
 
     def plan_decoys(self):
@@ -182,6 +212,17 @@ class World:
         bstretch = (yy >= bys) & (yy < bys + rng.integers(30, 60))
         self.bar = ((-so) >= self.half) & ((-so) < self.half + rng.integers(4, 9)) & bstretch
         self.bar_start = int(rng.integers(m0, n))
+        # the stream's bank scoured bare on a stretch away from its clearing: 2 px beyond its sand
+        xr, lk = self.xrng, [e for e in self.events if e["id"] == "LK"]
+        kx = lk[0]["center"][1] if lk else -1e9
+        for _ in range(100):
+            bx = xr.uniform(10, self.rx0 - self.amp - 60)
+            if abs(bx - kx) > 45:
+                break
+        side = xr.choice([-1, 1])
+        self.kbar = ((self.kacross >= 3) & (self.kacross < 5) & (self.kside == side) & (xx >= bx) &
+                     (xx < bx + xr.integers(25, 45)) & (self.base == FOREST) & ~self.taken)
+        self.kbar_start = int(xr.integers(m0, n))
         # harvest that regrows: chakra 2 thinned on one date
         self.harvest_date = int(rng.integers(m0, n))
         # clouds per date with shadows; haze patches per date
@@ -226,6 +267,9 @@ class World:
         if di >= self.bar_start:
             cls[self.bar] = SAND
             decoy[self.bar] = DECOY_RIVER
+        if di >= self.kbar_start:
+            cls[self.kbar] = SAND
+            decoy[self.kbar] = DECOY_RIVER
         thinned = np.zeros(cls.shape, bool)
         if di == self.harvest_date:
             cid, x0, y0, x1, y1 = self.chakras[1]

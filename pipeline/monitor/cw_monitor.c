@@ -18,13 +18,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { IX_NDVI, IX_NBR, IX_BSI, IX_MNDWI, IX_N };
+enum { IX_NDVI, IX_NBR, IX_BSI, IX_WATER, IX_N };
+/* the indices whose bands the planes need (the water index: MNDWI's, NDVI's B08 for its NDWI) */
 static const char *ix_names[IX_N] = {"ndvi", "nbr", "bsi", "mndwi"};
 
 #define CHUNKS_MAX (8192 / CW_STATE_ROWS) /* chunks per strip: strips are at most 8192 rows */
 #define SUB_PX 2048   /* indices are made this many pixels at a time, their DN in cache */
 #define SHIFT_STEP 8  /* misregistration is measured on every 8th row */
-#define HALO_MAX 64   /* rows beside a chunk the river margins look at (riparian_px <= 50) */
+#define HALO_MAX 64   /* rows beside a chunk the river margins look at (riparian_px <= 50, river_width_px <= 15) */
 /* The neighbourhoods of an observation (the suspect margin around a pixel
  * that failed a temporal test, the 3 x 3 minimum of the expectation) look
  * across chunks but stop at every BLOCK_ROWS rows of the grid: strips are
@@ -184,10 +185,23 @@ static int suspect_rows(const cw_pass *p)
     return r > 0 ? r : 0;
 }
 
-/* Rows of the river margins the finalize pass looks at beside a chunk. */
+/* The baseline water's margins as configured. */
+static ck_river_px river_px(const cw_pass *p)
+{
+    return (ck_river_px){.bank = p->cfg->det.bank_px,
+                         .stream = (int)p->cfg->stream_px,
+                         .riparian = (int)p->cfg->riparian_px,
+                         .core = (int)(p->cfg->river_width_px - 1) / 2};
+}
+
+/* Rows of the river margins the finalize pass looks at beside a chunk
+ * (cw_config bounds them). */
 static int river_rows(const cw_pass *p)
 {
-    const int R = p->cfg->det.bank_px > (int)p->cfg->riparian_px ? p->cfg->det.bank_px : (int)p->cfg->riparian_px;
+    const ck_river_px r = river_px(p);
+    int R = 2 * r.core + r.riparian;
+    R = r.bank > R ? r.bank : R;
+    R = r.stream > R ? r.stream : R;
     return R < 0 ? 0 : R < HALO_MAX ? R : HALO_MAX;
 }
 
@@ -355,7 +369,7 @@ static void chunk_observe(const pass_tls *t, const cw_strip *st, chunk_slot *sl)
             dn[used[i]] = cw_strip_dn(st, used[i], k->off + s0, len, t->dnp + (size_t)used[i] * SUB_PX);
         ck_change_indices(dn, st->conv, k->mask + s0, len,
                           (ck_change_ix){sl->ix[IX_NDVI] + s0, sl->ix[IX_NBR] + s0, sl->ix[IX_BSI] + s0,
-                                         sl->ix[IX_MNDWI] + s0});
+                                         sl->ix[IX_WATER] + s0});
         for (int i = 0; i < 3; i++)
             ck_dn_to_q16(dn[qb[i]], len, st->conv[qb[i]], sl->obs16[i] + s0);
     }
@@ -369,9 +383,10 @@ static void chunk_update(const cw_pass *p, pass_tls *t, const cw_strip *st, chun
 {
     chunk_t *k = &sl->k;
     const size_t W = (size_t)p->s->width, n = k->n, rows = (size_t)k->rows;
-    if (p->mode == CW_PASS_FINALIZE)
-        ck_base_mark_river(base, W, rows, t->halo, t->ha, t->halo + W * t->ha, t->hb, p->cfg->det.bank_px,
-                           (int)p->cfg->riparian_px, t->scr3);
+    if (p->mode == CW_PASS_FINALIZE) {
+        const ck_river_px r = river_px(p);
+        ck_base_mark_river(base, W, rows, t->halo, t->ha, t->halo + W * t->ha, t->hb, &r, t->scr3);
+    }
     const int monitor = p->mode != CW_PASS_REF;
     const int16_t *min3 = NULL;
     if (monitor) { /* a shifted date shows a neighbour: the lowest expectation around */
@@ -385,7 +400,7 @@ static void chunk_update(const cw_pass *p, pass_tls *t, const cw_strip *st, chun
      * gets the chakra's rule (rotation thinning is not loss) */
     const uint8_t *chakra =
         cw_aoi_chakra_near(p->ag, p->as, k->cy, k->rows, p->s->height, (int)W, t->chakra, t->scr1);
-    ck_obs obs = {sl->ix[IX_NDVI], sl->ix[IX_NBR], sl->ix[IX_BSI], sl->ix[IX_MNDWI], qmask, chakra,
+    ck_obs obs = {sl->ix[IX_NDVI], sl->ix[IX_NBR], sl->ix[IX_BSI], sl->ix[IX_WATER], qmask, chakra,
                   monitor ? t->exp_ndvi + ring_at(t, st, k->local) : NULL, monitor ? sl->exp_nbr : NULL, min3};
     if (!monitor) {
         if (!k->overcast) /* else the reference is not read: nothing to add */
@@ -575,7 +590,7 @@ static int chunk_read(pass_ctx *c, pass_tls *t, const cw_strip *st, int j)
     memset(qraw, 0, k->n);
     if (k->observed) {
         chunk_observe(t, st, sl);
-        ck_quality_test(sl->obs16[0], sl->obs16[1], sl->obs16[2], sl->ix[IX_MNDWI], sl->ix[IX_NDVI], k->mask,
+        ck_quality_test(sl->obs16[0], sl->obs16[1], sl->obs16[2], sl->ix[IX_WATER], sl->ix[IX_NDVI], k->mask,
                         dyn.ref_blue, dyn.ref_nir, dyn.ref_swir, dyn.last_clear, k->n, p->day,
                         &p->cfg->det.quality, qraw);
     }

@@ -78,10 +78,10 @@ def test_gdal_calc():
 
 # ---- all indices: values within the physical range, scale metadata -------------
 def test_all_indices_and_int16():
-    r = run("indices", f"{FIX}/folder", "--out", out("all"), "--index", "ndvi,nbr,ndmi,bsi,mndwi,ndti")
+    r = run("indices", f"{FIX}/folder", "--out", out("all"), "--index", "ndvi,nbr,ndmi,bsi,mndwi,ndwi,ndti")
     check(r.returncode == 0, f"all indices: {r.stderr}")
     lc = arr(f"{FIX}/truth/landcover.tif")
-    for name in ["ndvi", "nbr", "ndmi", "bsi", "mndwi", "ndti"]:
+    for name in ["ndvi", "nbr", "ndmi", "bsi", "mndwi", "ndwi", "ndti"]:
         a = arr(out(f"all/18MTD_20240115_{name}.tif"))
         v = a[~np.isnan(a)]
         check(v.size > 0 and v.min() >= -1 and v.max() <= 1, f"{name} within -1..1")
@@ -91,6 +91,8 @@ def test_all_indices_and_int16():
     water = (lc == 3) & ~np.isnan(mndwi)
     check(np.median(ndvi[forest]) > 0.7, "forest NDVI > 0.7 (RECIPES 3)")
     check(np.median(mndwi[water]) > 0, "river MNDWI > 0")
+    ndwi = arr(out("all/18MTD_20240115_ndwi.tif"))
+    check(np.median(ndwi[water]) > 0.2 and np.median(ndwi[forest]) < 0, "river NDWI > 0.2, forest's < 0 (RECIPES 5)")
     check(np.isnan(ndvi[lc == 6]).all(), "cloud pixels are no data")
     check(np.isnan(ndvi[lc == 7]).all(), "no-data swath is no data")
     info = json.loads(subprocess.run(["gdalinfo", "-json", out("all/18MTD_20240115_ndvi.tif")],

@@ -35,6 +35,11 @@ static double ref_index(const char *name, const double *r)
     if (!strcmp(name, "nbr")) return ref_nd(r[CK_B08], r[CK_B12]);
     if (!strcmp(name, "ndmi")) return ref_nd(r[CK_B08], r[CK_B11]);
     if (!strcmp(name, "mndwi")) return ref_nd(r[CK_B03], r[CK_B11]);
+    if (!strcmp(name, "ndwi")) return ref_nd(r[CK_B03], r[CK_B08]);
+    if (!strcmp(name, "water")) { /* change detection's: MNDWI, or NDWI - 0.2 where higher */
+        const double m = ref_nd(r[CK_B03], r[CK_B11]), w = ref_nd(r[CK_B03], r[CK_B08]) - 0.2;
+        return isnan(m) || w > m ? w : m;
+    }
     if (!strcmp(name, "ndti")) return ref_nd(r[CK_B04], r[CK_B03]);
     if (!strcmp(name, "bsi"))
         return ref_nd(r[CK_B11] + r[CK_B04], r[CK_B08] + r[CK_B02]);
@@ -782,7 +787,8 @@ static void test_change_indices(void)
         }
     for (int i = 0; i < N; i++)
         mask[i] = i % 89 == 5 ? CK_M_CLOUD : 0;
-    static const char *names[4] = {"ndvi", "nbr", "bsi", "mndwi"};
+    static const char *names[4] = {"ndvi", "nbr", "bsi", "water"};
+    static float w2[N];
     for (int k = 0; k < 2; k++) {
         ck_dn_conv conv[CK_NBANDS];
         const uint16_t *dp[CK_NBANDS];
@@ -798,7 +804,16 @@ static void test_change_indices(void)
             ck_dn_to_reflectance(dn[b], N, conv[b], refl[b], NULL);
         ck_change_indices(dp, conv, mask, N, (ck_change_ix){out[0], out[1], out[2], out[3]});
         for (int j = 0; j < 4; j++) {
-            ck_index_find(names[j])->fn(rp, mask, N, want);
+            if (j < 3) {
+                ck_index_find(names[j])->fn(rp, mask, N, want);
+            } else { /* the water index of the MNDWI and NDWI kernels */
+                ck_index_find("mndwi")->fn(rp, mask, N, want);
+                ck_index_find("ndwi")->fn(rp, mask, N, w2);
+                for (int i = 0; i < N; i++) {
+                    const float w = mask[i] ? w2[i] : w2[i] - CK_NDWI_WATER;
+                    want[i] = isnan(want[i]) || w > want[i] ? w : want[i];
+                }
+            }
             int bits = 0, bad = 0;
             for (int i = 0; i < N; i++) {
                 bits += memcmp(&out[j][i], &want[i], sizeof(float)) != 0;
@@ -890,38 +905,81 @@ static void test_shift(void)
 
 /* River margins across a block's edge: the block's water and its
  * neighbours' rows (the halos) against a brute-force square dilation of all
- * the rows together; the water test of the reference's counts. */
-static void test_river_halo(void)
+ * the rows together, the river's core by brute force too (its square all
+ * water, beyond the rows given counted as water); the water test of the
+ * reference's counts. */
+enum { RV_W = 41, RV_HA = 5, RV_H = 23, RV_HB = 3, RV_HT = RV_HA + RV_H + RV_HB, RV_BANK = 2, RV_RIP = 5 };
+static int river_core_brute(const uint8_t *water, int y, int x, int K)
 {
-    enum { W = 41, HA = 5, H = 23, HB = 3, HT = HA + H + HB, BANK = 2, RIP = 5 };
-    static uint8_t water[W * HT], info[W * H], scr[3 * W * HT];
-    unsigned seed = 11;
-    for (int i = 0; i < W * HT; i++)
-        water[i] = (lcg(&seed) >> 16) % 53 == 0;
-    for (int x = 3; x < 30; x++) /* a river along the edge, in the row just above the block */
-        water[(HA - 1) * W + x] = 1;
+    for (int yy = y - K; yy <= y + K; yy++)
+        for (int xx = x - K; xx <= x + K; xx++)
+            if (yy >= 0 && yy < RV_HT && xx >= 0 && xx < RV_W && !water[yy * RV_W + xx])
+                return 0;
+    return 1;
+}
+/* pixels of the block whose flags differ from brute force; *edge: riparian
+ * land pixels in the rows the halo above reaches; *stream: land pixels
+ * 4-5 px beside the stream (columns 34-35) without the riparian flag */
+static int river_case(const uint8_t *water, int STREAM, int K, int *edge, int *stream)
+{
+    static uint8_t info[RV_W * RV_H], scr[3 * RV_W * RV_HT], core[RV_W * RV_HT];
+    const int W = RV_W, HA = RV_HA, H = RV_H, RIP = RV_RIP, BANK = RV_BANK;
+    const ck_river_px r = {.bank = BANK, .stream = STREAM, .riparian = RIP, .core = K};
     for (int i = 0; i < W * H; i++)
         info[i] = (uint8_t)(CK_BI_SET | (water[HA * W + i] ? CK_BI_WATER : 0) | CK_BI_BANK); /* stale bank */
+    for (int y = 0; y < RV_HT; y++)
+        for (int x = 0; x < W; x++)
+            core[y * W + x] = (uint8_t)(water[y * W + x] && river_core_brute(water, y, x, K));
     ck_base b;
     memset(&b, 0, sizeof b);
     b.info = info;
-    ck_base_mark_river(&b, W, H, water, HA, water + (HA + H) * W, HB, BANK, RIP, scr);
-    int bad = 0, edge = 0;
+    ck_base_mark_river(&b, W, H, water, HA, water + (HA + H) * W, RV_HB, &r, scr);
+    int bad = 0;
+    *edge = *stream = 0;
     for (int y = 0; y < H; y++)
         for (int x = 0; x < W; x++) {
             int bank = 0, rip = 0;
-            for (int yy = y + HA - RIP; yy <= y + HA + RIP; yy++)
-                for (int xx = x - RIP; xx <= x + RIP; xx++) {
-                    int wv = yy >= 0 && yy < HT && xx >= 0 && xx < W && water[yy * W + xx];
-                    rip |= wv;
-                    bank |= wv && abs(yy - y - HA) <= BANK && abs(xx - x) <= BANK;
+            for (int yy = y + HA - RIP - K; yy <= y + HA + RIP + K; yy++)
+                for (int xx = x - RIP - K; xx <= x + RIP + K; xx++) {
+                    const int in = yy >= 0 && yy < RV_HT && xx >= 0 && xx < W;
+                    rip |= in && core[yy * W + xx];
+                    const int dy = abs(yy - y - HA), dx = abs(xx - x), wet = in && water[yy * W + xx];
+                    bank |= wet && dy <= BANK && dx <= BANK;
+                    rip |= wet && dy <= STREAM && dx <= STREAM;
                 }
             const uint8_t f = info[y * W + x];
+            const int land = !water[HA * W + y * W + x];
             bad += !!(f & CK_BI_BANK) != bank || !!(f & CK_BI_RIPARIAN) != rip || !(f & CK_BI_SET);
-            edge += y < RIP && rip && !(water[HA * W + y * W + x]);
+            *edge += y < RIP && rip && land;
+            *stream += (x == 29 || x == 30) && y > 8 && land && !(f & CK_BI_RIPARIAN);
         }
-    CHECK(bad == 0 && edge > 20, "river margins see the neighbours' rows (%d differ from brute force; %d edge pixels)",
-          bad, edge);
+    return bad;
+}
+
+static void test_river_halo(void)
+{
+    static uint8_t water[RV_W * RV_HT];
+    const int W = RV_W;
+    unsigned seed = 11;
+    for (int i = 0; i < W * RV_HT; i++)
+        water[i] = (lcg(&seed) >> 16) % 53 == 0;
+    for (int y = 0; y < RV_HA; y++) /* a river along the edge, its last row just above the block */
+        for (int x = 3; x < 30; x++)
+            water[y * W + x] = 1;
+    for (int y = RV_HA + 8; y < RV_HT; y++) /* a stream 2 px wide, 5 px from the block's side */
+        for (int x = 34; x < 36; x++)
+            water[y * W + x] = 1;
+    int edge, stream;
+    int bad = river_case(water, RV_RIP, 0, &edge, &stream);
+    CHECK(bad == 0 && edge > 20 && stream == 0,
+          "river margins see the neighbours' rows (%d differ from brute force; %d edge pixels; beside any water: "
+          "%d beside the stream not riparian)",
+          bad, edge, stream);
+    bad = river_case(water, 3, 2, &edge, &stream);
+    CHECK(bad == 0 && edge > 20 && stream > 15,
+          "the riparian strip beside a river's core, a narrower one beside a stream (%d differ from brute force; %d edge "
+          "pixels; %d beside the stream not riparian)",
+          bad, edge, stream);
     static uint8_t nref[6] = {0, 4, 4, 4, 9, 200}, nwat[6] = {0, 2, 3, 4, 5, 101}, w6[6];
     ck_ref_water(nref, nwat, 6, w6);
     CHECK(!w6[0] && !w6[1] && w6[2] && w6[3] && w6[4] && w6[5], "water when more than half of the observations: %d%d%d%d%d%d",
