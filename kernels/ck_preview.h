@@ -12,7 +12,7 @@
 
 #define CK_PREVIEW_BANDS 6
 /* The bands of a preview, in its order: B02, B03, B04, B08, B11, B12 (the
- * maps' true colour, SWIR false colour and MNDWI). */
+ * maps' true colour, SWIR false colour and water index). */
 extern const int ck_preview_bands[CK_PREVIEW_BANDS];
 
 /* One grid row of width pixels: dn[b][x] of the bands, flags[x] (0 = seen

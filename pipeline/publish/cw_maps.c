@@ -7,6 +7,7 @@
 #include "publish/cw_maps.h"
 #include "publish/cw_html.h"
 #include "ck_preview.h"
+#include "ck_indices.h"
 #include "cw_util.h"
 
 #include <gdal.h>
@@ -44,7 +45,7 @@ uint32_t cw_alert_rgb(int cls, int confidence)
 
 /* -------------------------------------------------------------- mosaic */
 
-/* bands kept: true colour, SWIR false colour, MNDWI for ponds; the
+/* bands kept: true colour, SWIR false colour, the water index for ponds; the
  * previews' bands, in their order (ck_preview_bands) */
 enum { MB_B02, MB_B03, MB_B04, MB_B08, MB_B11, MB_B12, MB_N };
 _Static_assert(MB_N == CK_PREVIEW_BANDS, "the mosaic holds the previews' bands");
@@ -512,7 +513,8 @@ typedef struct {
     float pond_min;
 } pond_ctx;
 
-/* pixels of a mining alert whose latest clear observation is water */
+/* pixels of a mining alert whose latest clear observation is water (the
+ * water index of change detection: MNDWI, or NDWI - CK_NDWI_WATER) */
 static void pond_span(void *ctx, int y, int x0, int x1)
 {
     pond_ctx *c = ctx;
@@ -521,8 +523,8 @@ static void pond_span(void *ctx, int y, int x0, int x1)
         if (i < 0)
             continue;
         const mosaic *mo = c->pl.mo;
-        float g = mo->v[MB_B03][i], s = mo->v[MB_B11][i];
-        if (mo->day[i] && g + s > 0 && (g - s) / (g + s) > c->pond_min)
+        const float g = mo->v[MB_B03][i], n = mo->v[MB_B08][i], s = mo->v[MB_B11][i];
+        if (mo->day[i] && (ck_nd(g, s) > c->pond_min || ck_nd(g, n) - CK_NDWI_WATER > c->pond_min))
             cw_blend(c->im, x, y, RGB_POND, 255);
     }
 }
