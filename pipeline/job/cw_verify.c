@@ -367,7 +367,10 @@ static int tile_loss(verify_t *V, int ti, int from, int to)
             continue;
         const int before = a->first_day <= from; /* loss before the period: said, not counted */
         OGRGeometryH g = OGR_G_Clone(a->geom);
-        if (OGR_G_Transform(g, ct) != OGRERR_NONE) {
+        if (OGR_G_Transform(g, ct) != OGRERR_NONE) { /* its loss would go missing from a verdict: said */
+            cw_warn("alert %s: its outline cannot be placed on tile %s (%s); not counted in the plots' loss",
+                    a->id, t->rec.tile, cw_gdal_errmsg());
+            V->failed++;
             OGR_G_DestroyGeometry(g);
             continue;
         }
