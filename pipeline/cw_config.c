@@ -91,7 +91,10 @@ static const cfg_item items[] = {
      "pixels within this of narrower water (a stream, whose banks and bars move by less) are riparian"},
     {"mining", "river_share", T_DBL, O(river_share), 0, 0, 1, "0.2",
      "bare or wet ground joined to the river with this share riparian or channel water and no pit pond is the river "
-     "moving (erosion, a bar), not loss: kept in the history, not published"},
+     "moving (erosion, a bar), not loss: kept in the history, not published ..."},
+    {"mining", "land_px", T_LONG, O(land_px), 0, 0, 25, "5",
+     "... unless it holds a square of this side (odd) beyond the riparian strip (a clearing on the bank reaches "
+     "inland, a bar or an eroded bank does not); 0 = never"},
     {"mining", "min_pond_px", T_LONG, O(min_pond_px), 0, 0, 100000, "3", "new-pond pixels a mining object needs"},
     {"mining", "share", T_DBL, O(mining_share), 0, 0, 1, "0.5", "share of pixels with bare or pond evidence"},
     {"quality", "haze_blue_rise", T_FLT, Q(haze_blue_rise), 0, 0, 1, "0.03",
@@ -445,9 +448,9 @@ static int state_relevant(const cfg_item *it)
 {
     static const char *const secs[] = {"reference", "detect", "quality", "mining", "mask", "scene"};
     for (size_t i = 0; i < sizeof secs / sizeof secs[0]; i++)
-        if (!strcmp(it->section, secs[i]))
+        if (!strcmp(it->section, secs[i])) /* but those the alert stage reads, not kept in the state */
             return it->off != O(river_distance_m) && it->off != O(min_pond_px) && it->off != O(mining_share) &&
-                   it->off != O(river_share); /* read by the alert stage, not kept in the state */
+                   it->off != O(river_share) && it->off != O(land_px);
     return 0;
 }
 

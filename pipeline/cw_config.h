@@ -49,6 +49,7 @@ typedef struct {
     long river_width_px;     /* ... of water this wide (a square of this side fits) */
     long stream_px;          /* pixels within this of narrower water (a stream) are riparian */
     double river_share;      /* an object with this share riparian, bare or wet and no pit ponds is the river moving */
+    long land_px;            /* ... unless it holds a square of this side beyond the strip */
     double mining_share;     /* share of its pixels with bare or pond evidence */
     /* [alerts] */
     double mmu_ha, mmu_aoi_ha;

@@ -15,7 +15,8 @@ carries what real L2A has and the SCL misses:
   - bank erosion (forest becomes channel) and new sand bars on forested
     banks beside the channel;
   - a stream 4 px wide into the river, a clearing on its bank and, on
-    another stretch, its bank scoured bare 2 px beyond its sand;
+    another stretch, its bank scoured bare 2 px beyond its sand; a clearing
+    on the river's own bank;
   - a chakra harvest that regrows on the next date; a persistent cloud;
   - with --season G, a dry season: vegetation mixes with up to G of bare
     soil's reflectance in an annual cycle (G = 0.3 lowers forest NDVI by
@@ -192,6 +193,24 @@ class World:
             if not (m & farm).any() and m.sum() > 40 and (m & (self.kacross < 4)).any():
                 taken |= m
                 self.events.append({"id": "LK", "class": "canopy_loss", "mask": m, "start": int(xr.integers(m0, n)),
+                                    "center": (cy, cx)})
+                break
+        # a clearing on the river's bank, from its sand inwards, on a stretch apart from the pit, the
+        # erosion and the bar (plan_decoys places them from the pit's row)
+        ys = (y0 + 120) % (H - 80) + 20
+        bys = (ys + 90) % (H - 80) + 20
+        busy = [(y0 - 15, y0 + 60), (ys - 15, ys + 85), (bys - 15, bys + 75)]
+        for _ in range(200):
+            r, side = xr.uniform(6, 11), xr.choice([-1, 1])
+            cy = xr.uniform(r + 20, H - r - 20)
+            if any(a - r <= cy <= b + r for a, b in busy):
+                continue
+            cx = self.rx0 + self.amp * np.sin(2 * np.pi * cy / self.per) + side * (self.half + 2 + 0.8 * r)
+            so = side * self.off
+            m = blob(xr, yy, xx, cy, cx, r) & (so >= self.half + 2) & (self.base == FOREST)
+            if not (m & dilate(taken, 6)).any() and m.sum() > 40 and (m & (so < self.half + 4)).any():
+                taken |= m
+                self.events.append({"id": "LR", "class": "canopy_loss", "mask": m, "start": int(xr.integers(m0, n)),
                                     "center": (cy, cx)})
                 break
         self.taken = taken

@@ -277,6 +277,34 @@ static int components_collect(alert_run *r)
     return 0;
 }
 
+/* Whether pixel k is bare or wet ground beyond the riparian strip, not the
+ * channel's water (chan), at the centre of a square of side `side` (odd) of
+ * such pixels: ground that reaches inland, as a clearing on the bank does and a
+ * bar or an eroded bank (a band along the channel) does not. */
+static int land_square(const alert_run *r, const uint8_t *chan, size_t k, int side)
+{
+    const cw_px *px = r->px;
+    const int h = (side - 1) / 2;
+    const int64_t W = r->W, x = px[k].idx % r->W, y = px[k].idx / r->W;
+    if (side <= 0 || x < h || x + h >= W)
+        return 0;
+    for (int dy = -h; dy <= h; dy++)
+        for (int dx = -h; dx <= h; dx++) {
+            const int64_t idx = (y + dy) * W + x + dx;
+            const size_t q = idx < 0 ? (size_t)-1 : px_find(px, r->n, (uint32_t)idx);
+            if (q == (size_t)-1 || !px_bare_or_wet(&px[q]) || (px[q].river & CW_PX_RIPARIAN) || chan[q])
+                return 0;
+        }
+    return 1;
+}
+
+/* A group of bare or wet ground (pixels, riparian or channel, pit ponds)
+ * that the river moving could be: mostly riparian or channel, no pit. */
+static int river_like(const alert_run *r, const uint32_t *gr)
+{
+    return (double)gr[1] >= r->cfg->river_share * (double)gr[0] && (long)gr[2] < r->cfg->min_pond_px;
+}
+
 /* The river moving, and ponds in a pit.  New water that a chain of new
  * water joins to the river's bank (a flagged pixel within bank_px of the
  * baseline river), or whose chain lies mostly in the riparian strip (the
@@ -285,8 +313,9 @@ static int components_collect(alert_run *r)
  * the pools of a pit dug beside the bank touch the strip with their mixed
  * edge pixels only.  Bare or wet ground connected (whatever its dates) to
  * the riparian strip is a river group when river_share of it is riparian or
- * channel water and it holds fewer than min_pond_px pit ponds: bank erosion
- * or a bar; a component mostly in river groups is marked river. */
+ * channel water, it holds fewer than min_pond_px pit ponds and no square of
+ * land_px beyond the strip (land_square): bank erosion or a bar; a component
+ * mostly in river groups is marked river. */
 static int river_groups(alert_run *r)
 {
     const cw_px *px = r->px;
@@ -327,11 +356,17 @@ static int river_groups(alert_run *r)
         gr[1] += chan[k] || (px[k].river & CW_PX_RIPARIAN);
         gr[2] += pit[k];
     }
+    uint8_t *inland = pit; /* pit is counted: now per root, a river-like group that reaches inland */
+    memset(inland, 0, n1);
     for (size_t k = 0; k < r->n; k++) {
-        const uint32_t *gr = &g[3 * uf_find(par, k)];
-        int river = px_bare_or_wet(&px[k]) && (double)gr[1] >= r->cfg->river_share * (double)gr[0] &&
-                    (long)gr[2] < r->cfg->min_pond_px;
-        comp_of(r, k)->nriver += river;
+        const size_t root = uf_find(par, k);
+        if (px_bare_or_wet(&px[k]) && !inland[root] && river_like(r, &g[3 * root]) &&
+            land_square(r, chan, k, (int)r->cfg->land_px))
+            inland[root] = 1;
+    }
+    for (size_t k = 0; k < r->n; k++) {
+        const size_t root = uf_find(par, k);
+        comp_of(r, k)->nriver += px_bare_or_wet(&px[k]) && river_like(r, &g[3 * root]) && !inland[root];
     }
     rc = 0;
 done:
