@@ -183,8 +183,15 @@ class World:
         grown = pit0 | pit1 if self.n > m0 + 2 else pit0  # the final extent within the series
         self.events.append({"id": "M1", "class": "mining_scar", "mask": grown, "start": m0,
                             "center": (y0 + 22, 0)})
-        # a clearing on the stream's bank, from the bank inwards
-        xr, farm = self.xrng, dilate(self.base == AGRO, 6) | dilate(taken, 6)
+        self.plan_bank_clearings(taken, creekland, y0)
+        self.taken = taken
+
+    def plan_bank_clearings(self, taken, creekland, pit_y):
+        """Clearings from a bank inwards (taken grows with them): LK on the
+        stream's, LR on the river's, on a stretch apart from the pit, the
+        erosion and the bar."""
+        xr, yy, xx, H, n, m0 = self.xrng, self.yy, self.xx, self.H, self.n, self.first_monitor()
+        farm = dilate(self.base == AGRO, 6) | dilate(taken, 6)
         for _ in range(200):
             r, side = xr.uniform(6, 11), xr.choice([-1, 1])
             cx = xr.uniform(r + 5, self.rx0 - self.amp - 40)
@@ -195,11 +202,8 @@ class World:
                 self.events.append({"id": "LK", "class": "canopy_loss", "mask": m, "start": int(xr.integers(m0, n)),
                                     "center": (cy, cx)})
                 break
-        # a clearing on the river's bank, from its sand inwards, on a stretch apart from the pit, the
-        # erosion and the bar (plan_decoys places them from the pit's row)
-        ys = (y0 + 120) % (H - 80) + 20
-        bys = (ys + 90) % (H - 80) + 20
-        busy = [(y0 - 15, y0 + 60), (ys - 15, ys + 85), (bys - 15, bys + 75)]
+        ys, bys = self.decoy_rows(pit_y)
+        busy = [(pit_y - 15, pit_y + 60), (ys - 15, ys + 85), (bys - 15, bys + 75)]
         for _ in range(200):
             r, side = xr.uniform(6, 11), xr.choice([-1, 1])
             cy = xr.uniform(r + 20, H - r - 20)
@@ -213,7 +217,11 @@ class World:
                 self.events.append({"id": "LR", "class": "canopy_loss", "mask": m, "start": int(xr.integers(m0, n)),
                                     "center": (cy, cx)})
                 break
-        self.taken = taken
+
+    def decoy_rows(self, pit_y):
+        """First rows of the stretches of bank erosion and of the new bar, away from the pit."""
+        ys = (pit_y + 120) % (self.H - 80) + 20
+        return ys, (ys + 90) % (self.H - 80) + 20
 
     def plan_decoys(self):
         rng, W, H, yy, xx, n = self.rng, self.W, self.H, self.yy, self.xx, self.n
@@ -221,13 +229,12 @@ class World:
         self.shift_date = int(rng.integers(m0 + 1, n)) if n > m0 + 1 else None
         # river dynamics on one stretch away from the pit: erosion on one bank, a bar on the other
         pit_y = self.pit[3]
-        ys = (pit_y + 120) % (H - 80) + 20
+        ys, bys = self.decoy_rows(pit_y)
         side = 1 if rng.uniform() < 0.5 else -1
         so = side * self.off
         stretch = (yy >= ys) & (yy < ys + rng.integers(40, 70))
         self.erosion = [((so >= self.half) & (so < self.half + 2 + 2 * k) & stretch) for k in range(n)]
         self.erosion_start = int(rng.integers(m0, n))
-        bys = (ys + 90) % (H - 80) + 20
         bstretch = (yy >= bys) & (yy < bys + rng.integers(30, 60))
         self.bar = ((-so) >= self.half) & ((-so) < self.half + rng.integers(4, 9)) & bstretch
         self.bar_start = int(rng.integers(m0, n))
