@@ -65,8 +65,7 @@ CK_VEC void ck_change_indices(const uint16_t *const *dn, const ck_dn_conv *conv,
                     b11 = refl_of(d11[i], a11, q11), b12 = refl_of(d12[i], a12, q12);
         const int m = mask[i] != 0;
         const float v1 = ck_nd(b08, b04), v2 = ck_nd(b08, b12), v3 = ck_nd(b11 + b04, b08 + b02),
-                    mw = ck_nd(b03, b11), nw = ck_nd(b03, b08) - CK_NDWI_WATER;
-        const float nw2 = nw == nw ? nw : mw, v4 = !(mw >= nw2) ? nw2 : mw; /* the higher; NaN: the other */
+                    v4 = ck_water_index(ck_nd(b03, b11), ck_nd(b03, b08));
         ndvi[i] = m ? CK_NODATA : v1;
         nbr[i] = m ? CK_NODATA : v2;
         bsi[i] = m ? CK_NODATA : v3;

@@ -49,15 +49,24 @@ static inline float ck_nd(float a, float b)
  * MNDWI > 0 or NDWI > 0.2). */
 #define CK_NDWI_WATER 0.2f
 
+/* The water index of change detection and of the maps' ponds, from a
+ * pixel's MNDWI and NDWI: MNDWI, or NDWI - CK_NDWI_WATER where that is
+ * higher (or MNDWI no data), so that it is above 0 where either says water;
+ * no data only when both are.  Selects only, so the loops that call it
+ * vectorise. */
+static inline float ck_water_index(float mndwi, float ndwi)
+{
+    const float nw = ndwi - CK_NDWI_WATER, other = nw == nw ? nw : mndwi;
+    return !(mndwi >= other) ? other : mndwi;
+}
+
 /* The four indices change detection reads, straight from DN: each band's
  * reflectance made in registers as ck_dn_to_reflectance makes it (CK_NODATA
  * where DN is 0), then each index as its kernel computes it, so the values
  * are those of ck_dn_to_reflectance followed by ck_ndvi, ck_nbr and ck_bsi,
- * bit for bit, without six reflectance strips written and read back.  The
- * water index is MNDWI, or NDWI - CK_NDWI_WATER where that is higher (or
- * MNDWI no data), so that it is above 0 where either says water: at 10 m
- * NDWI sees the water of a stream or a pool whose 20 m SWIR pixel mixes it
- * with its bank.  dn and conv indexed by ck_band (B02, B03, B04, B08, B11,
+ * bit for bit, without six reflectance strips written and read back, and
+ * ck_water_index of MNDWI and NDWI: at 10 m NDWI sees the water of a
+ * stream or a pool whose 20 m SWIR pixel mixes it with its bank.  dn and conv indexed by ck_band (B02, B03, B04, B08, B11,
  * B12 used). */
 typedef struct {
     float *ndvi, *nbr, *bsi, *water;

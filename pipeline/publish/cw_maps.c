@@ -514,7 +514,7 @@ typedef struct {
 } pond_ctx;
 
 /* pixels of a mining alert whose latest clear observation is water (the
- * water index of change detection: MNDWI, or NDWI - CK_NDWI_WATER) */
+ * water index of change detection) */
 static void pond_span(void *ctx, int y, int x0, int x1)
 {
     pond_ctx *c = ctx;
@@ -524,7 +524,7 @@ static void pond_span(void *ctx, int y, int x0, int x1)
             continue;
         const mosaic *mo = c->pl.mo;
         const float g = mo->v[MB_B03][i], n = mo->v[MB_B08][i], s = mo->v[MB_B11][i];
-        if (mo->day[i] && (ck_nd(g, s) > c->pond_min || ck_nd(g, n) - CK_NDWI_WATER > c->pond_min))
+        if (mo->day[i] && ck_water_index(ck_nd(g, s), ck_nd(g, n)) > c->pond_min)
             cw_blend(c->im, x, y, RGB_POND, 255);
     }
 }
