@@ -172,14 +172,15 @@ size_t cw_tiles_pixels(int width, int nrows)
     return ((size_t)width + T - 1) / T * T * (((size_t)nrows + T - 1) / T * T);
 }
 
-cw_tile_enc *cw_tile_enc_new(const cw_raster_out *o, int max_rows)
+cw_tile_enc *cw_tile_enc_new(const cw_raster_out *o, int max_cols, int max_rows)
 {
     const int T = CW_OUT_TILE;
     cw_tile_enc *e = calloc(1, sizeof *e);
     if (!e || !o->tif) /* GDAL encodes this output: nothing to hold */
         return e;
     const size_t tb = (size_t)T * T * px_bytes(o->type);
-    e->max_tiles = (o->width + T - 1) / T * ((max_rows + T - 1) / T);
+    const int cols = max_cols < o->width ? max_cols : o->width;
+    e->max_tiles = (cols + T - 1) / T * ((max_rows + T - 1) / T);
     e->cap = ZSTD_compressBound(tb);
     e->cc = ZSTD_createCCtx();
     e->plane = cw_big_malloc(tb);
@@ -223,14 +224,14 @@ static const unsigned char *predict(cw_tile_enc *e, cw_out_type type, const unsi
     return e->diff;
 }
 
-int cw_raster_out_encode(const cw_raster_out *o, cw_tile_enc *e, int nrows, const void *tiles)
+int cw_raster_out_encode(const cw_raster_out *o, cw_tile_enc *e, int width, int nrows, const void *tiles)
 {
     const int T = CW_OUT_TILE;
     e->ntiles = 0;
     if (!o->tif)
         return 0; /* GDAL encodes this one */
     const size_t tb = (size_t)T * T * px_bytes(o->type);
-    const int n = (o->width + T - 1) / T * ((nrows + T - 1) / T);
+    const int n = (width + T - 1) / T * ((nrows + T - 1) / T);
     if (n > e->max_tiles)
         return cw_error("internal: %d tiles for an encoder of %d", n, e->max_tiles);
     size_t at = 0;
@@ -247,22 +248,29 @@ int cw_raster_out_encode(const cw_raster_out *o, cw_tile_enc *e, int nrows, cons
     return 0;
 }
 
-int cw_raster_out_write(cw_raster_out *o, int y0, int nrows, const void *tiles, const cw_tile_enc *enc)
+int cw_raster_out_write(cw_raster_out *o, int x0, int y0, int width, int nrows, const void *tiles,
+                        const cw_tile_enc *enc)
 {
-    const int T = CW_OUT_TILE, ntx = (o->width + T - 1) / T;
+    const int T = CW_OUT_TILE, ntx = (width + T - 1) / T;
     const size_t tile_bytes = (size_t)T * T * px_bytes(o->type);
-    if (y0 % T != 0 || (nrows % T != 0 && y0 + nrows != o->height))
-        return cw_error("internal: strip %d+%d is not aligned to output tiles", y0, nrows);
+    if (y0 % T != 0 || (nrows % T != 0 && y0 + nrows != o->height) || x0 % T != 0 ||
+        (width % T != 0 && x0 + width != o->width))
+        return cw_error("internal: strip %d+%d, %d+%d is not aligned to output tiles", y0, nrows, x0, width);
     if (o->tif) {
         if (!enc) { /* not encoded by the caller's threads: here, in order */
-            if (!o->serial && !(o->serial = cw_tile_enc_new(o, nrows > T ? nrows : T)))
+            if (o->serial && o->serial->max_tiles < ntx * ((nrows + T - 1) / T)) {
+                cw_tile_enc_free(o->serial);
+                o->serial = NULL;
+            }
+            if (!o->serial && !(o->serial = cw_tile_enc_new(o, width, nrows > T ? nrows : T)))
                 return cw_error("out of memory");
-            if (cw_raster_out_encode(o, o->serial, nrows, tiles))
+            if (cw_raster_out_encode(o, o->serial, width, nrows, tiles))
                 return -1;
             enc = o->serial;
         }
         for (int i = 0; i < enc->ntiles; i++) {
-            uint32_t tile = TIFFComputeTile(o->tif, (uint32_t)(i % ntx * T), (uint32_t)(y0 + i / ntx * T), 0, 0);
+            uint32_t tile =
+                TIFFComputeTile(o->tif, (uint32_t)(x0 + i % ntx * T), (uint32_t)(y0 + i / ntx * T), 0, 0);
             if (TIFFWriteRawTile(o->tif, tile, enc->data + enc->off[i], (tmsize_t)enc->size[i]) !=
                 (tmsize_t)enc->size[i])
                 return cw_error("writing %s failed: %s", o->tmp, cw_gdal_reason(strerror(errno)));
@@ -273,7 +281,7 @@ int cw_raster_out_write(cw_raster_out *o, int y0, int nrows, const void *tiles, 
     for (int ty = 0; ty * T < nrows; ty++)
         for (int bx = 0; bx < ntx; bx++, t += tile_bytes)
             /* the GTiff driver copies before it encodes: the buffer is not modified */
-            if (GDALWriteBlock(o->band, bx, y0 / T + ty, (void *)(uintptr_t)t) != CE_None)
+            if (GDALWriteBlock(o->band, x0 / T + bx, y0 / T + ty, (void *)(uintptr_t)t) != CE_None)
                 return cw_error("writing %s failed: %s", o->tmp, cw_gdal_errmsg());
     return 0;
 }

@@ -31,20 +31,23 @@ cw_raster_out *cw_raster_out_create(const char *path, const cw_scene *s, cw_out_
 /* A strip's tiles compressed ahead of the ordered write, by the thread
  * that made them: ZSTD outputs (the default codec) are encoded here, with
  * libtiff's predictors, and written raw, so compression runs in parallel.
- * One encoder per thread and output, for strips of up to max_rows. */
+ * One encoder per thread and output, for strips of up to max_cols x
+ * max_rows. */
 typedef struct cw_tile_enc cw_tile_enc;
-cw_tile_enc *cw_tile_enc_new(const cw_raster_out *o, int max_rows);
+cw_tile_enc *cw_tile_enc_new(const cw_raster_out *o, int max_cols, int max_rows);
 void cw_tile_enc_free(cw_tile_enc *e);
-/* Encodes the strip's tiles (nrows rows, tile-major) into e; outputs of
- * other codecs leave e empty (GDAL encodes them in the write). */
-int cw_raster_out_encode(const cw_raster_out *o, cw_tile_enc *e, int nrows, const void *tiles);
+/* Encodes the strip's tiles (width x nrows, tile-major) into e; outputs
+ * of other codecs leave e empty (GDAL encodes them in the write). */
+int cw_raster_out_encode(const cw_raster_out *o, cw_tile_enc *e, int width, int nrows, const void *tiles);
 
-/* Rows [y0, y0+nrows) of the grid, already cut into output tiles (the
- * "tile-major" layout below), so the writer copies nothing.  y0 must be a
- * multiple of CW_OUT_TILE and nrows too unless the strip ends the raster.
- * Called in row order.  enc: the same tiles from cw_raster_out_encode, or
- * NULL (encoded here). */
-int cw_raster_out_write(cw_raster_out *o, int y0, int nrows, const void *tiles, const cw_tile_enc *enc);
+/* Rows [y0, y0+nrows) and columns [x0, x0 + width) of the grid (a strip,
+ * or a column window of one), already cut into output tiles (the
+ * "tile-major" layout below), so the writer copies nothing.  x0 and y0
+ * must be multiples of CW_OUT_TILE, and width and nrows too unless the
+ * strip ends the raster.  Called in row-major order of the tiles.  enc:
+ * the same tiles from cw_raster_out_encode, or NULL (encoded here). */
+int cw_raster_out_write(cw_raster_out *o, int x0, int y0, int width, int nrows, const void *tiles,
+                        const cw_tile_enc *enc);
 
 /* Tile-major layout of a strip of `width` columns: tile rows top to
  * bottom, tiles left to right, each CW_OUT_TILE x CW_OUT_TILE pixels row by

@@ -38,6 +38,7 @@ typedef struct {
     void *p;
     size_t cap;
     int y0, y1; /* the rows kept */
+    int x0, w;  /* of these columns */
     int at;     /* the native row at p since the last read (kept or not) */
 } nat_rows;
 
@@ -208,10 +209,11 @@ static void strip_block_rows(const cw_scene *s, int src, int y0, int n, int halo
  * block by block where its file allows). */
 static int shareable(const cw_src *sc) { return sc->factor >= 2 && sc->block_w > 0 && sc->block_h > 0; }
 
-/* The cache of a run over strips of `rows` rows: the coarse sources of
- * srcs in blocks, each block row counting the strips that reach it (with
- * the halo for the sources the mask reads: halo_srcs).  NULL without one. */
-static blk_cache *shared_new(const cw_scene *s, unsigned srcs, unsigned halo_srcs, int rows, int halo)
+/* The cache of a run over strips of `rows` rows, in nwin windows each:
+ * the coarse sources of srcs in blocks, each block row counting the
+ * strips' windows that reach it (with the halo for the sources the mask
+ * reads: halo_srcs).  NULL without one. */
+static blk_cache *shared_new(const cw_scene *s, unsigned srcs, unsigned halo_srcs, int rows, int nwin, int halo)
 {
     blk_cache *c = NULL;
     for (int i = 0; i < CW_NSRC; i++) {
@@ -230,7 +232,7 @@ static blk_cache *shared_new(const cw_scene *s, unsigned srcs, unsigned halo_src
             strip_block_rows(s, i, y0, s->height - y0 < rows ? s->height - y0 : rows,
                              (halo_srcs & CW_SRC_BIT(i)) ? halo : 0, &b0, &b1);
             for (int by = b0; by <= b1 && by < c->nrows[i]; by++)
-                c->row[i][by].left++;
+                c->row[i][by].left += nwin; /* each window of the strip */
         }
     }
     return c;
@@ -250,7 +252,7 @@ static size_t shared_bytes(const cw_scene *s, unsigned srcs)
     return b;
 }
 
-/* A strip loaded: the block rows it reached are needed by one strip fewer. */
+/* A strip (window) loaded: the block rows it reached are needed by one fewer. */
 static void shared_strip_done(blk_cache *c, const cw_scene *s, unsigned halo_srcs, int y0, int n, int halo)
 {
     if (!c)
@@ -332,20 +334,23 @@ static int shared_block(cw_reader *r, const blk_cache *sh, shared_row *sr, int s
     return 0;
 }
 
-/* Native rows [ny0, ny0 + nh) of a source, as `type` (its own type when
- * direct), into out (nh x native width).  skip (NULL: none), one flag per
- * block of those rows (row-major, from the block row at ny0): on entry the
- * blocks the caller does not need; on return the ones left undecoded
- * (zeros), which are only those of a source read block by block. */
-static int read_native(cw_reader *r, int src, int ny0, int nh, void *out, GDALDataType type, uint8_t *skip)
+/* Native rows [ny0, ny0 + nh) and columns [nx0, nx0 + nw) of a source,
+ * as `type` (its own type when direct), into out (nh x nw).  skip (NULL:
+ * none), one flag per block of that window (row-major, from the block row
+ * at ny0 and the block column at nx0): on entry the blocks the caller does
+ * not need; on return the ones left undecoded (zeros), which are only
+ * those of a source read block by block. */
+static int read_native(cw_reader *r, int src, int ny0, int nh, int nx0, int nw, void *out, GDALDataType type,
+                       uint8_t *skip)
 {
     const cw_src *c = &r->s->src[src];
     GDALRasterBandH b = r->band[src];
-    const int nw = c->nat_w, bw = c->block_w, bh = c->block_h;
+    const int bw = c->block_w, bh = c->block_h;
     blk_cache *sh = (r->direct & CW_SRC_BIT(src)) && r->shared && r->shared->row[src] ? r->shared : NULL;
     if (sh || ((r->direct & CW_SRC_BIT(src)) && ny0 % bh == 0 && (nh % bh == 0 || ny0 + nh == c->nat_h))) {
         /* whole block rows, or any rows of a shared source (its blocks are kept for the others) */
-        const size_t ps = (size_t)GDALGetDataTypeSizeBytes(type), nbx = (size_t)((nw + bw - 1) / bw);
+        const size_t ps = (size_t)GDALGetDataTypeSizeBytes(type), nbx = (size_t)((c->nat_w + bw - 1) / bw);
+        const int bx0 = nx0 / bw, bx1 = (nx0 + nw - 1) / bw; /* the window's block columns */
         if (sh && nbx > r->pend_cap) {
             uint8_t *p = realloc(r->pend, nbx);
             if (!p)
@@ -364,11 +369,14 @@ static int read_native(cw_reader *r, int src, int ny0, int nh, void *out, GDALDa
             int fail = 0;
             /* a block being decoded by another reader is left for a second round */
             for (int round = 0; round < (sr ? 2 : 1) && !fail; round++)
-                for (int bx = 0; bx * bw < nw && !fail; bx++) {
-                    const int cols = nw - bx * bw < bw ? nw - bx * bw : bw;
-                    char *o = orow + (size_t)bx * (size_t)bw * ps;
+                for (int bx = bx0; bx <= bx1 && !fail; bx++) {
+                    /* the block's columns [c0, c1) in the window */
+                    const int c0 = nx0 > bx * bw ? nx0 : bx * bw;
+                    const int c1 = nx0 + nw < (bx + 1) * bw ? nx0 + nw : (bx + 1) * bw, cols = c1 - c0;
+                    char *o = orow + (size_t)(c0 - nx0) * ps;
                     const void *blk = r->blk;
-                    if (round == 0 && skip && skip[(size_t)(by - ny0 / bh) * nbx + (size_t)bx]) {
+                    if (round == 0 && skip &&
+                        skip[(size_t)(by - ny0 / bh) * (size_t)(bx1 - bx0 + 1) + (size_t)(bx - bx0)]) {
                         for (int y = 0; y < rows; y++)
                             memset(o + (size_t)y * (size_t)nw * ps, 0, (size_t)cols * ps);
                         if (sr)
@@ -389,7 +397,8 @@ static int read_native(cw_reader *r, int src, int ny0, int nh, void *out, GDALDa
                     }
                     for (int y = 0; y < rows; y++)
                         memcpy(o + (size_t)y * (size_t)nw * ps,
-                               (const char *)blk + (size_t)(r0 + y) * (size_t)bw * ps, (size_t)cols * ps);
+                               (const char *)blk + ((size_t)(r0 + y) * (size_t)bw + (size_t)(c0 - bx * bw)) * ps,
+                               (size_t)cols * ps);
                 }
             if (sr)
                 shared_release(sh, src, sr);
@@ -399,8 +408,9 @@ static int read_native(cw_reader *r, int src, int ny0, int nh, void *out, GDALDa
         return 0;
     }
     if (skip) /* every block decoded */
-        memset(skip, 0, (size_t)((nw + bw - 1) / bw) * (size_t)((ny0 + nh - ny0 / bh * bh + bh - 1) / bh));
-    if (GDALRasterIO(b, GF_Read, 0, ny0, nw, nh, out, nw, nh, type, 0, 0) != CE_None)
+        memset(skip, 0,
+               (size_t)((nx0 + nw - 1) / bw - nx0 / bw + 1) * (size_t)((ny0 + nh - ny0 / bh * bh + bh - 1) / bh));
+    if (GDALRasterIO(b, GF_Read, nx0, ny0, nw, nh, out, nw, nh, type, 0, 0) != CE_None)
         return cw_error("%s", cw_gdal_reason("GDAL cannot read them"));
     return 0;
 }
@@ -453,45 +463,57 @@ fail:
     return NULL;
 }
 
-/* One grid row from a native row: o[x] = CONV(in[x / f]), the common
- * f == 2 (20 m onto 10 m) without divisions. */
-#define EXPAND_ROW(o_, in_, W, f, CONV)                                                                 \
+/* W pixels of a grid row from a native row: o[x] = CONV(in[(x + s) / f]),
+ * the common f == 2 (20 m onto 10 m) from an even start without
+ * divisions. */
+#define EXPAND_ROW(o_, in_, s_, W, f, CONV)                                                            \
     do {                                                                                                 \
         __typeof__(o_) o = (o_);                                                                         \
         __typeof__(in_) i_ = (in_);                                                                      \
-        if ((f) == 2) {                                                                                  \
+        const int sx_ = (s_);                                                                            \
+        if ((f) == 2 && sx_ == 0) {                                                                        \
             for (int x = 0; x + 1 < (W); x += 2)                                                         \
                 o[x] = o[x + 1] = CONV(i_[x >> 1]);                                                      \
             if ((W) & 1)                                                                                 \
                 o[(W) - 1] = CONV(i_[((W) - 1) >> 1]);                                                   \
         } else {                                                                                         \
             for (int x = 0; x < (W); x++)                                                                \
-                o[x] = CONV(i_[x / (f)]);                                                                \
+                o[x] = CONV(i_[(x + sx_) / (f)]);                                                        \
         }                                                                                                \
     } while (0)
 #define AS_IS(v) (v)
 #define CLAMP_U8(v) ((v) > 255 ? 255 : (uint8_t)(v))
 
-/* Native rows [a, b) of a coarse source (as `type`), keeping those it
- * already holds and reading the others: just those rows of a shared direct
- * source (the run's decoded blocks hold the rest) or of one read through
- * GDAL (GDAL's block cache does); whole block rows of another direct
- * source (its blocks are decoded whole).  The source's buffer they are
- * in. */
-static const nat_rows *native_rows(cw_reader *r, int src, int a, int b, GDALDataType type, uint8_t *skip)
+/* The native columns of grid columns [x0, x0 + n) of a source f times
+ * coarser: [*nx0, *nx0 + *nn). */
+static void native_cols(int f, int x0, int n, int *nx0, int *nn)
+{
+    *nx0 = x0 / f;
+    *nn = (x0 + n - 1) / f - *nx0 + 1;
+}
+
+/* Native rows [a, b) and columns [x0, x0 + w) of a coarse source (as
+ * `type`), keeping those it already holds (of the same columns) and
+ * reading the others: just those rows of a shared direct source (the
+ * run's decoded blocks hold the rest) or of one read through GDAL (GDAL's
+ * block cache does); whole block rows of another direct source (its
+ * blocks are decoded whole).  The source's buffer they are in. */
+static const nat_rows *native_rows(cw_reader *r, int src, int a, int b, int x0, int w, GDALDataType type,
+                                   uint8_t *skip)
 {
     const cw_src *c = &r->s->src[src];
     const int direct = (r->direct & CW_SRC_BIT(src)) != 0;
     nat_rows *nr = &r->nat[src];
     const int bh = direct && !(r->shared && r->shared->row[src]) && c->block_h > 0 ? c->block_h : 1;
-    if (skip) /* read anew, some blocks left out (reader_native drops them after) */
+    if (skip || nr->x0 != x0 || nr->w != w) /* read anew (skip: some blocks left out, reader_native
+                                               drops them after) */
         nr->y0 = nr->y1 = 0;
     a = a / bh * bh;
     b = (b + bh - 1) / bh * bh;
     b = b < c->nat_h ? b : c->nat_h;
     if (nr->y1 > nr->y0 && nr->y0 <= a && b <= nr->y1)
         return nr;
-    const size_t rowb = (size_t)c->nat_w * (size_t)GDALGetDataTypeSizeBytes(type);
+    const size_t rowb = (size_t)w * (size_t)GDALGetDataTypeSizeBytes(type);
     if ((size_t)(b - a) * rowb > nr->cap) {
         void *p = cw_big_realloc(nr->p, (size_t)(b - a) * rowb);
         if (!p) {
@@ -508,10 +530,12 @@ static const nat_rows *native_rows(cw_reader *r, int src, int a, int b, GDALData
     else
         k0 = k1 = a;
     nr->y0 = nr->y1 = 0; /* nothing held until the reads are done */
+    nr->x0 = x0;
+    nr->w = w;
     const int from[2] = {a, k1}, to[2] = {k0, b};
     for (int i = 0; i < 2; i++)
-        if (from[i] < to[i] &&
-            read_native(r, src, from[i], to[i] - from[i], (char *)nr->p + (size_t)(from[i] - a) * rowb, type, skip)) {
+        if (from[i] < to[i] && read_native(r, src, from[i], to[i] - from[i], x0, w,
+                                           (char *)nr->p + (size_t)(from[i] - a) * rowb, type, skip)) {
             cw_error_prefix("%s: reading rows %d..%d of %s failed", cw_src_name(src), from[i], to[i] - 1, c->path);
             return NULL;
         }
@@ -521,18 +545,23 @@ static const nat_rows *native_rows(cw_reader *r, int src, int a, int b, GDALData
 }
 
 /* The native rows of a coarse source (or of an SCL stored as UInt16) over
- * grid rows [y0, y0 + nrows); skip (NULL: none) as read_native's, for the
- * source's blocks from the block row that holds grid row y0 (blocks_of).
- * *nat8: they are bytes (a direct Byte SCL), else UInt16. */
-static const nat_rows *reader_native(cw_reader *r, int src, int y0, int nrows, uint8_t *skip, int *nat8)
+ * grid rows [y0, y0 + nrows) and columns [x0, x0 + ncols); skip (NULL:
+ * none) as read_native's, for the source's blocks from the block row that
+ * holds grid row y0 (blocks_of, over the window).  *nat8: they are bytes
+ * (a direct Byte SCL), else UInt16. */
+static const nat_rows *reader_native(cw_reader *r, int src, int y0, int nrows, int x0, int ncols, uint8_t *skip,
+                                     int *nat8)
 {
     const cw_src *c = &r->s->src[src];
     const int f = c->factor;
     *nat8 = (r->direct & CW_SRC_BIT(src)) && GDALGetRasterDataType(r->band[src]) == GDT_Byte;
-    if (skip && !memchr(skip, 1, blocks_of(c, (size_t)r->s->width, y0, nrows).n))
+    if (skip && !memchr(skip, 1, blocks_of(c, (size_t)ncols, y0, nrows).n))
         skip = NULL; /* nothing to leave out: the rows kept from the last read serve; else they are
                         dropped after this read */
-    const nat_rows *nr = native_rows(r, src, y0 / f, (y0 + nrows - 1) / f + 1, *nat8 ? GDT_Byte : GDT_UInt16, skip);
+    int nx0, nn;
+    native_cols(f, x0, ncols, &nx0, &nn);
+    const nat_rows *nr =
+        native_rows(r, src, y0 / f, (y0 + nrows - 1) / f + 1, nx0, nn, *nat8 ? GDT_Byte : GDT_UInt16, skip);
     if (nr && skip)
         r->nat[src].y0 = r->nat[src].y1 = 0;
     return nr;
@@ -541,19 +570,20 @@ static const nat_rows *reader_native(cw_reader *r, int src, int y0, int nrows, u
 /* A coarse UInt16 source's native row that holds grid row y, in nr. */
 static const uint16_t *nat_row(const nat_rows *nr, const cw_src *c, int y)
 {
-    return (const uint16_t *)nr->p + (size_t)(y / c->factor - nr->at) * (size_t)c->nat_w;
+    return (const uint16_t *)nr->p + (size_t)(y / c->factor - nr->at) * (size_t)nr->w;
 }
 
-/* cw_reader_read; skip as reader_native's. */
-static int reader_read(cw_reader *r, int src, int y0, int nrows, void *out, uint8_t *skip)
+/* Rows [y0, y0 + nrows) and columns [x0, x0 + ncols) of the grid (as
+ * cw_reader_read) into out (nrows x ncols); skip as reader_native's. */
+static int reader_read(cw_reader *r, int src, int y0, int nrows, int x0, int ncols, void *out, uint8_t *skip)
 {
     const cw_src *c = &r->s->src[src];
-    const int W = r->s->width, f = c->factor;
+    const int W = ncols, f = c->factor;
     const int is_scl = src == CW_SRC_SCL;
     const GDALDataType want = is_scl ? GDT_Byte : GDT_UInt16;
     const int px = is_scl ? 1 : 2;
     if (f == 1 && !(is_scl && GDALGetRasterDataType(r->band[src]) != GDT_Byte)) {
-        if (read_native(r, src, y0, nrows, out, want, skip))
+        if (read_native(r, src, y0, nrows, x0, ncols, out, want, skip))
             return cw_error_prefix("%s: reading rows %d..%d of %s failed", cw_src_name(src), y0, y0 + nrows - 1,
                                    c->path);
         return 0;
@@ -561,10 +591,10 @@ static int reader_read(cw_reader *r, int src, int y0, int nrows, void *out, uint
     /* coarse band (or SCL stored as UInt16): native rows, then each native
      * pixel copied to its f x f grid pixels (nearest neighbour). */
     int nat8;
-    const nat_rows *nr = reader_native(r, src, y0, nrows, skip, &nat8);
+    const nat_rows *nr = reader_native(r, src, y0, nrows, x0, ncols, skip, &nat8);
     if (!nr)
         return -1;
-    const int nw = c->nat_w;
+    const int nw = nr->w, sx = x0 - nr->x0 * f; /* the window's first column in its first native pixel */
     for (int y = 0; y < nrows; y++) {
         const size_t row = (size_t)((y0 + y) / f - nr->at) * (size_t)nw;
         const uint16_t *in = (const uint16_t *)nr->p + row;
@@ -573,18 +603,23 @@ static int reader_read(cw_reader *r, int src, int y0, int nrows, void *out, uint
             continue;
         }
         if (nat8)
-            EXPAND_ROW((uint8_t *)out + (size_t)y * W, (const uint8_t *)nr->p + row, W, f, AS_IS);
+            EXPAND_ROW((uint8_t *)out + (size_t)y * W, (const uint8_t *)nr->p + row, sx, W, f, AS_IS);
         else if (is_scl)
-            EXPAND_ROW((uint8_t *)out + (size_t)y * W, in, W, f, CLAMP_U8);
+            EXPAND_ROW((uint8_t *)out + (size_t)y * W, in, sx, W, f, CLAMP_U8);
         else
-            ck_dn_expand(in, 0, (size_t)W, f, (uint16_t *)out + (size_t)y * W);
+            ck_dn_expand(in, (size_t)sx, (size_t)W, f, (uint16_t *)out + (size_t)y * W);
     }
     return 0;
 }
 
 int cw_reader_read(cw_reader *r, int src, int y0, int nrows, void *out)
 {
-    return reader_read(r, src, y0, nrows, out, NULL);
+    return reader_read(r, src, y0, nrows, 0, r->s->width, out, NULL);
+}
+
+int cw_reader_read_window(cw_reader *r, int src, int y0, int nrows, int x0, int ncols, void *out)
+{
+    return reader_read(r, src, y0, nrows, x0, ncols, out, NULL);
 }
 
 /* ------------------------------------------------------------ the driver */
@@ -596,6 +631,7 @@ typedef struct {
     float *fb[4];        /* fallback: B02..B04 and B11 (when present) reflectance over the window */
     uint16_t *dn;        /* fallback: one band's DN over the window */
     uint8_t *mask, *scl, *scratch, *tmpmask;
+    uint8_t *wmask, *wscl; /* column windows: the mask over the SCL's window, the strip's SCL */
     uint8_t *skip;       /* skip_masked: the strip's blocks not decoded (read_native) */
     void *tls;
 } thread_buf;
@@ -638,16 +674,31 @@ static void free_buf(const cw_strip_job *job, thread_buf *b)
     free(b->scl);
     free(b->scratch);
     free(b->tmpmask);
+    free(b->wmask);
+    free(b->wscl);
     free(b->skip);
     if (b->tls && job->tls_free)
         job->tls_free(job->ctx, b->tls);
     memset(b, 0, sizeof *b);
 }
 
-static int alloc_buf(const cw_scene *s, const cw_strip_job *job, int rows, int halo, int fallback,
+/* The SCL's window around columns [x0, x0 + w) of a w-wide window (the
+ * mask's buffers reach `halo` columns beyond it), from an even column for
+ * the 20 m sources: [*a, *b). */
+static void scl_cols(const cw_scene *s, int x0, size_t w, int halo, int *a, int *b)
+{
+    *a = x0 - halo > 0 ? (x0 - halo) / 2 * 2 : 0;
+    *b = x0 + (int)w + halo < s->width ? x0 + (int)w + halo : s->width;
+}
+
+/* Buffers of a thread for strips of `rows` rows and `cols` columns. */
+static int alloc_buf(const cw_scene *s, const cw_strip_job *job, int rows, int cols, int halo, int fallback,
                      thread_buf *b)
 {
-    size_t W = (size_t)s->width, win = (size_t)(rows + 2 * halo);
+    const int windowed = cols < s->width;
+    /* the SCL's window: halo rows and (windowed) columns each side */
+    const size_t W = (size_t)cols, win = (size_t)(rows + 2 * halo),
+                 SW = windowed ? (size_t)(cols + 2 * halo + 1) : W;
     for (int i = 0; i < CK_NBANDS; i++)
         if ((job->bands & CK_BAND_BIT(i)) && s->src[i].factor == 1 &&
             !(b->dnb[i] = cw_big_malloc(W * rows * sizeof(uint16_t))))
@@ -657,12 +708,14 @@ static int alloc_buf(const cw_scene *s, const cw_strip_job *job, int rows, int h
     if (job->mask == CW_MASK_SCL) {
         if (fallback) {
             for (int i = 0; i < 4; i++)
-                if (!(b->fb[i] = cw_big_malloc(W * win * sizeof(float))))
+                if (!(b->fb[i] = cw_big_malloc(SW * win * sizeof(float))))
                     goto oom;
-            if (!(b->tmpmask = cw_big_malloc(W * win)) || !(b->dn = cw_big_malloc(W * win * sizeof(uint16_t))))
+            if (!(b->tmpmask = cw_big_malloc(SW * win)) || !(b->dn = cw_big_malloc(SW * win * sizeof(uint16_t))))
                 goto oom;
         }
-        if (!(b->scl = cw_big_malloc(W * win)) || !(b->scratch = cw_big_malloc(ck_mask_scratch_size(W, win))))
+        if (!(b->scl = cw_big_malloc(SW * win)) || !(b->scratch = cw_big_malloc(ck_mask_scratch_size(SW, win))))
+            goto oom;
+        if (windowed && (!(b->wmask = cw_big_malloc(SW * rows)) || !(b->wscl = cw_big_malloc(W * rows))))
             goto oom;
     }
     if (!(b->mask = cw_big_malloc(W * rows)))
@@ -688,30 +741,51 @@ oom:
     return cw_error("out of memory for strip buffers of %d rows; lower the memory budget or strip rows", rows);
 }
 
-/* The SCL mask of the strip (with its buffers) into b->mask, and st->scl. */
+/* The SCL mask of the strip (with its buffers) into b->mask, and st->scl:
+ * from the SCL (or the fallback's classes) of the strip's rows and columns
+ * and `halo` more each side. */
 static int mask_strip(const cw_scene *s, const cw_strip_job *job, int halo, int fallback, thread_buf *b,
                       cw_strip *st)
 {
-    const size_t W = (size_t)s->width;
+    const size_t W = st->width;
     const int y0 = st->y0, n = st->nrows;
-    int wy0 = y0 - halo < 0 ? 0 : y0 - halo;
-    int wy1 = y0 + n + halo > s->height ? s->height : y0 + n + halo;
-    size_t wpx = W * (size_t)(wy1 - wy0);
+    const int wy0 = y0 - halo < 0 ? 0 : y0 - halo;
+    const int wy1 = y0 + n + halo > s->height ? s->height : y0 + n + halo;
+    int wx0 = 0, wx1 = s->width;
+    if (W < (size_t)s->width)
+        scl_cols(s, st->x0, W, halo, &wx0, &wx1);
+    const size_t SW = (size_t)(wx1 - wx0), wpx = SW * (size_t)(wy1 - wy0);
     if (fallback) {
         const int swir = s->src[CK_B11].present;
         static const int fbands[4] = {CK_B02, CK_B03, CK_B04, CK_B11};
         for (int k = 0; k < 3 + swir; k++) {
             int band = fbands[k];
-            if (cw_reader_read(b->rd, band, wy0, wy1 - wy0, b->dn))
+            if (reader_read(b->rd, band, wy0, wy1 - wy0, wx0, (int)SW, b->dn, NULL))
                 return -1;
             ck_dn_to_reflectance(b->dn, wpx, s->src[band].conv, b->fb[k], b->tmpmask);
         }
         ck_pseudo_scl(b->fb[0], b->fb[1], b->fb[2], swir ? b->fb[3] : NULL, wpx, &fallback_params, b->scl);
-    } else if (cw_reader_read(b->rd, CW_SRC_SCL, wy0, wy1 - wy0, b->scl)) {
+    } else if (reader_read(b->rd, CW_SRC_SCL, wy0, wy1 - wy0, wx0, (int)SW, b->scl, NULL)) {
         return -1;
     }
-    ck_mask_scl(&job->rules, b->scl, W, (size_t)(wy1 - wy0), (size_t)(y0 - wy0), (size_t)n, b->mask, b->scratch);
-    st->scl = b->scl + (size_t)(y0 - wy0) * W;
+    if (SW == W) { /* full rows */
+        ck_mask_scl(&job->rules, b->scl, W, (size_t)(wy1 - wy0), (size_t)(y0 - wy0), (size_t)n, b->mask,
+                    b->scratch);
+        st->scl = b->scl + (size_t)(y0 - wy0) * W;
+        return 0;
+    }
+    /* a window: the mask over the SCL's window, its columns OR-ed in */
+    memset(b->wmask, 0, SW * (size_t)n);
+    ck_mask_scl(&job->rules, b->scl, SW, (size_t)(wy1 - wy0), (size_t)(y0 - wy0), (size_t)n, b->wmask, b->scratch);
+    const size_t dx = (size_t)(st->x0 - wx0);
+    for (int y = 0; y < n; y++) {
+        uint8_t *m = b->mask + (size_t)y * W;
+        const uint8_t *wm = b->wmask + (size_t)y * SW + dx;
+        for (size_t x = 0; x < W; x++)
+            m[x] |= wm[x];
+        memcpy(b->wscl + (size_t)y * W, b->scl + (size_t)(y0 - wy0 + y) * SW + dx, W);
+    }
+    st->scl = b->wscl;
     return 0;
 }
 
@@ -741,12 +815,13 @@ static void masked_blocks(const cw_src *c, const uint8_t *mask, size_t w, int y0
         }
 }
 
-/* ck_dn_mark_nodata over the strip's rows [y0, y0 + n) of a band: its DN
- * in the strip (dn), or a coarse band's native rows (nat, from the one
- * that holds row y0) a grid row at a time through row; with skip
- * (blocks_of, NULL: none), over the blocks that were decoded only. */
-static void mark_nodata(const cw_src *c, const uint16_t *dn, const uint16_t *nat, size_t w, int y0, int n,
-                        const uint8_t *skip, uint16_t *row, uint8_t *mask)
+/* ck_dn_mark_nodata over the strip's rows [y0, y0 + n) of a band (w
+ * columns): its DN in the strip (dn), or a coarse band's native rows (nat,
+ * nat_w DN each, from the one that holds row y0) a grid row at a time
+ * through row; with skip (blocks_of, NULL: none), over the blocks that
+ * were decoded only. */
+static void mark_nodata(const cw_src *c, const uint16_t *dn, const uint16_t *nat, int nat_w, size_t w, int y0,
+                        int n, const uint8_t *skip, uint16_t *row, uint8_t *mask)
 {
     if (dn && !skip) {
         ck_dn_mark_nodata(dn, w * (size_t)n, mask);
@@ -760,7 +835,7 @@ static void mark_nodata(const cw_src *c, const uint16_t *dn, const uint16_t *nat
         if (dn)
             d = dn + (size_t)(y - y0) * w;
         else if (y == y0 || y / f != (y - 1) / f)
-            ck_dn_expand(nat + (size_t)(y / f - y0 / f) * (size_t)c->nat_w, 0, w, f, row);
+            ck_dn_expand(nat + (size_t)(y / f - y0 / f) * (size_t)nat_w, 0, w, f, row);
         uint8_t *m = mask + (size_t)(y - y0) * w;
         if (!skip) {
             ck_dn_mark_nodata(d, w, m);
@@ -775,20 +850,22 @@ static void mark_nodata(const cw_src *c, const uint16_t *dn, const uint16_t *nat
     }
 }
 
-/* Read and mask one strip into b; fill st.  With job->skip_masked the SCL
- * comes first, and the blocks of a full-resolution band that it masks
- * whole are not decoded: their DN are 0 and not taken for no data (the
+/* Read and mask one strip into b; fill st.  The mask comes first: with
+ * job->skip_masked the blocks of a full-resolution band that it masks
+ * whole are not decoded, their DN are 0 and not taken for no data (the
  * mask says why they are not seen already). */
 static int load_strip(const cw_scene *s, const cw_strip_job *job, int halo, int fallback, thread_buf *b,
                       cw_strip *st)
 {
-    const size_t W = (size_t)s->width;
-    const int y0 = st->y0, n = st->nrows;
+    const size_t W = st->width;
+    const int y0 = st->y0, n = st->nrows, x0 = st->x0;
     const size_t npx = W * (size_t)n;
     const int skipping = job->skip_masked && job->mask == CW_MASK_SCL && !fallback;
     memset(b->mask, 0, npx);
     st->scl = NULL;
-    if (skipping && mask_strip(s, job, halo, fallback, b, st))
+    /* the mask first: the fallback's B11 is read over the SCL's window,
+     * the band's own rows (st->nat) over the strip's after it */
+    if (job->mask == CW_MASK_SCL && mask_strip(s, job, halo, fallback, b, st))
         return -1;
     for (int i = 0; i < CK_NBANDS; i++) {
         if (!(job->bands & CK_BAND_BIT(i)))
@@ -802,25 +879,23 @@ static int load_strip(const cw_scene *s, const cw_strip_job *job, int halo, int 
         }
         const nat_rows *nr = NULL;
         int nat8;
-        if (c->factor == 1 ? reader_read(b->rd, i, y0, n, b->dnb[i], skip) != 0
-                           : !(nr = reader_native(b->rd, i, y0, n, skip, &nat8)))
+        if (c->factor == 1 ? reader_read(b->rd, i, y0, n, x0, (int)W, b->dnb[i], skip) != 0
+                           : !(nr = reader_native(b->rd, i, y0, n, x0, (int)W, skip, &nat8)))
             return -1;
         if (skip && !memchr(skip, 1, nb))
             skip = NULL; /* every block decoded */
         if (nr)
-            mark_nodata(c, NULL, nat_row(nr, c, y0), W, y0, n, skip, b->row, b->mask);
+            mark_nodata(c, NULL, nat_row(nr, c, y0), nr->w, W, y0, n, skip, b->row, b->mask);
         else
-            mark_nodata(c, b->dnb[i], NULL, W, y0, n, skip, NULL, b->mask);
+            mark_nodata(c, b->dnb[i], NULL, 0, W, y0, n, skip, NULL, b->mask);
         st->dn[i] = b->dnb[i];
         st->conv[i] = s->src[i].conv;
     }
-    if (job->mask == CW_MASK_SCL && !skipping && mask_strip(s, job, halo, fallback, b, st))
-        return -1;
-    for (int i = 0; i < CK_NBANDS; i++) /* where the coarse bands' rows are now (mask_strip may read them too) */
+    for (int i = 0; i < CK_NBANDS; i++) /* where the coarse bands' rows are */
         if ((job->bands & CK_BAND_BIT(i)) && s->src[i].factor > 1) {
             const nat_rows *nr = &b->rd->nat[i];
             st->nat[i] = nat_row(nr, &s->src[i], y0);
-            st->nat_w[i] = s->src[i].nat_w;
+            st->nat_w[i] = nr->w;
             st->factor[i] = s->src[i].factor;
         }
     st->mask = b->mask;
@@ -887,7 +962,7 @@ static size_t budget_of(const cw_strip_job *job)
  * mostly taken by two threads at once: they share its blocks, each decoded
  * once (blk_cache; strips twice as tall, or one thread taking both, were
  * measured slower).  A coarse band costs a strip its native rows only. */
-static int pick_rows(const cw_scene *s, const cw_strip_job *job, unsigned srcs, int nthreads, int halo)
+static int pick_rows(const cw_scene *s, const cw_strip_job *job, unsigned srcs, int nthreads, int halo, int cols)
 {
     int q = job->quantum > 0 ? job->quantum : 1;
     int rows = job->strip_rows;
@@ -903,7 +978,7 @@ static int pick_rows(const cw_scene *s, const cw_strip_job *job, unsigned srcs, 
         }
         size_t share = budget_of(job) / (size_t)nthreads;
         share = share > job->tls_bytes_fixed ? share - job->tls_bytes_fixed : 0;
-        size_t fit = share / ((size_t)s->width * strip_bytes_per_px(s, job));
+        size_t fit = share / ((size_t)cols * strip_bytes_per_px(s, job));
         fit = fit > (size_t)2 * halo ? fit - (size_t)2 * halo : 0;
         rows = (size_t)want <= fit ? want : (int)fit;
     }
@@ -913,6 +988,57 @@ static int pick_rows(const cw_scene *s, const cw_strip_job *job, unsigned srcs, 
     if (rows > s->height)
         rows = ((s->height + q - 1) / q) * q;
     return rows;
+}
+
+/* The rows strips would have without a memory budget: whole block rows of
+ * every full-resolution input, a multiple of the quantum. */
+static int block_rows(const cw_scene *s, const cw_strip_job *job, unsigned srcs)
+{
+    cw_strip_job j = *job;
+    j.mem_budget = (size_t)-1 / 4;
+    j.tls_bytes_fixed = 0;
+    return pick_rows(s, &j, srcs, 1, 0, 1);
+}
+
+/* Least common multiple, 0 beyond `cap`. */
+static long lcm_cap(long a, long b, long cap)
+{
+    long x = a, y = b;
+    while (y) {
+        const long t = x % y;
+        x = y;
+        y = t;
+    }
+    const long m = a / x * b;
+    return m <= cap ? m : 0;
+}
+
+/* The width of the strips' column windows (cw_strip_job.windows): whole
+ * blocks of every source (a block is decoded by one window; the SCL's
+ * halo columns come from the shared blocks, or from GDAL's cache) and
+ * whole quanta (a job's output tiles), the least such above
+ * CW_WINDOW_COLS; the grid's width when the job takes none, when strips
+ * are taller than one quantum (its outputs would not be written in
+ * row-major order), when a source is not in blocks, or the grid is not
+ * wider. */
+static int pick_cols(const cw_scene *s, const cw_strip_job *job, unsigned srcs)
+{
+    const int q = job->quantum > 0 ? job->quantum : 1;
+    if (!job->windows || block_rows(s, job, srcs) != q)
+        return s->width;
+    long unit = q;
+    for (int i = 0; i < CW_NSRC && unit; i++) {
+        const cw_src *c = &s->src[i];
+        if (!(srcs & CW_SRC_BIT(i)))
+            continue;
+        unit = c->block_w > 0 && c->block_w < c->nat_w ? lcm_cap(unit, (long)c->block_w * c->factor, 8192) : 0;
+    }
+    if (!unit)
+        return s->width;
+    const char *hook = getenv("CHAKRAWATCH_WINDOW_COLS"); /* test hook: narrower windows */
+    long cols = hook && atol(hook) > 0 ? atol(hook) : CW_WINDOW_COLS;
+    cols = (cols + unit - 1) / unit * unit;
+    return cols < s->width ? (int)cols : s->width;
 }
 
 static int halo_of(const cw_strip_job *job)
@@ -927,13 +1053,14 @@ cw_strip_plan cw_strip_plan_for(const cw_scene *s, const cw_strip_job *job, int 
     const int want = job->threads > 0 ? job->threads : cw_omp_threads(), halo = halo_of(job);
     cw_strip_plan p;
     const unsigned srcs = job_sources(s, job, cw_strip_uses_fallback(s, job));
-    p.rows = pick_rows(s, job, srcs, want, halo);
+    p.cols = pick_cols(s, job, srcs);
+    p.rows = pick_rows(s, job, srcs, want, halo, p.cols);
     p.thread_bytes = job->tls_bytes_fixed +
-                     (size_t)s->width * (size_t)(p.rows + 2 * halo) * strip_bytes_per_px(s, job) +
+                     (size_t)p.cols * (size_t)(p.rows + 2 * halo) * strip_bytes_per_px(s, job) +
                      (shared_bytes(s, srcs) + (size_t)want - 1) / (size_t)want;
     const size_t fit = budget_of(job) / p.thread_bytes;
     p.threads = fit < 1 ? 1 : fit < (size_t)want ? (int)fit : want;
-    const int nstrips = (s->height + p.rows - 1) / p.rows;
+    const int nstrips = (s->height + p.rows - 1) / p.rows * ((s->width + p.cols - 1) / p.cols);
     if (p.threads > nstrips)
         p.threads = nstrips;
     if (over)
@@ -999,7 +1126,8 @@ int cw_strip_run(const cw_scene *s, const cw_strip_job *job, cw_strip_plan *plan
     const unsigned srcs = job_sources(s, job, fallback);
     int over;
     const cw_strip_plan pl = cw_strip_plan_for(s, job, &over);
-    const int rows = pl.rows, nstrips = (s->height + rows - 1) / rows;
+    const int rows = pl.rows, cols = pl.cols, nwin = (s->width + cols - 1) / cols;
+    const int nstrips = (s->height + rows - 1) / rows * nwin; /* strips' windows, row by row */
     const int nthreads = pl.threads;
     if (over && !warned) { /* the operator's concern, not the night's report's: not captured */
         warned = 1;
@@ -1009,9 +1137,13 @@ int cw_strip_run(const cw_scene *s, const cw_strip_job *job, cw_strip_plan *plan
                 budget_of(job) >> 20, s->width, pl.thread_bytes >> 20);
         cw_warn_capturing(cap);
     }
-    cw_info("%s: strips of %d rows, %d thread(s), about %zu MB of buffers each, memory budget %zu MB",
-            job->label ? job->label : "pass", rows, nthreads, pl.thread_bytes >> 20, budget_of(job) >> 20);
-    const int turn = strips_per_turn(s, srcs, rows, nstrips, nthreads);
+    char wins[64] = "";
+    if (nwin > 1)
+        snprintf(wins, sizeof wins, " in %d windows of %d columns", nwin, cols);
+    cw_info("%s: strips of %d rows%s, %d thread(s), about %zu MB of buffers each, memory budget %zu MB",
+            job->label ? job->label : "pass", rows, wins, nthreads, pl.thread_bytes >> 20, budget_of(job) >> 20);
+    /* windows: a thread's next one is beside, not below: nothing to keep */
+    const int turn = nwin > 1 ? 1 : strips_per_turn(s, srcs, rows, nstrips, nthreads);
     if (plan)
         *plan = pl;
     const int tty = job->label && isatty(2);
@@ -1023,7 +1155,7 @@ int cw_strip_run(const cw_scene *s, const cw_strip_job *job, cw_strip_plan *plan
     /* in turns of several strips a thread reads a block row for all of them
      * and keeps it (native_rows): nothing to share, and shared rows would
      * stay while the thread works through the first strip */
-    blk_cache *shared = turn == 1 ? shared_new(s, srcs, halo_srcs, rows, halo) : NULL;
+    blk_cache *shared = turn == 1 ? shared_new(s, srcs, halo_srcs, rows, nwin, halo) : NULL;
     thread_buf *bufs = calloc((size_t)nthreads, sizeof *bufs);
     if (!bufs) {
         shared_free(shared);
@@ -1034,7 +1166,7 @@ int cw_strip_run(const cw_scene *s, const cw_strip_job *job, cw_strip_plan *plan
     {
         const int t = cw_omp_thread_num();
         thread_buf *b = &bufs[t];
-        int my_fail = alloc_buf(s, job, rows, halo, fallback, b);
+        int my_fail = alloc_buf(s, job, rows, cols, halo, fallback, b);
         if (b->rd)
             b->rd->shared = shared;
         if (my_fail) {
@@ -1053,9 +1185,10 @@ int cw_strip_run(const cw_scene *s, const cw_strip_job *job, cw_strip_plan *plan
             memset(&st, 0, sizeof st);
             st.index = k;
             st.nstrips = nstrips;
-            st.y0 = k * rows;
+            st.y0 = k / nwin * rows;
             st.nrows = st.y0 + rows > s->height ? s->height - st.y0 : rows;
-            st.width = (size_t)s->width;
+            st.x0 = k % nwin * cols;
+            st.width = (size_t)(st.x0 + cols > s->width ? s->width - st.x0 : cols);
             st.thread = t;
             int ok = 0;
             int f;

@@ -22,21 +22,28 @@
 
 typedef struct cw_reader cw_reader;
 
+#define CW_WINDOW_COLS 2048 /* about the width of column windows (cw_strip_job.windows) */
+
 /* Opens the sources of `srcs` (CW_SRC_BIT set) of the scene. */
 cw_reader *cw_reader_open(const cw_scene *s, unsigned srcs);
 void cw_reader_close(cw_reader *r);
 /* Rows [y0, y0+nrows) of the 10 m grid, nearest neighbour from coarser
  * bands: spectral sources as uint16 DN, SCL as uint8 classes. */
 int cw_reader_read(cw_reader *r, int src, int y0, int nrows, void *out);
+/* The same, columns [x0, x0 + ncols) of those rows (out: nrows x ncols). */
+int cw_reader_read_window(cw_reader *r, int src, int y0, int nrows, int x0, int ncols, void *out);
 
 typedef struct {
     int index;           /* strip number, 0-based */
     int nstrips;
     int y0, nrows;       /* grid rows of this strip */
-    size_t width;        /* grid columns */
+    int x0;              /* its first grid column: 0, or a column window's (cw_strip_job.windows) */
+    size_t width;        /* its grid columns: the grid's, or the window's; the planes below are
+                            nrows x width */
     const uint16_t *dn[CK_NBANDS];/* DN of the requested 10 m bands, NULL for others (cw_strip_dn) */
     const uint16_t *nat[CK_NBANDS];/* a requested coarse band's native rows, from the one that holds
-                                     the strip's first row (nat_w DN each), or NULL */
+                                     the strip's first row (nat_w DN each, from native column
+                                     x0 / factor), or NULL */
     int nat_w[CK_NBANDS], factor[CK_NBANDS];
     ck_dn_conv conv[CK_NBANDS];   /* how a requested band's DN become reflectance */
     const uint8_t *mask; /* CK_M_* flags, 0 = valid */
@@ -60,6 +67,12 @@ typedef struct {
                                cw_mem_auto(); threads are fewer when that many do not fit it */
     size_t tls_bytes_per_px;/* the job's own scratch per pixel of a strip, for sizing */
     size_t tls_bytes_fixed; /* the job's own scratch per thread that does not grow with the strip */
+    int windows;            /* the job takes column windows: strips one quantum tall are cut into
+                               windows about CW_WINDOW_COLS wide (whole blocks of every input, whole
+                               quanta), row by row, so that memory does not grow with the grid's
+                               width; work() gets each with its x0 and width, commit() in row-major
+                               order.  Full rows when the inputs' blocks do not allow it (test
+                               hook: CHAKRAWATCH_WINDOW_COLS, narrower windows) */
     int skip_masked;        /* with the SCL mask: the SCL is read first, and a band's blocks that it
                                masks whole over the strip (and not across a swath's edge) are not
                                decoded, DN 0 there: for jobs that read no DN under the mask */
@@ -83,7 +96,7 @@ void cw_strip_refl_chunk(const cw_strip *st, size_t off, size_t n, float *const 
 /* How a run was cut: strip height, threads, and the buffers of one thread
  * (bytes, as the budget counts them). */
 typedef struct {
-    int rows, threads;
+    int rows, cols, threads; /* cols: the windows' width, the grid's without windows */
     size_t thread_bytes;
 } cw_strip_plan;
 

@@ -55,6 +55,8 @@ int cw_info_run(const char *scene_path, const cw_common_opts *o, FILE *out)
     cw_strip_job_init(&job, o, &s);
     job.ctx = &ps;
     job.commit = stats_commit;
+    job.quantum = CW_OUT_TILE; /* in column windows where the blocks allow (sums: any order) */
+    job.windows = 1;
     if (cw_strip_uses_fallback(&s, &job)) {
         if (cw_scene_missing(&s, CW_SRC_BIT(CK_B02) | CW_SRC_BIT(CK_B03) | CW_SRC_BIT(CK_B04))) {
             fprintf(out, "mask:      none (no SCL, and B02/B03/B04 missing for the fallback test)\n");
@@ -88,7 +90,7 @@ int cw_info_run(const char *scene_path, const cw_common_opts *o, FILE *out)
 typedef struct {
     const ck_index_desc *idx[CW_MAX_INDICES];
     int n;
-    int width;
+    int cols; /* the widest strip (cw_strip_plan.cols) */
     cw_out_type type;
     cw_raster_out *out[CW_MAX_INDICES];
     cw_pixel_stats ps;
@@ -127,12 +129,13 @@ static void *indices_tls_init(void *ctx, size_t max_px)
     if (!t)
         return NULL;
     t->n = c->n;
-    size_t tpx = cw_tiles_pixels(c->width, (int)(max_px / (size_t)c->width));
+    const int rows = (int)(max_px / (size_t)c->cols);
+    size_t tpx = cw_tiles_pixels(c->cols, rows);
     size_t px = c->type == CW_OUT_INT16 ? sizeof(int16_t) : sizeof(float);
     int ok = (t->tmp = malloc(CW_OUT_TILE * sizeof(float))) != NULL;
-    const int rows = (int)(max_px / (size_t)c->width);
     for (int k = 0; k < c->n; k++)
-        ok = ok && (t->tiles[k] = malloc(tpx * px)) != NULL && (t->enc[k] = cw_tile_enc_new(c->out[k], rows)) != NULL;
+        ok = ok && (t->tiles[k] = malloc(tpx * px)) != NULL &&
+             (t->enc[k] = cw_tile_enc_new(c->out[k], c->cols, rows)) != NULL;
     for (int b = 0; b < CK_NBANDS; b++)
         ok = ok && (t->chunk[b] = malloc(CW_OUT_TILE * sizeof(float))) != NULL;
     if (!ok) {
@@ -146,7 +149,7 @@ static void *indices_tls_init(void *ctx, size_t max_px)
  * after the last): everything indices_work does not write. */
 static void indices_pad(const indices_ctx *c, const cw_strip *st, indices_tls *t)
 {
-    const int T = CW_OUT_TILE, W = c->width, rows = (st->nrows + T - 1) / T * T;
+    const int T = CW_OUT_TILE, W = (int)st->width, rows = (st->nrows + T - 1) / T * T;
     for (int k = 0; k < c->n; k++)
         for (int y = 0; y < rows; y++)
             for (int x = 0; x < W; x += T) {
@@ -167,7 +170,7 @@ static int indices_work(void *ctx, const cw_strip *st, void *tls)
 {
     indices_ctx *c = ctx;
     indices_tls *t = tls;
-    const int T = CW_OUT_TILE, W = c->width;
+    const int T = CW_OUT_TILE, W = (int)st->width;
     const float *refl[CK_NBANDS];
     indices_pad(c, st, t);
     for (int y = 0; y < st->nrows; y++)
@@ -185,7 +188,7 @@ static int indices_work(void *ctx, const cw_strip *st, void *tls)
             }
         }
     for (int k = 0; k < c->n; k++)
-        if (cw_raster_out_encode(c->out[k], t->enc[k], st->nrows, t->tiles[k]))
+        if (cw_raster_out_encode(c->out[k], t->enc[k], W, st->nrows, t->tiles[k]))
             return -1;
     memset(&t->ps, 0, sizeof t->ps);
     cw_pixel_stats_add(&t->ps, st);
@@ -197,7 +200,7 @@ static int indices_commit(void *ctx, const cw_strip *st, void *tls)
     indices_ctx *c = ctx;
     indices_tls *t = tls;
     for (int k = 0; k < c->n; k++)
-        if (cw_raster_out_write(c->out[k], st->y0, st->nrows, t->tiles[k], t->enc[k]))
+        if (cw_raster_out_write(c->out[k], st->x0, st->y0, (int)st->width, st->nrows, t->tiles[k], t->enc[k]))
             return -1;
     cw_pixel_stats_sum(&c->ps, &t->ps);
     return 0;
@@ -310,7 +313,8 @@ int cw_indices_run(const char *scene_path, const cw_indices_opts *o)
     job.tls_init = indices_tls_init;
     job.tls_free = indices_tls_free;
     job.tls_bytes_per_px = (size_t)c.n * (o->type == CW_OUT_INT16 ? 2 : 4) * 2; /* tiles, and compressed */
-    c.width = s.width;
+    job.windows = 1;
+    c.cols = cw_strip_plan_for(&s, &job, NULL).cols;
     job.work = indices_work;
     job.commit = indices_commit;
     job.label = s.product_id;

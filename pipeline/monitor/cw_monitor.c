@@ -290,7 +290,7 @@ static void *tls_init(void *ctx, size_t max_px)
         !(t->cells = calloc((size_t)t->cell_rows * (size_t)p->cells_w, 1)))
         goto fail;
     if (c->obs && (!(t->rec = cw_big_malloc(cw_tiles_pixels((int)W, max_rows))) ||
-                   !(t->rec_enc = cw_tile_enc_new(c->obs, max_rows))))
+                   !(t->rec_enc = cw_tile_enc_new(c->obs, (int)W, max_rows))))
         goto fail;
     if (c->pf) { /* a strip touches at most max_rows / f + 2 cell rows */
         size_t pn = (size_t)(max_rows / c->pf + 2) * (size_t)c->pw;
@@ -702,7 +702,7 @@ static int pass_work(void *ctx, const cw_strip *st, void *tp)
             return -1;
     }
     t->nchunks = nc;
-    if (c->obs && cw_raster_out_encode(c->obs, t->rec_enc, st->nrows, t->rec))
+    if (c->obs && cw_raster_out_encode(c->obs, t->rec_enc, W, st->nrows, t->rec))
         return -1;
     if (c->pf)
         preview_strip(c, t, st);
@@ -720,7 +720,7 @@ static int pass_commit(void *ctx, const cw_strip *st, void *tp)
         for (int k = 0; k < CW_ST_NKINDS; k++)
             if (c->out[k] && cw_state_append(c->out[k], t->first_chunk + l, t->io, l * CW_ST_NKINDS + k))
                 return -1;
-    if (c->obs && cw_raster_out_write(c->obs, st->y0, st->nrows, t->rec, t->rec_enc))
+    if (c->obs && cw_raster_out_write(c->obs, st->x0, st->y0, (int)st->width, st->nrows, t->rec, t->rec_enc))
         return -1;
     if (c->pf)
         preview_commit(c, t);

@@ -132,6 +132,19 @@ def test_determinism():
 
 
 # ---- each block decoded once -------------------------------------------------------------------
+def blocks_decoded(stderr):
+    """What CHAKRAWATCH_COUNT_BLOCKS printed: blocks decoded by source."""
+    line = [x for x in stderr.splitlines() if x.startswith("blocks decoded:")]
+    return dict(zip(line[0].split()[2::2], map(int, line[0].split()[3::2]))) if line else {}
+
+
+def blocks_in(path):
+    """Blocks of a band's file, and its size and blocks in words."""
+    band = gdal.Open(path).GetRasterBand(1)
+    (bw, bh), w, h = band.GetBlockSize(), band.XSize, band.YSize
+    return -(-w // bw) * -(-h // bh), f"{w} x {h}, blocks {bw} x {bh}"
+
+
 def test_blocks_decoded_once():
     """A 20 m band in 512-row blocks (1024 rows of the 10 m grid, two strips
     of 512; the scene's 1300 rows, three strips): the thread that decodes
@@ -147,13 +160,10 @@ def test_blocks_decoded_once():
     r = run("indices", d, "--out", out("blocks-once-out"), "--index", "ndvi,nbr,ndmi,bsi", "--strip-rows", "512",
             "--threads", "2", env={"CHAKRAWATCH_COUNT_BLOCKS": "1"})
     check(r.returncode == 0, f"indices of the re-tiled scene: {r.stderr[-300:]}")
-    line = [x for x in r.stderr.splitlines() if x.startswith("blocks decoded:")]
-    got = dict(zip(line[0].split()[2::2], map(int, line[0].split()[3::2]))) if line else {}
+    got = blocks_decoded(r.stderr)
     for b in ("B02", "B04", "B08", "B11", "B12"):
-        band = gdal.Open(f"{d}/{b}.tif").GetRasterBand(1)
-        (bw, bh), w, h = band.GetBlockSize(), band.XSize, band.YSize
-        want = -(-w // bw) * -(-h // bh)
-        check(got.get(b) == want, f"{b} ({w} x {h}, blocks {bw} x {bh}): {got.get(b)} blocks decoded, {want} in the file")
+        want, what = blocks_in(f"{d}/{b}.tif")
+        check(got.get(b) == want, f"{b} ({what}): {got.get(b)} blocks decoded, {want} in the file")
     # 2048 rows, all bands in 512-row blocks: four strips of 512, two to a
     # 20 m block row, which the two threads take one each (in turns of two
     # the second thread would wait a strip for the first commits): the
@@ -170,13 +180,10 @@ def test_blocks_decoded_once():
                 env={"CHAKRAWATCH_COUNT_BLOCKS": "1"})
         check(r.returncode == 0, f"indices of 2048 rows, {thr} thread(s): {r.stderr[-300:]}")
         outs[thr] = o
-        line = [x for x in r.stderr.splitlines() if x.startswith("blocks decoded:")]
-        got = dict(zip(line[0].split()[2::2], map(int, line[0].split()[3::2]))) if line else {}
+        got = blocks_decoded(r.stderr)
         for b in ("B02", "B04", "B08", "B11", "B12", "SCL"):
-            band = gdal.Open(f"{d}/{b}.tif").GetRasterBand(1)
-            (bw, bh), w, h = band.GetBlockSize(), band.XSize, band.YSize
-            want = -(-w // bw) * -(-h // bh)
-            check(got.get(b) == want, f"2048 rows, {thr} thread(s), {b} ({w} x {h}, blocks {bw} x {bh}): "
+            want, what = blocks_in(f"{d}/{b}.tif")
+            check(got.get(b) == want, f"2048 rows, {thr} thread(s), {b} ({what}): "
                   f"{got.get(b)} blocks decoded, {want} in the file")
     for name in ("ndvi", "nbr", "ndmi", "bsi"):
         x, y = (open(glob.glob(f"{outs[t]}/*_{name}.tif")[0], "rb").read() for t in ("1", "2"))
@@ -462,8 +469,40 @@ def test_memory_budget():
           f"in a cgroup of 768 MB the default budget is half of it: {p.stderr[-300:]}")
 
 
+# ---- column windows -----------------------------------------------------------------------------
+def test_windows():
+    """indices in column windows (cw_strip.h: strips one output tile tall
+    are cut into windows of whole blocks, so that memory does not grow with
+    the grid's width): the same bytes as in full rows, whatever the threads,
+    the mask (the SCL's buffers reach across a window's edge; blocks the
+    mask covers are not decoded), the fallback without SCL, the codec and
+    the type; and every block decoded once.  CHAKRAWATCH_WINDOW_COLS makes
+    the windows as narrow as the blocks allow (512 columns here: 20 m
+    blocks of 256)."""
+    narrow = {"CHAKRAWATCH_WINDOW_COLS": "1"}
+    for scene in ("folder", "tall", "no-scl", "multiband.tif"):
+        for extra in ([], ["--mask", "none", "--codec", "deflate"], ["--type", "int16", "--codec", "none"]):
+            outs = []
+            for thr, env in (("2", None), ("1", narrow), ("2", narrow)):
+                o = out(f"win-{scene}-{len(outs)}-{len(extra)}")
+                r = run("indices", f"{FIX}/{scene}", "--out", o, "--index", "ndvi,nbr,bsi,mndwi", "--threads", thr,
+                        "-v", *extra, env=env)
+                check(r.returncode == 0 and (env is None or "in 2 windows of 512 columns" in r.stderr),
+                      f"{scene} {extra} threads {thr} {'windows' if env else 'full rows'}: {r.stderr[-300:]}")
+                outs.append(o)
+            for f in sorted(os.listdir(outs[0])):
+                files = [open(os.path.join(o, f), "rb").read() for o in outs]
+                check(all(x == files[0] for x in files), f"{scene} {extra} {f}: identical bytes in windows")
+    r = run("indices", f"{FIX}/tall", "--out", out("win-blocks"), "--index", "ndvi,nbr,ndmi,bsi", "--threads", "2",
+            env={**narrow, "CHAKRAWATCH_COUNT_BLOCKS": "1"})
+    got = blocks_decoded(r.stderr)
+    for b in ("B02", "B04", "B08", "B11", "B12", "SCL"):
+        want, what = blocks_in(f"{FIX}/tall/{b}.tif")
+        check(got.get(b) == want, f"windows: {b} ({what}) {got.get(b)} blocks decoded, {want} in the file")
+
+
 for t in [test_gdal_calc, test_all_indices_and_int16, test_determinism, test_blocks_decoded_once, test_zstd_encoder,
-          test_no_scl, test_bad_input, test_info, test_memory_budget]:
+          test_no_scl, test_bad_input, test_info, test_memory_budget, test_windows]:
     try:
         t()
     except Exception as e:  # a crash of the test itself is a failure, not a pass
