@@ -273,34 +273,36 @@ void ck_ref_water(const uint8_t *nref, const uint8_t *nwater, size_t n, uint8_t 
         water[i] = (uint8_t)ref_is_water(nref[i], nwater[i]);
 }
 
-void ck_base_mark_river(ck_base *b, size_t w, size_t h, const uint8_t *above, size_t ha, const uint8_t *below,
-                        size_t hb, const ck_river_px *r, uint8_t *scratch)
+void ck_base_mark_river(ck_base *b, size_t w, size_t h, const uint8_t *frame, size_t ew, size_t eh, size_t ox,
+                        size_t oy, const ck_river_px *r, uint8_t *scratch)
 {
-    const size_t n = w * h, N = w * (ha + h + hb);
+    const size_t N = ew * eh;
     uint8_t *water = scratch, *near = scratch + N, *tmp = scratch + 2 * N;
-    if (ha)
-        memcpy(water, above, w * ha);
-    for (size_t i = 0; i < n; i++)
-        water[w * ha + i] = (uint8_t)((b->info[i] & CK_BI_WATER) != 0);
-    if (hb)
-        memcpy(water + w * (ha + h), below, w * hb);
-    const uint8_t *in = near + w * ha; /* the block's rows of the dilation */
-    ck_dilate_u8(water, w, ha + h + hb, r->bank, near, tmp);
-    for (size_t i = 0; i < n; i++)
-        b->info[i] = (uint8_t)((b->info[i] & ~CK_BI_BANK) | (in[i] ? CK_BI_BANK : 0));
-    ck_dilate_u8(water, w, ha + h + hb, r->stream, near, tmp);
-    for (size_t i = 0; i < n; i++)
-        b->info[i] = (uint8_t)((b->info[i] & ~CK_BI_RIPARIAN) | (in[i] ? CK_BI_RIPARIAN : 0));
-    if (r->core > 0) { /* the river's core: the water eroded (the land dilated; beyond the rows given, water) */
+    memcpy(water, frame, N);
+    for (size_t y = 0; y < h; y++) /* the block's own water, from its baseline */
+        for (size_t x = 0; x < w; x++)
+            water[(oy + y) * ew + ox + x] = (uint8_t)((b->info[y * w + x] & CK_BI_WATER) != 0);
+    /* bits of the block from plane p (its pixels at (ox, oy)): cleared, or only set */
+#define MARK(p, bit, clear)                                                                                        \
+    for (size_t y = 0; y < h; y++)                                                                                 \
+        for (size_t x = 0; x < w; x++) {                                                                           \
+            uint8_t *f_ = &b->info[y * w + x];                                                                     \
+            *f_ = (uint8_t)(((clear) ? *f_ & ~(bit) : *f_) | ((p)[(oy + y) * ew + ox + x] ? (bit) : 0));           \
+        }
+    ck_dilate_u8(water, ew, eh, r->bank, near, tmp);
+    MARK(near, CK_BI_BANK, 1);
+    ck_dilate_u8(water, ew, eh, r->stream, near, tmp);
+    MARK(near, CK_BI_RIPARIAN, 1);
+    if (r->core > 0) { /* the river's core: the water eroded (the land dilated; beyond the frame, water) */
         for (size_t i = 0; i < N; i++)
             near[i] = !water[i];
-        ck_dilate_u8(near, w, ha + h + hb, r->core, water, tmp);
+        ck_dilate_u8(near, ew, eh, r->core, water, tmp);
         for (size_t i = 0; i < N; i++)
             water[i] = !water[i];
     }
-    ck_dilate_u8(water, w, ha + h + hb, r->core + r->riparian, near, tmp);
-    for (size_t i = 0; i < n; i++)
-        b->info[i] = (uint8_t)(b->info[i] | (in[i] ? CK_BI_RIPARIAN : 0));
+    ck_dilate_u8(water, ew, eh, r->core + r->riparian, near, tmp);
+    MARK(near, CK_BI_RIPARIAN, 0);
+#undef MARK
 }
 
 /* A pixel this observation saw clear: not masked, its NDVI defined (v == v:

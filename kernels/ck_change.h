@@ -155,14 +155,15 @@ typedef struct {
 } ck_river_px;
 
 /* After finalizing a w x h block: CK_BI_BANK and CK_BI_RIPARIAN as r says
- * (the core's strip measured from its edge, core + riparian), the water of
- * the ha rows just above the block (`above`, w x ha, 0/1) and the hb rows
- * just below it (`below`) included, so that the margins do not stop at the
- * block's edge: exact with ha and hb >= max(bank, stream, 2 core +
- * riparian) (NULL and 0 at the grid's edge, beyond which the core goes on
- * as water); scratch: 3 x w x (ha + h + hb) bytes. */
-void ck_base_mark_river(ck_base *b, size_t w, size_t h, const uint8_t *above, size_t ha, const uint8_t *below,
-                        size_t hb, const ck_river_px *r, uint8_t *scratch);
+ * (the core's strip measured from its edge, core + riparian), from the
+ * water (0/1) of an ew x eh frame that holds the block at column ox, row
+ * oy (the block's own water is taken from its CK_BI_WATER), so that the
+ * margins do not stop at the block's edges: exact with a frame of
+ * max(bank, stream, 2 core + riparian) each side of the block (less at the
+ * grid's edge, beyond which the core goes on as water); scratch: 3 x ew x
+ * eh bytes. */
+void ck_base_mark_river(ck_base *b, size_t w, size_t h, const uint8_t *frame, size_t ew, size_t eh, size_t ox,
+                        size_t oy, const ck_river_px *r, uint8_t *scratch);
 /* Monitoring: one observation on `day`.  Returns how many pixels had an
  * open event or a new anomaly; 0 with no clear pixel (mask 0, NDVI
  * defined) means d is left as it was. */

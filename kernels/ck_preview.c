@@ -3,21 +3,22 @@
 
 const int ck_preview_bands[CK_PREVIEW_BANDS] = {CK_B02, CK_B03, CK_B04, CK_B08, CK_B11, CK_B12};
 
-void ck_preview_row(const uint16_t *const dn[CK_PREVIEW_BANDS], const uint8_t *flags, size_t width, int f,
-                    uint32_t *const sum[CK_PREVIEW_BANDS], uint32_t *nclear)
+void ck_preview_row(const uint16_t *const dn[CK_PREVIEW_BANDS], const uint8_t *flags, size_t width, size_t x0,
+                    int f, uint32_t *const sum[CK_PREVIEW_BANDS], uint32_t *nclear)
 {
-    for (size_t x0 = 0, c = 0; x0 < width; x0 += (size_t)f, c++) {
-        size_t x1 = x0 + (size_t)f < width ? x0 + (size_t)f : width;
+    for (size_t a = 0; a < width;) { /* pixels [a, b) in cell c */
+        const size_t c = (x0 + a) / (size_t)f, e = (c + 1) * (size_t)f - x0, b = e < width ? e : width;
         uint32_t n = 0, s[CK_PREVIEW_BANDS] = {0};
-        for (size_t x = x0; x < x1; x++) {
+        for (size_t x = a; x < b; x++) {
             uint32_t ok = flags[x] == 0;
             n += ok;
-            for (int b = 0; b < CK_PREVIEW_BANDS; b++)
-                s[b] += ok * dn[b][x];
+            for (int k = 0; k < CK_PREVIEW_BANDS; k++)
+                s[k] += ok * dn[k][x];
         }
         nclear[c] += n;
-        for (int b = 0; b < CK_PREVIEW_BANDS; b++)
-            sum[b][c] += s[b];
+        for (int k = 0; k < CK_PREVIEW_BANDS; k++)
+            sum[k][c] += s[k];
+        a = b;
     }
 }
 

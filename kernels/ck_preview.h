@@ -15,11 +15,11 @@
  * maps' true colour, SWIR false colour and water index). */
 extern const int ck_preview_bands[CK_PREVIEW_BANDS];
 
-/* One grid row of width pixels: dn[b][x] of the bands, flags[x] (0 = seen
- * clear); pixel x adds into cell x / f of sum[b] (cells of the row's cell
- * row) and nclear. */
-void ck_preview_row(const uint16_t *const dn[CK_PREVIEW_BANDS], const uint8_t *flags, size_t width, int f,
-                    uint32_t *const sum[CK_PREVIEW_BANDS], uint32_t *nclear);
+/* width pixels of a grid row from its column x0: dn[b][x] of the bands,
+ * flags[x] (0 = seen clear); pixel x adds into cell (x0 + x) / f of sum[b]
+ * (cells of the row's cell row) and nclear. */
+void ck_preview_row(const uint16_t *const dn[CK_PREVIEW_BANDS], const uint8_t *flags, size_t width, size_t x0,
+                    int f, uint32_t *const sum[CK_PREVIEW_BANDS], uint32_t *nclear);
 
 /* The reduction of a w x h tile to an overview whose longer side is at
  * most about longest pixels: ceil(max(w, h) / longest), moved up (by at

@@ -1015,8 +1015,8 @@ static long lcm_cap(long a, long b, long cap)
 
 /* The width of the strips' column windows (cw_strip_job.windows): whole
  * blocks of every source (a block is decoded by one window; the SCL's
- * halo columns come from the shared blocks, or from GDAL's cache) and
- * whole quanta (a job's output tiles), the least such above
+ * halo columns come from the shared blocks, or from GDAL's cache), whole
+ * quanta (a job's output tiles) and the job's own unit, the least such above
  * CW_WINDOW_COLS; the grid's width when the job takes none, when strips
  * are taller than one quantum (its outputs would not be written in
  * row-major order), when a source is not in blocks, or the grid is not
@@ -1024,9 +1024,9 @@ static long lcm_cap(long a, long b, long cap)
 static int pick_cols(const cw_scene *s, const cw_strip_job *job, unsigned srcs)
 {
     const int q = job->quantum > 0 ? job->quantum : 1;
-    if (!job->windows || block_rows(s, job, srcs) != q)
+    if (job->windows <= 0 || block_rows(s, job, srcs) != q)
         return s->width;
-    long unit = q;
+    long unit = lcm_cap(q, job->windows, 8192);
     for (int i = 0; i < CW_NSRC && unit; i++) {
         const cw_src *c = &s->src[i];
         if (!(srcs & CW_SRC_BIT(i)))

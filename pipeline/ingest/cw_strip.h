@@ -67,12 +67,13 @@ typedef struct {
                                cw_mem_auto(); threads are fewer when that many do not fit it */
     size_t tls_bytes_per_px;/* the job's own scratch per pixel of a strip, for sizing */
     size_t tls_bytes_fixed; /* the job's own scratch per thread that does not grow with the strip */
-    int windows;            /* the job takes column windows: strips one quantum tall are cut into
-                               windows about CW_WINDOW_COLS wide (whole blocks of every input, whole
-                               quanta), row by row, so that memory does not grow with the grid's
-                               width; work() gets each with its x0 and width, commit() in row-major
-                               order.  Full rows when the inputs' blocks do not allow it (test
-                               hook: CHAKRAWATCH_WINDOW_COLS, narrower windows) */
+    int windows;            /* > 0: the job takes column windows, whole multiples of this many
+                               columns: strips one quantum tall are cut into windows about
+                               CW_WINDOW_COLS wide (whole blocks of every input, whole quanta), row
+                               by row, so that memory does not grow with the grid's width; work()
+                               gets each with its x0 and width, commit() in row-major order.  Full
+                               rows when the inputs' blocks do not allow it (test hook:
+                               CHAKRAWATCH_WINDOW_COLS, narrower windows) */
     int skip_masked;        /* with the SCL mask: the SCL is read first, and a band's blocks that it
                                masks whole over the strip (and not across a swath's edge) are not
                                decoded, DN 0 there: for jobs that read no DN under the mask */

@@ -313,7 +313,7 @@ int cw_indices_run(const char *scene_path, const cw_indices_opts *o)
     job.tls_init = indices_tls_init;
     job.tls_free = indices_tls_free;
     job.tls_bytes_per_px = (size_t)c.n * (o->type == CW_OUT_INT16 ? 2 : 4) * 2; /* tiles, and compressed */
-    job.windows = 1;
+    job.windows = 1; /* any width of whole quanta */
     c.cols = cw_strip_plan_for(&s, &job, NULL).cols;
     job.work = indices_work;
     job.commit = indices_commit;

@@ -277,8 +277,9 @@ static int tile_forest(verify_t *V, int ti)
         cw_state_close(f);
         return -1;
     }
-    const int CR = cw_state_chunk_rows(f); /* verify reads a state as any build wrote it */
-    const size_t cpx = (size_t)W * (size_t)CR;
+    /* verify reads a state as any build wrote it: its chunks, wherever they are */
+    const cw_state_rect r0 = cw_state_rect_of(f, 0);
+    const size_t cpx = (size_t)r0.rows * (size_t)r0.cols;
     uint8_t *buf = malloc(cpx * cw_state_bpp(CW_ST_BASE));
     cw_state_io *io = cw_state_io_new();
     uint64_t *canopy = calloc(2 * ((size_t)t->ag.n + 1), 8), *based = canopy ? canopy + t->ag.n + 1 : NULL;
@@ -288,12 +289,13 @@ static int tile_forest(verify_t *V, int ti)
         goto done;
     }
     const int16_t fmin = (int16_t)lrintf(V->cfg.det.forest_min * 10000.0f);
-    for (int c = 0; c * CR < H; c++) {
-        const int cy = c * CR, rows = cy + CR <= H ? CR : H - cy;
+    for (int c = 0; c < cw_state_nchunks(f); c++) {
+        const cw_state_rect r = cw_state_rect_of(f, c);
         int need = 0;
         for (int k = 0; k < t->ag.n && !need; k++) {
             const cw_aoi_tile *e = &t->ag.t[k];
-            need = V->home_tile[e->aoi] == ti && e->y0 < cy + rows && e->y0 + e->h > cy;
+            need = V->home_tile[e->aoi] == ti && e->y0 < r.y0 + r.rows && e->y0 + e->h > r.y0 &&
+                   e->x0 < r.x0 + r.cols && e->x0 + e->w > r.x0;
         }
         if (!need)
             continue;
@@ -303,14 +305,16 @@ static int tile_forest(verify_t *V, int ti)
         }
         ck_base b;
         memset(&b, 0, sizeof b);
-        cw_state_bind_base(buf, (size_t)W * (size_t)rows, &b);
+        cw_state_bind_base(buf, (size_t)r.rows * (size_t)r.cols, &b);
         for (int k = 0; k < t->ag.n; k++) {
             const cw_aoi_tile *e = &t->ag.t[k];
             if (V->home_tile[e->aoi] != ti || V->home_k[e->aoi] != k)
                 continue;
-            for (int y = e->y0 > cy ? e->y0 : cy; y < e->y0 + e->h && y < cy + rows; y++)
-                for (int x = 0; x < e->w; x++) {
-                    const size_t i = (size_t)(y - cy) * (size_t)W + (size_t)(e->x0 + x);
+            const int xa = e->x0 > r.x0 ? e->x0 : r.x0, xb = e->x0 + e->w < r.x0 + r.cols ? e->x0 + e->w : r.x0 + r.cols;
+            for (int y = e->y0 > r.y0 ? e->y0 : r.y0; y < e->y0 + e->h && y < r.y0 + r.rows; y++)
+                for (int gx = xa; gx < xb; gx++) {
+                    const int x = gx - e->x0;
+                    const size_t i = (size_t)(y - r.y0) * (size_t)r.cols + (size_t)(gx - r.x0);
                     const int in = e->mask[(size_t)(y - e->y0) * (size_t)e->w + (size_t)x] &&
                                    (b.info[i] & CK_BI_SET); /* a pixel never seen in the reference has no say */
                     based[k] += in;

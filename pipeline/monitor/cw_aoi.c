@@ -311,7 +311,8 @@ int cw_aoi_grid_build(const cw_aoi_set *set, const cw_scene *s, cw_aoi_grid *g)
     return rc;
 }
 
-int cw_aoi_chakra_rows(const cw_aoi_grid *g, const cw_aoi_set *set, int y0, int nrows, int width, uint8_t *out)
+int cw_aoi_chakra_rows(const cw_aoi_grid *g, const cw_aoi_set *set, int y0, int nrows, int x0, int width,
+                       uint8_t *out)
 {
     int any = 0;
     memset(out, 0, (size_t)width * (size_t)nrows);
@@ -320,11 +321,12 @@ int cw_aoi_chakra_rows(const cw_aoi_grid *g, const cw_aoi_set *set, int y0, int 
         if (set->a[t->aoi].kind != CW_AOI_CHAKRA || !t->w)
             continue;
         int a = y0 > t->y0 ? y0 : t->y0, b = y0 + nrows < t->y0 + t->h ? y0 + nrows : t->y0 + t->h;
-        any |= a < b;
+        int xa = x0 > t->x0 ? x0 : t->x0, xb = x0 + width < t->x0 + t->w ? x0 + width : t->x0 + t->w;
+        any |= a < b && xa < xb;
         for (int y = a; y < b; y++) {
-            const uint8_t *m = t->mask + (size_t)(y - t->y0) * (size_t)t->w;
-            uint8_t *o = out + (size_t)(y - y0) * (size_t)width + t->x0;
-            for (int x = 0; x < t->w; x++)
+            const uint8_t *m = t->mask + (size_t)(y - t->y0) * (size_t)t->w - t->x0;
+            uint8_t *o = out + (size_t)(y - y0) * (size_t)width - x0;
+            for (int x = xa; x < xb; x++)
                 o[x] |= m[x];
         }
     }
@@ -332,27 +334,33 @@ int cw_aoi_chakra_rows(const cw_aoi_grid *g, const cw_aoi_set *set, int y0, int 
 }
 
 const uint8_t *cw_aoi_chakra_near(const cw_aoi_grid *g, const cw_aoi_set *set, int y0, int nrows, int height,
-                                  int width, uint8_t *out, uint8_t *scratch)
+                                  int x0, int width, int grid_w, uint8_t *out, uint8_t *scratch)
 {
     const int a = y0 > 0 ? y0 - 1 : 0, b = y0 + nrows < height ? y0 + nrows + 1 : y0 + nrows;
-    if (!cw_aoi_chakra_rows(g, set, a, b - a, width, out))
+    const int l = x0 > 0 ? x0 - 1 : 0, r = x0 + width < grid_w ? x0 + width + 1 : x0 + width;
+    const size_t fw = (size_t)(r - l);
+    if (!cw_aoi_chakra_rows(g, set, a, b - a, l, r - l, out))
         return NULL;
-    ck_dilate_u8(out, (size_t)width, (size_t)(b - a), 1, out, scratch);
-    return out + (size_t)(y0 - a) * (size_t)width;
+    ck_dilate_u8(out, fw, (size_t)(b - a), 1, out, scratch);
+    for (int y = 0; y < nrows; y++) /* the rows' own columns, in place: each row moves back */
+        memmove(out + (size_t)y * (size_t)width, out + (size_t)(y0 - a + y) * fw + (size_t)(x0 - l), (size_t)width);
+    return out;
 }
 
-void cw_aoi_count_rows(const cw_aoi_grid *g, int y0, int nrows, int width, const uint8_t *flag, uint64_t *counts)
+void cw_aoi_count_rows(const cw_aoi_grid *g, int y0, int nrows, int x0, int width, const uint8_t *flag,
+                       uint64_t *counts)
 {
     for (int k = 0; k < g->n; k++) {
         const cw_aoi_tile *t = &g->t[k];
         if (!t->w)
             continue;
         int a = y0 > t->y0 ? y0 : t->y0, b = y0 + nrows < t->y0 + t->h ? y0 + nrows : t->y0 + t->h;
+        int xa = x0 > t->x0 ? x0 : t->x0, xb = x0 + width < t->x0 + t->w ? x0 + width : t->x0 + t->w;
         uint64_t c = 0;
         for (int y = a; y < b; y++) {
-            const uint8_t *m = t->mask + (size_t)(y - t->y0) * (size_t)t->w;
-            const uint8_t *f = flag + (size_t)(y - y0) * (size_t)width + t->x0;
-            for (int x = 0; x < t->w; x++)
+            const uint8_t *m = t->mask + (size_t)(y - t->y0) * (size_t)t->w - t->x0;
+            const uint8_t *f = flag + (size_t)(y - y0) * (size_t)width - x0;
+            for (int x = xa; x < xb; x++)
                 c += m[x] & (f[x] != 0);
         }
         counts[k] += c;

@@ -62,19 +62,24 @@ typedef struct {
 int cw_aoi_grid_build(const cw_aoi_set *set, const cw_scene *s, cw_aoi_grid *g);
 void cw_aoi_grid_free(cw_aoi_grid *g);
 
-/* Rows [y0, y0+nrows) of the grid: 1 where a chakra covers the pixel;
- * returns 0 when no chakra reaches these rows. */
-int cw_aoi_chakra_rows(const cw_aoi_grid *g, const cw_aoi_set *set, int y0, int nrows, int width, uint8_t *out);
-/* Rows [y0, y0+nrows) of a grid of height rows: 1 on a chakra or next to
- * one (8 neighbours), the rows beside [y0, y0+nrows) looked at, so where
- * the rows start changes nothing.  out and scratch hold (nrows + 2) x width
- * bytes; returns where row y0 is in out, or NULL when no chakra reaches
- * these rows or the ones beside (no pixel is near one). */
+/* Rows [y0, y0+nrows) and columns [x0, x0 + width) of the grid (out:
+ * nrows x width): 1 where a chakra covers the pixel; returns 0 when no
+ * chakra reaches them. */
+int cw_aoi_chakra_rows(const cw_aoi_grid *g, const cw_aoi_set *set, int y0, int nrows, int x0, int width,
+                       uint8_t *out);
+/* Rows [y0, y0+nrows) and columns [x0, x0 + width) of a grid of height
+ * rows and grid_w columns: 1 on a chakra or next to one (8 neighbours), the
+ * pixels around them looked at, so where they start changes nothing.  out
+ * and scratch hold (nrows + 2) x (width + 2) bytes; returns out (nrows x
+ * width), or NULL when no chakra reaches them or the ones around (no pixel
+ * is near one). */
 const uint8_t *cw_aoi_chakra_near(const cw_aoi_grid *g, const cw_aoi_set *set, int y0, int nrows, int height,
-                                  int width, uint8_t *out, uint8_t *scratch);
+                                  int x0, int width, int grid_w, uint8_t *out, uint8_t *scratch);
 /* Per AOI of the grid, add to counts[k] the pixels of rows [y0, y0+nrows)
- * inside AOI k for which flag[] (row-major over those rows) is nonzero. */
-void cw_aoi_count_rows(const cw_aoi_grid *g, int y0, int nrows, int width, const uint8_t *flag, uint64_t *counts);
+ * and columns [x0, x0 + width) inside AOI k for which flag[] (row-major
+ * over them) is nonzero. */
+void cw_aoi_count_rows(const cw_aoi_grid *g, int y0, int nrows, int x0, int width, const uint8_t *flag,
+                       uint64_t *counts);
 
 enum { CW_REL_INSIDE, CW_REL_0_500, CW_REL_500_1000, CW_REL_1000_2000, CW_REL_OUTSIDE };
 const char *cw_rel_name(int rel);

@@ -2,13 +2,15 @@
  * cw_monitor.h - one scene's pass over a tile's per-pixel state, and the
  * turning of flagged pixels into alerts.
  *
- * A pass reads the scene in strips (cw_strip.h), computes NDVI, NBR, BSI
- * and MNDWI, reads the tile's current state chunk by chunk, applies the
- * change kernels (ck_change.h), compresses the new state in the parallel
- * phase and appends it from the ordered commit.  On the way it counts
- * clear pixels per area of interest and collects the flagged pixels
- * (candidate or confirmed) as a sparse, row-major list, which is all the
- * alert stage needs: no full-tile raster is ever held.
+ * A pass reads the scene in strips (cw_strip.h: in column windows where
+ * the inputs' blocks allow), computes NDVI, NBR, BSI and the water index,
+ * reads the tile's current state chunk by chunk (a chunk column of a strip
+ * at a time), applies the change kernels (ck_change.h), compresses the new
+ * state in the parallel phase and appends it from the ordered commit.  On
+ * the way it counts clear pixels per area of interest and collects the
+ * flagged pixels (candidate or confirmed) as a sparse list, row-major once
+ * the pass is done, which is all the alert stage needs: no full-tile raster
+ * is ever held, and a thread's memory does not grow with the tile's width.
  */
 #ifndef CW_MONITOR_H
 #define CW_MONITOR_H

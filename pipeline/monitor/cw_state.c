@@ -23,8 +23,11 @@
 #define ZLEVEL 1
 
 /* element sizes of each kind's planes, in file order */
-/* ref: 8 NDVI and 8 NBR slots, the 13 harmonic sums, nref, nwater */
-static const uint8_t planes_ref[] = {2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1};
+/* ref: nref, nwater (first: the neighbours' water is read without the rest,
+ * cw_state_read_range), 8 NDVI and 8 NBR slots, the 13 harmonic sums */
+static const uint8_t planes_ref[] = {1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2};
+/* before version 6: the counts last */
+static const uint8_t planes_ref_v5[] = {2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1};
 /* base: NDVI, NBR, 4 harmonic terms, 2 spreads, info */
 static const uint8_t planes_base[] = {2, 2, 2, 2, 2, 2, 1, 1, 1};
 static const uint8_t planes_dyn[] = {2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
@@ -58,11 +61,11 @@ size_t cw_state_bpp(cw_state_kind k)
 
 void cw_state_bind_ref(uint8_t *buf, size_t n, ck_base *b)
 {
-    b->ref_ndvi = (int16_t *)(void *)buf;
+    b->nref = buf;
+    b->nwater = buf + n;
+    b->ref_ndvi = (int16_t *)(void *)(buf + 2 * n);
     b->ref_nbr = b->ref_ndvi + CK_REF_SLOTS * n;
     b->hsum = b->ref_nbr + CK_REF_SLOTS * n;
-    b->nref = buf + (4 * CK_REF_SLOTS + 2 * CK_HSUMS) * n;
-    b->nwater = b->nref + n;
 }
 
 void cw_state_bind_base(uint8_t *buf, size_t n, ck_base *b)
@@ -95,22 +98,52 @@ void cw_state_bind_dyn(uint8_t *buf, size_t n, ck_dyn *d)
     d->n_rec = p + 6 * n;
 }
 
-static int nchunks_of(int height, int rows) { return (height + rows - 1) / rows; }
-/* pixels of chunk c of a grid cut in chunks of `rows` rows */
-static size_t chunk_px(int width, int height, int rows, int c)
+/* The planes of kind k in a file of version `ver` (the reference's order
+ * changed in version 6). */
+static const uint8_t *layout_of(cw_state_kind k, int ver) { return k == CW_ST_REF && ver < 6 ? planes_ref_v5 : kinds[k].el; }
+
+int cw_state_cols(void)
 {
-    int r = height - c * rows;
-    return (size_t)width * (size_t)(r < rows ? r : rows);
+    static int cols;
+    if (!cols) {
+        const char *e = getenv("CHAKRAWATCH_STATE_COLS");
+        const int v = e ? atoi(e) : 0;
+        cols = v >= 64 && v <= CW_STATE_COLS && CW_STATE_COLS % v == 0 ? v : CW_STATE_COLS;
+    }
+    return cols;
+}
+
+int cw_state_chunks(int width, int height, int rows, int cols)
+{
+    return (height + rows - 1) / rows * ((width + cols - 1) / cols);
+}
+
+cw_state_rect cw_state_chunk_rect(int width, int height, int rows, int cols, int c)
+{
+    const int ncx = (width + cols - 1) / cols;
+    cw_state_rect r = {c / ncx * rows, c % ncx * cols, rows, cols};
+    r.rows = height - r.y0 < rows ? height - r.y0 : rows;
+    r.cols = width - r.x0 < cols ? width - r.x0 : cols;
+    return r;
+}
+
+/* pixels of chunk c of a grid cut in chunks of rows x cols */
+static size_t chunk_px(int width, int height, int rows, int cols, int c)
+{
+    const cw_state_rect r = cw_state_chunk_rect(width, height, rows, cols, c);
+    return (size_t)r.rows * (size_t)r.cols;
 }
 
 /* Plane-major buffer <-> shuffled serial form, in place: 1-byte planes are
  * the same in both; each 2-byte plane goes through scratch (2 x npx bytes,
- * one plane: it stays in cache) and back as its low then high bytes. */
-static void shuffle_inplace(cw_state_kind k, uint8_t *buf, size_t n, uint8_t *scratch, int inverse)
+ * one plane: it stays in cache) and back as its low then high bytes.
+ * el: the planes (layout_of). */
+static void shuffle_inplace(cw_state_kind k, const uint8_t *el, uint8_t *buf, size_t n, uint8_t *scratch,
+                            int inverse)
 {
     size_t off = 0;
     for (int p = 0; p < kinds[k].n; p++) {
-        const size_t e = kinds[k].el[p];
+        const size_t e = el[p];
         if (e == 2) {
             memcpy(scratch, buf + off, 2 * n);
             if (inverse)
@@ -198,7 +231,10 @@ static int grow(void **p, size_t *cap, size_t need, int huge)
 struct cw_state_file {
     int fd;
     char path[4096];
+    int version;
+    int width, height;
     int rows; /* rows per chunk (CW_STATE_ROWS; 128 in a version 4 file) */
+    int cols; /* columns per chunk (cw_state_cols(); the grid's width before version 6) */
     int nchunks;
     uint64_t *off;
     uint32_t *csize, *usize;
@@ -245,20 +281,25 @@ cw_state_file *cw_state_open(const char *path, cw_state_kind kind, int width, in
         cw_error("%s: not a chakrawatch state file", path);
         goto fail;
     }
-    const uint32_t ver = rd32(h + 8), rows = rd32(h + 24);
-    if (ver != CW_STATE_VERSION && ver != 4) {
-        cw_error("%s: state format version %u, this build reads versions 4 and %d", path, ver, CW_STATE_VERSION);
+    const uint32_t ver = rd32(h + 8), rows = rd32(h + 24), cols = ver >= 6 ? rd32(h + 36) : (uint32_t)width;
+    if (ver != CW_STATE_VERSION && ver != 4 && ver != 5) {
+        cw_error("%s: state format version %u, this build reads versions 4 to %d", path, ver, CW_STATE_VERSION);
         goto fail;
     }
     if (rd32(h + 12) != (uint32_t)kind || rd32(h + 16) != (uint32_t)width || rd32(h + 20) != (uint32_t)height ||
-        rows == 0 || rows > CW_STATE_ROWS_MAX || (ver == 4 && rows != 128) ||
-        rd32(h + 28) != (uint32_t)nchunks_of(height, (int)rows) || rd32(h + 32) != cw_state_bpp(kind)) {
+        rows == 0 || rows > CW_STATE_ROWS_MAX || (ver == 4 && rows != 128) || cols == 0 || cols > (uint32_t)width ||
+        rd32(h + 28) != (uint32_t)cw_state_chunks(width, height, (int)rows, (int)cols) ||
+        rd32(h + 32) != cw_state_bpp(kind)) {
         cw_error("%s: state file is for another grid or kind (%ux%u, kind %u; expected %dx%d, %s)", path,
                  rd32(h + 16), rd32(h + 20), rd32(h + 12), width, height, kinds[kind].name);
         goto fail;
     }
+    f->version = (int)ver;
+    f->width = width;
+    f->height = height;
     f->rows = (int)rows;
-    f->nchunks = nchunks_of(height, f->rows);
+    f->cols = (int)cols;
+    f->nchunks = cw_state_chunks(width, height, f->rows, f->cols);
     size_t tn = (size_t)f->nchunks * 16;
     uint8_t *t = malloc(tn);
     f->off = malloc((size_t)f->nchunks * sizeof *f->off);
@@ -276,7 +317,7 @@ cw_state_file *cw_state_open(const char *path, cw_state_kind kind, int width, in
         f->csize[c] = rd32(t + 16 * c + 8);
         f->usize[c] = rd32(t + 16 * c + 12);
         if (f->off[c] + f->csize[c] > (uint64_t)sb.st_size ||
-            f->usize[c] != chunk_px(width, height, f->rows, c) * cw_state_bpp(kind)) {
+            f->usize[c] != chunk_px(width, height, f->rows, f->cols, c) * cw_state_bpp(kind)) {
             free(t);
             cw_error("%s: corrupt chunk table (chunk %d)", path, c);
             goto fail;
@@ -314,7 +355,8 @@ static int read_frame(cw_state_file *f, int c, void **buf, size_t *cap)
 int cw_state_read_chunk(cw_state_file *f, cw_state_kind kind, int width, int height, int c, cw_state_io *io,
                         uint8_t *buf)
 {
-    size_t npx = chunk_px(width, height, f ? f->rows : CW_STATE_ROWS, c), raw = npx * cw_state_bpp(kind);
+    size_t npx = chunk_px(width, height, f ? f->rows : CW_STATE_ROWS, f ? f->cols : cw_state_cols(), c),
+           raw = npx * cw_state_bpp(kind);
     if (!f) {
         memset(buf, 0, raw);
         return 0;
@@ -325,7 +367,7 @@ int cw_state_read_chunk(cw_state_file *f, cw_state_kind kind, int width, int hei
     if (ZSTD_isError(r) || r != raw)
         return cw_error("%s: chunk %d is corrupt (%s)", f->path, c,
                         ZSTD_isError(r) ? ZSTD_getErrorName(r) : "wrong size");
-    shuffle_inplace(kind, buf, npx, io->tmp, 1);
+    shuffle_inplace(kind, layout_of(kind, f->version), buf, npx, io->tmp, 1);
     return 0;
 }
 
@@ -340,7 +382,9 @@ size_t cw_state_plane_offset(cw_state_kind k, int plane, size_t npx)
 int cw_state_read_range(cw_state_file *f, cw_state_kind kind, int width, int height, int c, cw_state_io *io,
                         size_t off, size_t len, uint8_t *out)
 {
-    const size_t raw = chunk_px(width, height, f ? f->rows : CW_STATE_ROWS, c) * cw_state_bpp(kind), end = off + len;
+    const size_t raw = chunk_px(width, height, f ? f->rows : CW_STATE_ROWS, f ? f->cols : cw_state_cols(), c) *
+                       cw_state_bpp(kind),
+                 end = off + len;
     if (end > raw)
         return cw_error("state: bytes %zu..%zu are past chunk %d (%zu bytes)", off, end, c, raw);
     if (!f) {
@@ -376,7 +420,8 @@ struct cw_state_writer {
     FILE *fp;
     char path[4096], tmp[4096];
     cw_state_kind kind;
-    int width, height, rows, nchunks, next;
+    int width, height, rows, cols, nchunks, written;
+    uint8_t *done; /* per chunk: appended */
     uint64_t pos;
     uint64_t handed; /* bytes before this offset are being written back (writeback) */
     uint8_t *table;
@@ -400,10 +445,10 @@ static int writeback(cw_state_writer *w)
 
 cw_state_writer *cw_state_create(const char *path, cw_state_kind kind, int width, int height)
 {
-    return cw_state_create_rows(path, kind, width, height, CW_STATE_ROWS);
+    return cw_state_create_grid(path, kind, width, height, CW_STATE_ROWS, cw_state_cols());
 }
 
-cw_state_writer *cw_state_create_rows(const char *path, cw_state_kind kind, int width, int height, int rows)
+cw_state_writer *cw_state_create_grid(const char *path, cw_state_kind kind, int width, int height, int rows, int cols)
 {
     cw_state_writer *w = calloc(1, sizeof *w);
     if (!w) {
@@ -415,9 +460,11 @@ cw_state_writer *cw_state_create_rows(const char *path, cw_state_kind kind, int 
     w->width = width;
     w->height = height;
     w->rows = rows;
-    w->nchunks = nchunks_of(height, rows);
+    w->cols = cols < width ? cols : width;
+    w->nchunks = cw_state_chunks(width, height, rows, w->cols);
     w->table = calloc((size_t)w->nchunks, 16);
-    if (!w->table || cw_tmp_path(w->tmp, sizeof w->tmp, path))
+    w->done = calloc((size_t)w->nchunks, 1);
+    if (!w->table || !w->done || cw_tmp_path(w->tmp, sizeof w->tmp, path))
         goto fail;
     w->fp = fopen(w->tmp, "wb");
     if (!w->fp) {
@@ -464,7 +511,7 @@ int cw_state_copy(cw_state_file *f, int c, cw_state_io *io, int slot)
 
 /* n bytes at p as one zstd frame appended to slot s (which has room for
  * its bound); literals only: no match searched, the bytes Huffman-coded. */
-static int compress_frame(cw_state_io *io, slot_t *s, const uint8_t *p, size_t n, int literals_only)
+static int compress_frame(cw_state_io *io, slot_t *s, const uint8_t *p, size_t n, int literals_only, size_t plane)
 {
     size_t r;
     if (literals_only) {
@@ -477,8 +524,22 @@ static int compress_frame(cw_state_io *io, slot_t *s, const uint8_t *p, size_t n
             io->seq[i] = (ZSTD_Sequence){.litLength = (unsigned)len};
         }
         r = ZSTD_compressSequences(io->cc, (uint8_t *)s->buf + s->len, s->cap - s->len, io->seq, nb, p, n);
-    } else {
-        r = ZSTD_compress2(io->cc, (uint8_t *)s->buf + s->len, s->cap - s->len, p, n);
+    } else { /* a block ends with each byte plane (`plane` bytes): its entropy tables are the plane's */
+        ZSTD_CCtx_reset(io->cc, ZSTD_reset_session_only);
+        ZSTD_CCtx_setPledgedSrcSize(io->cc, n);
+        ZSTD_outBuffer o = {s->buf, s->cap, s->len};
+        r = 0;
+        for (size_t at = 0; at < n && !ZSTD_isError(r);) {
+            const size_t e = at + plane < n ? at + plane : n;
+            ZSTD_inBuffer in = {p + at, e - at, 0};
+            const ZSTD_EndDirective d = e == n ? ZSTD_e_end : ZSTD_e_flush;
+            do
+                r = ZSTD_compressStream2(io->cc, &o, &in, d);
+            while (!ZSTD_isError(r) && r != 0);
+            at = e;
+        }
+        if (!ZSTD_isError(r))
+            r = o.pos - s->len;
     }
     if (ZSTD_isError(r))
         return cw_error("zstd: %s", ZSTD_getErrorName(r));
@@ -499,10 +560,10 @@ int cw_state_compress(cw_state_io *io, int slot, cw_state_kind kind, uint8_t *bu
     const size_t bound = ZSTD_compressBound(a) + ZSTD_compressBound(b - a) + ZSTD_compressBound(raw - b);
     if (grow((void **)&io->tmp, &io->tmp_cap, 2 * npx, 1) || grow(&s->buf, &s->cap, bound, 0))
         return -1;
-    shuffle_inplace(kind, buf, npx, io->tmp, 0);
+    shuffle_inplace(kind, kinds[kind].el, buf, npx, io->tmp, 0);
     s->len = 0;
-    if (compress_frame(io, s, buf, a, 0) || (b > a && compress_frame(io, s, buf + a, b - a, 1)) ||
-        (raw > b && compress_frame(io, s, buf + b, raw - b, 0)))
+    if (compress_frame(io, s, buf, a, 0, npx) || (b > a && compress_frame(io, s, buf + a, b - a, 1, npx)) ||
+        (raw > b && compress_frame(io, s, buf + b, raw - b, 0, npx)))
         return -1;
     s->raw = raw;
     return 0;
@@ -510,8 +571,9 @@ int cw_state_compress(cw_state_io *io, int slot, cw_state_kind kind, uint8_t *bu
 
 int cw_state_append(cw_state_writer *w, int c, cw_state_io *io, int slot)
 {
-    if (c != w->next)
-        return cw_error("%s: chunk %d written out of order (expected %d)", w->path, c, w->next);
+    if (c < 0 || c >= w->nchunks || w->done[c])
+        return cw_error("%s: chunk %d written twice, or no chunk of the grid", w->path, c);
+    w->done[c] = 1;
     const slot_t *s = &io->slots[slot];
     if (s->len > UINT32_MAX || fwrite(s->buf, 1, s->len, w->fp) != s->len)
         return cw_error("%s: write failed: %s", w->tmp, strerror(errno));
@@ -521,7 +583,7 @@ int cw_state_append(cw_state_writer *w, int c, cw_state_io *io, int slot)
     wr32(t + 8, (uint32_t)s->len);
     wr32(t + 12, (uint32_t)s->raw);
     w->pos += s->len;
-    w->next++;
+    w->written++;
     return w->pos - w->handed >= WRITEBACK_BYTES ? writeback(w) : 0;
 }
 
@@ -539,8 +601,9 @@ int cw_state_finish(cw_state_writer *w, int commit)
         wr32(h + 24, (uint32_t)w->rows);
         wr32(h + 28, (uint32_t)w->nchunks);
         wr32(h + 32, (uint32_t)cw_state_bpp(w->kind));
-        if (w->next != w->nchunks)
-            rc = cw_error("%s: only %d of %d chunks written", w->path, w->next, w->nchunks);
+        wr32(h + 36, (uint32_t)w->cols);
+        if (w->written != w->nchunks)
+            rc = cw_error("%s: only %d of %d chunks written", w->path, w->written, w->nchunks);
         else if (fseeko(w->fp, 0, SEEK_SET) || fwrite(h, 1, sizeof h, w->fp) != sizeof h ||
                  fwrite(w->table, 16, (size_t)w->nchunks, w->fp) != (size_t)w->nchunks || fflush(w->fp) ||
                  fsync(fileno(w->fp)))
@@ -553,6 +616,7 @@ int cw_state_finish(cw_state_writer *w, int commit)
     else if (w->fp && cw_commit_file(w->tmp, w->path))
         rc = -1;
     free(w->table);
+    free(w->done);
     free(w);
     return commit ? rc : 0;
 }
@@ -561,17 +625,46 @@ int cw_state_finish(cw_state_writer *w, int commit)
 
 int cw_state_chunk_rows(const cw_state_file *f) { return f ? f->rows : CW_STATE_ROWS; }
 
-/* Rows [r0, r0 + nrows) of a plane-major chunk of src_npx pixels (width
- * pixels a row) into dst, plane-major over those rows. */
-static void chunk_rows_copy(cw_state_kind k, const uint8_t *src, size_t src_npx, size_t width, size_t r0,
-                            size_t nrows, uint8_t *dst)
+cw_state_rect cw_state_rect_of(const cw_state_file *f, int c)
 {
-    const size_t npx = width * nrows;
-    size_t so = 0, dof = 0;
-    for (int p = 0; p < kinds[k].n; p++) {
+    return cw_state_chunk_rect(f->width, f->height, f->rows, f->cols, c);
+}
+
+int cw_state_nchunks(const cw_state_file *f) { return f->nchunks; }
+
+_Static_assert(CW_STATE_BAND % 128 == 0 && CW_STATE_BAND % CW_STATE_ROWS == 0,
+               "a band holds whole chunks of every format's rows");
+
+static int current(const cw_state_file *f)
+{
+    const int cols = cw_state_cols();
+    return f->version == CW_STATE_VERSION && f->rows == CW_STATE_ROWS && f->cols == (f->width < cols ? f->width : cols);
+}
+
+/* Rows [r0, r0 + nr) and columns [c0, c0 + nc) of a plane-major chunk
+ * (sw pixels a row, spx pixels, planes `from`) into dst, plane-major over
+ * that rectangle in this build's order of the planes. */
+static void chunk_rect_copy(cw_state_kind k, const uint8_t *from, const uint8_t *src, size_t sw, size_t spx,
+                            size_t r0, size_t nr, size_t c0, size_t nc, uint8_t *dst)
+{
+    const int n = kinds[k].n;
+    size_t so[64], sp = 0; /* where each plane starts in src, by its index in this build's order */
+    int map[64];           /* from's plane p is this build's plane map[p] */
+    for (int p = 0; p < n; p++)
+        map[p] = p;
+    if (from == planes_ref_v5) /* counts last, then first */
+        for (int p = 0; p < n; p++)
+            map[p] = p < n - 2 ? p + 2 : p - (n - 2);
+    for (int p = 0; p < n; p++) {
+        so[map[p]] = sp;
+        sp += from[p] * spx;
+    }
+    const size_t npx = nr * nc;
+    size_t dof = 0;
+    for (int p = 0; p < n; p++) {
         const size_t e = kinds[k].el[p];
-        memcpy(dst + dof, src + so + r0 * width * e, npx * e);
-        so += e * src_npx;
+        for (size_t y = 0; y < nr; y++)
+            memcpy(dst + dof + y * nc * e, src + so[p] + ((r0 + y) * sw + c0) * e, nc * e);
         dof += e * npx;
     }
 }
@@ -581,40 +674,56 @@ int cw_state_upgrade(const char *path, cw_state_kind kind, int width, int height
     cw_state_file *f = cw_state_open(path, kind, width, height);
     if (!f)
         return -1;
-    if (f->rows == CW_STATE_ROWS) {
+    if (current(f)) {
         cw_state_close(f);
         return 0;
     }
-    const int old_rows = f->rows;
-    if (old_rows % CW_STATE_ROWS) {
+    const int old_rows = f->rows, old_cols = f->cols, cols = width < cw_state_cols() ? width : cw_state_cols();
+    if (old_rows % CW_STATE_ROWS || (old_cols % cols && old_cols != width)) {
         cw_state_close(f);
-        return cw_error("%s: chunks of %d rows cannot be cut into chunks of %d", path, old_rows, CW_STATE_ROWS);
+        return cw_error("%s: chunks of %d x %d cannot be cut into chunks of %d x %d", path, old_rows, old_cols,
+                        CW_STATE_ROWS, cols);
     }
-    const size_t bpp = cw_state_bpp(kind), W = (size_t)width;
-    uint8_t *big = cw_big_malloc(W * (size_t)old_rows * bpp), *small = malloc(W * CW_STATE_ROWS * bpp);
+    const size_t bpp = cw_state_bpp(kind);
+    const int ncx = (width + cols - 1) / cols, band = CW_STATE_BAND / CW_STATE_ROWS; /* chunk rows a band */
+    uint8_t *big = cw_big_malloc((size_t)old_cols * (size_t)old_rows * bpp),
+            *small = malloc((size_t)cols * CW_STATE_ROWS * bpp);
     cw_state_io *io = cw_state_io_new();
     cw_state_writer *w = big && small && io ? cw_state_create(path, kind, width, height) : NULL;
     int rc = w ? 0 : big && small && io ? -1 : cw_error("out of memory");
     for (int oc = 0; rc == 0 && oc < f->nchunks; oc++) {
-        const size_t opx = chunk_px(width, height, old_rows, oc), orows = opx / W;
+        const cw_state_rect o = cw_state_rect_of(f, oc);
         if (cw_state_read_chunk(f, kind, width, height, oc, io, big)) {
             rc = -1;
             break;
         }
-        for (size_t r0 = 0; rc == 0 && r0 < orows; r0 += CW_STATE_ROWS) {
-            const size_t nr = orows - r0 < CW_STATE_ROWS ? orows - r0 : CW_STATE_ROWS;
-            chunk_rows_copy(kind, big, opx, W, r0, nr, small);
-            const int c = (int)(((size_t)oc * (size_t)old_rows + r0) / CW_STATE_ROWS);
-            if (cw_state_compress(io, 0, kind, small, W * nr) || cw_state_append(w, c, io, 0))
-                rc = -1;
+        const uint8_t *from = layout_of(kind, f->version);
+        for (int r0 = 0; rc == 0 && r0 < o.rows; r0 += CW_STATE_ROWS)
+            for (int c0 = 0; rc == 0 && c0 < o.cols; c0 += cols) {
+                const int nr = o.rows - r0 < CW_STATE_ROWS ? o.rows - r0 : CW_STATE_ROWS;
+                const int nc = o.cols - c0 < cols ? o.cols - c0 : cols;
+                chunk_rect_copy(kind, from, big, (size_t)o.cols, (size_t)o.rows * (size_t)o.cols, (size_t)r0,
+                                (size_t)nr, (size_t)c0, (size_t)nc, small);
+                const int cy = (o.y0 + r0) / CW_STATE_ROWS, cx = (o.x0 + c0) / cols; /* its slot: its place in the band */
+                if (cw_state_compress(io, cx * band + cy % band, kind, small, (size_t)nr * (size_t)nc))
+                    rc = -1;
+            }
+        /* a band's chunks all cut (old chunks are whole parts of a band): appended as a pass appends them */
+        const int end = o.y0 + o.rows;
+        if (rc == 0 && o.x0 + o.cols == width && (end % CW_STATE_BAND == 0 || end == height)) {
+            const int cy0 = (end - 1) / CW_STATE_BAND * band, cy1 = (end + CW_STATE_ROWS - 1) / CW_STATE_ROWS;
+            for (int cx = 0; rc == 0 && cx < ncx; cx++)
+                for (int cy = cy0; rc == 0 && cy < cy1; cy++)
+                    rc = cw_state_append(w, cy * ncx + cx, io, cx * band + cy % band);
         }
     }
+    const int ver = f->version;
     cw_state_close(f);
     if (cw_state_finish(w, rc == 0))
         rc = -1;
     if (rc == 0)
-        cw_info("%s: state chunks of %d rows cut into chunks of %d (format version %d)", path, old_rows,
-                CW_STATE_ROWS, CW_STATE_VERSION);
+        cw_info("%s: state (version %d, chunks of %d x %d) cut into chunks of %d x %d (format version %d)", path, ver,
+                old_rows, old_cols, CW_STATE_ROWS, cols, CW_STATE_VERSION);
     free(big);
     free(small);
     cw_state_io_free(io);
@@ -624,7 +733,7 @@ int cw_state_upgrade(const char *path, cw_state_kind kind, int width, int height
 cw_state_file *cw_state_open_current(const char *path, cw_state_kind kind, int width, int height)
 {
     cw_state_file *f = cw_state_open(path, kind, width, height);
-    if (!f || f->rows == CW_STATE_ROWS)
+    if (!f || current(f))
         return f;
     cw_state_close(f);
     return cw_state_upgrade(path, kind, width, height) ? NULL : cw_state_open(path, kind, width, height);

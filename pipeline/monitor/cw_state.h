@@ -1,21 +1,26 @@
 /*
  * cw_state.h - per-pixel state files of a tile (reference slots, baseline,
- * monitoring state), read and written in chunks of CW_STATE_ROWS rows.
+ * monitoring state), read and written in chunks of CW_STATE_ROWS rows by
+ * CW_STATE_COLS columns.
  *
  * Workload: each nightly scene pass reads the tile's current state chunk
  * by chunk (any thread, pread on one descriptor), updates it, compresses
- * the new chunk in the parallel phase and appends it in chunk order from
- * the ordered commit, so a full 10980 x 10980 tile never needs more than a
- * strip of state in memory and the bytes do not depend on threads or strip
- * height.  Files are immutable once written: each pass writes a new
- * generation (`<kind>-<gen>.cws`) and the history database says which
- * generation is current, so a killed job leaves the previous state intact.
+ * the new chunk in the parallel phase and appends it from the ordered
+ * commit, in an order fixed by the grid (cw_monitor.c), so a full 10980 x
+ * 10980 tile never needs more than a few chunks of state in memory and the
+ * bytes do not depend on threads, strip height or column windows.  Files
+ * are immutable once written: each pass writes a new generation
+ * (`<kind>-<gen>.cws`) and the history database says which generation is
+ * current, so a killed job leaves the previous state intact.
  *
- * Format (little-endian), version CW_STATE_VERSION (version 4 is the same
- * with chunks of 128 rows; cw_state_upgrade cuts them):
+ * Format (little-endian), version CW_STATE_VERSION (versions 4 and 5 have
+ * chunks of 128 and 16 full rows and the reference's counts last;
+ * cw_state_upgrade cuts them and moves the counts):
  *   header  "CWSTATE\0", u32 version, u32 kind, u32 width, u32 height,
- *           u32 chunk_rows, u32 nchunks, u32 bytes_per_pixel, u32 reserved
- *   table   nchunks x { u64 offset, u32 compressed size, u32 raw size }
+ *           u32 chunk_rows, u32 nchunks, u32 bytes_per_pixel, u32 chunk_cols
+ *   table   nchunks x { u64 offset, u32 compressed size, u32 raw size }, the
+ *           chunks row by row (chunk c: row c / ncols, column c % ncols of
+ *           the chunks' grid), at any offset
  *   chunks  the chunk's planes, plane after plane, 16-bit planes
  *           byte-shuffled (low bytes, then high bytes), as zstd frames with
  *           checksums, one after the other: one frame, or for dyn three (the
@@ -30,10 +35,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CW_STATE_VERSION 5 /* 3: dyn keeps the last clear observation's bands; 4: harmonic sums and terms;
-                              5: chunks of CW_STATE_ROWS rows (128 before) */
-#define CW_STATE_ROWS 16 /* rows per chunk; strips are multiples of it.  A chunk's planes, about 10 MB
-                            across a full tile, stay in the cache while the pass goes through them */
+#define CW_STATE_VERSION 6 /* 3: dyn keeps the last clear observation's bands; 4: harmonic sums and terms;
+                              5: chunks of CW_STATE_ROWS rows (128 before); 6: and CW_STATE_COLS
+                              columns (full rows before), the reference's counts first */
+#define CW_STATE_ROWS 16 /* rows per chunk; strips are multiples of it */
+#define CW_STATE_COLS 2048 /* columns per chunk: a chunk's planes (about 2 MB) stay in the cache while
+                              the pass goes through them, and its memory does not grow with the grid */
+#define CW_STATE_BAND 512 /* the order chunks are appended in: bands of this many rows top to bottom, in
+                             each its chunk columns left to right, each column's chunks top to bottom */
 #define CW_STATE_ROWS_MAX 8192
 
 typedef enum { CW_ST_REF = 0, CW_ST_BASE = 1, CW_ST_DYN = 2, CW_ST_NKINDS } cw_state_kind;
@@ -53,15 +62,28 @@ typedef struct cw_state_file cw_state_file;
  * cw_error() when missing, corrupt or of another grid. */
 cw_state_file *cw_state_open(const char *path, cw_state_kind kind, int width, int height);
 void cw_state_close(cw_state_file *f);
+/* Columns per chunk of the files this build writes: CW_STATE_COLS (test
+ * hook: CHAKRAWATCH_STATE_COLS, a divisor of it from 64, for chunk columns
+ * in small scenes). */
+int cw_state_cols(void);
+/* A chunk's place in the grid. */
+typedef struct {
+    int y0, x0, rows, cols;
+} cw_state_rect;
+/* Chunks of a grid cut into rows x cols, and where chunk c is. */
+int cw_state_chunks(int width, int height, int rows, int cols);
+cw_state_rect cw_state_chunk_rect(int width, int height, int rows, int cols, int c);
 /* Rows per chunk of f: CW_STATE_ROWS, or another height in a file written
- * before (read_chunk's c counts chunks of that height). */
+ * before; its chunks, and where chunk c is (read_chunk's c counts them). */
 int cw_state_chunk_rows(const cw_state_file *f);
-/* A state file whose chunks are not CW_STATE_ROWS rows (a version 4 file,
- * 128) rewritten in chunks of CW_STATE_ROWS: the same pixels, under the
- * same name (a temporary file renamed over it, so an interruption leaves
- * the old file whole).  0 when done or nothing to do. */
+int cw_state_nchunks(const cw_state_file *f);
+cw_state_rect cw_state_rect_of(const cw_state_file *f, int c);
+/* A state file an older build wrote (chunks of other rows or columns, the
+ * reference's counts last) rewritten as this build writes it: the same
+ * pixels, under the same name (a temporary file renamed over it, so an
+ * interruption leaves the old file whole).  0 when done or nothing to do. */
 int cw_state_upgrade(const char *path, cw_state_kind kind, int width, int height);
-/* cw_state_open of a file in chunks of CW_STATE_ROWS, cut first when an
+/* cw_state_open of a file as this build writes it, cut first when an
  * older build wrote it (the caller holds the tile's lock); NULL with
  * cw_error() as cw_state_open, or when it cannot be cut. */
 cw_state_file *cw_state_open_current(const char *path, cw_state_kind kind, int width, int height);
@@ -78,7 +100,7 @@ int cw_state_read_chunk(cw_state_file *f, cw_state_kind kind, int width, int hei
  * after plane, in the order cw_state_bind_* lays them out). */
 size_t cw_state_plane_offset(cw_state_kind k, int plane, size_t npx);
 /* The reference kind's counts: nref, then nwater (1 byte a pixel each). */
-#define CW_REF_PLANE_NREF (2 * CK_REF_SLOTS + CK_HSUMS)
+#define CW_REF_PLANE_NREF 0
 /* Bytes [off, off + len) of chunk c's serial form, decompressed only as far
  * as they go (the rest of the frame, and its checksum, are not read): a
  * few rows of a neighbouring chunk's 1-byte planes, which the serial form
@@ -88,8 +110,9 @@ int cw_state_read_range(cw_state_file *f, cw_state_kind kind, int width, int hei
 
 typedef struct cw_state_writer cw_state_writer;
 cw_state_writer *cw_state_create(const char *path, cw_state_kind kind, int width, int height);
-/* The same, in chunks of `rows` rows (tests: a file as an older build wrote it). */
-cw_state_writer *cw_state_create_rows(const char *path, cw_state_kind kind, int width, int height, int rows);
+/* The same, in chunks of rows x cols (tests: a file cut as an older build cut it). */
+cw_state_writer *cw_state_create_grid(const char *path, cw_state_kind kind, int width, int height, int rows,
+                                      int cols);
 /* Compress one chunk (plane-major buffer of the chunk's pixels) into a
  * buffer owned by the caller's slot `slot` of io (parallel phase).  The
  * chunk is shuffled into its serial form in place: buf holds no pixels
@@ -100,7 +123,8 @@ int cw_state_compress(cw_state_io *io, int slot, cw_state_kind kind, uint8_t *bu
  * compressing its pixels again would give (same zstd, same level), without
  * the work (parallel phase). */
 int cw_state_copy(cw_state_file *f, int c, cw_state_io *io, int slot);
-/* Append the compressed chunk c held in io's slot (ordered phase). */
+/* Append the compressed chunk c held in io's slot (ordered phase); each
+ * chunk once, in any order (the order they come in is the file's). */
 int cw_state_append(cw_state_writer *w, int c, cw_state_io *io, int slot);
 /* 1: write the table, fsync, close and rename into place; 0: discard. */
 int cw_state_finish(cw_state_writer *w, int commit);

@@ -25,7 +25,8 @@ truth/events.tif:
   cadence           night by night and one catch-up night give the same alerts and ids
   suspect margins   each observation record flags as "next to haze or a
                     fringe" exactly the pixels within 2 px of one (within
-                    512-row blocks, across the state's chunks)
+                    blocks of 512 rows by 2048 columns, across the state's
+                    chunks)
   objects           the clearing beside a haze patch is its own alert (>= 90 %
                     of its pixels on the clearing), its area within 10 %
 The same figures per class (canopy_loss, mining_scar) after the table:
@@ -224,13 +225,16 @@ def final_alerts(history):
 dilate = s2synth.dilate_clip  # square, radius r, not wrapping around the edges
 
 
-def suspect_margins(run_dir, r=2, block=512):
+def suspect_margins(run_dir, r=2, block=512, block_cols=int(os.environ.get("CHAKRAWATCH_STATE_COLS", 2048))):
     """Every observation record of the run against its own flags: a pixel
     the SCL kept (no flag 1, 2, 4 or 8) is 'next to haze or a fringe' (64)
     exactly when it is within r pixels (square) of a pixel flagged haze or
-    fringe (16, 32) in the same block of `block` rows (the margins stop at
-    those rows, wherever the pass's strips and state chunks end) and is not
-    one itself.  Returns (records, records that agree, pixels that do not)."""
+    fringe (16, 32) in the same block of `block` rows and `block_cols`
+    columns (the margins stop at those edges, wherever the pass's strips,
+    column windows and state chunks end; the state's chunk columns, as the
+    test hook CHAKRAWATCH_STATE_COLS sets them for the runs) and is not one
+    itself.  Returns (records,
+    records that agree, pixels that do not)."""
     n = ok = bad = 0
     state = os.path.join(run_dir, "state")
     for tile in sorted(os.listdir(state)):
@@ -242,7 +246,8 @@ def suspect_margins(run_dir, r=2, block=512):
             hf = (a & 48) != 0
             want = np.zeros_like(hf)
             for b0 in range(0, a.shape[0], block):
-                want[b0:b0 + block] = dilate(hf[b0:b0 + block], r)
+                for c0 in range(0, a.shape[1], block_cols):
+                    want[b0:b0 + block, c0:c0 + block_cols] = dilate(hf[b0:b0 + block, c0:c0 + block_cols], r)
             kept = (a & 15) == 0
             d = int(((want & ~hf & kept) != (((a & 64) != 0) & kept)).sum())
             n += 1

@@ -83,7 +83,8 @@ int main(int argc, char **argv)
         cw_state_io *io = cw_state_io_new();
         const size_t bpp = cw_state_bpp(CW_ST_DYN) > cw_state_bpp(CW_ST_BASE) ? cw_state_bpp(CW_ST_DYN)
                                                                                  : cw_state_bpp(CW_ST_BASE);
-        uint8_t *sbuf = malloc((size_t)W * (size_t)(srows ? srows : 1) * bpp); /* one chunk at a time */
+        uint8_t *sbuf = malloc((size_t)W * (size_t)(srows ? srows : 1) * bpp); /* one chunk at a time (at most
+                                                                               full rows) */
         for (int i = 0; i < nf; i++) {
             ds[i] = GDALOpen(argv[2 + i], GA_ReadOnly);
             int bw = 0, bh = 0;
@@ -129,9 +130,12 @@ int main(int argc, char **argv)
                 }
                 sum += buf[0];
             }
-            for (int s = 0; s < CW_ST_NKINDS; s++) {
-                const int r = cw_state_chunk_rows(state[s]);
-                for (int c = y0 / r; state[s] && c * r < y0 + n; c++) {
+            for (int s = 0; s < CW_ST_NKINDS; s++) { /* the chunks of the strip's rows, all their columns */
+                if (!state[s])
+                    continue;
+                const int r = cw_state_chunk_rows(state[s]), cols = cw_state_rect_of(state[s], 0).cols;
+                const int ncx = (W + cols - 1) / cols;
+                for (int c = y0 / r * ncx; c < cw_state_nchunks(state[s]) && c / ncx * r < y0 + n; c++) {
                     if (cw_state_read_chunk(state[s], (cw_state_kind)s, W, H, c, io, sbuf))
                         fail++;
                     sum += sbuf[0];

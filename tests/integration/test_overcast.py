@@ -39,9 +39,10 @@ from cwtest import check, finish
 from osgeo import gdal
 
 gdal.UseExceptions()
+os.environ["CHAKRAWATCH_STATE_COLS"] = "512"  # the series' 1000 columns in two chunk columns (cw_state.h)
 BUILD, SERIES, WORK = sys.argv[1], sys.argv[2], sys.argv[3]
 CW = os.path.join(BUILD, "chakrawatch")
-CHUNK_ROWS = 16  # CW_STATE_ROWS
+CHUNK_ROWS, CHUNK_COLS = 16, 512  # CW_STATE_ROWS, CW_STATE_COLS
 SCENES = sorted(os.listdir(os.path.join(SERIES, "inbox")))
 
 
@@ -90,6 +91,7 @@ def tree(d):
 shutil.rmtree(WORK, ignore_errors=True)
 os.makedirs(WORK)
 H = gdal.Open(os.path.join(SERIES, "inbox", SCENES[0], "B04.tif")).RasterYSize
+NCX = -(-gdal.Open(os.path.join(SERIES, "inbox", SCENES[0], "B04.tif")).RasterXSize // CHUNK_COLS)
 # cloud over the first 512-row strip (chunks 0-31; the 20 m bands' first
 # block row too), no data over the next 128 rows (chunks 32-39) and a few
 # rows below
@@ -183,9 +185,11 @@ for name, other in (("without copying or skipping", B), ("with the blocks under 
     oa, ob = tree(os.path.join(A, "out")), tree(os.path.join(other, "out"))
     check(oa == ob, f"the nights' outputs the same {name}: " + ", ".join(k for k in oa if oa.get(k) != ob.get(k)))
 
-covered = [c for c in range((H + CHUNK_ROWS - 1) // CHUNK_ROWS)
-           if (c + 1) * CHUNK_ROWS <= CLOUD or (c * CHUNK_ROWS >= NODATA[0] and (c + 1) * CHUNK_ROWS <= NODATA[1])]
-check(covered == list(range(40)), f"overcast chunks by the scene's truth: {covered}")
+covered_rows = [c for c in range((H + CHUNK_ROWS - 1) // CHUNK_ROWS)
+                if (c + 1) * CHUNK_ROWS <= CLOUD or (c * CHUNK_ROWS >= NODATA[0] and (c + 1) * CHUNK_ROWS <= NODATA[1])]
+check(covered_rows == list(range(40)) and NCX == 2, f"overcast chunk rows by the scene's truth: {covered_rows}, "
+      f"{NCX} chunk columns")
+covered = [r * NCX + x for r in covered_rows for x in range(NCX)]  # the chunks of those rows (cw_state.h)
 # the reference night: every overcast chunk's slots are the previous generation's frame
 old, new = fa[ref_day]["ref"]
 check(old is not None and new is not None, "the overcast reference night wrote a new reference generation")

@@ -17,6 +17,11 @@ alert falls outside an event.  Then: re-running a night changes no byte;
 a job killed mid-tile and rerun ends in the same state and alerts; one and
 two threads give the same bytes; bad inputs are reported and the rest goes
 on.  The scores are printed.
+
+The series is 1000 columns wide: its state is cut into chunks of 512
+columns here (CHAKRAWATCH_STATE_COLS), so that the pass goes through two
+chunk columns, and run B reads its strips in column windows of 512
+(CHAKRAWATCH_WINDOW_COLS) where run A reads full rows.
 """
 import csv
 import glob
@@ -36,6 +41,7 @@ from cwtest import check, disc_dilate, finish
 from osgeo import gdal, ogr, osr
 
 gdal.UseExceptions()
+os.environ["CHAKRAWATCH_STATE_COLS"] = "512"  # two chunk columns (cw_state.h)
 BUILD, SERIES = sys.argv[1], sys.argv[2]
 CW = os.path.join(BUILD, "chakrawatch")
 TRUTH = json.load(open(os.path.join(SERIES, "truth", "truth.json")))
@@ -360,21 +366,25 @@ check(before == after, "re-running a night changes no byte of state or outputs")
 
 # ---------------------------------------------- B: one thread, same bytes
 # Three threads asked for, and a memory budget of 1 MB, which not even one
-# thread's buffers fit: the job runs one thread, says why, and goes on.
+# thread's buffers fit: the job runs one thread, says why, and goes on.  Its
+# strips are read in two column windows each, A's in full rows.
 B = workdir("B", threads=3, memory_mb=1)
 for i, pid in enumerate(scenes()):
     deliver(B, pid)
-    p = cw("run", os.path.join(B, "job.ini"), "--night", cwtest.night_of(pid), "-v")
-    threads_used = set(re.findall(r"strips of \d+ rows, (\d+) thread", p.stderr))
+    p = cw("run", os.path.join(B, "job.ini"), "--night", cwtest.night_of(pid), "-v",
+           env={"CHAKRAWATCH_WINDOW_COLS": "1"})
+    threads_used = set(re.findall(r"strips of \d+ rows in 2 windows of 512 columns, (\d+) thread", p.stderr))
     check(p.returncode == codes[i] and threads_used == {"1"},
-          f"B {pid}: one thread under a 1 MB budget ({threads_used}), exit {p.returncode} as A's night")
+          f"B {pid}: one thread under a 1 MB budget, in column windows ({threads_used}), exit {p.returncode} as "
+          f"A's night")
     if i == 0:
         check("memory budget of 1 MB is less than one thread needs" in p.stderr,
               f"B: the budget's warning on stderr: {p.stderr[-300:]}")
 da, db = tree_digest(A, "out"), tree_digest(B, "out")
-check(da == db, "outputs identical for 1 and 2 threads: " +
+check(da == db, "outputs identical for 1 and 2 threads, column windows and full rows: " +
       ", ".join(k for k in da if da.get(k) != db.get(k)))
-check(tree_digest(A, "state", "*.cws") == tree_digest(B, "state", "*.cws"), "state identical for 1 and 2 threads")
+check(tree_digest(A, "state", "*.cws") == tree_digest(B, "state", "*.cws"),
+      "state identical for 1 and 2 threads, column windows and full rows")
 
 # ------------------------------------------------ C: killed mid-tile, rerun
 C = workdir("C")

@@ -653,8 +653,14 @@ static void test_preview(void)
         const int f = fs[k];
         memset(sum, 0, sizeof sum);
         memset(cnt, 0, sizeof cnt);
-        ck_preview_row(dn, fl, W, f, sp, cnt);
-        ck_preview_row(dn, fl, W, f, sp, cnt); /* accumulates: every cell twice */
+        ck_preview_row(dn, fl, W, 0, f, sp, cnt);
+        /* accumulates: every cell twice, the second time in two pieces (column windows) cut inside a cell */
+        const size_t cut = (size_t)(W / 3 | 1);
+        const uint16_t *dn2[CK_PREVIEW_BANDS];
+        for (int b = 0; b < CK_PREVIEW_BANDS; b++)
+            dn2[b] = band[b] + cut;
+        ck_preview_row(dn, fl, cut, 0, f, sp, cnt);
+        ck_preview_row(dn2, fl + cut, W - cut, cut, f, sp, cnt);
         int bad = 0, cells = (W + f - 1) / f;
         for (int c = 0; c < cells; c++) {
             uint64_t n = 0, s[CK_PREVIEW_BANDS] = {0};
@@ -903,12 +909,13 @@ static void test_shift(void)
           dy);
 }
 
-/* River margins across a block's edge: the block's water and its
- * neighbours' rows (the halos) against a brute-force square dilation of all
- * the rows together, the river's core by brute force too (its square all
- * water, beyond the rows given counted as water); the water test of the
- * reference's counts. */
-enum { RV_W = 41, RV_HA = 5, RV_H = 23, RV_HB = 3, RV_HT = RV_HA + RV_H + RV_HB, RV_BANK = 2, RV_RIP = 5 };
+/* River margins across a block's edges: the block's water and a frame of
+ * its neighbours' (rows above and below, columns left and right) against a
+ * brute-force square dilation of the whole frame, the river's core by
+ * brute force too (its square all water, beyond the frame counted as
+ * water); the water test of the reference's counts. */
+enum { RV_W = 41, RV_HA = 5, RV_H = 23, RV_HB = 3, RV_HT = RV_HA + RV_H + RV_HB, RV_BANK = 2, RV_RIP = 5,
+       RV_LX = 6, RV_BW = 31 /* the block's columns: [RV_LX, RV_LX + RV_BW), 4 beyond it on the right */ };
 static int river_core_brute(const uint8_t *water, int y, int x, int K)
 {
     for (int yy = y - K; yy <= y + K; yy++)
@@ -918,26 +925,33 @@ static int river_core_brute(const uint8_t *water, int y, int x, int K)
     return 1;
 }
 /* pixels of the block whose flags differ from brute force; *edge: riparian
- * land pixels in the rows the halo above reaches; *stream: land pixels
- * 4-5 px beside the stream (columns 34-35) without the riparian flag */
-static int river_case(const uint8_t *water, int STREAM, int K, int *edge, int *stream)
+ * land pixels in the rows the frame above reaches; *stream: land pixels
+ * 4-5 px beside the stream (columns 34-35, the frame's) without the
+ * riparian flag; *side: riparian land pixels within reach of the frame's
+ * columns on the left */
+static int river_case(const uint8_t *water, int STREAM, int K, int *edge, int *stream, int *side)
 {
-    static uint8_t info[RV_W * RV_H], scr[3 * RV_W * RV_HT], core[RV_W * RV_HT];
-    const int W = RV_W, HA = RV_HA, H = RV_H, RIP = RV_RIP, BANK = RV_BANK;
+    static uint8_t info[RV_BW * RV_H], scr[3 * RV_W * RV_HT], core[RV_W * RV_HT], frame[RV_W * RV_HT];
+    const int W = RV_W, HA = RV_HA, H = RV_H, RIP = RV_RIP, BANK = RV_BANK, LX = RV_LX, BW = RV_BW;
     const ck_river_px r = {.bank = BANK, .stream = STREAM, .riparian = RIP, .core = K};
-    for (int i = 0; i < W * H; i++)
-        info[i] = (uint8_t)(CK_BI_SET | (water[HA * W + i] ? CK_BI_WATER : 0) | CK_BI_BANK); /* stale bank */
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < BW; x++) /* a stale bank */
+            info[y * BW + x] = (uint8_t)(CK_BI_SET | (water[(HA + y) * W + LX + x] ? CK_BI_WATER : 0) | CK_BI_BANK);
+    memcpy(frame, water, sizeof frame);
+    for (int y = 0; y < H; y++) /* the block's own water comes from its flags, not from the frame */
+        memset(frame + (HA + y) * W + LX, 0, BW);
     for (int y = 0; y < RV_HT; y++)
         for (int x = 0; x < W; x++)
             core[y * W + x] = (uint8_t)(water[y * W + x] && river_core_brute(water, y, x, K));
     ck_base b;
     memset(&b, 0, sizeof b);
     b.info = info;
-    ck_base_mark_river(&b, W, H, water, HA, water + (HA + H) * W, RV_HB, &r, scr);
+    ck_base_mark_river(&b, BW, H, frame, W, RV_HT, LX, HA, &r, scr);
     int bad = 0;
-    *edge = *stream = 0;
+    *edge = *stream = *side = 0;
     for (int y = 0; y < H; y++)
-        for (int x = 0; x < W; x++) {
+        for (int bx = 0; bx < BW; bx++) {
+            const int x = LX + bx; /* the frame's column */
             int bank = 0, rip = 0;
             for (int yy = y + HA - RIP - K; yy <= y + HA + RIP + K; yy++)
                 for (int xx = x - RIP - K; xx <= x + RIP + K; xx++) {
@@ -947,11 +961,12 @@ static int river_case(const uint8_t *water, int STREAM, int K, int *edge, int *s
                     bank |= wet && dy <= BANK && dx <= BANK;
                     rip |= wet && dy <= STREAM && dx <= STREAM;
                 }
-            const uint8_t f = info[y * W + x];
-            const int land = !water[HA * W + y * W + x];
+            const uint8_t f = info[y * BW + bx];
+            const int land = !water[(HA + y) * W + x];
             bad += !!(f & CK_BI_BANK) != bank || !!(f & CK_BI_RIPARIAN) != rip || !(f & CK_BI_SET);
             *edge += y < RIP && rip && land;
             *stream += (x == 29 || x == 30) && y > 8 && land && !(f & CK_BI_RIPARIAN);
+            *side += bx < RIP && y > 12 && rip && land;
         }
     return bad;
 }
@@ -969,17 +984,20 @@ static void test_river_halo(void)
     for (int y = RV_HA + 8; y < RV_HT; y++) /* a stream 2 px wide, 5 px from the block's side */
         for (int x = 34; x < 36; x++)
             water[y * W + x] = 1;
-    int edge, stream;
-    int bad = river_case(water, RV_RIP, 0, &edge, &stream);
-    CHECK(bad == 0 && edge > 20 && stream == 0,
-          "river margins see the neighbours' rows (%d differ from brute force; %d edge pixels; beside any water: "
-          "%d beside the stream not riparian)",
-          bad, edge, stream);
-    bad = river_case(water, 3, 2, &edge, &stream);
-    CHECK(bad == 0 && edge > 20 && stream > 15,
+    for (int y = RV_HA + 10; y < RV_HT; y++) /* a river 6 px wide in the frame's columns left of the block */
+        for (int x = 0; x < RV_LX; x++)
+            water[y * W + x] = 1;
+    int edge, stream, side;
+    int bad = river_case(water, RV_RIP, 0, &edge, &stream, &side);
+    CHECK(bad == 0 && edge > 20 && stream == 0 && side > 20,
+          "river margins see the neighbours' rows and columns (%d differ from brute force; %d edge pixels, %d by the "
+          "side; beside any water: %d beside the stream not riparian)",
+          bad, edge, side, stream);
+    bad = river_case(water, 3, 2, &edge, &stream, &side);
+    CHECK(bad == 0 && edge > 20 && stream > 15 && side > 20,
           "the riparian strip beside a river's core, a narrower one beside a stream (%d differ from brute force; %d edge "
-          "pixels; %d beside the stream not riparian)",
-          bad, edge, stream);
+          "pixels, %d by the side; %d beside the stream not riparian)",
+          bad, edge, side, stream);
     static uint8_t nref[6] = {0, 4, 4, 4, 9, 200}, nwat[6] = {0, 2, 3, 4, 5, 101}, w6[6];
     ck_ref_water(nref, nwat, 6, w6);
     CHECK(!w6[0] && !w6[1] && w6[2] && w6[3] && w6[4] && w6[5], "water when more than half of the observations: %d%d%d%d%d%d",

@@ -450,16 +450,76 @@ static int zstd_frames(const uint8_t *f, size_t n, unsigned long long *sizes, in
 /* Rows [y0, y0 + n) of a grid of planes (each the whole grid, plane after
  * plane, el[p] bytes a pixel) as a state chunk holds them: plane-major over
  * those rows. */
-static void grid_chunk(const uint8_t *grid, cw_state_kind k, size_t w, size_t h, size_t y0, size_t n, uint8_t *out)
+/* The pixels of rectangle r of a plane-major w x h grid of kind k, plane-major. */
+static void grid_rect(const uint8_t *grid, cw_state_kind k, size_t w, size_t h, cw_state_rect r, uint8_t *out)
 {
-    const size_t bpp = cw_state_bpp(k);
+    const size_t bpp = cw_state_bpp(k), rows = (size_t)r.rows, cols = (size_t)r.cols;
     size_t go = 0, co = 0;
     for (int p = 0; go < bpp * w * h; p++) {
         const size_t e = cw_state_plane_offset(k, p + 1, 1) - cw_state_plane_offset(k, p, 1);
-        memcpy(out + co, grid + go + y0 * w * e, n * w * e);
+        for (size_t y = 0; y < rows; y++)
+            memcpy(out + co + y * cols * e, grid + go + (((size_t)r.y0 + y) * w + (size_t)r.x0) * e, cols * e);
         go += e * w * h;
-        co += e * w * n;
+        co += e * cols * rows;
     }
+}
+
+static void grid_chunk(const uint8_t *grid, cw_state_kind k, size_t w, size_t h, size_t y0, size_t n, uint8_t *out)
+{
+    grid_rect(grid, k, w, h, (cw_state_rect){(int)y0, 0, (int)n, (int)w}, out);
+}
+
+/* State files cut in rows and columns, their chunks appended in any order
+ * (the file's is the order they come in): each reads back as its
+ * rectangle of the grid, and a range of a reference chunk (its counts,
+ * the first planes) as those bytes. */
+static void test_state_grid(void)
+{
+    const int W = 2 * CW_STATE_COLS + 76, H = 2 * CW_STATE_ROWS + 9, R = CW_STATE_ROWS, C = CW_STATE_COLS;
+    const int n = cw_state_chunks(W, H, R, C);
+    char path[512];
+    snprintf(path, sizeof path, "%s/test-state-grid.cws", fix);
+    cw_state_io *io = cw_state_io_new();
+    for (int k = 0; k < CW_ST_NKINDS; k++) {
+        const size_t bpp = cw_state_bpp((cw_state_kind)k);
+        uint8_t *grid = malloc((size_t)W * H * bpp), *chunk = malloc((size_t)R * C * bpp),
+                *back = malloc((size_t)R * C * bpp);
+        unsigned seed = 3 + (unsigned)k;
+        for (size_t i = 0; i < (size_t)W * H * bpp; i++)
+            grid[i] = (uint8_t)((seed = seed * 1103515245u + 12345u) >> 24 & 0x1f);
+        cw_state_writer *w = cw_state_create(path, (cw_state_kind)k, W, H);
+        int ok = w != NULL;
+        for (int c = n - 1; ok && c >= 0; c--) { /* backwards */
+            const cw_state_rect r = cw_state_chunk_rect(W, H, R, C, c);
+            grid_rect(grid, (cw_state_kind)k, (size_t)W, (size_t)H, r, chunk);
+            ok = cw_state_compress(io, 0, (cw_state_kind)k, chunk, (size_t)r.rows * (size_t)r.cols) == 0 &&
+                 cw_state_append(w, c, io, 0) == 0;
+        }
+        ok = ok && cw_state_append(w, 0, io, 0) != 0 && strstr(cw_errmsg(), "twice"); /* once each */
+        ok = cw_state_finish(w, ok) == 0 && ok;
+        cw_state_file *f = ok ? cw_state_open(path, (cw_state_kind)k, W, H) : NULL;
+        int same = f && cw_state_nchunks(f) == n && n == 3 * 3, edge = 0;
+        for (int c = 0; same && c < n; c++) {
+            const cw_state_rect r = cw_state_rect_of(f, c);
+            edge += r.cols == 76 && r.rows == 9;
+            grid_rect(grid, (cw_state_kind)k, (size_t)W, (size_t)H, r, chunk);
+            const size_t npx = (size_t)r.rows * (size_t)r.cols;
+            same = cw_state_read_chunk(f, (cw_state_kind)k, W, H, c, io, back) == 0 && memcmp(back, chunk, npx * bpp) == 0;
+            if (same && k == CW_ST_REF) { /* the counts, without the rest */
+                const size_t off = cw_state_plane_offset(CW_ST_REF, CW_REF_PLANE_NREF, npx);
+                same = off == 0 && cw_state_read_range(f, CW_ST_REF, W, H, c, io, off, 2 * npx, back) == 0 &&
+                       memcmp(back, chunk, 2 * npx) == 0;
+            }
+        }
+        CHECK(same && edge == 1, "%s in chunks of %d x %d, written backwards: each reads back as its rectangle",
+              cw_state_kind_name((cw_state_kind)k), R, C);
+        cw_state_close(f);
+        unlink(path);
+        free(grid);
+        free(chunk);
+        free(back);
+    }
+    cw_state_io_free(io);
 }
 
 /* A state as an older build wrote it (chunks of 128 rows, format 4) is cut
@@ -478,7 +538,7 @@ static void test_state_upgrade(void)
     for (size_t i = 0; i < gpx * bpp; i++)
         grid[i] = (uint8_t)((seed = seed * 1103515245u + 12345u) >> 24);
     cw_state_io *io = cw_state_io_new();
-    cw_state_writer *w = cw_state_create_rows(path, k, W, H, OLD);
+    cw_state_writer *w = cw_state_create_grid(path, k, W, H, OLD, W);
     int ok = w != NULL;
     for (int c = 0; ok && c * OLD < H; c++) {
         const size_t n = (size_t)(H - c * OLD < OLD ? H - c * OLD : OLD);
@@ -511,7 +571,7 @@ static void test_state_upgrade(void)
     CHECK(st && a.st_ino == b.st_ino && a.st_mtime == b.st_mtime, "a state already in %d-row chunks is left as it is",
           CW_STATE_ROWS);
     /* chunks of 24 rows do not cut into chunks of 16 */
-    w = cw_state_create_rows(path, k, W, 24, 24);
+    w = cw_state_create_grid(path, k, W, 24, 24, W);
     grid_chunk(grid, k, (size_t)W, 24, 0, 24, chunk);
     ok = w && cw_state_compress(io, 0, k, chunk, (size_t)W * 24) == 0 && cw_state_append(w, 0, io, 0) == 0 &&
          cw_state_finish(w, 1) == 0;
@@ -972,8 +1032,8 @@ static void test_path_tidy(void)
  * counts for nothing. */
 static void test_chakra_near(void)
 {
-    enum { W = 37, H = 300, CH = 128 };
-    static uint8_t m1[10 * 8], m2[3 * 5], m3[20 * 20], whole[W * H], out[(CH + 2) * W], scr[(CH + 2) * W];
+    enum { W = 37, H = 300, CH = 128, CW = 16 };
+    static uint8_t m1[10 * 8], m2[3 * 5], m3[20 * 20], whole[W * H], out[(CH + 2) * (W + 2)], scr[(CH + 2) * (W + 2)];
     memset(m1, 1, sizeof m1);
     memset(m2, 1, sizeof m2);
     memset(m3, 1, sizeof m3);
@@ -991,20 +1051,27 @@ static void test_chakra_near(void)
                     y >= t[k].y0 - 1 && y <= t[k].y0 + t[k].h && x >= t[k].x0 - 1 && x <= t[k].x0 + t[k].w;
             whole[y * W + x] = (uint8_t)near;
         }
-    int bad = 0, nil = 0;
+    int bad = 0, nil = 0, wbad = 0;
     for (int y0 = 0; y0 < H; y0 += CH) {
         const int n = H - y0 < CH ? H - y0 : CH;
-        const uint8_t *r = cw_aoi_chakra_near(&g, &set, y0, n, H, W, out, scr);
+        const uint8_t *r = cw_aoi_chakra_near(&g, &set, y0, n, H, 0, W, W, out, scr);
         nil += r == NULL;
         for (int i = 0; i < n * W; i++)
             bad += (r ? r[i] != 0 : 0) != whole[y0 * W + i];
+        for (int x0 = 0; x0 < W; x0 += CW) { /* and in columns of 16 (chunks of a column window) */
+            const int m = W - x0 < CW ? W - x0 : CW;
+            r = cw_aoi_chakra_near(&g, &set, y0, n, H, x0, m, W, out, scr);
+            for (int y = 0; y < n; y++)
+                for (int x = 0; x < m; x++)
+                    wbad += (r ? r[y * m + x] != 0 : 0) != whole[(y0 + y) * W + x0 + x];
+        }
     }
-    const uint8_t *none = cw_aoi_chakra_near(&g, &set, 0, 100, H, W, out, scr);
-    CHECK(bad == 0 && nil == 0 && none == NULL,
+    const uint8_t *none = cw_aoi_chakra_near(&g, &set, 0, 100, H, 0, W, W, out, scr);
+    CHECK(bad == 0 && nil == 0 && none == NULL && wbad == 0,
           "chakras and their neighbours, 128 rows at a time, as over the whole grid, across chunk edges (%d "
-          "differ); "
+          "differ, %d in columns of 16); "
           "none near rows 0-99: %s",
-          bad, none ? "some" : "none");
+          bad, wbad, none ? "some" : "none");
 }
 
 /* An AOI from WKT in the CRS of an EPSG code (owned by the caller: geom, srs). */
@@ -1125,6 +1192,7 @@ int main(int argc, char **argv)
     test_mask();
     test_state_files();
     test_state_upgrade();
+    test_state_grid();
     test_draw();
     test_tiletiff();
     test_tiletiff_strict();
