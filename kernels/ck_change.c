@@ -283,11 +283,11 @@ void ck_base_mark_river(ck_base *b, size_t w, size_t h, const uint8_t *frame, si
         for (size_t x = 0; x < w; x++)
             water[(oy + y) * ew + ox + x] = (uint8_t)((b->info[y * w + x] & CK_BI_WATER) != 0);
     /* bits of the block from plane p (its pixels at (ox, oy)): cleared, or only set */
-#define MARK(p, bit, clear)                                                                                        \
-    for (size_t y = 0; y < h; y++)                                                                                 \
-        for (size_t x = 0; x < w; x++) {                                                                           \
-            uint8_t *f_ = &b->info[y * w + x];                                                                     \
-            *f_ = (uint8_t)(((clear) ? *f_ & ~(bit) : *f_) | ((p)[(oy + y) * ew + ox + x] ? (bit) : 0));           \
+#define MARK(p, bit, clear)                                                                                  \
+    for (size_t y = 0; y < h; y++)                                                                           \
+        for (size_t x = 0; x < w; x++) {                                                                     \
+            uint8_t *f_ = &b->info[y * w + x];                                                               \
+            *f_ = (uint8_t)(((clear) ? *f_ & ~(bit) : *f_) | ((p)[(oy + y) * ew + ox + x] ? (bit) : 0));     \
         }
     ck_dilate_u8(water, ew, eh, r->bank, near, tmp);
     MARK(near, CK_BI_BANK, 1);

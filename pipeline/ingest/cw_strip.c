@@ -213,7 +213,8 @@ static int shareable(const cw_src *sc) { return sc->factor >= 2 && sc->block_w >
  * the coarse sources of srcs in blocks, each block row counting the
  * strips' windows that reach it (with the halo for the sources the mask
  * reads: halo_srcs).  NULL without one. */
-static blk_cache *shared_new(const cw_scene *s, unsigned srcs, unsigned halo_srcs, int rows, int nwin, int halo)
+static blk_cache *shared_new(const cw_scene *s, unsigned srcs, unsigned halo_srcs, int rows, int nwin,
+                             int halo)
 {
     blk_cache *c = NULL;
     for (int i = 0; i < CW_NSRC; i++) {
@@ -397,7 +398,8 @@ static int read_native(cw_reader *r, int src, int ny0, int nh, int nx0, int nw, 
                     }
                     for (int y = 0; y < rows; y++)
                         memcpy(o + (size_t)y * (size_t)nw * ps,
-                               (const char *)blk + ((size_t)(r0 + y) * (size_t)bw + (size_t)(c0 - bx * bw)) * ps,
+                               (const char *)blk +
+                                   ((size_t)(r0 + y) * (size_t)bw + (size_t)(c0 - bx * bw)) * ps,
                                (size_t)cols * ps);
                 }
             if (sr)
@@ -409,7 +411,8 @@ static int read_native(cw_reader *r, int src, int ny0, int nh, int nx0, int nw, 
     }
     if (skip) /* every block decoded */
         memset(skip, 0,
-               (size_t)((nx0 + nw - 1) / bw - nx0 / bw + 1) * (size_t)((ny0 + nh - ny0 / bh * bh + bh - 1) / bh));
+               (size_t)((nx0 + nw - 1) / bw - nx0 / bw + 1) *
+                   (size_t)((ny0 + nh - ny0 / bh * bh + bh - 1) / bh));
     if (GDALRasterIO(b, GF_Read, nx0, ny0, nw, nh, out, nw, nh, type, 0, 0) != CE_None)
         return cw_error("%s", cw_gdal_reason("GDAL cannot read them"));
     return 0;
@@ -466,20 +469,20 @@ fail:
 /* W pixels of a grid row from a native row: o[x] = CONV(in[(x + s) / f]),
  * the common f == 2 (20 m onto 10 m) from an even start without
  * divisions. */
-#define EXPAND_ROW(o_, in_, s_, W, f, CONV)                                                            \
-    do {                                                                                                 \
-        __typeof__(o_) o = (o_);                                                                         \
-        __typeof__(in_) i_ = (in_);                                                                      \
-        const int sx_ = (s_);                                                                            \
-        if ((f) == 2 && sx_ == 0) {                                                                        \
-            for (int x = 0; x + 1 < (W); x += 2)                                                         \
-                o[x] = o[x + 1] = CONV(i_[x >> 1]);                                                      \
-            if ((W) & 1)                                                                                 \
-                o[(W) - 1] = CONV(i_[((W) - 1) >> 1]);                                                   \
-        } else {                                                                                         \
-            for (int x = 0; x < (W); x++)                                                                \
-                o[x] = CONV(i_[(x + sx_) / (f)]);                                                        \
-        }                                                                                                \
+#define EXPAND_ROW(o_, in_, s_, W, f, CONV)                                                                  \
+    do {                                                                                                     \
+        __typeof__(o_) o = (o_);                                                                             \
+        __typeof__(in_) i_ = (in_);                                                                          \
+        const int sx_ = (s_);                                                                                \
+        if ((f) == 2 && sx_ == 0) {                                                                          \
+            for (int x = 0; x + 1 < (W); x += 2)                                                             \
+                o[x] = o[x + 1] = CONV(i_[x >> 1]);                                                          \
+            if ((W) & 1)                                                                                    \
+                o[(W) - 1] = CONV(i_[((W) - 1) >> 1]);                                                       \
+        } else {                                                                                             \
+            for (int x = 0; x < (W); x++)                                                                    \
+                o[x] = CONV(i_[(x + sx_) / (f)]);                                                            \
+        }                                                                                                    \
     } while (0)
 #define AS_IS(v) (v)
 #define CLAMP_U8(v) ((v) > 255 ? 255 : (uint8_t)(v))
@@ -549,8 +552,8 @@ static const nat_rows *native_rows(cw_reader *r, int src, int a, int b, int x0, 
  * none) as read_native's, for the source's blocks from the block row that
  * holds grid row y0 (blocks_of, over the window).  *nat8: they are bytes
  * (a direct Byte SCL), else UInt16. */
-static const nat_rows *reader_native(cw_reader *r, int src, int y0, int nrows, int x0, int ncols, uint8_t *skip,
-                                     int *nat8)
+static const nat_rows *reader_native(cw_reader *r, int src, int y0, int nrows, int x0, int ncols,
+                                     uint8_t *skip, int *nat8)
 {
     const cw_src *c = &r->s->src[src];
     const int f = c->factor;
@@ -710,10 +713,12 @@ static int alloc_buf(const cw_scene *s, const cw_strip_job *job, int rows, int c
             for (int i = 0; i < 4; i++)
                 if (!(b->fb[i] = cw_big_malloc(SW * win * sizeof(float))))
                     goto oom;
-            if (!(b->tmpmask = cw_big_malloc(SW * win)) || !(b->dn = cw_big_malloc(SW * win * sizeof(uint16_t))))
+            if (!(b->tmpmask = cw_big_malloc(SW * win)) ||
+                !(b->dn = cw_big_malloc(SW * win * sizeof(uint16_t))))
                 goto oom;
         }
-        if (!(b->scl = cw_big_malloc(SW * win)) || !(b->scratch = cw_big_malloc(ck_mask_scratch_size(SW, win))))
+        if (!(b->scl = cw_big_malloc(SW * win)) ||
+            !(b->scratch = cw_big_malloc(ck_mask_scratch_size(SW, win))))
             goto oom;
         if (windowed && (!(b->wmask = cw_big_malloc(SW * rows)) || !(b->wscl = cw_big_malloc(W * rows))))
             goto oom;
@@ -776,7 +781,8 @@ static int mask_strip(const cw_scene *s, const cw_strip_job *job, int halo, int 
     }
     /* a window: the mask over the SCL's window, its columns OR-ed in */
     memset(b->wmask, 0, SW * (size_t)n);
-    ck_mask_scl(&job->rules, b->scl, SW, (size_t)(wy1 - wy0), (size_t)(y0 - wy0), (size_t)n, b->wmask, b->scratch);
+    ck_mask_scl(&job->rules, b->scl, SW, (size_t)(wy1 - wy0), (size_t)(y0 - wy0), (size_t)n, b->wmask,
+                b->scratch);
     const size_t dx = (size_t)(st->x0 - wx0);
     for (int y = 0; y < n; y++) {
         uint8_t *m = b->mask + (size_t)y * W;
@@ -962,7 +968,8 @@ static size_t budget_of(const cw_strip_job *job)
  * mostly taken by two threads at once: they share its blocks, each decoded
  * once (blk_cache; strips twice as tall, or one thread taking both, were
  * measured slower).  A coarse band costs a strip its native rows only. */
-static int pick_rows(const cw_scene *s, const cw_strip_job *job, unsigned srcs, int nthreads, int halo, int cols)
+static int pick_rows(const cw_scene *s, const cw_strip_job *job, unsigned srcs, int nthreads, int halo,
+                     int cols)
 {
     int q = job->quantum > 0 ? job->quantum : 1;
     int rows = job->strip_rows;
@@ -1031,7 +1038,8 @@ static int pick_cols(const cw_scene *s, const cw_strip_job *job, unsigned srcs)
         const cw_src *c = &s->src[i];
         if (!(srcs & CW_SRC_BIT(i)))
             continue;
-        unit = c->block_w > 0 && c->block_w < c->nat_w ? lcm_cap(unit, (long)c->block_w * c->factor, 8192) : 0;
+        unit =
+            c->block_w > 0 && c->block_w < c->nat_w ? lcm_cap(unit, (long)c->block_w * c->factor, 8192) : 0;
     }
     if (!unit)
         return s->width;
@@ -1141,7 +1149,8 @@ int cw_strip_run(const cw_scene *s, const cw_strip_job *job, cw_strip_plan *plan
     if (nwin > 1)
         snprintf(wins, sizeof wins, " in %d windows of %d columns", nwin, cols);
     cw_info("%s: strips of %d rows%s, %d thread(s), about %zu MB of buffers each, memory budget %zu MB",
-            job->label ? job->label : "pass", rows, wins, nthreads, pl.thread_bytes >> 20, budget_of(job) >> 20);
+            job->label ? job->label : "pass", rows, wins, nthreads, pl.thread_bytes >> 20,
+            budget_of(job) >> 20);
     /* windows: a thread's next one is beside, not below: nothing to keep */
     const int turn = nwin > 1 ? 1 : strips_per_turn(s, srcs, rows, nstrips, nthreads);
     if (plan)

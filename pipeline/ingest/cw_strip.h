@@ -41,9 +41,9 @@ typedef struct {
     size_t width;        /* its grid columns: the grid's, or the window's; the planes below are
                             nrows x width */
     const uint16_t *dn[CK_NBANDS];/* DN of the requested 10 m bands, NULL for others (cw_strip_dn) */
-    const uint16_t *nat[CK_NBANDS];/* a requested coarse band's native rows, from the one that holds
-                                     the strip's first row (nat_w DN each, from native column
-                                     x0 / factor), or NULL */
+    const uint16_t *nat[CK_NBANDS]; /* a requested coarse band's native rows, from the one that holds
+                                      the strip's first row (nat_w DN each, from native column
+                                      x0 / factor), or NULL */
     int nat_w[CK_NBANDS], factor[CK_NBANDS];
     ck_dn_conv conv[CK_NBANDS];   /* how a requested band's DN become reflectance */
     const uint8_t *mask; /* CK_M_* flags, 0 = valid */

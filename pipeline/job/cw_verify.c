@@ -310,7 +310,8 @@ static int tile_forest(verify_t *V, int ti)
             const cw_aoi_tile *e = &t->ag.t[k];
             if (V->home_tile[e->aoi] != ti || V->home_k[e->aoi] != k)
                 continue;
-            const int xa = e->x0 > r.x0 ? e->x0 : r.x0, xb = e->x0 + e->w < r.x0 + r.cols ? e->x0 + e->w : r.x0 + r.cols;
+            const int xa = e->x0 > r.x0 ? e->x0 : r.x0,
+                      xb = e->x0 + e->w < r.x0 + r.cols ? e->x0 + e->w : r.x0 + r.cols;
             for (int y = e->y0 > r.y0 ? e->y0 : r.y0; y < e->y0 + e->h && y < r.y0 + r.rows; y++)
                 for (int gx = xa; gx < xb; gx++) {
                     const int x = gx - e->x0;

@@ -343,7 +343,8 @@ const uint8_t *cw_aoi_chakra_near(const cw_aoi_grid *g, const cw_aoi_set *set, i
         return NULL;
     ck_dilate_u8(out, fw, (size_t)(b - a), 1, out, scratch);
     for (int y = 0; y < nrows; y++) /* the rows' own columns, in place: each row moves back */
-        memmove(out + (size_t)y * (size_t)width, out + (size_t)(y0 - a + y) * fw + (size_t)(x0 - l), (size_t)width);
+        memmove(out + (size_t)y * (size_t)width, out + (size_t)(y0 - a + y) * fw + (size_t)(x0 - l),
+                (size_t)width);
     return out;
 }
 

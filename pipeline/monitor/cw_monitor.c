@@ -24,7 +24,8 @@ static const char *ix_names[IX_N] = {"ndvi", "nbr", "bsi", "mndwi"};
 
 #define SUB_PX CW_STATE_COLS /* indices are made a chunk's row at a time, their DN in cache */
 #define SHIFT_STEP 8  /* misregistration is measured on every 8th row */
-#define HALO_MAX 64   /* pixels beside a chunk the river margins look at (riparian_px <= 50, river_width_px <= 15) */
+/* pixels beside a chunk the river margins look at (riparian_px <= 50, river_width_px <= 15) */
+#define HALO_MAX 64
 /* The neighbourhoods of an observation (the suspect margin around a pixel
  * that failed a temporal test, the 3 x 3 minimum of the expectation, the
  * misregistration's shifts) look across chunks but stop at the edges of
@@ -49,7 +50,7 @@ typedef struct {
     int skip_masked; /* cw_strip_job.skip_masked: nor is an overcast chunk observed (chunk_read) */
     int ahead;     /* chunks read ahead of the one finished: the rows its neighbourhoods look at */
     int scols, ncx; /* the state's chunk columns (cw_state_cols()), and how many in the grid */
-    int cols;      /* the widest strip (cw_strip_plan.cols: a column window, or the grid) */
+    int cols;       /* the widest strip (cw_strip_plan.cols: a column window, or the grid) */
     /* the preview (cw_pass.preview_path): cells of f x f, pw x ph of them */
     int pf, pw, ph;
     uint32_t *psum[CK_PREVIEW_BANDS], *pcnt;
@@ -67,12 +68,12 @@ typedef struct {
 /* One state chunk of a column, as the pass sees it. */
 typedef struct {
     int cy, rows, cx, cols, local; /* first grid row, rows, first grid column, columns, index in the column */
-    int id;               /* the chunk's index in the state files (cw_state_chunk_rect) */
-    size_t n;             /* pixels, rows x cols */
-    const uint8_t *mask;  /* the SCL mask of these pixels */
-    int overcast;         /* none of them can be seen clear (cloud, shadow, no data) */
-    int observed;         /* their indices and temporal tests are computed (not when overcast) */
-    size_t events;        /* pixels with an open event or a new anomaly (ck_change_update) */
+    int id;                        /* the chunk's index in the state files (cw_state_chunk_rect) */
+    size_t n;                      /* pixels, rows x cols */
+    const uint8_t *mask;           /* the SCL mask of these pixels */
+    int overcast;                  /* none of them can be seen clear (cloud, shadow, no data) */
+    int observed;                  /* their indices and temporal tests are computed (not when overcast) */
+    size_t events;                 /* pixels with an open event or a new anomaly (ck_change_update) */
 } chunk_t;
 
 /* A chunk in flight: its state read, its pixels observed and tested
@@ -81,7 +82,7 @@ typedef struct {
 typedef struct {
     chunk_t k;
     uint8_t *buf[CW_ST_NKINDS]; /* its state, plane-major */
-    uint8_t *mask;     /* its pixels' SCL mask, from the strip's */
+    uint8_t *mask;              /* its pixels' SCL mask, from the strip's */
     float *ix[IX_N];
     int16_t *obs16[3]; /* B02, B08, B11, x 10000 */
     int16_t *exp_nbr;  /* the baseline's NBR expected on the scene's day */
@@ -107,15 +108,16 @@ typedef struct {
     uint8_t *qwin, *qs1, *qs2; /* the chunk's rows of qraw and those of the suspect margin beside, scratch */
     int16_t *min3, *min3_tmp;  /* 3 x 3 minimum of the expected NDVI over the chunk's rows and one beside */
     uint8_t *scr1, *scr3;      /* scratch (scr3: the river margins' 3 planes over their frame) */
-    uint8_t *counts, *frame;   /* finalize: a neighbouring chunk's counts; the reference's water around a chunk */
+    uint8_t *counts,
+        *frame; /* finalize: a neighbouring chunk's counts; the reference's water around a chunk */
     uint64_t q[3];           /* this strip's haze, fringe, suspect pixels */
     uint64_t shift_acc[CK_SHIFT_N], shift_cnt[CK_SHIFT_N]; /* this strip's misregistration costs */
     uint64_t *aoi_clear, *aoi_never;
     cw_px_vec flagged;
     uint8_t *cells; /* cell rows of this strip */
     int cell_y0, cell_rows;
-    int *ids, nids; /* the strip's chunks in the order they were finished (their compressed frames' io
-                       slots), until its commit */
+    int *ids, nids;    /* the strip's chunks in the order they were finished (their compressed frames' io
+                          slots), until its commit */
     cw_pixel_stats ps; /* this strip's, added in order by the commit */
     uint8_t *rec;      /* the strip's observation record, output tiles (cw_gtiff.h) */
     cw_tile_enc *rec_enc; /* ... compressed by this thread */
@@ -236,8 +238,9 @@ static int fixed_buffers(const pass_ctx *c, pass_tls *t, size_t *touched)
 {
     const cw_pass *p = c->p;
     const size_t W = CW_STATE_COLS, cpx = CHUNK_PX;
-    const size_t ring = (size_t)(2 * c->ahead + 1) * cpx, win = W * (size_t)(CW_STATE_ROWS + 2 * suspect_rows(p)),
-                 mwin = W * (CW_STATE_ROWS + 2), near = (CW_STATE_ROWS + 2) * (W + 2);
+    const size_t ring = (size_t)(2 * c->ahead + 1) * cpx,
+                 win = W * (size_t)(CW_STATE_ROWS + 2 * suspect_rows(p)), mwin = W * (CW_STATE_ROWS + 2),
+                 near = (CW_STATE_ROWS + 2) * (W + 2);
     const int finalize = p->mode == CW_PASS_FINALIZE;
     *touched = 0;
 #define TAKE(field, bytes, used)                                                                                   \
@@ -310,7 +313,8 @@ static void *tls_init(void *ctx, size_t max_px)
     t->cell_rows = max_rows / CW_WATER_CELL + 2;
     const size_t nids = (size_t)(max_rows / CW_STATE_ROWS + 1) * (W / (size_t)c->scols + 1);
     if (!(t->aoi_clear = calloc(na, 8)) || !(t->aoi_never = calloc(na, 8)) ||
-        !(t->cells = calloc((size_t)t->cell_rows * (size_t)p->cells_w, 1)) || !(t->ids = malloc(nids * sizeof(int))))
+        !(t->cells = calloc((size_t)t->cell_rows * (size_t)p->cells_w, 1)) ||
+        !(t->ids = malloc(nids * sizeof(int))))
         goto fail;
     if (c->obs && (!(t->rec = cw_big_malloc(cw_tiles_pixels((int)W, max_rows))) ||
                    !(t->rec_enc = cw_tile_enc_new(c->obs, (int)W, max_rows))))
@@ -339,18 +343,22 @@ static void block_window(const chunk_t *k, int r, int height, int *y0, int *y1)
 }
 
 /* Where the ring planes keep chunk j of the column (pixels). */
-static size_t ring_at(const pass_tls *t, int j) { return (size_t)(j % t->nring) * CHUNK_PX; }
+static size_t ring_at(const pass_tls *t, int j)
+{
+    return (size_t)(j % t->nring) * CHUNK_PX;
+}
 
 /* Grid rows [y0, y1) of the column from a ring plane (el bytes a pixel)
  * into out, in a row: their chunks are those the ring holds. */
-static void ring_rows(const pass_tls *t, const column_t *col, const void *ring, size_t el, int y0, int y1, void *out)
+static void ring_rows(const pass_tls *t, const column_t *col, const void *ring, size_t el, int y0, int y1,
+                      void *out)
 {
     const size_t W = (size_t)col->cols;
     for (int y = y0; y < y1;) {
         const int j = (y - col->y0) / CW_STATE_ROWS, r = (y - col->y0) % CW_STATE_ROWS;
         const int e = col->y0 + (j + 1) * CW_STATE_ROWS < y1 ? col->y0 + (j + 1) * CW_STATE_ROWS : y1;
-        memcpy((uint8_t *)out + (size_t)(y - y0) * W * el, (const uint8_t *)ring + (ring_at(t, j) + (size_t)r * W) * el,
-               (size_t)(e - y) * W * el);
+        memcpy((uint8_t *)out + (size_t)(y - y0) * W * el,
+               (const uint8_t *)ring + (ring_at(t, j) + (size_t)r * W) * el, (size_t)(e - y) * W * el);
         y = e;
     }
 }
@@ -401,8 +409,8 @@ static void chunk_observe(const pass_tls *t, const column_t *col, chunk_slot *sl
 /* The chunk's pixels into the state: the reference, the baseline's river
  * margins (once) and the confirmation, then the temporal references and
  * the shift cost. */
-static void chunk_update(const cw_pass *p, pass_tls *t, const column_t *col, chunk_slot *sl, const uint8_t *qmask,
-                         ck_base *base, ck_dyn *dyn, const cw_state_rect *frame)
+static void chunk_update(const cw_pass *p, pass_tls *t, const column_t *col, chunk_slot *sl,
+                         const uint8_t *qmask, ck_base *base, ck_dyn *dyn, const cw_state_rect *frame)
 {
     chunk_t *k = &sl->k;
     const size_t W = (size_t)k->cols, n = k->n, rows = (size_t)k->rows;
@@ -424,8 +432,15 @@ static void chunk_update(const cw_pass *p, pass_tls *t, const column_t *col, chu
      * gets the chakra's rule (rotation thinning is not loss) */
     const uint8_t *chakra = cw_aoi_chakra_near(p->ag, p->as, k->cy, k->rows, p->s->height, k->cx, k->cols,
                                                p->s->width, t->chakra, t->scr1);
-    ck_obs obs = {sl->ix[IX_NDVI], sl->ix[IX_NBR], sl->ix[IX_BSI], sl->ix[IX_WATER], qmask, chakra,
-                  monitor ? t->exp_ndvi + ring_at(t, k->local) : NULL, monitor ? sl->exp_nbr : NULL, min3};
+    ck_obs obs = {sl->ix[IX_NDVI],
+                  sl->ix[IX_NBR],
+                  sl->ix[IX_BSI],
+                  sl->ix[IX_WATER],
+                  qmask,
+                  chakra,
+                  monitor ? t->exp_ndvi + ring_at(t, k->local) : NULL,
+                  monitor ? sl->exp_nbr : NULL,
+                  min3};
     if (!monitor) {
         if (!k->overcast) /* else the reference is not read: nothing to add */
             ck_ref_add(&obs, n, p->day, base);
@@ -454,7 +469,8 @@ static int block_flagged(const uint8_t *restrict info, const uint8_t *restrict s
 }
 
 /* The chunk's flagged pixels (sparse) and baseline-water cells. */
-static int chunk_flagged(const cw_pass *p, pass_tls *t, const chunk_t *k, const ck_base *base, const ck_dyn *dyn)
+static int chunk_flagged(const cw_pass *p, pass_tls *t, const chunk_t *k, const ck_base *base,
+                         const ck_dyn *dyn)
 {
     const size_t W = (size_t)p->s->width, cw = (size_t)k->cols;
     const int16_t *exp_ndvi = t->exp_ndvi + ring_at(t, k->local);
@@ -466,15 +482,25 @@ static int chunk_flagged(const cw_pass *p, pass_tls *t, const chunk_t *k, const 
         }
         const int y = k->cy + (int)(i / cw), x = k->cx + (int)(i % cw);
         if (base->info[i] & CK_BI_WATER)
-            t->cells[(size_t)(y / CW_WATER_CELL - t->cell_y0) * (size_t)p->cells_w + (size_t)(x / CW_WATER_CELL)] = 1;
+            t->cells[(size_t)(y / CW_WATER_CELL - t->cell_y0) * (size_t)p->cells_w +
+                     (size_t)(x / CW_WATER_CELL)] = 1;
         uint8_t s = dyn->status[i];
         if (s != CK_ST_CANDIDATE && s != CK_ST_CONFIRMED)
             continue;
-        cw_px px = {(uint32_t)((size_t)y * W + (size_t)x), dyn->first_day[i], dyn->conf_day[i], dyn->last_clear[i],
-                    s, dyn->n_next[i], dyn->n_anom[i], dyn->n_nbr[i], dyn->n_bare[i], dyn->n_pond[i],
+        cw_px px = {(uint32_t)((size_t)y * W + (size_t)x),
+                    dyn->first_day[i],
+                    dyn->conf_day[i],
+                    dyn->last_clear[i],
+                    s,
+                    dyn->n_next[i],
+                    dyn->n_anom[i],
+                    dyn->n_nbr[i],
+                    dyn->n_bare[i],
+                    dyn->n_pond[i],
                     (uint8_t)((base->info[i] & CK_BI_BANK ? CW_PX_BANK : 0) |
                               (base->info[i] & CK_BI_RIPARIAN ? CW_PX_RIPARIAN : 0)),
-                    dyn->last_ndvi[i], exp_ndvi[i]};
+                    dyn->last_ndvi[i],
+                    exp_ndvi[i]};
         if (vec_push(&t->flagged, &px))
             return -1;
     }
@@ -490,7 +516,8 @@ static void record_rows(pass_tls *t, const cw_strip *st, const chunk_t *k)
     for (int r = 0; r < k->rows; r++) {
         const int y = k->cy - st->y0 + r;
         for (int x = 0; x < k->cols;) { /* pieces within an output tile */
-            const int e = (x0 + x) / CW_OUT_TILE * CW_OUT_TILE + CW_OUT_TILE - x0, len = (e < k->cols ? e : k->cols) - x;
+            const int e = (x0 + x) / CW_OUT_TILE * CW_OUT_TILE + CW_OUT_TILE - x0,
+                      len = (e < k->cols ? e : k->cols) - x;
             memcpy(t->rec + cw_tiles_index(W, x0 + x, y), t->scr1 + (size_t)r * (size_t)k->cols + (size_t)x,
                    (size_t)len);
             x += len;
@@ -521,10 +548,13 @@ static int river_frame(const pass_ctx *c, pass_tls *t, const chunk_t *k, cw_stat
             const cw_state_rect r = cw_state_chunk_rect(W, H, CW_STATE_ROWS, c->scols, id);
             const size_t npx = (size_t)r.rows * (size_t)r.cols;
             if (cw_state_read_range(c->in[CW_ST_REF], CW_ST_REF, W, H, id, t->io,
-                                    cw_state_plane_offset(CW_ST_REF, CW_REF_PLANE_NREF, npx), 2 * npx, t->counts))
+                                    cw_state_plane_offset(CW_ST_REF, CW_REF_PLANE_NREF, npx), 2 * npx,
+                                    t->counts))
                 return -1;
-            const int ya = r.y0 > fr->y0 ? r.y0 : fr->y0, yb = r.y0 + r.rows < fr->y0 + fr->rows ? r.y0 + r.rows : fr->y0 + fr->rows;
-            const int xa = r.x0 > fr->x0 ? r.x0 : fr->x0, xb = r.x0 + r.cols < fr->x0 + fr->cols ? r.x0 + r.cols : fr->x0 + fr->cols;
+            const int ya = r.y0 > fr->y0 ? r.y0 : fr->y0,
+                      yb = r.y0 + r.rows < fr->y0 + fr->rows ? r.y0 + r.rows : fr->y0 + fr->rows;
+            const int xa = r.x0 > fr->x0 ? r.x0 : fr->x0,
+                      xb = r.x0 + r.cols < fr->x0 + fr->cols ? r.x0 + r.cols : fr->x0 + fr->cols;
             for (int y = ya; y < yb; y++) { /* nref, then nwater */
                 const size_t i = (size_t)(y - r.y0) * (size_t)r.cols + (size_t)(xa - r.x0);
                 ck_ref_water(t->counts + i, t->counts + npx + i, (size_t)(xb - xa),
@@ -724,8 +754,13 @@ static int pass_work(void *ctx, const cw_strip *st, void *tp)
     for (int y0 = st->y0; y0 < st->y0 + st->nrows; y0 += BLOCK_ROWS)
         for (int x0 = st->x0; x0 < st->x0 + W; x0 += c->scols) {
             const int rows = st->y0 + st->nrows - y0, cols = st->x0 + W - x0;
-            const column_t col = {st, y0, rows < BLOCK_ROWS ? rows : BLOCK_ROWS, x0, cols < c->scols ? cols : c->scols,
-                                  y0 - st->y0, x0 - st->x0};
+            const column_t col = {st,
+                                  y0,
+                                  rows < BLOCK_ROWS ? rows : BLOCK_ROWS,
+                                  x0,
+                                  cols < c->scols ? cols : c->scols,
+                                  y0 - st->y0,
+                                  x0 - st->x0};
             if (column_run(c, t, &col))
                 return -1;
         }

@@ -25,9 +25,11 @@
 /* element sizes of each kind's planes, in file order */
 /* ref: nref, nwater (first: the neighbours' water is read without the rest,
  * cw_state_read_range), 8 NDVI and 8 NBR slots, the 13 harmonic sums */
-static const uint8_t planes_ref[] = {1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2};
+static const uint8_t planes_ref[] = {1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+                                     2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2};
 /* before version 6: the counts last */
-static const uint8_t planes_ref_v5[] = {2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1};
+static const uint8_t planes_ref_v5[] = {2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+                                        2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1};
 /* base: NDVI, NBR, 4 harmonic terms, 2 spreads, info */
 static const uint8_t planes_base[] = {2, 2, 2, 2, 2, 2, 1, 1, 1};
 static const uint8_t planes_dyn[] = {2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
@@ -100,7 +102,10 @@ void cw_state_bind_dyn(uint8_t *buf, size_t n, ck_dyn *d)
 
 /* The planes of kind k in a file of version `ver` (the reference's order
  * changed in version 6). */
-static const uint8_t *layout_of(cw_state_kind k, int ver) { return k == CW_ST_REF && ver < 6 ? planes_ref_v5 : kinds[k].el; }
+static const uint8_t *layout_of(cw_state_kind k, int ver)
+{
+    return k == CW_ST_REF && ver < 6 ? planes_ref_v5 : kinds[k].el;
+}
 
 int cw_state_cols(void)
 {
@@ -283,11 +288,13 @@ cw_state_file *cw_state_open(const char *path, cw_state_kind kind, int width, in
     }
     const uint32_t ver = rd32(h + 8), rows = rd32(h + 24), cols = ver >= 6 ? rd32(h + 36) : (uint32_t)width;
     if (ver != CW_STATE_VERSION && ver != 4 && ver != 5) {
-        cw_error("%s: state format version %u, this build reads versions 4 to %d", path, ver, CW_STATE_VERSION);
+        cw_error("%s: state format version %u, this build reads versions 4 to %d", path, ver,
+                 CW_STATE_VERSION);
         goto fail;
     }
-    if (rd32(h + 12) != (uint32_t)kind || rd32(h + 16) != (uint32_t)width || rd32(h + 20) != (uint32_t)height ||
-        rows == 0 || rows > CW_STATE_ROWS_MAX || (ver == 4 && rows != 128) || cols == 0 || cols > (uint32_t)width ||
+    if (rd32(h + 12) != (uint32_t)kind || rd32(h + 16) != (uint32_t)width ||
+        rd32(h + 20) != (uint32_t)height || rows == 0 || rows > CW_STATE_ROWS_MAX ||
+        (ver == 4 && rows != 128) || cols == 0 || cols > (uint32_t)width ||
         rd32(h + 28) != (uint32_t)cw_state_chunks(width, height, (int)rows, (int)cols) ||
         rd32(h + 32) != cw_state_bpp(kind)) {
         cw_error("%s: state file is for another grid or kind (%ux%u, kind %u; expected %dx%d, %s)", path,
@@ -382,8 +389,9 @@ size_t cw_state_plane_offset(cw_state_kind k, int plane, size_t npx)
 int cw_state_read_range(cw_state_file *f, cw_state_kind kind, int width, int height, int c, cw_state_io *io,
                         size_t off, size_t len, uint8_t *out)
 {
-    const size_t raw = chunk_px(width, height, f ? f->rows : CW_STATE_ROWS, f ? f->cols : cw_state_cols(), c) *
-                       cw_state_bpp(kind),
+    const size_t raw =
+                     chunk_px(width, height, f ? f->rows : CW_STATE_ROWS, f ? f->cols : cw_state_cols(), c) *
+                     cw_state_bpp(kind),
                  end = off + len;
     if (end > raw)
         return cw_error("state: bytes %zu..%zu are past chunk %d (%zu bytes)", off, end, c, raw);
@@ -448,7 +456,8 @@ cw_state_writer *cw_state_create(const char *path, cw_state_kind kind, int width
     return cw_state_create_grid(path, kind, width, height, CW_STATE_ROWS, cw_state_cols());
 }
 
-cw_state_writer *cw_state_create_grid(const char *path, cw_state_kind kind, int width, int height, int rows, int cols)
+cw_state_writer *cw_state_create_grid(const char *path, cw_state_kind kind, int width, int height, int rows,
+                                      int cols)
 {
     cw_state_writer *w = calloc(1, sizeof *w);
     if (!w) {
@@ -511,7 +520,8 @@ int cw_state_copy(cw_state_file *f, int c, cw_state_io *io, int slot)
 
 /* n bytes at p as one zstd frame appended to slot s (which has room for
  * its bound); literals only: no match searched, the bytes Huffman-coded. */
-static int compress_frame(cw_state_io *io, slot_t *s, const uint8_t *p, size_t n, int literals_only, size_t plane)
+static int compress_frame(cw_state_io *io, slot_t *s, const uint8_t *p, size_t n, int literals_only,
+                          size_t plane)
 {
     size_t r;
     if (literals_only) {
@@ -630,7 +640,10 @@ cw_state_rect cw_state_rect_of(const cw_state_file *f, int c)
     return cw_state_chunk_rect(f->width, f->height, f->rows, f->cols, c);
 }
 
-int cw_state_nchunks(const cw_state_file *f) { return f->nchunks; }
+int cw_state_nchunks(const cw_state_file *f)
+{
+    return f->nchunks;
+}
 
 _Static_assert(CW_STATE_BAND % 128 == 0 && CW_STATE_BAND % CW_STATE_ROWS == 0,
                "a band holds whole chunks of every format's rows");
@@ -638,7 +651,8 @@ _Static_assert(CW_STATE_BAND % 128 == 0 && CW_STATE_BAND % CW_STATE_ROWS == 0,
 static int current(const cw_state_file *f)
 {
     const int cols = cw_state_cols();
-    return f->version == CW_STATE_VERSION && f->rows == CW_STATE_ROWS && f->cols == (f->width < cols ? f->width : cols);
+    return f->version == CW_STATE_VERSION && f->rows == CW_STATE_ROWS &&
+           f->cols == (f->width < cols ? f->width : cols);
 }
 
 /* Rows [r0, r0 + nr) and columns [c0, c0 + nc) of a plane-major chunk
@@ -678,11 +692,12 @@ int cw_state_upgrade(const char *path, cw_state_kind kind, int width, int height
         cw_state_close(f);
         return 0;
     }
-    const int old_rows = f->rows, old_cols = f->cols, cols = width < cw_state_cols() ? width : cw_state_cols();
+    const int old_rows = f->rows, old_cols = f->cols,
+              cols = width < cw_state_cols() ? width : cw_state_cols();
     if (old_rows % CW_STATE_ROWS || (old_cols % cols && old_cols != width)) {
         cw_state_close(f);
-        return cw_error("%s: chunks of %d x %d cannot be cut into chunks of %d x %d", path, old_rows, old_cols,
-                        CW_STATE_ROWS, cols);
+        return cw_error("%s: chunks of %d x %d cannot be cut into chunks of %d x %d", path, old_rows,
+                        old_cols, CW_STATE_ROWS, cols);
     }
     const size_t bpp = cw_state_bpp(kind);
     const int ncx = (width + cols - 1) / cols, band = CW_STATE_BAND / CW_STATE_ROWS; /* chunk rows a band */
@@ -704,7 +719,8 @@ int cw_state_upgrade(const char *path, cw_state_kind kind, int width, int height
                 const int nc = o.cols - c0 < cols ? o.cols - c0 : cols;
                 chunk_rect_copy(kind, from, big, (size_t)o.cols, (size_t)o.rows * (size_t)o.cols, (size_t)r0,
                                 (size_t)nr, (size_t)c0, (size_t)nc, small);
-                const int cy = (o.y0 + r0) / CW_STATE_ROWS, cx = (o.x0 + c0) / cols; /* its slot: its place in the band */
+                const int cy = (o.y0 + r0) / CW_STATE_ROWS,
+                          cx = (o.x0 + c0) / cols; /* its slot: its place in the band */
                 if (cw_state_compress(io, cx * band + cy % band, kind, small, (size_t)nr * (size_t)nc))
                     rc = -1;
             }
@@ -722,8 +738,8 @@ int cw_state_upgrade(const char *path, cw_state_kind kind, int width, int height
     if (cw_state_finish(w, rc == 0))
         rc = -1;
     if (rc == 0)
-        cw_info("%s: state (version %d, chunks of %d x %d) cut into chunks of %d x %d (format version %d)", path, ver,
-                old_rows, old_cols, CW_STATE_ROWS, cols, CW_STATE_VERSION);
+        cw_info("%s: state (version %d, chunks of %d x %d) cut into chunks of %d x %d (format version %d)",
+                path, ver, old_rows, old_cols, CW_STATE_ROWS, cols, CW_STATE_VERSION);
     free(big);
     free(small);
     cw_state_io_free(io);

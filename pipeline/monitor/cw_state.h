@@ -35,14 +35,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CW_STATE_VERSION 6 /* 3: dyn keeps the last clear observation's bands; 4: harmonic sums and terms;
-                              5: chunks of CW_STATE_ROWS rows (128 before); 6: and CW_STATE_COLS
-                              columns (full rows before), the reference's counts first */
+#define CW_STATE_VERSION                                                                                     \
+    6                    /* 3: dyn keeps the last clear observation's bands; 4: harmonic sums and terms;     \
+                            5: chunks of CW_STATE_ROWS rows (128 before); 6: and CW_STATE_COLS               \
+                            columns (full rows before), the reference's counts first */
 #define CW_STATE_ROWS 16 /* rows per chunk; strips are multiples of it */
-#define CW_STATE_COLS 2048 /* columns per chunk: a chunk's planes (about 2 MB) stay in the cache while
-                              the pass goes through them, and its memory does not grow with the grid */
-#define CW_STATE_BAND 512 /* the order chunks are appended in: bands of this many rows top to bottom, in
-                             each its chunk columns left to right, each column's chunks top to bottom */
+#define CW_STATE_COLS                                                                                        \
+    2048 /* columns per chunk: a chunk's planes (about 2 MB) stay in the cache while                         \
+            the pass goes through them, and its memory does not grow with the grid */
+#define CW_STATE_BAND                                                                                        \
+    512 /* the order chunks are appended in: bands of this many rows top to bottom, in                       \
+           each its chunk columns left to right, each column's chunks top to bottom */
 #define CW_STATE_ROWS_MAX 8192
 
 typedef enum { CW_ST_REF = 0, CW_ST_BASE = 1, CW_ST_DYN = 2, CW_ST_NKINDS } cw_state_kind;

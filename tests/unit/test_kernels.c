@@ -914,8 +914,17 @@ static void test_shift(void)
  * brute-force square dilation of the whole frame, the river's core by
  * brute force too (its square all water, beyond the frame counted as
  * water); the water test of the reference's counts. */
-enum { RV_W = 41, RV_HA = 5, RV_H = 23, RV_HB = 3, RV_HT = RV_HA + RV_H + RV_HB, RV_BANK = 2, RV_RIP = 5,
-       RV_LX = 6, RV_BW = 31 /* the block's columns: [RV_LX, RV_LX + RV_BW), 4 beyond it on the right */ };
+enum {
+    RV_W = 41,
+    RV_HA = 5,
+    RV_H = 23,
+    RV_HB = 3,
+    RV_HT = RV_HA + RV_H + RV_HB,
+    RV_BANK = 2,
+    RV_RIP = 5,
+    RV_LX = 6,
+    RV_BW = 31 /* the block's columns: [RV_LX, RV_LX + RV_BW), 4 beyond it on the right */
+};
 static int river_core_brute(const uint8_t *water, int y, int x, int K)
 {
     for (int yy = y - K; yy <= y + K; yy++)
@@ -936,7 +945,8 @@ static int river_case(const uint8_t *water, int STREAM, int K, int *edge, int *s
     const ck_river_px r = {.bank = BANK, .stream = STREAM, .riparian = RIP, .core = K};
     for (int y = 0; y < H; y++)
         for (int x = 0; x < BW; x++) /* a stale bank */
-            info[y * BW + x] = (uint8_t)(CK_BI_SET | (water[(HA + y) * W + LX + x] ? CK_BI_WATER : 0) | CK_BI_BANK);
+            info[y * BW + x] =
+                (uint8_t)(CK_BI_SET | (water[(HA + y) * W + LX + x] ? CK_BI_WATER : 0) | CK_BI_BANK);
     memcpy(frame, water, sizeof frame);
     for (int y = 0; y < H; y++) /* the block's own water comes from its flags, not from the frame */
         memset(frame + (HA + y) * W + LX, 0, BW);
@@ -990,12 +1000,14 @@ static void test_river_halo(void)
     int edge, stream, side;
     int bad = river_case(water, RV_RIP, 0, &edge, &stream, &side);
     CHECK(bad == 0 && edge > 20 && stream == 0 && side > 20,
-          "river margins see the neighbours' rows and columns (%d differ from brute force; %d edge pixels, %d by the "
+          "river margins see the neighbours' rows and columns (%d differ from brute force; %d edge pixels, "
+          "%d by the "
           "side; beside any water: %d beside the stream not riparian)",
           bad, edge, side, stream);
     bad = river_case(water, 3, 2, &edge, &stream, &side);
     CHECK(bad == 0 && edge > 20 && stream > 15 && side > 20,
-          "the riparian strip beside a river's core, a narrower one beside a stream (%d differ from brute force; %d edge "
+          "the riparian strip beside a river's core, a narrower one beside a stream (%d differ from brute "
+          "force; %d edge "
           "pixels, %d by the side; %d beside the stream not riparian)",
           bad, edge, side, stream);
     static uint8_t nref[6] = {0, 4, 4, 4, 9, 200}, nwat[6] = {0, 2, 3, 4, 5, 101}, w6[6];

@@ -237,9 +237,10 @@ static void test_strip_bands(void)
             const int rc = cw_strip_run(&s, &job, NULL);
             unsetenv("CHAKRAWATCH_WINDOW_COLS");
             const int want_windows = v == 2 && !strstr(scenes[k], ".SAFE"); /* JPEG2000: 1024-row blocks */
-            CHECK(rc == 0 && c.seen > 0 && c.bad == 0 && c.missed == 0 && (!want_windows || c.windows > 0),
-                  "%s, strips of %d rows%s: %ld of %ld values differ from truth, %ld no-data pixels not masked",
-                  scenes[k], rows[v], v == 2 ? " in windows" : "", c.bad, c.seen, c.missed);
+            CHECK(
+                rc == 0 && c.seen > 0 && c.bad == 0 && c.missed == 0 && (!want_windows || c.windows > 0),
+                "%s, strips of %d rows%s: %ld of %ld values differ from truth, %ld no-data pixels not masked",
+                scenes[k], rows[v], v == 2 ? " in windows" : "", c.bad, c.seen, c.missed);
         }
         CHECK(ok, "%s: truth read", scenes[k]);
         for (int b = 0; b < CK_NBANDS; b++)
@@ -458,13 +459,15 @@ static void grid_rect(const uint8_t *grid, cw_state_kind k, size_t w, size_t h, 
     for (int p = 0; go < bpp * w * h; p++) {
         const size_t e = cw_state_plane_offset(k, p + 1, 1) - cw_state_plane_offset(k, p, 1);
         for (size_t y = 0; y < rows; y++)
-            memcpy(out + co + y * cols * e, grid + go + (((size_t)r.y0 + y) * w + (size_t)r.x0) * e, cols * e);
+            memcpy(out + co + y * cols * e, grid + go + (((size_t)r.y0 + y) * w + (size_t)r.x0) * e,
+                   cols * e);
         go += e * w * h;
         co += e * cols * rows;
     }
 }
 
-static void grid_chunk(const uint8_t *grid, cw_state_kind k, size_t w, size_t h, size_t y0, size_t n, uint8_t *out)
+static void grid_chunk(const uint8_t *grid, cw_state_kind k, size_t w, size_t h, size_t y0, size_t n,
+                       uint8_t *out)
 {
     grid_rect(grid, k, w, h, (cw_state_rect){(int)y0, 0, (int)n, (int)w}, out);
 }
@@ -504,14 +507,16 @@ static void test_state_grid(void)
             edge += r.cols == 76 && r.rows == 9;
             grid_rect(grid, (cw_state_kind)k, (size_t)W, (size_t)H, r, chunk);
             const size_t npx = (size_t)r.rows * (size_t)r.cols;
-            same = cw_state_read_chunk(f, (cw_state_kind)k, W, H, c, io, back) == 0 && memcmp(back, chunk, npx * bpp) == 0;
+            same = cw_state_read_chunk(f, (cw_state_kind)k, W, H, c, io, back) == 0 &&
+                   memcmp(back, chunk, npx * bpp) == 0;
             if (same && k == CW_ST_REF) { /* the counts, without the rest */
                 const size_t off = cw_state_plane_offset(CW_ST_REF, CW_REF_PLANE_NREF, npx);
                 same = off == 0 && cw_state_read_range(f, CW_ST_REF, W, H, c, io, off, 2 * npx, back) == 0 &&
                        memcmp(back, chunk, 2 * npx) == 0;
             }
         }
-        CHECK(same && edge == 1, "%s in chunks of %d x %d, written backwards: each reads back as its rectangle",
+        CHECK(same && edge == 1,
+              "%s in chunks of %d x %d, written backwards: each reads back as its rectangle",
               cw_state_kind_name((cw_state_kind)k), R, C);
         cw_state_close(f);
         unlink(path);
@@ -1033,7 +1038,8 @@ static void test_path_tidy(void)
 static void test_chakra_near(void)
 {
     enum { W = 37, H = 300, CH = 128, CW = 16 };
-    static uint8_t m1[10 * 8], m2[3 * 5], m3[20 * 20], whole[W * H], out[(CH + 2) * (W + 2)], scr[(CH + 2) * (W + 2)];
+    static uint8_t m1[10 * 8], m2[3 * 5], m3[20 * 20], whole[W * H], out[(CH + 2) * (W + 2)],
+        scr[(CH + 2) * (W + 2)];
     memset(m1, 1, sizeof m1);
     memset(m2, 1, sizeof m2);
     memset(m3, 1, sizeof m3);
