@@ -1008,7 +1008,8 @@ int cw_pass_run(cw_pass *p)
         goto done;
     p->strip_rows = plan.rows;
     /* row-major, as the alerts take them (the strips' windows and chunk columns gave them in pieces) */
-    qsort(p->flagged.p, p->flagged.n, sizeof *p->flagged.p, px_cmp);
+    if (p->flagged.n > 1)
+        qsort(p->flagged.p, p->flagged.n, sizeof *p->flagged.p, px_cmp);
     rc = 0;
     for (int k = 0; k < CW_ST_NKINDS; k++) {
         if (c.out[k] && cw_state_finish(c.out[k], 1))
