@@ -112,28 +112,81 @@ static void annual(int day, double *c, double *s)
 
 static inline int16_t h100(double v) { return (int16_t)lrint(v * 100.0); }
 
+/* The reference's planes of a pixel are n apart; when n is a power of two
+ * (a chunk of 16 x 2048) all some thirty of them fall in the same cache
+ * set, and a pixel at a time misses the cache on every one.  The kernels
+ * that go a pixel at a time through them take a block of FB pixels, its
+ * planes copied in and out together (FB apart). */
+#define FB 64
+/* `planes` planes of m pixels (el bytes each) from one layout, planes
+ * from_n apart, to another, planes to_n apart. */
+static void planes_copy(void *to, size_t to_n, const void *from, size_t from_n, int planes, size_t m,
+                        size_t el)
+{
+    for (int k = 0; k < planes; k++)
+        memcpy((uint8_t *)to + (size_t)k * to_n * el, (const uint8_t *)from + (size_t)k * from_n * el,
+               m * el);
+}
+
+typedef struct {
+    int16_t rn[CK_REF_SLOTS * FB], rb[CK_REF_SLOTS * FB], hs[CK_HSUMS * FB];
+    uint8_t nref[FB], nwat[FB];
+} ref_block;
+
+/* The reference planes of pixels [i0, i0 + m) into k (store 0), or back (1). */
+static void ref_block_io(ref_block *k, ck_base *b, size_t n, size_t i0, size_t m, int store)
+{
+    if (store) {
+        planes_copy(b->ref_ndvi + i0, n, k->rn, FB, CK_REF_SLOTS, m, 2);
+        planes_copy(b->ref_nbr + i0, n, k->rb, FB, CK_REF_SLOTS, m, 2);
+        planes_copy(b->hsum + i0, n, k->hs, FB, CK_HSUMS, m, 2);
+        memcpy(b->nref + i0, k->nref, m);
+        memcpy(b->nwater + i0, k->nwat, m);
+    } else {
+        planes_copy(k->rn, FB, b->ref_ndvi + i0, n, CK_REF_SLOTS, m, 2);
+        planes_copy(k->rb, FB, b->ref_nbr + i0, n, CK_REF_SLOTS, m, 2);
+        planes_copy(k->hs, FB, b->hsum + i0, n, CK_HSUMS, m, 2);
+        memcpy(k->nref, b->nref + i0, m);
+        memcpy(k->nwat, b->nwater + i0, m);
+    }
+}
+
+/* A view of block k as a ck_base of FB pixels (the reference's planes only). */
+static ck_base ref_block_base(ref_block *k)
+{
+    return (ck_base){.ref_ndvi = k->rn, .ref_nbr = k->rb, .hsum = k->hs, .nref = k->nref, .nwater = k->nwat};
+}
+
 void ck_ref_add(const ck_obs *o, size_t n, int day, ck_base *b)
 {
     double cd, sd;
     annual(day, &cd, &sd);
     const int16_t qc = h100(cd), qs = h100(sd), qcc = h100(cd * cd), qss = h100(sd * sd), qcs = h100(cd * sd);
-    for (size_t i = 0; i < n; i++) {
-        float v = o->ndvi[i], r = o->nbr[i];
-        if (o->mask[i] || isnan(v) || isnan(r))
-            continue;
-        size_t slot = (size_t)(b->nref[i] % CK_REF_SLOTS);
-        b->ref_ndvi[slot * n + i] = q16(v);
-        b->ref_nbr[slot * n + i] = q16(r);
-        if (b->nref[i] < 255) { /* int16 hundredths hold 255 terms of |x| <= 1 */
-            int16_t *h = b->hsum;
-            const int16_t add[CK_HSUMS] = {qc, qs, qcc, qss, qcs, h100(v), h100(v * cd), h100(v * sd),
-                                           h100((double)v * v), h100(r), h100(r * cd), h100(r * sd),
-                                           h100((double)r * r)};
-            for (int k = 0; k < CK_HSUMS; k++)
-                h[(size_t)k * n + i] = (int16_t)(h[(size_t)k * n + i] + add[k]);
+    ref_block k;
+    ck_base l = ref_block_base(&k);
+    for (size_t i0 = 0; i0 < n; i0 += FB) {
+        const size_t m = n - i0 < FB ? n - i0 : FB;
+        ref_block_io(&k, b, n, i0, m, 0);
+        for (size_t j = 0; j < m; j++) {
+            const size_t i = i0 + j;
+            float v = o->ndvi[i], r = o->nbr[i];
+            if (o->mask[i] || isnan(v) || isnan(r))
+                continue;
+            size_t slot = (size_t)(l.nref[j] % CK_REF_SLOTS);
+            l.ref_ndvi[slot * FB + j] = q16(v);
+            l.ref_nbr[slot * FB + j] = q16(r);
+            if (l.nref[j] < 255) { /* int16 hundredths hold 255 terms of |x| <= 1 */
+                int16_t *h = l.hsum;
+                const int16_t add[CK_HSUMS] = {qc, qs, qcc, qss, qcs, h100(v), h100(v * cd), h100(v * sd),
+                                               h100((double)v * v), h100(r), h100(r * cd), h100(r * sd),
+                                               h100((double)r * r)};
+                for (int q = 0; q < CK_HSUMS; q++)
+                    h[(size_t)q * FB + j] = (int16_t)(h[(size_t)q * FB + j] + add[q]);
+            }
+            l.nref[j] = sat_inc(l.nref[j], 1);
+            l.nwater[j] = sat_inc(l.nwater[j], o->water[i] > 0.0f);
         }
-        b->nref[i] = sat_inc(b->nref[i], 1);
-        b->nwater[i] = sat_inc(b->nwater[i], o->water[i] > 0.0f);
+        ref_block_io(&k, b, n, i0, m, 1);
     }
 }
 
@@ -213,36 +266,62 @@ static int finalize_seasonal(ck_base *b, size_t n, size_t i, int nobs)
 /* Baseline water: observed, and water on more than half of the observations. */
 static inline int ref_is_water(uint8_t nref, uint8_t nwater) { return (nref > 0) & (2 * nwater > nref); }
 
+/* Pixel i of planes n apart: the baseline from its reference. */
+static void finalize_px(ck_base *b, size_t n, size_t i)
+{
+    for (int k = 0; k < CK_HARMS; k++)
+        b->harm[(size_t)k * n + i] = 0;
+    int cnt = b->nref[i] < CK_REF_SLOTS ? b->nref[i] : CK_REF_SLOTS;
+    int16_t vn[CK_REF_SLOTS], vb[CK_REF_SLOTS];
+    for (int k = 0; k < cnt; k++) {
+        vn[k] = b->ref_ndvi[(size_t)k * n + i];
+        vb[k] = b->ref_nbr[(size_t)k * n + i];
+    }
+    for (int k = 0; k < CK_REF_SLOTS; k++)
+        b->ref_ndvi[(size_t)k * n + i] = b->ref_nbr[(size_t)k * n + i] = 0;
+    if (cnt == 0) {
+        b->ndvi[i] = b->nbr[i] = CK_NODATA_I16;
+        b->spr_ndvi[i] = b->spr_nbr[i] = 0;
+        b->info[i] = 0;
+    } else {
+        if (!finalize_seasonal(b, n, i, b->nref[i])) {
+            float mn, mb;
+            ck_median_mad(vn, cnt, &b->ndvi[i], &mn);
+            ck_median_mad(vb, cnt, &b->nbr[i], &mb);
+            b->spr_ndvi[i] = spread_u8(mn);
+            b->spr_nbr[i] = spread_u8(mb);
+        }
+        b->info[i] = (uint8_t)(cnt | CK_BI_SET | (ref_is_water(b->nref[i], b->nwater[i]) ? CK_BI_WATER : 0));
+    }
+    for (int k = 0; k < CK_HSUMS; k++)
+        b->hsum[(size_t)k * n + i] = 0;
+    b->nref[i] = b->nwater[i] = 0;
+}
+
 void ck_base_finalize(ck_base *b, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        for (int k = 0; k < CK_HARMS; k++)
-            b->harm[(size_t)k * n + i] = 0;
-        int cnt = b->nref[i] < CK_REF_SLOTS ? b->nref[i] : CK_REF_SLOTS;
-        int16_t vn[CK_REF_SLOTS], vb[CK_REF_SLOTS];
-        for (int k = 0; k < cnt; k++) {
-            vn[k] = b->ref_ndvi[(size_t)k * n + i];
-            vb[k] = b->ref_nbr[(size_t)k * n + i];
-        }
-        for (int k = 0; k < CK_REF_SLOTS; k++)
-            b->ref_ndvi[(size_t)k * n + i] = b->ref_nbr[(size_t)k * n + i] = 0;
-        if (cnt == 0) {
-            b->ndvi[i] = b->nbr[i] = CK_NODATA_I16;
-            b->spr_ndvi[i] = b->spr_nbr[i] = 0;
-            b->info[i] = 0;
-        } else {
-            if (!finalize_seasonal(b, n, i, b->nref[i])) {
-                float mn, mb;
-                ck_median_mad(vn, cnt, &b->ndvi[i], &mn);
-                ck_median_mad(vb, cnt, &b->nbr[i], &mb);
-                b->spr_ndvi[i] = spread_u8(mn);
-                b->spr_nbr[i] = spread_u8(mb);
-            }
-            b->info[i] = (uint8_t)(cnt | CK_BI_SET | (ref_is_water(b->nref[i], b->nwater[i]) ? CK_BI_WATER : 0));
-        }
-        for (int k = 0; k < CK_HSUMS; k++)
-            b->hsum[(size_t)k * n + i] = 0;
-        b->nref[i] = b->nwater[i] = 0;
+    ref_block k; /* a block at a time (above), the baseline's planes too */
+    int16_t harm[CK_HARMS * FB], nd[FB], nb[FB];
+    uint8_t sn[FB], sb[FB], info[FB];
+    ck_base l = ref_block_base(&k);
+    l.ndvi = nd;
+    l.nbr = nb;
+    l.harm = harm;
+    l.spr_ndvi = sn;
+    l.spr_nbr = sb;
+    l.info = info;
+    for (size_t i0 = 0; i0 < n; i0 += FB) {
+        const size_t m = n - i0 < FB ? n - i0 : FB;
+        ref_block_io(&k, b, n, i0, m, 0);
+        for (size_t j = 0; j < m; j++)
+            finalize_px(&l, FB, j);
+        ref_block_io(&k, b, n, i0, m, 1); /* all zero now */
+        planes_copy(b->harm + i0, n, harm, FB, CK_HARMS, m, 2);
+        memcpy(b->ndvi + i0, nd, m * 2);
+        memcpy(b->nbr + i0, nb, m * 2);
+        memcpy(b->spr_ndvi + i0, sn, m);
+        memcpy(b->spr_nbr + i0, sb, m);
+        memcpy(b->info + i0, info, m);
     }
 }
 

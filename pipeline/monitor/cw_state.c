@@ -399,17 +399,28 @@ int cw_state_read_range(cw_state_file *f, cw_state_kind kind, int width, int hei
         memset(out, 0, len);
         return 0;
     }
-    enum { PIECE = 1 << 20 }; /* decompressed through io->tmp, a piece at a time */
-    if (grow((void **)&io->tmp, &io->tmp_cap, PIECE, 1) || read_frame(f, c, &io->cbuf, &io->cbuf_cap))
+    /* decompressed through io->tmp, a piece at a time, no further than `end`; the frame read as far as
+     * that needs, FEED bytes at a time (the counts of a reference chunk, its first planes, are a
+     * few of its blocks) */
+    enum { PIECE = 1 << 20, FEED = 64 << 10 };
+    if (grow((void **)&io->tmp, &io->tmp_cap, PIECE, 1) || grow(&io->cbuf, &io->cbuf_cap, f->csize[c], 0))
         return -1;
     ZSTD_DCtx_reset(io->dc, ZSTD_reset_session_only);
-    ZSTD_inBuffer in = {io->cbuf, f->csize[c], 0};
+    ZSTD_inBuffer in = {io->cbuf, 0, 0};
     size_t pos = 0; /* serial bytes decompressed so far */
     int rc = 0;
     while (pos < end) {
-        ZSTD_outBuffer o = {io->tmp, PIECE, 0};
+        if (in.pos == in.size && in.size < f->csize[c]) {
+            const size_t more = f->csize[c] - in.size < FEED ? f->csize[c] - in.size : FEED;
+            if (pread_full(f->fd, (uint8_t *)io->cbuf + in.size, more, f->off[c] + in.size)) {
+                rc = cw_error("%s: read error in chunk %d", f->path, c);
+                break;
+            }
+            in.size += more;
+        }
+        ZSTD_outBuffer o = {io->tmp, end - pos < PIECE ? end - pos : PIECE, 0};
         size_t r = ZSTD_decompressStream(io->dc, &o, &in);
-        if (ZSTD_isError(r) || (o.pos == 0 && (r == 0 || in.pos == in.size))) {
+        if (ZSTD_isError(r) || (o.pos == 0 && (r == 0 || (in.pos == in.size && in.size == f->csize[c])))) {
             rc = cw_error("%s: chunk %d is corrupt (%s)", f->path, c, ZSTD_isError(r) ? ZSTD_getErrorName(r) : "short");
             break;
         }
