@@ -620,11 +620,6 @@ int cw_reader_read(cw_reader *r, int src, int y0, int nrows, void *out)
     return reader_read(r, src, y0, nrows, 0, r->s->width, out, NULL);
 }
 
-int cw_reader_read_window(cw_reader *r, int src, int y0, int nrows, int x0, int ncols, void *out)
-{
-    return reader_read(r, src, y0, nrows, x0, ncols, out, NULL);
-}
-
 /* ------------------------------------------------------------ the driver */
 
 typedef struct {
@@ -960,6 +955,36 @@ static size_t budget_of(const cw_strip_job *job)
     return job->mem_budget ? job->mem_budget : cw_mem_auto();
 }
 
+/* The least multiple of the quantum that covers whole block rows of every
+ * full-resolution input. */
+static int block_rows(const cw_scene *s, const cw_strip_job *job, unsigned srcs)
+{
+    const int q = job->quantum > 0 ? job->quantum : 1;
+    int want = q;
+    for (int i = 0; i < CW_NSRC; i++) {
+        if (!(srcs & CW_SRC_BIT(i)) || s->src[i].factor > 1)
+            continue;
+        int br = s->src[i].block_h;
+        if (br > 0 && br <= 4096)
+            while (want % br != 0 && want < 4096)
+                want += q;
+    }
+    return want;
+}
+
+/* rows as a strip height: a multiple of the quantum, at least one, no more
+ * than the grid needs. */
+static int quantum_rows(const cw_scene *s, const cw_strip_job *job, int rows)
+{
+    const int q = job->quantum > 0 ? job->quantum : 1;
+    rows = (rows / q) * q;
+    if (rows < q)
+        rows = q;
+    if (rows > s->height)
+        rows = ((s->height + q - 1) / q) * q;
+    return rows;
+}
+
 /* Strip height: a multiple of the quantum that also covers whole block
  * rows of every full-resolution input (so none of their blocks is decoded
  * twice), as small as that, and shrunk to the memory budget if needed.
@@ -971,40 +996,16 @@ static size_t budget_of(const cw_strip_job *job)
 static int pick_rows(const cw_scene *s, const cw_strip_job *job, unsigned srcs, int nthreads, int halo,
                      int cols)
 {
-    int q = job->quantum > 0 ? job->quantum : 1;
     int rows = job->strip_rows;
     if (rows <= 0) {
-        int want = q;
-        for (int i = 0; i < CW_NSRC; i++) {
-            if (!(srcs & CW_SRC_BIT(i)) || s->src[i].factor > 1)
-                continue;
-            int br = s->src[i].block_h;
-            if (br > 0 && br <= 4096)
-                while (want % br != 0 && want < 4096)
-                    want += q;
-        }
+        const int want = block_rows(s, job, srcs);
         size_t share = budget_of(job) / (size_t)nthreads;
         share = share > job->tls_bytes_fixed ? share - job->tls_bytes_fixed : 0;
         size_t fit = share / ((size_t)cols * strip_bytes_per_px(s, job));
         fit = fit > (size_t)2 * halo ? fit - (size_t)2 * halo : 0;
         rows = (size_t)want <= fit ? want : (int)fit;
     }
-    rows = (rows / q) * q;
-    if (rows < q)
-        rows = q;
-    if (rows > s->height)
-        rows = ((s->height + q - 1) / q) * q;
-    return rows;
-}
-
-/* The rows strips would have without a memory budget: whole block rows of
- * every full-resolution input, a multiple of the quantum. */
-static int block_rows(const cw_scene *s, const cw_strip_job *job, unsigned srcs)
-{
-    cw_strip_job j = *job;
-    j.mem_budget = (size_t)-1 / 4;
-    j.tls_bytes_fixed = 0;
-    return pick_rows(s, &j, srcs, 1, 0, 1);
+    return quantum_rows(s, job, rows);
 }
 
 /* Least common multiple, 0 beyond `cap`. */
@@ -1031,8 +1032,9 @@ static long lcm_cap(long a, long b, long cap)
 static int pick_cols(const cw_scene *s, const cw_strip_job *job, unsigned srcs)
 {
     const int q = job->quantum > 0 ? job->quantum : 1;
-    if (job->windows <= 0 || block_rows(s, job, srcs) != q)
-        return s->width;
+    if (job->windows <= 0 ||
+        quantum_rows(s, job, job->strip_rows > 0 ? job->strip_rows : block_rows(s, job, srcs)) != q)
+        return s->width; /* strips taller than a quantum, whatever the budget */
     long unit = lcm_cap(q, job->windows, 8192);
     for (int i = 0; i < CW_NSRC && unit; i++) {
         const cw_src *c = &s->src[i];

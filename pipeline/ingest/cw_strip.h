@@ -30,8 +30,6 @@ void cw_reader_close(cw_reader *r);
 /* Rows [y0, y0+nrows) of the 10 m grid, nearest neighbour from coarser
  * bands: spectral sources as uint16 DN, SCL as uint8 classes. */
 int cw_reader_read(cw_reader *r, int src, int y0, int nrows, void *out);
-/* The same, columns [x0, x0 + ncols) of those rows (out: nrows x ncols). */
-int cw_reader_read_window(cw_reader *r, int src, int y0, int nrows, int x0, int ncols, void *out);
 
 typedef struct {
     int index;           /* strip number, 0-based */

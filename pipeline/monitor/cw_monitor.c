@@ -57,12 +57,10 @@ typedef struct {
 } pass_ctx;
 
 /* A column of a strip's chunks: rows [y0, y0 + nrows) of one block of
- * BLOCK_ROWS, columns [x0, x0 + cols) of one chunk column; (sx, sy): where
- * it starts in the strip. */
+ * BLOCK_ROWS, columns [x0, x0 + cols) of one chunk column. */
 typedef struct {
     const cw_strip *st;
     int y0, nrows, x0, cols;
-    int sy, sx;
 } column_t;
 
 /* One state chunk of a column, as the pass sees it. */
@@ -383,6 +381,12 @@ static const uint8_t *quality_mask(const cw_pass *p, pass_tls *t, const column_t
     return t->qmask;
 }
 
+/* Where row r of chunk k starts in its strip's planes (pixels). */
+static size_t strip_at(const cw_strip *st, const chunk_t *k, int r)
+{
+    return (size_t)(k->cy - st->y0 + r) * st->width + (size_t)(k->cx - st->x0);
+}
+
 /* The chunk's indices and its temporal-test bands, from DN a row at a
  * time (a coarse band's DN copied to the grid a row at a time). */
 static void chunk_observe(const pass_tls *t, const column_t *col, chunk_slot *sl)
@@ -394,7 +398,7 @@ static void chunk_observe(const pass_tls *t, const column_t *col, chunk_slot *sl
     const size_t len = (size_t)k->cols;
     for (int r = 0; r < k->rows; r++) {
         const size_t s0 = (size_t)r * len; /* the row in the chunk, and in the strip: */
-        const size_t off = (size_t)(k->cy - st->y0 + r) * st->width + (size_t)col->sx;
+        const size_t off = strip_at(st, k, r);
         const uint16_t *dn[CK_NBANDS] = {NULL};
         for (size_t i = 0; i < sizeof used / sizeof used[0]; i++)
             dn[used[i]] = cw_strip_dn(st, used[i], off, len, t->dnp + (size_t)used[i] * SUB_PX);
@@ -608,8 +612,7 @@ static int chunk_read(pass_ctx *c, pass_tls *t, const column_t *col, int j)
     k->n = (size_t)k->cols * (size_t)k->rows;
     k->id = k->cy / CW_STATE_ROWS * c->ncx + k->cx / c->scols;
     for (int r = 0; r < k->rows; r++)
-        memcpy(sl->mask + (size_t)r * (size_t)k->cols,
-               st->mask + (size_t)(k->cy - st->y0 + r) * st->width + (size_t)col->sx, (size_t)k->cols);
+        memcpy(sl->mask + (size_t)r * (size_t)k->cols, st->mask + strip_at(st, k, r), (size_t)k->cols);
     k->mask = sl->mask;
     k->overcast = memchr(k->mask, 0, k->n) == NULL;
     for (int s = 0; s < CW_ST_NKINDS; s++) {
@@ -754,13 +757,8 @@ static int pass_work(void *ctx, const cw_strip *st, void *tp)
     for (int y0 = st->y0; y0 < st->y0 + st->nrows; y0 += BLOCK_ROWS)
         for (int x0 = st->x0; x0 < st->x0 + W; x0 += c->scols) {
             const int rows = st->y0 + st->nrows - y0, cols = st->x0 + W - x0;
-            const column_t col = {st,
-                                  y0,
-                                  rows < BLOCK_ROWS ? rows : BLOCK_ROWS,
-                                  x0,
-                                  cols < c->scols ? cols : c->scols,
-                                  y0 - st->y0,
-                                  x0 - st->x0};
+            const column_t col = {st, y0, rows < BLOCK_ROWS ? rows : BLOCK_ROWS, x0,
+                                  cols < c->scols ? cols : c->scols};
             if (column_run(c, t, &col))
                 return -1;
         }

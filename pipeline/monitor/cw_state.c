@@ -118,6 +118,9 @@ int cw_state_cols(void)
     return cols;
 }
 
+/* This build's chunk columns in a grid of that width. */
+static int cols_for(int width) { return width < cw_state_cols() ? width : cw_state_cols(); }
+
 int cw_state_chunks(int width, int height, int rows, int cols)
 {
     return (height + rows - 1) / rows * ((width + cols - 1) / cols);
@@ -349,6 +352,12 @@ void cw_state_close(cw_state_file *f)
     free(f);
 }
 
+/* Pixels of chunk c of f, or of this build's chunk c when f is NULL (the empty state). */
+static size_t file_chunk_px(const cw_state_file *f, int width, int height, int c)
+{
+    return chunk_px(width, height, f ? f->rows : CW_STATE_ROWS, f ? f->cols : cols_for(width), c);
+}
+
 /* Chunk c's stored frame, read as it is into *buf (grown to hold it). */
 static int read_frame(cw_state_file *f, int c, void **buf, size_t *cap)
 {
@@ -362,8 +371,7 @@ static int read_frame(cw_state_file *f, int c, void **buf, size_t *cap)
 int cw_state_read_chunk(cw_state_file *f, cw_state_kind kind, int width, int height, int c, cw_state_io *io,
                         uint8_t *buf)
 {
-    size_t npx = chunk_px(width, height, f ? f->rows : CW_STATE_ROWS, f ? f->cols : cw_state_cols(), c),
-           raw = npx * cw_state_bpp(kind);
+    size_t npx = file_chunk_px(f, width, height, c), raw = npx * cw_state_bpp(kind);
     if (!f) {
         memset(buf, 0, raw);
         return 0;
@@ -389,10 +397,7 @@ size_t cw_state_plane_offset(cw_state_kind k, int plane, size_t npx)
 int cw_state_read_range(cw_state_file *f, cw_state_kind kind, int width, int height, int c, cw_state_io *io,
                         size_t off, size_t len, uint8_t *out)
 {
-    const size_t raw =
-                     chunk_px(width, height, f ? f->rows : CW_STATE_ROWS, f ? f->cols : cw_state_cols(), c) *
-                     cw_state_bpp(kind),
-                 end = off + len;
+    const size_t raw = file_chunk_px(f, width, height, c) * cw_state_bpp(kind), end = off + len;
     if (end > raw)
         return cw_error("state: bytes %zu..%zu are past chunk %d (%zu bytes)", off, end, c, raw);
     if (!f) {
@@ -661,9 +666,7 @@ _Static_assert(CW_STATE_BAND % 128 == 0 && CW_STATE_BAND % CW_STATE_ROWS == 0,
 
 static int current(const cw_state_file *f)
 {
-    const int cols = cw_state_cols();
-    return f->version == CW_STATE_VERSION && f->rows == CW_STATE_ROWS &&
-           f->cols == (f->width < cols ? f->width : cols);
+    return f->version == CW_STATE_VERSION && f->rows == CW_STATE_ROWS && f->cols == cols_for(f->width);
 }
 
 /* Rows [r0, r0 + nr) and columns [c0, c0 + nc) of a plane-major chunk
@@ -703,8 +706,7 @@ int cw_state_upgrade(const char *path, cw_state_kind kind, int width, int height
         cw_state_close(f);
         return 0;
     }
-    const int old_rows = f->rows, old_cols = f->cols,
-              cols = width < cw_state_cols() ? width : cw_state_cols();
+    const int old_rows = f->rows, old_cols = f->cols, cols = cols_for(width);
     if (old_rows % CW_STATE_ROWS || (old_cols % cols && old_cols != width)) {
         cw_state_close(f);
         return cw_error("%s: chunks of %d x %d cannot be cut into chunks of %d x %d", path, old_rows,
