@@ -7,6 +7,7 @@
 #include "cw_util.h"
 
 #include <errno.h>
+#include <libdeflate.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,9 @@
 
 #define HDR_BYTES 40
 #define ZLEVEL 1
+/* the skippable frame that closes a chunk from version 7: magic, size 4, CRC-32 of the bytes before */
+#define CRC_MAGIC 0x184D2A5Cu
+#define CRC_BYTES 12
 
 /* element sizes of each kind's planes, in file order */
 /* ref: nref, nwater (first: the neighbours' water is read without the rest,
@@ -195,7 +199,9 @@ cw_state_io *cw_state_io_new(void)
         return NULL;
     }
     ZSTD_CCtx_setParameter(io->cc, ZSTD_c_compressionLevel, ZLEVEL);
-    ZSTD_CCtx_setParameter(io->cc, ZSTD_c_checksumFlag, 1);
+    /* no content checksum: the chunk's CRC-32 covers its compressed bytes (crc_frame), a
+     * fraction of the bytes to hash, on writing and on reading */
+    ZSTD_CCtx_setParameter(io->cc, ZSTD_c_checksumFlag, 0);
     /* ZSTD_compressSequences only: each block's literals are given, ended by a delimiter */
     ZSTD_CCtx_setParameter(io->cc, ZSTD_c_blockDelimiters, ZSTD_sf_explicitBlockDelimiters);
     return io;
@@ -290,7 +296,7 @@ cw_state_file *cw_state_open(const char *path, cw_state_kind kind, int width, in
         goto fail;
     }
     const uint32_t ver = rd32(h + 8), rows = rd32(h + 24), cols = ver >= 6 ? rd32(h + 36) : (uint32_t)width;
-    if (ver != CW_STATE_VERSION && ver != 4 && ver != 5) {
+    if (ver < 4 || ver > CW_STATE_VERSION) {
         cw_error("%s: state format version %u, this build reads versions 4 to %d", path, ver,
                  CW_STATE_VERSION);
         goto fail;
@@ -358,13 +364,27 @@ static size_t file_chunk_px(const cw_state_file *f, int width, int height, int c
     return chunk_px(width, height, f ? f->rows : CW_STATE_ROWS, f ? f->cols : cols_for(width), c);
 }
 
-/* Chunk c's stored frame, read as it is into *buf (grown to hold it). */
+/* The skippable frame closing a chunk whose other frames are the n bytes at p. */
+static void crc_frame(const uint8_t *p, size_t n, uint8_t out[CRC_BYTES])
+{
+    wr32(out, CRC_MAGIC);
+    wr32(out + 4, 4);
+    wr32(out + 8, libdeflate_crc32(0, p, n));
+}
+
+/* Chunk c's stored frames, read as they are into *buf (grown to hold
+ * them) and, from version 7, checked against their CRC-32 (with it). */
 static int read_frame(cw_state_file *f, int c, void **buf, size_t *cap)
 {
     if (grow(buf, cap, f->csize[c], 0))
         return -1;
     if (pread_full(f->fd, *buf, f->csize[c], f->off[c]))
         return cw_error("%s: read error in chunk %d", f->path, c);
+    uint8_t crc[CRC_BYTES];
+    const size_t n = f->csize[c];
+    if (f->version >= 7 &&
+        (n < CRC_BYTES || (crc_frame(*buf, n - CRC_BYTES, crc), memcmp(crc, (uint8_t *)*buf + n - CRC_BYTES, CRC_BYTES))))
+        return cw_error("%s: chunk %d is corrupt (CRC-32 of its bytes)", f->path, c);
     return 0;
 }
 
@@ -531,6 +551,12 @@ int cw_state_copy(cw_state_file *f, int c, cw_state_io *io, int slot)
         return -1;
     s->len = f->csize[c];
     s->raw = f->usize[c];
+    if (f->version < 7) { /* its frames checksum their content; the file it goes to wants a CRC-32 */
+        if (grow(&s->buf, &s->cap, s->len + CRC_BYTES, 0))
+            return -1;
+        crc_frame(s->buf, s->len, (uint8_t *)s->buf + s->len);
+        s->len += CRC_BYTES;
+    }
     return 0;
 }
 
@@ -583,7 +609,8 @@ int cw_state_compress(cw_state_io *io, int slot, cw_state_kind kind, uint8_t *bu
     const int lp = lit_plane[kind];
     const size_t a = lp < 0 ? raw : cw_state_plane_offset(kind, lp, npx);
     const size_t b = lp < 0 ? raw : cw_state_plane_offset(kind, lp + 1, npx);
-    const size_t bound = ZSTD_compressBound(a) + ZSTD_compressBound(b - a) + ZSTD_compressBound(raw - b);
+    const size_t bound =
+        ZSTD_compressBound(a) + ZSTD_compressBound(b - a) + ZSTD_compressBound(raw - b) + CRC_BYTES;
     if (grow((void **)&io->tmp, &io->tmp_cap, 2 * npx, 1) || grow(&s->buf, &s->cap, bound, 0))
         return -1;
     shuffle_inplace(kind, kinds[kind].el, buf, npx, io->tmp, 0);
@@ -591,6 +618,8 @@ int cw_state_compress(cw_state_io *io, int slot, cw_state_kind kind, uint8_t *bu
     if (compress_frame(io, s, buf, a, 0, npx) || (b > a && compress_frame(io, s, buf + a, b - a, 1, npx)) ||
         (raw > b && compress_frame(io, s, buf + b, raw - b, 0, npx)))
         return -1;
+    crc_frame(s->buf, s->len, (uint8_t *)s->buf + s->len);
+    s->len += CRC_BYTES;
     s->raw = raw;
     return 0;
 }
@@ -666,7 +695,8 @@ _Static_assert(CW_STATE_BAND % 128 == 0 && CW_STATE_BAND % CW_STATE_ROWS == 0,
 
 static int current(const cw_state_file *f)
 {
-    return f->version == CW_STATE_VERSION && f->rows == CW_STATE_ROWS && f->cols == cols_for(f->width);
+    /* version 6 differs only in its frames' checksums, which are read as they are */
+    return f->version >= 6 && f->rows == CW_STATE_ROWS && f->cols == cols_for(f->width);
 }
 
 /* Rows [r0, r0 + nr) and columns [c0, c0 + nc) of a plane-major chunk

@@ -15,17 +15,23 @@
  *
  * Format (little-endian), version CW_STATE_VERSION (versions 4 and 5 have
  * chunks of 128 and 16 full rows and the reference's counts last;
- * cw_state_upgrade cuts them and moves the counts):
+ * cw_state_upgrade cuts them and moves the counts; version 6 is read as it
+ * is: its frames checksum their content and it has no CRC frame):
  *   header  "CWSTATE\0", u32 version, u32 kind, u32 width, u32 height,
  *           u32 chunk_rows, u32 nchunks, u32 bytes_per_pixel, u32 chunk_cols
  *   table   nchunks x { u64 offset, u32 compressed size, u32 raw size }, the
  *           chunks row by row (chunk c: row c / ncols, column c % ncols of
  *           the chunks' grid), at any offset
  *   chunks  the chunk's planes, plane after plane, 16-bit planes
- *           byte-shuffled (low bytes, then high bytes), as zstd frames with
- *           checksums, one after the other: one frame, or for dyn three (the
- *           planes before ref_blue; ref_blue, its literals only, no match;
- *           the planes after), which any zstd decoder reads as one stream.
+ *           byte-shuffled (low bytes, then high bytes), as zstd frames
+ *           without content checksums, one after the other: one frame, or
+ *           for dyn three (the planes before ref_blue; ref_blue, its
+ *           literals only, no match; the planes after); then a skippable
+ *           frame (magic 0x184D2A5C, size 4) holding the CRC-32 of the
+ *           chunk's bytes before it.  Any zstd decoder reads the chunk as one
+ *           stream.  The CRC covers what is stored, about a tenth of the
+ *           bytes a content checksum hashes, and is checked on every read
+ *           of a whole chunk and before a chunk is copied into a new file.
  */
 #ifndef CW_STATE_H
 #define CW_STATE_H
@@ -36,9 +42,10 @@
 #include <stdint.h>
 
 #define CW_STATE_VERSION                                                                                     \
-    6                    /* 3: dyn keeps the last clear observation's bands; 4: harmonic sums and terms;     \
+    7                    /* 3: dyn keeps the last clear observation's bands; 4: harmonic sums and terms;     \
                             5: chunks of CW_STATE_ROWS rows (128 before); 6: and CW_STATE_COLS               \
-                            columns (full rows before), the reference's counts first */
+                            columns (full rows before), the reference's counts first; 7: a CRC-32 of       \
+                            each chunk's bytes instead of its frames' content checksums */
 #define CW_STATE_ROWS 16 /* rows per chunk; strips are multiples of it */
 #define CW_STATE_COLS                                                                                        \
     2048 /* columns per chunk: a chunk's planes (about 2 MB) stay in the cache while                         \
@@ -105,7 +112,7 @@ size_t cw_state_plane_offset(cw_state_kind k, int plane, size_t npx);
 /* The reference kind's counts: nref, then nwater (1 byte a pixel each). */
 #define CW_REF_PLANE_NREF 0
 /* Bytes [off, off + len) of chunk c's serial form, decompressed only as far
- * as they go (the rest of the frame, and its checksum, are not read): a
+ * as they go (the rest of the chunk, and its CRC, are not read): a
  * few rows of a neighbouring chunk's 1-byte planes, which the serial form
  * keeps as they are.  f == NULL: zeros. */
 int cw_state_read_range(cw_state_file *f, cw_state_kind kind, int width, int height, int c, cw_state_io *io,
@@ -121,10 +128,11 @@ cw_state_writer *cw_state_create_grid(const char *path, cw_state_kind kind, int 
  * chunk is shuffled into its serial form in place: buf holds no pixels
  * after it, so this comes last. */
 int cw_state_compress(cw_state_io *io, int slot, cw_state_kind kind, uint8_t *buf, size_t npx);
-/* Chunk c of f as it is stored (its compressed frame, read, not decoded)
- * into io's slot `slot`, for a chunk the pass leaves unchanged: the frame
- * compressing its pixels again would give (same zstd, same level), without
- * the work (parallel phase). */
+/* Chunk c of f as it is stored (its compressed frames, read and checked
+ * against their CRC, not decoded) into io's slot `slot`, for a chunk the
+ * pass leaves unchanged: the frames compressing its pixels again would give
+ * (same zstd, same level), without the work (parallel phase).  A version 6
+ * chunk keeps its frames (with their checksums) and gets its CRC frame. */
 int cw_state_copy(cw_state_file *f, int c, cw_state_io *io, int slot);
 /* Append the compressed chunk c held in io's slot (ordered phase); each
  * chunk once, in any order (the order they come in is the file's). */

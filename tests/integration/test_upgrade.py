@@ -3,8 +3,10 @@
 
 Format 4 (session 18's build and before) cut the state into chunks of 128
 rows, format 5 (session 22's) into chunks of 16, both of full rows and with
-the reference's counts (nref, nwater) after its other planes; format 6 cuts
-it into chunks of 16 rows by 512 columns, the counts first (cw_state.h).
+the reference's counts (nref, nwater) after its other planes; format 6
+(session 23's) cuts it into chunks of 16 rows by 512 columns, the counts
+first, and format 7 stores those chunks with a CRC-32 of each instead of
+its frames' content checksums (cw_state.h).
 The `s2synth.py series` scenes (1000 columns: two chunk columns) are run
 night by night (run A), and the state is kept after the third night (a
 reference state: the next night makes the baseline) and after the fifth (a
@@ -16,7 +18,10 @@ a checksum, version 5 in the header; for the third night's copy, every 8
 such chunks merged into one of 128 rows, version 4.  The remaining nights on
 each copy give run A's outputs, state and history byte for byte: the first
 pass cuts each file back under its name (said in the log), and a pass reads
-no file of an old format afterwards.
+no file of an old format afterwards.  The fifth night's copy is also
+rewritten as format 6 (each chunk one zstd frame with a checksum, no CRC
+frame), which is read as it is: nothing is cut, the outputs, records and
+history are run A's byte for byte, and the state's planes are run A's.
 """
 import hashlib
 import os
@@ -62,8 +67,8 @@ def chunks(b, n, path):
     return serial
 
 
-def write_state(path, ver, kind, w, h, rows, bpp, frames):
-    out = bytearray(b"CWSTATE\0" + struct.pack("<8I", ver, kind, w, h, rows, len(frames), bpp, 0))
+def write_state(path, ver, kind, w, h, rows, bpp, frames, cols=0):
+    out = bytearray(b"CWSTATE\0" + struct.pack("<8I", ver, kind, w, h, rows, len(frames), bpp, cols))
     pos = len(out) + 16 * len(frames)
     for fr, raw in frames:
         out += struct.pack("<QII", pos, len(fr), raw)
@@ -73,13 +78,23 @@ def write_state(path, ver, kind, w, h, rows, bpp, frames):
     open(path, "wb").write(out)
 
 
+def to_format6(path):
+    """Rewrites state file `path` (format 7) as format 6 wrote it: the same
+    chunks, each one zstd frame with a checksum, no CRC frame."""
+    b = open(path, "rb").read()
+    ver, kind, w, h, rows, n, bpp, cols = struct.unpack_from("<8I", b, 8)
+    check(ver == 7 and (rows, cols) == (ROWS, COLS), f"{path}: format 7, chunks of {ROWS} x {COLS} ({ver})")
+    frames = [(zstd(s, "-1", "--check"), len(s)) for s in chunks(b, n, path)]
+    write_state(path, 6, kind, w, h, rows, bpp, frames, cols)
+
+
 def to_format5(path):
-    """Rewrites state file `path` (format 6) as format 5 wrote it."""
+    """Rewrites state file `path` (format 7) as format 5 wrote it."""
     b = open(path, "rb").read()
     ver, kind, w, h, rows, n, bpp, cols = struct.unpack_from("<8I", b, 8)
     el, el5 = PLANES[kind], PLANES_5[kind]
-    check(ver == 6 and (rows, cols) == (ROWS, COLS) and sum(el) == bpp,
-          f"{path}: format 6, chunks of {ROWS} x {COLS} ({ver}, {rows}, {cols})")
+    check(ver == 7 and (rows, cols) == (ROWS, COLS) and sum(el) == bpp,
+          f"{path}: format 7, chunks of {ROWS} x {COLS} ({ver}, {rows}, {cols})")
     serial = chunks(b, n, path)
     ncx = -(-w // cols)
     order = list(range(2, len(el))) + [0, 1] if kind == 0 else list(range(len(el)))  # format 5's planes
@@ -122,7 +137,7 @@ def to_format4(path):
 
 
 def grid_planes(path):
-    """The planes of a state file of format 6 (any chunk columns) over its
+    """The planes of a state file of format 6 or 7 (any chunk columns) over its
     whole grid, from the format's description: one numpy array each."""
     import numpy as np
     b = open(path, "rb").read()
@@ -172,6 +187,8 @@ for i, pid in enumerate(SCENES, 1):
     night(A, pid)
     if i in KEEP:
         shutil.copytree(A, os.path.join(WORK, f"B{i}"), symlinks=True)
+    if i == KEEP[-1]:
+        shutil.copytree(A, os.path.join(WORK, "S"), symlinks=True)
 
 for k in KEEP:
     B = os.path.join(WORK, f"B{k}")
@@ -198,8 +215,8 @@ for k in KEEP:
     for f in sorted(os.listdir(os.path.join(B, "state", TILE))):
         if f.endswith(".cws"):
             v, _, _, _, rows, _, _, cols = header(os.path.join(B, "state", TILE, f))
-            check((v, rows, cols) == (6, ROWS, COLS),
-                  f"after night {k}: {f} is format 6, chunks of {ROWS} x {COLS} ({v}, {rows}, {cols})")
+            check((v, rows, cols) == (7, ROWS, COLS),
+                  f"after night {k}: {f} is format 7, chunks of {ROWS} x {COLS} ({v}, {rows}, {cols})")
     ta, tb = tree(os.path.join(A, "state")), tree(os.path.join(B, "state"))
     check(ta == tb, f"after night {k}: the state, records and history as run A's: " +
           ", ".join(sorted(x for x in set(ta) | set(tb) if ta.get(x) != tb.get(x))))
@@ -208,6 +225,33 @@ for k in KEEP:
         oa, ob = tree(os.path.join(A, "out", n)), tree(os.path.join(B, "out", n))
         check(oa == ob and oa, f"after night {k}: night {n}'s outputs as run A's: " +
               ", ".join(sorted(x for x in set(oa) | set(ob) if oa.get(x) != ob.get(x))))
+
+# Format 6 is read as it is; its chunks that a pass leaves as they are go
+# into the next files with their frames, and a CRC frame.
+S, k = os.path.join(WORK, "S"), KEEP[-1]
+files = sorted(f for f in os.listdir(os.path.join(S, "state", TILE)) if f.endswith(".cws"))
+for f in files:
+    to_format6(os.path.join(S, "state", TILE, f))
+check([header(os.path.join(S, "state", TILE, f))[0] for f in files] == [6] * len(files),
+      f"after night {k}: {files} rewritten in format 6")
+logs = ""
+for pid in SCENES[k:]:
+    os.symlink(os.path.join(SERIES, "inbox", pid), os.path.join(S, "inbox", pid))
+    logs += night(S, pid)
+check("cut into chunks" not in logs, "format 6: nothing cut")
+ta, ts = tree(os.path.join(A, "state")), tree(os.path.join(S, "state"))
+check(set(ta) == set(ts) and all(ta[x] == ts[x] for x in ta if not x.endswith(".cws")),
+      "format 6: the records and history as run A's: " +
+      ", ".join(sorted(x for x in set(ta) | set(ts) if ta.get(x) != ts.get(x) and not x.endswith(".cws"))))
+for x in sorted(x for x in ta if x.endswith(".cws")):
+    pa, ps = grid_planes(os.path.join(A, "state", x)), grid_planes(os.path.join(S, "state", x))
+    v = header(os.path.join(S, "state", x))[0]  # the baseline is not written again: it stays format 6
+    check(v == (6 if x.split("/")[-1].startswith("base-") else 7) and all(bool((u == w).all()) for u, w in zip(pa, ps)),
+          f"format 6: {x} is format {v}, its planes run A's")
+for pid in SCENES[k:]:
+    n = cwtest.night_of(pid)
+    oa, os_ = tree(os.path.join(A, "out", n)), tree(os.path.join(S, "out", n))
+    check(oa == os_ and oa, f"format 6: night {n}'s outputs as run A's")
 
 # The baseline does not depend on where the chunks are cut: run A's (chunks
 # of 512 columns) and one in chunks of 128 (the river, columns 564-676,

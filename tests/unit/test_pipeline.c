@@ -414,22 +414,37 @@ static void test_mask(void)
     cw_scene_free(&s);
 }
 
+/* CRC-32 (ISO 3309, as zlib's crc32), a bit at a time */
+static uint32_t crc32_ref(const uint8_t *p, size_t n)
+{
+    uint32_t c = 0xffffffffu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int b = 0; b < 8; b++)
+            c = c & 1 ? (c >> 1) ^ 0xedb88320u : c >> 1;
+    }
+    return ~c;
+}
+
 /* The zstd frames one after the other in [f, f + n): their number, each
- * one's decompressed size in sizes[], and in *nomatch how many of frame
- * `which`'s compressed blocks end their sequences section at once (no
- * sequence: the block ends with the byte 0 that counts them, where a
+ * one's decompressed size in sizes[] (a skippable frame: its size), in
+ * *checksums how many have a content checksum, and in *nomatch how many
+ * of frame `which`'s compressed blocks end their sequences section at once
+ * (no sequence: the block ends with the byte 0 that counts them, where a
  * block with sequences ends with its bitstream's closing bit, never 0),
  * in *nblocks how many it has. */
 static int zstd_frames(const uint8_t *f, size_t n, unsigned long long *sizes, int max, int which,
-                       int *nomatch, int *nblocks)
+                       int *checksums, int *nomatch, int *nblocks)
 {
     int k = 0;
-    *nomatch = *nblocks = 0;
+    *checksums = *nomatch = *nblocks = 0;
     while (n > 0 && k < max) {
         const size_t len = ZSTD_findFrameCompressedSize(f, n);
-        if (ZSTD_isError(len))
+        ZSTD_frameHeader zh;
+        if (ZSTD_isError(len) || ZSTD_getFrameHeader(&zh, f, len) != 0)
             return -1;
-        sizes[k] = ZSTD_getFrameContentSize(f, len);
+        sizes[k] = zh.frameContentSize;
+        *checksums += zh.frameType == ZSTD_frame && zh.checksumFlag;
         size_t at = ZSTD_frameHeaderSize(f, len);
         for (int last = 0; k == which && !last && at + 3 <= len;) { /* block headers: last, type, size */
             const uint32_t h = f[at] | (uint32_t)f[at + 1] << 8 | (uint32_t)f[at + 2] << 16;
@@ -657,15 +672,21 @@ static void test_state_files(void)
         CHECK(got && o == npx * bpp && memcmp(dec, serial, npx * bpp) == 0,
               "chunk %d's frame is its planes, 16-bit ones low bytes then high bytes (%zu pixels)", c, npx);
         /* three frames: the planes before ref_blue, ref_blue as literals
-         * only (every block without a sequence), the planes after */
-        unsigned long long fs[4] = {0};
-        int nomatch = 0, nblocks = 0;
-        const int nf = got ? zstd_frames(frame, len, fs, 4, 1, &nomatch, &nblocks) : -1;
+         * only (every block without a sequence), the planes after; then
+         * the skippable frame of the CRC-32 of the bytes before it */
+        unsigned long long fs[5] = {0};
+        int checksums = 0, nomatch = 0, nblocks = 0;
+        const int nf = got ? zstd_frames(frame, len, fs, 5, 1, &checksums, &nomatch, &nblocks) : -1;
         CHECK(
-            nf == 3 && fs[0] == 8 * npx && fs[1] == npx && fs[2] == 9 * npx && nblocks > 0 &&
+            nf == 4 && fs[0] == 8 * npx && fs[1] == npx && fs[2] == 9 * npx && nblocks > 0 &&
                 nomatch == nblocks,
             "chunk %d: three frames of %llu, %llu and %llu bytes; the blue's %d of %d blocks without a match",
             c, fs[0], fs[1], fs[2], nomatch, nblocks);
+        CHECK(got && len > 12 && le32(frame + len - 12) == 0x184D2A5Cu && le32(frame + len - 8) == 4 &&
+                  fs[3] == 4 && le32(frame + len - 4) == crc32_ref(frame, len - 12) && checksums == 0,
+              "chunk %d: closed by a skippable frame of the CRC-32 of its frames, which have no content "
+              "checksum (%d do)",
+              c, checksums);
         if (sf)
             fclose(sf);
         free(frame);
@@ -707,6 +728,85 @@ static void test_state_files(void)
     free(data);
     free(back);
     free(work);
+}
+
+/* A chunk copied into a new file as it is stored (cw_state_copy): from a
+ * version 7 file once its CRC is checked (a damaged chunk is refused, not
+ * carried on), from a version 6 file (frames, no CRC frame) with the CRC
+ * frame added; both read back bit for bit. */
+static void test_state_copy(void)
+{
+    const int W = 77, H = 2 * CW_STATE_ROWS + 8, nch = 3;
+    const cw_state_kind k = CW_ST_BASE;
+    const size_t bpp = cw_state_bpp(k), full = (size_t)W * CW_STATE_ROWS * bpp;
+    char p7[512], p6[512], pc[512];
+    snprintf(p7, sizeof p7, "%s/test-copy7.cws", fix);
+    snprintf(p6, sizeof p6, "%s/test-copy6.cws", fix);
+    snprintf(pc, sizeof pc, "%s/test-copied.cws", fix);
+    uint8_t *data = malloc((size_t)W * H * bpp), *work = malloc(full), *back = malloc(full);
+    unsigned seed = 11;
+    for (size_t i = 0; i < (size_t)W * H * bpp; i++)
+        data[i] = (uint8_t)((seed = seed * 1103515245u + 12345u) >> 26);
+    cw_state_io *io = cw_state_io_new();
+    cw_state_writer *w = cw_state_create(p7, k, W, H);
+    int ok = w != NULL;
+    for (int c = 0; ok && c < nch; c++) {
+        const size_t npx = (size_t)W * (size_t)(c < 2 ? CW_STATE_ROWS : 8);
+        memcpy(work, data + (size_t)c * full, npx * bpp);
+        ok = cw_state_compress(io, 0, k, work, npx) == 0 && cw_state_append(w, c, io, 0) == 0;
+    }
+    ok = cw_state_finish(w, ok) == 0 && ok;
+    /* the same file as version 6 wrote it: its frames without the CRC frame (left as a gap) */
+    FILE *fp = fopen(p7, "rb");
+    uint8_t *b = malloc(1 << 20);
+    const size_t n = fp ? fread(b, 1, 1 << 20, fp) : 0;
+    if (fp)
+        fclose(fp);
+    b[8] = 6;
+    for (int c = 0; c < nch; c++) {
+        uint8_t *e = b + 40 + 16 * c + 8;
+        const uint32_t len = le32(e) - 12;
+        for (int i = 0; i < 4; i++)
+            e[i] = (uint8_t)(len >> (8 * i));
+    }
+    fp = fopen(p6, "wb");
+    ok = ok && fp && fwrite(b, 1, n, fp) == n;
+    if (fp)
+        fclose(fp);
+    cw_state_file *f6 = ok ? cw_state_open(p6, k, W, H) : NULL;
+    w = f6 ? cw_state_create(pc, k, W, H) : NULL;
+    int copied = w != NULL;
+    for (int c = nch - 1; copied && c >= 0; c--)
+        copied = cw_state_copy(f6, c, io, c) == 0 && cw_state_append(w, c, io, c) == 0;
+    copied = cw_state_finish(w, copied) == 0 && copied;
+    cw_state_close(f6);
+    cw_state_file *fc = copied ? cw_state_open(pc, k, W, H) : NULL;
+    int same = fc != NULL;
+    for (int c = 0; same && c < nch; c++)
+        same = cw_state_read_chunk(fc, k, W, H, c, io, back) == 0 &&
+               memcmp(back, data + (size_t)c * full, (size_t)W * (c < 2 ? CW_STATE_ROWS : 8) * bpp) == 0;
+    cw_state_close(fc);
+    CHECK(ok && copied && same, "chunks of a version 6 file copied into a new file read back bit for bit (%s)",
+          same ? "" : cw_errmsg());
+    /* a byte of chunk 1's frames damaged in the version 7 file: copying it is refused */
+    const uint64_t at = le32(b + 40 + 16 + 0) | (uint64_t)le32(b + 40 + 16 + 4) << 32;
+    fp = fopen(p7, "r+b");
+    int dmg = fp && fseek(fp, (long)at + 20, SEEK_SET) == 0 && fputc(b[at + 20] ^ 0x10, fp) != EOF;
+    if (fp)
+        fclose(fp);
+    cw_state_file *f7 = dmg ? cw_state_open(p7, k, W, H) : NULL;
+    CHECK(f7 && cw_state_copy(f7, 0, io, 0) == 0 && cw_state_copy(f7, 1, io, 1) != 0 &&
+              strstr(cw_errmsg(), "chunk 1 is corrupt (CRC-32"),
+          "a damaged chunk of a version 7 file is not copied: %s", cw_errmsg());
+    cw_state_close(f7);
+    unlink(p7);
+    unlink(p6);
+    unlink(pc);
+    cw_state_io_free(io);
+    free(b);
+    free(data);
+    free(work);
+    free(back);
 }
 
 /* ------------------------------------------------------------ drawing */
@@ -1197,6 +1297,7 @@ int main(int argc, char **argv)
     test_strip_plan();
     test_mask();
     test_state_files();
+    test_state_copy();
     test_state_upgrade();
     test_state_grid();
     test_draw();
