@@ -599,24 +599,73 @@ static int compress_frame(cw_state_io *io, slot_t *s, const uint8_t *p, size_t n
     return 0;
 }
 
+/* n bytes all of value v as a zstd frame written out (RFC 8878): one
+ * segment of content size n, RLE blocks of at most 128 KiB, no checksum
+ * (the chunk's CRC covers it); at most RLE_BYTES(n) bytes. */
+#define RLE_BYTES(n) (9 + 4 * ((n) / ZSTD_BLOCKSIZE_MAX + 1))
+static size_t rle_frame(uint8_t *out, uint8_t v, size_t n)
+{
+    wr32(out, ZSTD_MAGICNUMBER);
+    out[4] = 0xa0; /* frame header descriptor: content size in 4 bytes, single segment */
+    wr32(out + 5, (uint32_t)n);
+    size_t o = 9;
+    for (size_t at = 0; at < n;) {
+        const size_t len = n - at < ZSTD_BLOCKSIZE_MAX ? n - at : ZSTD_BLOCKSIZE_MAX;
+        at += len;
+        const uint32_t h = (uint32_t)(at == n) | 1u << 1 | (uint32_t)len << 3; /* last, RLE, size */
+        out[o] = (uint8_t)h;
+        out[o + 1] = (uint8_t)(h >> 8);
+        out[o + 2] = (uint8_t)(h >> 16);
+        out[o + 3] = v;
+        o += 4;
+    }
+    return o;
+}
+
+/* n bytes at p, byte planes of `plane` bytes, as frames appended to slot
+ * s: the planes in a row that hold one byte value each, the same value (a
+ * count no pixel has, no event, the date a chunk was seen clear whole,
+ * slots not filled yet), as an RLE frame (rle_frame: a comparison of the
+ * planes' bytes instead of zstd's pass over them); the planes between as a
+ * frame of zstd's, a block each. */
+static int compress_planes(cw_state_io *io, slot_t *s, const uint8_t *p, size_t n, int literals_only,
+                           size_t plane)
+{
+    size_t from = 0; /* the planes not written yet start here */
+    for (size_t at = 0; at < n;) {
+        if (memcmp(p + at, p + at + 1, plane - 1) != 0) { /* equal to itself shifted: one value */
+            at += plane;
+            continue;
+        }
+        size_t e = at + plane;
+        while (e < n && p[e] == p[at] && memcmp(p + e, p + e + 1, plane - 1) == 0)
+            e += plane;
+        if (at > from && compress_frame(io, s, p + from, at - from, literals_only, plane))
+            return -1;
+        s->len += rle_frame((uint8_t *)s->buf + s->len, p[at], e - at);
+        from = at = e;
+    }
+    return n > from ? compress_frame(io, s, p + from, n - from, literals_only, plane) : 0;
+}
+
 int cw_state_compress(cw_state_io *io, int slot, cw_state_kind kind, uint8_t *buf, size_t npx)
 {
     slot_t *s = slot_get(io, slot);
     if (!s)
         return -1;
     const size_t raw = npx * cw_state_bpp(kind);
-    /* frames: the planes before the literal one, the literal one, the planes after */
+    /* frames: the planes before the literal one, the literal one, the planes after (each cut where
+     * planes of one value are); at most a frame a byte plane */
     const int lp = lit_plane[kind];
     const size_t a = lp < 0 ? raw : cw_state_plane_offset(kind, lp, npx);
     const size_t b = lp < 0 ? raw : cw_state_plane_offset(kind, lp + 1, npx);
-    const size_t bound =
-        ZSTD_compressBound(a) + ZSTD_compressBound(b - a) + ZSTD_compressBound(raw - b) + CRC_BYTES;
+    const size_t bound = raw / npx * (ZSTD_compressBound(npx) + RLE_BYTES(npx)) + CRC_BYTES;
     if (grow((void **)&io->tmp, &io->tmp_cap, 2 * npx, 1) || grow(&s->buf, &s->cap, bound, 0))
         return -1;
     shuffle_inplace(kind, kinds[kind].el, buf, npx, io->tmp, 0);
     s->len = 0;
-    if (compress_frame(io, s, buf, a, 0, npx) || (b > a && compress_frame(io, s, buf + a, b - a, 1, npx)) ||
-        (raw > b && compress_frame(io, s, buf + b, raw - b, 0, npx)))
+    if (compress_planes(io, s, buf, a, 0, npx) || compress_planes(io, s, buf + a, b - a, 1, npx) ||
+        compress_planes(io, s, buf + b, raw - b, 0, npx))
         return -1;
     crc_frame(s->buf, s->len, (uint8_t *)s->buf + s->len);
     s->len += CRC_BYTES;

@@ -26,7 +26,9 @@
  *           byte-shuffled (low bytes, then high bytes), as zstd frames
  *           without content checksums, one after the other: one frame, or
  *           for dyn three (the planes before ref_blue; ref_blue, its
- *           literals only, no match; the planes after); then a skippable
+ *           literals only, no match; the planes after), each cut where byte
+ *           planes of one value are: those, a run of them of one value, an
+ *           RLE frame of their own (no pass of zstd's over them); then a skippable
  *           frame (magic 0x184D2A5C, size 4) holding the CRC-32 of the
  *           chunk's bytes before it.  Any zstd decoder reads the chunk as one
  *           stream.  The CRC covers what is stored, about a tenth of the

@@ -730,6 +730,71 @@ static void test_state_files(void)
     free(work);
 }
 
+/* Planes of one byte value (no event, a chunk seen clear whole) as RLE
+ * frames of their own, a run of them with one value as one frame; the
+ * chunk reads back bit for bit, through cw_state_read_chunk and through
+ * zstd's own decoder. */
+static void test_state_rle(void)
+{
+    const int W = 200, H = CW_STATE_ROWS;
+    const size_t npx = (size_t)W * H;
+    const cw_state_kind k = CW_ST_DYN;
+    const size_t bpp = cw_state_bpp(k);
+    uint8_t *data = calloc(npx, bpp), *work = malloc(npx * bpp), *back = malloc(npx * bpp);
+    ck_dyn d;
+    cw_state_bind_dyn(data, npx, &d);
+    unsigned seed = 3;
+    for (size_t i = 0; i < npx; i++) {
+        d.last_clear[i] = 3000; /* 0x0bb8: its low bytes one plane of 0xb8, its high bytes one of 0x0b */
+        d.ref_blue[i] = (uint8_t)(20 + ((seed = seed * 1103515245u + 12345u) >> 28));
+        d.ref_nir[i] = (uint8_t)(90 + ((seed = seed * 1103515245u + 12345u) >> 27));
+        d.ref_swir[i] = 7;
+    }
+    char path[512];
+    snprintf(path, sizeof path, "%s/test-state-rle.cws", fix);
+    cw_state_io *io = cw_state_io_new();
+    cw_state_writer *w = cw_state_create(path, k, W, H);
+    memcpy(work, data, npx * bpp);
+    int ok = w && cw_state_compress(io, 0, k, work, npx) == 0 && cw_state_append(w, 0, io, 0) == 0;
+    ok = cw_state_finish(w, ok) == 0 && ok;
+    cw_state_file *f = ok ? cw_state_open(path, k, W, H) : NULL;
+    CHECK(f && cw_state_read_chunk(f, k, W, H, 0, io, back) == 0 && memcmp(back, data, npx * bpp) == 0,
+          "a chunk with planes of one value reads back bit for bit");
+    cw_state_close(f);
+    /* the frames: first_day, conf_day (4 byte planes of 0), last_clear's
+     * low and high bytes, last_ndvi (2 of 0); ref_blue (literals); ref_nir
+     * (zstd), ref_swir (7), the seven counts (0); the CRC frame */
+    FILE *fp = fopen(path, "rb");
+    uint8_t ent[16], *frame = NULL, *dec = malloc(npx * bpp);
+    int got = fp && fseek(fp, 40, SEEK_SET) == 0 && fread(ent, 1, 16, fp) == 16;
+    const size_t len = got ? le32(ent + 8) : 0;
+    got = got && (frame = malloc(len)) && fseek(fp, (long)le32(ent), SEEK_SET) == 0 && fread(frame, 1, len, fp) == len;
+    if (fp)
+        fclose(fp);
+    unsigned long long fs[12] = {0};
+    int checksums = 0, nomatch = 0, nblocks = 0;
+    const int nf = got ? zstd_frames(frame, len, fs, 12, 0, &checksums, &nomatch, &nblocks) : -1;
+    const unsigned long long want[9] = {4 * npx, npx, npx, 2 * npx, npx, npx, npx, 7 * npx, 4};
+    int same = nf == 9;
+    for (int i = 0; same && i < 9; i++)
+        same = fs[i] == want[i];
+    CHECK(same && nblocks == 0, "frames of %d sizes %llu %llu %llu %llu %llu %llu %llu %llu %llu (the first "
+          "without a compressed block: %d)", nf, fs[0], fs[1], fs[2], fs[3], fs[4], fs[5], fs[6], fs[7], fs[8], nblocks);
+    CHECK(got && ZSTD_decompress(dec, npx * bpp, frame, len) == npx * bpp && back[0] == data[0],
+          "zstd's decoder reads the chunk as one stream");
+    /* what zstd reads is the serial form: each 2-byte plane's low bytes, then its high bytes */
+    const size_t lc = cw_state_plane_offset(k, 2, npx);
+    CHECK(got && dec[lc] == 0xb8 && dec[lc + npx - 1] == 0xb8 && dec[lc + npx] == 0x0b && dec[lc + 2 * npx - 1] == 0x0b,
+          "last_clear's bytes as the format says");
+    unlink(path);
+    free(frame);
+    free(dec);
+    cw_state_io_free(io);
+    free(data);
+    free(work);
+    free(back);
+}
+
 /* A chunk copied into a new file as it is stored (cw_state_copy): from a
  * version 7 file once its CRC is checked (a damaged chunk is refused, not
  * carried on), from a version 6 file (frames, no CRC frame) with the CRC
@@ -1298,6 +1363,7 @@ int main(int argc, char **argv)
     test_mask();
     test_state_files();
     test_state_copy();
+    test_state_rle();
     test_state_upgrade();
     test_state_grid();
     test_draw();
