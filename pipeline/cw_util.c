@@ -64,6 +64,28 @@ static void CPL_STDCALL gdal_handler(CPLErr cls, CPLErrorNum no, const char *msg
     }
 }
 
+OGRSpatialReferenceH cw_srs_gis(const char *wkt)
+{
+    OGRSpatialReferenceH s = OSRNewSpatialReference(wkt);
+    if (s && !wkt && OSRImportFromEPSG(s, 4326) != OGRERR_NONE) {
+        OSRDestroySpatialReference(s);
+        s = NULL;
+    }
+    if (s)
+        OSRSetAxisMappingStrategy(s, OAMS_TRADITIONAL_GIS_ORDER);
+    return s;
+}
+
+OGRCoordinateTransformationH cw_ct_wgs84(const char *wkt, int to_wgs)
+{
+    OGRSpatialReferenceH wgs = cw_srs_gis(NULL), s = cw_srs_gis(wkt);
+    OGRCoordinateTransformationH ct =
+        wgs && s ? OCTNewCoordinateTransformation(to_wgs ? s : wgs, to_wgs ? wgs : s) : NULL;
+    OSRDestroySpatialReference(wgs);
+    OSRDestroySpatialReference(s);
+    return ct;
+}
+
 void cw_gdal_init(void)
 {
     CPLSetErrorHandler(gdal_handler);

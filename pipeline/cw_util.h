@@ -9,6 +9,7 @@
 #ifndef CW_UTIL_H
 #define CW_UTIL_H
 
+#include <ogr_srs_api.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -29,6 +30,15 @@ int cw_error_prefix(const char *fmt, ...) CW_PRINTF(1, 2);
 const char *cw_errmsg(void);
 /* GDAL's last error for this thread, or "" (set by our CPL handler). */
 const char *cw_gdal_errmsg(void);
+
+/* A spatial reference whose axes are in GIS order (easting or longitude
+ * first, as the pipeline's coordinates are): of a WKT, or EPSG:4326 when
+ * wkt is NULL; NULL when the WKT is not one.  OSRDestroySpatialReference. */
+OGRSpatialReferenceH cw_srs_gis(const char *wkt);
+/* The transformation from EPSG:4326 to the CRS of a WKT (to_wgs 0) or back
+ * (1), both in GIS order; NULL when there is none (cw_gdal_errmsg says why).
+ * OCTDestroyCoordinateTransformation. */
+OGRCoordinateTransformationH cw_ct_wgs84(const char *wkt, int to_wgs);
 
 /* Install the GDAL error handler, set sane GDAL defaults; call once. */
 void cw_gdal_init(void);

@@ -1249,9 +1249,7 @@ static int export_ogr(const cw_alert *al, int n, const char *format, const char 
     }
     GDALDriverH drv = GDALGetDriverByName(vformats[fi].driver);
     GDALDatasetH ds = drv ? GDALCreate(drv, dst, 0, 0, 0, GDT_Unknown, NULL) : NULL;
-    OGRSpatialReferenceH wgs = OSRNewSpatialReference(NULL);
-    OSRImportFromEPSG(wgs, 4326);
-    OSRSetAxisMappingStrategy(wgs, OAMS_TRADITIONAL_GIS_ORDER);
+    OGRSpatialReferenceH wgs = cw_srs_gis(NULL);
     OGRLayerH l = ds ? GDALDatasetCreateLayer(ds, "alerts", wgs, wkbMultiPolygon, (char **)vformats[fi].lopts) : NULL;
     int ok = l != NULL;
     static const OGRFieldType ot[] = {[CW_COL_TEXT] = OFTString, [CW_COL_INT] = OFTInteger,

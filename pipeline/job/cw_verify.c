@@ -360,11 +360,7 @@ static void add_list(char *list, size_t n, const char *item)
 static int tile_loss(verify_t *V, int ti, int from, int to)
 {
     vtile *t = &V->t[ti];
-    OGRSpatialReferenceH wgs = OSRNewSpatialReference(NULL), ts = OSRNewSpatialReference(t->grid.crs_wkt);
-    OSRImportFromEPSG(wgs, 4326);
-    OSRSetAxisMappingStrategy(wgs, OAMS_TRADITIONAL_GIS_ORDER);
-    OSRSetAxisMappingStrategy(ts, OAMS_TRADITIONAL_GIS_ORDER);
-    OGRCoordinateTransformationH ct = OCTNewCoordinateTransformation(wgs, ts);
+    OGRCoordinateTransformationH ct = cw_ct_wgs84(t->grid.crs_wkt, 0);
     int rc = ct ? 0 : cw_error("tile %s: no transformation from EPSG:4326: %s", t->rec.tile, cw_gdal_errmsg());
     for (int i = 0; !rc && i < V->nal; i++) {
         const cw_alert *a = &V->al[i];
@@ -416,8 +412,6 @@ static int tile_loss(verify_t *V, int ti, int from, int to)
     }
     if (ct)
         OCTDestroyCoordinateTransformation(ct);
-    OSRDestroySpatialReference(wgs);
-    OSRDestroySpatialReference(ts);
     return rc;
 }
 
@@ -653,13 +647,13 @@ static OGRGeometryH plot_geom(const verify_t *V, int p, OGRSpatialReferenceH wgs
     OGRSpatialReferenceH from;
     if (ti >= 0) {
         g = OGR_G_Clone(V->t[ti].ag.t[V->home_k[p]].geom);
-        from = OSRNewSpatialReference(V->t[ti].grid.crs_wkt);
+        from = cw_srs_gis(V->t[ti].grid.crs_wkt);
     } else {
         g = OGR_G_Clone(V->plots.a[p].geom);
         from = OSRClone(V->plots.a[p].srs);
+        OSRSetAxisMappingStrategy(from, OAMS_TRADITIONAL_GIS_ORDER);
     }
-    OSRSetAxisMappingStrategy(from, OAMS_TRADITIONAL_GIS_ORDER);
-    OGRCoordinateTransformationH ct = OCTNewCoordinateTransformation(from, wgs);
+    OGRCoordinateTransformationH ct = from ? OCTNewCoordinateTransformation(from, wgs) : NULL;
     if (!ct || OGR_G_Transform(g, ct) != OGRERR_NONE) {
         OGR_G_DestroyGeometry(g);
         g = NULL;
@@ -679,9 +673,7 @@ static int vector_layer(verify_t *V, const char *driver, const char *path, char 
     OGRLayerH sl = src && GDALDatasetGetLayerCount(src) == 1 ? GDALDatasetGetLayer(src, 0) : NULL;
     OGRFeatureDefnH sd = sl ? OGR_L_GetLayerDefn(sl) : NULL;
     GDALDatasetH ds = drv ? GDALCreate(drv, path, 0, 0, 0, GDT_Unknown, dsco) : NULL;
-    OGRSpatialReferenceH wgs = OSRNewSpatialReference(NULL);
-    OSRImportFromEPSG(wgs, 4326);
-    OSRSetAxisMappingStrategy(wgs, OAMS_TRADITIONAL_GIS_ORDER);
+    OGRSpatialReferenceH wgs = cw_srs_gis(NULL);
     OGRLayerH l = ds ? GDALDatasetCreateLayer(ds, "verdicts", wgs, wkbUnknown, NULL) : NULL;
     int rc = l ? 0 : cw_error("%s: cannot create: %s", path, cw_gdal_errmsg());
     int nsf = sd ? OGR_FD_GetFieldCount(sd) : 0, *map = calloc((size_t)nsf + 1, sizeof *map);

@@ -489,12 +489,9 @@ static void components_match_history(alert_run *r)
 static int transforms_open(alert_run *r)
 {
     const cw_scene *s = r->s;
-    r->tsrs = OSRNewSpatialReference(s->crs_wkt);
-    r->wgs = OSRNewSpatialReference(NULL);
-    OSRImportFromEPSG(r->wgs, 4326);
-    OSRSetAxisMappingStrategy(r->tsrs, OAMS_TRADITIONAL_GIS_ORDER);
-    OSRSetAxisMappingStrategy(r->wgs, OAMS_TRADITIONAL_GIS_ORDER);
-    r->ct = OCTNewCoordinateTransformation(r->tsrs, r->wgs);
+    r->tsrs = cw_srs_gis(s->crs_wkt);
+    r->wgs = cw_srs_gis(NULL);
+    r->ct = r->tsrs && r->wgs ? OCTNewCoordinateTransformation(r->tsrs, r->wgs) : NULL;
     PJ *raw = proj_create_crs_to_crs(r->pj_ctx, s->crs_wkt, "EPSG:4326", NULL);
     r->pj = raw ? proj_normalize_for_visualization(r->pj_ctx, raw) : NULL;
     proj_destroy(raw);

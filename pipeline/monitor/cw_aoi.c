@@ -255,8 +255,7 @@ static OGRGeometryH aoi_geom_in(const cw_aoi *a, OGRSpatialReferenceH dst)
 int cw_aoi_grid_build(const cw_aoi_set *set, const cw_scene *s, cw_aoi_grid *g)
 {
     memset(g, 0, sizeof *g);
-    OGRSpatialReferenceH tsrs = OSRNewSpatialReference(s->crs_wkt);
-    OSRSetAxisMappingStrategy(tsrs, OAMS_TRADITIONAL_GIS_ORDER);
+    OGRSpatialReferenceH tsrs = cw_srs_gis(s->crs_wkt);
     double gx0 = s->gt[0], gx1 = s->gt[0] + s->width * s->gt[1];
     double gy1 = s->gt[3], gy0 = s->gt[3] + s->height * s->gt[5];
     int rc = 0;

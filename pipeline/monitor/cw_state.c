@@ -7,8 +7,8 @@
 #include "cw_util.h"
 
 #include <errno.h>
-#include <libdeflate.h>
 #include <fcntl.h>
+#include <libdeflate.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -382,8 +382,8 @@ static int read_frame(cw_state_file *f, int c, void **buf, size_t *cap)
         return cw_error("%s: read error in chunk %d", f->path, c);
     uint8_t crc[CRC_BYTES];
     const size_t n = f->csize[c];
-    if (f->version >= 7 &&
-        (n < CRC_BYTES || (crc_frame(*buf, n - CRC_BYTES, crc), memcmp(crc, (uint8_t *)*buf + n - CRC_BYTES, CRC_BYTES))))
+    if (f->version >= 7 && (n < CRC_BYTES || (crc_frame(*buf, n - CRC_BYTES, crc),
+                                              memcmp(crc, (uint8_t *)*buf + n - CRC_BYTES, CRC_BYTES))))
         return cw_error("%s: chunk %d is corrupt (CRC-32 of its bytes)", f->path, c);
     return 0;
 }

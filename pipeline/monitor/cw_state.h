@@ -46,7 +46,7 @@
 #define CW_STATE_VERSION                                                                                     \
     7                    /* 3: dyn keeps the last clear observation's bands; 4: harmonic sums and terms;     \
                             5: chunks of CW_STATE_ROWS rows (128 before); 6: and CW_STATE_COLS               \
-                            columns (full rows before), the reference's counts first; 7: a CRC-32 of       \
+                            columns (full rows before), the reference's counts first; 7: a CRC-32 of         \
                             each chunk's bytes instead of its frames' content checksums */
 #define CW_STATE_ROWS 16 /* rows per chunk; strips are multiples of it */
 #define CW_STATE_COLS                                                                                        \

@@ -447,15 +447,7 @@ static int geom_poly(OGRGeometryH g, const view *v, cw_poly *p)
 /* Alert outlines come in EPSG:4326; the maps are on the tile grid. */
 static OGRCoordinateTransformationH to_tile_ct(const cw_map_ctx *M)
 {
-    OGRSpatialReferenceH a = OSRNewSpatialReference(NULL), b = OSRNewSpatialReference(NULL);
-    OGRCoordinateTransformationH ct = NULL;
-    if (OSRImportFromEPSG(a, 4326) == OGRERR_NONE && OSRImportFromWkt(b, &(char *){M->sc[0].s->crs_wkt}) == OGRERR_NONE) {
-        OSRSetAxisMappingStrategy(a, OAMS_TRADITIONAL_GIS_ORDER);
-        OSRSetAxisMappingStrategy(b, OAMS_TRADITIONAL_GIS_ORDER);
-        ct = OCTNewCoordinateTransformation(a, b);
-    }
-    OSRDestroySpatialReference(a);
-    OSRDestroySpatialReference(b);
+    OGRCoordinateTransformationH ct = cw_ct_wgs84(M->sc[0].s->crs_wkt, 0);
     if (!ct)
         cw_error("no transformation from EPSG:4326 to the tile's CRS: %s", cw_gdal_errmsg());
     return ct;

@@ -768,7 +768,8 @@ static void test_state_rle(void)
     uint8_t ent[16], *frame = NULL, *dec = malloc(npx * bpp);
     int got = fp && fseek(fp, 40, SEEK_SET) == 0 && fread(ent, 1, 16, fp) == 16;
     const size_t len = got ? le32(ent + 8) : 0;
-    got = got && (frame = malloc(len)) && fseek(fp, (long)le32(ent), SEEK_SET) == 0 && fread(frame, 1, len, fp) == len;
+    got = got && (frame = malloc(len)) && fseek(fp, (long)le32(ent), SEEK_SET) == 0 &&
+          fread(frame, 1, len, fp) == len;
     if (fp)
         fclose(fp);
     unsigned long long fs[12] = {0};
@@ -778,13 +779,16 @@ static void test_state_rle(void)
     int same = nf == 9;
     for (int i = 0; same && i < 9; i++)
         same = fs[i] == want[i];
-    CHECK(same && nblocks == 0, "frames of %d sizes %llu %llu %llu %llu %llu %llu %llu %llu %llu (the first "
-          "without a compressed block: %d)", nf, fs[0], fs[1], fs[2], fs[3], fs[4], fs[5], fs[6], fs[7], fs[8], nblocks);
+    CHECK(same && nblocks == 0,
+          "frames of %d sizes %llu %llu %llu %llu %llu %llu %llu %llu %llu (the first "
+          "without a compressed block: %d)",
+          nf, fs[0], fs[1], fs[2], fs[3], fs[4], fs[5], fs[6], fs[7], fs[8], nblocks);
     CHECK(got && ZSTD_decompress(dec, npx * bpp, frame, len) == npx * bpp && back[0] == data[0],
           "zstd's decoder reads the chunk as one stream");
     /* what zstd reads is the serial form: each 2-byte plane's low bytes, then its high bytes */
     const size_t lc = cw_state_plane_offset(k, 2, npx);
-    CHECK(got && dec[lc] == 0xb8 && dec[lc + npx - 1] == 0xb8 && dec[lc + npx] == 0x0b && dec[lc + 2 * npx - 1] == 0x0b,
+    CHECK(got && dec[lc] == 0xb8 && dec[lc + npx - 1] == 0xb8 && dec[lc + npx] == 0x0b &&
+              dec[lc + 2 * npx - 1] == 0x0b,
           "last_clear's bytes as the format says");
     unlink(path);
     free(frame);
@@ -851,7 +855,8 @@ static void test_state_copy(void)
         same = cw_state_read_chunk(fc, k, W, H, c, io, back) == 0 &&
                memcmp(back, data + (size_t)c * full, (size_t)W * (c < 2 ? CW_STATE_ROWS : 8) * bpp) == 0;
     cw_state_close(fc);
-    CHECK(ok && copied && same, "chunks of a version 6 file copied into a new file read back bit for bit (%s)",
+    CHECK(ok && copied && same,
+          "chunks of a version 6 file copied into a new file read back bit for bit (%s)",
           same ? "" : cw_errmsg());
     /* a byte of chunk 1's frames damaged in the version 7 file: copying it is refused */
     const uint64_t at = le32(b + 40 + 16 + 0) | (uint64_t)le32(b + 40 + 16 + 4) << 32;
