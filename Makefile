@@ -12,7 +12,7 @@
 #   make OPENMP=0   build without OpenMP;  make SANITIZE=address,undefined
 #   make kernels-check   kernel tests only; needs no GDAL
 #   make install PREFIX=/usr/local   the binary and its man page (man/chakrawatch.1)
-#   make fuzz       libFuzzer targets (config, tile decoder, AOI loader, scene metadata, review CSV), FUZZ_SECONDS
+#   make fuzz       libFuzzer targets (config, tile decoder, AOI loader, scene metadata, review CSV, state files), FUZZ_SECONDS
 #                   each (default 60); check runs a 10 s smoke of each
 
 CC      ?= cc
@@ -107,7 +107,7 @@ $(BUILD)/decode_floor: tests/bench/decode_floor.c $(BUILD)/libchakrawatch.a $(BU
 
 # ---- fuzzing: clang's libFuzzer with ASan/UBSan, no OpenMP, its own objects
 FUZZ_BUILD := build-fuzz
-FUZZ_TARGETS := config tiletiff aoi scene csv
+FUZZ_TARGETS := config tiletiff aoi scene csv state
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -Wno-unknown-pragmas \
               -fsanitize=fuzzer-no-link,address,undefined -Ikernels -Ipipeline
 FUZZ_OBJ := $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(KERNEL_SRC) $(PIPE_SRC))

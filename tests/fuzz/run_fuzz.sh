@@ -9,7 +9,7 @@ SECS=${FUZZ_SECONDS:-60}
 HERE=$(cd "$(dirname "$0")" && pwd)
 pass=0 fail=0
 mkdir -p "$BUILD/corpus"
-for t in config tiletiff aoi scene csv; do
+for t in config tiletiff aoi scene csv state; do
     c="$BUILD/corpus/$t"
     mkdir -p "$c"
     cp "$HERE"/corpus/$t/* "$c/" 2>/dev/null
