@@ -633,7 +633,7 @@ static int compress_planes(cw_state_io *io, slot_t *s, const uint8_t *p, size_t 
 {
     size_t from = 0; /* the planes not written yet start here */
     for (size_t at = 0; at < n;) {
-        if (memcmp(p + at, p + at + 1, plane - 1) != 0) { /* equal to itself shifted: one value */
+        if (memcmp(p + at, p + at + 1, plane - 1) != 0) { /* not itself shifted by a byte: two values */
             at += plane;
             continue;
         }

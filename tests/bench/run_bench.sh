@@ -240,9 +240,10 @@ for i in $(seq 1 "$ALT"); do
     eval "$RESET"
     /usr/bin/time -f "night %e" -a -o "$O/alt.txt" $NIGHT > /dev/null 2>&1
 done
-alt_median() { grep "^$1 " "$O/alt.txt" | awk '{print $2}' | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
-A_IN=$(alt_median inputs)
-A_NIGHT=$(alt_median night)
+# the median of column $3 of file $1's lines that start with $2
+median_of() { grep "^$2 " "$1" | awk -v c="$3" '{print $c}' | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+A_IN=$(median_of "$O/alt.txt" inputs 2)
+A_NIGHT=$(median_of "$O/alt.txt" night 2)
 echo "  alternating, $ALT runs of each: nightly update $A_NIGHT s / decode of all its inputs $A_IN s =" \
     "$(awk -v a="$A_NIGHT" -v b="$A_IN" 'BEGIN {printf "%.2f", a / b}')x  (the issue's target <= 1.3)"
 eval "$RESET"
@@ -271,11 +272,10 @@ for i in $(seq 1 "$ALT"); do
     rm -rf "$RF/state" "$RF/out"; cp -a "$RF/state-ref" "$RF/state"; sync
     /usr/bin/time -f "finalize %e %M" -a -o "$O/rf.txt" $FIN_NIGHT > /dev/null 2>&1
 done
-rf_median() { grep "^$1 " "$O/rf.txt" | awk -v c="$2" '{print $c}' | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 for k in reference finalize; do
-    t=$(rf_median $k 2)
+    t=$(median_of "$O/rf.txt" $k 2)
     echo "  $k night, $ALT runs: $t s = $(awk -v a="$t" -v b="$A_NIGHT" 'BEGIN {printf "%.2f", a / b}')x the" \
-        "monitoring night; peak RSS $(($(rf_median $k 3) / 1024)) MB"
+        "monitoring night; peak RSS $(($(median_of "$O/rf.txt" $k 3) / 1024)) MB"
 done
 du -sh "$RF/state-ref"/*/ref-* | sed 's/^/  reference state: /'
 rm -rf "$RF"
