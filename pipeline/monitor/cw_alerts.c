@@ -166,8 +166,7 @@ typedef struct {
     size_t nfresh;
     PJ_CONTEXT *pj_ctx;
     PJ *pj; /* tile CRS -> WGS84, lon/lat */
-    OGRSpatialReferenceH tsrs, wgs;
-    OGRCoordinateTransformationH ct;
+    OGRCoordinateTransformationH ct; /* tile CRS -> EPSG:4326 (GIS order) */
 } alert_run;
 
 static comp_t *comp_of(const alert_run *r, size_t k) { return &r->comps[r->root_comp[uf_find(r->par, k)]]; }
@@ -489,9 +488,7 @@ static void components_match_history(alert_run *r)
 static int transforms_open(alert_run *r)
 {
     const cw_scene *s = r->s;
-    r->tsrs = cw_srs_gis(s->crs_wkt);
-    r->wgs = cw_srs_gis(NULL);
-    r->ct = r->tsrs && r->wgs ? OCTNewCoordinateTransformation(r->tsrs, r->wgs) : NULL;
+    r->ct = cw_ct_wgs84(s->crs_wkt, 1);
     PJ *raw = proj_create_crs_to_crs(r->pj_ctx, s->crs_wkt, "EPSG:4326", NULL);
     r->pj = raw ? proj_normalize_for_visualization(r->pj_ctx, raw) : NULL;
     proj_destroy(raw);
@@ -747,8 +744,6 @@ static void alert_run_free(alert_run *r)
     proj_destroy(r->pj);
     proj_context_destroy(r->pj_ctx);
     OCTDestroyCoordinateTransformation(r->ct);
-    OSRDestroySpatialReference(r->tsrs);
-    OSRDestroySpatialReference(r->wgs);
 }
 
 int cw_alerts_update(const cw_config *cfg, const cw_scene *s, const cw_aoi_grid *ag, const cw_aoi_set *as,

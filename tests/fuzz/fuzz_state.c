@@ -5,6 +5,7 @@
  * (a range read, as the river margins read their neighbours' counts), and
  * each as stored (a chunk copied into the next generation).  Seeds:
  * tests/fuzz/corpus/state, written by this build's writer. */
+#include "fuzz_file.h"
 #include "monitor/cw_state.h"
 
 #include <stdint.h>
@@ -25,12 +26,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 40)
         return 0;
     char path[64];
-    snprintf(path, sizeof path, "/tmp/cw-fuzz-state-%d.cws", (int)getpid());
-    FILE *fp = fopen(path, "wb");
-    if (!fp)
+    if (fuzz_file(path, sizeof path, "state", "cws", data, size))
         return 0;
-    fwrite(data, 1, size, fp);
-    fclose(fp);
     const cw_state_kind k = (cw_state_kind)(rd32(data + 12) % CW_ST_NKINDS);
     int w = (int)rd32(data + 16), h = (int)rd32(data + 20);
     if (w <= 0 || h <= 0 || w > 256 || h > 256) {

@@ -1,5 +1,6 @@
 /* libFuzzer target: the direct GeoTIFF tile decoder (cw_tiletiff) on any
  * bytes: every tile it agrees to read, for 8- and 16-bit requests. */
+#include "fuzz_file.h"
 #include "ingest/cw_tiletiff.h"
 
 #include <stdint.h>
@@ -12,12 +13,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char path[64];
-    snprintf(path, sizeof path, "/tmp/cw-fuzz-tile-%d.tif", (int)getpid());
-    FILE *f = fopen(path, "wb");
-    if (!f)
+    if (fuzz_file(path, sizeof path, "tile", "tif", data, size))
         return 0;
-    fwrite(data, 1, size, f);
-    fclose(f);
     static uint16_t buf[512 * 512];
     for (int bpp = 1; bpp <= 2; bpp++)
         for (int bs = 256; bs <= 512; bs += 256) {
