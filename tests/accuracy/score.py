@@ -32,7 +32,9 @@ truth/events.tif:
 The same figures per class (canopy_loss, mining_scar) after the table:
 recall, confirmed recall, class accuracy, date and area error over the
 class's events, precision over the alerts published with that class.
-False alerts are attributed to what lies under them (truth/decoys.tif).
+False alerts are attributed to what lies under them (truth/decoys.tif);
+each series' row ends with the events it missed and those whose best alert
+has the other class.
 --floors asserts the floors of the default test run and prints the line
 `accuracy: N passed, N failed` that tests/run_tests.sh reads.
 """
@@ -328,7 +330,7 @@ def score(series, history):
     gone = [a for a in alerts if a["published"] and a["status"] == "rejected"]
     transient_false = sum(1 for a in gone if a["mask"].sum() and (a["mask"] & dilate(ev > 0, 1)).sum() < 0.5 * a["mask"].sum())
     r = {"shift_ok": int(shift_ok), "transient_false": transient_false, "published": len(pub), "true": 0, "false": [], "events": 0, "detected": 0, "conf_events": 0,
-         "confirmed": 0, "class_ok": 0, "date_ok": 0, "area_err": [], "misses": [], "beside": 0, "beside_ok": 0}
+         "confirmed": 0, "class_ok": 0, "date_ok": 0, "area_err": [], "misses": [], "class_wrong": [], "beside": 0, "beside_ok": 0}
     r["by_class"] = {c: {"published": 0, "true": 0, "events": 0, "detected": 0, "conf_events": 0, "confirmed": 0,
                          "class_ok": 0, "date_ok": 0, "area_err": []} for c in CLASSES}
     for a in pub:
@@ -361,6 +363,8 @@ def score(series, history):
             continue
         r["detected"] += 1
         r["class_ok"] += class_of(best) == e["class"]
+        if class_of(best) != e["class"]:
+            r["class_wrong"].append(e["id"])
         on_time = e["first_seen"] is not None and e["start"] <= best["first"] <= e["first_seen"]
         r["date_ok"] += on_time
         r["area_err"].append(abs(best["area_ha"] - e["area_ha"]) / e["area_ha"])
@@ -485,7 +489,8 @@ def main():
                   f"{ratio(r['confirmed'], r['conf_events']):8.2f} {ratio(r['true'], r['published']):9.2f} "
                   f"{ratio(r['class_ok'], r['detected']):6.2f} {ratio(r['date_ok'], r['detected']):6.2f} "
                   f"{100 * med:7.1f}%  {len(r['false'])} {r['false'] if r['false'] else ''}"
-                  f"{' missed ' + ','.join(r['misses']) if r['misses'] else ''}")
+                  f"{' missed ' + ','.join(r['misses']) if r['misses'] else ''}"
+                  f"{' other class ' + ','.join(r['class_wrong']) if r['class_wrong'] else ''}")
     # cadence: the same scenes in one catch-up night give the same alerts and ids
     nd0, seed0 = int(a.dates.split(",")[-1]), int(a.seeds.split(",")[0])
     series = generate(work, seed0, nd0, a.season, a.site)
