@@ -18,7 +18,9 @@
 #include "job/cw_cmd.h"
 #include "monitor/cw_aoi.h"
 #include "monitor/cw_state.h"
+#include "publish/cw_csv.h"
 #include "publish/cw_draw.h"
+#include "publish/cw_html.h"
 #include "publish/cw_i18n.h"
 #include "store/cw_history.h"
 
@@ -1354,6 +1356,92 @@ static void test_reasons(void)
           "every reason of the history in Spanish with its values, the others as written (%d wrong)", bad);
 }
 
+/* What one writer function made of s, as a string (the caller frees it). */
+static char *written(void (*put)(FILE *, const char *), const char *s)
+{
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    if (!f)
+        return NULL;
+    put(f, s);
+    fclose(f);
+    return buf;
+}
+
+/* Text from users' files in CSV and HTML.  The oracles are the rules
+ * themselves: RFC 4180 (a field holding , " CR or LF is quoted, its quotes
+ * doubled) and OWASP's CSV injection rule as LibreOffice and Excel read a
+ * cell (= + - @ first, also after blanks, or a leading tab or CR, starts a
+ * formula: such a field gets a leading ' inside quotes); in HTML the five
+ * characters that open markup or end an attribute become entities, and
+ * decoding them gives the text back. */
+static void test_text_fields(void)
+{
+    static const char *const csv_cases[][2] = {
+        {"Bosque Kallari", "Bosque Kallari"},
+        {"Wiñak, Tsatsayaku", "\"Wiñak, Tsatsayaku\""},
+        {"Napo; Orellana", "\"Napo; Orellana\""},
+        {"say \"hi\"", "\"say \"\"hi\"\"\""},
+        {"two\nlines", "\"two\nlines\""},
+        {"=1+1", "\"'=1+1\""},
+        {"+593 99", "\"'+593 99\""},
+        {"-2 ha", "\"'-2 ha\""},
+        {"@SUM(A1)", "\"'@SUM(A1)\""},
+        {"  =cmd|' /C calc'!A0", "\"'  =cmd|' /C calc'!A0\""},
+        {"\t=x", "\"'\t=x\""},
+        {"\r@x", "\"'\r@x\""},
+        {"\n+x", "\"'\n+x\""},
+        {"\tplain", "\"'\tplain\""},
+        {"a=b-c", "a=b-c"},
+        {"=\"q\"", "\"'=\"\"q\"\"\""},
+        {"", ""},
+    };
+    int bad = 0;
+    for (size_t i = 0; i < sizeof csv_cases / sizeof csv_cases[0]; i++) {
+        char *got = written(cw_csv_text, csv_cases[i][0]);
+        if (!got || strcmp(got, csv_cases[i][1])) {
+            fprintf(stderr, "  csv text [%s] -> [%s], want [%s]\n", csv_cases[i][0], got ? got : "?",
+                    csv_cases[i][1]);
+            bad++;
+        }
+        free(got);
+    }
+    CHECK(bad == 0,
+          "CSV text fields: RFC 4180 quoting, no field a spreadsheet takes for a formula (%d wrong)", bad);
+    char *id = written(cw_csv_id, "00042"), *fid = written(cw_csv_id, "@x");
+    CHECK(id && !strcmp(id, "\"00042\"") && fid && !strcmp(fid, "\"'@x\""),
+          "CSV ids always quoted, neutralised as text: [%s] [%s]", id ? id : "?", fid ? fid : "?");
+    free(id);
+    free(fid);
+
+    const char *hostile = "x\" onmouseover='alert(1)' <b>&amp;</b> ñ";
+    char *h = written(cw_html_esc, hostile);
+    int raw = 0;
+    for (const char *c = h; c && *c; c++)
+        raw += *c == '<' || *c == '>' || *c == '"' || *c == '\'';
+    /* decode the five entities back: the text, unchanged */
+    static const char *const ent[][2] = {
+        {"&amp;", "&"}, {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&#39;", "'"}};
+    char back[256] = "";
+    size_t bl = 0;
+    for (const char *c = h; c && *c && bl + 1 < sizeof back;) {
+        size_t k = 0;
+        while (k < 5 && strncmp(c, ent[k][0], strlen(ent[k][0])))
+            k++;
+        if (k < 5) {
+            back[bl++] = ent[k][1][0];
+            c += strlen(ent[k][0]);
+        } else {
+            back[bl++] = *c++;
+        }
+    }
+    back[bl] = '\0';
+    CHECK(h && raw == 0 && !strcmp(back, hostile),
+          "HTML text: no < > \" ' left, entities decode to the text: [%s]", h ? h : "?");
+    free(h);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -1376,6 +1464,7 @@ int main(int argc, char **argv)
     test_tiletiff_strict();
     test_path_tidy();
     test_reasons();
+    test_text_fields();
     test_chakra_near();
     test_share_inside();
     GDALDestroyDriverManager();
