@@ -364,6 +364,52 @@ check(p.returncode == 1 and "8 already done" in p.stderr, "rerun: every scene al
 after = {**tree_digest(A, "out"), **tree_digest(A, "state")}
 check(before == after, "re-running a night changes no byte of state or outputs")
 
+# ------------------------------ an all-cloud scene after the series (a copy
+# of A): the night goes through and says so; nothing is seen clear, so the
+# alerts stay as they were and the evidence of observation keeps its count
+# and last clear date, while its longest gap now runs to this scene (by the
+# definition: from the reference's start to the latest scene)
+import datetime
+K = os.path.join(TMP, "K")
+shutil.copytree(A, K, symlinks=True)
+CLOUD_DAY = "2024-09-01"
+src = scenes()[-1]
+cloud_pid = src.replace(src.split("_")[2][:8], CLOUD_DAY.replace("-", ""))
+cloud_dir = os.path.join(TMP, "cloudy", cloud_pid)
+os.makedirs(cloud_dir)
+for f in os.listdir(os.path.join(SERIES, "inbox", src)):
+    shutil.copy(os.path.join(SERIES, "inbox", src, f), os.path.join(cloud_dir, f))
+    ds = gdal.Open(os.path.join(cloud_dir, f), gdal.GA_Update)
+    ds.SetMetadataItem("ACQUISITION_DATE", CLOUD_DAY)
+    if f == "SCL.tif":
+        a = ds.ReadAsArray()
+        a[a != 0] = 9  # cloud wherever the swath is
+        ds.GetRasterBand(1).WriteArray(a)
+    ds = None
+os.symlink(cloud_dir, os.path.join(K, "nightly", cloud_pid))
+p = cw("run", os.path.join(K, "job.ini"), "--night", CLOUD_DAY)
+check(p.returncode == 1 and "1 scene(s) processed" in p.stderr and "clear 0.0 %" in p.stderr,
+      f"an all-cloud scene is a night like the others, clear 0.0 % (exit 1 for the malformed AOI): {p.stderr[-400:]}")
+rec = glob.glob(os.path.join(K, "state", "18MTD", "obs", CLOUD_DAY + "_*[0-9].tif"))
+check(len(rec) == 1 and not (gdal.Open(rec[0]).ReadAsArray() == 0).any(),
+      f"its observation record shows no pixel seen clear: {rec}")
+check(sorted(r["alert_id"] for r in rows(export(K))) == sorted(ids), "an all-cloud night creates no alert")
+was = {r["aoi_id"]: r for r in rows(open(os.path.join(A, "out", TRUTH["dates"][-1], "aoi_summary.csv"),
+                                         encoding="utf-8-sig").read())}
+now = {r["aoi_id"]: r for r in rows(open(os.path.join(K, "out", CLOUD_DAY, "aoi_summary.csv"),
+                                         encoding="utf-8-sig").read())}
+bad_gap = []
+for aoi, b in was.items():
+    a = now.get(aoi, {})
+    trail = (datetime.date.fromisoformat(CLOUD_DAY) - datetime.date.fromisoformat(b["last_clear_observation"])).days
+    if (a.get("clear_observations"), a.get("last_clear_observation")) != (b["clear_observations"],
+                                                                         b["last_clear_observation"]) or \
+            int(a.get("longest_gap_days", -1)) != max(int(b["longest_gap_days"]), trail):
+        bad_gap.append((aoi, b["clear_observations"], b["last_clear_observation"], b["longest_gap_days"],
+                        a.get("clear_observations"), a.get("last_clear_observation"), a.get("longest_gap_days")))
+check(was and not bad_gap, f"after the all-cloud night every AOI keeps its clear observations and last one, and its "
+      f"longest gap reaches the cloudy scene: {bad_gap}")
+
 # ---------------------------------------------- B: one thread, same bytes
 # Three threads asked for, and a memory budget of 1 MB, which not even one
 # thread's buffers fit: the job runs one thread, says why, and goes on.  Its

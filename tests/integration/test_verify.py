@@ -30,6 +30,7 @@ report strikes it out and gives the measured precision, verify leaves it
 out with a note, and the reviews survive a rerun and a killed night.
 """
 import csv
+import datetime
 import glob
 import hashlib
 import io
@@ -276,8 +277,8 @@ expect_loss("P-E1", E1HALF, "E1")
 
 def scl_clear_dates(geo, share):
     """Dates the SCL itself (invalid classes, discs of 10 px around clouds and
-    5 px around shadows) shows at least `share` of the box clear."""
-    n = 0
+    5 px around shadows) shows at least `share` of the box clear, in order."""
+    dates = []
     for s in first:
         scl = gdal.Open(os.path.join(s, "SCL.tif")).ReadAsArray()
         scl = np.kron(scl, np.ones((2, 2), scl.dtype))[:EV.shape[0], :EV.shape[1]] if scl.shape != EV.shape else scl
@@ -285,12 +286,14 @@ def scl_clear_dates(geo, share):
         shadow = disc_dilate(scl == 3, 5)
         bad = np.isin(scl, (0, 1, 2, 3, 8, 9, 10, 11)) | cloud | shadow
         m = pixels_in(*geo)
-        n += (~bad[m]).mean() >= share
-    return n
+        if (~bad[m]).mean() >= share:
+            dates.append(cwtest.night_of(os.path.basename(s)))
+    return dates
 
 
 v = V.get("P-CLEAN", {})
-ub = scl_clear_dates(CLEAN, 0.5)
+CLEAN_DATES = scl_clear_dates(CLEAN, 0.5)
+ub = len(CLEAN_DATES)
 check(v.get("verdict") == "no_loss_observed", f"P-CLEAN: no_loss_observed (got {v.get('verdict')})")
 check(ub - 1 <= int(v.get("clear_observations", -1)) <= ub,
       f"P-CLEAN: {v.get('clear_observations')} clear observations, the SCL allows {ub}")
@@ -389,6 +392,21 @@ V = {r["plot_id"]: r for r in csv.DictReader(open(os.path.join(V5, "verdicts.csv
 v = V.get("P-E4", {})
 check(v.get("verdict") != "loss_after_cutoff" and "before the period" in v.get("notes", ""),
       f"P-E4 cleared before a later cut-off: {v.get('verdict')}, noted ({v.get('notes', '')[:60]})")
+
+# a period that runs past the last scene: the days from the plot's last clear
+# scene to the period's end are a gap too ("period edges included")
+V6 = os.path.join(TMP, "v6")
+shutil.rmtree(V6, ignore_errors=True)
+TO = datetime.date.fromisoformat(DATES[-1]) + datetime.timedelta(days=150)
+verify(V6, "--from", TRUTH["reference"][0], "--to", TO.isoformat(), "--lang", "en")
+v = {r["plot_id"]: r for r in csv.DictReader(open(os.path.join(V6, "verdicts.csv"),
+                                                  encoding="utf-8-sig"))}.get("P-CLEAN", {})
+# its last clear scene by the SCL, or the one before (the temporal tests may take a date away, above)
+want = {(TO - datetime.date.fromisoformat(d)).days for d in CLEAN_DATES[-2:]}
+check(v.get("verdict") == "insufficient_observation" and int(v.get("longest_gap_days") or -1) in want and
+      "gap" in v.get("explanation", ""),
+      f"P-CLEAN to {TO}: insufficient, its longest gap from its last clear scene to the period's end, one of "
+      f"{sorted(want)} days (got {v.get('verdict')}, {v.get('longest_gap_days')}: {v.get('explanation', '')[:80]})")
 
 # the sheet in headless Chromium: phone width and an A4 PDF (look at them: TMP/sheet-*.png)
 V4 = os.path.join(TMP, "v4")
