@@ -1442,6 +1442,37 @@ static void test_text_fields(void)
     free(h);
 }
 
+/* Names from files reach the history's attribute filters (OGR SQL; SQL
+ * proper on PostGIS) as quoted literals: a name with a quote is found as
+ * itself, and one written as SQL matches nothing. */
+static void test_history_quotes(void)
+{
+    char path[4096], st[32] = "";
+    snprintf(path, sizeof path, "%s/quotes.gpkg", fix);
+    unlink(path);
+    cw_history *h = cw_history_open(path, 1);
+    CHECK(h != NULL, "a new history: %s", cw_errmsg());
+    if (!h)
+        return;
+    const char *odd = "S2B_MSIL2A_20240317_O'Brien's copy", *plain = "S2B_MSIL2A_20240329_plain";
+    int ok = cw_history_begin(h) == 0 &&
+             cw_history_scene_put(h, odd, "18MTD", 3364, "2024-03-17", "processed", 90, 5, NULL, NULL,
+                                  NULL) == 0 &&
+             cw_history_scene_put(h, plain, "18MTD", 3376, "2024-03-29", "duplicate", 90, 5, NULL, NULL,
+                                  NULL) == 0 &&
+             cw_history_commit(h) == 0;
+    CHECK(ok, "two scenes recorded: %s", cw_errmsg());
+    CHECK(cw_history_scene_status(h, odd, st, sizeof st) == 1 && !strcmp(st, "processed"),
+          "a product name with quotes is found as itself (%s)", st);
+    CHECK(cw_history_scene_status(h, plain, st, sizeof st) == 1 && !strcmp(st, "duplicate"),
+          "and the other as itself (%s)", st);
+    CHECK(cw_history_scene_status(h, "x' OR '1'='1", st, sizeof st) == 0 &&
+              cw_history_scene_status(h, "S2B_MSIL2A_20240317_O", st, sizeof st) == 0,
+          "a name written as SQL, or the part before a quote, matches no scene");
+    cw_history_close(h);
+    unlink(path);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -1465,6 +1496,7 @@ int main(int argc, char **argv)
     test_path_tidy();
     test_reasons();
     test_text_fields();
+    test_history_quotes();
     test_chakra_near();
     test_share_inside();
     GDALDestroyDriverManager();
