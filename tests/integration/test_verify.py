@@ -392,6 +392,13 @@ V = {r["plot_id"]: r for r in csv.DictReader(open(os.path.join(V5, "verdicts.csv
 v = V.get("P-E4", {})
 check(v.get("verdict") != "loss_after_cutoff" and "before the period" in v.get("notes", ""),
       f"P-E4 cleared before a later cut-off: {v.get('verdict')}, noted ({v.get('notes', '')[:60]})")
+# the same short period is too short to back "no loss": P-CLEAN, seen on its two
+# scenes with no long gap and nothing never seen, is insufficient for its count
+v = V.get("P-CLEAN", {})
+check(v.get("verdict") == "insufficient_observation" and int(v.get("clear_observations") or 99) <= 2 and
+      "clear observations, 6 needed" in v.get("explanation", "") and "gap" not in v.get("explanation", ""),
+      f"P-CLEAN over the last two scenes: insufficient, too few clear observations ({v.get('verdict')}: "
+      f"{v.get('explanation', '')[:80]})")
 
 # a period that runs past the last scene: the days from the plot's last clear
 # scene to the period's end are a gap too ("period edges included")
