@@ -410,6 +410,104 @@ for aoi, b in was.items():
 check(was and not bad_gap, f"after the all-cloud night every AOI keeps its clear observations and last one, and its "
       f"longest gap reaches the cloudy scene: {bad_gap}")
 
+# ------------------------------------------------ small and close clearings
+# Painted on quiet forest of the first two monitoring scenes (E1's cleared
+# pixels of the same scene copied there, at 10 m and on every 20 m pixel a
+# clearing touches):
+# - two of 6 x 6 px (0.36 ha) 2 px apart whose centroids round to the same
+#   hectometre, so the id rule (TILE-L-date-E-N in hundreds of metres) gives
+#   both one base: the second is suffixed -2 (an alert once overwrote another
+#   of its night that shared its id), and the next night keeps both ids;
+# - two of 4 x 4 px (0.16 ha): inside the conserved area CA-01 it is
+#   published (>= [alerts] mmu_aoi_ha, 0.1 ha, touching an area of
+#   interest), inside none it is kept below the MMU (0.3 ha);
+# - one of 5 x 6 px inside no area: 0.30 ha, published (>= 0.3 ha).
+I = workdir("I")
+ssi = scenes()
+ev1 = EV == next(e["code"] for e in TRUTH["events"] if e["id"] == "E1")
+ey, ex = [int(np.median(v)) for v in np.nonzero(ev1)]
+quiet = EV == 0
+for d in (3, 4):
+    scl = gdal.Open(os.path.join(SERIES, "inbox", ssi[d], "SCL.tif")).ReadAsArray()
+    quiet &= np.kron(scl == 4, np.ones((2, 2), bool))[:EV.shape[0], :EV.shape[1]]
+
+
+def centre_hm(xa, ya):
+    """The id's rounded centroid of a 6 x 6 block at (xa, ya): hundreds of metres."""
+    return round((X0 + (xa + 3) * 10) / 100.0), round((Y0 - (ya + 3) * 10) / 100.0)
+
+
+def quiet_spot(x0, x1, y0, y1, w, h, ok=lambda x, y: True):
+    """A place for a w x h block in [x0, x1) x [y0, y1), 15 px from anything."""
+    for y in range(max(y0, 15), min(y1, EV.shape[0] - 15) - h):
+        for x in range(max(x0, 15), min(x1, EV.shape[1] - 15) - w):
+            if quiet[y - 15:y + h + 15, x - 15:x + w + 15].all() and ok(x, y):
+                return x, y
+    return None
+
+
+twin = quiet_spot(0, EV.shape[1], 450, EV.shape[0], 14, 6, lambda x, y: centre_hm(x, y) == centre_hm(x + 8, y))
+inside = quiet_spot(160, 440, 110, 390, 4, 4)  # CA-01: 150..450 x 100..400
+outside = quiet_spot(500, 820, 450, 560, 4, 4)  # inside no area of interest
+at_mmu = quiet_spot(outside[0] + 30, 820, 450, 560, 5, 6) if outside else None
+check(twin and inside and outside and at_mmu, f"quiet forest for the clearings: {twin} {inside} {outside} {at_mmu}")
+BLOCKS = ([(twin[0], twin[1], 6, 6), (twin[0] + 8, twin[1], 6, 6), (*inside, 4, 4), (*outside, 4, 4),
+           (*at_mmu, 5, 6)] if twin and inside and outside and at_mmu else [])
+for d in (3, 4):
+    src = os.path.join(SERIES, "inbox", ssi[d])
+    dst = os.path.join(TMP, "painted", ssi[d])
+    os.makedirs(dst)
+    for f in os.listdir(src):
+        shutil.copy(os.path.join(src, f), os.path.join(dst, f))
+        if f == "SCL.tif":
+            continue
+        ds = gdal.Open(os.path.join(dst, f), gdal.GA_Update)
+        a = ds.ReadAsArray()
+        k = ds.RasterXSize / EV.shape[1]  # 1 at 10 m, 0.5 at 20 m
+        for bx, by, bw, bh in BLOCKS:
+            ya, xa = int(by * k), int(bx * k)
+            h, w = int(np.ceil((by + bh) * k)) - ya, int(np.ceil((bx + bw) * k)) - xa
+            a[ya:ya + h, xa:xa + w] = a[int(ey * k):int(ey * k) + h, int(ex * k):int(ex * k) + w]
+        ds.GetRasterBand(1).WriteArray(a)
+        ds = None
+for d in range(5):
+    os.symlink(os.path.join(TMP, "painted", ssi[d]) if d >= 3 else os.path.join(SERIES, "inbox", ssi[d]),
+               os.path.join(I, "nightly", ssi[d]))
+    p = cw("run", os.path.join(I, "job.ini"), "--night", cwtest.night_of(ssi[d]))
+    check(p.returncode in (0, 1), f"night {d + 1} with the painted clearings: exit {p.returncode}: {p.stderr[-300:]}")
+
+
+def alerts_on(rs, bx, by, bw, bh):
+    """The alerts whose centroid lies on block (bx, by, bw, bh)."""
+    out = {}
+    for r in rs:
+        x, y, _ = TO_UTM.TransformPoint(float(r["lon"]), float(r["lat"]))
+        if bx - 1 <= (x - X0) / 10 <= bx + bw + 1 and by - 1 <= (Y0 - y) / 10 <= by + bh + 1:
+            out[r["alert_id"]] = r
+    return out
+
+
+night1 = rows(open(os.path.join(I, "out", TRUTH["dates"][3], "alerts.csv"), encoding="utf-8-sig").read())
+night2 = rows(open(os.path.join(I, "out", TRUTH["dates"][4], "alerts.csv"), encoding="utf-8-sig").read())
+every = rows(export(I))
+if BLOCKS:
+    a1, b1 = alerts_on(night1, *BLOCKS[0]), alerts_on(night1, *BLOCKS[1])
+    ids1 = sorted(a1) + sorted(b1)
+    check(len(a1) == 1 and len(b1) == 1 and ids1[0].split("-")[:5] == ids1[1].split("-")[:5] and
+          sorted(ids1)[1] == sorted(ids1)[0] + "-2",
+          f"two clearings of one date within 100 m: one alert each, the second id suffixed -2: {ids1}")
+    ids2 = sorted(alerts_on(night2, *BLOCKS[0])) + sorted(alerts_on(night2, *BLOCKS[1]))
+    check(ids2 == ids1, f"the next night matches them under the same ids: {ids2}")
+    small_in = alerts_on(every, *BLOCKS[2])
+    small_out = alerts_on(every, *BLOCKS[3])
+    check(len(small_in) == 1 and all(r["aoi_id"] == "CA-01" and r["relation"] == "inside" and
+                                     0.1 <= float(r["area_ha"]) < 0.3 for r in small_in.values()),
+          f"a clearing of 0.16 ha inside a conserved area is published (>= 0.1 ha): {list(small_in.values())}")
+    check(not small_out, f"one inside no area of interest is not (< 0.3 ha): {list(small_out)}")
+    mmu = alerts_on(every, *BLOCKS[4])
+    check(len(mmu) == 1 and all(abs(float(r["area_ha"]) - 0.3) < 1e-6 and r["relation"] != "inside" for r in mmu.values()),
+          f"one of 0.30 ha exactly, inside no area, is published (>= 0.3 ha): {list(mmu.values())}")
+
 # ---------------------------------------------- B: one thread, same bytes
 # Three threads asked for, and a memory budget of 1 MB, which not even one
 # thread's buffers fit: the job runs one thread, says why, and goes on.  Its
