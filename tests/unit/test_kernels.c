@@ -351,7 +351,9 @@ static void test_confirmation(void)
         sb[i] = 10;
         info[i] = 3 | CK_BI_SET;
         chak[i] = (uint8_t)(i % 7 == 0);
-        m3[i] = (int16_t)(i % 5 == 0 ? 4500 : 8500); /* an edge: a neighbour's baseline is low */
+        /* an edge (a neighbour's baseline is low), dense canopy (a drop past clearcut_drop
+         * that leaves the NDVI above ndvi_max_after is a clear-cut all the same), forest */
+        m3[i] = (int16_t)(i % 5 == 0 ? 4500 : i % 5 == 1 ? 9200 : 8500);
     }
     int bad = 0, day = 3000, n_conf = 0, n_exp = 0;
     for (int k = 0; k < NOBS; k++) {
@@ -547,12 +549,13 @@ static void test_recovery(void)
     ck_dyn d = {fd, cd, lc, st, nn, na, nr, nba, npo, rec, ln, NULL, NULL, NULL};
     for (int i = 0; i < NPX; i++)
         info[i] = 8 | CK_BI_SET;
-    /* pixel 0: a dry spell; 1: a clearing whose NDVI regrows, NBR low; 2: the dry spell, back too late */
+    /* pixel 0: a dry spell; 1: a clearing whose NDVI regrows, NBR low; 2: the dry spell, back too
+     * late (its four last observations normal, the first of them 276 days after the first anomaly) */
     for (int k = 0; k < 12; k++) {
         int day = 3000 + 12 * k + (k >= 3 ? 0 : 0);
         int drop = k < 3;
         for (int i = 0; i < NPX; i++) {
-            int late = i == 2 && k < 10;
+            int late = i == 2 && k < 8;
             ndvi[i] = drop || late ? 0.35f : 0.85f;
             nbr[i] = drop || late || i == 1 ? 0.10f : 0.60f;
         }
