@@ -697,12 +697,22 @@ static void test_quality(void)
     int day = 4000, bad = 0, nh = 0, nf = 0;
     for (int i = 0; i < NP; i++) {
         rb[i] = 8, rn[i] = 128, rs[i] = 60; /* forest: 0.02, 0.32, 0.15 in bytes of 0.0025 */
-        lc[i] = (uint16_t)(i % 50 == 0 ? 0 : day - (int)((lcg(&seed) >> 16) % 200));
+        /* last clear up to 400 days back: the threshold's rise per day reaches its cap */
+        lc[i] = (uint16_t)(i % 50 == 0 ? 0 : day - (int)((lcg(&seed) >> 16) % 400));
         mask[i] = i % 13 == 0 ? CK_M_CLOUD : 0;
         int kind = (int)((lcg(&seed) >> 16) % 4); /* 0 same, 1 haze, 2 shadow, 3 clearing / pond */
-        ob[i] = (int16_t)(rb[i] * CK_REF8_STEP + (kind == 1 ? 1200 : kind == 3 ? 600 : (int)((lcg(&seed) >> 16) % 100)));
+        /* haze of two strengths (the weaker above the capped threshold only), and blue
+         * rising where the SWIR falls, which haze does not do */
+        const int haze_rise = i & 2 ? 1200 : 900, swir_falls = kind == 1 && i % 5 == 0;
+        ob[i] = (int16_t)(rb[i] * CK_REF8_STEP + (kind == 1   ? haze_rise
+                                                  : kind == 3 ? 600
+                                                              : (int)((lcg(&seed) >> 16) % 100)));
         on[i] = (int16_t)(kind == 2 ? 1600 : kind == 1 ? 3800 : kind == 3 ? 2000 : 3200);
-        os_[i] = (int16_t)(kind == 2 ? 800 : kind == 1 ? 1800 : kind == 3 ? (i & 1 ? 3000 : 40) : 1500);
+        os_[i] = (int16_t)(kind == 2    ? 800
+                           : swir_falls ? 1200
+                           : kind == 1  ? 1800
+                           : kind == 3  ? (i & 1 ? 3000 : 40)
+                                        : 1500);
         mw[i] = kind == 3 && !(i & 1) ? 0.5f : -0.3f;
         nd[i] = kind == 3 ? 0.1f : 0.8f;
         if (kind == 2 && i % 3 == 0) { /* new water beside land: the 20 m SWIR mixed, NIR below red */
