@@ -24,6 +24,7 @@ chunk columns, and run B reads its strips in column windows of 512
 (CHAKRAWATCH_WINDOW_COLS) where run A reads full rows.
 """
 import csv
+import datetime
 import glob
 import hashlib
 import io
@@ -120,6 +121,11 @@ def export(d, fmt="csv"):
 
 def rows(text):
     return list(csv.DictReader(io.StringIO(text)))
+
+
+def night_rows(d, night, name="alerts.csv"):
+    """The rows of one of a night's CSV outputs in work folder d."""
+    return rows(open(os.path.join(d, "out", night, name), encoding="utf-8-sig").read())
 
 
 # --------------------------------------------------------------- oracle
@@ -369,7 +375,6 @@ check(before == after, "re-running a night changes no byte of state or outputs")
 # alerts stay as they were and the evidence of observation keeps its count
 # and last clear date, while its longest gap now runs to this scene (by the
 # definition: from the reference's start to the latest scene)
-import datetime
 K = os.path.join(TMP, "K")
 shutil.copytree(A, K, symlinks=True)
 CLOUD_DAY = "2024-09-01"
@@ -394,10 +399,8 @@ rec = glob.glob(os.path.join(K, "state", "18MTD", "obs", CLOUD_DAY + "_*[0-9].ti
 check(len(rec) == 1 and not (gdal.Open(rec[0]).ReadAsArray() == 0).any(),
       f"its observation record shows no pixel seen clear: {rec}")
 check(sorted(r["alert_id"] for r in rows(export(K))) == sorted(ids), "an all-cloud night creates no alert")
-was = {r["aoi_id"]: r for r in rows(open(os.path.join(A, "out", TRUTH["dates"][-1], "aoi_summary.csv"),
-                                         encoding="utf-8-sig").read())}
-now = {r["aoi_id"]: r for r in rows(open(os.path.join(K, "out", CLOUD_DAY, "aoi_summary.csv"),
-                                         encoding="utf-8-sig").read())}
+was = {r["aoi_id"]: r for r in night_rows(A, TRUTH["dates"][-1], "aoi_summary.csv")}
+now = {r["aoi_id"]: r for r in night_rows(K, CLOUD_DAY, "aoi_summary.csv")}
 bad_gap = []
 for aoi, b in was.items():
     a = now.get(aoi, {})
@@ -491,8 +494,7 @@ def alerts_on(rs, bx, by, bw, bh):
     return out
 
 
-night1 = rows(open(os.path.join(I, "out", TRUTH["dates"][3], "alerts.csv"), encoding="utf-8-sig").read())
-night2 = rows(open(os.path.join(I, "out", TRUTH["dates"][4], "alerts.csv"), encoding="utf-8-sig").read())
+night1, night2 = night_rows(I, TRUTH["dates"][3]), night_rows(I, TRUTH["dates"][4])
 every = rows(export(I))
 if BLOCKS:
     a1, b1 = alerts_on(night1, *BLOCKS[0]), alerts_on(night1, *BLOCKS[1])
@@ -514,8 +516,8 @@ if BLOCKS:
 
 # --------------------------- a false positive that expires and comes back
 # The committee reviews a candidate as a false positive; it expires (window_obs
-# = 2: the next two clear scenes are normal) and the same pixels turn
-# anomalous again on the two scenes after: it is the same false alert, kept
+# = 2: after a normal clear scene it cannot be confirmed) and the same pixels
+# turn anomalous again three scenes later: it is the same false alert, kept
 # unpublished under its id with the review as its reason, not a new alert
 # (cw_alerts.c, components_match_history).
 J = workdir("J")
@@ -535,8 +537,7 @@ for d in range(8):
     p = cw("run", os.path.join(J, "job.ini"), "--night", cwtest.night_of(ssi[d]))
     check(p.returncode in (0, 1), f"night {d + 1} with the false positive: exit {p.returncode}: {p.stderr[-300:]}")
     if d == 3:
-        on = alerts_on(rows(open(os.path.join(J, "out", TRUTH["dates"][3], "alerts.csv"), encoding="utf-8-sig").read()),
-                       *FPB)
+        on = alerts_on(night_rows(J, TRUTH["dates"][d]), *FPB)
         check(len(on) == 1, f"the painted clearing is a candidate alert: {list(on)}")
         fp_id = next(iter(on), "none")
         p = cw("review", os.path.join(J, "job.ini"), fp_id, "--status", "false_positive", "--on", TRUTH["dates"][3])
@@ -546,9 +547,11 @@ on_fp = {}
 for f in hj.GetLayerByName("alerts"):
     if alerts_on([{"alert_id": f["alert_id"], "lat": f["lat"], "lon": f["lon"]}], *FPB):
         on_fp[f["alert_id"]] = (f["status"], f["published"], f["reason"] or "")
+expired = [f["night"] for f in hj.GetLayerByName("alert_events") if f["alert_id"] == fp_id and f["event"] == "rejected"]
 hj = None
-later = {i for d in TRUTH["dates"][5:] for i in alerts_on(rows(open(os.path.join(
-    J, "out", d, "alerts.csv"), encoding="utf-8-sig").read()), *FPB)}
+check(expired and all(n.replace("/", "-") < TRUTH["dates"][6] for n in expired),
+      f"it expired before its pixels turned anomalous again: rejected on {expired}")
+later = {i for d in TRUTH["dates"][6:] for i in alerts_on(night_rows(J, d), *FPB)}
 check(list(on_fp) == [fp_id] and on_fp[fp_id][1] == 0 and "false positive" in on_fp[fp_id][2] and
       later <= {fp_id}, f"seen again after it expired, the false positive is the same unpublished alert, no new "
       f"one: {on_fp}, listed later: {sorted(later)}")
