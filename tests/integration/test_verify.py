@@ -400,6 +400,26 @@ check(v.get("verdict") == "insufficient_observation" and int(v.get("clear_observ
       f"P-CLEAN over the last two scenes: insufficient, too few clear observations ({v.get('verdict')}: "
       f"{v.get('explanation', '')[:80]})")
 
+# a period that ends before the loss was detected, or before it was
+# confirmed: no loss in that period (a candidate is no evidence yet); the
+# clearing confirmed before the end stays loss
+e4 = {r["plot_id"]: r for r in csv.DictReader(open(os.path.join(V1, "verdicts.csv"), encoding="utf-8-sig"))}["P-E4"]
+e4_conf = min((r["confirmed_on"] for n in DATES for r in alerts_csv(n)
+               if r["alert_id"] == e4["alert_ids"] and r["confirmed_on"]), default="")
+check(e4_conf > e4["loss_first_detected"], f"P-E4's alert was confirmed after it was first detected ({e4_conf})")
+for name, end in (("detected", e4["loss_first_detected"]), ("confirmed", e4_conf)):
+    Vx = os.path.join(TMP, "v-before-" + name)
+    shutil.rmtree(Vx, ignore_errors=True)
+    end = (datetime.date.fromisoformat(end) - datetime.timedelta(days=1)).isoformat()
+    verify(Vx, "--from", TRUTH["reference"][0], "--to", end, "--lang", "en")
+    Vb = {r["plot_id"]: r for r in csv.DictReader(open(os.path.join(Vx, "verdicts.csv"), encoding="utf-8-sig"))}
+    v, v1 = Vb.get("P-E4", {}), Vb.get("P-E1", {})
+    check(v.get("verdict") != "loss_after_cutoff" and float(v.get("loss_ha") or 0) == 0.0,
+          f"a period ending {end}, the day before P-E4's loss was {name}: no loss in it "
+          f"({v.get('verdict')}, {v.get('loss_ha')} ha)")
+    if name == "confirmed":
+        check(v1.get("verdict") == "loss_after_cutoff", f"P-E1, confirmed before {end}, is loss ({v1.get('verdict')})")
+
 # a period that runs past the last scene: the days from the plot's last clear
 # scene to the period's end are a gap too ("period edges included")
 V6 = os.path.join(TMP, "v6")
