@@ -72,9 +72,6 @@ static int column(char **f, int nf, const char *const *names)
     return -1;
 }
 
-/* The file's reviews: header names in English or Spanish; rows with an
- * empty review cell are skipped (a spreadsheet where only some rows were
- * reviewed). */
 /* A review sheet as one NUL-terminated text (at most 16 MiB), or NULL. */
 static char *slurp(const char *path)
 {
@@ -101,6 +98,9 @@ static char *slurp(const char *path)
     return text;
 }
 
+/* The file's reviews: header names in English or Spanish; rows with an
+ * empty review cell are skipped (a spreadsheet where only some rows were
+ * reviewed). */
 static int review_csv(cw_history *h, const cw_review_opts *o, int day, int *refused)
 {
     char *text = slurp(o->csv);

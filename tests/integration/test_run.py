@@ -186,7 +186,12 @@ AOIS = load_aois()
 
 
 def expected_relation(code):
-    g = event_geometry(code)
+    return expected_relation_of(event_geometry(code))
+
+
+def expected_relation_of(g):
+    """The nearest AOI within 2 km of footprint g (UTM) and the relation by
+    the rule: inside, or a ring of 0-500, 500-1000 or 1000-2000 m."""
     best = None
     for aid, kind, ag in AOIS:
         dist = 0.0 if g.Intersects(ag) else g.Distance(ag)
@@ -424,7 +429,10 @@ check(was and not bad_gap, f"after the all-cloud night every AOI keeps its clear
 # - two of 4 x 4 px (0.16 ha): inside the conserved area CA-01 it is
 #   published (>= [alerts] mmu_aoi_ha, 0.1 ha, touching an area of
 #   interest), inside none it is kept below the MMU (0.3 ha);
-# - one of 5 x 6 px inside no area: 0.30 ha, published (>= 0.3 ha).
+# - one of 5 x 6 px inside no area: 0.30 ha, published (>= 0.3 ha);
+# - one of 6 x 6 px 440-480 m east of CA-01: its ring is 0-500 m.
+# Every painted alert's area of interest and relation are OGR's (the
+# block's footprint against the AOI files, expected_relation_of).
 I = workdir("I")
 ssi = scenes()
 ev1 = EV == next(e["code"] for e in TRUTH["events"] if e["id"] == "E1")
@@ -474,9 +482,11 @@ twin = quiet_spot(0, EV.shape[1], 450, EV.shape[0], 14, 6, lambda x, y: centre_h
 inside = quiet_spot(160, 440, 110, 390, 4, 4)  # CA-01: 150..450 x 100..400
 outside = quiet_spot(500, 820, 450, 560, 4, 4)  # inside no area of interest
 at_mmu = quiet_spot(outside[0] + 30, 820, 450, 560, 5, 6) if outside else None
-check(twin and inside and outside and at_mmu, f"quiet forest for the clearings: {twin} {inside} {outside} {at_mmu}")
+near = quiet_spot(494, 505, 150, 350, 6, 6)  # 440-480 m from CA-01's east edge (x = 450)
+check(twin and inside and outside and at_mmu and near,
+      f"quiet forest for the clearings: {twin} {inside} {outside} {at_mmu} {near}")
 BLOCKS = ([(twin[0], twin[1], 6, 6), (twin[0] + 8, twin[1], 6, 6), (*inside, 4, 4), (*outside, 4, 4),
-           (*at_mmu, 5, 6)] if twin and inside and outside and at_mmu else [])
+           (*at_mmu, 5, 6), (*near, 6, 6)] if twin and inside and outside and at_mmu and near else [])
 for d in range(5):
     os.symlink(painted(ssi[d], BLOCKS, os.path.join(TMP, "painted")) if d >= 3 else
                os.path.join(SERIES, "inbox", ssi[d]), os.path.join(I, "nightly", ssi[d]))
@@ -513,6 +523,20 @@ if BLOCKS:
     mmu = alerts_on(every, *BLOCKS[4])
     check(len(mmu) == 1 and all(abs(float(r["area_ha"]) - 0.3) < 1e-6 and r["relation"] != "inside" for r in mmu.values()),
           f"one of 0.30 ha exactly, inside no area, is published (>= 0.3 ha): {list(mmu.values())}")
+    rel_bad = []
+    for bx, by, bw, bh in BLOCKS:
+        ring = ogr.Geometry(ogr.wkbLinearRing)
+        for px, py in ((bx, by), (bx + bw, by), (bx + bw, by + bh), (bx, by + bh), (bx, by)):
+            ring.AddPoint_2D(X0 + px * 10, Y0 - py * 10)
+        box = ogr.Geometry(ogr.wkbPolygon)
+        box.AddGeometry(ring)
+        want = expected_relation_of(box)
+        rel_bad += [(r["alert_id"], r["aoi_id"], r["relation"], r["distance_m"], want)
+                    for r in alerts_on(every, bx, by, bw, bh).values() if (r["aoi_id"], r["relation"]) != want]
+    near_rel = [r["relation"] for r in alerts_on(every, *BLOCKS[5]).values()]
+    check(not rel_bad and near_rel == ["ring_0_500"],
+          f"each painted clearing's area and relation are OGR's, the one 440-480 m from CA-01 in its 0-500 m ring: "
+          f"{rel_bad} {near_rel}")
 
 # --------------------------- a false positive that expires and comes back
 # The committee reviews a candidate as a false positive; it expires (window_obs
