@@ -872,8 +872,8 @@ static int preview_write(const cw_pass *p, const pass_ctx *c)
     opts = CSLSetNameValue(opts, "TILED", "YES");
     opts = CSLSetNameValue(opts, "COMPRESS", "ZSTD");
     /* GDAL's default level, 9, took 0.2 s of a full tile's night; level 3
-     * half that, for 2 % more bytes (a real L2A scene's six bands, and the
-     * bench tile's preview) */
+     * half that, for 2 % more bytes on a real L2A scene's six bands (2.6 %
+     * on the bench tile's preview) */
     opts = CSLSetNameValue(opts, "ZSTD_LEVEL", "3");
     opts = CSLSetNameValue(opts, "PREDICTOR", "2");
     opts = CSLSetNameValue(opts, "INTERLEAVE", "BAND");

@@ -103,6 +103,21 @@ def night(d, pid, env=None, threads=None):
     return cw(*args, env=env)
 
 
+def scene_copy(pid, root, day=None):
+    """A copy of the series' scene pid in root (pid, folder): dated `day`
+    (YYYY-MM-DD: its name and ACQUISITION_DATE) when given."""
+    new = pid.replace(pid.split("_")[2][:8], day.replace("-", "")) if day else pid
+    dst = os.path.join(root, new)
+    os.makedirs(dst)
+    for f in os.listdir(os.path.join(SERIES, "inbox", pid)):
+        shutil.copy(os.path.join(SERIES, "inbox", pid, f), os.path.join(dst, f))
+        if day:
+            ds = gdal.Open(os.path.join(dst, f), gdal.GA_Update)
+            ds.SetMetadataItem("ACQUISITION_DATE", day)
+            ds = None
+    return new, dst
+
+
 def digest(path):
     return hashlib.sha256(open(path, "rb").read()).hexdigest()
 
@@ -384,18 +399,12 @@ K = os.path.join(TMP, "K")
 shutil.copytree(A, K, symlinks=True)
 CLOUD_DAY = "2024-09-01"
 src = scenes()[-1]
-cloud_pid = src.replace(src.split("_")[2][:8], CLOUD_DAY.replace("-", ""))
-cloud_dir = os.path.join(TMP, "cloudy", cloud_pid)
-os.makedirs(cloud_dir)
-for f in os.listdir(os.path.join(SERIES, "inbox", src)):
-    shutil.copy(os.path.join(SERIES, "inbox", src, f), os.path.join(cloud_dir, f))
-    ds = gdal.Open(os.path.join(cloud_dir, f), gdal.GA_Update)
-    ds.SetMetadataItem("ACQUISITION_DATE", CLOUD_DAY)
-    if f == "SCL.tif":
-        a = ds.ReadAsArray()
-        a[a != 0] = 9  # cloud wherever the swath is
-        ds.GetRasterBand(1).WriteArray(a)
-    ds = None
+cloud_pid, cloud_dir = scene_copy(src, os.path.join(TMP, "cloudy"), CLOUD_DAY)
+ds = gdal.Open(os.path.join(cloud_dir, "SCL.tif"), gdal.GA_Update)
+a = ds.ReadAsArray()
+a[a != 0] = 9  # cloud wherever the swath is
+ds.GetRasterBand(1).WriteArray(a)
+ds = None
 os.symlink(cloud_dir, os.path.join(K, "nightly", cloud_pid))
 p = cw("run", os.path.join(K, "job.ini"), "--night", CLOUD_DAY)
 check(p.returncode == 1 and "1 scene(s) processed" in p.stderr and "clear 0.0 %" in p.stderr,
@@ -437,10 +446,18 @@ I = workdir("I")
 ssi = scenes()
 ev1 = EV == next(e["code"] for e in TRUTH["events"] if e["id"] == "E1")
 ey, ex = [int(np.median(v)) for v in np.nonzero(ev1)]
-quiet = EV == 0
-for d in (3, 4):
-    scl = gdal.Open(os.path.join(SERIES, "inbox", ssi[d], "SCL.tif")).ReadAsArray()
-    quiet &= np.kron(scl == 4, np.ones((2, 2), bool))[:EV.shape[0], :EV.shape[1]]
+
+
+def quiet_on(dates):
+    """Pixels of no event that the SCL calls vegetation on each of the scenes `dates` (indices)."""
+    q = EV == 0
+    for d in dates:
+        scl = gdal.Open(os.path.join(SERIES, "inbox", ssi[d], "SCL.tif")).ReadAsArray()
+        q &= np.kron(scl == 4, np.ones((2, 2), bool))[:EV.shape[0], :EV.shape[1]]
+    return q
+
+
+quiet = quiet_on((3, 4))
 
 
 def centre_hm(xa, ya):
@@ -460,10 +477,8 @@ def quiet_spot(x0, x1, y0, y1, w, h, ok=lambda x, y: True, where=quiet):
 def painted(pid, blocks, root):
     """A copy of scene pid in root with E1's cleared pixels of the same scene
     over each block (x, y, w, h): at 10 m, and on every 20 m pixel it touches."""
-    src, dst = os.path.join(SERIES, "inbox", pid), os.path.join(root, pid)
-    os.makedirs(dst)
-    for f in os.listdir(src):
-        shutil.copy(os.path.join(src, f), os.path.join(dst, f))
+    dst = scene_copy(pid, root)[1]
+    for f in os.listdir(dst):
         if f == "SCL.tif":
             continue
         ds = gdal.Open(os.path.join(dst, f), gdal.GA_Update)
@@ -547,11 +562,7 @@ if BLOCKS:
 J = workdir("J")
 with open(os.path.join(J, "job.ini"), "a") as f:
     f.write("\n[detect]\nwindow_obs = 2\n")
-quiet_all = quiet.copy()
-for d in (5, 6, 7):
-    scl = gdal.Open(os.path.join(SERIES, "inbox", ssi[d], "SCL.tif")).ReadAsArray()
-    quiet_all &= np.kron(scl == 4, np.ones((2, 2), bool))[:EV.shape[0], :EV.shape[1]]
-fp = quiet_spot(0, EV.shape[1], 0, EV.shape[0], 6, 6, where=quiet_all)
+fp = quiet_spot(0, EV.shape[1], 0, EV.shape[0], 6, 6, where=quiet_on(range(3, 8)))
 check(fp is not None, "quiet forest on every monitoring date for the false positive")
 FPB = (*(fp or (0, 0)), 6, 6)
 fp_id = None

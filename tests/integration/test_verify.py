@@ -250,13 +250,18 @@ def verify(out, *extra):
     return cw("verify", INI, "--aoi", gp, "--id-field", "codigo", "--name-field=nombre", "--out", out, *extra)
 
 
+def verdicts(out):
+    """A verification's verdicts.csv, by plot id."""
+    return {r["plot_id"]: r for r in csv.DictReader(open(os.path.join(out, "verdicts.csv"), encoding="utf-8-sig"))}
+
+
 V1, V2 = os.path.join(TMP, "v1"), os.path.join(TMP, "v2")
 for d in (V1, V2):
     shutil.rmtree(d, ignore_errors=True)
 p1 = verify(V1, "--from", TRUTH["reference"][0], "--threads", "1", "--lang", "en")
 p2 = verify(V2, "--from", TRUTH["reference"][0], "--threads", "2", "--lang", "en")
 check(p1.returncode == 0, f"verify exits 0 (got {p1.returncode}: {p1.stderr[-400:]})")
-V = {r["plot_id"]: r for r in csv.DictReader(open(os.path.join(V1, "verdicts.csv"), encoding="utf-8-sig"))}
+V = verdicts(V1)
 print({k: (v["verdict"], v["loss_ha"], v["clear_observations"], v["never_observed_share"], v["forest_share_start"])
        for k, v in V.items()})
 check(set(V) == {p[0] for p in PLOTS} or len(V) == len(PLOTS), "every plot has a verdict, by the user's own id")
@@ -378,7 +383,7 @@ open(obs, "wb").write(ob)
 V3 = os.path.join(TMP, "v3")
 shutil.rmtree(V3, ignore_errors=True)
 verify(V3, "--lang", "en")
-V = {r["plot_id"]: r for r in csv.DictReader(open(os.path.join(V3, "verdicts.csv"), encoding="utf-8-sig"))}
+V = verdicts(V3)
 v = V.get("P-CLEAN", {})
 check(v.get("verdict") == "insufficient_observation" and "baseline" in v.get("explanation", "") and
       v.get("period_start") == "2020-12-31", "from the 2020 cut-off, a 2024 baseline cannot back a no-loss verdict")
@@ -388,7 +393,7 @@ check(V.get("P-E4", {}).get("verdict") == "loss_after_cutoff", "loss after the c
 V5 = os.path.join(TMP, "v5")
 shutil.rmtree(V5, ignore_errors=True)
 verify(V5, "--from", DATES[-2], "--lang", "en")
-V = {r["plot_id"]: r for r in csv.DictReader(open(os.path.join(V5, "verdicts.csv"), encoding="utf-8-sig"))}
+V = verdicts(V5)
 v = V.get("P-E4", {})
 check(v.get("verdict") != "loss_after_cutoff" and "before the period" in v.get("notes", ""),
       f"P-E4 cleared before a later cut-off: {v.get('verdict')}, noted ({v.get('notes', '')[:60]})")
@@ -403,7 +408,7 @@ check(v.get("verdict") == "insufficient_observation" and int(v.get("clear_observ
 # a period that ends before the loss was detected, or before it was
 # confirmed: no loss in that period (a candidate is no evidence yet); the
 # clearing confirmed before the end stays loss
-e4 = {r["plot_id"]: r for r in csv.DictReader(open(os.path.join(V1, "verdicts.csv"), encoding="utf-8-sig"))}["P-E4"]
+e4 = verdicts(V1)["P-E4"]
 e4_conf = min((r["confirmed_on"] for n in DATES for r in alerts_csv(n)
                if r["alert_id"] == e4["alert_ids"] and r["confirmed_on"]), default="")
 check(e4_conf > e4["loss_first_detected"], f"P-E4's alert was confirmed after it was first detected ({e4_conf})")
@@ -412,7 +417,7 @@ for name, end in (("detected", e4["loss_first_detected"]), ("confirmed", e4_conf
     shutil.rmtree(Vx, ignore_errors=True)
     end = (datetime.date.fromisoformat(end) - datetime.timedelta(days=1)).isoformat()
     verify(Vx, "--from", TRUTH["reference"][0], "--to", end, "--lang", "en")
-    Vb = {r["plot_id"]: r for r in csv.DictReader(open(os.path.join(Vx, "verdicts.csv"), encoding="utf-8-sig"))}
+    Vb = verdicts(Vx)
     v, v1 = Vb.get("P-E4", {}), Vb.get("P-E1", {})
     check(v.get("verdict") != "loss_after_cutoff" and float(v.get("loss_ha") or 0) == 0.0,
           f"a period ending {end}, the day before P-E4's loss was {name}: no loss in it "
@@ -426,8 +431,7 @@ V6 = os.path.join(TMP, "v6")
 shutil.rmtree(V6, ignore_errors=True)
 TO = datetime.date.fromisoformat(DATES[-1]) + datetime.timedelta(days=150)
 verify(V6, "--from", TRUTH["reference"][0], "--to", TO.isoformat(), "--lang", "en")
-v = {r["plot_id"]: r for r in csv.DictReader(open(os.path.join(V6, "verdicts.csv"),
-                                                  encoding="utf-8-sig"))}.get("P-CLEAN", {})
+v = verdicts(V6).get("P-CLEAN", {})
 # its last clear scene by the SCL, or the one before (the temporal tests may take a date away, above)
 want = {(TO - datetime.date.fromisoformat(d)).days for d in CLEAN_DATES[-2:]}
 check(v.get("verdict") == "insufficient_observation" and int(v.get("longest_gap_days") or -1) in want and
